@@ -1,0 +1,143 @@
+//! Stable, machine-readable error codes shared by REST responses and gateway error frames.
+//!
+//! Clients switch on `code`; `message` is for humans and may change. Codes are never renamed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A top-level error code. Serialized as `snake_case`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not well-formed JSON (400).
+    InvalidJson,
+    /// The request is malformed in a way other than JSON syntax (400).
+    BadRequest,
+    /// One or more fields are invalid; see `fields` (422).
+    ValidationFailed,
+    /// No, invalid, expired or revoked access token (401).
+    Unauthorized,
+    /// Login failed: unknown account or wrong password, indistinguishably (401).
+    InvalidCredentials,
+    /// The refresh token is unknown, expired, revoked or was already used (401).
+    InvalidRefreshToken,
+    /// The current password given to confirm a change is wrong (401).
+    InvalidPassword,
+    /// Authenticated but not allowed (403).
+    Forbidden,
+    /// No such route or resource, or one the caller may not see (404).
+    NotFound,
+    /// The route exists but not with this method (405).
+    MethodNotAllowed,
+    /// The username is already in use (409).
+    UsernameTaken,
+    /// The email address is already in use (409).
+    EmailTaken,
+    /// The body exceeds the size limit (413).
+    PayloadTooLarge,
+    /// The body is not `application/json` (415).
+    UnsupportedMediaType,
+    /// Too many requests; retry after `Retry-After` seconds (429).
+    RateLimited,
+    /// An unexpected failure on the server; details are in its logs, never in the response (500).
+    InternalError,
+    /// A dependency (the database) is unreachable (503).
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub const fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidJson | BadRequest => 400,
+            Unauthorized | InvalidCredentials | InvalidRefreshToken | InvalidPassword => 401,
+            Forbidden => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            UsernameTaken | EmailTaken => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            ValidationFailed => 422,
+            RateLimited => 429,
+            InternalError => 500,
+            ServiceUnavailable => 503,
+        }
+    }
+
+    /// The default human-readable message.
+    pub const fn default_message(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => "The request body is not valid JSON.",
+            BadRequest => "The request is malformed.",
+            ValidationFailed => "Some fields are invalid.",
+            Unauthorized => "Authentication is required.",
+            InvalidCredentials => "Wrong login or password.",
+            InvalidRefreshToken => "The refresh token is invalid or was already used.",
+            InvalidPassword => "The current password is wrong.",
+            Forbidden => "You are not allowed to do that.",
+            NotFound => "Not found.",
+            MethodNotAllowed => "Method not allowed.",
+            UsernameTaken => "That username is taken.",
+            EmailTaken => "That email address is already registered.",
+            PayloadTooLarge => "The request body is too large.",
+            UnsupportedMediaType => "The request body must be application/json.",
+            RateLimited => "Too many requests. Try again later.",
+            InternalError => "Something went wrong on the server.",
+            ServiceUnavailable => "The service is temporarily unavailable.",
+        }
+    }
+}
+
+/// Why one field is invalid. Serialized as `snake_case`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    /// The field is missing.
+    Required,
+    /// The field has the wrong JSON type.
+    InvalidType,
+    /// The field is not one of the allowed values, or not allowed here.
+    InvalidValue,
+    /// The value is too short.
+    TooShort,
+    /// The value is too long.
+    TooLong,
+    /// A username must be 2–32 characters of `a-z 0-9 _ .`.
+    UsernameInvalid,
+    /// The username is in use.
+    UsernameTaken,
+    /// Not an email address.
+    EmailInvalid,
+    /// The email address is in use.
+    EmailTaken,
+    /// The password is shorter than 8 characters.
+    PasswordTooShort,
+    /// The password is on the list of well-known passwords.
+    PasswordTooCommon,
+}
+
+/// One invalid field: a code to switch on and a message for humans.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Machine-readable reason.
+    pub code: FieldCode,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error with its message.
+    pub fn new(code: FieldCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Invalid fields by (dotted) field name, e.g. `settings.locale`.
+pub type FieldErrors = BTreeMap<String, FieldError>;

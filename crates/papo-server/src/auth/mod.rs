@@ -1,0 +1,72 @@
+//! Authentication: password hashing, opaque bearer tokens, the request extractor and the
+//! limits on guessing.
+
+pub mod password;
+pub mod rate_limit;
+pub mod tokens;
+
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use papo_core::error::ErrorCode;
+use papo_core::id::{SessionId, UserId};
+use papo_store::sessions;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The caller of an authenticated route, resolved from `Authorization: Bearer <token>`.
+#[derive(Clone, Copy, Debug)]
+pub struct Auth {
+    /// The user.
+    pub user_id: UserId,
+    /// The session (device) the token belongs to.
+    pub session_id: SessionId,
+}
+
+/// `last_used_at` is written at most this often per session, not on every request.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+        let now = crate::now_ms();
+        let owner = sessions::authenticate(&state.db, &tokens::hash(token), now)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+        let auth = Auth {
+            user_id: UserId::from_i64(owner.user_id),
+            session_id: SessionId::from_i64(owner.session_id),
+        };
+        if now - owner.last_used_at >= TOUCH_EVERY_MS {
+            sessions::touch(&state.db, auth.session_id, now).await?;
+        }
+        Ok(auth)
+    }
+}
+
+/// Periodic clean-up: expired tokens and idle rate-limit entries.
+pub async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match sessions::purge_expired_tokens(&state.db, crate::now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(tokens = n, "purged expired tokens"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "purging expired tokens failed"),
+        }
+        state.login_failures_by_account.prune();
+        state.login_failures_by_ip.prune();
+        state.registrations_by_ip.prune();
+    }
+}

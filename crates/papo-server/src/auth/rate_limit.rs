@@ -1,0 +1,116 @@
+//! Sliding-window limiters keyed by string (account, client address).
+//!
+//! In-process: in a cluster each node counts on its own, so the effective limit is at most
+//! N times the configured one (a shared Redis-backed counter arrives with the cluster bus).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// At most `limit` events per `window` for each key.
+pub struct WindowLimiter {
+    limit: u32,
+    window: Duration,
+    /// Event times per key, oldest first. A plain mutex: held for microseconds, never across
+    /// an await.
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl WindowLimiter {
+    /// A limiter allowing `limit` events per `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(retry_after)` if `key` already has `limit` events in the window.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut map = self.events.lock().expect("limiter mutex poisoned");
+        let Some(q) = map.get_mut(key) else {
+            return Ok(());
+        };
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            q.pop_front();
+        }
+        if q.len() as u32 >= self.limit {
+            let oldest = *q.front().expect("non-empty when at limit");
+            let wait = self.window.saturating_sub(now.duration_since(oldest));
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        Ok(())
+    }
+
+    /// Records one event for `key`.
+    pub fn record(&self, key: &str) {
+        let mut map = self.events.lock().expect("limiter mutex poisoned");
+        map.entry(key.to_owned())
+            .or_default()
+            .push_back(Instant::now());
+    }
+
+    /// Checks, then records: for limits on attempts rather than on failures.
+    pub fn hit(&self, key: &str) -> Result<(), Duration> {
+        self.check(key)?;
+        self.record(key);
+        Ok(())
+    }
+
+    /// Forgets `key` (e.g. after a successful login).
+    pub fn clear(&self, key: &str) {
+        self.events
+            .lock()
+            .expect("limiter mutex poisoned")
+            .remove(key);
+    }
+
+    /// Drops keys whose events have all left the window.
+    pub fn prune(&self) {
+        let now = Instant::now();
+        let window = self.window;
+        self.events
+            .lock()
+            .expect("limiter mutex poisoned")
+            .retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn limits_within_the_window_and_recovers_after_it() {
+        let l = WindowLimiter::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(l.check("a").is_ok());
+            l.record("a");
+        }
+        let wait = l.check("a").unwrap_err();
+        assert_eq!(wait, Duration::from_secs(60));
+        assert!(l.check("b").is_ok(), "keys are independent");
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(l.check("a").unwrap_err(), Duration::from_secs(30));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(l.check("a").is_ok());
+        l.prune();
+        assert!(l.events.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clear_forgets_a_key() {
+        let l = WindowLimiter::new(1, Duration::from_secs(60));
+        l.hit("a").unwrap();
+        assert!(l.hit("a").is_err());
+        l.clear("a");
+        assert!(l.hit("a").is_ok());
+    }
+}

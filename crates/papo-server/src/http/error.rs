@@ -1,0 +1,143 @@
+//! The one error type at the HTTP edge. Every failure leaves as
+//! `{"code", "message", "fields"?, "retry_after"?}` with the status its [`ErrorCode`] names.
+//!
+//! Unexpected failures become an opaque 500; the cause travels to the logging middleware in a
+//! response extension ([`InternalErrorReport`]) and is never shown to the client.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use papo_core::error::{ErrorCode, FieldError, FieldErrors};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result of a handler.
+pub type ApiResult<T, E = ApiError> = Result<T, E>;
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    fields: Option<FieldErrors>,
+    retry_after: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable message.
+    pub message: String,
+    /// Invalid fields by name, for 409/422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
+    /// Seconds to wait, for 429 (also in the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// The cause of a 500, for the logging middleware.
+#[derive(Clone, Debug)]
+pub struct InternalErrorReport(pub Arc<String>);
+
+impl ApiError {
+    /// An error with the code's default message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            fields: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Replaces the message.
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Attaches one field error.
+    pub fn with_field(mut self, name: &str, error: FieldError) -> Self {
+        self.fields
+            .get_or_insert_with(FieldErrors::new)
+            .insert(name.to_owned(), error);
+        self
+    }
+
+    /// 422 `validation_failed` with these fields.
+    pub fn invalid_fields(fields: FieldErrors) -> Self {
+        let mut e = Self::new(ErrorCode::ValidationFailed);
+        e.fields = Some(fields);
+        e
+    }
+
+    /// 429 `rate_limited`, retry after `wait` (rounded up to whole seconds).
+    pub fn rate_limited(wait: Duration) -> Self {
+        let mut e = Self::new(ErrorCode::RateLimited);
+        e.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        e
+    }
+
+    /// An opaque 500 carrying its cause for the logs.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(ErrorCode::InternalError);
+        e.source = Some(err.into());
+        e
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The invalid fields, if any.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        self.fields.as_ref()
+    }
+}
+
+impl From<papo_store::StoreError> for ApiError {
+    fn from(err: papo_store::StoreError) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message.into_owned(),
+            fields: self.fields,
+            retry_after: self.retry_after,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(source) = self.source {
+            response
+                .extensions_mut()
+                .insert(InternalErrorReport(Arc::new(format!("{source:#}"))));
+        }
+        response
+    }
+}

@@ -1,0 +1,230 @@
+//! Request extractors with Papo's error format: JSON bodies and client metadata.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
+use serde::de::DeserializeOwned;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON body: 415 without a JSON content type, 413 over [`MAX_BODY_BYTES`], 400
+/// `invalid_json` when malformed, 422 `validation_failed` naming the field when a value has
+/// the wrong type or a field is missing or unknown.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json") || m.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge)
+                    .with_message("The request body is larger than 1 MiB.")
+            } else {
+                ApiError::new(ErrorCode::BadRequest).with_message(rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON with the error mapping described on [`ApiJson`].
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let (field, error) = describe_data_error(&path, &inner.to_string());
+                ApiError::invalid_fields(FieldErrors::from([(field, error)]))
+            }
+            _ => invalid_json(&inner),
+        }
+    })?;
+    de.end().map_err(|e| invalid_json(&e))?;
+    Ok(value)
+}
+
+fn invalid_json(err: &serde_json::Error) -> ApiError {
+    ApiError::new(ErrorCode::InvalidJson)
+        .with_message(format!("The request body is not valid JSON: {err}"))
+}
+
+/// Names the field a serde data error is about and classifies it.
+fn describe_data_error(path: &str, message: &str) -> (String, FieldError) {
+    let base = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if base.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{base}.{name}")
+        }
+    };
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let clean = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    if let Some(name) = quoted("missing field `") {
+        return (
+            join(&name),
+            FieldError::new(FieldCode::Required, "This field is required."),
+        );
+    }
+    if let Some(name) = quoted("unknown field `") {
+        return (
+            join(&name),
+            FieldError::new(FieldCode::InvalidValue, "Unknown field."),
+        );
+    }
+    let field = if base.is_empty() {
+        "body".to_owned()
+    } else {
+        base.to_owned()
+    };
+    let code = if message.starts_with("invalid type") {
+        FieldCode::InvalidType
+    } else {
+        FieldCode::InvalidValue
+    };
+    (field, FieldError::new(code, clean))
+}
+
+/// Who is calling: the client address and user agent, for sessions and rate limits.
+#[derive(Clone, Debug)]
+pub struct ClientMeta {
+    /// The client's address (the first `X-Forwarded-For` hop when the proxy is trusted).
+    pub ip: Option<String>,
+    /// The `User-Agent` header, at most 256 bytes.
+    pub user_agent: Option<String>,
+}
+
+impl FromRequestParts<AppState> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .trust_proxy
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| truncate(ua, 256).to_owned());
+        Ok(Self {
+            ip: forwarded.or(peer),
+            user_agent,
+        })
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u8,
+    }
+
+    fn field_of(json: &str) -> (String, FieldCode) {
+        let err = parse_json::<Body>(json.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed, "{json}");
+        let fields = err.fields().expect("names a field");
+        assert_eq!(fields.len(), 1);
+        let (name, e) = fields.iter().next().unwrap();
+        (name.clone(), e.code)
+    }
+
+    #[test]
+    fn names_the_field() {
+        assert_eq!(field_of("{}"), ("name".into(), FieldCode::Required));
+        assert_eq!(
+            field_of(r#"{"name": 1}"#),
+            ("name".into(), FieldCode::InvalidType)
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "x": 1}"#),
+            ("x".into(), FieldCode::InvalidValue)
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": {"n": 300}}"#),
+            ("inner.n".into(), FieldCode::InvalidValue)
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "inner": {}}"#),
+            ("inner.n".into(), FieldCode::Required)
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_invalid_json() {
+        for bad in ["{", "not json", r#"{"name": "a"} trailing"#, ""] {
+            assert_eq!(
+                parse_json::<Body>(bad.as_bytes()).unwrap_err().code(),
+                ErrorCode::InvalidJson,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The OpenAPI document, generated from the handler annotations, and the offline Swagger UI.
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+/// Papo's REST API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Papo API", description = "Self-hosted chat, voice and video. Errors are `{code, message, fields?}` with stable snake_case codes."),
+    paths(
+        super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
+        super::auth::list_sessions, super::auth::revoke_session, super::auth::change_password,
+        super::users::get_me, super::users::patch_me, super::users::get_user,
+        super::health::healthz, super::health::readyz, super::health::metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts, sessions and tokens"),
+        (name = "users", description = "Profiles and settings"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Swagger UI at `/api/docs` (files embedded in the binary, so it works offline) and the
+/// document itself at `/api/v1/openapi.json`.
+pub fn swagger_ui() -> Router<AppState> {
+    Router::from(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+}

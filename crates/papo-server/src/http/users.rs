@@ -1,0 +1,255 @@
+//! `/users`: the caller's own account and public profiles.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
+use papo_core::id::UserId;
+use papo_core::settings::{Patch, SettingsPatch, UserSettings, patch_field};
+use papo_core::validate::{limits, optional_text};
+use papo_store::users::{self, ProfileUpdate, UserRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::rfc3339;
+use crate::state::AppState;
+
+/// Routes under `/api/v1/users`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users/@me", get(get_me).patch(patch_me))
+        .route("/users/{id}", get(get_user))
+}
+
+/// A profile as anyone may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicUser {
+    /// Id.
+    pub id: UserId,
+    /// Unique lower-case name.
+    pub username: String,
+    /// Name shown instead of the username, if set.
+    pub display_name: Option<String>,
+    /// About me.
+    pub bio: Option<String>,
+    /// Pronouns.
+    pub pronouns: Option<String>,
+    /// 24-bit RGB accent colour.
+    pub accent_color: Option<u32>,
+    /// Avatar image (arrives with file uploads).
+    pub avatar: Option<String>,
+    /// Banner image (arrives with file uploads).
+    pub banner: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// The caller's own account: the public profile plus email and settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentUser {
+    /// The public part.
+    #[serde(flatten)]
+    pub profile: PublicUser,
+    /// Email address.
+    pub email: String,
+    /// Settings.
+    pub settings: UserSettings,
+}
+
+impl PublicUser {
+    /// From a stored row.
+    pub fn from_row(row: &UserRow) -> Self {
+        Self {
+            id: row.user_id(),
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+            bio: row.bio.clone(),
+            pronouns: row.pronouns.clone(),
+            accent_color: row.accent_color.and_then(|c| u32::try_from(c).ok()),
+            avatar: row.avatar.clone(),
+            banner: row.banner.clone(),
+            created_at: rfc3339(row.created_at),
+        }
+    }
+}
+
+impl CurrentUser {
+    /// From a stored row.
+    pub fn from_row(row: &UserRow) -> Self {
+        Self {
+            profile: PublicUser::from_row(row),
+            email: row.email.clone(),
+            settings: parse_settings(&row.settings),
+        }
+    }
+}
+
+fn parse_settings(json: &str) -> UserSettings {
+    serde_json::from_str(json).unwrap_or_else(|err| {
+        tracing::warn!(%err, "stored settings unreadable; using defaults");
+        UserSettings::default()
+    })
+}
+
+/// Loads the caller's row; a missing row means the account was deleted under a live token.
+pub(crate) async fn load_me(state: &AppState, id: UserId) -> ApiResult<UserRow> {
+    users::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/users/@me", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = CurrentUser), (status = 401, body = ErrorBody)))]
+pub async fn get_me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<CurrentUser>> {
+    let row = load_me(&state, auth.user_id).await?;
+    Ok(Json(CurrentUser::from_row(&row)))
+}
+
+/// Changes to the caller's profile; absent keys are left alone, `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfilePatch {
+    /// ≤ 32 characters.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Patch<String>,
+    /// ≤ 190 characters.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Patch<String>,
+    /// ≤ 40 characters.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub pronouns: Patch<String>,
+    /// 0 to 16777215 (0xFFFFFF).
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<u32>)]
+    pub accent_color: Patch<u32>,
+    /// Settings to merge.
+    pub settings: Option<SettingsPatch>,
+}
+
+/// How often a profile edit is retried when another edit of the same account lands first.
+const EDIT_ATTEMPTS: usize = 8;
+
+/// Edits the caller's profile and settings.
+#[utoipa::path(patch, path = "/api/v1/users/@me", tag = "users",
+    security(("bearer" = [])), request_body = ProfilePatch,
+    responses((status = 200, body = CurrentUser), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn patch_me(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> ApiResult<Json<CurrentUser>> {
+    for _ in 0..EDIT_ATTEMPTS {
+        let row = load_me(&state, auth.user_id).await?;
+        let merged = merge(&row, &patch)?;
+        let update = ProfileUpdate {
+            display_name: merged.display_name.as_deref(),
+            bio: merged.bio.as_deref(),
+            pronouns: merged.pronouns.as_deref(),
+            accent_color: merged.accent_color.map(i64::from),
+            settings: &merged.settings,
+        };
+        let now = crate::now_ms();
+        if users::update_profile(&state.db, auth.user_id, row.updated_at, &update, now).await? {
+            let row = load_me(&state, auth.user_id).await?;
+            return Ok(Json(CurrentUser::from_row(&row)));
+        }
+    }
+    Err(ApiError::internal(anyhow::anyhow!(
+        "profile edit kept losing to concurrent edits"
+    )))
+}
+
+struct Merged {
+    display_name: Option<String>,
+    bio: Option<String>,
+    pronouns: Option<String>,
+    accent_color: Option<u32>,
+    settings: String,
+}
+
+/// Applies `patch` to `row`, validating every changed value.
+fn merge(row: &UserRow, patch: &ProfilePatch) -> ApiResult<Merged> {
+    let mut errors = FieldErrors::new();
+    let mut text =
+        |name: &str, change: &Patch<String>, current: &Option<String>, max, multi| match change {
+            None => current.clone(),
+            Some(value) => match optional_text(value.as_deref(), max, multi) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.insert(name.to_owned(), e);
+                    None
+                }
+            },
+        };
+    let display_name = text(
+        "display_name",
+        &patch.display_name,
+        &row.display_name,
+        limits::DISPLAY_NAME,
+        false,
+    );
+    let bio = text("bio", &patch.bio, &row.bio, limits::BIO, true);
+    let pronouns = text(
+        "pronouns",
+        &patch.pronouns,
+        &row.pronouns,
+        limits::PRONOUNS,
+        false,
+    );
+    let accent_color = match patch.accent_color {
+        None => row.accent_color.and_then(|c| u32::try_from(c).ok()),
+        Some(Some(c)) if c > limits::ACCENT_COLOR_MAX => {
+            errors.insert(
+                "accent_color".into(),
+                FieldError::new(
+                    FieldCode::InvalidValue,
+                    "Colours are 0 to 16777215 (0xFFFFFF).",
+                ),
+            );
+            None
+        }
+        Some(c) => c,
+    };
+    let mut settings = parse_settings(&row.settings);
+    if let Some(sp) = &patch.settings {
+        if let Err(e) = settings.apply(sp.clone()) {
+            errors.extend(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    Ok(Merged {
+        display_name,
+        bio,
+        pronouns,
+        accent_color,
+        settings: serde_json::to_string(&settings).map_err(ApiError::internal)?,
+    })
+}
+
+/// A user's public profile.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    security(("bearer" = [])), params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = PublicUser), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PublicUser>> {
+    let id: UserId = id.parse().map_err(|_| ApiError::new(ErrorCode::NotFound))?;
+    let row = users::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound).with_message("Unknown user."))?;
+    Ok(Json(PublicUser::from_row(&row)))
+}

@@ -1,0 +1,95 @@
+//! Starting and stopping the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use papo_store::{Db, DbConfig};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Opens the database from `config` and applies migrations.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&DbConfig {
+        url: config.database_url.clone(),
+        max_connections: 16,
+        pg_schema: config.pg_schema.clone(),
+    })
+    .await
+    .context("opening the database")?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// `papo migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    db.close().await;
+    println!("papo: migrations applied");
+    Ok(())
+}
+
+/// `papo serve`: runs until SIGINT or SIGTERM.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let db = open_db(&config).await?;
+    let state = AppState::new(config, db);
+    run(listener, state, shutdown_signal()).await
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish and closes the database. Tests call this with port 0 and their own shutdown.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let app = crate::http::router(state.clone());
+    let housekeeping = tokio::spawn(crate::auth::housekeeping(state.clone()));
+    tracing::info!(%addr, backend = ?state.db.backend(), "papo listening");
+    // Printed on stdout as well, so scripts and people can find the port.
+    println!("papo: listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    housekeeping.abort();
+    state.db.close().await;
+    tracing::info!("papo stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,169 @@
+//! The database handle, connection setup and migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A pool of connections to one of the supported databases. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite in WAL mode with foreign keys on.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the backend's native pool; the body is compiled once per
+/// backend, so `sqlx::query_as::<_, Row>` infers the right database type in each arm.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// How to open the database.
+#[derive(Clone, Debug)]
+pub struct DbConfig {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    /// Upper bound on pooled connections.
+    pub max_connections: u32,
+    /// PostgreSQL only: the schema to use (`search_path`), e.g. one per test.
+    pub pg_schema: Option<String>,
+}
+
+/// Storage failures the callers handle differently.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint on the named column was violated.
+    #[error("unique constraint violated on {0}")]
+    Conflict(&'static str),
+    /// Anything else from the database.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Turns a unique violation into [`StoreError::Conflict`] naming the first of `columns`
+    /// that the database's message mentions.
+    pub(crate) fn from_insert(err: sqlx::Error, columns: &[&'static str]) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
+                if let Some(col) = columns.iter().find(|c| text.contains(*c)) {
+                    return Self::Conflict(col);
+                }
+            }
+        }
+        Self::Db(err)
+    }
+}
+
+/// Connection pool figures for `/metrics`.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Idle connections.
+    pub idle: u32,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Opens a pool. SQLite files (and their folder) are created when missing.
+    pub async fn connect(config: &DbConfig) -> Result<Self, StoreError> {
+        let url = config.url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut opts = PgConnectOptions::from_str(url)?;
+            if let Some(schema) = &config.pg_schema {
+                opts = opts.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Self::Postgres(pool))
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                // FULL: a commit survives power loss; group commit amortises the fsync.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = opts.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Self::Sqlite(pool))
+        }
+    }
+
+    /// The backend behind this handle.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Round-trips a trivial query (readiness probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Pool figures.
+    pub fn pool_stats(&self) -> PoolStats {
+        on_pool!(self, |p| PoolStats {
+            size: p.size(),
+            idle: p.num_idle() as u32,
+        })
+    }
+
+    /// Waits for checked-out connections to return, then closes them all.
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+}

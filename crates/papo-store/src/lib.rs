@@ -1,0 +1,14 @@
+//! Papo's storage layer: one [`Db`] handle over SQLite (embedded default) or PostgreSQL
+//! (cluster mode), embedded migrations, and one repository module per resource.
+//!
+//! Repositories are written once: the [`on_pool!`] macro expands a query for each backend's
+//! native pool, so the SQL text is shared wherever both dialects accept it (parameters are
+//! `$1`, `$2`, … which SQLite also understands). Backend-specific SQL lives in named
+//! functions next to the shared ones.
+#![deny(missing_docs)]
+
+mod db;
+pub mod sessions;
+pub mod users;
+
+pub use db::{Backend, Db, DbConfig, PoolStats, StoreError};

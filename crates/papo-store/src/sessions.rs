@@ -1,0 +1,306 @@
+//! Login sessions and their tokens (stored as hashes only).
+
+use papo_core::id::{SessionId, UserId};
+
+use crate::{Db, StoreError, on_pool};
+
+/// What a token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Short-lived bearer token for API calls.
+    Access,
+    /// Long-lived, single-use token that buys a new pair.
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// Revokes one session inside an open transaction `$tx` (a macro so that the same statements
+/// serve both backends' transaction types).
+macro_rules! revoke_in_tx {
+    ($tx:expr, $session_id:expr, $now:expr) => {{
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
+            .bind($now)
+            .bind($session_id)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM auth_tokens WHERE session_id = $1 \
+             AND NOT (kind = 'refresh' AND spent_at IS NOT NULL)",
+        )
+        .bind($session_id)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// A token to store: the hash of the secret the client holds.
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// Unix ms.
+    pub expires_at: i64,
+}
+
+/// A new session.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    /// Snowflake id.
+    pub id: SessionId,
+    /// Owner.
+    pub user_id: UserId,
+    /// The client's `User-Agent`, truncated.
+    pub user_agent: Option<&'a str>,
+    /// The client's address.
+    pub ip: Option<&'a str>,
+    /// Unix ms.
+    pub now: i64,
+}
+
+/// A live session, as listed to its owner.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    /// Snowflake id.
+    pub id: i64,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// Address.
+    pub ip: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms (updated at most once a minute).
+    pub last_used_at: i64,
+}
+
+/// Who an access token belongs to.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct TokenOwner {
+    /// The session.
+    pub session_id: i64,
+    /// The user.
+    pub user_id: i64,
+    /// When the session was last used (Unix ms).
+    pub last_used_at: i64,
+}
+
+/// How a refresh attempt ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The old token is spent and the new ones stored.
+    Rotated {
+        /// The session kept alive.
+        session_id: SessionId,
+        /// Its owner.
+        user_id: UserId,
+    },
+    /// Unknown, expired, or its session is revoked.
+    Invalid,
+    /// The token had already been spent: its session is now revoked.
+    Reused {
+        /// The revoked session.
+        session_id: SessionId,
+    },
+}
+
+/// Creates a session with its first tokens, atomically.
+pub async fn create(db: &Db, s: &NewSession<'_>, tokens: &[NewToken]) -> Result<(), StoreError> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(s.id.as_i64())
+        .bind(s.user_id.as_i64())
+        .bind(s.user_agent)
+        .bind(s.ip)
+        .bind(s.now)
+        .execute(&mut *tx)
+        .await?;
+        for t in tokens {
+            sqlx::query(
+                "INSERT INTO auth_tokens (hash, session_id, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&t.hash)
+            .bind(s.id.as_i64())
+            .bind(t.kind.as_str())
+            .bind(t.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
+/// The owner of a live, unexpired access token.
+pub async fn authenticate(
+    db: &Db,
+    access_hash: &str,
+    now: i64,
+) -> Result<Option<TokenOwner>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT s.id AS session_id, s.user_id, s.last_used_at FROM auth_tokens t \
+         JOIN sessions s ON s.id = t.session_id \
+         WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
+    )
+    .bind(access_hash)
+    .bind(now)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Records that a session was used now.
+pub async fn touch(db: &Db, id: SessionId, now: i64) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE sessions SET last_used_at = $1 WHERE id = $2"
+    )
+    .bind(now)
+    .bind(id.as_i64())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A user's live sessions, most recently used first (at most 100).
+pub async fn list(db: &Db, user_id: UserId) -> Result<Vec<SessionRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, user_agent, ip, created_at, last_used_at FROM sessions \
+         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_used_at DESC, id DESC LIMIT 100"
+    )
+    .bind(user_id.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Revokes one of `user_id`'s live sessions; false when there is no such live session.
+pub async fn revoke(db: &Db, user_id: UserId, id: SessionId, now: i64) -> Result<bool, StoreError> {
+    let revoked = revoke_where(db, "id = $2", user_id, id.as_i64(), now).await?;
+    Ok(!revoked.is_empty())
+}
+
+/// Revokes every live session of `user_id` except `keep`; returns the revoked ids.
+pub async fn revoke_others(
+    db: &Db,
+    user_id: UserId,
+    keep: SessionId,
+    now: i64,
+) -> Result<Vec<SessionId>, StoreError> {
+    revoke_where(db, "id <> $2", user_id, keep.as_i64(), now).await
+}
+
+/// Marks `user_id`'s live sessions matching `filter` (on `$2` = `id`) revoked and deletes their tokens — except spent refresh
+/// tokens, which stay so that a stolen one is still recognised later.
+async fn revoke_where(
+    db: &Db,
+    filter: &'static str,
+    user_id: UserId,
+    id: i64,
+    now: i64,
+) -> Result<Vec<SessionId>, StoreError> {
+    let select =
+        format!("SELECT id FROM sessions WHERE revoked_at IS NULL AND user_id = $1 AND {filter}");
+    let ids: Vec<i64> = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+            .bind(user_id.as_i64())
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        for (sid,) in &ids {
+            revoke_in_tx!(tx, *sid, now);
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(ids.into_iter().map(|(i,)| i).collect())
+    })?;
+    Ok(ids.into_iter().map(SessionId::from_i64).collect())
+}
+
+/// Spends the refresh token with `old_hash` and stores `new_tokens` for its session, or
+/// detects reuse of a spent token and revokes the whole session.
+pub async fn rotate_refresh(
+    db: &Db,
+    old_hash: &str,
+    new_tokens: &[NewToken],
+    now: i64,
+) -> Result<RefreshOutcome, StoreError> {
+    let outcome = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        let row: Option<(i64, i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT t.session_id, s.user_id, t.expires_at, t.spent_at, s.revoked_at \
+             FROM auth_tokens t JOIN sessions s ON s.id = t.session_id \
+             WHERE t.hash = $1 AND t.kind = 'refresh'",
+        )
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((session_id, user_id, expires_at, spent_at, revoked_at)) = row else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        if revoked_at.is_some() || expires_at <= now {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        // Spend it; zero rows means another request spent it first: that is reuse too.
+        let spent = if spent_at.is_some() {
+            0
+        } else {
+            sqlx::query("UPDATE auth_tokens SET spent_at = $1 WHERE hash = $2 AND spent_at IS NULL")
+                .bind(now)
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        };
+        if spent != 1 {
+            revoke_in_tx!(tx, session_id, now);
+            tx.commit().await?;
+            return Ok(RefreshOutcome::Reused {
+                session_id: SessionId::from_i64(session_id),
+            });
+        }
+        for t in new_tokens {
+            sqlx::query(
+                "INSERT INTO auth_tokens (hash, session_id, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&t.hash)
+            .bind(session_id)
+            .bind(t.kind.as_str())
+            .bind(t.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(session_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(RefreshOutcome::Rotated {
+            session_id: SessionId::from_i64(session_id),
+            user_id: UserId::from_i64(user_id),
+        })
+    })?;
+    Ok(outcome)
+}
+
+/// Deletes tokens that expired before `now` (housekeeping).
+pub async fn purge_expired_tokens(db: &Db, now: i64) -> Result<u64, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query(
+        "DELETE FROM auth_tokens WHERE expires_at <= $1"
+    )
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
