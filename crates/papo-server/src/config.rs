@@ -109,6 +109,8 @@ pub struct Config {
     pub login_failures_per_ip: u32,
     /// PostgreSQL schema to use (tests use one per test).
     pub pg_schema: Option<String>,
+    /// Upper bound on pooled database connections.
+    pub db_max_connections: u32,
 }
 
 impl Config {
@@ -128,6 +130,7 @@ impl Config {
             login_failures_per_account: 10,
             login_failures_per_ip: 50,
             pg_schema: None,
+            db_max_connections: 16,
         }
     }
 }

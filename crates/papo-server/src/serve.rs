@@ -14,7 +14,7 @@ use crate::state::AppState;
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&DbConfig {
         url: config.database_url.clone(),
-        max_connections: 16,
+        max_connections: config.db_max_connections,
         pg_schema: config.pg_schema.clone(),
     })
     .await

@@ -50,6 +50,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses JSON with the error mapping described on [`ApiJson`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so that malformed JSON is never reported as a wrong type.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| invalid_json(&e))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -99,8 +101,15 @@ fn describe_data_error(path: &str, message: &str) -> (String, FieldError) {
         );
     }
     if let Some(name) = quoted("unknown field `") {
+        // The path already ends at the unknown key.
+        let already = base == name || base.ends_with(&format!(".{name}"));
+        let field = if already {
+            base.to_owned()
+        } else {
+            join(&name)
+        };
         return (
-            join(&name),
+            field,
             FieldError::new(FieldCode::InvalidValue, "Unknown field."),
         );
     }

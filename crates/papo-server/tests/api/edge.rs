@@ -1,0 +1,179 @@
+//! The HTTP edge: body errors, unknown routes, headers, operations endpoints, the web app.
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+
+both!(body_errors_have_codes, operations_endpoints);
+
+async fn body_errors_have_codes(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let url = app.url("/api/v1/auth/login");
+    let json_req = |body: &'static str| {
+        app.client
+            .post(url.clone())
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let r = app.send(json_req("{\"login\": ")).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_json"));
+    let r = app.send(json_req("[1, 2")).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_json"));
+    let r = app
+        .send(json_req("{\"login\": \"a\", \"password\": \"b\"} extra"))
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_json"));
+    let r = app.send(json_req("{\"login\": \"a\"}")).await;
+    assert_eq!((r.status, r.code()), (422, "validation_failed"));
+    assert_eq!(r.field_code("password"), "required");
+    let r = app
+        .send(
+            app.client
+                .post(url.clone())
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (415, "unsupported_media_type"));
+    let big = format!(
+        "{{\"login\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(1024 * 1024 + 10)
+    );
+    let r = app
+        .send(
+            app.client
+                .post(url.clone())
+                .header("content-type", "application/json")
+                .body(big),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+    let r = app.get("/api/v1/no/such/route", None).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let r = app.get("/api/v1/auth/login", None).await;
+    assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
+    app.stop().await;
+}
+
+async fn operations_endpoints(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    assert_eq!(app.get("/healthz", None).await.body["status"], "ok");
+    let r = app.get("/readyz", None).await;
+    assert_eq!((r.status, r.body["database"].as_str()), (200, Some("ok")));
+    let t = access(&app.register("rui").await);
+    app.get("/api/v1/users/@me", Some(&t)).await;
+    app.get("/api/v1/users/@me", Some(&t)).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "papo_http_requests_total{method=\"GET\",route=\"/api/v1/users/@me\",status=\"200\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("papo_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/auth/register\",status=\"201\",le=\"+Inf\"} 1"));
+    assert!(text.contains("papo_db_pool_connections{state=\"idle\"}"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_a_request_id() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for path in [
+        "/",
+        "/app/settings",
+        "/api/v1/users/@me",
+        "/api/v1/nope",
+        "/healthz",
+        "/api/docs/",
+    ] {
+        let r = app.get(path, None).await;
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+            "{path}"
+        );
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(r.header("x-request-id").map(str::len), Some(16), "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_web_app_and_api_docs_are_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let index = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert!(
+        index.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let index_body = index.text().await.unwrap();
+    // Client-side routes get the same shell, so a reload keeps the page.
+    let deep = app
+        .client
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deep.status(), 200);
+    assert_eq!(deep.text().await.unwrap(), index_body);
+    let missing = app
+        .client
+        .get(app.url("/assets/missing-file.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    // OpenAPI is generated from the code and lists every route.
+    let spec = app.get("/api/v1/openapi.json", None).await.body;
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/sessions",
+        "/api/v1/auth/sessions/{id}",
+        "/api/v1/auth/password",
+        "/api/v1/users/@me",
+        "/api/v1/users/{id}",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
+    assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+    // The Swagger UI is embedded: its page and script come from this server.
+    let docs = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let bundle = app
+        .client
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert!(bundle.bytes().await.unwrap().len() > 100_000);
+    app.stop().await;
+}

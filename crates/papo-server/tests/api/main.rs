@@ -1,0 +1,10 @@
+//! HTTP integration tests: every route and every named error, on SQLite and PostgreSQL.
+//! One binary for all of them, so the crate graph is linked once.
+
+mod helpers;
+
+mod accounts;
+mod edge;
+mod process;
+mod sessions;
+mod users;

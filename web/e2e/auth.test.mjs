@@ -1,0 +1,267 @@
+// Browser end-to-end test of accounts: register, reload, profile, language,
+// log out / log in, and error messages. Needs the papo binary (see papo.mjs)
+// and Debian's Chromium; run with `npm run build && npm run e2e`.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { papoBinary, startPapo, webDir } from './papo.mjs';
+
+const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
+const pt = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/pt-BR.json'), 'utf8'));
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let papo;
+let browser;
+
+before(async () => {
+  if (!existsSync(papoBinary())) {
+    throw new Error(`papo binary not found at ${papoBinary()} (build it, or set PAPO_BIN)`);
+  }
+  if (!existsSync(path.join(webDir, 'dist/index.html'))) {
+    throw new Error('web/dist is missing: run `npm run build` first');
+  }
+  papo = await startPapo();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await papo?.stop();
+});
+
+/** A context + page that records uncaught errors and CSP violations. */
+async function openPage(locale) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
+      problems.push(`CSP: ${msg.text()}`);
+    }
+  });
+  return { context, page, problems };
+}
+
+/** Runs a test body; on failure saves a screenshot and the server log. */
+async function withDiagnostics(name, page, body) {
+  try {
+    await body();
+  } catch (err) {
+    const file = path.join(tmpdir(), `papo-e2e-${name}-${Date.now()}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    err.message += `\n(screenshot: ${file}; url: ${page.url()})\n--- papo output (tail) ---\n${papo
+      .logs()
+      .split('\n')
+      .slice(-30)
+      .join('\n')}`;
+    throw err;
+  }
+}
+
+/** Polls until the locator's text matches. */
+async function expectText(locator, expected, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    try {
+      last = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
+    } catch {
+      last = null;
+    }
+    const ok =
+      last !== null && (expected instanceof RegExp ? expected.test(last) : last.includes(expected));
+    if (ok) return last;
+    if (Date.now() > deadline) {
+      assert.fail(`expected text ${String(expected)} in ${locator}, got ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function expectAttribute(page, selector, name, value, timeout = 10_000) {
+  await page.waitForFunction(
+    ([sel, attr, want]) => document.querySelector(sel)?.getAttribute(attr) === want,
+    [selector, name, value],
+    { timeout },
+  );
+}
+
+const pathOf = (page) => new URL(page.url()).pathname;
+
+function freshUser() {
+  const suffix = randomBytes(5).toString('hex');
+  return {
+    username: `e2e_${suffix}`,
+    email: `e2e_${suffix}@example.com`,
+    password: `Tr0ub4dor-${randomBytes(6).toString('hex')}`,
+  };
+}
+
+describe('accounts in the browser', () => {
+  test('register, profile, language, log out and log back in', { timeout: 180_000 }, async () => {
+    const { context, page, problems } = await openPage('en-US');
+    const user = freshUser();
+    const displayName = 'E2E Tester';
+    await withDiagnostics('main', page, async () => {
+      // Landing page.
+      await page.goto(`${papo.url}/`);
+      await page.getByRole('heading', { level: 1, name: en.app.name }).waitFor();
+      await expectAttribute(page, 'html', 'lang', 'en');
+
+      // Register.
+      await page.getByTestId('landing-register').click();
+      await page.waitForURL('**/register');
+      await page.getByRole('heading', { name: en.auth.registerTitle }).waitFor();
+      await page.getByLabel(en.auth.email).fill(user.email);
+      await page.locator('input[name="username"]').fill(user.username);
+      await page.locator('input[name="password"]').fill(user.password);
+      await page.getByRole('button', { name: en.auth.submitRegister }).click();
+
+      // The empty app.
+      await page.waitForURL('**/app');
+      await expectText(page.getByTestId('empty-state'), en.shell.emptyTitle);
+      await expectText(page.getByTestId('user-panel-username'), user.username);
+
+      // Still logged in after a reload.
+      await page.reload();
+      await expectText(page.getByTestId('empty-state'), en.shell.emptyTitle);
+      assert.equal(pathOf(page), '/app');
+
+      // Profile: change the display name.
+      await page.getByTestId('open-settings').click();
+      await page.waitForURL('**/settings/profile');
+      await page.locator('input[name="display_name"]').fill(displayName);
+      await page.getByRole('button', { name: en.common.save }).click();
+      await expectText(page.getByTestId('profile-saved'), en.settings.profile.saved);
+
+      // Sessions: this device is listed.
+      await page.getByTestId('settings-nav-sessions').click();
+      await page.getByTestId('session-current').waitFor();
+      assert.ok((await page.getByTestId('session-item').count()) >= 1);
+
+      // Appearance: light theme, applied at once.
+      await page.getByTestId('settings-nav-appearance').click();
+      await page.getByLabel(en.settings.appearance.light).check();
+      await expectAttribute(page, 'html', 'data-theme', 'light');
+      await expectText(page.getByTestId('theme-saved'), en.settings.appearance.saved);
+
+      // Back in the app, the user panel shows the new name.
+      await page.getByTestId('close-settings').click();
+      await page.waitForURL('**/app');
+      await expectText(page.getByTestId('user-panel-display-name'), displayName);
+
+      // Language: switch to Portuguese; the UI changes at once.
+      await page.getByTestId('open-settings').click();
+      await page.getByTestId('settings-nav-language').click();
+      await page.getByRole('heading', { name: en.settings.language.title }).waitFor();
+      await page.getByLabel('Português (Brasil)').check();
+      await page.getByRole('heading', { name: pt.settings.language.title }).waitFor();
+      await expectText(page.getByTestId('language-saved'), pt.settings.language.saved);
+      await expectAttribute(page, 'html', 'lang', 'pt-BR');
+      await expectText(page.getByTestId('settings-nav-profile'), pt.settings.nav.profile);
+      assert.notEqual(pt.settings.language.title, en.settings.language.title);
+
+      await page.getByTestId('close-settings').click();
+      await expectText(page.getByTestId('empty-state'), pt.shell.emptyTitle);
+
+      // Log out: the login page keeps this device's language.
+      await page.getByTestId('logout-button').click();
+      await page.waitForURL('**/login');
+      await page.getByRole('heading', { name: pt.auth.loginTitle }).waitFor();
+
+      // Forget everything local: the login page follows the browser (English) ...
+      await page.evaluate(() => localStorage.clear());
+      await page.reload();
+      await page.getByRole('heading', { name: en.auth.loginTitle }).waitFor();
+      await expectAttribute(page, 'html', 'lang', 'en');
+
+      // ... and logging in brings back the saved language and theme.
+      await page.locator('input[name="login"]').fill(user.username);
+      await page.locator('input[name="password"]').fill(user.password);
+      await page.locator('form button[type="submit"]').click();
+      await page.waitForURL('**/app');
+      await expectText(page.getByTestId('empty-state'), pt.shell.emptyTitle);
+      await expectAttribute(page, 'html', 'lang', 'pt-BR');
+      await expectAttribute(page, 'html', 'data-theme', 'light');
+      await expectText(page.getByTestId('user-panel-display-name'), displayName);
+      assert.equal(
+        await page.getByTestId('logout-button').getAttribute('aria-label'),
+        pt.userPanel.logout,
+      );
+    });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('shows translated login and field errors', { timeout: 120_000 }, async () => {
+    const { context, page, problems } = await openPage('en-US');
+    await withDiagnostics('errors', page, async () => {
+      // Wrong password: the translated top-level error above the form.
+      await page.goto(`${papo.url}/login`);
+      await page.locator('input[name="login"]').fill(`nobody_${randomBytes(4).toString('hex')}`);
+      await page.locator('input[name="password"]').fill('definitely-wrong-password');
+      await page.getByRole('button', { name: en.auth.submitLogin }).click();
+      await expectText(page.getByTestId('form-error'), en.errors.invalid_credentials);
+      assert.equal(pathOf(page), '/login');
+
+      // A short password: the field error right under the password input.
+      await page.getByRole('link', { name: en.auth.registerLink }).click();
+      await page.waitForURL('**/register');
+      const user = freshUser();
+      await page.locator('input[name="email"]').fill(user.email);
+      await page.locator('input[name="username"]').fill(user.username);
+      const password = page.locator('input[name="password"]');
+      await password.fill('short');
+      await page.getByRole('button', { name: en.auth.submitRegister }).click();
+      const fieldError = page.getByTestId('field-error-password');
+      const text = await expectText(fieldError, /\S/);
+      assert.ok(
+        [en.errors.password_too_short, en.errors.too_short].includes(text),
+        `unexpected password error ${JSON.stringify(text)}`,
+      );
+      assert.equal(await password.getAttribute('aria-invalid'), 'true');
+      const errorId = await fieldError.getAttribute('id');
+      assert.ok((await password.getAttribute('aria-describedby'))?.split(' ').includes(errorId));
+      // Rendered below the input.
+      const inputBox = await password.boundingBox();
+      const errorBox = await fieldError.boundingBox();
+      assert.ok(inputBox && errorBox && errorBox.y >= inputBox.y + inputBox.height - 1);
+      assert.equal(pathOf(page), '/register');
+    });
+    assert.deepEqual(problems, []);
+    await context.close();
+
+    // The same login error in Portuguese for a pt-BR browser.
+    const ptPage = await openPage('pt-BR');
+    await withDiagnostics('errors-pt', ptPage.page, async () => {
+      await ptPage.page.goto(`${papo.url}/login`);
+      await ptPage.page.getByRole('heading', { name: pt.auth.loginTitle }).waitFor();
+      await ptPage.page.getByLabel(pt.auth.loginLabel).fill(`nobody_${randomBytes(4).toString('hex')}`);
+      await ptPage.page.getByLabel(pt.auth.password).fill('definitely-wrong-password');
+      await ptPage.page.getByRole('button', { name: pt.auth.submitLogin }).click();
+      await expectText(ptPage.page.getByTestId('form-error'), pt.errors.invalid_credentials);
+    });
+    assert.deepEqual(ptPage.problems, []);
+    await ptPage.context.close();
+  });
+});

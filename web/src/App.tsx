@@ -1,0 +1,34 @@
+import { Navigate, Route, Routes } from 'react-router-dom';
+import { AppShell } from './components/AppShell';
+import { GuestOnly, RequireAuth } from './components/RouteGuards';
+import { LandingPage } from './pages/LandingPage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { RegisterPage } from './pages/RegisterPage';
+import { AppearanceSettings } from './settings/AppearanceSettings';
+import { LanguageSettings } from './settings/LanguageSettings';
+import { PasswordSettings } from './settings/PasswordSettings';
+import { ProfileSettings } from './settings/ProfileSettings';
+import { SessionList } from './settings/SessionList';
+import { SettingsPage } from './settings/SettingsPage';
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/" element={<GuestOnly><LandingPage /></GuestOnly>} />
+      <Route path="/login" element={<GuestOnly><LoginPage /></GuestOnly>} />
+      <Route path="/register" element={<GuestOnly><RegisterPage /></GuestOnly>} />
+      <Route path="/app" element={<RequireAuth><AppShell /></RequireAuth>} />
+      <Route path="/settings" element={<RequireAuth><SettingsPage /></RequireAuth>}>
+        <Route index element={<Navigate to="profile" replace />} />
+        <Route path="profile" element={<ProfileSettings />} />
+        <Route path="language" element={<LanguageSettings />} />
+        <Route path="appearance" element={<AppearanceSettings />} />
+        <Route path="sessions" element={<SessionList />} />
+        <Route path="password" element={<PasswordSettings />} />
+        <Route path="*" element={<Navigate to="profile" replace />} />
+      </Route>
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
+  );
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import en from './locales/en.json';
+import ptBR from './locales/pt-BR.json';
+
+type Tree = { [key: string]: string | Tree };
+
+function flatten(tree: Tree, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'string') out.set(path, value);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of flatten(value, path)) out.set(k, v);
+    } else {
+      throw new Error(`${path} is neither a string nor an object`);
+    }
+  }
+  return out;
+}
+
+const placeholders = (text: string) => [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+
+describe('translation resources', () => {
+  const enKeys = flatten(en as Tree);
+  const ptKeys = flatten(ptBR as Tree);
+
+  it('en and pt-BR have exactly the same keys', () => {
+    const missingInPt = [...enKeys.keys()].filter((k) => !ptKeys.has(k));
+    const missingInEn = [...ptKeys.keys()].filter((k) => !enKeys.has(k));
+    expect(missingInPt).toEqual([]);
+    expect(missingInEn).toEqual([]);
+    expect(enKeys.size).toBeGreaterThan(50);
+  });
+
+  it('has no empty strings', () => {
+    for (const [lang, keys] of [['en', enKeys], ['pt-BR', ptKeys]] as const) {
+      const empty = [...keys].filter(([, v]) => v.trim() === '').map(([k]) => `${lang}:${k}`);
+      expect(empty).toEqual([]);
+    }
+  });
+
+  it('uses the same interpolation placeholders in both languages', () => {
+    for (const [key, text] of enKeys) {
+      expect(placeholders(ptKeys.get(key) ?? ''), key).toEqual(placeholders(text));
+    }
+  });
+
+  it('translates every API error code of the contract', () => {
+    const codes = [
+      'invalid_json', 'unauthorized', 'invalid_credentials', 'invalid_refresh_token', 'invalid_password',
+      'not_found', 'username_taken', 'email_taken', 'payload_too_large', 'validation_failed',
+      'rate_limited', 'internal_error',
+      // field codes
+      'required', 'invalid_type', 'too_short', 'too_long', 'username_invalid', 'email_invalid',
+      'password_too_short', 'password_too_common', 'invalid_value',
+    ];
+    for (const code of codes) {
+      expect(enKeys.has(`errors.${code}`), code).toBe(true);
+      expect(ptKeys.has(`errors.${code}`), code).toBe(true);
+    }
+  });
+
+  it('is really translated (spot checks)', () => {
+    expect(ptKeys.get('auth.submitLogin')).toBe('Entrar');
+    expect(ptKeys.get('landing.register')).toBe('Criar conta');
+    expect(ptKeys.get('userPanel.logout')).toBe('Sair');
+    expect(ptKeys.get('settings.profile.displayName')).toBe('Nome de exibição');
+    expect(ptKeys.get('shell.emptyTitle')).not.toBe(enKeys.get('shell.emptyTitle'));
+  });
+});

@@ -1,0 +1,112 @@
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Session } from '../api/types';
+import { FormAlert } from '../components/FormAlert';
+import { DeviceIcon } from '../components/icons';
+import { useFormErrors } from '../components/useFormErrors';
+import { useAuth, useAuthActions } from '../state/context';
+import { SettingsSection } from './SettingsSection';
+
+const NO_FIELDS: readonly string[] = [];
+
+function useDateFormat(): (iso: string) => string {
+  const { i18n } = useTranslation();
+  const format = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  return (iso) => {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? iso : format.format(date);
+  };
+}
+
+/** The devices logged in to this account, with a Revoke button each. */
+export function SessionList() {
+  const { t } = useTranslation();
+  const { sessions } = useAuth();
+  const { loadSessions, revokeSession } = useAuthActions();
+  const [error, setError] = useState<unknown>(null);
+  const [revoking, setRevoking] = useState<string | null>(null);
+  const errors = useFormErrors(error, NO_FIELDS);
+  const formatDate = useDateFormat();
+
+  useEffect(() => {
+    loadSessions().catch(setError);
+  }, [loadSessions]);
+
+  async function revoke(session: Session) {
+    setError(null);
+    setRevoking(session.id);
+    try {
+      await revokeSession(session.id);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setRevoking(null);
+    }
+  }
+
+  return (
+    <SettingsSection
+      title={t('settings.sessions.title')}
+      description={t('settings.sessions.description')}
+      testId="settings-sessions"
+    >
+      <FormAlert message={errors.banner} />
+      {sessions === null ? (
+        !error && <p role="status">{t('settings.sessions.loading')}</p>
+      ) : sessions.length === 0 ? (
+        <p>{t('settings.sessions.empty')}</p>
+      ) : (
+        <ul className="session-list" data-testid="session-list">
+          {sessions.map((session) => (
+            <li key={session.id} className="session" data-testid="session-item">
+              <span className="session-icon">
+                <DeviceIcon size={28} />
+              </span>
+              <div className="session-info">
+                <p className="session-agent">
+                  <span className="session-agent-text" title={session.user_agent ?? undefined}>
+                    {session.user_agent || t('settings.sessions.unknownDevice')}
+                  </span>
+                  {session.current && (
+                    <span className="tag" data-testid="session-current">
+                      {t('settings.sessions.thisDevice')}
+                    </span>
+                  )}
+                </p>
+                <dl className="session-meta">
+                  <div>
+                    <dt>{t('settings.sessions.ip')}</dt>
+                    <dd>{session.ip || t('settings.sessions.unknownIp')}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('settings.sessions.created')}</dt>
+                    <dd>
+                      <time dateTime={session.created_at}>{formatDate(session.created_at)}</time>
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>{t('settings.sessions.lastUsed')}</dt>
+                    <dd>
+                      <time dateTime={session.last_used_at}>{formatDate(session.last_used_at)}</time>
+                    </dd>
+                  </div>
+                </dl>
+              </div>
+              {!session.current && (
+                <button
+                  type="button"
+                  className="button button-danger-outline"
+                  onClick={() => void revoke(session)}
+                  disabled={revoking !== null}
+                  data-testid="session-revoke"
+                >
+                  {revoking === session.id ? t('settings.sessions.revoking') : t('settings.sessions.revoke')}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </SettingsSection>
+  );
+}
