@@ -67,12 +67,12 @@ impl StoreError {
     /// Turns a unique violation into [`StoreError::Conflict`] naming the first of `columns`
     /// that the database's message mentions.
     pub(crate) fn from_insert(err: sqlx::Error, columns: &[&'static str]) -> Self {
-        if let sqlx::Error::Database(db) = &err {
-            if db.is_unique_violation() {
-                let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
-                if let Some(col) = columns.iter().find(|c| text.contains(*c)) {
-                    return Self::Conflict(col);
-                }
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
+            if let Some(col) = columns.iter().find(|c| text.contains(*c)) {
+                return Self::Conflict(col);
             }
         }
         Self::Db(err)
@@ -114,10 +114,10 @@ impl Db {
                 // FULL: a commit survives power loss; group commit amortises the fsync.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(parent) = opts.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
-                }
+            if let Some(parent) = opts.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(config.max_connections)

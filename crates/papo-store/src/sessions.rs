@@ -227,6 +227,9 @@ async fn revoke_where(
     Ok(ids.into_iter().map(SessionId::from_i64).collect())
 }
 
+/// `(session_id, user_id, expires_at, spent_at, revoked_at)` of a refresh token.
+type RefreshRow = (i64, i64, i64, Option<i64>, Option<i64>);
+
 /// Spends the refresh token with `old_hash` and stores `new_tokens` for its session, or
 /// detects reuse of a spent token and revokes the whole session.
 pub async fn rotate_refresh(
@@ -237,7 +240,7 @@ pub async fn rotate_refresh(
 ) -> Result<RefreshOutcome, StoreError> {
     let outcome = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
-        let row: Option<(i64, i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let row: Option<RefreshRow> = sqlx::query_as(
             "SELECT t.session_id, s.user_id, t.expires_at, t.spent_at, s.revoked_at \
              FROM auth_tokens t JOIN sessions s ON s.id = t.session_id \
              WHERE t.hash = $1 AND t.kind = 'refresh'",

@@ -220,10 +220,10 @@ fn merge(row: &UserRow, patch: &ProfilePatch) -> ApiResult<Merged> {
         Some(c) => c,
     };
     let mut settings = parse_settings(&row.settings);
-    if let Some(sp) = &patch.settings {
-        if let Err(e) = settings.apply(sp.clone()) {
-            errors.extend(e);
-        }
+    if let Some(sp) = &patch.settings
+        && let Err(e) = settings.apply(sp.clone())
+    {
+        errors.extend(e);
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
