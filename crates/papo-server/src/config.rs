@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use papo_gateway::session::GatewayConfig;
 use serde::Deserialize;
 
 /// Command line of the `papo` binary.
@@ -80,6 +81,9 @@ struct FileConfig {
     refresh_token_ttl_secs: Option<u64>,
     login_failures_per_account: Option<u32>,
     login_failures_per_ip: Option<u32>,
+    gateway_heartbeat_interval_ms: Option<u64>,
+    gateway_resume_window_secs: Option<u64>,
+    gateway_max_connections_per_ip: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -111,6 +115,8 @@ pub struct Config {
     pub pg_schema: Option<String>,
     /// Upper bound on pooled database connections.
     pub db_max_connections: u32,
+    /// Gateway timings and limits.
+    pub gateway: GatewayConfig,
 }
 
 impl Config {
@@ -131,6 +137,7 @@ impl Config {
             login_failures_per_ip: 50,
             pg_schema: None,
             db_max_connections: 16,
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -181,6 +188,19 @@ impl Cli {
         c.login_failures_per_ip = file
             .login_failures_per_ip
             .unwrap_or(c.login_failures_per_ip);
+        if let Some(ms) = file.gateway_heartbeat_interval_ms {
+            anyhow::ensure!(
+                ms >= 1000,
+                "gateway_heartbeat_interval_ms must be at least 1000"
+            );
+            c.gateway.heartbeat_interval = std::time::Duration::from_millis(ms);
+        }
+        if let Some(secs) = file.gateway_resume_window_secs {
+            c.gateway.resume_window = std::time::Duration::from_secs(secs);
+        }
+        if let Some(n) = file.gateway_max_connections_per_ip {
+            c.gateway.max_connections_per_ip = n;
+        }
         Ok(c)
     }
 }

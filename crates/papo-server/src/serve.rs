@@ -51,6 +51,19 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let app = crate::http::router(state.clone());
     let housekeeping = tokio::spawn(crate::auth::housekeeping(state.clone()));
+    let ticker = tokio::spawn(state.hub.clone().run_ticker());
+    if let Some(url) = &state.config.redis_url {
+        papo_gateway::bus::connect(state.hub.clone(), url)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        tracing::info!(node = state.config.node_id, "cluster bus on Redis");
+    }
+    let hub = state.hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Gateway sockets are no longer hyper's: tell their drivers to close (1001).
+        hub.shutdown.cancel();
+    };
     tracing::info!(%addr, backend = ?state.db.backend(), "papo listening");
     // Printed on stdout as well, so scripts and people can find the port.
     println!("papo: listening on http://{addr}");
@@ -60,7 +73,18 @@ pub async fn run(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    state.gateway_tasks.close();
+    if tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.gateway_tasks.wait(),
+    )
+    .await
+    .is_err()
+    {
+        tracing::warn!("some gateway connections did not close within 5 s");
+    }
     housekeeping.abort();
+    ticker.abort();
     state.db.close().await;
     tracing::info!("papo stopped");
     Ok(())

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use papo_core::id::{IdGenerator, Snowflake};
+use papo_gateway::hub::Hub;
 use papo_store::Db;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::WindowLimiter;
@@ -33,6 +35,10 @@ pub struct Inner {
     pub registrations_by_ip: WindowLimiter,
     /// Request metrics.
     pub metrics: Metrics,
+    /// The real-time gateway's sessions and topics on this node.
+    pub hub: Arc<Hub>,
+    /// Gateway connection tasks, awaited at shutdown.
+    pub gateway_tasks: TaskTracker,
 }
 
 const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -54,6 +60,8 @@ impl AppState {
                 Duration::from_secs(3600),
             ),
             metrics: Metrics::default(),
+            hub: Hub::new(config.gateway.clone(), config.node_id),
+            gateway_tasks: TaskTracker::new(),
             config,
             db,
         }))

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConversationSidebar } from './ConversationSidebar';
 import { EmptyState } from './EmptyState';
+import { GatewayBanner } from './GatewayBanner';
 import { MenuIcon } from './icons';
 import { ServerRail } from './ServerRail';
 import { UserPanel } from './UserPanel';
@@ -25,6 +26,7 @@ export function AppShell() {
       <a className="skip-link" href="#main">
         {t('app.skipToContent')}
       </a>
+      <GatewayBanner />
       <ServerRail />
       <ConversationSidebar onClose={() => setMenuOpen(false)} />
       <main className="app-main" id="main" tabIndex={-1}>

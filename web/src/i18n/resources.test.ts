@@ -66,5 +66,11 @@ describe('translation resources', () => {
     expect(ptKeys.get('userPanel.logout')).toBe('Sair');
     expect(ptKeys.get('settings.profile.displayName')).toBe('Nome de exibição');
     expect(ptKeys.get('shell.emptyTitle')).not.toBe(enKeys.get('shell.emptyTitle'));
+    expect(ptKeys.get('gateway.reconnecting')).toBe('Reconectando…');
+    expect(ptKeys.get('presence.status.online')).toBe('Disponível');
+    expect(ptKeys.get('presence.status.idle')).toBe('Ausente');
+    expect(ptKeys.get('presence.status.dnd')).toBe('Não perturbe');
+    expect(ptKeys.get('presence.status.invisible')).toBe('Invisível');
+    expect(ptKeys.get('presence.setCustom')).toBe('Definir status personalizado');
   });
 });

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { useAuthActions } from '../state/context';
+import { GatewayBanner } from '../components/GatewayBanner';
 import { CloseIcon } from '../components/icons';
 
 export const SETTINGS_SECTIONS = ['profile', 'language', 'appearance', 'sessions', 'password'] as const;
@@ -22,6 +23,7 @@ export function SettingsPage() {
 
   return (
     <div className="settings" data-testid="settings">
+      <GatewayBanner floating />
       <nav className="settings-nav" aria-label={t('settings.navLabel')}>
         <div className="settings-nav-inner">
           <h2 className="settings-nav-title">{t('settings.title')}</h2>

@@ -11,6 +11,15 @@ import type {
   UserPatch,
 } from '../api';
 import { TOKEN_KEYS } from '../api/client';
+import { gateway, gatewayHooks } from '../gateway';
+import {
+  DEFAULT_PRESENCE,
+  expiryOf,
+  loadPresenceChoice,
+  presenceStorageKey,
+  savePresenceChoice,
+} from '../gateway/presence';
+import { isPresence, type Presence, type PresenceUpdate } from '../gateway/protocol';
 import i18n from '../i18n';
 import { browserLanguages, pickLanguage } from '../i18n/language';
 import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../preferences';
@@ -22,7 +31,36 @@ const anonymous = (sessionExpired: boolean): AuthState => ({
   user: null,
   sessions: null,
   sessionExpired,
+  presences: {},
+  connection: 'offline',
+  presenceChoice: DEFAULT_PRESENCE,
 });
+
+function browserStorage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function normalizePresence(presence: Presence): Presence {
+  return { user_id: presence.user_id, status: presence.status, custom_status: presence.custom_status ?? null };
+}
+
+/** The user from the gateway replaces ours (kept field by field if the payload is partial). */
+function mergeUser(current: CurrentUser | null, incoming: unknown): CurrentUser | null {
+  if (!current || typeof incoming !== 'object' || incoming === null) return current;
+  const next = incoming as Partial<CurrentUser>;
+  if (next.id !== current.id) return current;
+  return { ...current, ...next, settings: next.settings ?? current.settings };
+}
+
+function samePresence(a: PresenceUpdate | null, b: PresenceUpdate): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 function mergeSettings(settings: Settings, patch: SettingsPatch): Settings {
   return {
@@ -40,10 +78,10 @@ function mergeSettings(settings: Settings, patch: SettingsPatch): Settings {
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<AuthState>(() =>
-    api.hasSession()
-      ? { status: 'loading', user: null, sessions: null, sessionExpired: false }
-      : anonymous(false),
+    api.hasSession() ? { ...anonymous(false), status: 'loading' } : anonymous(false),
   );
+  /** What the current gateway session was last told (null = nothing yet). */
+  const sentPresence = useRef<PresenceUpdate | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
 
@@ -55,7 +93,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setState((s) => ({ ...s, status: 'loading' }));
     try {
       const user = await usersApi.me();
-      setState({ status: 'authenticated', user, sessions: null, sessionExpired: false });
+      setState((s) => ({ ...s, status: 'authenticated', user, sessions: null, sessionExpired: false }));
     } catch (err) {
       if (api.hasSession()) {
         // Server unreachable or failing: keep the tokens and offer a retry.
@@ -93,6 +131,107 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, [loadMe]);
 
+  // The real-time gateway runs while logged in.
+  const userId = state.status === 'authenticated' ? (state.user?.id ?? null) : null;
+  useEffect(() => {
+    if (userId === null) return;
+    const storage = browserStorage();
+    const choice = loadPresenceChoice(storage, userId, Date.now()) ?? DEFAULT_PRESENCE;
+    stateRef.current = { ...stateRef.current, presenceChoice: choice };
+    setState((s) => ({ ...s, presenceChoice: choice }));
+    sentPresence.current = null;
+
+    /** Tells the gateway session this device's choice, unless it already knows it. */
+    const syncPresence = () => {
+      const wanted = stateRef.current.presenceChoice;
+      if (samePresence(sentPresence.current, wanted)) return;
+      if (gateway.updatePresence(wanted)) sentPresence.current = wanted;
+    };
+
+    gatewayHooks.onResync = () => {
+      // A new session replaced a lost one: events may have been missed.
+      usersApi
+        .me()
+        .then((user) => setState((s) => (s.status === 'authenticated' ? { ...s, user, sessions: null } : s)))
+        .catch((err: unknown) => console.warn('papo: re-sync failed', err));
+    };
+    gatewayHooks.lost = () => {
+      api.clearSession();
+      setState(anonymous(true));
+    };
+
+    const offs = [
+      gateway.on('state', (connection) => setState((s) => ({ ...s, connection }))),
+      gateway.on('ready', (ready) => {
+        // A new session starts as online without a custom status.
+        sentPresence.current = DEFAULT_PRESENCE;
+        const presences: Record<string, Presence> = {};
+        for (const p of ready.presences) presences[p.user_id] = normalizePresence(p);
+        setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences }));
+        syncPresence();
+      }),
+      gateway.on('resumed', () => {
+        // The server may have reset the session's status while the socket was down.
+        sentPresence.current = DEFAULT_PRESENCE;
+        syncPresence();
+      }),
+      gateway.on('event', ({ t, d }) => {
+        switch (t) {
+          case 'user.updated':
+            setState((s) => ({ ...s, user: mergeUser(s.user, d) }));
+            break;
+          case 'presence.updated':
+            if (isPresence(d)) {
+              const presence = normalizePresence(d);
+              setState((s) => ({ ...s, presences: { ...s.presences, [presence.user_id]: presence } }));
+            }
+            break;
+          default:
+            break;
+        }
+      }),
+    ];
+
+    // The choice made in another tab of this browser applies here too.
+    const onStorage = (event: StorageEvent) => {
+      if (event.key !== presenceStorageKey(userId)) return;
+      const next = loadPresenceChoice(storage, userId, Date.now()) ?? DEFAULT_PRESENCE;
+      stateRef.current = { ...stateRef.current, presenceChoice: next };
+      setState((s) => ({ ...s, presenceChoice: next }));
+      syncPresence();
+    };
+    window.addEventListener('storage', onStorage);
+
+    gateway.start();
+    return () => {
+      window.removeEventListener('storage', onStorage);
+      gateway.close();
+      for (const off of offs) off();
+      gatewayHooks.onResync = () => {};
+      gatewayHooks.lost = () => {};
+      setState((s) => ({ ...s, connection: 'offline' }));
+    };
+  }, [userId]);
+
+  // Clear the custom status when its time is up.
+  const customExpiry = expiryOf(state.presenceChoice.custom_status);
+  useEffect(() => {
+    if (userId === null || customExpiry === null) return;
+    const timer = setTimeout(
+      () => {
+        const current = stateRef.current.presenceChoice;
+        if (expiryOf(current.custom_status) !== customExpiry) return;
+        const next: PresenceUpdate = { status: current.status, custom_status: null };
+        savePresenceChoice(browserStorage(), userId, next);
+        stateRef.current = { ...stateRef.current, presenceChoice: next };
+        setState((s) => ({ ...s, presenceChoice: next }));
+        if (gateway.updatePresence(next)) sentPresence.current = next;
+      },
+      Math.min(MAX_TIMEOUT_MS, Math.max(0, customExpiry - Date.now())),
+    );
+    return () => clearTimeout(timer);
+  }, [userId, customExpiry]);
+
   // Language and theme follow the user's saved settings (or this device's last ones).
   const savedLocale = state.user?.settings.locale;
   const savedTheme = state.user?.settings.theme;
@@ -113,7 +252,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const actions = useMemo<AuthActions>(() => {
     const signedIn = (user: CurrentUser) =>
-      setState({ status: 'authenticated', user, sessions: null, sessionExpired: false });
+      setState({ ...anonymous(false), status: 'authenticated', user });
 
     return {
       async login(input: LoginInput) {
@@ -127,6 +266,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         signedIn(res.user);
       },
       async logout() {
+        // First, so that the revoked token does not look like a dropped connection.
+        gateway.close();
         try {
           if (api.hasSession()) await authApi.logout();
         } catch (err) {
@@ -167,6 +308,20 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         await authApi.changePassword(input);
         // Every other session was revoked: the list is stale.
         setState((s) => ({ ...s, sessions: null }));
+      },
+      setPresence(update: PresenceUpdate) {
+        const user = stateRef.current.user;
+        if (!user) return;
+        savePresenceChoice(browserStorage(), user.id, update);
+        const own: Presence = { user_id: user.id, status: update.status, custom_status: update.custom_status };
+        stateRef.current = { ...stateRef.current, presenceChoice: update };
+        // Optimistic: the server's presence.updated (the aggregate of all sessions) follows.
+        setState((s) => ({
+          ...s,
+          presenceChoice: update,
+          presences: { ...s.presences, [user.id]: own },
+        }));
+        if (gateway.updatePresence(update)) sentPresence.current = update;
       },
     };
   }, [loadMe]);

@@ -8,6 +8,8 @@ import type {
   SettingsPatch,
   UserPatch,
 } from '../api/types';
+import type { GatewayState } from '../gateway/client';
+import type { ObservedStatus, Presence, PresenceUpdate } from '../gateway/protocol';
 
 export type AuthStatus = 'loading' | 'authenticated' | 'anonymous' | 'error';
 
@@ -18,6 +20,12 @@ export interface AuthState {
   sessions: Session[] | null;
   /** The previous session ended without the user logging out. */
   sessionExpired: boolean;
+  /** user_id → presence, from the gateway (`ready`, `presence.updated`). */
+  presences: Record<string, Presence>;
+  /** The real-time connection. */
+  connection: GatewayState;
+  /** The presence this device asked for (persisted in localStorage). */
+  presenceChoice: PresenceUpdate;
 }
 
 export interface AuthActions {
@@ -30,6 +38,8 @@ export interface AuthActions {
   loadSessions(): Promise<void>;
   revokeSession(id: string): Promise<void>;
   changePassword(input: PasswordChangeInput): Promise<void>;
+  /** Sets this device's status / custom status (sent over the gateway, remembered locally). */
+  setPresence(update: PresenceUpdate): void;
 }
 
 export const AuthStateContext = createContext<AuthState | null>(null);
@@ -52,4 +62,18 @@ export function useCurrentUser(): CurrentUser {
   const { user } = useAuth();
   if (!user) throw new Error('useCurrentUser used without a logged-in user');
   return user;
+}
+
+/** A user's presence as far as we know (undefined = unknown). */
+export function usePresence(userId: string | null | undefined): Presence | undefined {
+  const { presences } = useAuth();
+  return userId ? presences[userId] : undefined;
+}
+
+/** The logged-in user's own status and custom status, as their sessions see it. */
+export function useOwnPresence(): { status: ObservedStatus; custom: Presence['custom_status'] } {
+  const { user, presences, presenceChoice } = useAuth();
+  const known = user ? presences[user.id] : undefined;
+  if (known) return { status: known.status, custom: known.custom_status };
+  return { status: presenceChoice.status, custom: presenceChoice.custom_status };
 }

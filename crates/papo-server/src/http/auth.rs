@@ -288,6 +288,7 @@ pub async fn refresh(
         }
         RefreshOutcome::Reused { session_id } => {
             tracing::warn!(%session_id, "spent refresh token presented again; session revoked");
+            state.hub.revoke(vec![session_id]);
             Err(ApiError::new(ErrorCode::InvalidRefreshToken))
         }
         RefreshOutcome::Invalid => Err(ApiError::new(ErrorCode::InvalidRefreshToken)),
@@ -299,6 +300,7 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     sessions::revoke(&state.db, auth.user_id, auth.session_id, crate::now_ms()).await?;
+    state.hub.revoke(vec![auth.session_id]);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -338,6 +340,7 @@ pub async fn revoke_session(
     if !sessions::revoke(&state.db, auth.user_id, id, crate::now_ms()).await? {
         return Err(not_found());
     }
+    state.hub.revoke(vec![id]);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -379,5 +382,6 @@ pub async fn change_password(
     users::set_password_hash(&state.db, auth.user_id, &hash, now).await?;
     let revoked = sessions::revoke_others(&state.db, auth.user_id, auth.session_id, now).await?;
     tracing::info!(user_id = %auth.user_id, revoked = revoked.len(), "password changed");
+    state.hub.revoke(revoked);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .route("/gateway", axum::routing::get(gateway::upgrade))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

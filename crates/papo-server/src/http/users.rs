@@ -7,6 +7,8 @@ use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::UserId;
 use papo_core::settings::{Patch, SettingsPatch, UserSettings, patch_field};
 use papo_core::validate::{limits, optional_text};
+use papo_gateway::hub::Topic;
+use papo_gateway::protocol::EventKind;
 use papo_store::users::{self, ProfileUpdate, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -160,7 +162,11 @@ pub async fn patch_me(
         let now = crate::now_ms();
         if users::update_profile(&state.db, auth.user_id, row.updated_at, &update, now).await? {
             let row = load_me(&state, auth.user_id).await?;
-            return Ok(Json(CurrentUser::from_row(&row)));
+            let me = CurrentUser::from_row(&row);
+            state
+                .hub
+                .emit(Topic::User(auth.user_id), EventKind::UserUpdated, &me);
+            return Ok(Json(me));
         }
     }
     Err(ApiError::internal(anyhow::anyhow!(

@@ -1,0 +1,255 @@
+//! The cluster bus over Redis pub/sub.
+//!
+//! Each node runs **one** subscription (not one per connection) that feeds its hub, and one
+//! publisher task fed by a bounded queue. Messages carry the sending node's id; a node
+//! ignores its own messages coming back, because it already applied them locally when it
+//! published them. Events travel pre-serialized (`t` + `d`), so a node re-frames them once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use papo_core::id::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+
+use crate::hub::{BusMessage, Hub, Topic};
+use crate::presence::NodePresence;
+use crate::protocol::{CustomStatus, EncodedEvent, Status};
+
+/// The pub/sub channel all nodes share.
+pub const CHANNEL: &str = "papo:bus:v1";
+/// Messages waiting for the publisher before new ones are dropped (and logged).
+const QUEUE: usize = 65_536;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Dispatch,
+    Revoke,
+    Presence,
+}
+
+/// One flat record (not an internally tagged enum: those cannot borrow a `RawValue`).
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
+    node: u16,
+    m: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    topic: Option<Topic>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    t: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    d: Option<&'a RawValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sessions: Vec<SessionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    custom_status: Option<CustomStatus>,
+}
+
+impl<'a> Wire<'a> {
+    fn new(node: u16, m: Kind) -> Self {
+        Self {
+            node,
+            m,
+            topic: None,
+            t: None,
+            d: None,
+            sessions: Vec::new(),
+            user: None,
+            status: None,
+            custom_status: None,
+        }
+    }
+}
+
+/// Encodes a message for the wire.
+pub fn encode(node: u16, msg: &BusMessage) -> Option<String> {
+    let wire = match msg {
+        BusMessage::Dispatch { topic, event } => {
+            let (t, d) = event.parts();
+            Wire {
+                topic: Some(*topic),
+                t: Some(t.into()),
+                d: Some(serde_json::from_str::<&RawValue>(d).ok()?),
+                ..Wire::new(node, Kind::Dispatch)
+            }
+        }
+        BusMessage::Revoke { auth_sessions } => Wire {
+            sessions: auth_sessions.clone(),
+            ..Wire::new(node, Kind::Revoke)
+        },
+        BusMessage::Presence {
+            node,
+            user,
+            presence,
+        } => Wire {
+            user: Some(*user),
+            status: Some(presence.status),
+            custom_status: presence.custom_status.clone(),
+            ..Wire::new(*node, Kind::Presence)
+        },
+    };
+    serde_json::to_string(&wire).ok()
+}
+
+/// Decodes a message: `(sending node, message)`.
+pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
+    let w: Wire<'_> = serde_json::from_str(text).ok()?;
+    let msg = match w.m {
+        Kind::Dispatch => BusMessage::Dispatch {
+            topic: w.topic?,
+            event: EncodedEvent::from_json(&w.t?, w.d?.get()),
+        },
+        Kind::Revoke => BusMessage::Revoke {
+            auth_sessions: w.sessions,
+        },
+        Kind::Presence => BusMessage::Presence {
+            node: w.node,
+            user: w.user?,
+            presence: NodePresence {
+                status: w.status?,
+                custom_status: w.custom_status,
+            },
+        },
+    };
+    Some((w.node, msg))
+}
+
+/// Connects `hub` to the Redis at `url`: starts the subscriber and the publisher. Returns once
+/// the subscription is active, so events published afterwards by other nodes are received.
+pub async fn connect(hub: Arc<Hub>, url: &str) -> Result<(), redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(CHANNEL).await?;
+    let publisher = client.get_multiplexed_async_connection().await?;
+    let (tx, rx) = mpsc::channel(QUEUE);
+    hub.set_remote(tx);
+    tokio::spawn(run_publisher(hub.clone(), publisher, rx));
+    tokio::spawn(run_subscriber(hub, client, pubsub));
+    Ok(())
+}
+
+async fn run_publisher(
+    hub: Arc<Hub>,
+    mut conn: redis::aio::MultiplexedConnection,
+    mut rx: mpsc::Receiver<BusMessage>,
+) {
+    let node = hub.node_id();
+    while let Some(msg) = rx.recv().await {
+        let Some(text) = encode(node, &msg) else {
+            tracing::error!("bus message not encodable");
+            continue;
+        };
+        let mut tries = 0;
+        loop {
+            let res: Result<i64, _> = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(&text)
+                .query_async(&mut conn)
+                .await;
+            match res {
+                Ok(_) => break,
+                Err(err) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(%err, "publishing to Redis failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+                }
+                Err(err) => {
+                    tracing::error!(%err, "publishing to Redis failed; message lost for other nodes");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn run_subscriber(hub: Arc<Hub>, client: redis::Client, mut pubsub: redis::aio::PubSub) {
+    let node = hub.node_id();
+    loop {
+        {
+            let mut stream = pubsub.on_message();
+            loop {
+                tokio::select! {
+                    () = hub.shutdown.cancelled() => return,
+                    msg = stream.next() => {
+                        let Some(msg) = msg else { break };
+                        let Ok(text) = msg.get_payload::<String>() else { continue };
+                        match decode(&text) {
+                            Some((from, m)) if from != node => hub.apply(m),
+                            Some(_) => {}
+                            None => tracing::warn!("undecodable bus message"),
+                        }
+                    }
+                }
+            }
+        }
+        tracing::warn!("Redis subscription lost; reconnecting");
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            match client.get_async_pubsub().await {
+                Ok(mut p) => {
+                    if p.subscribe(CHANNEL).await.is_ok() {
+                        pubsub = p;
+                        break;
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "Redis reconnect failed"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::EventKind;
+
+    #[test]
+    fn messages_survive_the_wire() {
+        let event =
+            EncodedEvent::new(EventKind::UserUpdated, &serde_json::json!({"id": "5"})).unwrap();
+        let msg = BusMessage::Dispatch {
+            topic: Topic::User(UserId::from_i64(5)),
+            event: event.clone(),
+        };
+        let text = encode(3, &msg).unwrap();
+        let (node, back) = decode(&text).unwrap();
+        assert_eq!(node, 3);
+        match back {
+            BusMessage::Dispatch { topic, event: e } => {
+                assert_eq!(topic, Topic::User(UserId::from_i64(5)));
+                assert_eq!(e.parts(), event.parts());
+            }
+            _ => panic!("wrong kind"),
+        }
+        let text = encode(
+            1,
+            &BusMessage::Revoke {
+                auth_sessions: vec![SessionId::from_i64(9)],
+            },
+        )
+        .unwrap();
+        assert!(
+            matches!(decode(&text), Some((1, BusMessage::Revoke { auth_sessions })) if auth_sessions == vec![SessionId::from_i64(9)])
+        );
+        let p = BusMessage::Presence {
+            node: 2,
+            user: UserId::from_i64(1),
+            presence: NodePresence {
+                status: Status::Dnd,
+                custom_status: None,
+            },
+        };
+        assert!(matches!(
+            decode(&encode(2, &p).unwrap()),
+            Some((2, BusMessage::Presence { .. }))
+        ));
+        assert!(decode("garbage").is_none());
+    }
+}

@@ -1,0 +1,330 @@
+//! The tokio side of one connection: owns the socket, runs the [`Connection`] core, and moves
+//! events from the session's queue to the socket.
+//!
+//! One task per socket, with reading, queued events, the core's deadline and shutdown under
+//! one `select!`. Nothing large lives in the task between wake-ups: bytes are read into a
+//! stack buffer inside the poll and handed to the [`Decoder`]; outgoing bytes are collected in
+//! a `Vec` that is released after each write. This keeps an idle session small.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Poll, ready};
+use std::time::{Duration, Instant};
+
+use papo_core::id::UserId;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+use crate::hub::{ConnectionSlot, GwSession, Hub, Identity, Topic, Wake};
+use crate::protocol::{CloseCode, EncodedEvent, EventKind, ReadyData, ServerFrame};
+use crate::session::{Action, Connection};
+use crate::ws::{self, Decoder, Message, ProtocolError};
+
+/// What the gateway needs from the rest of the server.
+pub trait Backend: Send + Sync + 'static {
+    /// Resolves an access token; `None` if it is invalid, expired or revoked.
+    fn authenticate(&self, token: &str) -> impl Future<Output = Option<Identity>> + Send;
+    /// The topic of `channel_id` if `user` can see it.
+    fn channel_topic(
+        &self,
+        user: UserId,
+        channel_id: &str,
+    ) -> impl Future<Output = Option<Topic>> + Send;
+}
+
+/// A write that takes longer than this means the client stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Authentication must answer within this.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes read per poll (on the stack, not kept between polls).
+const READ_CHUNK: usize = 4096;
+
+/// Serves one upgraded WebSocket until it closes. `slot` is `None` when the client's address
+/// is over its connection limit: the socket is then closed with 4011 at once.
+pub async fn run<B, IO>(hub: Arc<Hub>, backend: Arc<B>, mut io: IO, slot: Option<ConnectionSlot>)
+where
+    B: Backend,
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if slot.is_none() {
+        let mut out = Vec::new();
+        let code = CloseCode::TooManyConnections;
+        ws::encode_close(code.code(), code.reason(), &mut out);
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await;
+        let _ = io.shutdown().await;
+        return;
+    }
+    let mut driver = Driver {
+        hub,
+        backend,
+        conn: None,
+        attached: None,
+        out: Vec::new(),
+    };
+    driver.conn = Some(Connection::new(Instant::now(), &driver.hub.config));
+    let code = driver.serve(&mut io).await;
+    if let Some(code) = code {
+        let mut out = std::mem::take(&mut driver.out);
+        ws::encode_close(code.code(), code.reason(), &mut out);
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
+    let resumable = code.is_some_and(CloseCode::resumable) || code.is_none();
+    if let Some((session, generation)) = driver.attached.take() {
+        driver
+            .hub
+            .detach(&session, generation, Instant::now(), resumable);
+    }
+    drop(slot);
+}
+
+struct Driver<B> {
+    hub: Arc<Hub>,
+    backend: Arc<B>,
+    conn: Option<Connection>,
+    attached: Option<(Arc<GwSession>, u64)>,
+    /// Bytes to write next; empty (no capacity) between wake-ups.
+    out: Vec<u8>,
+}
+
+impl<B: Backend> Driver<B> {
+    /// Runs until the connection ends; returns the close code to send (`None`: the socket
+    /// is already gone).
+    async fn serve<IO>(&mut self, io: &mut IO) -> Option<CloseCode>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let mut decoder = Decoder::new(self.hub.config.max_frame_bytes);
+        let mut msgs: Vec<Message> = Vec::new();
+        loop {
+            if let Some(code) = self.run_actions().await {
+                return Some(code);
+            }
+            if let Some(code) = self.drain_events() {
+                return Some(code);
+            }
+            if !self.out.is_empty() {
+                let out = std::mem::take(&mut self.out);
+                match tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return None,
+                    Err(_) => return Some(CloseCode::SlowConsumer),
+                }
+            }
+            let deadline = self.conn().poll_timeout();
+            let session = self.attached.as_ref().map(|(s, _)| s.clone());
+            tokio::select! {
+                biased;
+                () = self.hub.shutdown.cancelled() => return Some(CloseCode::GoingAway),
+                () = wait_for_events(session.as_deref()) => {}
+                read = read_some(io, &mut decoder, &mut msgs) => {
+                    let now = Instant::now();
+                    match read {
+                        Ok(Ok(0)) | Err(_) => return None,
+                        Ok(Ok(_)) => {}
+                        Ok(Err(ProtocolError::TooLarge)) => self.conn_mut().handle_oversized(),
+                        Ok(Err(_)) => self.conn_mut().handle_oversized(),
+                    }
+                    for msg in msgs.drain(..) {
+                        match msg {
+                            Message::Text(text) => self.conn_mut().handle_text(now, &text),
+                            Message::Binary(_) => self.conn_mut().handle_binary(),
+                            Message::Ping(payload) => ws::encode_pong(&payload, &mut self.out),
+                            Message::Pong(_) => {}
+                            Message::Close(_, _) => return Some(CloseCode::Normal),
+                        }
+                    }
+                    if decoder.is_idle() {
+                        decoder.shrink();
+                    }
+                    if msgs.capacity() > 4 {
+                        msgs = Vec::new();
+                    }
+                }
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    self.conn_mut().handle_timeout(Instant::now());
+                }
+            }
+        }
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("connection core")
+    }
+
+    fn conn_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("connection core")
+    }
+
+    fn send(&mut self, frame: ServerFrame<'_>) {
+        ws::encode_text(frame.encode().as_bytes(), &mut self.out);
+    }
+
+    /// Performs what the core asked for; returns a close code when it decided to close.
+    async fn run_actions(&mut self) -> Option<CloseCode> {
+        while let Some(action) = self.conn_mut().poll_action() {
+            match action {
+                Action::Send(text) => ws::encode_text(text.as_bytes(), &mut self.out),
+                Action::Close(code) => return Some(code),
+                Action::Identify { token } => self.identify(&token).await,
+                Action::Resume {
+                    token,
+                    session_id,
+                    seq,
+                } => self.resume(&token, &session_id, seq).await,
+                Action::Ack(seq) => {
+                    if let Some((s, _)) = &self.attached {
+                        s.ack(seq);
+                    }
+                }
+                Action::Presence(p) => {
+                    if let Some((s, _)) = &self.attached {
+                        self.hub.set_presence(s, p.status, p.custom_status);
+                    }
+                }
+                Action::Typing { channel_id } => self.typing(&channel_id).await,
+            }
+        }
+        None
+    }
+
+    async fn authenticate(&mut self, token: &str) -> Option<Identity> {
+        let identity = tokio::time::timeout(AUTH_TIMEOUT, self.backend.authenticate(token))
+            .await
+            .ok()
+            .flatten();
+        let Some(identity) = identity else {
+            self.conn_mut().auth_failed(CloseCode::AuthenticationFailed);
+            return None;
+        };
+        if !self.hub.allow_identify(identity.user_id, Instant::now()) {
+            self.conn_mut().auth_failed(CloseCode::RateLimited);
+            return None;
+        }
+        Some(identity)
+    }
+
+    async fn identify(&mut self, token: &str) {
+        let Some(identity) = self.authenticate(token).await else {
+            return;
+        };
+        let (session, generation) = self.hub.create_session(&identity);
+        let ready = ReadyData {
+            user: identity.user_json,
+            presences: self.hub.ready_presences(identity.user_id),
+        };
+        let resume_window_ms = self.hub.config.resume_window.as_millis() as u64;
+        self.send(ServerFrame::Ready {
+            session_id: &session.id,
+            data: &ready,
+            resume_window_ms,
+        });
+        self.conn_mut().identified(Instant::now());
+        self.attached = Some((session, generation));
+    }
+
+    async fn resume(&mut self, token: &str, session_id: &str, seq: u64) {
+        let Some(identity) = self.authenticate(token).await else {
+            return;
+        };
+        match self.hub.resume(session_id, identity.user_id, seq) {
+            None => self.conn_mut().resume_refused(Instant::now()),
+            Some((session, generation, replayed)) => {
+                self.conn_mut().identified(Instant::now());
+                self.attached = Some((session, generation));
+                // Replay now, so that `resumed` follows every missed event.
+                self.drain_events();
+                self.send(ServerFrame::Resumed {
+                    replayed: replayed as u64,
+                });
+            }
+        }
+    }
+
+    async fn typing(&mut self, channel_id: &str) {
+        let Some((session, _)) = &self.attached else {
+            return;
+        };
+        let user = session.user_id;
+        match self.backend.channel_topic(user, channel_id).await {
+            Some(topic @ Topic::Channel(channel)) => {
+                if self.hub.allow_typing(user, channel, Instant::now()) {
+                    let ttl = self.hub.config.typing_ttl;
+                    let expires_at = std::time::SystemTime::now() + ttl;
+                    let expires_ms = expires_at
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as u64)
+                        .unwrap_or(0);
+                    self.hub.emit(
+                        topic,
+                        EventKind::TypingStarted,
+                        &serde_json::json!({
+                            "channel_id": channel_id,
+                            "user_id": user,
+                            "expires_at_ms": expires_ms,
+                        }),
+                    );
+                }
+            }
+            _ => self.send(ServerFrame::Error {
+                code: "not_found",
+                message: "Unknown channel.",
+            }),
+        }
+    }
+
+    /// Moves queued events into the write buffer. Returns a close code if the session must
+    /// end (revoked, slow consumer, replaced).
+    fn drain_events(&mut self) -> Option<CloseCode> {
+        let (session, generation) = self.attached.as_ref()?;
+        let out = &mut self.out;
+        match session.drain(*generation, &self.hub.limits, |seq, ev| {
+            write_event(out, seq, ev)
+        }) {
+            Wake::Events(_) => None,
+            Wake::Close(code) => Some(code),
+            Wake::Replaced => {
+                // The session lives on in the other connection.
+                self.attached = None;
+                Some(CloseCode::SessionReplaced)
+            }
+        }
+    }
+}
+
+/// Appends one event frame (WebSocket header + JSON with `seq`).
+fn write_event(out: &mut Vec<u8>, seq: u64, event: &EncodedEvent) {
+    let len = event.len_with_seq(seq);
+    let mut header = [0u8; ws::MAX_HEADER_LEN];
+    let n = ws::frame_header(ws::OpCode::Text, len, &mut header);
+    out.reserve(n + len);
+    out.extend_from_slice(&header[..n]);
+    event.write_with_seq(seq, out);
+}
+
+async fn wait_for_events(session: Option<&GwSession>) {
+    match session {
+        Some(s) => s.notify.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads what is available into a stack buffer and decodes it. Cancel-safe: bytes are
+/// consumed only in a poll that completes.
+async fn read_some<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    decoder: &mut Decoder,
+    msgs: &mut Vec<Message>,
+) -> std::io::Result<Result<usize, ProtocolError>> {
+    poll_fn(|cx| {
+        let mut buf = [0u8; READ_CHUNK];
+        let mut rb = ReadBuf::new(&mut buf);
+        ready!(Pin::new(&mut *io).poll_read(cx, &mut rb))?;
+        let filled = rb.filled();
+        if filled.is_empty() {
+            return Poll::Ready(Ok(Ok(0)));
+        }
+        Poll::Ready(Ok(decoder.feed(filled, msgs).map(|()| filled.len())))
+    })
+    .await
+}

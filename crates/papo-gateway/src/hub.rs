@@ -1,0 +1,569 @@
+//! The hub: which gateway sessions exist, which topics they follow, and delivery.
+//!
+//! An event is serialized once ([`EncodedEvent`]) and the same bytes are queued for every
+//! subscriber; each session's driver writes them with its own sequence number. Messages for
+//! other nodes go through the cluster bus ([`crate::bus`]); every node applies them locally.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use papo_core::id::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::presence::{LocalPresence, NodePresence, PresenceBook};
+use crate::protocol::{
+    CloseCode, CustomStatus, EncodedEvent, EventKind, PresenceView, SharedEvent, Status,
+};
+use crate::queue::{EventQueue, Pushed, QueueLimits};
+use crate::session::GatewayConfig;
+
+/// What a session can follow. Typed: never a string glued to an id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Topic {
+    /// Everything addressed to one user (all their sessions).
+    User(UserId),
+    /// A text channel's viewers (typing, and messages in the chat issue).
+    Channel(u64),
+}
+
+/// A message between nodes (and, on a single node, from the hub to itself).
+#[derive(Clone, Debug)]
+pub enum BusMessage {
+    /// Deliver `event` to the subscribers of `topic`.
+    Dispatch {
+        /// Audience.
+        topic: Topic,
+        /// The encoded event.
+        event: SharedEvent,
+    },
+    /// Close every gateway session of these logins (logout, revocation): 4001.
+    Revoke {
+        /// Login sessions.
+        auth_sessions: Vec<SessionId>,
+    },
+    /// Node `node`'s aggregate presence for `user` changed.
+    Presence {
+        /// Announcing node.
+        node: u16,
+        /// The user.
+        user: UserId,
+        /// Its status on that node.
+        presence: NodePresence,
+    },
+}
+
+/// A connected (or recently dropped) client session.
+pub struct GwSession {
+    /// Gateway session id (random, for resume).
+    pub id: Arc<str>,
+    /// The user.
+    pub user_id: UserId,
+    /// The login session whose token identified it (revocation closes it).
+    pub auth_session: SessionId,
+    topics: Vec<Topic>,
+    state: Mutex<SessionState>,
+    /// Wakes the driver: new events, or a close decision.
+    pub notify: Notify,
+}
+
+struct SessionState {
+    queue: EventQueue,
+    /// Which connection owns the session (bumped on resume); `None` while detached.
+    attached: Option<u64>,
+    generation: u64,
+    detached_at: Option<Instant>,
+    /// Set when the session must end: the driver closes with it.
+    close: Option<CloseCode>,
+    /// No longer resumable.
+    dead: bool,
+}
+
+/// What the driver gets from the session when it wakes up.
+pub enum Wake {
+    /// Events to write (already framed by `write`), if any.
+    Events(usize),
+    /// Close the socket with this code.
+    Close(CloseCode),
+    /// Another connection resumed this session.
+    Replaced,
+}
+
+impl GwSession {
+    /// Writes unsent events via `write(seq, event)` or reports why the connection must end.
+    pub fn drain(
+        &self,
+        generation: u64,
+        limits: &QueueLimits,
+        write: impl FnMut(u64, &EncodedEvent),
+    ) -> Wake {
+        let mut st = self.state.lock().expect("session mutex poisoned");
+        if st.attached != Some(generation) {
+            return Wake::Replaced;
+        }
+        if let Some(code) = st.close {
+            return Wake::Close(code);
+        }
+        Wake::Events(st.queue.drain_unsent(limits, write))
+    }
+
+    /// The client has everything up to `seq`.
+    pub fn ack(&self, seq: u64) {
+        self.state
+            .lock()
+            .expect("session mutex poisoned")
+            .queue
+            .ack(seq);
+    }
+
+    fn push(&self, event: &SharedEvent, limits: &QueueLimits) {
+        let mut st = self.state.lock().expect("session mutex poisoned");
+        if st.dead {
+            return;
+        }
+        if st.queue.push(event.clone(), limits) == Pushed::Overflow {
+            if st.attached.is_some() {
+                st.close.get_or_insert(CloseCode::SlowConsumer);
+            } else {
+                // Detached and overflowing: the backlog can no longer be replayed in full.
+                st.dead = true;
+                st.queue = EventQueue::new();
+            }
+        }
+        drop(st);
+        self.notify.notify_one();
+    }
+}
+
+/// Who a token belongs to, as the server's backend resolves it.
+pub struct Identity {
+    /// The user.
+    pub user_id: UserId,
+    /// The login session.
+    pub auth_session: SessionId,
+    /// `CurrentUser` JSON for `ready`.
+    pub user_json: Box<RawValue>,
+    /// Topics besides the user's own.
+    pub topics: Vec<Topic>,
+}
+
+/// Decrements the per-address connection count when dropped.
+pub struct ConnectionSlot {
+    hub: Arc<Hub>,
+    ip: IpAddr,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut map = self.hub.per_ip.lock().expect("per-ip mutex poisoned");
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Sessions, topics, presence and the bus endpoint of one node.
+pub struct Hub {
+    /// Timings and limits.
+    pub config: GatewayConfig,
+    /// Queue bounds derived from the config.
+    pub limits: QueueLimits,
+    node_id: u16,
+    sessions: RwLock<HashMap<Arc<str>, Arc<GwSession>>>,
+    /// Subscribers per topic. Read-locked for every delivery, written on (un)subscribe.
+    topics: RwLock<HashMap<Topic, Vec<Arc<GwSession>>>>,
+    local_presence: Mutex<LocalPresence>,
+    book: Mutex<PresenceBook>,
+    identifies: Mutex<HashMap<UserId, VecDeque<Instant>>>,
+    typing: Mutex<HashMap<(UserId, u64), Instant>>,
+    per_ip: Mutex<HashMap<IpAddr, u32>>,
+    remote: OnceLock<mpsc::Sender<BusMessage>>,
+    /// Cancelled at shutdown: every driver closes with 1001.
+    pub shutdown: CancellationToken,
+}
+
+impl Hub {
+    /// A hub for node `node_id`.
+    pub fn new(config: GatewayConfig, node_id: u16) -> Arc<Self> {
+        let limits = QueueLimits {
+            max_unsent_events: config.max_pending_events,
+            max_unsent_bytes: config.max_pending_bytes,
+            max_replay_events: config.max_pending_events,
+        };
+        Arc::new(Self {
+            config,
+            limits,
+            node_id,
+            sessions: RwLock::default(),
+            topics: RwLock::default(),
+            local_presence: Mutex::default(),
+            book: Mutex::default(),
+            identifies: Mutex::default(),
+            typing: Mutex::default(),
+            per_ip: Mutex::default(),
+            remote: OnceLock::new(),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> u16 {
+        self.node_id
+    }
+
+    /// Connects the hub to the cluster bus: messages it publishes are also sent there.
+    pub fn set_remote(&self, tx: mpsc::Sender<BusMessage>) {
+        let _ = self.remote.set(tx);
+    }
+
+    /// Number of sessions (attached or resumable).
+    pub fn session_count(&self) -> usize {
+        self.sessions.read().expect("sessions lock poisoned").len()
+    }
+
+    /// Claims a connection slot for `ip`, or `None` over the per-address limit.
+    pub fn claim_slot(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let mut map = self.per_ip.lock().expect("per-ip mutex poisoned");
+        let n = map.entry(ip).or_insert(0);
+        if *n >= self.config.max_connections_per_ip {
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionSlot {
+            hub: self.clone(),
+            ip,
+        })
+    }
+
+    /// Counts an identify/resume attempt of `user`; false over the limit.
+    pub fn allow_identify(&self, user: UserId, now: Instant) -> bool {
+        let mut map = self.identifies.lock().expect("identify mutex poisoned");
+        let log = map.entry(user).or_default();
+        while log
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= Duration::from_secs(60))
+        {
+            log.pop_front();
+        }
+        if log.len() as u32 >= self.config.identifies_per_minute {
+            return false;
+        }
+        log.push_back(now);
+        true
+    }
+
+    /// Creates an attached session for `identity` and announces it online.
+    pub fn create_session(&self, identity: &Identity) -> (Arc<GwSession>, u64) {
+        let id: Arc<str> = random_session_id().into();
+        let mut topics = vec![Topic::User(identity.user_id)];
+        topics.extend(identity.topics.iter().copied());
+        let session = Arc::new(GwSession {
+            id: id.clone(),
+            user_id: identity.user_id,
+            auth_session: identity.auth_session,
+            topics,
+            state: Mutex::new(SessionState {
+                queue: EventQueue::new(),
+                attached: Some(1),
+                generation: 1,
+                detached_at: None,
+                close: None,
+                dead: false,
+            }),
+            notify: Notify::new(),
+        });
+        {
+            let mut map = self.topics.write().expect("topics lock poisoned");
+            for t in &session.topics {
+                map.entry(*t).or_default().push(session.clone());
+            }
+        }
+        self.sessions
+            .write()
+            .expect("sessions lock poisoned")
+            .insert(id, session.clone());
+        self.session_online(&session, Status::Online, None);
+        (session, 1)
+    }
+
+    /// Re-attaches session `id` of `user` from `seq`: returns it, the new generation and the
+    /// number of events to replay; `None` if it cannot be resumed.
+    pub fn resume(&self, id: &str, user: UserId, seq: u64) -> Option<(Arc<GwSession>, u64, usize)> {
+        let session = self
+            .sessions
+            .read()
+            .expect("sessions lock poisoned")
+            .get(id)
+            .cloned()?;
+        if session.user_id != user {
+            return None;
+        }
+        let mut st = session.state.lock().expect("session mutex poisoned");
+        if st.dead || st.close.is_some() {
+            return None;
+        }
+        let replay = st.queue.rewind(seq)?;
+        st.generation += 1;
+        st.attached = Some(st.generation);
+        st.detached_at = None;
+        let generation = st.generation;
+        drop(st);
+        // Wake a previous connection still attached so that it notices it was replaced.
+        session.notify.notify_waiters();
+        self.session_online(&session, Status::Online, None);
+        Some((session, generation, replay))
+    }
+
+    /// The connection `generation` of `session` ended. Unless the session is dead it stays
+    /// resumable for the resume window.
+    pub fn detach(&self, session: &Arc<GwSession>, generation: u64, now: Instant, resumable: bool) {
+        let mut st = session.state.lock().expect("session mutex poisoned");
+        if st.attached != Some(generation) {
+            return; // replaced by a resume: the new connection owns it
+        }
+        st.attached = None;
+        if !resumable {
+            st.dead = true;
+        }
+        let dead = st.dead;
+        st.detached_at = Some(now);
+        drop(st);
+        let announce = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .remove(session.user_id, &session.id, now, self.config.offline_grace);
+        if let Some(p) = announce {
+            self.announce_presence(session.user_id, p);
+        }
+        if dead {
+            self.remove(&session.id);
+        }
+    }
+
+    fn remove(&self, id: &str) {
+        let Some(session) = self
+            .sessions
+            .write()
+            .expect("sessions lock poisoned")
+            .remove(id)
+        else {
+            return;
+        };
+        let mut map = self.topics.write().expect("topics lock poisoned");
+        for t in &session.topics {
+            if let Some(list) = map.get_mut(t) {
+                list.retain(|s| !Arc::ptr_eq(s, &session));
+                if list.is_empty() {
+                    map.remove(t);
+                }
+            }
+        }
+    }
+
+    /// Ends every gateway session of these logins, on every node.
+    pub fn revoke(&self, auth_sessions: Vec<SessionId>) {
+        self.publish(BusMessage::Revoke { auth_sessions });
+    }
+
+    /// Delivers `event` to `topic`'s subscribers on every node.
+    pub fn dispatch(&self, topic: Topic, event: SharedEvent) {
+        self.publish(BusMessage::Dispatch { topic, event });
+    }
+
+    /// Serializes `data` once and dispatches it.
+    pub fn emit(&self, topic: Topic, kind: EventKind, data: &impl Serialize) {
+        match EncodedEvent::new(kind, data) {
+            Ok(event) => self.dispatch(topic, event),
+            Err(err) => tracing::error!(%err, event = kind.name(), "event not serializable"),
+        }
+    }
+
+    fn publish(&self, msg: BusMessage) {
+        if let Some(remote) = self.remote.get()
+            && let Err(err) = remote.try_send(msg.clone())
+        {
+            tracing::error!(%err, "cluster bus queue full: a message did not reach other nodes");
+        }
+        self.apply(msg);
+    }
+
+    /// Applies a message (from this node, or another node through the bus).
+    pub fn apply(&self, msg: BusMessage) {
+        match msg {
+            BusMessage::Dispatch { topic, event } => self.deliver(topic, &event),
+            BusMessage::Revoke { auth_sessions } => {
+                let victims: Vec<Arc<GwSession>> = self
+                    .sessions
+                    .read()
+                    .expect("sessions lock poisoned")
+                    .values()
+                    .filter(|s| auth_sessions.contains(&s.auth_session))
+                    .cloned()
+                    .collect();
+                for s in victims {
+                    let attached = {
+                        let mut st = s.state.lock().expect("session mutex poisoned");
+                        st.dead = true;
+                        st.close = Some(CloseCode::AuthenticationFailed);
+                        st.attached.is_some()
+                    };
+                    s.notify.notify_waiters();
+                    s.notify.notify_one();
+                    if !attached {
+                        self.remove(&s.id);
+                    }
+                }
+            }
+            BusMessage::Presence {
+                node,
+                user,
+                presence,
+            } => {
+                let changed = self
+                    .book
+                    .lock()
+                    .expect("book mutex poisoned")
+                    .apply(user, node, presence);
+                if let Some(view) = changed {
+                    self.deliver_presence(&view);
+                }
+            }
+        }
+    }
+
+    fn deliver(&self, topic: Topic, event: &SharedEvent) {
+        let map = self.topics.read().expect("topics lock poisoned");
+        if let Some(list) = map.get(&topic) {
+            for s in list {
+                s.push(event, &self.limits);
+            }
+        }
+    }
+
+    /// The audience of a presence change: the user's own sessions see their real status;
+    /// others (friends, shared servers — added by later issues) see the public view.
+    fn deliver_presence(&self, view: &PresenceView) {
+        match EncodedEvent::new(EventKind::PresenceUpdated, view) {
+            Ok(ev) => self.deliver(Topic::User(view.user_id), &ev),
+            Err(err) => tracing::error!(%err, "presence not serializable"),
+        }
+    }
+
+    /// The user's presence and those visible to them, as JSON for `ready`.
+    pub fn ready_presences(&self, user: UserId) -> Box<RawValue> {
+        let view = self.book.lock().expect("book mutex poisoned").view(user);
+        let json = serde_json::to_string(&[view]).unwrap_or_else(|_| "[]".into());
+        RawValue::from_string(json)
+            .unwrap_or_else(|_| RawValue::from_string("[]".into()).expect("valid"))
+    }
+
+    fn session_online(
+        &self,
+        session: &GwSession,
+        status: Status,
+        custom: Option<Option<CustomStatus>>,
+    ) {
+        let announce = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .set(session.user_id, &session.id, status, custom);
+        if let Some(p) = announce {
+            self.announce_presence(session.user_id, p);
+        }
+    }
+
+    /// A session chose a presence.
+    pub fn set_presence(&self, session: &GwSession, status: Status, custom: Option<CustomStatus>) {
+        self.session_online(session, status, Some(custom));
+    }
+
+    fn announce_presence(&self, user: UserId, presence: NodePresence) {
+        self.publish(BusMessage::Presence {
+            node: self.node_id,
+            user,
+            presence,
+        });
+    }
+
+    /// Whether `user`'s typing in `channel` should be forwarded now (throttle).
+    pub fn allow_typing(&self, user: UserId, channel: u64, now: Instant) -> bool {
+        let mut map = self.typing.lock().expect("typing mutex poisoned");
+        match map.get(&(user, channel)) {
+            Some(t) if now.saturating_duration_since(*t) < self.config.typing_throttle => false,
+            _ => {
+                map.insert((user, channel), now);
+                true
+            }
+        }
+    }
+
+    /// Periodic work: forget sessions past the resume window, announce users whose grace
+    /// ran out, and trim limiter state.
+    pub fn tick(&self, now: Instant) {
+        let expired: Vec<Arc<str>> = self
+            .sessions
+            .read()
+            .expect("sessions lock poisoned")
+            .values()
+            .filter(|s| {
+                let st = s.state.lock().expect("session mutex poisoned");
+                st.attached.is_none()
+                    && (st.dead
+                        || st.detached_at.is_some_and(|t| {
+                            now.saturating_duration_since(t) >= self.config.resume_window
+                        }))
+            })
+            .map(|s| s.id.clone())
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
+        let offline = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .expire(now);
+        for (user, p) in offline {
+            self.announce_presence(user, p);
+        }
+        let throttle = self.config.typing_throttle;
+        self.typing
+            .lock()
+            .expect("typing mutex poisoned")
+            .retain(|_, t| now.saturating_duration_since(*t) < throttle);
+        self.identifies
+            .lock()
+            .expect("identify mutex poisoned")
+            .retain(|_, log| {
+                log.back()
+                    .is_some_and(|t| now.saturating_duration_since(*t) < Duration::from_secs(60))
+            });
+    }
+
+    /// Runs [`Hub::tick`] every second until shutdown.
+    pub async fn run_ticker(self: Arc<Self>) {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = every.tick() => self.tick(Instant::now()),
+                () = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+}
+
+/// 128 random bits as hex: unguessable, so a session id alone cannot hijack a resume (the
+/// token must match too).
+fn random_session_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}

@@ -1,0 +1,306 @@
+//! Presence aggregation, without I/O.
+//!
+//! Each node aggregates its own sessions per user ([`LocalPresence`]); nodes exchange those
+//! per-node aggregates over the bus, and every node folds them into the user's presence
+//! ([`PresenceBook`]). The most "present" status wins; a user whose last local session closed
+//! keeps their status for a grace period so a reconnect does not flicker.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use papo_core::id::UserId;
+
+use crate::protocol::{CustomStatus, PresenceView, Status};
+
+/// One node's view of one user: the best status among its sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodePresence {
+    /// Aggregated status (`Offline` when the node has no session of the user).
+    pub status: Status,
+    /// The user's custom status.
+    pub custom_status: Option<CustomStatus>,
+}
+
+#[derive(Debug, Default)]
+struct LocalUser {
+    /// `(gateway session id, status)` of this node's live sockets.
+    sessions: Vec<(Box<str>, Status)>,
+    custom_status: Option<CustomStatus>,
+    /// When the user goes offline unless a session comes back.
+    offline_at: Option<Instant>,
+    /// What this node last announced.
+    announced: Option<NodePresence>,
+}
+
+/// This node's sessions, per user.
+#[derive(Debug, Default)]
+pub struct LocalPresence {
+    users: HashMap<UserId, LocalUser>,
+}
+
+impl LocalPresence {
+    /// A session is live with `status` (connect, resume or `presence_update`). Returns the
+    /// node aggregate to announce if it changed. `custom` is `Some` when the client set it.
+    pub fn set(
+        &mut self,
+        user: UserId,
+        session: &str,
+        status: Status,
+        custom: Option<Option<CustomStatus>>,
+    ) -> Option<NodePresence> {
+        let u = self.users.entry(user).or_default();
+        match u.sessions.iter_mut().find(|(id, _)| &**id == session) {
+            Some(entry) => entry.1 = status,
+            None => u.sessions.push((session.into(), status)),
+        }
+        if let Some(c) = custom {
+            u.custom_status = c;
+        }
+        u.offline_at = None;
+        Self::announce(u)
+    }
+
+    /// A session's socket closed. The user stays until `now + grace` if it was the last one.
+    pub fn remove(
+        &mut self,
+        user: UserId,
+        session: &str,
+        now: Instant,
+        grace: Duration,
+    ) -> Option<NodePresence> {
+        let u = self.users.get_mut(&user)?;
+        u.sessions.retain(|(id, _)| &**id != session);
+        if u.sessions.is_empty() {
+            u.offline_at = Some(now + grace);
+            return None;
+        }
+        Self::announce(u)
+    }
+
+    /// Users whose grace ran out: returns their `Offline` announcements.
+    pub fn expire(&mut self, now: Instant) -> Vec<(UserId, NodePresence)> {
+        let mut out = Vec::new();
+        self.users.retain(|user, u| {
+            if u.sessions.is_empty() && u.offline_at.is_some_and(|t| t <= now) {
+                out.push((
+                    *user,
+                    NodePresence {
+                        status: Status::Offline,
+                        custom_status: None,
+                    },
+                ));
+                return false;
+            }
+            true
+        });
+        out
+    }
+
+    /// The earliest pending offline time.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.users.values().filter_map(|u| u.offline_at).min()
+    }
+
+    fn announce(u: &mut LocalUser) -> Option<NodePresence> {
+        let status = u
+            .sessions
+            .iter()
+            .map(|(_, s)| *s)
+            .max_by_key(|s| s.rank())
+            .unwrap_or(Status::Offline);
+        let now = NodePresence {
+            status,
+            custom_status: u.custom_status.clone(),
+        };
+        if u.announced.as_ref() == Some(&now) {
+            return None;
+        }
+        u.announced = Some(now.clone());
+        Some(now)
+    }
+}
+
+/// Every node's announcements, folded per user.
+#[derive(Debug, Default)]
+pub struct PresenceBook {
+    users: HashMap<UserId, Vec<(u16, NodePresence)>>,
+}
+
+impl PresenceBook {
+    /// Applies node `node`'s announcement. Returns the user's new presence (as the user
+    /// sees it: `invisible` included) if it changed.
+    pub fn apply(&mut self, user: UserId, node: u16, p: NodePresence) -> Option<PresenceView> {
+        let before = self.view(user);
+        let nodes = self.users.entry(user).or_default();
+        nodes.retain(|(n, _)| *n != node);
+        if p.status != Status::Offline {
+            nodes.push((node, p));
+        }
+        if nodes.is_empty() {
+            self.users.remove(&user);
+        }
+        let after = self.view(user);
+        (after != before).then_some(after)
+    }
+
+    /// The user's presence as the user sees it.
+    pub fn view(&self, user: UserId) -> PresenceView {
+        let best = self
+            .users
+            .get(&user)
+            .and_then(|nodes| nodes.iter().max_by_key(|(_, p)| p.status.rank()));
+        match best {
+            Some((_, p)) => PresenceView {
+                user_id: user,
+                status: p.status,
+                custom_status: p.custom_status.clone(),
+            },
+            None => PresenceView {
+                user_id: user,
+                status: Status::Offline,
+                custom_status: None,
+            },
+        }
+    }
+
+    /// Forgets everything node `node` announced (it left the cluster). Returns the users
+    /// whose presence changed.
+    pub fn drop_node(&mut self, node: u16) -> Vec<PresenceView> {
+        let users: Vec<UserId> = self
+            .users
+            .iter()
+            .filter(|(_, nodes)| nodes.iter().any(|(n, _)| *n == node))
+            .map(|(u, _)| *u)
+            .collect();
+        users
+            .into_iter()
+            .filter_map(|u| {
+                self.apply(
+                    u,
+                    node,
+                    NodePresence {
+                        status: Status::Offline,
+                        custom_status: None,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// How `view` looks to other users: invisible is offline, and an offline user has no status.
+pub fn public_view(view: &PresenceView) -> PresenceView {
+    match view.status {
+        Status::Invisible | Status::Offline => PresenceView {
+            user_id: view.user_id,
+            status: Status::Offline,
+            custom_status: None,
+        },
+        _ => view.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(n: i64) -> UserId {
+        UserId::from_i64(n)
+    }
+
+    fn np(status: Status) -> NodePresence {
+        NodePresence {
+            status,
+            custom_status: None,
+        }
+    }
+
+    #[test]
+    fn the_most_present_session_wins() {
+        let mut local = LocalPresence::default();
+        assert_eq!(
+            local.set(u(1), "a", Status::Idle, None),
+            Some(np(Status::Idle))
+        );
+        assert_eq!(
+            local.set(u(1), "b", Status::Online, None),
+            Some(np(Status::Online))
+        );
+        assert_eq!(
+            local.set(u(1), "a", Status::Dnd, None),
+            None,
+            "still online overall"
+        );
+        let t = Instant::now();
+        assert_eq!(
+            local.remove(u(1), "b", t, Duration::from_secs(10)),
+            Some(np(Status::Dnd))
+        );
+    }
+
+    #[test]
+    fn the_last_session_leaving_starts_a_grace_period() {
+        let mut local = LocalPresence::default();
+        let t0 = Instant::now();
+        local.set(u(1), "a", Status::Online, None);
+        assert_eq!(local.remove(u(1), "a", t0, Duration::from_secs(10)), None);
+        assert_eq!(local.next_expiry(), Some(t0 + Duration::from_secs(10)));
+        assert!(local.expire(t0 + Duration::from_secs(9)).is_empty());
+        // A reconnect within the grace cancels it, with nothing to announce.
+        assert_eq!(local.set(u(1), "a2", Status::Online, None), None);
+        assert!(local.expire(t0 + Duration::from_secs(11)).is_empty());
+        local.remove(
+            u(1),
+            "a2",
+            t0 + Duration::from_secs(12),
+            Duration::from_secs(10),
+        );
+        let gone = local.expire(t0 + Duration::from_secs(22));
+        assert_eq!(gone, vec![(u(1), np(Status::Offline))]);
+        assert_eq!(local.next_expiry(), None);
+    }
+
+    #[test]
+    fn custom_status_is_kept_until_cleared() {
+        let mut local = LocalPresence::default();
+        let c = CustomStatus {
+            text: "hi".into(),
+            emoji: None,
+            expires_at: None,
+        };
+        let p = local
+            .set(u(1), "a", Status::Online, Some(Some(c.clone())))
+            .unwrap();
+        assert_eq!(p.custom_status, Some(c));
+        let p = local.set(u(1), "a", Status::Online, Some(None)).unwrap();
+        assert_eq!(p.custom_status, None);
+    }
+
+    #[test]
+    fn nodes_fold_into_one_presence() {
+        let mut book = PresenceBook::default();
+        assert_eq!(
+            book.apply(u(1), 1, np(Status::Idle)).unwrap().status,
+            Status::Idle
+        );
+        assert_eq!(
+            book.apply(u(1), 2, np(Status::Online)).unwrap().status,
+            Status::Online
+        );
+        assert_eq!(book.apply(u(1), 1, np(Status::Dnd)), None);
+        assert_eq!(
+            book.apply(u(1), 2, np(Status::Offline)).unwrap().status,
+            Status::Dnd
+        );
+        assert_eq!(book.drop_node(1)[0].status, Status::Offline);
+        assert_eq!(book.view(u(1)).status, Status::Offline);
+    }
+
+    #[test]
+    fn invisible_looks_offline_to_others() {
+        let mut book = PresenceBook::default();
+        let mine = book.apply(u(1), 0, np(Status::Invisible)).unwrap();
+        assert_eq!(mine.status, Status::Invisible);
+        assert_eq!(public_view(&mine).status, Status::Offline);
+    }
+}

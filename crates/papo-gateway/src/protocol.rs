@@ -1,0 +1,570 @@
+//! The gateway's frames (see `docs/gateway.md`, which must stay in sync with this file).
+//!
+//! Client frames are parsed from `{"op", "d"}` envelopes into [`ClientFrame`]. Server frames
+//! are written by [`ServerFrame::encode`]; event frames are special: their JSON is made once
+//! per event by [`EncodedEvent`] and only the sequence number differs per session.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use papo_core::id::UserId;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Close codes of the gateway (WebSocket close frame codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 4001: bad token, or the session's login was revoked.
+    AuthenticationFailed,
+    /// 4002: not JSON, unknown op, wrong first op, binary, or larger than the frame limit.
+    InvalidFrame,
+    /// 4008: too many frames or identify attempts.
+    RateLimited,
+    /// 4009: no heartbeat for 1.5 intervals.
+    HeartbeatTimeout,
+    /// 4010: the client did not read its events fast enough.
+    SlowConsumer,
+    /// 4011: too many connections from one address.
+    TooManyConnections,
+    /// 4012: another connection resumed this session.
+    SessionReplaced,
+    /// 1001: the server is shutting down.
+    GoingAway,
+    /// 1000: the client closed normally.
+    Normal,
+}
+
+impl CloseCode {
+    /// The numeric code.
+    pub const fn code(self) -> u16 {
+        match self {
+            Self::AuthenticationFailed => 4001,
+            Self::InvalidFrame => 4002,
+            Self::RateLimited => 4008,
+            Self::HeartbeatTimeout => 4009,
+            Self::SlowConsumer => 4010,
+            Self::TooManyConnections => 4011,
+            Self::SessionReplaced => 4012,
+            Self::GoingAway => 1001,
+            Self::Normal => 1000,
+        }
+    }
+
+    /// Whether the session may be resumed after this close.
+    pub const fn resumable(self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited | Self::HeartbeatTimeout | Self::SlowConsumer | Self::GoingAway
+        )
+    }
+
+    /// The close reason text.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::AuthenticationFailed => "authentication failed",
+            Self::InvalidFrame => "invalid frame",
+            Self::RateLimited => "rate limited",
+            Self::HeartbeatTimeout => "heartbeat timeout",
+            Self::SlowConsumer => "slow consumer",
+            Self::TooManyConnections => "too many connections",
+            Self::SessionReplaced => "session resumed elsewhere",
+            Self::GoingAway => "server going away",
+            Self::Normal => "bye",
+        }
+    }
+}
+
+/// Presence status a session may choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Shown as offline to others.
+    Invisible,
+    /// Away.
+    Idle,
+    /// Do not disturb.
+    Dnd,
+    /// Available.
+    Online,
+    /// No session at all (never chosen by a client).
+    Offline,
+}
+
+impl Status {
+    /// How "present" a status is: the session with the highest rank sets the user's status.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Self::Offline => 0,
+            Self::Invisible => 1,
+            Self::Idle => 2,
+            Self::Dnd => 3,
+            Self::Online => 4,
+        }
+    }
+}
+
+/// A custom status line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomStatus {
+    /// ≤ 128 characters.
+    pub text: String,
+    /// ≤ 32 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// RFC 3339; the status clears itself then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// `identify` data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identify {
+    /// Access token.
+    pub token: String,
+}
+
+/// `resume` data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    /// Access token.
+    pub token: String,
+    /// From `ready`.
+    pub session_id: String,
+    /// The last `s` the client processed.
+    pub seq: u64,
+}
+
+/// `heartbeat` data.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// The last `s` the client processed; the server may forget events up to it.
+    #[serde(default)]
+    pub seq: Option<u64>,
+}
+
+/// `presence_update` data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceUpdate {
+    /// New status.
+    pub status: Status,
+    /// Custom status, or `null` to clear.
+    #[serde(default)]
+    pub custom_status: Option<CustomStatus>,
+}
+
+/// `typing_start` data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingStart {
+    /// The channel.
+    pub channel_id: String,
+}
+
+/// A frame from the client.
+#[derive(Debug)]
+pub enum ClientFrame {
+    /// Start a session.
+    Identify(Identify),
+    /// Continue a session.
+    Resume(Resume),
+    /// Keep-alive.
+    Heartbeat(Heartbeat),
+    /// Set presence.
+    PresenceUpdate(PresenceUpdate),
+    /// Typing indicator.
+    TypingStart(TypingStart),
+}
+
+/// Why a client frame was not understood.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// Not a JSON object with an `op`.
+    #[error("not a gateway frame: {0}")]
+    Malformed(String),
+    /// `op` names no client operation.
+    #[error("unknown op {0:?}")]
+    UnknownOp(String),
+    /// `d` has the wrong shape for the op.
+    #[error("invalid data for {op}: {error}")]
+    InvalidData {
+        /// The op.
+        op: &'static str,
+        /// Why.
+        error: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    op: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    d: Option<&'a RawValue>,
+}
+
+impl ClientFrame {
+    /// Parses one text frame.
+    pub fn parse(text: &str) -> Result<Self, FrameError> {
+        let env: Envelope<'_> =
+            serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
+        fn data<'de, T: Deserialize<'de> + Default>(
+            op: &'static str,
+            d: Option<&'de RawValue>,
+        ) -> Result<T, FrameError> {
+            match d {
+                None => Ok(T::default()),
+                Some(raw) if raw.get() == "null" => Ok(T::default()),
+                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| FrameError::InvalidData {
+                    op,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        fn required<'de, T: Deserialize<'de>>(
+            op: &'static str,
+            d: Option<&'de RawValue>,
+        ) -> Result<T, FrameError> {
+            let raw = d.ok_or_else(|| FrameError::InvalidData {
+                op,
+                error: "missing d".into(),
+            })?;
+            serde_json::from_str(raw.get()).map_err(|e| FrameError::InvalidData {
+                op,
+                error: e.to_string(),
+            })
+        }
+        Ok(match env.op.as_ref() {
+            "identify" => Self::Identify(required("identify", env.d)?),
+            "resume" => Self::Resume(required("resume", env.d)?),
+            "heartbeat" => Self::Heartbeat(data("heartbeat", env.d)?),
+            "presence_update" => Self::PresenceUpdate(required("presence_update", env.d)?),
+            "typing_start" => Self::TypingStart(required("typing_start", env.d)?),
+            other => return Err(FrameError::UnknownOp(other.to_owned())),
+        })
+    }
+}
+
+/// What `ready` carries besides the session id.
+#[derive(Debug, Clone)]
+pub struct ReadyData {
+    /// The user, pre-serialized (`CurrentUser` JSON).
+    pub user: Box<RawValue>,
+    /// Presences visible to the user, pre-serialized (a JSON array).
+    pub presences: Box<RawValue>,
+}
+
+/// A frame from the server other than an event.
+#[derive(Debug)]
+pub enum ServerFrame<'a> {
+    /// First frame.
+    Hello {
+        /// Heartbeat interval.
+        heartbeat_interval_ms: u64,
+    },
+    /// Identified.
+    Ready {
+        /// Gateway session id (for resume).
+        session_id: &'a str,
+        /// Payload.
+        data: &'a ReadyData,
+        /// Resume window.
+        resume_window_ms: u64,
+    },
+    /// Answer to heartbeat.
+    HeartbeatAck,
+    /// Resume finished.
+    Resumed {
+        /// Events replayed.
+        replayed: u64,
+    },
+    /// Identify again.
+    InvalidSession,
+    /// An op was refused; the socket stays open.
+    Error {
+        /// Error code (shared with REST).
+        code: &'a str,
+        /// Human text.
+        message: &'a str,
+    },
+}
+
+impl ServerFrame<'_> {
+    /// The frame's JSON text.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Hello {
+                heartbeat_interval_ms,
+            } => format!(
+                r#"{{"op":"hello","d":{{"heartbeat_interval_ms":{heartbeat_interval_ms}}}}}"#
+            ),
+            Self::Ready {
+                session_id,
+                data,
+                resume_window_ms,
+            } => {
+                let mut s =
+                    String::with_capacity(64 + data.user.get().len() + data.presences.get().len());
+                let _ = write!(
+                    s,
+                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"presences":{},"resume_window_ms":{resume_window_ms}}}}}"#,
+                    json_str(session_id),
+                    data.user.get(),
+                    data.presences.get()
+                );
+                s
+            }
+            Self::HeartbeatAck => r#"{"op":"heartbeat_ack","d":null}"#.to_owned(),
+            Self::Resumed { replayed } => {
+                format!(r#"{{"op":"resumed","d":{{"replayed":{replayed}}}}}"#)
+            }
+            Self::InvalidSession => {
+                r#"{"op":"invalid_session","d":{"resumable":false}}"#.to_owned()
+            }
+            Self::Error { code, message } => format!(
+                r#"{{"op":"error","d":{{"code":{},"message":{}}}}}"#,
+                json_str(code),
+                json_str(message)
+            ),
+        }
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// Names of server events (`t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// `user.updated`: the user's own profile or settings changed.
+    UserUpdated,
+    /// `presence.updated`: someone's aggregated presence changed.
+    PresenceUpdated,
+    /// `typing.started`: someone is typing in a channel.
+    TypingStarted,
+}
+
+impl EventKind {
+    /// The dotted name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::UserUpdated => "user.updated",
+            Self::PresenceUpdated => "presence.updated",
+            Self::TypingStarted => "typing.started",
+        }
+    }
+}
+
+/// An event serialized once: `{"op":"event","t":…,"s":` | seq | `,"d":…}`. Every recipient
+/// shares these bytes; only the sequence number is written per session.
+#[derive(Debug)]
+pub struct EncodedEvent {
+    bytes: Box<[u8]>,
+    split: usize,
+}
+
+/// A shared, encoded event.
+pub type SharedEvent = Arc<EncodedEvent>;
+
+impl EncodedEvent {
+    /// Serializes `data` under `kind`.
+    pub fn new(kind: EventKind, data: &impl Serialize) -> Result<SharedEvent, serde_json::Error> {
+        let d = serde_json::to_string(data)?;
+        Ok(Self::from_json(kind.name(), &d))
+    }
+
+    /// Builds the event from an already-serialized `d` (e.g. received from another node).
+    pub fn from_json(name: &str, d_json: &str) -> SharedEvent {
+        let head = format!(r#"{{"op":"event","t":{},"s":"#, json_str(name));
+        let mut bytes = Vec::with_capacity(head.len() + d_json.len() + 8);
+        bytes.extend_from_slice(head.as_bytes());
+        let split = bytes.len();
+        bytes.extend_from_slice(b",\"d\":");
+        bytes.extend_from_slice(d_json.as_bytes());
+        bytes.push(b'}');
+        Arc::new(Self {
+            bytes: bytes.into_boxed_slice(),
+            split,
+        })
+    }
+
+    /// Length of the frame text for sequence number `seq`.
+    pub fn len_with_seq(&self, seq: u64) -> usize {
+        self.bytes.len() + digits(seq)
+    }
+
+    /// Appends the frame text with `seq` to `out`.
+    pub fn write_with_seq(&self, seq: u64, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bytes[..self.split]);
+        out.extend_from_slice(fmt_u64(seq, &mut [0u8; 20]));
+        out.extend_from_slice(&self.bytes[self.split..]);
+    }
+
+    /// The serialized `d` and the event name, e.g. to forward to other nodes.
+    pub fn parts(&self) -> (&str, &str) {
+        let text = std::str::from_utf8(&self.bytes).unwrap_or_default();
+        let head = &text[..self.split];
+        let name = head
+            .strip_prefix(r#"{"op":"event","t":""#)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default();
+        let d = &text[self.split + 5..text.len() - 1];
+        (name, d)
+    }
+
+    /// Heap bytes held.
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Formats `n` in decimal into `buf` without allocating.
+fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// A user's presence as others see it (the `presence.updated` payload).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceView {
+    /// The user.
+    pub user_id: UserId,
+    /// Aggregated status (`invisible` shows as `offline` to others).
+    pub status: Status,
+    /// Custom status, if any.
+    pub custom_status: Option<CustomStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_client_frames() {
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"identify","d":{"token":"t"}}"#).unwrap(),
+            ClientFrame::Identify(Identify { token }) if token == "t"
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"heartbeat"}"#).unwrap(),
+            ClientFrame::Heartbeat(Heartbeat { seq: None })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"heartbeat","d":null}"#).unwrap(),
+            ClientFrame::Heartbeat(Heartbeat { seq: None })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"heartbeat","d":{"seq":7}}"#).unwrap(),
+            ClientFrame::Heartbeat(Heartbeat { seq: Some(7) })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"resume","d":{"token":"t","session_id":"s","seq":3}}"#)
+                .unwrap(),
+            ClientFrame::Resume(Resume { seq: 3, .. })
+        ));
+        let p = ClientFrame::parse(
+            r#"{"op":"presence_update","d":{"status":"dnd","custom_status":{"text":"busy"}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            p,
+            ClientFrame::PresenceUpdate(PresenceUpdate {
+                status: Status::Dnd,
+                custom_status: Some(_)
+            })
+        ));
+        assert!(matches!(
+            ClientFrame::parse("nope"),
+            Err(FrameError::Malformed(_))
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"fly"}"#),
+            Err(FrameError::UnknownOp(_))
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"identify","d":{}}"#),
+            Err(FrameError::InvalidData { .. })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"presence_update","d":{"status":"offline2"}}"#),
+            Err(FrameError::InvalidData { .. })
+        ));
+    }
+
+    #[test]
+    fn events_are_encoded_once_with_per_session_seq() {
+        let ev =
+            EncodedEvent::new(EventKind::UserUpdated, &serde_json::json!({"id": "1"})).unwrap();
+        let mut out = Vec::new();
+        ev.write_with_seq(42, &mut out);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(ev.len_with_seq(42), out.len());
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["op"], "event");
+        assert_eq!(v["t"], "user.updated");
+        assert_eq!(v["s"], 42);
+        assert_eq!(v["d"]["id"], "1");
+        assert_eq!(ev.parts(), ("user.updated", r#"{"id":"1"}"#));
+        let mut zero = Vec::new();
+        ev.write_with_seq(0, &mut zero);
+        assert!(String::from_utf8(zero).unwrap().contains(r#""s":0,"#));
+    }
+
+    #[test]
+    fn server_frames_are_json() {
+        let data = ReadyData {
+            user: RawValue::from_string(r#"{"id":"1"}"#.into()).unwrap(),
+            presences: RawValue::from_string("[]".into()).unwrap(),
+        };
+        for f in [
+            ServerFrame::Hello {
+                heartbeat_interval_ms: 30_000,
+            },
+            ServerFrame::Ready {
+                session_id: "abc",
+                data: &data,
+                resume_window_ms: 1,
+            },
+            ServerFrame::HeartbeatAck,
+            ServerFrame::Resumed { replayed: 2 },
+            ServerFrame::InvalidSession,
+            ServerFrame::Error {
+                code: "x\"y",
+                message: "m",
+            },
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&f.encode()).unwrap();
+            assert!(v["op"].is_string());
+        }
+    }
+
+    #[test]
+    fn presence_ranks() {
+        assert!(Status::Online.rank() > Status::Dnd.rank());
+        assert!(Status::Dnd.rank() > Status::Idle.rank());
+        assert!(Status::Idle.rank() > Status::Invisible.rank());
+        assert!(Status::Invisible.rank() > Status::Offline.rank());
+    }
+}

@@ -1,0 +1,103 @@
+//! `GET /api/v1/gateway`: the WebSocket upgrade into the real-time gateway, and the
+//! [`Backend`] that lets the gateway authenticate tokens against the database.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use papo_core::error::ErrorCode;
+use papo_core::id::{SessionId, UserId};
+use papo_gateway::driver::{self, Backend};
+use papo_gateway::hub::{Identity, Topic};
+use papo_store::{sessions, users};
+use serde_json::value::RawValue;
+
+use crate::auth::tokens;
+use crate::http::error::ApiError;
+use crate::http::users::CurrentUser;
+use crate::state::AppState;
+
+/// Resolves gateway tokens with the same rules as the REST API.
+#[derive(Clone)]
+pub struct ServerBackend(pub AppState);
+
+impl Backend for ServerBackend {
+    async fn authenticate(&self, token: &str) -> Option<Identity> {
+        let state = &self.0;
+        let owner = sessions::authenticate(&state.db, &tokens::hash(token), crate::now_ms())
+            .await
+            .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
+            .ok()??;
+        let user_id = UserId::from_i64(owner.user_id);
+        let row = users::by_id(&state.db, user_id).await.ok()??;
+        let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
+        Some(Identity {
+            user_id,
+            auth_session: SessionId::from_i64(owner.session_id),
+            user_json: RawValue::from_string(json).ok()?,
+            topics: Vec::new(),
+        })
+    }
+
+    async fn channel_topic(&self, _user: UserId, _channel_id: &str) -> Option<Topic> {
+        // Channels arrive with the chat issue; until then no channel exists to type in.
+        None
+    }
+}
+
+/// Upgrades to a WebSocket and hands the connection to the gateway driver.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+) -> Response {
+    let Some(accept) = websocket_accept(req.headers()) else {
+        return ApiError::new(ErrorCode::BadRequest)
+            .with_message("This endpoint expects a WebSocket upgrade (version 13).")
+            .into_response();
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let hub = state.hub.clone();
+    let slot = hub.claim_slot(peer.ip());
+    if slot.is_none() {
+        tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
+    }
+    let backend = Arc::new(ServerBackend(state.clone()));
+    state.gateway_tasks.spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let io = hyper_util::rt::TokioIo::new(upgraded);
+                driver::run(hub, backend, io, slot).await;
+            }
+            Err(err) => tracing::debug!(%err, "websocket upgrade failed"),
+        }
+    });
+    let mut res = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let h = res.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    res
+}
+
+/// The `Sec-WebSocket-Accept` value if the request is a valid version-13 upgrade.
+fn websocket_accept(headers: &HeaderMap) -> Option<String> {
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.split(',').any(|p| p.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if !has_token(header::UPGRADE, "websocket") || !has_token(header::CONNECTION, "upgrade") {
+        return None;
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION)?.as_bytes() != b"13" {
+        return None;
+    }
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+    Some(papo_gateway::ws::accept_key(key.as_bytes()))
+}

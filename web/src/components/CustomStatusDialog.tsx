@@ -1,0 +1,124 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import {
+  CLEAR_AFTER_OPTIONS,
+  CUSTOM_STATUS_EMOJI_MAX_CHARS,
+  CUSTOM_STATUS_MAX_CHARS,
+  charCount,
+  customStatusFromDraft,
+  validateCustomStatus,
+  type ClearAfter,
+  type CustomStatusErrors,
+} from '../gateway/presence';
+import type { CustomStatus } from '../gateway/protocol';
+import { FormField } from './FormField';
+
+interface CustomStatusDialogProps {
+  /** The custom status being edited, if any. */
+  initial: CustomStatus | null;
+  onSave(custom: CustomStatus | null): void;
+  onClose(): void;
+}
+
+/** Modal form: text (≤ 128), emoji (≤ 32) and when to clear it. */
+export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDialogProps) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descriptionId = useId();
+  const selectId = useId();
+  const [text, setText] = useState(initial?.text ?? '');
+  const [emoji, setEmoji] = useState(initial?.emoji ?? '');
+  const [clearAfter, setClearAfter] = useState<ClearAfter>('never');
+  const [errors, setErrors] = useState<CustomStatusErrors>({});
+
+  // Unmounting removes the element, which also takes it out of the top layer.
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+
+  const message = (field: 'text' | 'emoji'): string | undefined => {
+    const code = errors[field];
+    if (!code) return undefined;
+    if (code === 'required') return t('presence.dialog.textRequired');
+    const max = field === 'text' ? CUSTOM_STATUS_MAX_CHARS : CUSTOM_STATUS_EMOJI_MAX_CHARS;
+    return t('presence.dialog.tooLong', { max });
+  };
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const draft = { text, emoji, clearAfter };
+    const found = validateCustomStatus(draft);
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    onSave(customStatusFromDraft(draft, new Date()));
+  }
+
+  return (
+    <dialog
+      ref={ref}
+      className="dialog custom-status-dialog"
+      aria-labelledby={titleId}
+      aria-describedby={descriptionId}
+      data-testid="custom-status-dialog"
+      onClose={onClose}
+    >
+      <form className="form dialog-body" onSubmit={onSubmit} noValidate>
+        <header className="dialog-header">
+          <h2 id={titleId}>{t('presence.dialog.title')}</h2>
+          <p id={descriptionId}>{t('presence.dialog.description')}</p>
+        </header>
+        <FormField
+          name="custom_status_emoji"
+          label={t('presence.dialog.emoji')}
+          value={emoji}
+          onChange={(value) => {
+            setEmoji(value);
+            setErrors((e) => ({ ...e, emoji: undefined }));
+          }}
+          error={message('emoji')}
+          hint={t('presence.dialog.counter', { count: charCount(emoji), max: CUSTOM_STATUS_EMOJI_MAX_CHARS })}
+        />
+        <FormField
+          name="custom_status_text"
+          label={t('presence.dialog.text')}
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setErrors((e) => ({ ...e, text: undefined }));
+          }}
+          error={message('text')}
+          hint={t('presence.dialog.counter', { count: charCount(text), max: CUSTOM_STATUS_MAX_CHARS })}
+          autoFocus
+        />
+        <div className="field">
+          <label className="field-label" htmlFor={selectId}>
+            {t('presence.dialog.clearAfter')}
+          </label>
+          <select
+            id={selectId}
+            name="clear_after"
+            className="input"
+            value={clearAfter}
+            onChange={(e) => setClearAfter(e.target.value as ClearAfter)}
+          >
+            {CLEAR_AFTER_OPTIONS.map((option) => (
+              <option key={option} value={option}>
+                {t(`presence.clearAfter.${option}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button button-link" onClick={() => ref.current?.close()}>
+            {t('presence.dialog.cancel')}
+          </button>
+          <button type="submit" className="button button-primary" data-testid="custom-status-save">
+            {t('presence.dialog.save')}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, isPresence, parseFrame } from './protocol';
+
+describe('parseFrame', () => {
+  it('parses the server ops', () => {
+    expect(parseFrame('{"op":"hello","d":{"heartbeat_interval_ms":30000}}')).toEqual({
+      op: 'hello',
+      d: { heartbeat_interval_ms: 30000 },
+    });
+    expect(parseFrame('{"op":"heartbeat_ack","d":null}')).toEqual({ op: 'heartbeat_ack' });
+    expect(parseFrame('{"op":"event","t":"user.updated","d":{"id":"1"},"s":4}')).toEqual({
+      op: 'event',
+      t: 'user.updated',
+      d: { id: '1' },
+      s: 4,
+    });
+    expect(parseFrame('{"op":"resumed","d":{"replayed":2}}')).toEqual({ op: 'resumed', d: { replayed: 2 } });
+    expect(parseFrame('{"op":"invalid_session","d":{"resumable":false}}')).toEqual({
+      op: 'invalid_session',
+      d: { resumable: false },
+    });
+    expect(parseFrame('{"op":"error","d":{"code":"rate_limited","message":"slow"}}')).toEqual({
+      op: 'error',
+      d: { code: 'rate_limited', message: 'slow' },
+    });
+  });
+
+  it('parses ready and keeps only well-formed presences', () => {
+    const frame = parseFrame(
+      JSON.stringify({
+        op: 'ready',
+        d: {
+          session_id: 'abc',
+          user: { id: '1', username: 'ana' },
+          presences: [
+            { user_id: '1', status: 'dnd', custom_status: { text: 'Focus time' } },
+            { user_id: '2', status: 'weird', custom_status: null },
+            'nope',
+          ],
+          resume_window_ms: 120000,
+        },
+      }),
+    );
+    expect(frame).toEqual({
+      op: 'ready',
+      d: {
+        session_id: 'abc',
+        user: { id: '1', username: 'ana' },
+        presences: [{ user_id: '1', status: 'dnd', custom_status: { text: 'Focus time' } }],
+        resume_window_ms: 120000,
+      },
+    });
+  });
+
+  it('clamps a silly heartbeat interval', () => {
+    expect(parseFrame('{"op":"hello","d":{"heartbeat_interval_ms":0}}')).toEqual({
+      op: 'hello',
+      d: { heartbeat_interval_ms: 1000 },
+    });
+    expect(parseFrame('{"op":"hello","d":null}')).toEqual({ op: 'hello', d: { heartbeat_interval_ms: 30000 } });
+  });
+
+  it('rejects garbage', () => {
+    for (const raw of ['', 'nope', '[]', '{"d":1}', '{"op":"unknown"}', '{"op":"event","d":{}}', '{"op":"ready","d":{}}']) {
+      expect(parseFrame(raw), raw).toBeNull();
+    }
+    expect(parseFrame(new ArrayBuffer(4))).toBeNull();
+  });
+
+  it('recognises presences', () => {
+    expect(isPresence({ user_id: '1', status: 'offline', custom_status: null })).toBe(true);
+    expect(isPresence({ user_id: '1', status: 'online' })).toBe(true);
+    expect(isPresence({ user_id: 1, status: 'online', custom_status: null })).toBe(false);
+    expect(isPresence({ user_id: '1', status: 'online', custom_status: { emoji: 'x' } })).toBe(false);
+  });
+
+  it('encodes client frames as JSON', () => {
+    expect(JSON.parse(encodeFrame({ op: 'heartbeat', d: { seq: 3 } }))).toEqual({ op: 'heartbeat', d: { seq: 3 } });
+    expect(JSON.parse(encodeFrame({ op: 'identify', d: { token: 't' } }))).toEqual({ op: 'identify', d: { token: 't' } });
+  });
+});
