@@ -18,7 +18,7 @@ use crate::hub::{BusMessage, Hub, Topic};
 use crate::presence::NodePresence;
 use crate::protocol::{CustomStatus, EncodedEvent, Status};
 
-/// The pub/sub channel all nodes share.
+/// The default pub/sub channel all nodes of a cluster share.
 pub const CHANNEL: &str = "papo:bus:v1";
 /// Messages waiting for the publisher before new ones are dropped (and logged).
 const QUEUE: usize = 65_536;
@@ -123,15 +123,16 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
 
 /// Connects `hub` to the Redis at `url`: starts the subscriber and the publisher. Returns once
 /// the subscription is active, so events published afterwards by other nodes are received.
-pub async fn connect(hub: Arc<Hub>, url: &str) -> Result<(), redis::RedisError> {
+pub async fn connect(hub: Arc<Hub>, url: &str, channel: &str) -> Result<(), redis::RedisError> {
     let client = redis::Client::open(url)?;
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(CHANNEL).await?;
+    pubsub.subscribe(channel).await?;
+    let channel: Arc<str> = channel.into();
     let publisher = client.get_multiplexed_async_connection().await?;
     let (tx, rx) = mpsc::channel(QUEUE);
     hub.set_remote(tx);
-    tokio::spawn(run_publisher(hub.clone(), publisher, rx));
-    tokio::spawn(run_subscriber(hub, client, pubsub));
+    tokio::spawn(run_publisher(hub.clone(), publisher, rx, channel.clone()));
+    tokio::spawn(run_subscriber(hub, client, pubsub, channel));
     Ok(())
 }
 
@@ -139,29 +140,32 @@ async fn run_publisher(
     hub: Arc<Hub>,
     mut conn: redis::aio::MultiplexedConnection,
     mut rx: mpsc::Receiver<BusMessage>,
+    channel: Arc<str>,
 ) {
     let node = hub.node_id();
-    while let Some(msg) = rx.recv().await {
-        let Some(text) = encode(node, &msg) else {
-            tracing::error!("bus message not encodable");
-            continue;
-        };
+    let mut batch = Vec::with_capacity(256);
+    // Everything queued meanwhile goes out in one pipelined round trip.
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let mut pipe = redis::pipe();
+        for msg in batch.drain(..) {
+            match encode(node, &msg) {
+                Some(text) => {
+                    pipe.cmd("PUBLISH").arg(&*channel).arg(text).ignore();
+                }
+                None => tracing::error!("bus message not encodable"),
+            }
+        }
         let mut tries = 0;
         loop {
-            let res: Result<i64, _> = redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg(&text)
-                .query_async(&mut conn)
-                .await;
-            match res {
-                Ok(_) => break,
+            match pipe.query_async::<()>(&mut conn).await {
+                Ok(()) => break,
                 Err(err) if tries < 5 => {
                     tries += 1;
                     tracing::warn!(%err, "publishing to Redis failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * tries)).await;
                 }
                 Err(err) => {
-                    tracing::error!(%err, "publishing to Redis failed; message lost for other nodes");
+                    tracing::error!(%err, "publishing to Redis failed; messages lost for other nodes");
                     break;
                 }
             }
@@ -169,7 +173,12 @@ async fn run_publisher(
     }
 }
 
-async fn run_subscriber(hub: Arc<Hub>, client: redis::Client, mut pubsub: redis::aio::PubSub) {
+async fn run_subscriber(
+    hub: Arc<Hub>,
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    channel: Arc<str>,
+) {
     let node = hub.node_id();
     loop {
         {
@@ -194,7 +203,7 @@ async fn run_subscriber(hub: Arc<Hub>, client: redis::Client, mut pubsub: redis:
             tokio::time::sleep(Duration::from_secs(1)).await;
             match client.get_async_pubsub().await {
                 Ok(mut p) => {
-                    if p.subscribe(CHANNEL).await.is_ok() {
+                    if p.subscribe(&*channel).await.is_ok() {
                         pubsub = p;
                         break;
                     }

@@ -32,8 +32,6 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Option<Topic>> + Send;
 }
 
-/// A write that takes longer than this means the client stopped reading.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Authentication must answer within this.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read per poll (on the stack, not kept between polls).
@@ -50,7 +48,7 @@ where
         let mut out = Vec::new();
         let code = CloseCode::TooManyConnections;
         ws::encode_close(code.code(), code.reason(), &mut out);
-        let _ = tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await;
+        let _ = tokio::time::timeout(hub.config.write_timeout, io.write_all(&out)).await;
         let _ = io.shutdown().await;
         return;
     }
@@ -66,7 +64,7 @@ where
     if let Some(code) = code {
         let mut out = std::mem::take(&mut driver.out);
         ws::encode_close(code.code(), code.reason(), &mut out);
-        let _ = tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await;
+        let _ = tokio::time::timeout(driver.hub.config.write_timeout, io.write_all(&out)).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
     let resumable = code.is_some_and(CloseCode::resumable) || code.is_none();
@@ -105,7 +103,8 @@ impl<B: Backend> Driver<B> {
             }
             if !self.out.is_empty() {
                 let out = std::mem::take(&mut self.out);
-                match tokio::time::timeout(WRITE_TIMEOUT, io.write_all(&out)).await {
+                match tokio::time::timeout(self.hub.config.write_timeout, io.write_all(&out)).await
+                {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return None,
                     Err(_) => return Some(CloseCode::SlowConsumer),
@@ -131,7 +130,10 @@ impl<B: Backend> Driver<B> {
                             Message::Binary(_) => self.conn_mut().handle_binary(),
                             Message::Ping(payload) => ws::encode_pong(&payload, &mut self.out),
                             Message::Pong(_) => {}
-                            Message::Close(_, _) => return Some(CloseCode::Normal),
+                            // A browser cannot drop a socket without a close frame: only
+                            // 1000/1001 end the session, anything else may be resumed.
+                            Message::Close(Some(1000 | 1001), _) => return Some(CloseCode::Normal),
+                            Message::Close(_, _) => return Some(CloseCode::ClientDropped),
                         }
                     }
                     if decoder.is_idle() {

@@ -82,6 +82,8 @@ struct SessionState {
     close: Option<CloseCode>,
     /// No longer resumable.
     dead: bool,
+    /// The status this session chose (kept across a resume).
+    status: Status,
 }
 
 /// What the driver gets from the session when it wakes up.
@@ -126,12 +128,15 @@ impl GwSession {
         if st.dead {
             return;
         }
-        if st.queue.push(event.clone(), limits) == Pushed::Overflow {
-            if st.attached.is_some() {
+        match st.queue.push(event.clone(), limits) {
+            Pushed::Queued => {}
+            Pushed::Overflow => {
                 st.close.get_or_insert(CloseCode::SlowConsumer);
-            } else {
-                // Detached and overflowing: the backlog can no longer be replayed in full.
+            }
+            Pushed::Dropped => {
+                // Events are being lost for this session: it must re-sync, not resume.
                 st.dead = true;
+                st.close.get_or_insert(CloseCode::SlowConsumer);
                 st.queue = EventQueue::new();
             }
         }
@@ -277,6 +282,7 @@ impl Hub {
                 detached_at: None,
                 close: None,
                 dead: false,
+                status: Status::Online,
             }),
             notify: Notify::new(),
         });
@@ -315,10 +321,11 @@ impl Hub {
         st.attached = Some(st.generation);
         st.detached_at = None;
         let generation = st.generation;
+        let status = st.status;
         drop(st);
         // Wake a previous connection still attached so that it notices it was replaced.
         session.notify.notify_waiters();
-        self.session_online(&session, Status::Online, None);
+        self.session_online(&session, status, None);
         Some((session, generation, replay))
     }
 
@@ -458,6 +465,11 @@ impl Hub {
         }
     }
 
+    /// A user's presence as the user sees it.
+    pub fn presence_of(&self, user: UserId) -> PresenceView {
+        self.book.lock().expect("book mutex poisoned").view(user)
+    }
+
     /// The user's presence and those visible to them, as JSON for `ready`.
     pub fn ready_presences(&self, user: UserId) -> Box<RawValue> {
         let view = self.book.lock().expect("book mutex poisoned").view(user);
@@ -482,9 +494,16 @@ impl Hub {
         }
     }
 
-    /// A session chose a presence.
-    pub fn set_presence(&self, session: &GwSession, status: Status, custom: Option<CustomStatus>) {
-        self.session_online(session, status, Some(custom));
+    /// A session chose a presence (`custom`: `None` keeps the custom status, `Some(None)`
+    /// clears it).
+    pub fn set_presence(
+        &self,
+        session: &GwSession,
+        status: Status,
+        custom: Option<Option<CustomStatus>>,
+    ) {
+        session.state.lock().expect("session mutex poisoned").status = status;
+        self.session_online(session, status, custom);
     }
 
     fn announce_presence(&self, user: UserId, presence: NodePresence) {

@@ -30,8 +30,10 @@ pub enum CloseCode {
     SessionReplaced,
     /// 1001: the server is shutting down.
     GoingAway,
-    /// 1000: the client closed normally.
+    /// 1000: the client closed normally (1000/1001 from the client): the session ends.
     Normal,
+    /// 1000 in reply to any other client close code: the session stays resumable.
+    ClientDropped,
 }
 
 impl CloseCode {
@@ -46,7 +48,7 @@ impl CloseCode {
             Self::TooManyConnections => 4011,
             Self::SessionReplaced => 4012,
             Self::GoingAway => 1001,
-            Self::Normal => 1000,
+            Self::Normal | Self::ClientDropped => 1000,
         }
     }
 
@@ -54,7 +56,11 @@ impl CloseCode {
     pub const fn resumable(self) -> bool {
         matches!(
             self,
-            Self::RateLimited | Self::HeartbeatTimeout | Self::SlowConsumer | Self::GoingAway
+            Self::RateLimited
+                | Self::HeartbeatTimeout
+                | Self::SlowConsumer
+                | Self::GoingAway
+                | Self::ClientDropped
         )
     }
 
@@ -69,7 +75,7 @@ impl CloseCode {
             Self::TooManyConnections => "too many connections",
             Self::SessionReplaced => "session resumed elsewhere",
             Self::GoingAway => "server going away",
-            Self::Normal => "bye",
+            Self::Normal | Self::ClientDropped => "bye",
         }
     }
 }
@@ -152,9 +158,9 @@ pub struct Heartbeat {
 pub struct PresenceUpdate {
     /// New status.
     pub status: Status,
-    /// Custom status, or `null` to clear.
-    #[serde(default)]
-    pub custom_status: Option<CustomStatus>,
+    /// Absent: keep the custom status; `null`: clear it; an object: set it.
+    #[serde(default, deserialize_with = "papo_core::settings::patch_field")]
+    pub custom_status: Option<Option<CustomStatus>>,
 }
 
 /// `typing_start` data.

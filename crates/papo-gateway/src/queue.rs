@@ -28,6 +28,9 @@ pub enum Pushed {
     Queued,
     /// Queued, but the unsent backlog is over its bound: the consumer is too slow.
     Overflow,
+    /// Not queued: the backlog is twice over its bound. The queue can no longer replay
+    /// everything, so the session must not be resumed.
+    Dropped,
 }
 
 /// Events of one session, oldest first.
@@ -64,6 +67,11 @@ impl EventQueue {
 
     /// Appends an event and gives it the next sequence number.
     pub fn push(&mut self, event: SharedEvent, limits: &QueueLimits) -> Pushed {
+        if self.unsent() >= 2 * limits.max_unsent_events
+            || self.unsent_bytes >= 2 * limits.max_unsent_bytes
+        {
+            return Pushed::Dropped;
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.unsent_bytes += event.size();
@@ -174,6 +182,14 @@ mod tests {
             assert_eq!(q.push(ev(i), &LIMITS), Pushed::Queued);
         }
         assert_eq!(q.push(ev(4), &LIMITS), Pushed::Overflow);
+        assert_eq!(q.push(ev(5), &LIMITS), Pushed::Overflow);
+        assert_eq!(q.push(ev(6), &LIMITS), Pushed::Overflow);
+        assert_eq!(
+            q.push(ev(7), &LIMITS),
+            Pushed::Dropped,
+            "bounded even if never drained"
+        );
+        assert_eq!(q.unsent(), 6);
     }
 
     #[test]

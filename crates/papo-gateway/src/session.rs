@@ -41,6 +41,8 @@ pub struct GatewayConfig {
     pub typing_ttl: Duration,
     /// Minimum time between forwarded `typing_start`s of one user in one channel.
     pub typing_throttle: Duration,
+    /// A socket write taking longer than this means the client stopped reading (4010).
+    pub write_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -59,6 +61,7 @@ impl Default for GatewayConfig {
             offline_grace: Duration::from_secs(10),
             typing_ttl: Duration::from_secs(8),
             typing_throttle: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -329,7 +332,7 @@ fn validate_presence(p: &PresenceUpdate) -> Result<(), &'static str> {
     if p.status == crate::protocol::Status::Offline {
         return Err("status must be online, idle, dnd or invisible");
     }
-    if let Some(c) = &p.custom_status {
+    if let Some(Some(c)) = &p.custom_status {
         if c.text.chars().count() > MAX_STATUS_TEXT {
             return Err("custom status text is at most 128 characters");
         }

@@ -35,6 +35,9 @@ pub struct Cli {
     /// Redis for the cluster event bus (used from the gateway on).
     #[arg(long, env = "REDIS_URL", global = true)]
     pub redis_url: Option<String>,
+    /// Redis pub/sub channel of the cluster bus (nodes of one cluster share it).
+    #[arg(long, env = "PAPO_REDIS_CHANNEL", global = true)]
+    pub redis_channel: Option<String>,
     /// Log format.
     #[arg(long, env = "PAPO_LOG_FORMAT", global = true)]
     pub log_format: Option<LogFormat>,
@@ -74,6 +77,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     redis_url: Option<String>,
+    redis_channel: Option<String>,
     log_format: Option<LogFormat>,
     node_id: Option<u16>,
     trust_proxy: Option<bool>,
@@ -97,6 +101,8 @@ pub struct Config {
     pub database_url: String,
     /// Redis URL, if clustering.
     pub redis_url: Option<String>,
+    /// Redis pub/sub channel of the cluster bus.
+    pub redis_channel: String,
     /// Log format.
     pub log_format: LogFormat,
     /// Node id for id generation.
@@ -128,6 +134,7 @@ impl Config {
             database_url: sqlite_url(&data_dir),
             data_dir,
             redis_url: None,
+            redis_channel: papo_gateway::bus::CHANNEL.to_owned(),
             log_format: LogFormat::Pretty,
             node_id: 0,
             trust_proxy: false,
@@ -169,6 +176,9 @@ impl Cli {
         }
         c.listen = self.listen.or(file.listen).unwrap_or(c.listen);
         c.redis_url = self.redis_url.clone().or(file.redis_url);
+        if let Some(ch) = self.redis_channel.clone().or(file.redis_channel) {
+            c.redis_channel = ch;
+        }
         c.log_format = self.log_format.or(file.log_format).unwrap_or_default();
         c.node_id = self.node_id.or(file.node_id).unwrap_or(0);
         anyhow::ensure!(

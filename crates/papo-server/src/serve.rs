@@ -53,7 +53,7 @@ pub async fn run(
     let housekeeping = tokio::spawn(crate::auth::housekeeping(state.clone()));
     let ticker = tokio::spawn(state.hub.clone().run_ticker());
     if let Some(url) = &state.config.redis_url {
-        papo_gateway::bus::connect(state.hub.clone(), url)
+        papo_gateway::bus::connect(state.hub.clone(), url, &state.config.redis_channel)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
         tracing::info!(node = state.config.node_id, "cluster bus on Redis");

@@ -52,6 +52,7 @@ fn unique(prefix: &str) -> String {
 /// A running app.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub state: AppState,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -111,11 +112,12 @@ impl TestApp {
         let db = papo_server::serve::open_db(&config).await.expect("open db");
         let state = AppState::new(config, db);
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(papo_server::serve::run(listener, state, async {
+        let server = tokio::spawn(papo_server::serve::run(listener, state.clone(), async {
             let _ = rx.await;
         }));
         Self {
             addr,
+            state,
             client: reqwest::Client::builder()
                 .user_agent("papo-tests/1.0")
                 .build()

@@ -5,6 +5,8 @@ mod helpers;
 
 mod accounts;
 mod edge;
+mod gateway;
 mod process;
 mod sessions;
 mod users;
+mod ws;

@@ -1,0 +1,100 @@
+//! A small gateway client for the tests, on tokio-tungstenite.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::TestApp;
+
+pub struct Ws {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How a read ended when it was not a JSON frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    Closed(u16),
+    Eof,
+}
+
+impl Ws {
+    pub async fn connect(app: &TestApp) -> Self {
+        let url = format!("ws://{}/api/v1/gateway", app.addr);
+        let (stream, resp) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        assert_eq!(resp.status(), 101);
+        Self { stream }
+    }
+
+    /// Connects, reads `hello`, identifies, and returns the `ready` data.
+    pub async fn identify(app: &TestApp, token: &str) -> (Self, Value) {
+        let mut ws = Self::connect(app).await;
+        let hello = ws.recv().await;
+        assert_eq!(hello["op"], "hello");
+        ws.send(json!({"op": "identify", "d": {"token": token}}))
+            .await;
+        let ready = ws.recv().await;
+        assert_eq!(ready["op"], "ready", "{ready}");
+        (ws, ready["d"].clone())
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.stream
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, m: Message) {
+        let _ = self.stream.send(m).await;
+    }
+
+    /// The next JSON frame, or why there was none.
+    pub async fn next(&mut self, wait: Duration) -> Result<Value, End> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .expect("timed out waiting for a frame");
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return Ok(serde_json::from_str(&t).expect("json frame"));
+                }
+                Some(Ok(Message::Close(Some(CloseFrame { code, .. })))) => {
+                    return Err(End::Closed(code.into()));
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Err(End::Eof),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> Value {
+        self.next(Duration::from_secs(5)).await.expect("a frame")
+    }
+
+    /// The next event frame named `t`, skipping other events.
+    pub async fn event(&mut self, t: &str) -> Value {
+        loop {
+            let f = self.recv().await;
+            if f["op"] == "event" && f["t"] == t {
+                return f;
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn closed(&mut self) -> End {
+        loop {
+            match self.next(Duration::from_secs(10)).await {
+                Ok(_) => continue,
+                Err(end) => return end,
+            }
+        }
+    }
+}

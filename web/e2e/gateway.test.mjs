@@ -1,0 +1,261 @@
+// Browser end-to-end test of the real-time gateway: presence picker and custom
+// status, live `user.updated` across two tabs, and reconnect + resume after a
+// dropped socket. Needs the papo binary (see papo.mjs) and Debian's Chromium;
+// run with `npm run build && npm run e2e`.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { papoBinary, startPapo, webDir } from './papo.mjs';
+
+const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let papo;
+let browser;
+
+before(async () => {
+  if (!existsSync(papoBinary())) {
+    throw new Error(`papo binary not found at ${papoBinary()} (build it, or set PAPO_BIN)`);
+  }
+  if (!existsSync(path.join(webDir, 'dist/index.html'))) {
+    throw new Error('web/dist is missing: run `npm run build` first');
+  }
+  papo = await startPapo();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await papo?.stop();
+});
+
+/** Records uncaught errors and CSP violations of a page. */
+function watch(page, name) {
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
+      problems.push(`${name}: CSP: ${msg.text()}`);
+    }
+  });
+  return problems;
+}
+
+/** Runs a test body; on failure saves screenshots and the server log. */
+async function withDiagnostics(name, pages, body) {
+  try {
+    await body();
+  } catch (err) {
+    const shots = [];
+    for (const [i, page] of pages().entries()) {
+      const file = path.join(tmpdir(), `papo-e2e-${name}-${i + 1}-${Date.now()}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      shots.push(`${file} (${page.url()})`);
+    }
+    err.message += `\n(screenshots: ${shots.join(', ')})\n--- papo output (tail) ---\n${papo
+      .logs()
+      .split('\n')
+      .slice(-40)
+      .join('\n')}`;
+    throw err;
+  }
+}
+
+/** Polls until the locator's text matches. */
+async function expectText(locator, expected, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    try {
+      last = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
+    } catch {
+      last = null;
+    }
+    const ok =
+      last !== null && (expected instanceof RegExp ? expected.test(last) : last.includes(expected));
+    if (ok) return last;
+    if (Date.now() > deadline) {
+      assert.fail(`expected text ${String(expected)} in ${locator}, got ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polls until the attribute of the first match equals `value`. */
+async function expectAttribute(locator, name, value, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    last = await locator
+      .first()
+      .getAttribute(name, { timeout: 1_000 })
+      .catch(() => null);
+    if (last === value) return;
+    if (Date.now() > deadline) {
+      assert.fail(`expected ${name}=${JSON.stringify(value)} on ${locator}, got ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function gatewayState(page) {
+  return page.evaluate(() => window.__papoGateway?.state ?? null);
+}
+
+async function waitForConnected(page, timeout = 15_000) {
+  await page.waitForFunction(() => window.__papoGateway?.state === 'connected', null, { timeout });
+}
+
+function freshUser() {
+  const suffix = randomBytes(5).toString('hex');
+  return {
+    username: `gw_${suffix}`,
+    email: `gw_${suffix}@example.com`,
+    password: `Tr0ub4dor-${randomBytes(6).toString('hex')}`,
+  };
+}
+
+describe('real-time gateway in the browser', () => {
+  test('presence, live profile updates across tabs, reconnect', { timeout: 180_000 }, async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const problems = watch(page, 'page 1');
+    let page2 = null;
+    const user = freshUser();
+    const newName = `Live ${randomBytes(3).toString('hex')}`;
+
+    await withDiagnostics('gateway', () => [page, page2].filter(Boolean), async () => {
+      // Register.
+      await page.goto(`${papo.url}/register`);
+      await page.locator('input[name="email"]').fill(user.email);
+      await page.locator('input[name="username"]').fill(user.username);
+      await page.locator('input[name="password"]').fill(user.password);
+      await page.getByRole('button', { name: en.auth.submitRegister }).click();
+      await page.waitForURL('**/app');
+      await expectText(page.getByTestId('user-panel-username'), user.username);
+
+      // Connected: no banner.
+      await waitForConnected(page);
+      assert.equal(await page.getByTestId('gateway-banner').isVisible(), false);
+      const panel = page.getByTestId('user-panel');
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.online);
+
+      // Do Not Disturb from the picker.
+      await page.getByTestId('presence-trigger').click();
+      await page.getByRole('menu', { name: en.presence.menuLabel }).waitFor();
+      await page.getByRole('menuitemradio', { name: new RegExp(en.presence.status.dnd) }).click();
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+
+      // Custom status "Focus time", cleared after an hour.
+      await page.getByTestId('presence-trigger').click();
+      await page.getByRole('menuitem', { name: en.presence.setCustom }).click();
+      const dialog = page.getByRole('dialog', { name: en.presence.dialog.title });
+      await dialog.waitFor();
+      await dialog.getByLabel(en.presence.dialog.text, { exact: true }).fill('Focus time');
+      await dialog.getByLabel(en.presence.dialog.clearAfter, { exact: true }).selectOption('1h');
+      await dialog.getByRole('button', { name: en.presence.dialog.save }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await expectText(panel.getByTestId('user-panel-custom-status'), 'Focus time');
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      // The choice is remembered for the next load.
+      const stored = await page.evaluate(() =>
+        Object.entries(localStorage)
+          .filter(([k]) => k.startsWith('papo.presence.'))
+          .map(([, v]) => JSON.parse(v)),
+      );
+      assert.equal(stored.length, 1);
+      assert.equal(stored[0].status, 'dnd');
+      assert.equal(stored[0].custom_status.text, 'Focus time');
+      assert.match(stored[0].custom_status.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+      // A second tab of the same browser: same account.
+      page2 = await context.newPage();
+      const problems2 = watch(page2, 'page 2');
+      await page2.goto(`${papo.url}/settings/profile`);
+      await waitForConnected(page2);
+      await page2.locator('input[name="display_name"]').fill(newName);
+      await page2.getByRole('button', { name: en.common.save }).click();
+      await expectText(page2.getByTestId('profile-saved'), en.settings.profile.saved);
+
+      // Tab 1 follows without a reload (user.updated over the gateway).
+      await expectText(panel.getByTestId('user-panel-display-name'), newName);
+      // ... and still shows the presence (tab 2 re-sent the remembered choice).
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+
+      // Tab 2 sees the DND presence and the custom status too.
+      await page2.getByTestId('close-settings').click();
+      await page2.waitForURL('**/app');
+      const panel2 = page2.getByTestId('user-panel');
+      await expectAttribute(panel2.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      await expectText(panel2.getByTestId('user-panel-custom-status'), 'Focus time');
+      await expectText(panel2.getByTestId('user-panel-display-name'), newName);
+      await page2.close();
+      page2 = null;
+      problems.push(...problems2);
+
+      // Reconnect: drop tab 1's socket; the banner shows, then the session is resumed.
+      await waitForConnected(page);
+      const before = await page.evaluate(() => window.__papoGateway.info());
+      await page.evaluate(() => {
+        window.__bannerSeen = false;
+        const seen = () => {
+          const banner = document.querySelector('[data-testid="gateway-banner"]');
+          if (banner && !banner.hidden) window.__bannerSeen = true;
+        };
+        new MutationObserver(seen).observe(document.body, {
+          subtree: true,
+          childList: true,
+          attributes: true,
+          attributeFilter: ['hidden'],
+        });
+        window.__papoGateway.debugDrop();
+        seen();
+      });
+      await waitForConnected(page, 40_000);
+      const afterDrop = await page.evaluate(() => ({
+        info: window.__papoGateway.info(),
+        states: window.__papoGateway.states,
+        bannerSeen: window.__bannerSeen,
+      }));
+      assert.ok(
+        afterDrop.bannerSeen || afterDrop.states.includes('reconnecting'),
+        `expected the state to pass through reconnecting: ${JSON.stringify(afterDrop.states)}`,
+      );
+      await page.getByTestId('gateway-banner').waitFor({ state: 'hidden' });
+      assert.equal(await gatewayState(page), 'connected');
+      assert.equal(
+        afterDrop.info.resumedCount,
+        before.resumedCount + 1,
+        `expected a resume after the drop, got ${JSON.stringify({ before, after: afterDrop.info })}` +
+          ' (the server must keep a session resumable when the client closes with code 4000)',
+      );
+      assert.equal(afterDrop.info.sessionId, before.sessionId);
+      assert.equal(afterDrop.info.readyCount, before.readyCount);
+
+      // Still live after the resume: the remembered presence is back.
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      await expectText(panel.getByTestId('user-panel-custom-status'), 'Focus time');
+    });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
