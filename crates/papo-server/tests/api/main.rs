@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod cluster;
 mod edge;
 mod gateway;
 mod process;

@@ -24,7 +24,12 @@ pub enum End {
 
 impl Ws {
     pub async fn connect(app: &TestApp) -> Self {
-        let url = format!("ws://{}/api/v1/gateway", app.addr);
+        Self::connect_to(&app.addr.to_string()).await
+    }
+
+    /// Connects to the gateway of the server at `host:port`.
+    pub async fn connect_to(host: &str) -> Self {
+        let url = format!("ws://{host}/api/v1/gateway");
         let (stream, resp) = tokio_tungstenite::connect_async(url)
             .await
             .expect("connect");
@@ -34,7 +39,12 @@ impl Ws {
 
     /// Connects, reads `hello`, identifies, and returns the `ready` data.
     pub async fn identify(app: &TestApp, token: &str) -> (Self, Value) {
-        let mut ws = Self::connect(app).await;
+        Self::identify_at(&app.addr.to_string(), token).await
+    }
+
+    /// [`Ws::identify`] against the server at `host:port`.
+    pub async fn identify_at(host: &str, token: &str) -> (Self, Value) {
+        let mut ws = Self::connect_to(host).await;
         let hello = ws.recv().await;
         assert_eq!(hello["op"], "hello");
         ws.send(json!({"op": "identify", "d": {"token": token}}))
