@@ -139,9 +139,8 @@ impl<B: Backend> Driver<B> {
                     if decoder.is_idle() {
                         decoder.shrink();
                     }
-                    if msgs.capacity() > 4 {
-                        msgs = Vec::new();
-                    }
+                    // Idle connections keep no message buffer.
+                    msgs = Vec::new();
                 }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     self.conn_mut().handle_timeout(Instant::now());
@@ -191,10 +190,13 @@ impl<B: Backend> Driver<B> {
     }
 
     async fn authenticate(&mut self, token: &str) -> Option<Identity> {
-        let identity = tokio::time::timeout(AUTH_TIMEOUT, self.backend.authenticate(token))
-            .await
-            .ok()
-            .flatten();
+        // Boxed: the backend's future (database queries) is large and only lives during
+        // authentication; inline it would enlarge every idle connection's task.
+        let identity =
+            tokio::time::timeout(AUTH_TIMEOUT, Box::pin(self.backend.authenticate(token)))
+                .await
+                .ok()
+                .flatten();
         let Some(identity) = identity else {
             self.conn_mut().auth_failed(CloseCode::AuthenticationFailed);
             return None;
@@ -216,8 +218,9 @@ impl<B: Backend> Driver<B> {
             presences: self.hub.ready_presences(identity.user_id),
         };
         let resume_window_ms = self.hub.config.resume_window.as_millis() as u64;
+        let session_id = session.id.to_string();
         self.send(ServerFrame::Ready {
-            session_id: &session.id,
+            session_id: &session_id,
             data: &ready,
             resume_window_ms,
         });
@@ -248,7 +251,7 @@ impl<B: Backend> Driver<B> {
             return;
         };
         let user = session.user_id;
-        match self.backend.channel_topic(user, channel_id).await {
+        match Box::pin(self.backend.channel_topic(user, channel_id)).await {
             Some(topic @ Topic::Channel(channel)) => {
                 if self.hub.allow_typing(user, channel, Instant::now()) {
                     let ttl = self.hub.config.typing_ttl;
@@ -329,4 +332,39 @@ async fn read_some<IO: AsyncRead + Unpin>(
         Poll::Ready(Ok(decoder.feed(filled, msgs).map(|()| filled.len())))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backend whose futures are deliberately huge, like a database-backed one.
+    struct HeavyBackend;
+    impl Backend for HeavyBackend {
+        async fn authenticate(&self, _: &str) -> Option<Identity> {
+            let scratch = [0u8; 8192];
+            tokio::task::yield_now().await;
+            std::hint::black_box(&scratch);
+            None
+        }
+        async fn channel_topic(&self, _: UserId, _: &str) -> Option<Topic> {
+            let scratch = [0u8; 8192];
+            tokio::task::yield_now().await;
+            std::hint::black_box(&scratch);
+            None
+        }
+    }
+
+    /// Every idle connection is one task holding this future: it must stay small whatever
+    /// the backend's futures weigh (they are boxed while they run).
+    #[test]
+    fn an_idle_connection_task_stays_small() {
+        let hub = Hub::new(crate::session::GatewayConfig::default(), 0);
+        let (a, _b) = tokio::io::duplex(64);
+        let fut = run(hub, Arc::new(HeavyBackend), a, None);
+        let size = std::mem::size_of_val(&fut);
+        assert!(size <= 1024, "driver future is {size} bytes");
+        assert!(std::mem::size_of::<GwSession>() <= 256);
+        assert!(std::mem::size_of::<Decoder>() <= 64);
+    }
 }

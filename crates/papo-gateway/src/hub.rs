@@ -58,10 +58,34 @@ pub enum BusMessage {
     },
 }
 
+/// A gateway session id: 128 random bits, shown to clients as 32 hex digits. Unguessable, so
+/// an id alone cannot hijack a resume (the token must match its user too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SessionKey(pub u128);
+
+impl SessionKey {
+    fn random() -> Self {
+        Self(rand::random())
+    }
+
+    /// Parses the 32-hex-digit form.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u128::from_str_radix(s, 16).ok().map(Self))
+            .flatten()
+    }
+}
+
+impl std::fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
 /// A connected (or recently dropped) client session.
 pub struct GwSession {
     /// Gateway session id (random, for resume).
-    pub id: Arc<str>,
+    pub id: SessionKey,
     /// The user.
     pub user_id: UserId,
     /// The login session whose token identified it (revocation closes it).
@@ -182,7 +206,7 @@ pub struct Hub {
     /// Queue bounds derived from the config.
     pub limits: QueueLimits,
     node_id: u16,
-    sessions: RwLock<HashMap<Arc<str>, Arc<GwSession>>>,
+    sessions: RwLock<HashMap<SessionKey, Arc<GwSession>>>,
     /// Subscribers per topic. Read-locked for every delivery, written on (un)subscribe.
     topics: RwLock<HashMap<Topic, Vec<Arc<GwSession>>>>,
     local_presence: Mutex<LocalPresence>,
@@ -267,11 +291,11 @@ impl Hub {
 
     /// Creates an attached session for `identity` and announces it online.
     pub fn create_session(&self, identity: &Identity) -> (Arc<GwSession>, u64) {
-        let id: Arc<str> = random_session_id().into();
+        let id = SessionKey::random();
         let mut topics = vec![Topic::User(identity.user_id)];
         topics.extend(identity.topics.iter().copied());
         let session = Arc::new(GwSession {
-            id: id.clone(),
+            id,
             user_id: identity.user_id,
             auth_session: identity.auth_session,
             topics,
@@ -303,11 +327,12 @@ impl Hub {
     /// Re-attaches session `id` of `user` from `seq`: returns it, the new generation and the
     /// number of events to replay; `None` if it cannot be resumed.
     pub fn resume(&self, id: &str, user: UserId, seq: u64) -> Option<(Arc<GwSession>, u64, usize)> {
+        let id = SessionKey::parse(id)?;
         let session = self
             .sessions
             .read()
             .expect("sessions lock poisoned")
-            .get(id)
+            .get(&id)
             .cloned()?;
         if session.user_id != user {
             return None;
@@ -347,21 +372,26 @@ impl Hub {
             .local_presence
             .lock()
             .expect("presence mutex poisoned")
-            .remove(session.user_id, &session.id, now, self.config.offline_grace);
+            .remove(
+                session.user_id,
+                session.id.0,
+                now,
+                self.config.offline_grace,
+            );
         if let Some(p) = announce {
             self.announce_presence(session.user_id, p);
         }
         if dead {
-            self.remove(&session.id);
+            self.remove(session.id);
         }
     }
 
-    fn remove(&self, id: &str) {
+    fn remove(&self, id: SessionKey) {
         let Some(session) = self
             .sessions
             .write()
             .expect("sessions lock poisoned")
-            .remove(id)
+            .remove(&id)
         else {
             return;
         };
@@ -426,7 +456,7 @@ impl Hub {
                     s.notify.notify_waiters();
                     s.notify.notify_one();
                     if !attached {
-                        self.remove(&s.id);
+                        self.remove(s.id);
                     }
                 }
             }
@@ -488,7 +518,7 @@ impl Hub {
             .local_presence
             .lock()
             .expect("presence mutex poisoned")
-            .set(session.user_id, &session.id, status, custom);
+            .set(session.user_id, session.id.0, status, custom);
         if let Some(p) = announce {
             self.announce_presence(session.user_id, p);
         }
@@ -529,7 +559,7 @@ impl Hub {
     /// Periodic work: forget sessions past the resume window, announce users whose grace
     /// ran out, and trim limiter state.
     pub fn tick(&self, now: Instant) {
-        let expired: Vec<Arc<str>> = self
+        let expired: Vec<SessionKey> = self
             .sessions
             .read()
             .expect("sessions lock poisoned")
@@ -542,10 +572,10 @@ impl Hub {
                             now.saturating_duration_since(t) >= self.config.resume_window
                         }))
             })
-            .map(|s| s.id.clone())
+            .map(|s| s.id)
             .collect();
         for id in expired {
-            self.remove(&id);
+            self.remove(id);
         }
         let offline = self
             .local_presence
@@ -579,10 +609,4 @@ impl Hub {
             }
         }
     }
-}
-
-/// 128 random bits as hex: unguessable, so a session id alone cannot hijack a resume (the
-/// token must match too).
-fn random_session_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
 }

@@ -24,7 +24,7 @@ pub struct NodePresence {
 #[derive(Debug, Default)]
 struct LocalUser {
     /// `(gateway session id, status)` of this node's live sockets.
-    sessions: Vec<(Box<str>, Status)>,
+    sessions: Vec<(u128, Status)>,
     custom_status: Option<CustomStatus>,
     /// When the user goes offline unless a session comes back.
     offline_at: Option<Instant>,
@@ -44,14 +44,14 @@ impl LocalPresence {
     pub fn set(
         &mut self,
         user: UserId,
-        session: &str,
+        session: u128,
         status: Status,
         custom: Option<Option<CustomStatus>>,
     ) -> Option<NodePresence> {
         let u = self.users.entry(user).or_default();
-        match u.sessions.iter_mut().find(|(id, _)| &**id == session) {
+        match u.sessions.iter_mut().find(|(id, _)| *id == session) {
             Some(entry) => entry.1 = status,
-            None => u.sessions.push((session.into(), status)),
+            None => u.sessions.push((session, status)),
         }
         if let Some(c) = custom {
             u.custom_status = c;
@@ -64,12 +64,12 @@ impl LocalPresence {
     pub fn remove(
         &mut self,
         user: UserId,
-        session: &str,
+        session: u128,
         now: Instant,
         grace: Duration,
     ) -> Option<NodePresence> {
         let u = self.users.get_mut(&user)?;
-        u.sessions.retain(|(id, _)| &**id != session);
+        u.sessions.retain(|(id, _)| *id != session);
         if u.sessions.is_empty() {
             u.offline_at = Some(now + grace);
             return None;
@@ -219,21 +219,21 @@ mod tests {
     fn the_most_present_session_wins() {
         let mut local = LocalPresence::default();
         assert_eq!(
-            local.set(u(1), "a", Status::Idle, None),
+            local.set(u(1), 10, Status::Idle, None),
             Some(np(Status::Idle))
         );
         assert_eq!(
-            local.set(u(1), "b", Status::Online, None),
+            local.set(u(1), 11, Status::Online, None),
             Some(np(Status::Online))
         );
         assert_eq!(
-            local.set(u(1), "a", Status::Dnd, None),
+            local.set(u(1), 10, Status::Dnd, None),
             None,
             "still online overall"
         );
         let t = Instant::now();
         assert_eq!(
-            local.remove(u(1), "b", t, Duration::from_secs(10)),
+            local.remove(u(1), 11, t, Duration::from_secs(10)),
             Some(np(Status::Dnd))
         );
     }
@@ -242,16 +242,16 @@ mod tests {
     fn the_last_session_leaving_starts_a_grace_period() {
         let mut local = LocalPresence::default();
         let t0 = Instant::now();
-        local.set(u(1), "a", Status::Online, None);
-        assert_eq!(local.remove(u(1), "a", t0, Duration::from_secs(10)), None);
+        local.set(u(1), 10, Status::Online, None);
+        assert_eq!(local.remove(u(1), 10, t0, Duration::from_secs(10)), None);
         assert_eq!(local.next_expiry(), Some(t0 + Duration::from_secs(10)));
         assert!(local.expire(t0 + Duration::from_secs(9)).is_empty());
         // A reconnect within the grace cancels it, with nothing to announce.
-        assert_eq!(local.set(u(1), "a2", Status::Online, None), None);
+        assert_eq!(local.set(u(1), 12, Status::Online, None), None);
         assert!(local.expire(t0 + Duration::from_secs(11)).is_empty());
         local.remove(
             u(1),
-            "a2",
+            12,
             t0 + Duration::from_secs(12),
             Duration::from_secs(10),
         );
@@ -269,10 +269,10 @@ mod tests {
             expires_at: None,
         };
         let p = local
-            .set(u(1), "a", Status::Online, Some(Some(c.clone())))
+            .set(u(1), 10, Status::Online, Some(Some(c.clone())))
             .unwrap();
         assert_eq!(p.custom_status, Some(c));
-        let p = local.set(u(1), "a", Status::Online, Some(None)).unwrap();
+        let p = local.set(u(1), 10, Status::Online, Some(None)).unwrap();
         assert_eq!(p.custom_status, None);
     }
 

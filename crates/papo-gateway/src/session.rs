@@ -318,9 +318,14 @@ impl Connection {
         }
     }
 
-    /// The next action, if any.
+    /// The next action, if any. The queue's memory is released once it is empty, so an idle
+    /// connection holds none.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front();
+        if action.is_none() && self.actions.capacity() > 0 {
+            self.actions = VecDeque::new();
+        }
+        action
     }
 }
 

@@ -88,6 +88,7 @@ struct FileConfig {
     gateway_heartbeat_interval_ms: Option<u64>,
     gateway_resume_window_secs: Option<u64>,
     gateway_max_connections_per_ip: Option<u32>,
+    gateway_identifies_per_minute: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -210,6 +211,9 @@ impl Cli {
         }
         if let Some(n) = file.gateway_max_connections_per_ip {
             c.gateway.max_connections_per_ip = n;
+        }
+        if let Some(n) = file.gateway_identifies_per_minute {
+            c.gateway.identifies_per_minute = n;
         }
         Ok(c)
     }

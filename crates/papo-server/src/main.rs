@@ -1,6 +1,10 @@
 //! The `papo` binary: a thin shell over [`papo_server`].
 
 use clap::Parser;
+
+/// mimalloc keeps per-connection allocations compact (measured in docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use papo_server::config::{Cli, Command};
 
 #[tokio::main]
