@@ -5,46 +5,23 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { papoBinary, startPapo, webDir } from './papo.mjs';
+import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
 
 const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let papo;
 let browser;
 
 before(async () => {
-  if (!existsSync(papoBinary())) {
-    throw new Error(`papo binary not found at ${papoBinary()} (build it, or set PAPO_BIN)`);
-  }
-  if (!existsSync(path.join(webDir, 'dist/index.html'))) {
-    throw new Error('web/dist is missing: run `npm run build` first');
-  }
-  papo = await startPapo();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
+  ({ papo, browser } = await startPapoAndBrowser());
 });
 
 after(async () => {
-  await browser?.close();
-  await papo?.stop();
+  await stopAll({ papo, browser });
 });
 
 /** Records uncaught errors and CSP violations of a page. */

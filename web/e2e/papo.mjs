@@ -4,6 +4,7 @@
 //   CHROMIUM_PATH the browser for the tests (default /usr/bin/chromium)
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,4 +101,41 @@ export async function startPapo({ timeoutMs = 30_000, env = {} } = {}) {
   };
 
   return { url, stop, logs: () => output.join('\n') };
+}
+
+/** Chromium flags for this machine (no sandbox as root, no background network). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Starts papo and Debian's Chromium for a test file, after checking that the binary and the
+ * built web app exist. Returns `{ papo, browser }`; call `stopAll` with it when done.
+ */
+export async function startPapoAndBrowser() {
+  if (!existsSync(papoBinary())) {
+    throw new Error(`papo binary not found at ${papoBinary()} (build it, or set PAPO_BIN)`);
+  }
+  if (!existsSync(path.join(webDir, 'dist/index.html'))) {
+    throw new Error('web/dist is missing: run `npm run build` first');
+  }
+  const { chromium } = await import('playwright-core');
+  const papo = await startPapo();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  return { papo, browser };
+}
+
+/** Closes what `startPapoAndBrowser` opened. */
+export async function stopAll(env) {
+  await env?.browser?.close();
+  await env?.papo?.stop();
 }
