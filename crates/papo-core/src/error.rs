@@ -35,6 +35,8 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The email address is already in use (409).
     EmailTaken,
+    /// The owner tried to leave their own server: delete or transfer it (409).
+    OwnerCannotLeave,
     /// The body exceeds the size limit (413).
     PayloadTooLarge,
     /// The body is not `application/json` (415).
@@ -57,7 +59,7 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | EmailTaken => 409,
+            UsernameTaken | EmailTaken | OwnerCannotLeave => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed => 422,
@@ -83,6 +85,9 @@ impl ErrorCode {
             MethodNotAllowed => "Method not allowed.",
             UsernameTaken => "That username is taken.",
             EmailTaken => "That email address is already registered.",
+            OwnerCannotLeave => {
+                "The owner cannot leave the server; delete it or transfer ownership first."
+            }
             PayloadTooLarge => "The request body is too large.",
             UnsupportedMediaType => "The request body must be application/json.",
             RateLimited => "Too many requests. Try again later.",

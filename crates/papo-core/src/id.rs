@@ -178,6 +178,18 @@ typed_id!(
     /// A login session (one device); its tokens all belong to it.
     SessionId
 );
+typed_id!(
+    /// A server (community). Its `@everyone` role has the same id.
+    ServerId
+);
+typed_id!(
+    /// A channel of a server.
+    ChannelId
+);
+typed_id!(
+    /// A role of a server.
+    RoleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ const QUEUE: usize = 65_536;
 enum Kind {
     Dispatch,
     Revoke,
+    Subscription,
     Presence,
 }
 
@@ -50,6 +51,8 @@ struct Wire<'a> {
     status: Option<Status>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     custom_status: Option<CustomStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    follow: Option<bool>,
 }
 
 impl<'a> Wire<'a> {
@@ -64,6 +67,7 @@ impl<'a> Wire<'a> {
             user: None,
             status: None,
             custom_status: None,
+            follow: None,
         }
     }
 }
@@ -83,6 +87,16 @@ pub fn encode(node: u16, msg: &BusMessage) -> Option<String> {
         BusMessage::Revoke { auth_sessions } => Wire {
             sessions: auth_sessions.clone(),
             ..Wire::new(node, Kind::Revoke)
+        },
+        BusMessage::Subscription {
+            user,
+            topic,
+            follow,
+        } => Wire {
+            user: Some(*user),
+            topic: Some(*topic),
+            follow: Some(*follow),
+            ..Wire::new(node, Kind::Subscription)
         },
         BusMessage::Presence {
             node,
@@ -108,6 +122,11 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
         },
         Kind::Revoke => BusMessage::Revoke {
             auth_sessions: w.sessions,
+        },
+        Kind::Subscription => BusMessage::Subscription {
+            user: w.user?,
+            topic: w.topic?,
+            follow: w.follow?,
         },
         Kind::Presence => BusMessage::Presence {
             node: w.node,

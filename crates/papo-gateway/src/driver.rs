@@ -216,6 +216,7 @@ impl<B: Backend> Driver<B> {
         let ready = ReadyData {
             user: identity.user_json,
             presences: self.hub.ready_presences(identity.user_id),
+            servers: identity.servers_json,
         };
         let resume_window_ms = self.hub.config.resume_window.as_millis() as u64;
         let session_id = session.id.to_string();

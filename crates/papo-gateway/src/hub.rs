@@ -30,6 +30,8 @@ pub enum Topic {
     User(UserId),
     /// A text channel's viewers (typing, and messages in the chat issue).
     Channel(u64),
+    /// Every member of a server.
+    Server(papo_core::id::ServerId),
 }
 
 /// A message between nodes (and, on a single node, from the hub to itself).
@@ -46,6 +48,15 @@ pub enum BusMessage {
     Revoke {
         /// Login sessions.
         auth_sessions: Vec<SessionId>,
+    },
+    /// Make every session of `user` follow (or stop following) `topic`.
+    Subscription {
+        /// The user.
+        user: UserId,
+        /// The topic.
+        topic: Topic,
+        /// Follow (true) or stop (false).
+        follow: bool,
     },
     /// Node `node`'s aggregate presence for `user` changed.
     Presence {
@@ -90,7 +101,8 @@ pub struct GwSession {
     pub user_id: UserId,
     /// The login session whose token identified it (revocation closes it).
     pub auth_session: SessionId,
-    topics: Vec<Topic>,
+    /// What the session follows; changed when the user joins or leaves a server.
+    topics: Mutex<Vec<Topic>>,
     state: Mutex<SessionState>,
     /// Wakes the driver: new events, or a close decision.
     pub notify: Notify,
@@ -177,6 +189,8 @@ pub struct Identity {
     pub auth_session: SessionId,
     /// `CurrentUser` JSON for `ready`.
     pub user_json: Box<RawValue>,
+    /// The user's servers (JSON array) for `ready`.
+    pub servers_json: Box<RawValue>,
     /// Topics besides the user's own.
     pub topics: Vec<Topic>,
 }
@@ -298,7 +312,7 @@ impl Hub {
             id,
             user_id: identity.user_id,
             auth_session: identity.auth_session,
-            topics,
+            topics: Mutex::new(topics),
             state: Mutex::new(SessionState {
                 queue: EventQueue::new(),
                 attached: Some(1),
@@ -312,7 +326,7 @@ impl Hub {
         });
         {
             let mut map = self.topics.write().expect("topics lock poisoned");
-            for t in &session.topics {
+            for t in session.topics.lock().expect("topics mutex poisoned").iter() {
                 map.entry(*t).or_default().push(session.clone());
             }
         }
@@ -396,7 +410,7 @@ impl Hub {
             return;
         };
         let mut map = self.topics.write().expect("topics lock poisoned");
-        for t in &session.topics {
+        for t in session.topics.lock().expect("topics mutex poisoned").iter() {
             if let Some(list) = map.get_mut(t) {
                 list.retain(|s| !Arc::ptr_eq(s, &session));
                 if list.is_empty() {
@@ -460,6 +474,11 @@ impl Hub {
                     }
                 }
             }
+            BusMessage::Subscription {
+                user,
+                topic,
+                follow,
+            } => self.resubscribe(user, topic, follow),
             BusMessage::Presence {
                 node,
                 user,
@@ -472,6 +491,37 @@ impl Hub {
                     .apply(user, node, presence);
                 if let Some(view) = changed {
                     self.deliver_presence(&view);
+                }
+            }
+        }
+    }
+
+    /// Makes `user`'s sessions on every node follow or stop following `topic`.
+    pub fn subscribe(&self, user: UserId, topic: Topic, follow: bool) {
+        self.publish(BusMessage::Subscription {
+            user,
+            topic,
+            follow,
+        });
+    }
+
+    fn resubscribe(&self, user: UserId, topic: Topic, follow: bool) {
+        let mut map = self.topics.write().expect("topics lock poisoned");
+        let sessions: Vec<Arc<GwSession>> =
+            map.get(&Topic::User(user)).cloned().unwrap_or_default();
+        for s in sessions {
+            let mut topics = s.topics.lock().expect("topics mutex poisoned");
+            let has = topics.contains(&topic);
+            if follow && !has {
+                topics.push(topic);
+                map.entry(topic).or_default().push(s.clone());
+            } else if !follow && has {
+                topics.retain(|t| *t != topic);
+                if let Some(list) = map.get_mut(&topic) {
+                    list.retain(|x| !Arc::ptr_eq(x, &s));
+                    if list.is_empty() {
+                        map.remove(&topic);
+                    }
                 }
             }
         }

@@ -262,6 +262,8 @@ pub struct ReadyData {
     pub user: Box<RawValue>,
     /// Presences visible to the user, pre-serialized (a JSON array).
     pub presences: Box<RawValue>,
+    /// The user's servers with their channels, pre-serialized (a JSON array).
+    pub servers: Box<RawValue>,
 }
 
 /// A frame from the server other than an event.
@@ -317,9 +319,10 @@ impl ServerFrame<'_> {
                     String::with_capacity(64 + data.user.get().len() + data.presences.get().len());
                 let _ = write!(
                     s,
-                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"presences":{},"resume_window_ms":{resume_window_ms}}}}}"#,
+                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"servers":{},"presences":{},"resume_window_ms":{resume_window_ms}}}}}"#,
                     json_str(session_id),
                     data.user.get(),
+                    data.servers.get(),
                     data.presences.get()
                 );
                 s
@@ -353,15 +356,46 @@ pub enum EventKind {
     PresenceUpdated,
     /// `typing.started`: someone is typing in a channel.
     TypingStarted,
+    /// `server.created`: the user created or joined a server.
+    ServerCreated,
+    /// `server.updated`: a server's settings changed.
+    ServerUpdated,
+    /// `server.deleted`: a server was deleted, or the user left or was removed.
+    ServerDeleted,
+    /// `channel.created`.
+    ChannelCreated,
+    /// `channel.updated`.
+    ChannelUpdated,
+    /// `channel.deleted`.
+    ChannelDeleted,
 }
 
 impl EventKind {
+    /// Every event kind (for documentation checks).
+    pub const ALL: &'static [EventKind] = &[
+        Self::UserUpdated,
+        Self::PresenceUpdated,
+        Self::TypingStarted,
+        Self::ServerCreated,
+        Self::ServerUpdated,
+        Self::ServerDeleted,
+        Self::ChannelCreated,
+        Self::ChannelUpdated,
+        Self::ChannelDeleted,
+    ];
+
     /// The dotted name.
     pub const fn name(self) -> &'static str {
         match self {
             Self::UserUpdated => "user.updated",
             Self::PresenceUpdated => "presence.updated",
             Self::TypingStarted => "typing.started",
+            Self::ServerCreated => "server.created",
+            Self::ServerUpdated => "server.updated",
+            Self::ServerDeleted => "server.deleted",
+            Self::ChannelCreated => "channel.created",
+            Self::ChannelUpdated => "channel.updated",
+            Self::ChannelDeleted => "channel.deleted",
         }
     }
 }
@@ -543,6 +577,7 @@ mod tests {
         let data = ReadyData {
             user: RawValue::from_string(r#"{"id":"1"}"#.into()).unwrap(),
             presences: RawValue::from_string("[]".into()).unwrap(),
+            servers: RawValue::from_string("[]".into()).unwrap(),
         };
         for f in [
             ServerFrame::Hello {

@@ -24,6 +24,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let body = JsonBody::<T>::from_request(req, state).await?;
+        body.parse().map(ApiJson)
+    }
+}
+
+/// A JSON body read (content type and size checked) but not yet parsed, so that a handler
+/// can check access first: a caller who may not see a resource learns nothing from the
+/// validation of their body.
+pub struct JsonBody<T> {
+    bytes: Bytes,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// Parses the body (see [`ApiJson`] for the errors).
+    pub fn parse(&self) -> Result<T, ApiError> {
+        parse_json(&self.bytes)
+    }
+}
+
+impl<T, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -44,7 +68,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::new(ErrorCode::BadRequest).with_message(rejection.body_text())
             }
         })?;
-        parse_json(&bytes).map(ApiJson)
+        Ok(Self {
+            bytes,
+            _type: std::marker::PhantomData,
+        })
     }
 }
 

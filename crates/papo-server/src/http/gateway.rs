@@ -8,14 +8,16 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use papo_core::error::ErrorCode;
-use papo_core::id::{SessionId, UserId};
+use papo_core::id::{ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
-use papo_store::{sessions, users};
+use papo_store::{servers, sessions, users};
 use serde_json::value::RawValue;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
+use crate::http::servers::access::ServerAccess;
+use crate::http::servers::detail;
 use crate::http::users::CurrentUser;
 use crate::state::AppState;
 
@@ -33,11 +35,21 @@ impl Backend for ServerBackend {
         let user_id = UserId::from_i64(owner.user_id);
         let row = users::by_id(&state.db, user_id).await.ok()??;
         let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
+        let mut details = Vec::new();
+        for server in servers::of_user(&state.db, user_id).await.ok()? {
+            let id = ServerId::from_i64(server.id);
+            // A server deleted or left meanwhile is simply skipped.
+            if let Ok(access) = ServerAccess::load(state, id, user_id).await {
+                details.push(detail(state, &access).await.ok()?);
+            }
+        }
+        let topics = details.iter().map(|d| Topic::Server(d.server.id)).collect();
         Some(Identity {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
             user_json: RawValue::from_string(json).ok()?,
-            topics: Vec::new(),
+            servers_json: RawValue::from_string(serde_json::to_string(&details).ok()?).ok()?,
+            topics,
         })
     }
 

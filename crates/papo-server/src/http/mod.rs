@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod servers;
 pub mod users;
 
 use std::time::Instant;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(servers::router())
         .route("/gateway", axum::routing::get(gateway::upgrade))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);

@@ -15,12 +15,19 @@ use crate::state::AppState;
         super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
         super::auth::list_sessions, super::auth::revoke_session, super::auth::change_password,
         super::users::get_me, super::users::patch_me, super::users::get_user,
+        super::servers::list_permissions, super::servers::create_server, super::servers::my_servers,
+        super::servers::get_server, super::servers::patch_server, super::servers::delete_server,
+        super::servers::leave_server, super::servers::channels::list_channels,
+        super::servers::channels::create_channel, super::servers::channels::patch_channel,
+        super::servers::channels::delete_channel,
         super::health::healthz, super::health::readyz, super::health::metrics,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts, sessions and tokens"),
         (name = "users", description = "Profiles and settings"),
+        (name = "servers", description = "Servers and permissions"),
+        (name = "channels", description = "Channels of a server"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

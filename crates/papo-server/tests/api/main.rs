@@ -8,6 +8,7 @@ mod cluster;
 mod edge;
 mod gateway;
 mod process;
+mod servers;
 mod sessions;
 mod users;
 mod ws;

@@ -1,0 +1,366 @@
+//! Channels of a server: list, create, edit, delete.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
+use papo_core::id::{ChannelId, ServerId};
+use papo_core::permissions::Permissions;
+use papo_core::settings::{Patch, patch_field};
+use papo_core::validate::optional_text;
+use papo_gateway::hub::Topic;
+use papo_gateway::protocol::EventKind;
+use papo_store::servers::{self, ChannelRow, NewChannel};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{ServerAccess, forbidden, unknown_server};
+use super::dto::{Channel, ChannelKind};
+use super::path_id;
+use crate::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::JsonBody;
+use crate::state::AppState;
+
+/// Channel routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/servers/{id}/channels",
+            get(list_channels).post(create_channel),
+        )
+        .route(
+            "/channels/{id}",
+            patch(patch_channel).delete(delete_channel),
+        )
+}
+
+fn unknown_channel() -> ApiError {
+    ApiError::new(ErrorCode::NotFound).with_message("Unknown channel.")
+}
+
+const MAX_SLOWMODE: i64 = 21_600;
+const MAX_USER_LIMIT: i64 = 99;
+const BITRATE: std::ops::RangeInclusive<i64> = 8_000..=384_000;
+
+/// Text channel names are lower case with `-` for spaces; others are trimmed.
+pub fn channel_name(kind: ChannelKind, raw: &str) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    let name = match kind {
+        ChannelKind::Text => trimmed
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-"),
+        _ => trimmed.to_owned(),
+    };
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(FieldError::new(
+            FieldCode::Required,
+            "A channel needs a name.",
+        ));
+    }
+    if len > 100 {
+        return Err(FieldError::new(
+            FieldCode::TooLong,
+            "At most 100 characters.",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            FieldCode::InvalidValue,
+            "Control characters are not allowed.",
+        ));
+    }
+    Ok(name)
+}
+
+/// Channels the caller can view, by position.
+#[utoipa::path(get, path = "/api/v1/servers/{id}/channels", tag = "channels", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Channel>), (status = 404, body = ErrorBody)))]
+pub async fn list_channels(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Channel>>> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    Ok(Json(super::detail(&state, &access).await?.channels))
+}
+
+/// A new channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChannel {
+    /// 1–100 characters.
+    pub name: String,
+    /// Kind.
+    pub kind: ChannelKind,
+    /// A category of the same server.
+    #[serde(default)]
+    pub parent_id: Option<ChannelId>,
+    /// ≤ 1024 characters (text).
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// 0–21600 (text).
+    #[serde(default)]
+    pub slowmode_secs: Option<i64>,
+    /// 0–99 (voice).
+    #[serde(default)]
+    pub user_limit: Option<i64>,
+    /// 8000–384000 (voice).
+    #[serde(default)]
+    pub bitrate: Option<i64>,
+}
+
+/// Checks the fields that depend on the kind and the server; fills `errors`.
+fn check_channel(c: &ChannelRow, all: &[ChannelRow], errors: &mut FieldErrors) {
+    let kind = ChannelKind::parse(&c.kind);
+    if let Some(parent) = c.parent_id {
+        let ok = kind != ChannelKind::Category
+            && parent != c.id
+            && all.iter().any(|p| p.id == parent && p.kind == "category");
+        if !ok {
+            errors.insert(
+                "parent_id".into(),
+                FieldError::new(
+                    FieldCode::InvalidValue,
+                    "The parent must be a category of this server.",
+                ),
+            );
+        }
+    }
+    if !(0..=MAX_SLOWMODE).contains(&c.slowmode_secs) {
+        errors.insert(
+            "slowmode_secs".into(),
+            FieldError::new(FieldCode::InvalidValue, "0 to 21600 seconds."),
+        );
+    }
+    if kind != ChannelKind::Voice && (c.user_limit.is_some() || c.bitrate.is_some()) {
+        errors.insert(
+            "kind".into(),
+            FieldError::new(
+                FieldCode::InvalidValue,
+                "user_limit and bitrate are for voice channels.",
+            ),
+        );
+    }
+    if c.user_limit
+        .is_some_and(|l| !(0..=MAX_USER_LIMIT).contains(&l))
+    {
+        errors.insert(
+            "user_limit".into(),
+            FieldError::new(FieldCode::InvalidValue, "0 to 99 (0 = no limit)."),
+        );
+    }
+    if c.bitrate.is_some_and(|b| !BITRATE.contains(&b)) {
+        errors.insert(
+            "bitrate".into(),
+            FieldError::new(FieldCode::InvalidValue, "8000 to 384000 bits per second."),
+        );
+    }
+}
+
+/// Creates a channel (`manage_channels`).
+#[utoipa::path(post, path = "/api/v1/servers/{id}/channels", tag = "channels", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CreateChannel,
+    responses((status = 201, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: JsonBody<CreateChannel>,
+) -> ApiResult<(StatusCode, Json<Channel>)> {
+    let server_id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, server_id, auth.user_id).await?;
+    access.require(Permissions::MANAGE_CHANNELS)?;
+    let req = body.parse()?;
+    let mut errors = FieldErrors::new();
+    let name = channel_name(req.kind, &req.name)
+        .map_err(|e| errors.insert("name".into(), e))
+        .unwrap_or_default();
+    let topic = optional_text(req.topic.as_deref(), 1024, true)
+        .map_err(|e| errors.insert("topic".into(), e))
+        .ok()
+        .flatten();
+    let all = servers::channels(&state.db, server_id).await?;
+    let row = ChannelRow {
+        id: state.next_id().as_i64(),
+        server_id: server_id.as_i64(),
+        kind: req.kind.as_str().into(),
+        name,
+        position: servers::next_position(&state.db, server_id).await?,
+        parent_id: req.parent_id.map(ChannelId::as_i64),
+        topic,
+        slowmode_secs: req.slowmode_secs.unwrap_or(0),
+        user_limit: req
+            .user_limit
+            .or((req.kind == ChannelKind::Voice).then_some(0)),
+        bitrate: req
+            .bitrate
+            .or((req.kind == ChannelKind::Voice).then_some(64_000)),
+    };
+    check_channel(&row, &all, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    servers::insert_channel(
+        &state.db,
+        &NewChannel {
+            id: ChannelId::from_i64(row.id),
+            server_id,
+            kind: req.kind.as_str(),
+            name: row.name.clone(),
+            position: row.position,
+            parent_id: req.parent_id,
+            topic: row.topic.clone(),
+            slowmode_secs: row.slowmode_secs,
+            user_limit: row.user_limit,
+            bitrate: row.bitrate,
+        },
+    )
+    .await?;
+    let channel = Channel::from(&row);
+    // A new channel has no overwrites: every member who can view channels at all sees it.
+    state.hub.emit(
+        Topic::Server(server_id),
+        EventKind::ChannelCreated,
+        &channel,
+    );
+    Ok((StatusCode::CREATED, Json(channel)))
+}
+
+/// Loads a channel and the caller's standing; 404 unless they can view it.
+async fn load_channel(
+    state: &AppState,
+    raw_id: &str,
+    auth: &Auth,
+) -> ApiResult<(ChannelRow, ServerAccess)> {
+    let id: ChannelId = path_id(raw_id, unknown_channel)?;
+    let channel = servers::channel(&state.db, id)
+        .await?
+        .ok_or_else(unknown_channel)?;
+    let server_id = ServerId::from_i64(channel.server_id);
+    let access = ServerAccess::load(state, server_id, auth.user_id)
+        .await
+        .map_err(|_| unknown_channel())?;
+    let overwrites = servers::overwrites(&state.db, server_id).await?;
+    let perms = access.in_channel(channel.id, &overwrites);
+    if !perms.contains(Permissions::VIEW_CHANNEL) {
+        return Err(unknown_channel());
+    }
+    if !perms.contains(Permissions::MANAGE_CHANNELS) {
+        return Err(forbidden(Permissions::MANAGE_CHANNELS));
+    }
+    Ok((channel, access))
+}
+
+/// Changes to a channel.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatchChannel {
+    /// 1–100 characters.
+    pub name: Option<String>,
+    /// `null` clears.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub topic: Patch<String>,
+    /// `null` moves it out of its category.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Patch<ChannelId>,
+    /// Order.
+    pub position: Option<i64>,
+    /// 0–21600.
+    pub slowmode_secs: Option<i64>,
+    /// Voice.
+    pub user_limit: Option<i64>,
+    /// Voice.
+    pub bitrate: Option<i64>,
+}
+
+/// Edits a channel (`manage_channels`).
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PatchChannel,
+    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn patch_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: JsonBody<PatchChannel>,
+) -> ApiResult<Json<Channel>> {
+    let (mut row, _access) = load_channel(&state, &id, &auth).await?;
+    let req = body.parse()?;
+    let kind = ChannelKind::parse(&row.kind);
+    let mut errors = FieldErrors::new();
+    if let Some(name) = &req.name {
+        match channel_name(kind, name) {
+            Ok(n) => row.name = n,
+            Err(e) => {
+                errors.insert("name".into(), e);
+            }
+        }
+    }
+    if let Some(topic) = &req.topic {
+        match optional_text(topic.as_deref(), 1024, true) {
+            Ok(t) => row.topic = t,
+            Err(e) => {
+                errors.insert("topic".into(), e);
+            }
+        }
+    }
+    if let Some(parent) = req.parent_id {
+        row.parent_id = parent.map(ChannelId::as_i64);
+    }
+    if let Some(p) = req.position {
+        if !(0..=10_000).contains(&p) {
+            errors.insert(
+                "position".into(),
+                FieldError::new(FieldCode::InvalidValue, "0 to 10000."),
+            );
+        }
+        row.position = p;
+    }
+    row.slowmode_secs = req.slowmode_secs.unwrap_or(row.slowmode_secs);
+    row.user_limit = req.user_limit.or(row.user_limit);
+    row.bitrate = req.bitrate.or(row.bitrate);
+    let all = servers::channels(&state.db, ServerId::from_i64(row.server_id)).await?;
+    check_channel(&row, &all, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    servers::update_channel(&state.db, &row).await?;
+    let channel = Channel::from(&row);
+    state.hub.emit(
+        Topic::Server(ServerId::from_i64(row.server_id)),
+        EventKind::ChannelUpdated,
+        &channel,
+    );
+    Ok(Json(channel))
+}
+
+/// Deletes a channel (`manage_channels`).
+#[utoipa::path(delete, path = "/api/v1/channels/{id}", tag = "channels", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (row, _access) = load_channel(&state, &id, &auth).await?;
+    servers::delete_channel(&state.db, ChannelId::from_i64(row.id)).await?;
+    let server_id = ServerId::from_i64(row.server_id);
+    state.hub.emit(
+        Topic::Server(server_id),
+        EventKind::ChannelDeleted,
+        &json!({"id": ChannelId::from_i64(row.id), "server_id": server_id}),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,172 @@
+//! What servers, channels and roles look like on the wire.
+
+use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
+use papo_core::permissions::Permissions;
+use papo_store::servers::{ChannelRow, RoleRow, ServerRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::rfc3339;
+
+/// A server.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Server {
+    /// Id (also the `@everyone` role's id).
+    pub id: ServerId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Icon (arrives with file uploads).
+    pub icon: Option<String>,
+    /// Owner.
+    pub owner_id: UserId,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&ServerRow> for Server {
+    fn from(r: &ServerRow) -> Self {
+        Self {
+            id: ServerId::from_i64(r.id),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            icon: r.icon.clone(),
+            owner_id: UserId::from_i64(r.owner_id),
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+/// Channel kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Text chat.
+    Text,
+    /// Voice (and video) room.
+    Voice,
+    /// A folder for other channels.
+    Category,
+}
+
+impl ChannelKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Voice => "voice",
+            Self::Category => "category",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "voice" => Self::Voice,
+            "category" => Self::Category,
+            _ => Self::Text,
+        }
+    }
+}
+
+/// A channel.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Channel {
+    /// Id.
+    pub id: ChannelId,
+    /// Server.
+    pub server_id: ServerId,
+    /// Kind.
+    pub kind: ChannelKind,
+    /// Name.
+    pub name: String,
+    /// Order.
+    pub position: i64,
+    /// Category.
+    pub parent_id: Option<ChannelId>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Seconds between one member's messages (0 = off).
+    pub slowmode_secs: i64,
+    /// Voice: most members at once (0 or null = no limit).
+    pub user_limit: Option<i64>,
+    /// Voice: bits per second.
+    pub bitrate: Option<i64>,
+}
+
+impl From<&ChannelRow> for Channel {
+    fn from(r: &ChannelRow) -> Self {
+        Self {
+            id: ChannelId::from_i64(r.id),
+            server_id: ServerId::from_i64(r.server_id),
+            kind: ChannelKind::parse(&r.kind),
+            name: r.name.clone(),
+            position: r.position,
+            parent_id: r.parent_id.map(ChannelId::from_i64),
+            topic: r.topic.clone(),
+            slowmode_secs: r.slowmode_secs,
+            user_limit: r.user_limit,
+            bitrate: r.bitrate,
+        }
+    }
+}
+
+/// A role.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Role {
+    /// Id.
+    pub id: RoleId,
+    /// Server.
+    pub server_id: ServerId,
+    /// Name.
+    pub name: String,
+    /// 24-bit colour.
+    pub color: Option<i64>,
+    /// Rank (`@everyone` is 0).
+    pub position: i64,
+    /// Granted permissions.
+    pub permissions: Permissions,
+    /// Listed separately.
+    pub hoist: bool,
+    /// Mentionable by anyone.
+    pub mentionable: bool,
+}
+
+impl From<&RoleRow> for Role {
+    fn from(r: &RoleRow) -> Self {
+        Self {
+            id: RoleId::from_i64(r.id),
+            server_id: ServerId::from_i64(r.server_id),
+            name: r.name.clone(),
+            color: r.color,
+            position: r.position,
+            permissions: Permissions(r.permissions as u64),
+            hoist: r.hoist,
+            mentionable: r.mentionable,
+        }
+    }
+}
+
+/// The caller's own standing in a server.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// Server-wide permissions.
+    pub permissions: Permissions,
+    /// Role ids.
+    pub roles: Vec<RoleId>,
+}
+
+/// A server with what the caller can see of it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ServerDetail {
+    /// The server.
+    #[serde(flatten)]
+    pub server: Server,
+    /// Channels the caller can view, by position.
+    pub channels: Vec<Channel>,
+    /// Roles, highest first.
+    pub roles: Vec<Role>,
+    /// The caller's standing.
+    pub me: Me,
+}

@@ -1,0 +1,321 @@
+//! `/servers`: create, read, edit, delete and leave servers; `/permissions`.
+
+pub mod access;
+pub mod channels;
+pub mod dto;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
+use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
+use papo_core::permissions::Permissions;
+use papo_core::settings::{Patch, patch_field};
+use papo_core::validate::optional_text;
+use papo_gateway::hub::Topic;
+use papo_gateway::protocol::EventKind;
+use papo_store::servers::{self, NewChannel, ServerRow};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use self::access::{ServerAccess, unknown_server};
+use self::dto::{Channel, Me, Role, Server, ServerDetail};
+use crate::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, JsonBody};
+use crate::state::AppState;
+
+/// Routes for servers and channels.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/permissions", get(list_permissions))
+        .route("/servers", post(create_server))
+        .route("/users/@me/servers", get(my_servers))
+        .route("/users/@me/servers/{id}", delete(leave_server))
+        .route(
+            "/servers/{id}",
+            get(get_server).patch(patch_server).delete(delete_server),
+        )
+        .merge(channels::router())
+}
+
+/// Parses a path id; malformed ids are simply unknown.
+pub(crate) fn path_id<T: std::str::FromStr>(
+    raw: &str,
+    not_found: fn() -> ApiError,
+) -> ApiResult<T> {
+    raw.parse().map_err(|_| not_found())
+}
+
+/// Every permission with its bit value as a decimal string.
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "servers",
+    responses((status = 200, body = BTreeMap<String, String>)))]
+pub async fn list_permissions() -> Json<BTreeMap<&'static str, String>> {
+    Json(
+        Permissions::NAMED
+            .iter()
+            .map(|(name, p)| (*name, p.0.to_string()))
+            .collect(),
+    )
+}
+
+/// Server name rules: 2–100 characters after trimming.
+fn server_name(name: &str) -> Result<String, FieldError> {
+    let n = name.trim();
+    let len = n.chars().count();
+    if len < 2 {
+        return Err(FieldError::new(
+            FieldCode::TooShort,
+            "At least 2 characters.",
+        ));
+    }
+    if len > 100 {
+        return Err(FieldError::new(
+            FieldCode::TooLong,
+            "At most 100 characters.",
+        ));
+    }
+    if n.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            FieldCode::InvalidValue,
+            "Control characters are not allowed.",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+/// The server as the caller sees it (channels filtered by `view_channel`).
+pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<ServerDetail> {
+    let server_id = ServerId::from_i64(access.server.id);
+    let rows = servers::channels(&state.db, server_id).await?;
+    let overwrites = servers::overwrites(&state.db, server_id).await?;
+    let channels = rows
+        .iter()
+        .filter(|c| {
+            access
+                .in_channel(c.id, &overwrites)
+                .contains(Permissions::VIEW_CHANNEL)
+        })
+        .map(Channel::from)
+        .collect();
+    Ok(ServerDetail {
+        server: Server::from(&access.server),
+        channels,
+        roles: access.roles.iter().map(Role::from).collect(),
+        me: Me {
+            permissions: access.base(),
+            roles: access
+                .member_roles
+                .iter()
+                .map(|r| RoleId::from_i64(*r))
+                .collect(),
+        },
+    })
+}
+
+/// A new server.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServer {
+    /// 2–100 characters.
+    pub name: String,
+}
+
+/// Creates a server with `#general`, `General` (voice) and `@everyone`; the caller owns it.
+#[utoipa::path(post, path = "/api/v1/servers", tag = "servers", security(("bearer" = [])),
+    request_body = CreateServer,
+    responses((status = 201, body = ServerDetail), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_server(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<CreateServer>,
+) -> ApiResult<(StatusCode, Json<ServerDetail>)> {
+    let name = server_name(&req.name)
+        .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("name".into(), e)])))?;
+    let id = ServerId(state.next_id());
+    let row = ServerRow {
+        id: id.as_i64(),
+        name,
+        description: None,
+        icon: None,
+        owner_id: auth.user_id.as_i64(),
+        created_at: crate::now_ms(),
+    };
+    let defaults = [
+        NewChannel {
+            id: ChannelId(state.next_id()),
+            server_id: id,
+            kind: "text",
+            name: "general".into(),
+            position: 0,
+            parent_id: None,
+            topic: None,
+            slowmode_secs: 0,
+            user_limit: None,
+            bitrate: None,
+        },
+        NewChannel {
+            id: ChannelId(state.next_id()),
+            server_id: id,
+            kind: "voice",
+            name: "General".into(),
+            position: 1,
+            parent_id: None,
+            topic: None,
+            slowmode_secs: 0,
+            user_limit: Some(0),
+            bitrate: Some(64_000),
+        },
+    ];
+    servers::create(
+        &state.db,
+        &row,
+        Permissions::DEFAULT_EVERYONE.0 as i64,
+        &defaults,
+    )
+    .await?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    let detail = detail(&state, &access).await?;
+    state.hub.subscribe(auth.user_id, Topic::Server(id), true);
+    state
+        .hub
+        .emit(Topic::User(auth.user_id), EventKind::ServerCreated, &detail);
+    Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// The servers the caller is in.
+#[utoipa::path(get, path = "/api/v1/users/@me/servers", tag = "servers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Server>), (status = 401, body = ErrorBody)))]
+pub async fn my_servers(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Server>>> {
+    let rows = servers::of_user(&state.db, auth.user_id).await?;
+    Ok(Json(rows.iter().map(Server::from).collect()))
+}
+
+/// A server the caller is in, with the channels they can see.
+#[utoipa::path(get, path = "/api/v1/servers/{id}", tag = "servers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ServerDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_server(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ServerDetail>> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    Ok(Json(detail(&state, &access).await?))
+}
+
+/// Changes to a server.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatchServer {
+    /// 2–100 characters.
+    pub name: Option<String>,
+    /// ≤ 1024 characters; `null` clears.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+}
+
+/// Renames or re-describes a server (`manage_server`).
+#[utoipa::path(patch, path = "/api/v1/servers/{id}", tag = "servers", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PatchServer,
+    responses((status = 200, body = Server), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn patch_server(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: JsonBody<PatchServer>,
+) -> ApiResult<Json<Server>> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    access.require(Permissions::MANAGE_SERVER)?;
+    let req = body.parse()?;
+    let mut errors = FieldErrors::new();
+    let mut row = access.server.clone();
+    if let Some(name) = &req.name {
+        match server_name(name) {
+            Ok(n) => row.name = n,
+            Err(e) => {
+                errors.insert("name".into(), e);
+            }
+        }
+    }
+    if let Some(d) = &req.description {
+        match optional_text(d.as_deref(), 1024, true) {
+            Ok(v) => row.description = v,
+            Err(e) => {
+                errors.insert("description".into(), e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    servers::update(&state.db, id, &row.name, row.description.as_deref()).await?;
+    let server = Server::from(&row);
+    state
+        .hub
+        .emit(Topic::Server(id), EventKind::ServerUpdated, &server);
+    Ok(Json(server))
+}
+
+/// Tells every member the server is gone from their list and stops their sessions
+/// following it.
+fn announce_gone(state: &AppState, id: ServerId, users: &[i64]) {
+    for u in users {
+        let user = UserId::from_i64(*u);
+        state.hub.emit(
+            Topic::User(user),
+            EventKind::ServerDeleted,
+            &json!({ "id": id }),
+        );
+        state.hub.subscribe(user, Topic::Server(id), false);
+    }
+}
+
+/// Deletes a server and everything in it (owner only).
+#[utoipa::path(delete, path = "/api/v1/servers/{id}", tag = "servers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_server(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    if !access.is_owner() {
+        return Err(
+            ApiError::new(ErrorCode::Forbidden).with_message("Only the owner can delete a server.")
+        );
+    }
+    let members = servers::member_ids(&state.db, id).await?;
+    servers::delete(&state.db, id).await?;
+    announce_gone(&state, id, &members);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Leaves a server (the owner must delete it or transfer it instead).
+#[utoipa::path(delete, path = "/api/v1/users/@me/servers/{id}", tag = "servers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn leave_server(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    if access.is_owner() {
+        return Err(ApiError::new(ErrorCode::OwnerCannotLeave));
+    }
+    servers::remove_member(&state.db, id, auth.user_id).await?;
+    announce_gone(&state, id, &[auth.user_id.as_i64()]);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,307 @@
+//! Servers and channels: REST, permissions and gateway events.
+
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+use crate::ws::Ws;
+
+both!(
+    creating_a_server_makes_defaults_and_tells_the_owner_live,
+    servers_are_invisible_to_non_members,
+    channels_are_created_edited_and_deleted_with_events,
+    channel_fields_are_validated,
+    leaving_and_deleting,
+);
+
+async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let auth = app.register("srv_ana").await;
+    let t = access(&auth);
+    let (mut ws, ready) = Ws::identify(&app, &t).await;
+    assert_eq!(ready["servers"], json!([]));
+    let r = app
+        .post(
+            "/api/v1/servers",
+            json!({"name": "  Clube do Livro "}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let server = r.body;
+    assert_eq!(server["name"], "Clube do Livro");
+    assert_eq!(server["owner_id"], auth["user"]["id"]);
+    let channels = server["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 2);
+    assert_eq!(
+        (channels[0]["name"].as_str(), channels[0]["kind"].as_str()),
+        (Some("general"), Some("text"))
+    );
+    assert_eq!(
+        (channels[1]["name"].as_str(), channels[1]["kind"].as_str()),
+        (Some("General"), Some("voice"))
+    );
+    assert_eq!(
+        server["roles"][0]["id"], server["id"],
+        "@everyone has the server's id"
+    );
+    assert_eq!(server["roles"][0]["name"], "@everyone");
+    assert!(server["roles"][0]["permissions"].is_string());
+    assert!(
+        server["me"]["permissions"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    let ev = ws.event("server.created").await;
+    assert_eq!(ev["d"]["id"], server["id"]);
+    let id = server["id"].as_str().unwrap();
+    let r = app.get("/api/v1/users/@me/servers", Some(&t)).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/servers/{id}"), Some(&t))
+            .await
+            .body["channels"],
+        server["channels"]
+    );
+    // A new session gets the server in ready.
+    let (_ws2, ready) = Ws::identify(&app, &t).await;
+    assert_eq!(ready["servers"][0]["id"], server["id"]);
+    assert_eq!(ready["servers"][0]["channels"].as_array().unwrap().len(), 2);
+    // Bad names.
+    for (name, code) in [("a", "too_short"), (&*"x".repeat(101), "too_long")] {
+        let r = app
+            .post("/api/v1/servers", json!({"name": name}), Some(&t))
+            .await;
+        assert_eq!((r.status, r.field_code("name")), (422, code));
+    }
+    app.stop().await;
+}
+
+async fn servers_are_invisible_to_non_members(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let owner = access(&app.register("srv_bia").await);
+    let stranger = access(&app.register("srv_caio").await);
+    let server = app
+        .post("/api/v1/servers", json!({"name": "Private"}), Some(&owner))
+        .await
+        .body;
+    let id = server["id"].as_str().unwrap();
+    let channel = server["channels"][0]["id"].as_str().unwrap();
+    let (mut ws, _) = Ws::identify(&app, &stranger).await;
+    let checks = [
+        ("GET", format!("/api/v1/servers/{id}")),
+        ("PATCH", format!("/api/v1/servers/{id}")),
+        ("DELETE", format!("/api/v1/servers/{id}")),
+        ("GET", format!("/api/v1/servers/{id}/channels")),
+        ("POST", format!("/api/v1/servers/{id}/channels")),
+        ("PATCH", format!("/api/v1/channels/{channel}")),
+        ("DELETE", format!("/api/v1/channels/{channel}")),
+        ("DELETE", format!("/api/v1/users/@me/servers/{id}")),
+        ("GET", "/api/v1/servers/123".to_string()),
+        ("GET", "/api/v1/servers/nope".to_string()),
+    ];
+    for (method, path) in &checks {
+        let req = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&stranger)
+            .json(&json!({"name": "x-name", "kind": "text"}));
+        let r = app.send(req).await;
+        assert_eq!((r.status, r.code()), (404, "not_found"), "{method} {path}");
+    }
+    // Events of that server never reach the stranger.
+    app.patch(
+        &format!("/api/v1/servers/{id}"),
+        json!({"name": "Renamed"}),
+        Some(&owner),
+    )
+    .await;
+    ws.send(json!({"op": "heartbeat"})).await;
+    loop {
+        let f = ws.recv().await;
+        assert!(f["t"] != "server.updated", "leaked: {f}");
+        if f["op"] == "heartbeat_ack" {
+            break;
+        }
+    }
+    app.stop().await;
+}
+
+async fn channels_are_created_edited_and_deleted_with_events(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let t = access(&app.register("srv_davi").await);
+    let server = app
+        .post("/api/v1/servers", json!({"name": "Estudos"}), Some(&t))
+        .await
+        .body;
+    let id = server["id"].as_str().unwrap();
+    let (mut ws, _) = Ws::identify(&app, &t).await;
+    let cat = app
+        .post(
+            &format!("/api/v1/servers/{id}/channels"),
+            json!({"name": "Matérias", "kind": "category"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(cat.status, 201, "{:?}", cat.body);
+    let r = app
+        .post(
+            &format!("/api/v1/servers/{id}/channels"),
+            json!({"name": "Leituras da Semana", "kind": "text", "parent_id": cat.body["id"], "topic": "Livros"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["name"], "leituras-da-semana");
+    assert_eq!(r.body["parent_id"], cat.body["id"]);
+    assert_eq!(r.body["position"], 3);
+    let ch = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(ws.event("channel.created").await["d"]["name"], "Matérias");
+    assert_eq!(ws.event("channel.created").await["d"]["id"], ch.as_str());
+    let r = app
+        .patch(
+            &format!("/api/v1/channels/{ch}"),
+            json!({"topic": null, "slowmode_secs": 30, "name": "Resenhas Curtas"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (r.body["name"].as_str(), r.body["slowmode_secs"].as_i64()),
+        (Some("resenhas-curtas"), Some(30))
+    );
+    assert!(r.body["topic"].is_null());
+    assert_eq!(ws.event("channel.updated").await["d"]["slowmode_secs"], 30);
+    let listed = app
+        .get(&format!("/api/v1/servers/{id}/channels"), Some(&t))
+        .await
+        .body;
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    assert_eq!(
+        app.delete(&format!("/api/v1/channels/{ch}"), Some(&t))
+            .await
+            .status,
+        204
+    );
+    let ev = ws.event("channel.deleted").await;
+    assert_eq!(
+        (ev["d"]["id"].as_str(), ev["d"]["server_id"].as_str()),
+        (Some(ch.as_str()), Some(id))
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/channels/{ch}"), Some(&t))
+            .await
+            .status,
+        404
+    );
+    app.stop().await;
+}
+
+async fn channel_fields_are_validated(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let t = access(&app.register("srv_eva").await);
+    let server = app
+        .post("/api/v1/servers", json!({"name": "Regras"}), Some(&t))
+        .await
+        .body;
+    let id = server["id"].as_str().unwrap();
+    let text = server["channels"][0]["id"].as_str().unwrap();
+    let path = format!("/api/v1/servers/{id}/channels");
+    let cases = [
+        (json!({"name": "  ", "kind": "text"}), "name", "required"),
+        (
+            json!({"name": "x".repeat(101), "kind": "text"}),
+            "name",
+            "too_long",
+        ),
+        (
+            json!({"name": "a", "kind": "forum"}),
+            "kind",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "text", "slowmode_secs": 21601}),
+            "slowmode_secs",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "text", "user_limit": 5}),
+            "kind",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "voice", "user_limit": 100}),
+            "user_limit",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "voice", "bitrate": 1000}),
+            "bitrate",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "text", "parent_id": text}),
+            "parent_id",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "text", "parent_id": "123"}),
+            "parent_id",
+            "invalid_value",
+        ),
+        (
+            json!({"name": "a", "kind": "text", "topic": "t".repeat(1025)}),
+            "topic",
+            "too_long",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let r = app.post(&path, body.clone(), Some(&t)).await;
+        assert_eq!(
+            (r.status, r.field_code(field)),
+            (422, code),
+            "{body}: {:?}",
+            r.body
+        );
+    }
+    let perms = app.get("/api/v1/permissions", None).await.body;
+    assert_eq!(perms["view_channel"], "1024");
+    assert_eq!(perms["moderate_members"], (1u64 << 40).to_string());
+    app.stop().await;
+}
+
+async fn leaving_and_deleting(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let t = access(&app.register("srv_fabi").await);
+    let server = app
+        .post("/api/v1/servers", json!({"name": "Temporário"}), Some(&t))
+        .await
+        .body;
+    let id = server["id"].as_str().unwrap();
+    let r = app
+        .delete(&format!("/api/v1/users/@me/servers/{id}"), Some(&t))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "owner_cannot_leave"));
+    let (mut ws, _) = Ws::identify(&app, &t).await;
+    assert_eq!(
+        app.delete(&format!("/api/v1/servers/{id}"), Some(&t))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(ws.event("server.deleted").await["d"]["id"], id);
+    assert_eq!(
+        app.get(&format!("/api/v1/servers/{id}"), Some(&t))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/api/v1/users/@me/servers", Some(&t)).await.body,
+        json!([])
+    );
+    app.stop().await;
+}

@@ -1,0 +1,396 @@
+//! Servers, roles, members and channels.
+
+use papo_core::id::{ChannelId, ServerId, UserId};
+
+use crate::{Db, StoreError, on_pool};
+
+/// A server row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ServerRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Icon file id.
+    pub icon: Option<String>,
+    /// Owner's user id.
+    pub owner_id: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A role row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RoleRow {
+    /// Id (the server's id for `@everyone`).
+    pub id: i64,
+    /// Server.
+    pub server_id: i64,
+    /// Name.
+    pub name: String,
+    /// 24-bit colour.
+    pub color: Option<i64>,
+    /// Rank; `@everyone` is 0.
+    pub position: i64,
+    /// Permission bits.
+    pub permissions: i64,
+    /// Shown separately in the member list.
+    pub hoist: bool,
+    /// Can be mentioned by anyone.
+    pub mentionable: bool,
+}
+
+/// A membership row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    /// Server.
+    pub server_id: i64,
+    /// User.
+    pub user_id: i64,
+    /// Nickname.
+    pub nickname: Option<String>,
+    /// Unix ms.
+    pub joined_at: i64,
+    /// Unix ms, while timed out.
+    pub timeout_until: Option<i64>,
+}
+
+/// A channel row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ChannelRow {
+    /// Id.
+    pub id: i64,
+    /// Server.
+    pub server_id: i64,
+    /// `text`, `voice` or `category`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Order in the list.
+    pub position: i64,
+    /// Category.
+    pub parent_id: Option<i64>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Seconds between a member's messages.
+    pub slowmode_secs: i64,
+    /// Voice: most members at once.
+    pub user_limit: Option<i64>,
+    /// Voice: bits per second.
+    pub bitrate: Option<i64>,
+}
+
+/// A channel permission overwrite row.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct OverwriteRow {
+    /// Channel.
+    pub channel_id: i64,
+    /// Role or user id.
+    pub target_id: i64,
+    /// `role` or `member` (as stored).
+    pub is_role: bool,
+    /// Allowed bits.
+    pub allow: i64,
+    /// Denied bits.
+    pub deny: i64,
+}
+
+/// A new channel (also used for the defaults of a new server).
+#[derive(Clone, Debug)]
+pub struct NewChannel {
+    /// Id.
+    pub id: ChannelId,
+    /// Server.
+    pub server_id: ServerId,
+    /// Kind.
+    pub kind: &'static str,
+    /// Name.
+    pub name: String,
+    /// Position.
+    pub position: i64,
+    /// Category.
+    pub parent_id: Option<ChannelId>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Slow mode.
+    pub slowmode_secs: i64,
+    /// Voice limit.
+    pub user_limit: Option<i64>,
+    /// Voice bitrate.
+    pub bitrate: Option<i64>,
+}
+
+macro_rules! insert_channel {
+    ($ex:expr, $c:expr) => {
+        sqlx::query(
+            "INSERT INTO channels (id, server_id, kind, name, position, parent_id, topic, \
+             slowmode_secs, user_limit, bitrate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind($c.id.as_i64())
+        .bind($c.server_id.as_i64())
+        .bind($c.kind)
+        .bind(&$c.name)
+        .bind($c.position)
+        .bind($c.parent_id.map(|p| p.as_i64()))
+        .bind(&$c.topic)
+        .bind($c.slowmode_secs)
+        .bind($c.user_limit)
+        .bind($c.bitrate)
+        .execute($ex)
+        .await
+    };
+}
+
+/// Creates a server with its `@everyone` role, its owner as first member and its channels.
+pub async fn create(
+    db: &Db,
+    server: &ServerRow,
+    everyone_permissions: i64,
+    channels: &[NewChannel],
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO servers (id, name, description, icon, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(server.id)
+        .bind(&server.name)
+        .bind(&server.description)
+        .bind(&server.icon)
+        .bind(server.owner_id)
+        .bind(server.created_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO roles (id, server_id, name, position, permissions, hoist, mentionable) \
+             VALUES ($1, $1, '@everyone', 0, $2, $3, $3)",
+        )
+        .bind(server.id)
+        .bind(everyone_permissions)
+        .bind(false)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO members (server_id, user_id, joined_at) VALUES ($1, $2, $3)")
+            .bind(server.id)
+            .bind(server.owner_id)
+            .bind(server.created_at)
+            .execute(&mut *tx)
+            .await?;
+        for c in channels {
+            insert_channel!(&mut *tx, c)?;
+        }
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
+const SERVER_COLUMNS: &str = "s.id, s.name, s.description, s.icon, s.owner_id, s.created_at";
+
+/// A server by id.
+pub async fn by_id(db: &Db, id: ServerId) -> Result<Option<ServerRow>, StoreError> {
+    let sql = format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1");
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id.as_i64())
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// The servers `user` is a member of, oldest membership first.
+pub async fn of_user(db: &Db, user: UserId) -> Result<Vec<ServerRow>, StoreError> {
+    let sql = format!(
+        "SELECT {SERVER_COLUMNS} FROM servers s JOIN members m ON m.server_id = s.id \
+         WHERE m.user_id = $1 ORDER BY m.joined_at, s.id LIMIT 200"
+    );
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(user.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Renames / re-describes a server.
+pub async fn update(
+    db: &Db,
+    id: ServerId,
+    name: &str,
+    description: Option<&str>,
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE servers SET name = $1, description = $2 WHERE id = $3"
+    )
+    .bind(name)
+    .bind(description)
+    .bind(id.as_i64())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes a server and everything in it.
+pub async fn delete(db: &Db, id: ServerId) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query("DELETE FROM servers WHERE id = $1")
+        .bind(id.as_i64())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The membership of `user` in `server`.
+pub async fn member(
+    db: &Db,
+    server: ServerId,
+    user: UserId,
+) -> Result<Option<MemberRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT server_id, user_id, nickname, joined_at, timeout_until FROM members \
+         WHERE server_id = $1 AND user_id = $2"
+    )
+    .bind(server.as_i64())
+    .bind(user.as_i64())
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Role ids of `user` in `server` (without `@everyone`).
+pub async fn member_role_ids(
+    db: &Db,
+    server: ServerId,
+    user: UserId,
+) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT role_id FROM member_roles WHERE server_id = $1 AND user_id = $2"
+    )
+    .bind(server.as_i64())
+    .bind(user.as_i64())
+    .fetch_all(p)
+    .await)?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+/// User ids of every member (for fan-out bookkeeping).
+pub async fn member_ids(db: &Db, server: ServerId) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT user_id FROM members WHERE server_id = $1"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+/// Removes a membership; false if there was none.
+pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |p| sqlx::query(
+        "DELETE FROM members WHERE server_id = $1 AND user_id = $2"
+    )
+    .bind(server.as_i64())
+    .bind(user.as_i64())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// The server's roles, highest first.
+pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, server_id, name, color, position, permissions, hoist, mentionable FROM roles \
+         WHERE server_id = $1 ORDER BY position DESC, id"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+const CHANNEL_COLUMNS: &str =
+    "id, server_id, kind, name, position, parent_id, topic, slowmode_secs, user_limit, bitrate";
+
+/// The server's channels by position.
+pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, StoreError> {
+    let sql = format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels WHERE server_id = $1 ORDER BY position, id"
+    );
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// One channel.
+pub async fn channel(db: &Db, id: ChannelId) -> Result<Option<ChannelRow>, StoreError> {
+    let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1");
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id.as_i64())
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Every overwrite of the server's channels.
+pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, o.allow, o.deny \
+         FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id WHERE c.server_id = $1"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Adds a channel.
+pub async fn insert_channel(db: &Db, c: &NewChannel) -> Result<(), StoreError> {
+    on_pool!(db, |p| insert_channel!(p, c).map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Position after the server's last channel.
+pub async fn next_position(db: &Db, server: ServerId) -> Result<i64, StoreError> {
+    let row: (Option<i64>,) = on_pool!(db, |p| sqlx::query_as(
+        "SELECT MAX(position) FROM channels WHERE server_id = $1"
+    )
+    .bind(server.as_i64())
+    .fetch_one(p)
+    .await)?;
+    Ok(row.0.map_or(0, |m| m + 1))
+}
+
+/// Writes every editable field of a channel.
+pub async fn update_channel(db: &Db, c: &ChannelRow) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE channels SET name = $1, position = $2, parent_id = $3, topic = $4, \
+         slowmode_secs = $5, user_limit = $6, bitrate = $7 WHERE id = $8"
+    )
+    .bind(&c.name)
+    .bind(c.position)
+    .bind(c.parent_id)
+    .bind(&c.topic)
+    .bind(c.slowmode_secs)
+    .bind(c.user_limit)
+    .bind(c.bitrate)
+    .bind(c.id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes a channel (its children lose their parent).
+pub async fn delete_channel(db: &Db, id: ChannelId) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query("DELETE FROM channels WHERE id = $1")
+        .bind(id.as_i64())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
