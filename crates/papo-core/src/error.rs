@@ -37,6 +37,14 @@ pub enum ErrorCode {
     EmailTaken,
     /// The owner tried to leave their own server: delete or transfer it (409).
     OwnerCannotLeave,
+    /// The invite has expired (410).
+    InviteExpired,
+    /// The invite has reached its maximum uses (410).
+    InviteUsedUp,
+    /// The invite was revoked (410).
+    InviteRevoked,
+    /// The user is banned from that server (403).
+    Banned,
     /// The body exceeds the size limit (413).
     PayloadTooLarge,
     /// The body is not `application/json` (415).
@@ -56,10 +64,11 @@ impl ErrorCode {
         match self {
             InvalidJson | BadRequest => 400,
             Unauthorized | InvalidCredentials | InvalidRefreshToken | InvalidPassword => 401,
-            Forbidden => 403,
+            Forbidden | Banned => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | EmailTaken | OwnerCannotLeave => 409,
+            InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed => 422,
@@ -88,6 +97,10 @@ impl ErrorCode {
             OwnerCannotLeave => {
                 "The owner cannot leave the server; delete it or transfer ownership first."
             }
+            InviteExpired => "This invite has expired.",
+            InviteUsedUp => "This invite has been used the maximum number of times.",
+            InviteRevoked => "This invite was revoked.",
+            Banned => "You are banned from this server.",
             PayloadTooLarge => "The request body is too large.",
             UnsupportedMediaType => "The request body must be application/json.",
             RateLimited => "Too many requests. Try again later.",

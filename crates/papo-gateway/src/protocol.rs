@@ -368,6 +368,8 @@ pub enum EventKind {
     ChannelUpdated,
     /// `channel.deleted`.
     ChannelDeleted,
+    /// `member.joined`: someone joined a server.
+    MemberJoined,
 }
 
 impl EventKind {
@@ -382,6 +384,7 @@ impl EventKind {
         Self::ChannelCreated,
         Self::ChannelUpdated,
         Self::ChannelDeleted,
+        Self::MemberJoined,
     ];
 
     /// The dotted name.
@@ -396,6 +399,7 @@ impl EventKind {
             Self::ChannelCreated => "channel.created",
             Self::ChannelUpdated => "channel.updated",
             Self::ChannelDeleted => "channel.deleted",
+            Self::MemberJoined => "member.joined",
         }
     }
 }

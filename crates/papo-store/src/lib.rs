@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod db;
+pub mod invites;
 pub mod servers;
 pub mod sessions;
 pub mod users;

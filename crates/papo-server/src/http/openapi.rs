@@ -20,6 +20,9 @@ use crate::state::AppState;
         super::servers::leave_server, super::servers::channels::list_channels,
         super::servers::channels::create_channel, super::servers::channels::patch_channel,
         super::servers::channels::delete_channel,
+        super::servers::invites::create_invite, super::servers::invites::list_invites,
+        super::servers::invites::revoke_invite, super::servers::invites::preview_invite,
+        super::servers::invites::accept_invite,
         super::health::healthz, super::health::readyz, super::health::metrics,
     ),
     modifiers(&BearerAuth),
@@ -28,6 +31,7 @@ use crate::state::AppState;
         (name = "users", description = "Profiles and settings"),
         (name = "servers", description = "Servers and permissions"),
         (name = "channels", description = "Channels of a server"),
+        (name = "invites", description = "Invites to servers"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod invites;
+
 mod accounts;
 mod cluster;
 mod edge;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod channels;
 pub mod dto;
+pub mod invites;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             get(get_server).patch(patch_server).delete(delete_server),
         )
         .merge(channels::router())
+        .merge(invites::router())
 }
 
 /// Parses a path id; malformed ids are simply unknown.
