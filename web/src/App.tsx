@@ -1,10 +1,13 @@
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { AppShell } from './components/AppShell';
+import { HomeView } from './components/EmptyState';
+import { ServerView } from './components/ServerView';
 import { GuestOnly, RequireAuth } from './components/RouteGuards';
 import { LandingPage } from './pages/LandingPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegisterPage } from './pages/RegisterPage';
+import { ServerOverview, ServerSettingsPage } from './pages/ServerSettingsPage';
 import { AppearanceSettings } from './settings/AppearanceSettings';
 import { LanguageSettings } from './settings/LanguageSettings';
 import { PasswordSettings } from './settings/PasswordSettings';
@@ -18,7 +21,16 @@ export function App() {
       <Route path="/" element={<GuestOnly><LandingPage /></GuestOnly>} />
       <Route path="/login" element={<GuestOnly><LoginPage /></GuestOnly>} />
       <Route path="/register" element={<GuestOnly><RegisterPage /></GuestOnly>} />
-      <Route path="/app" element={<RequireAuth><AppShell /></RequireAuth>} />
+      <Route path="/app" element={<RequireAuth><AppShell /></RequireAuth>}>
+        <Route index element={<HomeView />} />
+        <Route path="servers/:serverId" element={<ServerView />} />
+        <Route path="servers/:serverId/channels/:channelId" element={<ServerView />} />
+      </Route>
+      <Route path="/app/servers/:serverId/settings" element={<RequireAuth><ServerSettingsPage /></RequireAuth>}>
+        <Route index element={<Navigate to="overview" replace />} />
+        <Route path="overview" element={<ServerOverview />} />
+        <Route path="*" element={<Navigate to="overview" replace />} />
+      </Route>
       <Route path="/settings" element={<RequireAuth><SettingsPage /></RequireAuth>}>
         <Route index element={<Navigate to="profile" replace />} />
         <Route path="profile" element={<ProfileSettings />} />

@@ -1,11 +1,19 @@
 import { ApiClient, type LockManagerLike } from './client';
 import type {
   AuthResponse,
+  Channel,
+  ChannelCreateInput,
+  ChannelPatch,
   CurrentUser,
   LoginInput,
   PasswordChangeInput,
+  PermissionTable,
   PublicUser,
   RegisterInput,
+  Server,
+  ServerCreateInput,
+  ServerDetail,
+  ServerPatch,
   Session,
   UserPatch,
 } from './types';
@@ -48,4 +56,36 @@ export const usersApi = {
   me: () => api.request<CurrentUser>('GET', '/users/@me'),
   updateMe: (patch: UserPatch) => api.request<CurrentUser>('PATCH', '/users/@me', { body: patch }),
   get: (id: string) => api.request<PublicUser>('GET', `/users/${encodeURIComponent(id)}`),
+};
+
+const id = (value: string) => encodeURIComponent(value);
+
+export const serversApi = {
+  /** 201 ServerDetail; the server comes with `#general`, `General` (voice) and `@everyone`. */
+  create: (input: ServerCreateInput) => api.request<ServerDetail>('POST', '/servers', { body: input }),
+  /** The servers the caller is a member of. */
+  mine: () => api.request<Server[]>('GET', '/users/@me/servers'),
+  get: (serverId: string) => api.request<ServerDetail>('GET', `/servers/${id(serverId)}`),
+  /** manage_server */
+  update: (serverId: string, patch: ServerPatch) =>
+    api.request<Server>('PATCH', `/servers/${id(serverId)}`, { body: patch }),
+  /** owner only */
+  remove: (serverId: string) => api.request<void>('DELETE', `/servers/${id(serverId)}`),
+  /** members other than the owner (409 owner_cannot_leave) */
+  leave: (serverId: string) => api.request<void>('DELETE', `/users/@me/servers/${id(serverId)}`),
+  /** name → decimal bit value */
+  permissions: () => api.request<PermissionTable>('GET', '/permissions', { auth: false }),
+};
+
+export const channelsApi = {
+  /** The channels the caller can view, by position. */
+  list: (serverId: string) => api.request<Channel[]>('GET', `/servers/${id(serverId)}/channels`),
+  /** manage_channels */
+  create: (serverId: string, input: ChannelCreateInput) =>
+    api.request<Channel>('POST', `/servers/${id(serverId)}/channels`, { body: input }),
+  /** manage_channels */
+  update: (channelId: string, patch: ChannelPatch) =>
+    api.request<Channel>('PATCH', `/channels/${id(channelId)}`, { body: patch }),
+  /** manage_channels */
+  remove: (channelId: string) => api.request<void>('DELETE', `/channels/${id(channelId)}`),
 };

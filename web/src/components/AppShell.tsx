@@ -1,54 +1,74 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { Outlet, useLocation, useMatch } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
+import { ChannelSidebar } from './ChannelSidebar';
 import { ConversationSidebar } from './ConversationSidebar';
-import { EmptyState } from './EmptyState';
+import { CreateServerDialog } from './CreateServerDialog';
 import { GatewayBanner } from './GatewayBanner';
-import { MenuIcon } from './icons';
 import { ServerRail } from './ServerRail';
+import { ShellContext, type Shell } from './shell';
 import { UserPanel } from './UserPanel';
 
-/** The logged-in frame: rail, sidebar, main area and user panel. */
+/**
+ * The logged-in frame: rail, sidebar (direct messages at home, a server's
+ * channels in a server), the routed main area and the user panel. On phones the
+ * rail + sidebar are a drawer opened from the main header's menu button.
+ */
 export function AppShell() {
   const { t } = useTranslation();
   const [menuOpen, setMenuOpen] = useState(false);
+  const [creatingServer, setCreatingServer] = useState(false);
+  const location = useLocation();
+  const serverMatch = useMatch('/app/servers/:serverId/*');
+  const serverId = serverMatch?.params.serverId ?? null;
+
+  // Picking a channel or a server closes the drawer.
+  useEffect(() => {
+    setMenuOpen(false);
+  }, [location.pathname]);
 
   useEffect(() => {
     if (!menuOpen) return;
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') setMenuOpen(false);
+      if (event.key === 'Escape' && !event.defaultPrevented) setMenuOpen(false);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [menuOpen]);
 
+  const shell = useMemo<Shell>(
+    () => ({
+      menuOpen,
+      toggleMenu: () => setMenuOpen((open) => !open),
+      closeMenu: () => setMenuOpen(false),
+      openCreateServer: () => {
+        setMenuOpen(false);
+        setCreatingServer(true);
+      },
+    }),
+    [menuOpen],
+  );
+
   return (
-    <div className={menuOpen ? 'app-shell menu-open' : 'app-shell'} data-testid="app-shell">
-      <a className="skip-link" href="#main">
-        {t('app.skipToContent')}
-      </a>
-      <GatewayBanner />
-      <ServerRail />
-      <ConversationSidebar onClose={() => setMenuOpen(false)} />
-      <main className="app-main" id="main" tabIndex={-1}>
-        <header className="main-header">
-          <button
-            type="button"
-            className="icon-button menu-toggle"
-            onClick={() => setMenuOpen((open) => !open)}
-            aria-expanded={menuOpen}
-            aria-controls="sidebar"
-            aria-label={menuOpen ? t('shell.closeMenu') : t('shell.openMenu')}
-          >
-            <MenuIcon />
-          </button>
-          <h1 className="main-title">{t('shell.home')}</h1>
-        </header>
-        <EmptyState />
-      </main>
-      <UserPanel />
-      {menuOpen && (
-        <div className="menu-scrim" aria-hidden="true" onClick={() => setMenuOpen(false)} />
-      )}
-    </div>
+    <ShellContext.Provider value={shell}>
+      <div className={menuOpen ? 'app-shell menu-open' : 'app-shell'} data-testid="app-shell">
+        <a className="skip-link" href="#main">
+          {t('app.skipToContent')}
+        </a>
+        <GatewayBanner />
+        <ServerRail activeServerId={serverId} />
+        {serverId ? (
+          <ChannelSidebar key={serverId} serverId={serverId} onClose={() => setMenuOpen(false)} />
+        ) : (
+          <ConversationSidebar onClose={() => setMenuOpen(false)} />
+        )}
+        <main className="app-main" id="main" tabIndex={-1}>
+          <Outlet />
+        </main>
+        <UserPanel />
+        {menuOpen && <div className="menu-scrim" aria-hidden="true" onClick={() => setMenuOpen(false)} />}
+        {creatingServer && <CreateServerDialog onClose={() => setCreatingServer(false)} />}
+      </div>
+    </ShellContext.Provider>
   );
 }

@@ -6,7 +6,7 @@ interface FormFieldProps {
   label: string;
   value: string;
   onChange(value: string): void;
-  type?: 'text' | 'email' | 'password';
+  type?: 'text' | 'email' | 'password' | 'number';
   autoComplete?: string;
   error?: string | undefined;
   hint?: string;
@@ -14,6 +14,9 @@ interface FormFieldProps {
   maxLength?: number;
   multiline?: boolean;
   autoFocus?: boolean;
+  /** number inputs */
+  min?: number;
+  max?: number;
 }
 
 /** A labelled input with its hint and its (server-side) error message below. */
@@ -30,6 +33,8 @@ export function FormField({
   maxLength,
   multiline = false,
   autoFocus = false,
+  min,
+  max,
 }: FormFieldProps) {
   const id = useId();
   const inputId = `${id}-input`;
@@ -68,6 +73,8 @@ export function FormField({
           type={type}
           autoComplete={autoComplete}
           spellCheck={type === 'text' ? undefined : false}
+          min={min}
+          max={max}
           onChange={(e) => onChange(e.target.value)}
         />
       )}

@@ -52,6 +52,50 @@ describe('parseFrame', () => {
     });
   });
 
+  it('parses ready.servers and drops malformed servers and channels', () => {
+    const general = {
+      id: '11',
+      server_id: '10',
+      kind: 'text',
+      name: 'general',
+      position: 0,
+      parent_id: null,
+      topic: null,
+      slowmode_secs: 0,
+      user_limit: null,
+      bitrate: null,
+    };
+    const frame = parseFrame(
+      JSON.stringify({
+        op: 'ready',
+        d: {
+          session_id: 'abc',
+          user: { id: '1', username: 'ana' },
+          servers: [
+            {
+              id: '10',
+              name: 'Clube do Livro',
+              description: null,
+              icon: null,
+              owner_id: '1',
+              created_at: '2026-01-01T00:00:00Z',
+              channels: [general, { id: 12 }],
+              roles: [],
+              me: { permissions: '1100014153727', roles: [] },
+            },
+            { id: '20', name: 'no channels or me' },
+          ],
+          presences: [],
+        },
+      }),
+    );
+    expect(frame?.op).toBe('ready');
+    const servers = frame?.op === 'ready' ? frame.d.servers : undefined;
+    expect(servers?.map((s) => s.id)).toEqual(['10']);
+    expect(servers?.[0]?.channels).toEqual([general]);
+    expect(servers?.[0]?.me.permissions).toBe('1100014153727');
+  });
+
   it('clamps a silly heartbeat interval', () => {
     expect(parseFrame('{"op":"hello","d":{"heartbeat_interval_ms":0}}')).toEqual({
       op: 'hello',

@@ -1,6 +1,7 @@
 // Frames of the gateway protocol v1 (docs/gateway.md). No React, no DOM.
 
-import type { CurrentUser } from '../api/types';
+import { isServerDetail, normalizeServerDetail } from '../api/guards';
+import type { Channel, CurrentUser, Server, ServerDetail } from '../api/types';
 
 /** What a session can ask for. */
 export type PresenceStatus = 'online' | 'idle' | 'dnd' | 'invisible';
@@ -34,6 +35,8 @@ export interface HelloData {
 export interface ReadyData {
   session_id: string;
   user: CurrentUser;
+  /** The servers the user is in (absent from servers older than the servers slice). */
+  servers?: ServerDetail[];
   presences: Presence[];
   resume_window_ms?: number;
 }
@@ -58,6 +61,12 @@ export interface KnownEvents {
   'user.updated': CurrentUser;
   'presence.updated': Presence;
   'typing.started': { channel_id: string; user_id: string; expires_at: string };
+  'server.created': ServerDetail;
+  'server.updated': Server;
+  'server.deleted': { id: string };
+  'channel.created': Channel;
+  'channel.updated': Channel;
+  'channel.deleted': { id: string; server_id: string };
 }
 
 export type ServerFrame =
@@ -114,6 +123,9 @@ export function parseFrame(raw: unknown): ServerFrame | null {
         d: {
           session_id: d.session_id,
           user: d.user as unknown as CurrentUser,
+          ...(Array.isArray(d.servers)
+            ? { servers: d.servers.filter(isServerDetail).map(normalizeServerDetail) }
+            : {}),
           presences: Array.isArray(d.presences) ? d.presences.filter(isPresence) : [],
           ...(typeof d.resume_window_ms === 'number' ? { resume_window_ms: d.resume_window_ms } : {}),
         },

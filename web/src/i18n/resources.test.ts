@@ -49,7 +49,7 @@ describe('translation resources', () => {
     const codes = [
       'invalid_json', 'unauthorized', 'invalid_credentials', 'invalid_refresh_token', 'invalid_password',
       'not_found', 'username_taken', 'email_taken', 'payload_too_large', 'validation_failed',
-      'rate_limited', 'internal_error',
+      'rate_limited', 'internal_error', 'forbidden', 'owner_cannot_leave',
       // field codes
       'required', 'invalid_type', 'too_short', 'too_long', 'username_invalid', 'email_invalid',
       'password_too_short', 'password_too_common', 'invalid_value',
@@ -72,5 +72,14 @@ describe('translation resources', () => {
     expect(ptKeys.get('presence.status.dnd')).toBe('Não perturbe');
     expect(ptKeys.get('presence.status.invisible')).toBe('Invisível');
     expect(ptKeys.get('presence.setCustom')).toBe('Definir status personalizado');
+    expect(ptKeys.get('servers.create.title')).toBe('Criar servidor');
+    expect(ptKeys.get('channels.textChannels')).toBe('Canais de texto');
+    expect(ptKeys.get('channels.voiceChannels')).toBe('Canais de voz');
+    expect(ptKeys.get('servers.menu.leave')).toBe('Sair do servidor');
+    expect(ptKeys.get('servers.menu.delete')).toBe('Excluir servidor');
+    expect(ptKeys.get('servers.menu.settings')).toBe('Configurações do servidor');
+    expect(ptKeys.get('channels.create.title')).toBe('Criar canal');
+    expect(ptKeys.get('channels.edit.title')).toBe('Editar canal');
+    expect(ptKeys.get('channels.edit.slowmode')).toBe('Modo lento');
   });
 });

@@ -1,12 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { api, authApi, usersApi } from '../api';
+import { api, authApi, channelsApi, isApiError, serversApi, usersApi } from '../api';
+import { normalizeChannel, normalizeServerDetail } from '../api/guards';
 import type {
+  ChannelCreateInput,
+  ChannelPatch,
   CurrentUser,
   LoginInput,
   PasswordChangeInput,
   RegisterInput,
   Session,
   Settings,
+  ServerPatch,
   SettingsPatch,
   UserPatch,
 } from '../api';
@@ -25,6 +29,7 @@ import { browserLanguages, pickLanguage } from '../i18n/language';
 import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../preferences';
 import { applyTheme } from '../theme';
 import { AuthActionsContext, AuthStateContext, type AuthActions, type AuthState } from './context';
+import { actionForEvent, serversReducer, type ServerAction } from './servers';
 
 const anonymous = (sessionExpired: boolean): AuthState => ({
   status: 'anonymous',
@@ -34,7 +39,11 @@ const anonymous = (sessionExpired: boolean): AuthState => ({
   presences: {},
   connection: 'offline',
   presenceChoice: DEFAULT_PRESENCE,
+  servers: null,
 });
+
+/** If the gateway has not said `ready` by then, load the servers over REST. */
+const SERVERS_REST_FALLBACK_MS = 4_000;
 
 function browserStorage(): Storage | null {
   try {
@@ -62,6 +71,15 @@ function samePresence(a: PresenceUpdate | null, b: PresenceUpdate): boolean {
 
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
+/** Deleting something that is already gone (404) counts as done. */
+async function ignoreNotFound(request: Promise<void>): Promise<void> {
+  try {
+    await request;
+  } catch (err) {
+    if (!(isApiError(err) && err.status === 404)) throw err;
+  }
+}
+
 function mergeSettings(settings: Settings, patch: SettingsPatch): Settings {
   return {
     ...settings,
@@ -84,6 +102,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const sentPresence = useRef<PresenceUpdate | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
+
+  /** Applies a change to the server list (from the gateway or from our own REST calls). */
+  const dispatchServers = useCallback((action: ServerAction) => {
+    setState((s) => {
+      const servers = serversReducer(s.servers, action);
+      return servers === s.servers ? s : { ...s, servers };
+    });
+  }, []);
 
   const loadMe = useCallback(async () => {
     if (!api.hasSession()) {
@@ -167,7 +193,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         sentPresence.current = DEFAULT_PRESENCE;
         const presences: Record<string, Presence> = {};
         for (const p of ready.presences) presences[p.user_id] = normalizePresence(p);
-        setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences }));
+        // A (new) session: its server list replaces ours, events missed before it included.
+        const servers = serversReducer(null, { type: 'servers.loaded', servers: ready.servers ?? [] });
+        setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences, servers }));
         syncPresence();
       }),
       gateway.on('resumed', () => {
@@ -186,11 +214,34 @@ export function AuthProvider({ children }: { children: ReactNode }) {
               setState((s) => ({ ...s, presences: { ...s.presences, [presence.user_id]: presence } }));
             }
             break;
-          default:
+          default: {
+            const action = actionForEvent(t, d);
+            if (action) dispatchServers(action);
             break;
+          }
         }
       }),
     ];
+
+    // Without the gateway's `ready` (slow or blocked WebSocket), load the servers over REST.
+    let fallbackCancelled = false;
+    const fallback = setTimeout(() => {
+      if (stateRef.current.servers !== null) return;
+      void (async () => {
+        try {
+          const mine = await serversApi.mine();
+          const details = await Promise.all(mine.map((server) => serversApi.get(server.id).catch(() => null)));
+          if (fallbackCancelled) return;
+          const loaded = details.filter((d) => d !== null).map(normalizeServerDetail);
+          // Only if `ready` has still not filled the list: the gateway's copy is the live one.
+          setState((s) =>
+            s.servers === null ? { ...s, servers: serversReducer(null, { type: 'servers.loaded', servers: loaded }) } : s,
+          );
+        } catch (err) {
+          console.warn('papo: could not load the servers', err);
+        }
+      })();
+    }, SERVERS_REST_FALLBACK_MS);
 
     // The choice made in another tab of this browser applies here too.
     const onStorage = (event: StorageEvent) => {
@@ -204,14 +255,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
     gateway.start();
     return () => {
+      fallbackCancelled = true;
+      clearTimeout(fallback);
       window.removeEventListener('storage', onStorage);
       gateway.close();
       for (const off of offs) off();
       gatewayHooks.onResync = () => {};
       gatewayHooks.lost = () => {};
-      setState((s) => ({ ...s, connection: 'offline' }));
+      setState((s) => ({ ...s, connection: 'offline', servers: null }));
     };
-  }, [userId]);
+  }, [userId, dispatchServers]);
 
   // Clear the custom status when its time is up.
   const customExpiry = expiryOf(state.presenceChoice.custom_status);
@@ -323,8 +376,40 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         }));
         if (gateway.updatePresence(update)) sentPresence.current = update;
       },
+      async createServer(name: string) {
+        const server = normalizeServerDetail(await serversApi.create({ name }));
+        dispatchServers({ type: 'server.upsert', server });
+        return server;
+      },
+      async updateServer(serverId: string, patch: ServerPatch) {
+        const server = await serversApi.update(serverId, patch);
+        dispatchServers({ type: 'server.updated', server });
+        return server;
+      },
+      async deleteServer(serverId: string) {
+        await ignoreNotFound(serversApi.remove(serverId));
+        dispatchServers({ type: 'server.deleted', id: serverId });
+      },
+      async leaveServer(serverId: string) {
+        await ignoreNotFound(serversApi.leave(serverId));
+        dispatchServers({ type: 'server.deleted', id: serverId });
+      },
+      async createChannel(serverId: string, input: ChannelCreateInput) {
+        const channel = normalizeChannel(await channelsApi.create(serverId, input));
+        dispatchServers({ type: 'channel.upsert', channel });
+        return channel;
+      },
+      async updateChannel(channelId: string, patch: ChannelPatch) {
+        const channel = normalizeChannel(await channelsApi.update(channelId, patch));
+        dispatchServers({ type: 'channel.upsert', channel });
+        return channel;
+      },
+      async deleteChannel(channel) {
+        await ignoreNotFound(channelsApi.remove(channel.id));
+        dispatchServers({ type: 'channel.deleted', id: channel.id, server_id: channel.server_id });
+      },
     };
-  }, [loadMe]);
+  }, [loadMe, dispatchServers]);
 
   return (
     <AuthActionsContext.Provider value={actions}>

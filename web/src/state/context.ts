@@ -1,15 +1,22 @@
 import { createContext, useContext } from 'react';
 import type {
+  Channel,
+  ChannelCreateInput,
+  ChannelPatch,
   CurrentUser,
   LoginInput,
   PasswordChangeInput,
   RegisterInput,
+  Server,
+  ServerDetail,
+  ServerPatch,
   Session,
   SettingsPatch,
   UserPatch,
 } from '../api/types';
 import type { GatewayState } from '../gateway/client';
 import type { ObservedStatus, Presence, PresenceUpdate } from '../gateway/protocol';
+import type { ServerList } from './servers';
 
 export type AuthStatus = 'loading' | 'authenticated' | 'anonymous' | 'error';
 
@@ -26,6 +33,8 @@ export interface AuthState {
   connection: GatewayState;
   /** The presence this device asked for (persisted in localStorage). */
   presenceChoice: PresenceUpdate;
+  /** The servers the user is in, with the channels they can see (null = not loaded yet). */
+  servers: ServerList;
 }
 
 export interface AuthActions {
@@ -40,6 +49,16 @@ export interface AuthActions {
   changePassword(input: PasswordChangeInput): Promise<void>;
   /** Sets this device's status / custom status (sent over the gateway, remembered locally). */
   setPresence(update: PresenceUpdate): void;
+  /** `POST /servers`; the new server is in the store when this resolves. */
+  createServer(name: string): Promise<ServerDetail>;
+  updateServer(serverId: string, patch: ServerPatch): Promise<Server>;
+  /** Owner only. */
+  deleteServer(serverId: string): Promise<void>;
+  /** Members other than the owner. */
+  leaveServer(serverId: string): Promise<void>;
+  createChannel(serverId: string, input: ChannelCreateInput): Promise<Channel>;
+  updateChannel(channelId: string, patch: ChannelPatch): Promise<Channel>;
+  deleteChannel(channel: Pick<Channel, 'id' | 'server_id'>): Promise<void>;
 }
 
 export const AuthStateContext = createContext<AuthState | null>(null);
@@ -76,4 +95,15 @@ export function useOwnPresence(): { status: ObservedStatus; custom: Presence['cu
   const known = user ? presences[user.id] : undefined;
   if (known) return { status: known.status, custom: known.custom_status };
   return { status: presenceChoice.status, custom: presenceChoice.custom_status };
+}
+
+/** The servers the user is in (null until loaded). */
+export function useServers(): ServerList {
+  return useAuth().servers;
+}
+
+/** One server by id (undefined when unknown or not loaded). */
+export function useServer(serverId: string | null | undefined): ServerDetail | undefined {
+  const { servers } = useAuth();
+  return serverId ? servers?.find((s) => s.id === serverId) : undefined;
 }

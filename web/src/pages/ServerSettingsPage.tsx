@@ -1,0 +1,173 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, NavLink, Navigate, Outlet, useNavigate, useParams } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
+import { has } from '../api/permissions';
+import type { ServerDetail } from '../api/types';
+import { FormAlert } from '../components/FormAlert';
+import { FormField } from '../components/FormField';
+import { GatewayBanner } from '../components/GatewayBanner';
+import { CloseIcon } from '../components/icons';
+import { Splash } from '../components/Splash';
+import { useFormErrors } from '../components/useFormErrors';
+import { SettingsSection } from '../settings/SettingsSection';
+import { useAuthActions, useServer, useServers } from '../state/context';
+import { lastChannel } from '../state/lastChannel';
+import { channelPath, serverPath, serverSettingsPath } from '../state/servers';
+
+export const SERVER_SETTINGS_SECTIONS = ['overview'] as const;
+
+/** `/app/servers/:serverId/settings`: full-screen, like the user settings; needs manage_server. */
+export function ServerSettingsPage() {
+  const { t } = useTranslation();
+  const { serverId = '' } = useParams();
+  const servers = useServers();
+  const server = useServer(serverId);
+  const navigate = useNavigate();
+  const last = lastChannel(serverId);
+  const back = last ? channelPath(serverId, last) : serverPath(serverId);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && !event.defaultPrevented) navigate(back);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate, back]);
+
+  if (servers === null) return <Splash />;
+  // Deleted, left, or never a member.
+  if (!server) return <Navigate to="/app" replace />;
+  if (!has(server.me.permissions, 'manage_server')) return <Navigate to={back} replace />;
+
+  return (
+    <div className="settings" data-testid="server-settings">
+      <GatewayBanner floating />
+      <nav className="settings-nav" aria-label={t('servers.settings.navLabel')}>
+        <div className="settings-nav-inner">
+          <h2 className="settings-nav-title" title={server.name}>
+            {server.name}
+          </h2>
+          <ul>
+            {SERVER_SETTINGS_SECTIONS.map((section) => (
+              <li key={section}>
+                <NavLink
+                  to={`${serverSettingsPath(server.id)}/${section}`}
+                  className="settings-nav-item"
+                  data-testid={`server-settings-nav-${section}`}
+                >
+                  {t(`servers.settings.nav.${section}`)}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </div>
+      </nav>
+      <main className="settings-content" aria-label={t('servers.settings.title')}>
+        <div className="settings-content-inner">
+          <Outlet />
+        </div>
+        <div className="settings-close">
+          <Link
+            to={back}
+            className="settings-close-button"
+            aria-label={t('servers.settings.close')}
+            title={t('servers.settings.close')}
+            data-testid="close-server-settings"
+          >
+            <CloseIcon />
+          </Link>
+          <span className="settings-close-hint" aria-hidden="true">
+            {t('settings.closeHint')}
+          </span>
+        </div>
+      </main>
+    </div>
+  );
+}
+
+const FIELDS = ['name', 'description'] as const;
+const orNull = (value: string): string | null => (value.trim() ? value.trim() : null);
+
+/** Name and description → `PATCH /servers/{id}`. */
+export function ServerOverview() {
+  const { serverId = '' } = useParams();
+  const server = useServer(serverId);
+  // The page checks that the server exists before rendering its sections.
+  return server ? <ServerOverviewForm key={server.id} server={server} /> : null;
+}
+
+function ServerOverviewForm({ server }: { server: ServerDetail }) {
+  const { t } = useTranslation();
+  const { updateServer } = useAuthActions();
+  const [name, setName] = useState(server.name);
+  const [description, setDescription] = useState(server.description ?? '');
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const errors = useFormErrors(error, FIELDS);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const updated = await updateServer(server.id, { name, description: orNull(description) });
+      setName(updated.name);
+      setDescription(updated.description ?? '');
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <SettingsSection
+      title={t('servers.settings.overview.title')}
+      description={t('servers.settings.overview.description')}
+      testId="server-settings-overview"
+    >
+      <form className="form form-narrow" onSubmit={onSubmit} noValidate data-testid="server-overview-form">
+        <FormAlert message={errors.banner} />
+        <FormField
+          name="name"
+          label={t('servers.settings.overview.name')}
+          value={name}
+          onChange={(value) => {
+            setSaved(false);
+            setName(value);
+          }}
+          error={errors.fields.name}
+          maxLength={100}
+          required
+        />
+        <FormField
+          name="description"
+          label={t('servers.settings.overview.descriptionLabel')}
+          value={description}
+          onChange={(value) => {
+            setSaved(false);
+            setDescription(value);
+          }}
+          error={errors.fields.description}
+          hint={t('servers.settings.overview.descriptionHint')}
+          maxLength={1024}
+          multiline
+        />
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={busy} data-testid="server-overview-save">
+            {busy ? t('common.saving') : t('common.save')}
+          </button>
+          <FormAlert
+            kind="success"
+            message={saved ? t('servers.settings.overview.saved') : null}
+            testId="server-overview-saved"
+          />
+        </div>
+      </form>
+    </SettingsSection>
+  );
+}

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import type { Channel, ServerDetail } from '../api/types';
+import {
+  actionForEvent,
+  channelPath,
+  compareIds,
+  defaultChannel,
+  groupChannels,
+  normalizeChannelName,
+  resolveServerRoute,
+  serverInitials,
+  serversFromReady,
+  serversReducer,
+  type ServerList,
+} from './servers';
+
+function channel(id: string, fields: Partial<Channel> = {}): Channel {
+  return {
+    id,
+    server_id: 's1',
+    kind: 'text',
+    name: `c${id}`,
+    position: 0,
+    parent_id: null,
+    topic: null,
+    slowmode_secs: 0,
+    user_limit: null,
+    bitrate: null,
+    ...fields,
+  };
+}
+
+function server(id: string, channels: Channel[] = [], fields: Partial<ServerDetail> = {}): ServerDetail {
+  return {
+    id,
+    name: `Server ${id}`,
+    description: null,
+    icon: null,
+    owner_id: 'u1',
+    created_at: '2026-01-01T00:00:00Z',
+    channels: channels.map((c) => ({ ...c, server_id: id })),
+    roles: [],
+    me: { permissions: '0', roles: [] },
+    ...fields,
+  };
+}
+
+/** What `POST /servers` creates: #general (0) and General voice (1). */
+const fresh = () =>
+  server('s1', [
+    channel('11', { name: 'general', position: 0 }),
+    channel('12', { name: 'General', kind: 'voice', position: 1, user_limit: 0, bitrate: 64000 }),
+  ]);
+
+const loaded = (...servers: ServerDetail[]): ServerList =>
+  serversReducer(null, { type: 'servers.loaded', servers });
+
+function apply(list: ServerList, t: string, d: unknown): ServerList {
+  const action = actionForEvent(t, d);
+  if (!action) throw new Error(`no action for ${t}`);
+  return serversReducer(list, action);
+}
+
+const names = (list: ServerList, id = 's1') => list?.find((s) => s.id === id)?.channels.map((c) => c.name);
+
+describe('servers reducer', () => {
+  it('loads the ready list with channels sorted by position', () => {
+    const list = loaded(server('s1', [channel('3', { position: 2 }), channel('1', { position: 0 }), channel('2', { position: 1 })]));
+    expect(names(list)).toEqual(['c1', 'c2', 'c3']);
+  });
+
+  it('server.created adds (once, even after our own POST answer)', () => {
+    let list = loaded();
+    list = serversReducer(list, { type: 'server.upsert', server: fresh() });
+    list = apply(list, 'server.created', fresh());
+    expect(list).toHaveLength(1);
+    list = apply(list, 'server.created', server('s2'));
+    expect(list?.map((s) => s.id)).toEqual(['s1', 's2']);
+  });
+
+  it('server.updated merges the server fields and keeps channels, roles and me', () => {
+    const before = loaded(fresh());
+    const list = apply(before, 'server.updated', {
+      id: 's1',
+      name: 'Renamed',
+      description: 'About',
+      icon: null,
+      owner_id: 'u1',
+      created_at: '2026-01-01T00:00:00Z',
+    });
+    const s = list?.[0];
+    expect(s?.name).toBe('Renamed');
+    expect(s?.description).toBe('About');
+    expect(s?.channels).toBe(before?.[0]?.channels);
+    expect(s?.me).toBe(before?.[0]?.me);
+  });
+
+  it('server.deleted removes the server; unknown ids change nothing', () => {
+    const list = loaded(fresh(), server('s2'));
+    expect(apply(list, 'server.deleted', { id: 's1' })?.map((s) => s.id)).toEqual(['s2']);
+    expect(apply(list, 'server.deleted', { id: 'nope' })).toBe(list);
+  });
+
+  it('channel.created inserts by position; ties by id', () => {
+    let list = loaded(fresh());
+    list = apply(list, 'channel.created', channel('14', { name: 'late', position: 3 }));
+    list = apply(list, 'channel.created', channel('13', { name: 'leituras-da-semana', position: 0 }));
+    expect(names(list)).toEqual(['general', 'leituras-da-semana', 'General', 'late']);
+  });
+
+  it('channel.updated replaces the channel and re-sorts on a position change', () => {
+    let list = loaded(fresh());
+    list = apply(list, 'channel.updated', { ...channel('11', { name: 'general', position: 5, topic: 'Hi' }) });
+    expect(names(list)).toEqual(['General', 'general']);
+    expect(list?.[0]?.channels[1]?.topic).toBe('Hi');
+  });
+
+  it('channel events for unknown servers are ignored', () => {
+    const list = loaded(fresh());
+    expect(apply(list, 'channel.created', channel('99', { server_id: 'other' }))).toBe(list);
+    expect(apply(list, 'channel.deleted', { id: '11', server_id: 'other' })).toBe(list);
+  });
+
+  it('channel.deleted removes it; a deleted category frees its channels', () => {
+    let list = loaded(
+      server('s1', [
+        channel('11', { name: 'general', position: 0 }),
+        channel('20', { name: 'Books', kind: 'category', position: 2 }),
+        channel('21', { name: 'reading', position: 3, parent_id: '20' }),
+      ]),
+    );
+    list = apply(list, 'channel.deleted', { id: '20', server_id: 's1' });
+    expect(names(list)).toEqual(['general', 'reading']);
+    expect(list?.[0]?.channels[1]?.parent_id).toBeNull();
+  });
+
+  it('drops malformed events', () => {
+    expect(actionForEvent('channel.created', { id: 1 })).toBeNull();
+    expect(actionForEvent('channel.created', { ...channel('1'), kind: 'forum' })).toBeNull();
+    expect(actionForEvent('channel.deleted', { id: '1' })).toBeNull();
+    expect(actionForEvent('server.deleted', null)).toBeNull();
+    expect(actionForEvent('server.created', { id: 's1', name: 'x' })).toBeNull();
+    expect(actionForEvent('presence.updated', {})).toBeNull();
+  });
+
+  it('events before the list is loaded are ignored, except a new server', () => {
+    expect(apply(null, 'channel.created', channel('1'))).toBeNull();
+    expect(apply(null, 'server.deleted', { id: 's1' })).toBeNull();
+    expect(apply(null, 'server.created', fresh())?.map((s) => s.id)).toEqual(['s1']);
+  });
+
+  it('parses ready.servers, filling optional fields', () => {
+    const raw = [
+      {
+        id: 's1',
+        name: 'A',
+        description: null,
+        icon: null,
+        owner_id: 'u1',
+        created_at: 'x',
+        channels: [{ id: '2', server_id: 's1', kind: 'voice', name: 'V', position: 1 }, { bogus: true }],
+        roles: [],
+        me: { permissions: '16', roles: [] },
+      },
+      { id: 's2' },
+    ];
+    const servers = serversFromReady(raw);
+    expect(servers).toHaveLength(1);
+    expect(servers[0]?.channels).toEqual([
+      channel('2', { kind: 'voice', name: 'V', position: 1, slowmode_secs: 0 }),
+    ]);
+    expect(serversFromReady(undefined)).toEqual([]);
+  });
+});
+
+describe('routes', () => {
+  it('waits for the list', () => {
+    expect(resolveServerRoute(null, 's1', null)).toEqual({ status: 'loading' });
+  });
+
+  it('opens the first text channel of a server', () => {
+    const list = loaded(fresh());
+    expect(resolveServerRoute(list, 's1', null)).toEqual({ status: 'redirect', to: channelPath('s1', '11') });
+    const ok = resolveServerRoute(list, 's1', '12');
+    expect(ok.status === 'ok' && ok.channel?.name).toBe('General');
+  });
+
+  it('leaves a deleted open channel for the first text channel', () => {
+    let list = loaded(fresh());
+    list = apply(list, 'channel.created', channel('13', { name: 'leituras-da-semana', position: 2 }));
+    expect(resolveServerRoute(list, 's1', '13').status).toBe('ok');
+    list = apply(list, 'channel.deleted', { id: '13', server_id: 's1' });
+    expect(resolveServerRoute(list, 's1', '13')).toEqual({ status: 'redirect', to: channelPath('s1', '11') });
+  });
+
+  it('when #general itself goes, the next text channel is the default', () => {
+    let list = loaded(fresh());
+    list = apply(list, 'channel.created', channel('13', { name: 'news', position: 2 }));
+    list = apply(list, 'channel.deleted', { id: '11', server_id: 's1' });
+    expect(resolveServerRoute(list, 's1', '11')).toEqual({ status: 'redirect', to: channelPath('s1', '13') });
+  });
+
+  it('goes home when the open server is deleted or left', () => {
+    let list = loaded(fresh());
+    list = apply(list, 'server.deleted', { id: 's1' });
+    expect(resolveServerRoute(list, 's1', '11')).toEqual({ status: 'redirect', to: '/app' });
+  });
+
+  it('never opens a category', () => {
+    const list = loaded(server('s1', [channel('20', { kind: 'category' }), channel('21', { parent_id: '20', position: 1 })]));
+    expect(resolveServerRoute(list, 's1', '20')).toEqual({ status: 'redirect', to: channelPath('s1', '21') });
+  });
+
+  it('a server without visible channels shows itself', () => {
+    const list = loaded(server('s1'));
+    expect(resolveServerRoute(list, 's1', null).status).toBe('ok');
+    expect(resolveServerRoute(list, 's1', 'gone')).toEqual({ status: 'redirect', to: '/app/servers/s1' });
+  });
+});
+
+describe('channel groups', () => {
+  it('puts uncategorised text, then voice, then categories by position', () => {
+    const channels = [
+      channel('1', { name: 'general', position: 0 }),
+      channel('2', { name: 'General', kind: 'voice', position: 1 }),
+      channel('3', { name: 'Books', kind: 'category', position: 5 }),
+      channel('4', { name: 'Music', kind: 'category', position: 2 }),
+      channel('5', { name: 'reading', position: 7, parent_id: '3' }),
+      channel('6', { name: 'reviews', position: 6, parent_id: '3' }),
+      channel('7', { name: 'lofi', kind: 'voice', position: 3, parent_id: '4' }),
+      channel('8', { name: 'orphan', position: 9, parent_id: 'hidden-category' }),
+    ];
+    const groups = groupChannels(channels);
+    expect(groups.map((g) => [g.key, g.channels.map((c) => c.name)])).toEqual([
+      ['text', ['general', 'orphan']],
+      ['voice', ['General']],
+      ['4', ['lofi']],
+      ['3', ['reviews', 'reading']],
+    ]);
+    expect(defaultChannel({ channels })?.name).toBe('general');
+  });
+
+  it('keeps empty categories', () => {
+    expect(groupChannels([channel('3', { kind: 'category' })]).map((g) => g.key)).toEqual(['3']);
+  });
+});
+
+describe('names', () => {
+  it('normalises text channel names like the server', () => {
+    expect(normalizeChannelName('text', 'Leituras da Semana')).toBe('leituras-da-semana');
+    expect(normalizeChannelName('text', '  Off   Topic \t Talk ')).toBe('off-topic-talk');
+    expect(normalizeChannelName('text', 'ÉPOCA Ação')).toBe('época-ação');
+    expect(normalizeChannelName('text', '   ')).toBe('');
+    expect(normalizeChannelName('voice', '  Sala de Estar ')).toBe('Sala de Estar');
+    expect(normalizeChannelName('category', ' Matérias ')).toBe('Matérias');
+  });
+
+  it('makes initials for the rail', () => {
+    expect(serverInitials('Clube do Livro')).toBe('CdL');
+    expect(serverInitials('  papo ')).toBe('p');
+    expect(serverInitials('A B C D')).toBe('ABC');
+    expect(serverInitials('😀 Fun')).toBe('😀F');
+    expect(serverInitials('')).toBe('?');
+  });
+
+  it('compares ids as numbers', () => {
+    expect(compareIds('9', '10')).toBeLessThan(0);
+    expect(compareIds('117804233704603649', '117804233704603650')).toBeLessThan(0);
+    expect(compareIds('5', '5')).toBe(0);
+  });
+});

@@ -1,0 +1,266 @@
+// The servers the user is in, as pure data + reducers (no React): filled from
+// the gateway's `ready.servers`, kept live by server.* / channel.* events and
+// by the answers of our own REST calls. Applying the same change twice (REST
+// answer, then the event) is harmless: everything is an upsert by id.
+
+import {
+  isChannel,
+  isServerDetail,
+  normalizeChannel,
+  normalizeServerDetail,
+} from '../api/guards';
+import type { Channel, ChannelKind, Server, ServerDetail } from '../api/types';
+
+/** null = not loaded yet (before the gateway's `ready`). */
+export type ServerList = ServerDetail[] | null;
+
+export type ServerAction =
+  /** The whole list (gateway `ready`, or the REST fallback). */
+  | { type: 'servers.loaded'; servers: ServerDetail[] }
+  /** `server.created`, or the answer of `POST /servers` / `GET /servers/{id}`. */
+  | { type: 'server.upsert'; server: ServerDetail }
+  /** `server.updated` / `PATCH /servers/{id}`: the server fields only. */
+  | { type: 'server.updated'; server: Partial<Server> & { id: string } }
+  /** `server.deleted`, our own delete or leave. */
+  | { type: 'server.deleted'; id: string }
+  /** `channel.created` / `channel.updated`, or our own create / edit. */
+  | { type: 'channel.upsert'; channel: Channel }
+  /** `channel.deleted` or our own delete. */
+  | { type: 'channel.deleted'; id: string; server_id: string };
+
+/** Snowflake-like ids are decimal strings: compare them as numbers. */
+export function compareIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** By position, ties by id (older first). */
+export function compareChannels(a: Channel, b: Channel): number {
+  return a.position - b.position || compareIds(a.id, b.id);
+}
+
+export function sortChannels(channels: readonly Channel[]): Channel[] {
+  return [...channels].sort(compareChannels);
+}
+
+const SERVER_FIELDS = ['name', 'description', 'icon', 'owner_id', 'created_at'] as const;
+
+export function serversReducer(list: ServerList, action: ServerAction): ServerList {
+  switch (action.type) {
+    case 'servers.loaded': {
+      const seen = new Set<string>();
+      const out: ServerDetail[] = [];
+      for (const server of action.servers) {
+        if (seen.has(server.id)) continue;
+        seen.add(server.id);
+        out.push(withSortedChannels(server));
+      }
+      return out;
+    }
+    case 'server.upsert': {
+      const server = withSortedChannels(action.server);
+      const current = list ?? [];
+      const index = current.findIndex((s) => s.id === server.id);
+      if (index < 0) return [...current, server];
+      const next = [...current];
+      next[index] = server;
+      return next;
+    }
+    case 'server.updated': {
+      if (!list) return list;
+      const patch = action.server;
+      return mapServer(list, patch.id, (server) => {
+        const next: ServerDetail = { ...server };
+        for (const field of SERVER_FIELDS) {
+          if (field in patch && patch[field] !== undefined) {
+            (next as unknown as Record<string, unknown>)[field] = patch[field];
+          }
+        }
+        return next;
+      });
+    }
+    case 'server.deleted': {
+      if (!list || !list.some((s) => s.id === action.id)) return list;
+      return list.filter((s) => s.id !== action.id);
+    }
+    case 'channel.upsert': {
+      if (!list) return list;
+      const channel = action.channel;
+      return mapServer(list, channel.server_id, (server) => {
+        const others = server.channels.filter((c) => c.id !== channel.id);
+        return { ...server, channels: sortChannels([...others, channel]) };
+      });
+    }
+    case 'channel.deleted': {
+      if (!list) return list;
+      return mapServer(list, action.server_id, (server) => {
+        if (!server.channels.some((c) => c.id === action.id)) return server;
+        // Like the database (ON DELETE SET NULL): a deleted category's channels lose their parent.
+        const channels = server.channels
+          .filter((c) => c.id !== action.id)
+          .map((c) => (c.parent_id === action.id ? { ...c, parent_id: null } : c));
+        return { ...server, channels };
+      });
+    }
+    default:
+      return list;
+  }
+}
+
+function withSortedChannels(server: ServerDetail): ServerDetail {
+  return { ...server, channels: sortChannels(server.channels) };
+}
+
+function mapServer(list: ServerDetail[], id: string, fn: (server: ServerDetail) => ServerDetail): ServerDetail[] {
+  const index = list.findIndex((s) => s.id === id);
+  if (index < 0) return list;
+  const current = list[index] as ServerDetail;
+  const updated = fn(current);
+  if (updated === current) return list;
+  const next = [...list];
+  next[index] = updated;
+  return next;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The store action for a gateway event, or null for other / malformed events. */
+export function actionForEvent(t: string, d: unknown): ServerAction | null {
+  switch (t) {
+    case 'server.created':
+      return isServerDetail(d) ? { type: 'server.upsert', server: normalizeServerDetail(d) } : null;
+    case 'server.updated':
+      return isRecord(d) && typeof d.id === 'string'
+        ? { type: 'server.updated', server: d as Partial<Server> & { id: string } }
+        : null;
+    case 'server.deleted':
+      return isRecord(d) && typeof d.id === 'string' ? { type: 'server.deleted', id: d.id } : null;
+    case 'channel.created':
+    case 'channel.updated':
+      return isChannel(d) ? { type: 'channel.upsert', channel: normalizeChannel(d) } : null;
+    case 'channel.deleted':
+      return isRecord(d) && typeof d.id === 'string' && typeof d.server_id === 'string'
+        ? { type: 'channel.deleted', id: d.id, server_id: d.server_id }
+        : null;
+    default:
+      return null;
+  }
+}
+
+/** Well-formed servers of a `ready` payload. */
+export function serversFromReady(servers: unknown): ServerDetail[] {
+  if (!Array.isArray(servers)) return [];
+  return servers.filter(isServerDetail).map(normalizeServerDetail);
+}
+
+// ---------- sidebar layout ----------
+
+export interface ChannelGroup {
+  /** A category's id, or `text` / `voice` for the channels outside any category. */
+  key: string;
+  /** The category (null for the two groups of uncategorised channels). */
+  category: Channel | null;
+  /** For the uncategorised groups: which kind they hold. */
+  kind: 'text' | 'voice' | null;
+  channels: Channel[];
+}
+
+/**
+ * The sidebar's groups: channels outside a category first (text, then voice),
+ * then each category by position with its channels by position. A channel whose
+ * category the member cannot see counts as uncategorised.
+ */
+export function groupChannels(channels: readonly Channel[]): ChannelGroup[] {
+  const sorted = sortChannels(channels);
+  const categories = sorted.filter((c) => c.kind === 'category');
+  const categoryIds = new Set(categories.map((c) => c.id));
+  const text: Channel[] = [];
+  const voice: Channel[] = [];
+  const children = new Map<string, Channel[]>();
+  for (const channel of sorted) {
+    if (channel.kind === 'category') continue;
+    if (channel.parent_id !== null && categoryIds.has(channel.parent_id)) {
+      const list = children.get(channel.parent_id) ?? [];
+      list.push(channel);
+      children.set(channel.parent_id, list);
+    } else if (channel.kind === 'voice') {
+      voice.push(channel);
+    } else {
+      text.push(channel);
+    }
+  }
+  const groups: ChannelGroup[] = [];
+  if (text.length > 0) groups.push({ key: 'text', category: null, kind: 'text', channels: text });
+  if (voice.length > 0) groups.push({ key: 'voice', category: null, kind: 'voice', channels: voice });
+  for (const category of categories) {
+    groups.push({ key: category.id, category, kind: null, channels: children.get(category.id) ?? [] });
+  }
+  return groups;
+}
+
+/** Text and voice channels in the order the sidebar shows them. */
+export function channelsInDisplayOrder(channels: readonly Channel[]): Channel[] {
+  return groupChannels(channels).flatMap((g) => g.channels);
+}
+
+/** Where to go in a server: its first text channel (else its first channel), or null. */
+export function defaultChannel(server: Pick<ServerDetail, 'channels'>): Channel | null {
+  const ordered = channelsInDisplayOrder(server.channels);
+  return ordered.find((c) => c.kind === 'text') ?? ordered[0] ?? null;
+}
+
+/** The categories of a server, by position. */
+export function categoriesOf(server: Pick<ServerDetail, 'channels'>): Channel[] {
+  return sortChannels(server.channels.filter((c) => c.kind === 'category'));
+}
+
+// ---------- routes ----------
+
+export const serverPath = (serverId: string) => `/app/servers/${encodeURIComponent(serverId)}`;
+export const channelPath = (serverId: string, channelId: string) =>
+  `${serverPath(serverId)}/channels/${encodeURIComponent(channelId)}`;
+export const serverSettingsPath = (serverId: string) => `${serverPath(serverId)}/settings`;
+
+export type ServerRoute =
+  | { status: 'loading' }
+  | { status: 'redirect'; to: string }
+  | { status: 'ok'; server: ServerDetail; channel: Channel | null };
+
+/**
+ * What `/app/servers/:serverId[/channels/:channelId]` shows. An unknown (or
+ * deleted, or left) server goes back to `/app`; no channel, or an unknown (or
+ * deleted) channel, or a category, goes to the server's first text channel.
+ */
+export function resolveServerRoute(list: ServerList, serverId: string, channelId: string | null): ServerRoute {
+  if (list === null) return { status: 'loading' };
+  const server = list.find((s) => s.id === serverId);
+  if (!server) return { status: 'redirect', to: '/app' };
+  const channel = channelId === null ? null : server.channels.find((c) => c.id === channelId);
+  if (channel && channel.kind !== 'category') return { status: 'ok', server, channel };
+  const fallback = defaultChannel(server);
+  if (fallback) return { status: 'redirect', to: channelPath(server.id, fallback.id) };
+  // A server without any channel the member can see.
+  if (channelId !== null) return { status: 'redirect', to: serverPath(server.id) };
+  return { status: 'ok', server, channel: null };
+}
+
+// ---------- names ----------
+
+/**
+ * The name the server will store: text channel names are lower-cased with runs
+ * of spaces turned into `-`; other kinds are only trimmed.
+ */
+export function normalizeChannelName(kind: ChannelKind, raw: string): string {
+  const trimmed = raw.trim();
+  if (kind !== 'text') return trimmed;
+  return trimmed.toLowerCase().split(/\s+/u).filter(Boolean).join('-');
+}
+
+/** Up to three initials for a server without an icon ("Clube do Livro" → "CdL"). */
+export function serverInitials(name: string): string {
+  const words = name.trim().split(/\s+/u).filter(Boolean);
+  const initials = words.map((w) => Array.from(w)[0] ?? '').join('');
+  return Array.from(initials).slice(0, 3).join('') || '?';
+}
