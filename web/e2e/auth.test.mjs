@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
+import { expectText, withDiagnostics } from './support.mjs';
 
 const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
 const pt = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/pt-BR.json'), 'utf8'));
@@ -39,42 +39,6 @@ async function openPage(locale) {
   return { context, page, problems };
 }
 
-/** Runs a test body; on failure saves a screenshot and the server log. */
-async function withDiagnostics(name, page, body) {
-  try {
-    await body();
-  } catch (err) {
-    const file = path.join(tmpdir(), `papo-e2e-${name}-${Date.now()}.png`);
-    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    err.message += `\n(screenshot: ${file}; url: ${page.url()})\n--- papo output (tail) ---\n${papo
-      .logs()
-      .split('\n')
-      .slice(-30)
-      .join('\n')}`;
-    throw err;
-  }
-}
-
-/** Polls until the locator's text matches. */
-async function expectText(locator, expected, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  let last = null;
-  for (;;) {
-    try {
-      last = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
-    } catch {
-      last = null;
-    }
-    const ok =
-      last !== null && (expected instanceof RegExp ? expected.test(last) : last.includes(expected));
-    if (ok) return last;
-    if (Date.now() > deadline) {
-      assert.fail(`expected text ${String(expected)} in ${locator}, got ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function expectAttribute(page, selector, name, value, timeout = 10_000) {
   await page.waitForFunction(
     ([sel, attr, want]) => document.querySelector(sel)?.getAttribute(attr) === want,
@@ -99,7 +63,7 @@ describe('accounts in the browser', () => {
     const { context, page, problems } = await openPage('en-US');
     const user = freshUser();
     const displayName = 'E2E Tester';
-    await withDiagnostics('main', page, async () => {
+    await withDiagnostics(papo, 'main', () => [page], async () => {
       // Landing page.
       await page.goto(`${papo.url}/`);
       await page.getByRole('heading', { level: 1, name: en.app.name }).waitFor();
@@ -192,7 +156,7 @@ describe('accounts in the browser', () => {
 
   test('shows translated login and field errors', { timeout: 120_000 }, async () => {
     const { context, page, problems } = await openPage('en-US');
-    await withDiagnostics('errors', page, async () => {
+    await withDiagnostics(papo, 'errors', () => [page], async () => {
       // Wrong password: the translated top-level error above the form.
       await page.goto(`${papo.url}/login`);
       await page.locator('input[name="login"]').fill(`nobody_${randomBytes(4).toString('hex')}`);
@@ -230,7 +194,7 @@ describe('accounts in the browser', () => {
 
     // The same login error in Portuguese for a pt-BR browser.
     const ptPage = await openPage('pt-BR');
-    await withDiagnostics('errors-pt', ptPage.page, async () => {
+    await withDiagnostics(papo, 'errors-pt', () => [ptPage.page], async () => {
       await ptPage.page.goto(`${papo.url}/login`);
       await ptPage.page.getByRole('heading', { name: pt.auth.loginTitle }).waitFor();
       await ptPage.page.getByLabel(pt.auth.loginLabel).fill(`nobody_${randomBytes(4).toString('hex')}`);

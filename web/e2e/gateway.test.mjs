@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
+import { expectText, waitForConnected, watch, withDiagnostics } from './support.mjs';
 
 const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
 
@@ -23,58 +23,6 @@ before(async () => {
 after(async () => {
   await stopAll({ papo, browser });
 });
-
-/** Records uncaught errors and CSP violations of a page. */
-function watch(page, name) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
-      problems.push(`${name}: CSP: ${msg.text()}`);
-    }
-  });
-  return problems;
-}
-
-/** Runs a test body; on failure saves screenshots and the server log. */
-async function withDiagnostics(name, pages, body) {
-  try {
-    await body();
-  } catch (err) {
-    const shots = [];
-    for (const [i, page] of pages().entries()) {
-      const file = path.join(tmpdir(), `papo-e2e-${name}-${i + 1}-${Date.now()}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-      shots.push(`${file} (${page.url()})`);
-    }
-    err.message += `\n(screenshots: ${shots.join(', ')})\n--- papo output (tail) ---\n${papo
-      .logs()
-      .split('\n')
-      .slice(-40)
-      .join('\n')}`;
-    throw err;
-  }
-}
-
-/** Polls until the locator's text matches. */
-async function expectText(locator, expected, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  let last = null;
-  for (;;) {
-    try {
-      last = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
-    } catch {
-      last = null;
-    }
-    const ok =
-      last !== null && (expected instanceof RegExp ? expected.test(last) : last.includes(expected));
-    if (ok) return last;
-    if (Date.now() > deadline) {
-      assert.fail(`expected text ${String(expected)} in ${locator}, got ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Polls until the attribute of the first match equals `value`. */
 async function expectAttribute(locator, name, value, timeout = 10_000) {
@@ -97,10 +45,6 @@ async function gatewayState(page) {
   return page.evaluate(() => window.__papoGateway?.state ?? null);
 }
 
-async function waitForConnected(page, timeout = 15_000) {
-  await page.waitForFunction(() => window.__papoGateway?.state === 'connected', null, { timeout });
-}
-
 function freshUser() {
   const suffix = randomBytes(5).toString('hex');
   return {
@@ -120,7 +64,7 @@ describe('real-time gateway in the browser', () => {
     const user = freshUser();
     const newName = `Live ${randomBytes(3).toString('hex')}`;
 
-    await withDiagnostics('gateway', () => [page, page2].filter(Boolean), async () => {
+    await withDiagnostics(papo, 'gateway', () => [page, page2].filter(Boolean), async () => {
       // Register.
       await page.goto(`${papo.url}/register`);
       await page.locator('input[name="email"]').fill(user.email);

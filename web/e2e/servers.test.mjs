@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
+import { eventually, expectText, waitForConnected, watch, withDiagnostics } from './support.mjs';
 
 const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
 
@@ -25,67 +25,6 @@ after(async () => {
   await stopAll({ papo, browser });
 });
 
-/** Records uncaught errors and CSP violations of a page. */
-function watch(page, name) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
-      problems.push(`${name}: CSP: ${msg.text()}`);
-    }
-  });
-  return problems;
-}
-
-/** Runs a test body; on failure saves screenshots and the server log. */
-async function withDiagnostics(name, pages, body) {
-  try {
-    await body();
-  } catch (err) {
-    const shots = [];
-    for (const [i, page] of pages().entries()) {
-      const file = path.join(tmpdir(), `papo-e2e-${name}-${i + 1}-${Date.now()}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-      shots.push(`${file} (${page.url()})`);
-    }
-    err.message += `\n(screenshots: ${shots.join(', ')})\n--- papo output (tail) ---\n${papo
-      .logs()
-      .split('\n')
-      .slice(-40)
-      .join('\n')}`;
-    throw err;
-  }
-}
-
-/** Polls until `fn()` returns a truthy value. */
-async function eventually(fn, message, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) assert.fail(`${message} (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Polls until the locator's text matches. */
-async function expectText(locator, expected, timeout = 10_000) {
-  let text = null;
-  await eventually(
-    async () => {
-      text = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
-      return expected instanceof RegExp ? expected.test(text) : text.includes(expected);
-    },
-    `expected text ${String(expected)} in ${locator}, got ${JSON.stringify(text)}`,
-    timeout,
-  );
-}
-
 async function expectCount(locator, count, timeout = 10_000) {
   let n = null;
   await eventually(
@@ -93,10 +32,6 @@ async function expectCount(locator, count, timeout = 10_000) {
     `expected ${count} × ${locator}, got ${n}`,
     timeout,
   );
-}
-
-async function waitForConnected(page, timeout = 15_000) {
-  await page.waitForFunction(() => window.__papoGateway?.state === 'connected', null, { timeout });
 }
 
 function freshUser() {
@@ -124,7 +59,7 @@ describe('servers and channels in the browser', () => {
     const topic = 'Um livro por semana, sem spoilers';
     const renamed = 'Clube de Leitura';
 
-    await withDiagnostics('servers', () => [page, page2].filter(Boolean), async () => {
+    await withDiagnostics(papo, 'servers', () => [page, page2].filter(Boolean), async () => {
       // Register: no servers yet.
       await page.goto(`${papo.url}/register`);
       await page.locator('input[name="email"]').fill(user.email);

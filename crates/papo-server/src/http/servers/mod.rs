@@ -17,7 +17,7 @@ use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
 use papo_gateway::hub::Topic;
-use papo_gateway::protocol::EventKind;
+use papo_gateway::protocol::{EncodedEvent, EventKind};
 use papo_store::servers::{self, NewChannel, ServerRow};
 use serde::Deserialize;
 use serde_json::json;
@@ -269,16 +269,16 @@ pub async fn patch_server(
 
 /// Tells every member the server is gone from their list and stops their sessions
 /// following it.
-fn announce_gone(state: &AppState, id: ServerId, users: &[i64]) {
+fn announce_gone(state: &AppState, id: ServerId, users: &[i64]) -> ApiResult<()> {
+    // Encoded once, queued for every member.
+    let event = EncodedEvent::new(EventKind::ServerDeleted, &json!({ "id": id }))
+        .map_err(ApiError::internal)?;
     for u in users {
         let user = UserId::from_i64(*u);
-        state.hub.emit(
-            Topic::User(user),
-            EventKind::ServerDeleted,
-            &json!({ "id": id }),
-        );
+        state.hub.dispatch(Topic::User(user), event.clone());
         state.hub.subscribe(user, Topic::Server(id), false);
     }
+    Ok(())
 }
 
 /// Deletes a server and everything in it (owner only).
@@ -299,7 +299,7 @@ pub async fn delete_server(
     }
     let members = servers::member_ids(&state.db, id).await?;
     servers::delete(&state.db, id).await?;
-    announce_gone(&state, id, &members);
+    announce_gone(&state, id, &members)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,6 +318,6 @@ pub async fn leave_server(
         return Err(ApiError::new(ErrorCode::OwnerCannotLeave));
     }
     servers::remove_member(&state.db, id, auth.user_id).await?;
-    announce_gone(&state, id, &[auth.user_id.as_i64()]);
+    announce_gone(&state, id, &[auth.user_id.as_i64()])?;
     Ok(StatusCode::NO_CONTENT)
 }
