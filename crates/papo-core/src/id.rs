@@ -190,6 +190,10 @@ typed_id!(
     /// A role of a server.
     RoleId
 );
+typed_id!(
+    /// A message in a channel.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

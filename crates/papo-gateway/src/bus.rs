@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use papo_core::id::{SessionId, UserId};
+use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
@@ -29,6 +29,7 @@ enum Kind {
     Dispatch,
     Revoke,
     Subscription,
+    Forget,
     Presence,
 }
 
@@ -53,6 +54,10 @@ struct Wire<'a> {
     custom_status: Option<CustomStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     follow: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    topics: Vec<Topic>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    servers: Vec<ServerId>,
 }
 
 impl<'a> Wire<'a> {
@@ -68,6 +73,8 @@ impl<'a> Wire<'a> {
             status: None,
             custom_status: None,
             follow: None,
+            topics: Vec::new(),
+            servers: Vec::new(),
         }
     }
 }
@@ -90,22 +97,28 @@ pub fn encode(node: u16, msg: &BusMessage) -> Option<String> {
         },
         BusMessage::Subscription {
             user,
-            topic,
+            topics,
             follow,
         } => Wire {
             user: Some(*user),
-            topic: Some(*topic),
+            topics: topics.clone(),
             follow: Some(*follow),
             ..Wire::new(node, Kind::Subscription)
+        },
+        BusMessage::Forget { topic } => Wire {
+            topic: Some(*topic),
+            ..Wire::new(node, Kind::Forget)
         },
         BusMessage::Presence {
             node,
             user,
             presence,
+            servers,
         } => Wire {
             user: Some(*user),
             status: Some(presence.status),
             custom_status: presence.custom_status.clone(),
+            servers: servers.clone(),
             ..Wire::new(*node, Kind::Presence)
         },
     };
@@ -125,9 +138,10 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
         },
         Kind::Subscription => BusMessage::Subscription {
             user: w.user?,
-            topic: w.topic?,
+            topics: w.topics,
             follow: w.follow?,
         },
+        Kind::Forget => BusMessage::Forget { topic: w.topic? },
         Kind::Presence => BusMessage::Presence {
             node: w.node,
             user: w.user?,
@@ -135,6 +149,7 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
                 status: w.status?,
                 custom_status: w.custom_status,
             },
+            servers: w.servers,
         },
     };
     Some((w.node, msg))

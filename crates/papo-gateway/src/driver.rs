@@ -215,7 +215,7 @@ impl<B: Backend> Driver<B> {
         let (session, generation) = self.hub.create_session(&identity);
         let ready = ReadyData {
             user: identity.user_json,
-            presences: self.hub.ready_presences(identity.user_id),
+            presences: self.hub.ready_presences(identity.user_id, &identity.watch),
             servers: identity.servers_json,
         };
         let resume_window_ms = self.hub.config.resume_window.as_millis() as u64;

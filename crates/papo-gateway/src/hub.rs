@@ -4,18 +4,18 @@
 //! subscriber; each session's driver writes them with its own sequence number. Messages for
 //! other nodes go through the cluster bus ([`crate::bus`]); every node applies them locally.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use papo_core::id::{SessionId, UserId};
+use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::presence::{LocalPresence, NodePresence, PresenceBook};
+use crate::presence::{LocalPresence, NodePresence, PresenceBook, public_view};
 use crate::protocol::{
     CloseCode, CustomStatus, EncodedEvent, EventKind, PresenceView, SharedEvent, Status,
 };
@@ -31,7 +31,7 @@ pub enum Topic {
     /// A text channel's viewers (typing, and messages in the chat issue).
     Channel(u64),
     /// Every member of a server.
-    Server(papo_core::id::ServerId),
+    Server(ServerId),
 }
 
 /// A message between nodes (and, on a single node, from the hub to itself).
@@ -49,14 +49,19 @@ pub enum BusMessage {
         /// Login sessions.
         auth_sessions: Vec<SessionId>,
     },
-    /// Make every session of `user` follow (or stop following) `topic`.
+    /// Make every session of `user` follow (or stop following) `topics`.
     Subscription {
         /// The user.
         user: UserId,
-        /// The topic.
-        topic: Topic,
+        /// The topics.
+        topics: Vec<Topic>,
         /// Follow (true) or stop (false).
         follow: bool,
+    },
+    /// Every session stops following `topic` (a deleted channel or server).
+    Forget {
+        /// The topic.
+        topic: Topic,
     },
     /// Node `node`'s aggregate presence for `user` changed.
     Presence {
@@ -66,6 +71,8 @@ pub enum BusMessage {
         user: UserId,
         /// Its status on that node.
         presence: NodePresence,
+        /// The servers whose members see the change (the user's, as that node knows them).
+        servers: Vec<ServerId>,
     },
 }
 
@@ -193,6 +200,8 @@ pub struct Identity {
     pub servers_json: Box<RawValue>,
     /// Topics besides the user's own.
     pub topics: Vec<Topic>,
+    /// Users whose presence the session shows in `ready` (members of its servers).
+    pub watch: Vec<UserId>,
 }
 
 /// Decrements the per-address connection count when dropped.
@@ -225,6 +234,8 @@ pub struct Hub {
     topics: RwLock<HashMap<Topic, Vec<Arc<GwSession>>>>,
     local_presence: Mutex<LocalPresence>,
     book: Mutex<PresenceBook>,
+    /// The servers of users announced online here (for their offline announcement).
+    presence_servers: Mutex<HashMap<UserId, Vec<ServerId>>>,
     identifies: Mutex<HashMap<UserId, VecDeque<Instant>>>,
     typing: Mutex<HashMap<(UserId, u64), Instant>>,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
@@ -249,6 +260,7 @@ impl Hub {
             topics: RwLock::default(),
             local_presence: Mutex::default(),
             book: Mutex::default(),
+            presence_servers: Mutex::default(),
             identifies: Mutex::default(),
             typing: Mutex::default(),
             per_ip: Mutex::default(),
@@ -476,13 +488,15 @@ impl Hub {
             }
             BusMessage::Subscription {
                 user,
-                topic,
+                topics,
                 follow,
-            } => self.resubscribe(user, topic, follow),
+            } => self.resubscribe(user, &topics, follow),
+            BusMessage::Forget { topic } => self.forget_local(topic),
             BusMessage::Presence {
                 node,
                 user,
                 presence,
+                servers,
             } => {
                 let changed = self
                     .book
@@ -490,37 +504,57 @@ impl Hub {
                     .expect("book mutex poisoned")
                     .apply(user, node, presence);
                 if let Some(view) = changed {
-                    self.deliver_presence(&view);
+                    self.deliver_presence(&view, &servers);
                 }
             }
         }
     }
 
-    /// Makes `user`'s sessions on every node follow or stop following `topic`.
-    pub fn subscribe(&self, user: UserId, topic: Topic, follow: bool) {
+    /// Makes `user`'s sessions on every node follow or stop following `topics`.
+    pub fn subscribe(&self, user: UserId, topics: Vec<Topic>, follow: bool) {
+        if topics.is_empty() {
+            return;
+        }
         self.publish(BusMessage::Subscription {
             user,
-            topic,
+            topics,
             follow,
         });
     }
 
-    fn resubscribe(&self, user: UserId, topic: Topic, follow: bool) {
+    /// Makes every session on every node stop following `topic`.
+    pub fn forget(&self, topic: Topic) {
+        self.publish(BusMessage::Forget { topic });
+    }
+
+    fn forget_local(&self, topic: Topic) {
+        let mut map = self.topics.write().expect("topics lock poisoned");
+        for s in map.remove(&topic).unwrap_or_default() {
+            s.topics
+                .lock()
+                .expect("topics mutex poisoned")
+                .retain(|t| *t != topic);
+        }
+    }
+
+    fn resubscribe(&self, user: UserId, topics: &[Topic], follow: bool) {
         let mut map = self.topics.write().expect("topics lock poisoned");
         let sessions: Vec<Arc<GwSession>> =
             map.get(&Topic::User(user)).cloned().unwrap_or_default();
         for s in sessions {
-            let mut topics = s.topics.lock().expect("topics mutex poisoned");
-            let has = topics.contains(&topic);
-            if follow && !has {
-                topics.push(topic);
-                map.entry(topic).or_default().push(s.clone());
-            } else if !follow && has {
-                topics.retain(|t| *t != topic);
-                if let Some(list) = map.get_mut(&topic) {
-                    list.retain(|x| !Arc::ptr_eq(x, &s));
-                    if list.is_empty() {
-                        map.remove(&topic);
+            let mut mine = s.topics.lock().expect("topics mutex poisoned");
+            for &topic in topics {
+                let has = mine.contains(&topic);
+                if follow && !has {
+                    mine.push(topic);
+                    map.entry(topic).or_default().push(s.clone());
+                } else if !follow && has {
+                    mine.retain(|t| *t != topic);
+                    if let Some(list) = map.get_mut(&topic) {
+                        list.retain(|x| !Arc::ptr_eq(x, &s));
+                        if list.is_empty() {
+                            map.remove(&topic);
+                        }
                     }
                 }
             }
@@ -537,12 +571,46 @@ impl Hub {
     }
 
     /// The audience of a presence change: the user's own sessions see their real status;
-    /// others (friends, shared servers — added by later issues) see the public view.
-    fn deliver_presence(&self, view: &PresenceView) {
-        match EncodedEvent::new(EventKind::PresenceUpdated, view) {
-            Ok(ev) => self.deliver(Topic::User(view.user_id), &ev),
-            Err(err) => tracing::error!(%err, "presence not serializable"),
+    /// the members of `servers` (each session once, however many servers it shares) see the
+    /// public view, where `invisible` reads `offline`.
+    fn deliver_presence(&self, view: &PresenceView, servers: &[ServerId]) {
+        let own = match EncodedEvent::new(EventKind::PresenceUpdated, view) {
+            Ok(ev) => ev,
+            Err(err) => return tracing::error!(%err, "presence not serializable"),
+        };
+        self.deliver(Topic::User(view.user_id), &own);
+        if servers.is_empty() {
+            return;
         }
+        let public = match EncodedEvent::new(EventKind::PresenceUpdated, &public_view(view)) {
+            Ok(ev) => ev,
+            Err(err) => return tracing::error!(%err, "presence not serializable"),
+        };
+        let map = self.topics.read().expect("topics lock poisoned");
+        let mut seen: HashSet<SessionKey> = HashSet::new();
+        for server in servers {
+            for s in map.get(&Topic::Server(*server)).into_iter().flatten() {
+                if s.user_id != view.user_id && seen.insert(s.id) {
+                    s.push(&public, &self.limits);
+                }
+            }
+        }
+    }
+
+    /// The servers `user`'s sessions on this node follow.
+    fn servers_of(&self, user: UserId) -> Vec<ServerId> {
+        let map = self.topics.read().expect("topics lock poisoned");
+        let mut out: Vec<ServerId> = Vec::new();
+        for s in map.get(&Topic::User(user)).into_iter().flatten() {
+            for t in s.topics.lock().expect("topics mutex poisoned").iter() {
+                if let Topic::Server(id) = t
+                    && !out.contains(id)
+                {
+                    out.push(*id);
+                }
+            }
+        }
+        out
     }
 
     /// A user's presence as the user sees it.
@@ -550,10 +618,22 @@ impl Hub {
         self.book.lock().expect("book mutex poisoned").view(user)
     }
 
-    /// The user's presence and those visible to them, as JSON for `ready`.
-    pub fn ready_presences(&self, user: UserId) -> Box<RawValue> {
-        let view = self.book.lock().expect("book mutex poisoned").view(user);
-        let json = serde_json::to_string(&[view]).unwrap_or_else(|_| "[]".into());
+    /// The user's presence and the public presence of those in `watch` who are not
+    /// offline, as JSON for `ready`.
+    pub fn ready_presences(&self, user: UserId, watch: &[UserId]) -> Box<RawValue> {
+        let book = self.book.lock().expect("book mutex poisoned");
+        let mut views = vec![book.view(user)];
+        for other in watch {
+            if *other == user {
+                continue;
+            }
+            let v = public_view(&book.view(*other));
+            if v.status != Status::Offline {
+                views.push(v);
+            }
+        }
+        drop(book);
+        let json = serde_json::to_string(&views).unwrap_or_else(|_| "[]".into());
         RawValue::from_string(json)
             .unwrap_or_else(|_| RawValue::from_string("[]".into()).expect("valid"))
     }
@@ -587,10 +667,27 @@ impl Hub {
     }
 
     fn announce_presence(&self, user: UserId, presence: NodePresence) {
+        let mut servers = self.servers_of(user);
+        {
+            // Remembered so that going offline (sessions gone) still reaches the servers.
+            let mut known = self
+                .presence_servers
+                .lock()
+                .expect("presence mutex poisoned");
+            if servers.is_empty() {
+                servers = known.get(&user).cloned().unwrap_or_default();
+            } else {
+                known.insert(user, servers.clone());
+            }
+            if presence.status == Status::Offline {
+                known.remove(&user);
+            }
+        }
         self.publish(BusMessage::Presence {
             node: self.node_id,
             user,
             presence,
+            servers,
         });
     }
 

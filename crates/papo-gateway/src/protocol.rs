@@ -370,6 +370,32 @@ pub enum EventKind {
     ChannelDeleted,
     /// `member.joined`: someone joined a server.
     MemberJoined,
+    /// `member.updated`: a member's nickname, roles or timeout changed.
+    MemberUpdated,
+    /// `member.removed`: a member left, was kicked or banned.
+    MemberRemoved,
+    /// `role.created`: a role was added.
+    RoleCreated,
+    /// `role.updated`: a role changed.
+    RoleUpdated,
+    /// `role.deleted`: a role was deleted.
+    RoleDeleted,
+    /// `message.created`: a message was sent.
+    MessageCreated,
+    /// `message.updated`: a message was edited, pinned or unpinned.
+    MessageUpdated,
+    /// `message.deleted`: a message was deleted.
+    MessageDeleted,
+    /// `message.bulk_deleted`: several messages were deleted at once.
+    MessageBulkDeleted,
+    /// `reaction.added`: someone reacted to a message.
+    ReactionAdded,
+    /// `reaction.removed`: someone took a reaction back.
+    ReactionRemoved,
+    /// `channel.pins_updated`: a channel's pins changed.
+    ChannelPinsUpdated,
+    /// `read_state.updated`: the user read a channel (from another session).
+    ReadStateUpdated,
 }
 
 impl EventKind {
@@ -385,6 +411,19 @@ impl EventKind {
         Self::ChannelUpdated,
         Self::ChannelDeleted,
         Self::MemberJoined,
+        Self::MemberUpdated,
+        Self::MemberRemoved,
+        Self::RoleCreated,
+        Self::RoleUpdated,
+        Self::RoleDeleted,
+        Self::MessageCreated,
+        Self::MessageUpdated,
+        Self::MessageDeleted,
+        Self::MessageBulkDeleted,
+        Self::ReactionAdded,
+        Self::ReactionRemoved,
+        Self::ChannelPinsUpdated,
+        Self::ReadStateUpdated,
     ];
 
     /// The dotted name.
@@ -400,6 +439,19 @@ impl EventKind {
             Self::ChannelUpdated => "channel.updated",
             Self::ChannelDeleted => "channel.deleted",
             Self::MemberJoined => "member.joined",
+            Self::MemberUpdated => "member.updated",
+            Self::MemberRemoved => "member.removed",
+            Self::RoleCreated => "role.created",
+            Self::RoleUpdated => "role.updated",
+            Self::RoleDeleted => "role.deleted",
+            Self::MessageCreated => "message.created",
+            Self::MessageUpdated => "message.updated",
+            Self::MessageDeleted => "message.deleted",
+            Self::MessageBulkDeleted => "message.bulk_deleted",
+            Self::ReactionAdded => "reaction.added",
+            Self::ReactionRemoved => "reaction.removed",
+            Self::ChannelPinsUpdated => "channel.pins_updated",
+            Self::ReadStateUpdated => "read_state.updated",
         }
     }
 }

@@ -7,10 +7,23 @@
 //! functions next to the shared ones.
 #![deny(missing_docs)]
 
+pub mod audit;
 mod db;
 pub mod invites;
+pub mod members;
+pub mod messages;
+pub mod read_states;
+pub mod roles;
 pub mod servers;
 pub mod sessions;
 pub mod users;
 
 pub use db::{Backend, Db, DbConfig, PoolStats, StoreError};
+
+/// `$start, $start+1, …` for `n` bound values (an `IN (…)` list both dialects accept).
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -80,6 +80,8 @@ pub struct ChannelRow {
     pub user_limit: Option<i64>,
     /// Voice: bits per second.
     pub bitrate: Option<i64>,
+    /// Newest message.
+    pub last_message_id: Option<i64>,
 }
 
 /// A channel permission overwrite row.
@@ -310,8 +312,8 @@ pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError
     .await)?)
 }
 
-const CHANNEL_COLUMNS: &str =
-    "id, server_id, kind, name, position, parent_id, topic, slowmode_secs, user_limit, bitrate";
+const CHANNEL_COLUMNS: &str = "id, server_id, kind, name, position, parent_id, topic, \
+     slowmode_secs, user_limit, bitrate, last_message_id";
 
 /// The server's channels by position.
 pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, StoreError> {
@@ -382,6 +384,23 @@ pub async fn update_channel(db: &Db, c: &ChannelRow) -> Result<(), StoreError> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Writes the position and parent of several channels in one transaction.
+pub async fn update_channels(db: &Db, rows: &[ChannelRow]) -> Result<(), StoreError> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        for c in rows {
+            sqlx::query("UPDATE channels SET position = $1, parent_id = $2 WHERE id = $3")
+                .bind(c.position)
+                .bind(c.parent_id)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    })?;
     Ok(())
 }
 

@@ -99,6 +99,24 @@ pub async fn by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, StoreError> {
     .await)?)
 }
 
+/// The accounts with these ids (unknown ids are skipped; order unspecified).
+pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<UserRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE id IN ({})",
+        crate::placeholders(1, ids.len())
+    );
+    on_pool!(db, |p| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(p).await?)
+    })
+}
+
 /// The account whose username or (lower-cased) email equals `login_key`.
 pub async fn by_login(db: &Db, login_key: &str) -> Result<Option<UserRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1 OR email_key = $1");

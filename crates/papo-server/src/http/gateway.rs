@@ -16,10 +16,11 @@ use serde_json::value::RawValue;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
-use crate::http::servers::access::ServerAccess;
-use crate::http::servers::detail;
+use crate::http::servers::access::{ChannelAccess, ServerAccess};
+use crate::http::servers::{detail, views};
 use crate::http::users::CurrentUser;
 use crate::state::AppState;
+use papo_core::permissions::Permissions;
 
 /// Resolves gateway tokens with the same rules as the REST API.
 #[derive(Clone)]
@@ -43,19 +44,31 @@ impl Backend for ServerBackend {
                 details.push(detail(state, &access).await.ok()?);
             }
         }
-        let topics = details.iter().map(|d| Topic::Server(d.server.id)).collect();
+        let topics = details.iter().flat_map(views::topics_of).collect();
+        let mut watch: Vec<UserId> = Vec::new();
+        for d in &details {
+            for m in servers::member_ids(&state.db, d.server.id).await.ok()? {
+                watch.push(UserId::from_i64(m));
+            }
+        }
+        watch.sort_unstable_by_key(|u| u.as_i64());
+        watch.dedup();
         Some(Identity {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
             user_json: RawValue::from_string(json).ok()?,
             servers_json: RawValue::from_string(serde_json::to_string(&details).ok()?).ok()?,
             topics,
+            watch,
         })
     }
 
-    async fn channel_topic(&self, _user: UserId, _channel_id: &str) -> Option<Topic> {
-        // Channels arrive with the chat issue; until then no channel exists to type in.
-        None
+    async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
+        // Typing is shown to the channel's viewers, and only by those who may send there.
+        let ca = ChannelAccess::load(&self.0, channel_id, user).await.ok()?;
+        ca.perms
+            .contains(Permissions::SEND_MESSAGES)
+            .then_some(Topic::Channel(ca.channel.id as u64))
     }
 }
 

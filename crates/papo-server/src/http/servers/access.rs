@@ -2,9 +2,9 @@
 //! and answers with the permission engine of `papo-core`.
 
 use papo_core::error::ErrorCode;
-use papo_core::id::{ServerId, UserId};
+use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_core::permissions::{MemberContext, Overwrite, OverwriteKind, Permissions, RoleGrant};
-use papo_store::servers::{self, MemberRow, OverwriteRow, RoleRow, ServerRow};
+use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,15 +44,7 @@ impl ServerAccess {
             .iter()
             .find(|r| r.id == server.id)
             .map_or(Permissions::NONE, |r| Permissions(r.permissions as u64));
-        let grants = roles
-            .iter()
-            .filter(|r| member_roles.contains(&r.id))
-            .map(|r| RoleGrant {
-                id: r.id as u64,
-                position: r.position,
-                permissions: Permissions(r.permissions as u64),
-            })
-            .collect();
+        let grants = grants(&roles, &member_roles);
         let timed_out = member.timeout_until.is_some_and(|t| t > crate::now_ms());
         Ok(Self {
             server,
@@ -97,22 +89,64 @@ impl ServerAccess {
 
     /// The caller's permissions in channel `channel_id`, given the server's overwrites.
     pub fn in_channel(&self, channel_id: i64, overwrites: &[OverwriteRow]) -> Permissions {
-        let list: Vec<Overwrite> = overwrites
-            .iter()
-            .filter(|o| o.channel_id == channel_id)
-            .map(|o| Overwrite {
-                kind: if o.is_role {
-                    OverwriteKind::Role
-                } else {
-                    OverwriteKind::Member
-                },
-                target: o.target_id as u64,
-                allow: Permissions(o.allow as u64),
-                deny: Permissions(o.deny as u64),
-            })
-            .collect();
-        self.context().in_channel(&list)
+        self.context()
+            .in_channel(&channel_overwrites(channel_id, overwrites))
     }
+
+    /// The caller's highest role position (`i64::MAX` for the owner).
+    pub fn top_position(&self) -> i64 {
+        self.context().top_position()
+    }
+
+    /// Whether the caller may act on a member with these roles (strictly above them, or
+    /// the owner; nobody acts on the owner).
+    pub fn outranks(&self, target: UserId, target_roles: &[i64]) -> bool {
+        let top = self
+            .roles
+            .iter()
+            .filter(|r| target_roles.contains(&r.id))
+            .map(|r| r.position)
+            .max()
+            .unwrap_or(0);
+        self.context()
+            .outranks(top, target.as_i64() == self.server.owner_id)
+    }
+
+    /// Whether the caller may edit, assign or delete a role at `position` granting `grants`.
+    pub fn can_manage_role(&self, position: i64, grants: Permissions) -> bool {
+        self.context().can_manage_role(position, grants)
+    }
+}
+
+/// The grants of the roles in `member_roles`.
+pub fn grants(roles: &[RoleRow], member_roles: &[i64]) -> Vec<RoleGrant> {
+    roles
+        .iter()
+        .filter(|r| member_roles.contains(&r.id))
+        .map(|r| RoleGrant {
+            id: r.id as u64,
+            position: r.position,
+            permissions: Permissions(r.permissions as u64),
+        })
+        .collect()
+}
+
+/// The overwrites of one channel, in the engine's terms.
+pub fn channel_overwrites(channel_id: i64, overwrites: &[OverwriteRow]) -> Vec<Overwrite> {
+    overwrites
+        .iter()
+        .filter(|o| o.channel_id == channel_id)
+        .map(|o| Overwrite {
+            kind: if o.is_role {
+                OverwriteKind::Role
+            } else {
+                OverwriteKind::Member
+            },
+            target: o.target_id as u64,
+            allow: Permissions(o.allow as u64),
+            deny: Permissions(o.deny as u64),
+        })
+        .collect()
 }
 
 /// 403 naming the missing permission.
@@ -121,4 +155,65 @@ pub fn forbidden(needed: Permissions) -> ApiError {
         "Missing permission: {}.",
         needed.names().join(", ")
     ))
+}
+
+/// 404 for channels that do not exist or that the caller cannot view.
+pub fn unknown_channel() -> ApiError {
+    ApiError::new(ErrorCode::NotFound).with_message("Unknown channel.")
+}
+
+/// The caller's standing in one channel.
+pub struct ChannelAccess {
+    /// The channel.
+    pub channel: ChannelRow,
+    /// The caller's standing in its server.
+    pub access: ServerAccess,
+    /// Every overwrite of the server's channels.
+    pub overwrites: Vec<OverwriteRow>,
+    /// The caller's permissions in the channel.
+    pub perms: Permissions,
+}
+
+impl ChannelAccess {
+    /// Loads the channel with id `raw_id` (a path segment); 404 unless the caller can view it.
+    pub async fn load(state: &AppState, raw_id: &str, user: UserId) -> ApiResult<Self> {
+        let id: ChannelId = raw_id.parse().map_err(|_| unknown_channel())?;
+        let channel = servers::channel(&state.db, id)
+            .await?
+            .ok_or_else(unknown_channel)?;
+        let server_id = ServerId::from_i64(channel.server_id);
+        let access = ServerAccess::load(state, server_id, user)
+            .await
+            .map_err(|_| unknown_channel())?;
+        let overwrites = servers::overwrites(&state.db, server_id).await?;
+        let perms = access.in_channel(channel.id, &overwrites);
+        if !perms.contains(Permissions::VIEW_CHANNEL) {
+            return Err(unknown_channel());
+        }
+        Ok(Self {
+            channel,
+            access,
+            overwrites,
+            perms,
+        })
+    }
+
+    /// The channel's id.
+    pub fn id(&self) -> ChannelId {
+        ChannelId::from_i64(self.channel.id)
+    }
+
+    /// The channel's server.
+    pub fn server_id(&self) -> ServerId {
+        ServerId::from_i64(self.channel.server_id)
+    }
+
+    /// 403 unless the caller has all of `needed` in the channel.
+    pub fn require(&self, needed: Permissions) -> ApiResult<()> {
+        if self.perms.contains(needed) {
+            Ok(())
+        } else {
+            Err(forbidden(Permissions(needed.0 & !self.perms.0)))
+        }
+    }
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, ServerId};
+use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
@@ -17,8 +17,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{ServerAccess, forbidden, unknown_server};
+use super::audit::{self, AuditReason};
 use super::dto::{Channel, ChannelKind};
 use super::path_id;
+use super::views::ServerSnapshot;
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::JsonBody;
@@ -29,7 +31,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/servers/{id}/channels",
-            get(list_channels).post(create_channel),
+            get(list_channels)
+                .post(create_channel)
+                .patch(reorder_channels),
         )
         .route(
             "/channels/{id}",
@@ -173,6 +177,7 @@ fn check_channel(c: &ChannelRow, all: &[ChannelRow], errors: &mut FieldErrors) {
 pub async fn create_channel(
     State(state): State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     Path(id): Path<String>,
     body: JsonBody<CreateChannel>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
@@ -204,6 +209,7 @@ pub async fn create_channel(
         bitrate: req
             .bitrate
             .or((req.kind == ChannelKind::Voice).then_some(64_000)),
+        last_message_id: None,
     };
     check_channel(&row, &all, &mut errors);
     if !errors.is_empty() {
@@ -225,13 +231,33 @@ pub async fn create_channel(
         },
     )
     .await?;
-    let channel = Channel::from(&row);
-    // A new channel has no overwrites: every member who can view channels at all sees it.
+    let channel = Channel::new(&row, &[]);
+    // Those who can view it start following it, then hear about it through it.
+    if let Some(snapshot) = ServerSnapshot::load(&state, server_id).await? {
+        for (user, seen) in snapshot.visibility() {
+            if seen.contains(&row.id) {
+                state.hub.subscribe(
+                    UserId::from_i64(user),
+                    vec![Topic::Channel(row.id as u64)],
+                    true,
+                );
+            }
+        }
+    }
     state.hub.emit(
-        Topic::Server(server_id),
+        Topic::Channel(row.id as u64),
         EventKind::ChannelCreated,
         &channel,
     );
+    audit::record(
+        &state,
+        &access,
+        Some(row.id),
+        "channel_create",
+        Some(json!({"name": channel.name, "kind": channel.kind})),
+        &reason,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(channel)))
 }
 
@@ -292,10 +318,12 @@ pub struct PatchChannel {
 pub async fn patch_channel(
     State(state): State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     Path(id): Path<String>,
     body: JsonBody<PatchChannel>,
 ) -> ApiResult<Json<Channel>> {
-    let (mut row, _access) = load_channel(&state, &id, &auth).await?;
+    let (mut row, access) = load_channel(&state, &id, &auth).await?;
+    let before = row.clone();
     let req = body.parse()?;
     let kind = ChannelKind::parse(&row.kind);
     let mut errors = FieldErrors::new();
@@ -336,12 +364,22 @@ pub async fn patch_channel(
         return Err(ApiError::invalid_fields(errors));
     }
     servers::update_channel(&state.db, &row).await?;
-    let channel = Channel::from(&row);
+    let overwrites = servers::overwrites(&state.db, ServerId::from_i64(row.server_id)).await?;
+    let channel = Channel::new(&row, &overwrites);
     state.hub.emit(
-        Topic::Server(ServerId::from_i64(row.server_id)),
+        Topic::Channel(row.id as u64),
         EventKind::ChannelUpdated,
         &channel,
     );
+    audit::record(
+        &state,
+        &access,
+        Some(row.id),
+        "channel_update",
+        Some(channel_changes(&before, &row)),
+        &reason,
+    )
+    .await;
     Ok(Json(channel))
 }
 
@@ -352,15 +390,144 @@ pub async fn patch_channel(
 pub async fn delete_channel(
     State(state): State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let (row, _access) = load_channel(&state, &id, &auth).await?;
+    let (row, access) = load_channel(&state, &id, &auth).await?;
     servers::delete_channel(&state.db, ChannelId::from_i64(row.id)).await?;
     let server_id = ServerId::from_i64(row.server_id);
     state.hub.emit(
-        Topic::Server(server_id),
+        Topic::Channel(row.id as u64),
         EventKind::ChannelDeleted,
         &json!({"id": ChannelId::from_i64(row.id), "server_id": server_id}),
     );
+    state.hub.forget(Topic::Channel(row.id as u64));
+    audit::record(
+        &state,
+        &access,
+        Some(row.id),
+        "channel_delete",
+        Some(json!({"name": row.name})),
+        &reason,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a channel edit changed, as `{field: [old, new]}`.
+fn channel_changes(old: &ChannelRow, new: &ChannelRow) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    let mut diff = |k: &str, a: serde_json::Value, b: serde_json::Value| {
+        if a != b {
+            m.insert(k.into(), json!([a, b]));
+        }
+    };
+    diff("name", json!(old.name), json!(new.name));
+    diff("topic", json!(old.topic), json!(new.topic));
+    diff("position", json!(old.position), json!(new.position));
+    diff(
+        "parent_id",
+        json!(old.parent_id.map(|p| p.to_string())),
+        json!(new.parent_id.map(|p| p.to_string())),
+    );
+    diff(
+        "slowmode_secs",
+        json!(old.slowmode_secs),
+        json!(new.slowmode_secs),
+    );
+    diff("user_limit", json!(old.user_limit), json!(new.user_limit));
+    diff("bitrate", json!(old.bitrate), json!(new.bitrate));
+    serde_json::Value::Object(m)
+}
+
+/// One entry of a bulk reorder.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelPosition {
+    /// Channel.
+    pub id: ChannelId,
+    /// New position (0–10000).
+    pub position: i64,
+    /// New category (`null` = none); absent keeps it.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Patch<ChannelId>,
+}
+
+/// Moves several channels at once (`manage_channels`); answers every channel the caller sees.
+#[utoipa::path(patch, path = "/api/v1/servers/{id}/channels", tag = "channels", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Vec<ChannelPosition>,
+    responses((status = 200, body = Vec<Channel>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn reorder_channels(
+    State(state): State<AppState>,
+    auth: Auth,
+    reason: AuditReason,
+    Path(id): Path<String>,
+    body: JsonBody<Vec<ChannelPosition>>,
+) -> ApiResult<Json<Vec<Channel>>> {
+    let server_id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, server_id, auth.user_id).await?;
+    access.require(Permissions::MANAGE_CHANNELS)?;
+    let req = body.parse()?;
+    if req.is_empty() || req.len() > 500 {
+        return Err(
+            ApiError::new(ErrorCode::ValidationFailed).with_message("Send 1 to 500 channels.")
+        );
+    }
+    let mut all = servers::channels(&state.db, server_id).await?;
+    let mut errors = FieldErrors::new();
+    let mut changed = Vec::new();
+    for (i, p) in req.iter().enumerate() {
+        let Some(idx) = all.iter().position(|c| c.id == p.id.as_i64()) else {
+            errors.insert(
+                format!("{i}.id"),
+                FieldError::new(FieldCode::InvalidValue, "Not a channel of this server."),
+            );
+            continue;
+        };
+        if !(0..=10_000).contains(&p.position) {
+            errors.insert(
+                format!("{i}.position"),
+                FieldError::new(FieldCode::InvalidValue, "0 to 10000."),
+            );
+        }
+        let c = &mut all[idx];
+        c.position = p.position;
+        if let Some(parent) = p.parent_id {
+            c.parent_id = parent.map(ChannelId::as_i64);
+        }
+        changed.push(idx);
+    }
+    for idx in &changed {
+        let mut errs = FieldErrors::new();
+        check_channel(&all[*idx], &all, &mut errs);
+        for (k, v) in errs {
+            errors.insert(format!("{}.{k}", all[*idx].id), v);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let rows: Vec<ChannelRow> = changed.iter().map(|i| all[*i].clone()).collect();
+    servers::update_channels(&state.db, &rows).await?;
+    let overwrites = servers::overwrites(&state.db, server_id).await?;
+    for r in &rows {
+        state.hub.emit(
+            Topic::Channel(r.id as u64),
+            EventKind::ChannelUpdated,
+            &Channel::new(r, &overwrites),
+        );
+    }
+    audit::record(&state, &access, None, "channel_update", Some(json!({"positions": rows.iter().map(|r| json!([r.id.to_string(), r.position])).collect::<Vec<_>>()})), &reason).await;
+    Ok(Json(
+        all.iter()
+            .filter(|c| {
+                access
+                    .in_channel(c.id, &overwrites)
+                    .contains(Permissions::VIEW_CHANNEL)
+            })
+            .map(|c| Channel::new(c, &overwrites))
+            .collect(),
+    ))
 }

@@ -1,8 +1,8 @@
 //! What servers, channels and roles look like on the wire.
 
-use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
+use papo_core::id::{ChannelId, MessageId, RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
-use papo_store::servers::{ChannelRow, RoleRow, ServerRow};
+use papo_store::servers::{ChannelRow, OverwriteRow, RoleRow, ServerRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -93,10 +93,39 @@ pub struct Channel {
     pub user_limit: Option<i64>,
     /// Voice: bits per second.
     pub bitrate: Option<i64>,
+    /// Permission overwrites for roles and members.
+    pub overwrites: Vec<Overwrite>,
+    /// The newest message (text channels), for unread markers.
+    pub last_message_id: Option<MessageId>,
 }
 
-impl From<&ChannelRow> for Channel {
-    fn from(r: &ChannelRow) -> Self {
+/// Who an overwrite applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OverwriteType {
+    /// A role (the server id for `@everyone`).
+    Role,
+    /// One member.
+    Member,
+}
+
+/// A channel permission overwrite.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Overwrite {
+    /// Role or user id.
+    pub id: String,
+    /// Role or member.
+    #[serde(rename = "type")]
+    pub kind: OverwriteType,
+    /// Bits allowed.
+    pub allow: Permissions,
+    /// Bits denied.
+    pub deny: Permissions,
+}
+
+impl Channel {
+    /// A channel with its overwrites (picked from all of the server's).
+    pub fn new(r: &ChannelRow, overwrites: &[OverwriteRow]) -> Self {
         Self {
             id: ChannelId::from_i64(r.id),
             server_id: ServerId::from_i64(r.server_id),
@@ -108,6 +137,21 @@ impl From<&ChannelRow> for Channel {
             slowmode_secs: r.slowmode_secs,
             user_limit: r.user_limit,
             bitrate: r.bitrate,
+            overwrites: overwrites
+                .iter()
+                .filter(|o| o.channel_id == r.id)
+                .map(|o| Overwrite {
+                    id: o.target_id.to_string(),
+                    kind: if o.is_role {
+                        OverwriteType::Role
+                    } else {
+                        OverwriteType::Member
+                    },
+                    allow: Permissions(o.allow as u64),
+                    deny: Permissions(o.deny as u64),
+                })
+                .collect(),
+            last_message_id: r.last_message_id.map(MessageId::from_i64),
         }
     }
 }

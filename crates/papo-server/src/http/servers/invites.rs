@@ -272,9 +272,7 @@ pub async fn accept_invite(
                 "joined_at": rfc3339(now),
             }),
         );
-        state
-            .hub
-            .subscribe(auth.user_id, Topic::Server(server_id), true);
+        super::views::follow(&state, auth.user_id, &detail);
         state
             .hub
             .emit(Topic::User(auth.user_id), EventKind::ServerCreated, &detail);

@@ -1,9 +1,11 @@
 //! `/servers`: create, read, edit, delete and leave servers; `/permissions`.
 
 pub mod access;
+pub mod audit;
 pub mod channels;
 pub mod dto;
 pub mod invites;
+pub mod views;
 
 use std::collections::BTreeMap;
 
@@ -12,12 +14,12 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
+use papo_core::id::{ChannelId, RoleId, ServerId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
 use papo_gateway::hub::Topic;
-use papo_gateway::protocol::{EncodedEvent, EventKind};
+use papo_gateway::protocol::EventKind;
 use papo_store::servers::{self, NewChannel, ServerRow};
 use serde::Deserialize;
 use serde_json::json;
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(channels::router())
         .merge(invites::router())
+        .merge(audit::router())
 }
 
 /// Parses a path id; malformed ids are simply unknown.
@@ -102,7 +105,7 @@ pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<Server
                 .in_channel(c.id, &overwrites)
                 .contains(Permissions::VIEW_CHANNEL)
         })
-        .map(Channel::from)
+        .map(|c| Channel::new(c, &overwrites))
         .collect();
     Ok(ServerDetail {
         server: Server::from(&access.server),
@@ -182,7 +185,7 @@ pub async fn create_server(
     .await?;
     let access = ServerAccess::load(&state, id, auth.user_id).await?;
     let detail = detail(&state, &access).await?;
-    state.hub.subscribe(auth.user_id, Topic::Server(id), true);
+    views::follow(&state, auth.user_id, &detail);
     state
         .hub
         .emit(Topic::User(auth.user_id), EventKind::ServerCreated, &detail);
@@ -267,20 +270,6 @@ pub async fn patch_server(
     Ok(Json(server))
 }
 
-/// Tells every member the server is gone from their list and stops their sessions
-/// following it.
-fn announce_gone(state: &AppState, id: ServerId, users: &[i64]) -> ApiResult<()> {
-    // Encoded once, queued for every member.
-    let event = EncodedEvent::new(EventKind::ServerDeleted, &json!({ "id": id }))
-        .map_err(ApiError::internal)?;
-    for u in users {
-        let user = UserId::from_i64(*u);
-        state.hub.dispatch(Topic::User(user), event.clone());
-        state.hub.subscribe(user, Topic::Server(id), false);
-    }
-    Ok(())
-}
-
 /// Deletes a server and everything in it (owner only).
 #[utoipa::path(delete, path = "/api/v1/servers/{id}", tag = "servers", security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -298,8 +287,14 @@ pub async fn delete_server(
         );
     }
     let members = servers::member_ids(&state.db, id).await?;
+    let channels = servers::channels(&state.db, id).await?;
     servers::delete(&state.db, id).await?;
-    announce_gone(&state, id, &members)?;
+    views::drop_server(&state, id, &[], &members)?;
+    // Nobody follows a deleted server's channels any more, on any node.
+    for c in &channels {
+        state.hub.forget(Topic::Channel(c.id as u64));
+    }
+    state.hub.forget(Topic::Server(id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,6 +313,12 @@ pub async fn leave_server(
         return Err(ApiError::new(ErrorCode::OwnerCannotLeave));
     }
     servers::remove_member(&state.db, id, auth.user_id).await?;
-    announce_gone(&state, id, &[auth.user_id.as_i64()])?;
+    let channels = servers::channels(&state.db, id).await?;
+    views::drop_server(&state, id, &channels, &[auth.user_id.as_i64()])?;
+    state.hub.emit(
+        Topic::Server(id),
+        EventKind::MemberRemoved,
+        &json!({"server_id": id, "user_id": auth.user_id}),
+    );
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,211 @@
+//! The audit log: every moderation and settings change, with its actor, target and reason.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use papo_core::error::{ErrorCode, FieldCode, FieldError};
+use papo_core::id::{ServerId, Snowflake, UserId};
+use papo_core::permissions::Permissions;
+use papo_store::audit::{self, AuditQuery, AuditRow};
+use papo_store::users;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::access::{ServerAccess, unknown_server};
+use super::path_id;
+use crate::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::rfc3339;
+use crate::http::users::PublicUser;
+use crate::state::AppState;
+
+/// Audit log routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/servers/{id}/audit-log", get(list))
+}
+
+/// The header carrying a moderator's reason.
+pub const REASON_HEADER: &str = "x-audit-log-reason";
+const MAX_REASON: usize = 512;
+
+/// The reason from `X-Audit-Log-Reason` (URL-encoded, ≤ 512 characters), if any.
+#[derive(Clone, Debug, Default)]
+pub struct AuditReason(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditReason {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(raw) = parts.headers.get(REASON_HEADER) else {
+            return Ok(Self(None));
+        };
+        let bad = |msg: &'static str| {
+            ApiError::new(ErrorCode::ValidationFailed)
+                .with_field(REASON_HEADER, FieldError::new(FieldCode::InvalidValue, msg))
+        };
+        let text = percent_encoding::percent_decode(raw.as_bytes())
+            .decode_utf8()
+            .map_err(|_| bad("Not URL-encoded UTF-8."))?;
+        let text = text.trim();
+        if text.chars().count() > MAX_REASON {
+            return Err(ApiError::new(ErrorCode::ValidationFailed).with_field(
+                REASON_HEADER,
+                FieldError::new(FieldCode::TooLong, "At most 512 characters."),
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(bad("Control characters are not allowed."));
+        }
+        Ok(Self((!text.is_empty()).then(|| text.to_owned())))
+    }
+}
+
+/// Appends an entry for a change `access`'s member made. A failure is logged, never
+/// returned: the change itself already happened.
+pub async fn record(
+    state: &AppState,
+    access: &ServerAccess,
+    target: Option<i64>,
+    action: &str,
+    changes: Option<Value>,
+    reason: &AuditReason,
+) {
+    let row = AuditRow {
+        id: state.next_id().as_i64(),
+        server_id: access.server.id,
+        actor_id: access.member.user_id,
+        target_id: target,
+        action: action.to_owned(),
+        changes: changes.map(|c| c.to_string()),
+        reason: reason.0.clone(),
+    };
+    if let Err(err) = audit::insert(&state.db, &row).await {
+        tracing::error!(%err, action, "audit log entry not written");
+    }
+}
+
+/// An audit log entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLogEntry {
+    /// Id (time ordered).
+    pub id: String,
+    /// Server.
+    pub server_id: ServerId,
+    /// Who did it.
+    pub actor_id: UserId,
+    /// What it was done to.
+    pub target_id: Option<String>,
+    /// e.g. `member_ban_add`.
+    pub action: String,
+    /// What changed.
+    #[schema(value_type = Option<Object>)]
+    pub changes: Option<Value>,
+    /// Why.
+    pub reason: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A page of the audit log with the users it names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLogPage {
+    /// Newest first.
+    pub entries: Vec<AuditLogEntry>,
+    /// Actors and user targets.
+    pub users: Vec<PublicUser>,
+}
+
+/// Filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Entries older than this id.
+    pub before: Option<String>,
+    /// 1–100 (default 50).
+    pub limit: Option<i64>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only this actor.
+    pub actor_id: Option<String>,
+}
+
+fn bad_param(name: &str, msg: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::ValidationFailed)
+        .with_field(name, FieldError::new(FieldCode::InvalidValue, msg))
+}
+
+/// The server's audit log, newest first (`view_audit_log`).
+#[utoipa::path(get, path = "/api/v1/servers/{id}/audit-log", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path), AuditParams),
+    responses((status = 200, body = AuditLogPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(params): Query<AuditParams>,
+) -> ApiResult<Json<AuditLogPage>> {
+    let id: ServerId = path_id(&id, unknown_server)?;
+    let access = ServerAccess::load(&state, id, auth.user_id).await?;
+    access.require(Permissions::VIEW_AUDIT_LOG)?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(bad_param("limit", "1 to 100."));
+    }
+    let before = match &params.before {
+        Some(b) => Some(
+            b.parse::<Snowflake>()
+                .map_err(|_| bad_param("before", "Not an id."))?
+                .as_i64(),
+        ),
+        None => None,
+    };
+    let actor_id = match &params.actor_id {
+        Some(a) => Some(
+            a.parse::<UserId>()
+                .map_err(|_| bad_param("actor_id", "Not an id."))?
+                .as_i64(),
+        ),
+        None => None,
+    };
+    let rows = audit::list(
+        &state.db,
+        id,
+        &AuditQuery {
+            before,
+            action: params.action.clone(),
+            actor_id,
+            limit,
+        },
+    )
+    .await?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.actor_id).collect();
+    ids.extend(rows.iter().filter_map(|r| r.target_id));
+    ids.sort_unstable();
+    ids.dedup();
+    let users: BTreeMap<i64, PublicUser> = users::by_ids(&state.db, &ids)
+        .await?
+        .iter()
+        .map(|u| (u.id, PublicUser::from_row(u)))
+        .collect();
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditLogEntry {
+            id: r.id.to_string(),
+            server_id: id,
+            actor_id: UserId::from_i64(r.actor_id),
+            target_id: r.target_id.map(|t| t.to_string()),
+            action: r.action,
+            changes: r.changes.and_then(|c| serde_json::from_str(&c).ok()),
+            reason: r.reason,
+            created_at: rfc3339(Snowflake::from_raw(r.id as u64).unix_ms() as i64),
+        })
+        .collect();
+    Ok(Json(AuditLogPage {
+        entries,
+        users: users.into_values().collect(),
+    }))
+}

@@ -1,0 +1,117 @@
+//! Server members (listing, nickname, timeout) and bans.
+
+use papo_core::id::ServerId;
+
+use crate::servers::MemberRow;
+use crate::{Db, StoreError, on_pool};
+
+/// Members by user id after `after`, at most `limit`.
+pub async fn page(
+    db: &Db,
+    server: ServerId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<MemberRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT server_id, user_id, nickname, joined_at, timeout_until FROM members \
+         WHERE server_id = $1 AND user_id > $2 ORDER BY user_id LIMIT $3"
+    )
+    .bind(server.as_i64())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Writes a member's nickname and timeout.
+pub async fn update(db: &Db, m: &MemberRow) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE members SET nickname = $1, timeout_until = $2 WHERE server_id = $3 AND user_id = $4"
+    )
+    .bind(&m.nickname)
+    .bind(m.timeout_until)
+    .bind(m.server_id)
+    .bind(m.user_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A ban row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BanRow {
+    /// Banned user.
+    pub user_id: i64,
+    /// Who banned.
+    pub moderator_id: i64,
+    /// Why.
+    pub reason: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Bans `user` (replacing an earlier ban) and removes their membership, atomically.
+/// Returns whether they were a member.
+pub async fn ban(db: &Db, server: ServerId, ban: &BanRow) -> Result<bool, StoreError> {
+    let removed = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO bans (server_id, user_id, moderator_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server_id, user_id) \
+             DO UPDATE SET moderator_id = excluded.moderator_id, reason = excluded.reason, \
+             created_at = excluded.created_at",
+        )
+        .bind(server.as_i64())
+        .bind(ban.user_id)
+        .bind(ban.moderator_id)
+        .bind(&ban.reason)
+        .bind(ban.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query("DELETE FROM members WHERE server_id = $1 AND user_id = $2")
+            .bind(server.as_i64())
+            .bind(ban.user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(n)
+    })?;
+    Ok(removed == 1)
+}
+
+/// Lifts a ban; false if there was none.
+pub async fn unban(db: &Db, server: ServerId, user: i64) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |p| sqlx::query(
+        "DELETE FROM bans WHERE server_id = $1 AND user_id = $2"
+    )
+    .bind(server.as_i64())
+    .bind(user)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// The server's bans, newest first.
+pub async fn bans(db: &Db, server: ServerId) -> Result<Vec<BanRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT user_id, moderator_id, reason, created_at FROM bans WHERE server_id = $1 \
+         ORDER BY created_at DESC LIMIT 1000"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Every member of a server (for permission fan-out computations).
+pub async fn all(db: &Db, server: ServerId) -> Result<Vec<MemberRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT server_id, user_id, nickname, joined_at, timeout_until FROM members \
+         WHERE server_id = $1"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?)
+}

@@ -1,0 +1,520 @@
+//! Messages in channels, their mentions, reactions and pins.
+//!
+//! New messages are written in batches ([`insert_batch`]): one transaction (one fsync) for
+//! every message waiting, so the write rate is not capped by the disk's flush rate.
+
+use papo_core::id::{ChannelId, ServerId};
+
+use crate::{Db, StoreError, on_pool, placeholders};
+
+/// A message row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MessageRow {
+    /// Id.
+    pub id: i64,
+    /// Channel.
+    pub channel_id: i64,
+    /// Server of the channel.
+    pub server_id: i64,
+    /// Author.
+    pub author_id: i64,
+    /// Raw markdown.
+    pub content: String,
+    /// Client's idempotency key.
+    pub nonce: Option<String>,
+    /// The message replied to.
+    pub reply_to: Option<i64>,
+    /// Mentioned user ids, comma-separated.
+    pub mentions: String,
+    /// Mentioned role ids, comma-separated.
+    pub mention_roles: String,
+    /// `@everyone` / `@here`.
+    pub mention_everyone: bool,
+    /// Unix ms, while pinned.
+    pub pinned_at: Option<i64>,
+    /// Unix ms of the last edit.
+    pub edited_at: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl MessageRow {
+    /// Mentioned user ids.
+    pub fn mention_ids(&self) -> Vec<i64> {
+        split_ids(&self.mentions)
+    }
+
+    /// Mentioned role ids.
+    pub fn mention_role_ids(&self) -> Vec<i64> {
+        split_ids(&self.mention_roles)
+    }
+}
+
+/// Joins ids for the `mentions` columns.
+pub fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn split_ids(s: &str) -> Vec<i64> {
+    s.split(',').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// What a batched insert did with one message.
+#[derive(Debug)]
+pub enum Inserted {
+    /// Stored as new.
+    New,
+    /// The author sent this nonce recently: the original message, nothing stored.
+    Duplicate(Box<MessageRow>),
+}
+
+const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \
+     mention_roles, mention_everyone, pinned_at, edited_at, created_at";
+
+macro_rules! insert_one {
+    ($tx:expr, $m:expr, $nonce_since:expr) => {{
+        let m: &MessageRow = $m;
+        let mut duplicate = None;
+        if let Some(nonce) = &m.nonce {
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE author_id = $1 AND nonce = $2");
+            let old: Option<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(m.author_id)
+                .bind(nonce)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            match old {
+                Some(old) if old.created_at >= $nonce_since && old.channel_id == m.channel_id => {
+                    duplicate = Some(old)
+                }
+                Some(old) => {
+                    // Remembered too long (or another channel): the nonce is free again.
+                    sqlx::query("UPDATE messages SET nonce = NULL WHERE id = $1")
+                        .bind(old.id)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                None => {}
+            }
+        }
+        match duplicate {
+            Some(old) => Inserted::Duplicate(Box::new(old)),
+            None => {
+                let sql = format!(
+                    "INSERT INTO messages ({COLUMNS}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(m.id)
+                    .bind(m.channel_id)
+                    .bind(m.server_id)
+                    .bind(m.author_id)
+                    .bind(&m.content)
+                    .bind(&m.nonce)
+                    .bind(m.reply_to)
+                    .bind(&m.mentions)
+                    .bind(&m.mention_roles)
+                    .bind(m.mention_everyone)
+                    .bind(m.pinned_at)
+                    .bind(m.edited_at)
+                    .bind(m.created_at)
+                    .execute(&mut *$tx)
+                    .await?;
+                for user in m.mention_ids() {
+                    sqlx::query(
+                        "INSERT INTO message_mentions (user_id, channel_id, message_id) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(user)
+                    .bind(m.channel_id)
+                    .bind(m.id)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                for role in m.mention_role_ids() {
+                    sqlx::query(
+                        "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(role)
+                    .bind(m.channel_id)
+                    .bind(m.id)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "UPDATE channels SET last_message_id = $1 WHERE id = $2 \
+                     AND (last_message_id IS NULL OR last_message_id < $1)",
+                )
+                .bind(m.id)
+                .bind(m.channel_id)
+                .execute(&mut *$tx)
+                .await?;
+                Inserted::New
+            }
+        }
+    }};
+}
+
+/// Stores `messages` in one transaction. A nonce the same author used in the same channel at
+/// or after `nonce_since` (Unix ms) returns the original instead of storing a copy.
+///
+/// If the batch fails as a whole (say, one message's channel was deleted meanwhile), each
+/// message is retried in its own transaction, so one bad message never sinks the others.
+pub async fn insert_batch(
+    db: &Db,
+    messages: &[MessageRow],
+    nonce_since: i64,
+) -> Vec<Result<Inserted, StoreError>> {
+    let batch: Result<Vec<Inserted>, sqlx::Error> = on_pool!(db, |p| {
+        async {
+            let mut tx = p.begin().await?;
+            let mut out = Vec::with_capacity(messages.len());
+            for m in messages {
+                // Two messages of one batch with the same nonce: the second sees the first.
+                out.push(insert_one!(tx, m, nonce_since));
+            }
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await
+    });
+    match batch {
+        Ok(v) => v.into_iter().map(Ok).collect(),
+        Err(_) if messages.len() > 1 => {
+            let mut out = Vec::with_capacity(messages.len());
+            for m in messages {
+                let one: Result<Inserted, sqlx::Error> = on_pool!(db, |p| {
+                    async {
+                        let mut tx = p.begin().await?;
+                        let r = insert_one!(tx, m, nonce_since);
+                        tx.commit().await?;
+                        Ok(r)
+                    }
+                    .await
+                });
+                out.push(one.map_err(StoreError::from));
+            }
+            out
+        }
+        Err(e) => vec![Err(e.into())],
+    }
+}
+
+/// One message of a channel.
+pub async fn by_id(db: &Db, channel: ChannelId, id: i64) -> Result<Option<MessageRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1 AND channel_id = $2");
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .bind(channel.as_i64())
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Messages by id (any channel; unknown ids skipped).
+pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<MessageRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    on_pool!(db, |p| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(p).await?)
+    })
+}
+
+/// Where a history page starts.
+#[derive(Clone, Copy, Debug)]
+pub enum Page {
+    /// The newest messages.
+    Latest,
+    /// Older than this id.
+    Before(i64),
+    /// Newer than this id (the ones right after it).
+    After(i64),
+    /// Centred on this id (it included).
+    Around(i64),
+}
+
+async fn page_query(
+    db: &Db,
+    channel: i64,
+    cond: &str,
+    order: &str,
+    pivot: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE channel_id = $1 AND id {cond} $2 \
+         ORDER BY id {order} LIMIT $3"
+    );
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(channel)
+    .bind(pivot)
+    .bind(limit)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Up to `limit` messages of `channel`, newest first.
+pub async fn history(
+    db: &Db,
+    channel: ChannelId,
+    page: Page,
+    limit: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    let c = channel.as_i64();
+    Ok(match page {
+        Page::Latest => page_query(db, c, "<", "DESC", i64::MAX, limit).await?,
+        Page::Before(id) => page_query(db, c, "<", "DESC", id, limit).await?,
+        Page::After(id) => {
+            let mut v = page_query(db, c, ">", "ASC", id, limit).await?;
+            v.reverse();
+            v
+        }
+        Page::Around(id) => {
+            let newer = (limit - 1) / 2;
+            let mut v = page_query(db, c, ">", "ASC", id, newer).await?;
+            v.reverse();
+            let older = limit - v.len() as i64;
+            v.extend(page_query(db, c, "<=", "DESC", id, older).await?);
+            v
+        }
+    })
+}
+
+/// Replaces a message's content and mentions.
+pub async fn edit(db: &Db, m: &MessageRow) -> Result<(), StoreError> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "UPDATE messages SET content = $1, mentions = $2, mention_roles = $3, \
+             mention_everyone = $4, edited_at = $5 WHERE id = $6",
+        )
+        .bind(&m.content)
+        .bind(&m.mentions)
+        .bind(&m.mention_roles)
+        .bind(m.mention_everyone)
+        .bind(m.edited_at)
+        .bind(m.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM message_mentions WHERE message_id = $1")
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM message_role_mentions WHERE message_id = $1")
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        for user in m.mention_ids() {
+            sqlx::query(
+                "INSERT INTO message_mentions (user_id, channel_id, message_id) VALUES ($1, $2, $3)",
+            )
+            .bind(user)
+            .bind(m.channel_id)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for role in m.mention_role_ids() {
+            sqlx::query(
+                "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(role)
+            .bind(m.channel_id)
+            .bind(m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
+/// Deletes messages of `channel`; returns the ids that existed.
+pub async fn delete(db: &Db, channel: ChannelId, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = placeholders(2, ids.len());
+    let select = format!("SELECT id FROM messages WHERE channel_id = $1 AND id IN ({list})");
+    let delete = format!("DELETE FROM messages WHERE channel_id = $1 AND id IN ({list})");
+    let found: Vec<(i64,)> = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())).bind(channel.as_i64());
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let found: Vec<(i64,)> = q.fetch_all(&mut *tx).await?;
+        let mut d = sqlx::query(sqlx::AssertSqlSafe(delete.as_str())).bind(channel.as_i64());
+        for id in ids {
+            d = d.bind(*id);
+        }
+        d.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(found)
+    })?;
+    Ok(found.into_iter().map(|(id,)| id).collect())
+}
+
+/// Deletes `author`'s messages in `server` made at or after `since` (Unix ms); returns
+/// `(channel_id, message_id)` of each.
+pub async fn delete_by_author_since(
+    db: &Db,
+    server: ServerId,
+    author: i64,
+    since: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT channel_id, id FROM messages WHERE server_id = $1 AND author_id = $2 \
+             AND created_at >= $3",
+        )
+        .bind(server.as_i64())
+        .bind(author)
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM messages WHERE server_id = $1 AND author_id = $2 AND created_at >= $3",
+        )
+        .bind(server.as_i64())
+        .bind(author)
+        .bind(since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(rows)
+    })?;
+    Ok(rows)
+}
+
+/// Pins (`Some(now)`) or unpins (`None`) a message.
+pub async fn set_pinned(db: &Db, id: i64, pinned_at: Option<i64>) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "UPDATE messages SET pinned_at = $1 WHERE id = $2"
+    )
+    .bind(pinned_at)
+    .bind(id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The pinned messages of a channel, newest pin first.
+pub async fn pins(db: &Db, channel: ChannelId) -> Result<Vec<MessageRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE channel_id = $1 AND pinned_at IS NOT NULL \
+         ORDER BY pinned_at DESC, id DESC LIMIT 100"
+    );
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(channel.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
+/// When `author` last wrote in `channel` (Unix ms), for slow mode.
+pub async fn last_sent_at(
+    db: &Db,
+    channel: ChannelId,
+    author: i64,
+) -> Result<Option<i64>, StoreError> {
+    let row: (Option<i64>,) = on_pool!(db, |p| sqlx::query_as(
+        "SELECT MAX(created_at) FROM messages WHERE server_id = \
+         (SELECT server_id FROM channels WHERE id = $1) AND author_id = $2 AND channel_id = $1"
+    )
+    .bind(channel.as_i64())
+    .bind(author)
+    .fetch_one(p)
+    .await)?;
+    Ok(row.0)
+}
+
+/// Adds a reaction; false if the user already had it.
+pub async fn add_reaction(
+    db: &Db,
+    message: i64,
+    emoji: &str,
+    user: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n =
+        on_pool!(db, |p| {
+            sqlx::query(
+        "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(message)
+    .bind(emoji)
+    .bind(user)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    Ok(n == 1)
+}
+
+/// Removes a reaction; false if there was none.
+pub async fn remove_reaction(
+    db: &Db,
+    message: i64,
+    emoji: &str,
+    user: i64,
+) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |p| sqlx::query(
+        "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3"
+    )
+    .bind(message)
+    .bind(emoji)
+    .bind(user)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Reaction totals of some messages: `(message_id, emoji, count, reacted by me)`, each
+/// message's emoji in the order they were first used.
+pub async fn reactions(
+    db: &Db,
+    messages: &[i64],
+    me: i64,
+) -> Result<Vec<(i64, String, i64, bool)>, StoreError> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT message_id, emoji, COUNT(*) AS n, \
+         SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS mine, MIN(created_at) AS first \
+         FROM reactions WHERE message_id IN ({}) GROUP BY message_id, emoji \
+         ORDER BY message_id, first",
+        placeholders(2, messages.len())
+    );
+    let rows: Vec<(i64, String, i64, i64, i64)> = on_pool!(db, |p| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(me);
+        for id in messages {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, e, n, mine, _)| (m, e, n, mine > 0))
+        .collect())
+}

@@ -1,0 +1,61 @@
+//! How far each user has read each channel, and their unread mentions.
+
+use papo_core::id::ChannelId;
+
+use crate::{Db, StoreError, on_pool};
+
+/// Records that `user` has read `channel` up to `last_read_id`.
+pub async fn ack(
+    db: &Db,
+    user: i64,
+    channel: ChannelId,
+    last_read_id: i64,
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_id = excluded.last_read_id"
+    )
+    .bind(user)
+    .bind(channel.as_i64())
+    .bind(last_read_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// `user`'s stored read states: `(channel_id, last_read_id)`.
+pub async fn of_user(db: &Db, user: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT channel_id, last_read_id FROM read_states WHERE user_id = $1"
+    )
+    .bind(user)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Messages in `channel` after `after` that mention `user` directly, through one of
+/// `user`'s roles in the channel's server, or with `@everyone`/`@here` (not counting the
+/// user's own messages).
+pub async fn mention_count(
+    db: &Db,
+    user: i64,
+    channel: i64,
+    after: i64,
+) -> Result<i64, StoreError> {
+    let row: (i64,) = on_pool!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*) FROM messages m WHERE m.channel_id = $1 AND m.id > $2 \
+         AND m.author_id <> $3 AND (m.mention_everyone \
+           OR EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = $3 \
+                      AND mm.channel_id = $1 AND mm.message_id = m.id) \
+           OR EXISTS (SELECT 1 FROM message_role_mentions rm JOIN member_roles mr \
+                      ON mr.role_id = rm.role_id AND mr.user_id = $3 \
+                      WHERE rm.channel_id = $1 AND rm.message_id = m.id))"
+    )
+    .bind(channel)
+    .bind(after)
+    .bind(user)
+    .fetch_one(p)
+    .await)?;
+    Ok(row.0)
+}
