@@ -51,6 +51,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Too many requests; retry after `Retry-After` seconds (429).
     RateLimited,
+    /// The channel's slow mode: the member must wait `retry_after` seconds (429).
+    Slowmode,
+    /// The channel already has 50 pinned messages (409).
+    TooManyPins,
     /// An unexpected failure on the server; details are in its logs, never in the response (500).
     InternalError,
     /// A dependency (the database) is unreachable (503).
@@ -67,12 +71,12 @@ impl ErrorCode {
             Forbidden | Banned => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | EmailTaken | OwnerCannotLeave => 409,
+            UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins => 409,
             InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed => 422,
-            RateLimited => 429,
+            RateLimited | Slowmode => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
         }
@@ -104,6 +108,8 @@ impl ErrorCode {
             PayloadTooLarge => "The request body is too large.",
             UnsupportedMediaType => "The request body must be application/json.",
             RateLimited => "Too many requests. Try again later.",
+            Slowmode => "Slow mode is on in this channel. Wait before sending again.",
+            TooManyPins => "A channel can have at most 50 pinned messages.",
             InternalError => "Something went wrong on the server.",
             ServiceUnavailable => "The service is temporarily unavailable.",
         }

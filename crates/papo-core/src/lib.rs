@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod id;
+pub mod markup;
 pub mod permissions;
 pub mod settings;
 pub mod validate;

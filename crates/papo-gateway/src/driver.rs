@@ -217,6 +217,7 @@ impl<B: Backend> Driver<B> {
             user: identity.user_json,
             presences: self.hub.ready_presences(identity.user_id, &identity.watch),
             servers: identity.servers_json,
+            read_states: identity.read_states_json,
         };
         let resume_window_ms = self.hub.config.resume_window.as_millis() as u64;
         let session_id = session.id.to_string();

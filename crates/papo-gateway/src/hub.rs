@@ -198,6 +198,8 @@ pub struct Identity {
     pub user_json: Box<RawValue>,
     /// The user's servers (JSON array) for `ready`.
     pub servers_json: Box<RawValue>,
+    /// The user's read states (JSON array) for `ready`.
+    pub read_states_json: Box<RawValue>,
     /// Topics besides the user's own.
     pub topics: Vec<Topic>,
     /// Users whose presence the session shows in `ready` (members of its servers).

@@ -264,6 +264,8 @@ pub struct ReadyData {
     pub presences: Box<RawValue>,
     /// The user's servers with their channels, pre-serialized (a JSON array).
     pub servers: Box<RawValue>,
+    /// How far the user has read each channel, pre-serialized (a JSON array).
+    pub read_states: Box<RawValue>,
 }
 
 /// A frame from the server other than an event.
@@ -319,11 +321,12 @@ impl ServerFrame<'_> {
                     String::with_capacity(64 + data.user.get().len() + data.presences.get().len());
                 let _ = write!(
                     s,
-                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"servers":{},"presences":{},"resume_window_ms":{resume_window_ms}}}}}"#,
+                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"servers":{},"presences":{},"read_states":{},"resume_window_ms":{resume_window_ms}}}}}"#,
                     json_str(session_id),
                     data.user.get(),
                     data.servers.get(),
-                    data.presences.get()
+                    data.presences.get(),
+                    data.read_states.get()
                 );
                 s
             }
@@ -634,6 +637,7 @@ mod tests {
             user: RawValue::from_string(r#"{"id":"1"}"#.into()).unwrap(),
             presences: RawValue::from_string("[]".into()).unwrap(),
             servers: RawValue::from_string("[]".into()).unwrap(),
+            read_states: RawValue::from_string("[]".into()).unwrap(),
         };
         for f in [
             ServerFrame::Hello {

@@ -89,6 +89,8 @@ struct FileConfig {
     gateway_resume_window_secs: Option<u64>,
     gateway_max_connections_per_ip: Option<u32>,
     gateway_identifies_per_minute: Option<u32>,
+    message_rate_burst: Option<u32>,
+    message_rate_window_secs: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -124,6 +126,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Gateway timings and limits.
     pub gateway: GatewayConfig,
+    /// Messages one member may send per `message_rate_window_secs` (all channels).
+    pub message_rate_burst: u32,
+    /// The window of `message_rate_burst`.
+    pub message_rate_window_secs: u64,
 }
 
 impl Config {
@@ -146,6 +152,8 @@ impl Config {
             pg_schema: None,
             db_max_connections: 16,
             gateway: GatewayConfig::default(),
+            message_rate_burst: 10,
+            message_rate_window_secs: 5,
         }
     }
 }
@@ -214,6 +222,14 @@ impl Cli {
         }
         if let Some(n) = file.gateway_identifies_per_minute {
             c.gateway.identifies_per_minute = n;
+        }
+        if let Some(n) = file.message_rate_burst {
+            anyhow::ensure!(n >= 1, "message_rate_burst must be at least 1");
+            c.message_rate_burst = n;
+        }
+        if let Some(s) = file.message_rate_window_secs {
+            anyhow::ensure!(s >= 1, "message_rate_window_secs must be at least 1");
+            c.message_rate_window_secs = s;
         }
         Ok(c)
     }

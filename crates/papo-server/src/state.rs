@@ -1,6 +1,7 @@
 //! Shared application state, injected into every handler.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use papo_core::id::{IdGenerator, Snowflake};
@@ -11,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::WindowLimiter;
 use crate::config::Config;
+use crate::http::messages::writer::MessageWriter;
 use crate::http::metrics::Metrics;
 
 /// Everything a request may need. Cheap to clone (one `Arc`).
@@ -39,6 +41,39 @@ pub struct Inner {
     pub hub: Arc<Hub>,
     /// Gateway connection tasks, awaited at shutdown.
     pub gateway_tasks: TaskTracker,
+    /// The group-commit writer of new messages.
+    pub writer: MessageWriter,
+    /// Messages per member (burst per window).
+    pub message_rate: WindowLimiter,
+    /// When members last wrote in slow-mode channels.
+    pub slowmode: SlowmodeBook,
+}
+
+/// When each member last sent a message in each slow-mode channel (this node's memory; a
+/// miss falls back to the database).
+#[derive(Default)]
+pub struct SlowmodeBook {
+    last: Mutex<HashMap<(i64, i64), i64>>,
+}
+
+impl SlowmodeBook {
+    /// Unix ms of `user`'s last message in `channel`, if remembered.
+    pub fn last(&self, channel: i64, user: i64) -> Option<i64> {
+        self.last
+            .lock()
+            .expect("slowmode mutex poisoned")
+            .get(&(channel, user))
+            .copied()
+    }
+
+    /// Remembers a message; entries older than six hours (the longest slow mode) go.
+    pub fn sent(&self, channel: i64, user: i64, at: i64) {
+        let mut map = self.last.lock().expect("slowmode mutex poisoned");
+        if map.len() > 100_000 {
+            map.retain(|_, t| at - *t < 6 * 3600 * 1000);
+        }
+        map.insert((channel, user), at);
+    }
 }
 
 const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -62,6 +97,12 @@ impl AppState {
             metrics: Metrics::default(),
             hub: Hub::new(config.gateway.clone(), config.node_id),
             gateway_tasks: TaskTracker::new(),
+            writer: MessageWriter::start(db.clone()),
+            message_rate: WindowLimiter::new(
+                config.message_rate_burst,
+                Duration::from_secs(config.message_rate_window_secs),
+            ),
+            slowmode: SlowmodeBook::default(),
             config,
             db,
         }))

@@ -453,9 +453,8 @@ pub async fn add_reaction(
     user: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let n =
-        on_pool!(db, |p| {
-            sqlx::query(
+    let n = on_pool!(db, |p| {
+        sqlx::query(
         "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING"
     )
@@ -466,7 +465,7 @@ pub async fn add_reaction(
     .execute(p)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(n == 1)
 }
 

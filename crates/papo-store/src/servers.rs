@@ -288,6 +288,29 @@ pub async fn member_ids(db: &Db, server: ServerId) -> Result<Vec<i64>, StoreErro
     Ok(rows.into_iter().map(|(r,)| r).collect())
 }
 
+/// Which of `users` are members of `server`.
+pub async fn members_among(
+    db: &Db,
+    server: ServerId,
+    users: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT user_id FROM members WHERE server_id = $1 AND user_id IN ({})",
+        crate::placeholders(2, users.len())
+    );
+    let rows: Vec<(i64,)> = on_pool!(db, |p| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(server.as_i64());
+        for u in users {
+            q = q.bind(*u);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
 /// Removes a membership; false if there was none.
 pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bool, StoreError> {
     let n = on_pool!(db, |p| sqlx::query(

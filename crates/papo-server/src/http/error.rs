@@ -87,6 +87,12 @@ impl ApiError {
         e
     }
 
+    /// Adds `retry_after` (whole seconds, rounded up) and the `Retry-After` header.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        self
+    }
+
     /// An opaque 500 carrying its cause for the logs.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(ErrorCode::InternalError);

@@ -42,6 +42,19 @@ impl<T: DeserializeOwned> JsonBody<T> {
     pub fn parse(&self) -> Result<T, ApiError> {
         parse_json(&self.bytes)
     }
+
+    /// Like [`JsonBody::parse`], but an empty body means `T::default()` (optional bodies,
+    /// e.g. a ban without a reason).
+    pub fn parse_or_default(&self) -> Result<T, ApiError>
+    where
+        T: Default,
+    {
+        if self.bytes.is_empty() {
+            Ok(T::default())
+        } else {
+            self.parse()
+        }
+    }
 }
 
 impl<T, S: Send + Sync> FromRequest<S> for JsonBody<T> {
@@ -57,7 +70,11 @@ impl<T, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 let m = m.trim();
                 m.eq_ignore_ascii_case("application/json") || m.ends_with("+json")
             });
-        if !is_json {
+        let declared_empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+        if !is_json && !declared_empty {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
@@ -68,6 +85,9 @@ impl<T, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 ApiError::new(ErrorCode::BadRequest).with_message(rejection.body_text())
             }
         })?;
+        if !is_json && !bytes.is_empty() {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+        }
         Ok(Self {
             bytes,
             _type: std::marker::PhantomData,

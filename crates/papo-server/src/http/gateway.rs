@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
+use crate::http::messages;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
 use crate::http::servers::{detail, views};
 use crate::http::users::CurrentUser;
@@ -44,6 +45,9 @@ impl Backend for ServerBackend {
                 details.push(detail(state, &access).await.ok()?);
             }
         }
+        let read_states = messages::read_states::for_servers(state, user_id, &details)
+            .await
+            .ok()?;
         let topics = details.iter().flat_map(views::topics_of).collect();
         let mut watch: Vec<UserId> = Vec::new();
         for d in &details {
@@ -58,6 +62,8 @@ impl Backend for ServerBackend {
             auth_session: SessionId::from_i64(owner.session_id),
             user_json: RawValue::from_string(json).ok()?,
             servers_json: RawValue::from_string(serde_json::to_string(&details).ok()?).ok()?,
+            read_states_json: RawValue::from_string(serde_json::to_string(&read_states).ok()?)
+                .ok()?,
             topics,
             watch,
         })

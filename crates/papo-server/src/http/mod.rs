@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod health;
+pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod servers;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(users::router())
         .merge(servers::router())
+        .merge(messages::router())
         .route("/gateway", axum::routing::get(gateway::upgrade))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);

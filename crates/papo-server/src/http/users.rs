@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A profile as anyone may see it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PublicUser {
     /// Id.
     pub id: UserId,
@@ -62,6 +62,21 @@ pub struct CurrentUser {
 }
 
 impl PublicUser {
+    /// Stands in for an account that no longer exists.
+    pub fn deleted(id: UserId) -> Self {
+        Self {
+            id,
+            username: "deleted-user".into(),
+            display_name: None,
+            bio: None,
+            pronouns: None,
+            accent_color: None,
+            avatar: None,
+            banner: None,
+            created_at: rfc3339(0),
+        }
+    }
+
     /// From a stored row.
     pub fn from_row(row: &UserRow) -> Self {
         Self {

@@ -17,6 +17,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{ServerAccess, forbidden, unknown_server};
+use super::audit::{self, AuditReason};
 use super::dto::Server;
 use super::{ServerDetail, detail, path_id};
 use crate::auth::Auth;
@@ -104,6 +105,7 @@ fn new_code() -> String {
 pub async fn create_invite(
     State(state): State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     Path(id): Path<String>,
     body: JsonBody<CreateInvite>,
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
@@ -141,6 +143,15 @@ pub async fn create_invite(
         revoked_at: None,
     };
     invites::insert(&state.db, &row).await?;
+    audit::record(
+        &state,
+        &access,
+        None,
+        "invite_create",
+        Some(json!({"code": row.code, "max_uses": max_uses, "max_age_secs": max_age})),
+        &reason,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(Invite::from(&row))))
 }
 
@@ -167,6 +178,7 @@ pub async fn list_invites(
 pub async fn revoke_invite(
     State(state): State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
     let invite = invites::by_code(&state.db, &code)
@@ -181,6 +193,15 @@ pub async fn revoke_invite(
         return Err(forbidden(Permissions::MANAGE_SERVER));
     }
     invites::revoke(&state.db, &code, crate::now_ms()).await?;
+    audit::record(
+        &state,
+        &access,
+        None,
+        "invite_delete",
+        Some(json!({"code": code})),
+        &reason,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -270,6 +291,7 @@ pub async fn accept_invite(
                 "nickname": null,
                 "roles": [],
                 "joined_at": rfc3339(now),
+                "timeout_until": null,
             }),
         );
         super::views::follow(&state, auth.user_id, &detail);

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod channels;
 pub mod dto;
 pub mod invites;
+pub mod members;
+pub mod roles;
 pub mod views;
 
 use std::collections::BTreeMap;
@@ -46,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(invites::router())
         .merge(audit::router())
+        .merge(roles::router())
+        .merge(members::router())
 }
 
 /// Parses a path id; malformed ids are simply unknown.
@@ -234,6 +238,7 @@ pub struct PatchServer {
 pub async fn patch_server(
     State(state): State<AppState>,
     auth: Auth,
+    reason: audit::AuditReason,
     Path(id): Path<String>,
     body: JsonBody<PatchServer>,
 ) -> ApiResult<Json<Server>> {
@@ -267,6 +272,26 @@ pub async fn patch_server(
     state
         .hub
         .emit(Topic::Server(id), EventKind::ServerUpdated, &server);
+    let old = &access.server;
+    let mut changes = serde_json::Map::new();
+    if old.name != row.name {
+        changes.insert("name".into(), json!([old.name, row.name]));
+    }
+    if old.description != row.description {
+        changes.insert(
+            "description".into(),
+            json!([old.description, row.description]),
+        );
+    }
+    audit::record(
+        &state,
+        &access,
+        Some(id.as_i64()),
+        "server_update",
+        Some(changes.into()),
+        &reason,
+    )
+    .await;
     Ok(Json(server))
 }
 

@@ -1,0 +1,144 @@
+//! What messages look like on the wire.
+
+use std::collections::HashMap;
+
+use papo_core::id::{ChannelId, MessageId, RoleId, ServerId, UserId};
+use papo_store::messages::{self, MessageRow};
+use papo_store::users;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::error::ApiResult;
+use crate::http::rfc3339;
+use crate::http::users::PublicUser;
+use crate::state::AppState;
+
+/// A message.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Message {
+    /// Id (time ordered).
+    pub id: MessageId,
+    /// Channel.
+    pub channel_id: ChannelId,
+    /// Server.
+    pub server_id: ServerId,
+    /// Author.
+    pub author: PublicUser,
+    /// Raw markdown.
+    pub content: String,
+    /// The client's nonce, echoed.
+    pub nonce: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 of the last edit.
+    pub edited_at: Option<String>,
+    /// The message replied to.
+    pub reply_to: Option<MessageId>,
+    /// An excerpt of the message replied to (`null` if it was deleted).
+    pub referenced_message: Option<MessageRef>,
+    /// Mentioned users.
+    pub mentions: Vec<UserId>,
+    /// Mentioned roles.
+    pub mention_roles: Vec<RoleId>,
+    /// `@everyone` / `@here`.
+    pub mention_everyone: bool,
+    /// Pinned in its channel.
+    pub pinned: bool,
+    /// Reaction totals (REST answers only; events leave them out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<Vec<ReactionCount>>,
+}
+
+/// The message a reply refers to.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MessageRef {
+    /// Id.
+    pub id: MessageId,
+    /// Author.
+    pub author: PublicUser,
+    /// Content.
+    pub content: String,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReactionCount {
+    /// The emoji.
+    pub emoji: String,
+    /// How many reacted.
+    pub count: i64,
+    /// Whether the caller did.
+    pub me: bool,
+}
+
+/// Builds wire messages for `rows` (same order). With `me`, reaction totals are included
+/// with `me` set for that user.
+pub async fn build(
+    state: &AppState,
+    rows: &[MessageRow],
+    me: Option<UserId>,
+) -> ApiResult<Vec<Message>> {
+    let reply_ids: Vec<i64> = rows.iter().filter_map(|r| r.reply_to).collect();
+    let replied: HashMap<i64, MessageRow> = messages::by_ids(&state.db, &reply_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut author_ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
+    author_ids.extend(replied.values().map(|m| m.author_id));
+    author_ids.sort_unstable();
+    author_ids.dedup();
+    let authors: HashMap<i64, PublicUser> = users::by_ids(&state.db, &author_ids)
+        .await?
+        .iter()
+        .map(|u| (u.id, PublicUser::from_row(u)))
+        .collect();
+    let mut reactions: HashMap<i64, Vec<ReactionCount>> = HashMap::new();
+    if let Some(me) = me {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        for (m, emoji, count, mine) in messages::reactions(&state.db, &ids, me.as_i64()).await? {
+            reactions.entry(m).or_default().push(ReactionCount {
+                emoji,
+                count,
+                me: mine,
+            });
+        }
+    }
+    let author = |id: i64| {
+        authors
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| PublicUser::deleted(UserId::from_i64(id)))
+    };
+    Ok(rows
+        .iter()
+        .map(|r| Message {
+            id: MessageId::from_i64(r.id),
+            channel_id: ChannelId::from_i64(r.channel_id),
+            server_id: ServerId::from_i64(r.server_id),
+            author: author(r.author_id),
+            content: r.content.clone(),
+            nonce: r.nonce.clone(),
+            created_at: rfc3339(r.created_at),
+            edited_at: r.edited_at.map(rfc3339),
+            reply_to: r.reply_to.map(MessageId::from_i64),
+            referenced_message: r
+                .reply_to
+                .and_then(|id| replied.get(&id))
+                .map(|m| MessageRef {
+                    id: MessageId::from_i64(m.id),
+                    author: author(m.author_id),
+                    content: m.content.chars().take(200).collect(),
+                }),
+            mentions: r.mention_ids().into_iter().map(UserId::from_i64).collect(),
+            mention_roles: r
+                .mention_role_ids()
+                .into_iter()
+                .map(RoleId::from_i64)
+                .collect(),
+            mention_everyone: r.mention_everyone,
+            pinned: r.pinned_at.is_some(),
+            reactions: me.map(|_| reactions.remove(&r.id).unwrap_or_default()),
+        })
+        .collect())
+}

@@ -1,0 +1,489 @@
+//! Messages in text channels: send (group-committed, nonce-deduplicated), history, edit,
+//! delete, bulk delete; reactions and pins in [`reactions`]; read states in [`read_states`].
+
+pub mod dto;
+pub mod reactions;
+pub mod read_states;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
+use papo_core::id::{ChannelId, MessageId, ServerId};
+use papo_core::markup::parse_mentions;
+use papo_core::permissions::Permissions;
+use papo_gateway::hub::Topic;
+use papo_gateway::protocol::EventKind;
+use papo_store::messages::{self, Inserted, MessageRow, Page, join_ids};
+use papo_store::servers;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+pub use self::dto::Message;
+use self::dto::build;
+use self::writer::WriteError;
+use crate::auth::Auth;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::JsonBody;
+use crate::http::servers::access::ChannelAccess;
+use crate::http::servers::audit::{self, AuditReason};
+use crate::state::AppState;
+
+/// Message routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/channels/{id}/messages", get(history).post(create_message))
+        .route(
+            "/channels/{id}/messages/{mid}",
+            get(get_message).patch(edit_message).delete(delete_message),
+        )
+        .route("/channels/{id}/messages/bulk-delete", post(bulk_delete))
+        .merge(reactions::router())
+        .merge(read_states::router())
+}
+
+/// Longest message, in characters.
+pub const MAX_CONTENT: usize = 4000;
+const MAX_NONCE: usize = 64;
+
+fn unknown_message() -> ApiError {
+    ApiError::new(ErrorCode::NotFound).with_message("Unknown message.")
+}
+
+fn parse_message_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<MessageId>()
+        .map(MessageId::as_i64)
+        .map_err(|_| unknown_message())
+}
+
+/// A text channel the caller can view, or 404 / 400.
+async fn text_channel(state: &AppState, raw_id: &str, auth: &Auth) -> ApiResult<ChannelAccess> {
+    let ca = ChannelAccess::load(state, raw_id, auth.user_id).await?;
+    if ca.channel.kind != "text" {
+        return Err(
+            ApiError::new(ErrorCode::BadRequest).with_message("Messages go in text channels.")
+        );
+    }
+    Ok(ca)
+}
+
+fn check_content(raw: &str) -> Result<String, FieldError> {
+    let len = raw.trim().chars().count();
+    if len == 0 {
+        return Err(FieldError::new(
+            FieldCode::TooShort,
+            "A message cannot be empty.",
+        ));
+    }
+    if raw.chars().count() > MAX_CONTENT {
+        return Err(FieldError::new(
+            FieldCode::TooLong,
+            "At most 4000 characters.",
+        ));
+    }
+    // Kept raw (markdown), only trailing/leading blank lines trimmed.
+    Ok(raw
+        .trim_matches(|c: char| c == '\n' || c == '\r')
+        .to_owned())
+}
+
+/// Who a message may mention: members of the server, mentionable roles (any role with
+/// `mention_everyone`), `@everyone`/`@here` only with `mention_everyone`.
+async fn resolve_mentions(
+    state: &AppState,
+    ca: &ChannelAccess,
+    content: &str,
+    row: &mut MessageRow,
+) -> ApiResult<()> {
+    let found = parse_mentions(content);
+    let may_everyone = ca.perms.contains(Permissions::MENTION_EVERYONE);
+    let ids: Vec<i64> = found.users.iter().map(|u| *u as i64).collect();
+    let members = servers::members_among(&state.db, ca.server_id(), &ids).await?;
+    let users: Vec<i64> = ids.into_iter().filter(|u| members.contains(u)).collect();
+    let roles: Vec<i64> = found
+        .roles
+        .iter()
+        .map(|r| *r as i64)
+        .filter(|r| {
+            *r != ca.channel.server_id
+                && ca
+                    .access
+                    .roles
+                    .iter()
+                    .any(|x| x.id == *r && (x.mentionable || may_everyone))
+        })
+        .collect();
+    row.mentions = join_ids(&users);
+    row.mention_roles = join_ids(&roles);
+    row.mention_everyone = found.everyone && may_everyone;
+    Ok(())
+}
+
+/// A new message.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessage {
+    /// 1–4000 characters, markdown.
+    pub content: String,
+    /// ≤ 64 characters; a retry with the same nonce returns the first message.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// A message of the same channel.
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+}
+
+/// Sends a message (`send_messages`); answered once committed.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CreateMessage,
+    responses((status = 201, body = Message), (status = 200, description = "the original of a repeated nonce", body = Message),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn create_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: JsonBody<CreateMessage>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    ca.require(Permissions::SEND_MESSAGES)?;
+    let req = body.parse()?;
+    let mut errors = FieldErrors::new();
+    let content = check_content(&req.content)
+        .map_err(|e| errors.insert("content".into(), e))
+        .unwrap_or_default();
+    if let Some(n) = &req.nonce
+        && (n.is_empty() || n.chars().count() > MAX_NONCE)
+    {
+        errors.insert(
+            "nonce".into(),
+            FieldError::new(FieldCode::InvalidValue, "1 to 64 characters."),
+        );
+    }
+    if let Some(r) = req.reply_to
+        && messages::by_id(&state.db, ca.id(), r.as_i64())
+            .await?
+            .is_none()
+    {
+        errors.insert(
+            "reply_to".into(),
+            FieldError::new(FieldCode::InvalidValue, "Not a message of this channel."),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    let user_key = auth.user_id.to_string();
+    state.message_rate.check(&user_key).map_err(|wait| {
+        ApiError::rate_limited(wait).with_message("You are sending messages too fast.")
+    })?;
+    let exempt = ca.perms.contains(Permissions::MANAGE_MESSAGES)
+        || ca.perms.contains(Permissions::MANAGE_CHANNELS);
+    let now = crate::now_ms();
+    if ca.channel.slowmode_secs > 0 && !exempt {
+        let last = match state.slowmode.last(ca.channel.id, auth.user_id.as_i64()) {
+            Some(t) => Some(t),
+            None => messages::last_sent_at(&state.db, ca.id(), auth.user_id.as_i64()).await?,
+        };
+        if let Some(t) = last {
+            let free_at = t + ca.channel.slowmode_secs * 1000;
+            if free_at > now {
+                return Err(ApiError::new(ErrorCode::Slowmode)
+                    .with_retry_after(Duration::from_millis((free_at - now) as u64)));
+            }
+        }
+    }
+    state.message_rate.record(&user_key);
+    let mut row = MessageRow {
+        id: state.next_id().as_i64(),
+        channel_id: ca.channel.id,
+        server_id: ca.channel.server_id,
+        author_id: auth.user_id.as_i64(),
+        content,
+        nonce: req.nonce.clone(),
+        reply_to: req.reply_to.map(MessageId::as_i64),
+        mentions: String::new(),
+        mention_roles: String::new(),
+        mention_everyone: false,
+        pinned_at: None,
+        edited_at: None,
+        created_at: now,
+    };
+    resolve_mentions(&state, &ca, &row.content.clone(), &mut row).await?;
+    let outcome = state.writer.write(row.clone()).await.map_err(|e| match e {
+        WriteError::Store(s) => ApiError::from(s),
+        WriteError::Stopped => ApiError::new(ErrorCode::ServiceUnavailable),
+    })?;
+    match outcome {
+        Inserted::New => {
+            if ca.channel.slowmode_secs > 0 {
+                state
+                    .slowmode
+                    .sent(ca.channel.id, auth.user_id.as_i64(), now);
+            }
+            let message = build(&state, &[row.clone()], None).await?.remove(0);
+            state.hub.emit(
+                Topic::Channel(row.channel_id as u64),
+                EventKind::MessageCreated,
+                &message,
+            );
+            let mut answer = message;
+            answer.reactions = Some(Vec::new());
+            Ok((StatusCode::CREATED, Json(answer)))
+        }
+        Inserted::Duplicate(original) => {
+            let message = build(&state, &[*original], Some(auth.user_id))
+                .await?
+                .remove(0);
+            Ok((StatusCode::OK, Json(message)))
+        }
+    }
+}
+
+/// Where a page of history starts.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryParams {
+    /// Older than this message.
+    pub before: Option<String>,
+    /// Newer than this message.
+    pub after: Option<String>,
+    /// Around this message (included).
+    pub around: Option<String>,
+    /// 1–100 (default 50).
+    pub limit: Option<i64>,
+}
+
+fn bad_param(name: &str, msg: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::ValidationFailed)
+        .with_field(name, FieldError::new(FieldCode::InvalidValue, msg))
+}
+
+/// A page of a channel's messages, newest first (`read_message_history`).
+#[utoipa::path(get, path = "/api/v1/channels/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path), HistoryParams),
+    responses((status = 200, body = Vec<Message>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(params): Query<HistoryParams>,
+) -> ApiResult<Json<Vec<Message>>> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    ca.require(Permissions::READ_MESSAGE_HISTORY)?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(bad_param("limit", "1 to 100."));
+    }
+    let pivots = [
+        ("before", &params.before),
+        ("after", &params.after),
+        ("around", &params.around),
+    ];
+    if pivots.iter().filter(|(_, v)| v.is_some()).count() > 1 {
+        return Err(ApiError::new(ErrorCode::ValidationFailed)
+            .with_message("Use at most one of before, after and around."));
+    }
+    let mut page = Page::Latest;
+    for (name, value) in pivots {
+        if let Some(v) = value {
+            let id = v
+                .parse::<MessageId>()
+                .map_err(|_| bad_param(name, "Not an id."))?
+                .as_i64();
+            page = match name {
+                "before" => Page::Before(id),
+                "after" => Page::After(id),
+                _ => Page::Around(id),
+            };
+        }
+    }
+    let rows = messages::history(&state.db, ca.id(), page, limit).await?;
+    Ok(Json(build(&state, &rows, Some(auth.user_id)).await?))
+}
+
+/// One message (`read_message_history`).
+#[utoipa::path(get, path = "/api/v1/channels/{id}/messages/{mid}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path), ("mid" = String, Path)),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, mid)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    ca.require(Permissions::READ_MESSAGE_HISTORY)?;
+    let row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
+        .await?
+        .ok_or_else(unknown_message)?;
+    Ok(Json(
+        build(&state, &[row], Some(auth.user_id)).await?.remove(0),
+    ))
+}
+
+/// New content for a message.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessage {
+    /// 1–4000 characters.
+    pub content: String,
+}
+
+/// Edits one's own message.
+#[utoipa::path(patch, path = "/api/v1/channels/{id}/messages/{mid}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path), ("mid" = String, Path)), request_body = EditMessage,
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn edit_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, mid)): Path<(String, String)>,
+    body: JsonBody<EditMessage>,
+) -> ApiResult<Json<Message>> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    let mut row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
+        .await?
+        .ok_or_else(unknown_message)?;
+    if row.author_id != auth.user_id.as_i64() {
+        return Err(
+            ApiError::new(ErrorCode::Forbidden).with_message("Only the author can edit a message.")
+        );
+    }
+    let req = body.parse()?;
+    row.content = check_content(&req.content)
+        .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("content".into(), e)])))?;
+    row.edited_at = Some(crate::now_ms());
+    resolve_mentions(&state, &ca, &row.content.clone(), &mut row).await?;
+    messages::edit(&state.db, &row).await?;
+    let message = build(&state, &[row.clone()], None).await?.remove(0);
+    state.hub.emit(
+        Topic::Channel(row.channel_id as u64),
+        EventKind::MessageUpdated,
+        &message,
+    );
+    Ok(Json(
+        build(&state, &[row], Some(auth.user_id)).await?.remove(0),
+    ))
+}
+
+/// Deletes a message (its author, or `manage_messages`).
+#[utoipa::path(delete, path = "/api/v1/channels/{id}/messages/{mid}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path), ("mid" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    reason: AuditReason,
+    Path((id, mid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    let row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
+        .await?
+        .ok_or_else(unknown_message)?;
+    let own = row.author_id == auth.user_id.as_i64();
+    if !own {
+        ca.require(Permissions::MANAGE_MESSAGES)?;
+    }
+    let gone = messages::delete(&state.db, ca.id(), &[row.id]).await?;
+    announce_deleted(
+        &state,
+        ca.server_id(),
+        &gone
+            .iter()
+            .map(|m| (row.channel_id, *m))
+            .collect::<Vec<_>>(),
+    );
+    if !own {
+        audit::record(
+            &state,
+            &ca.access,
+            Some(row.author_id),
+            "message_delete",
+            Some(
+                json!({"channel_id": ca.channel.id.to_string(), "message_id": row.id.to_string()}),
+            ),
+            &reason,
+        )
+        .await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Messages to delete at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDelete {
+    /// 2–100 message ids of the channel.
+    pub messages: Vec<MessageId>,
+}
+
+/// Deletes 2–100 messages at once (`manage_messages`).
+#[utoipa::path(post, path = "/api/v1/channels/{id}/messages/bulk-delete", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = BulkDelete,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    reason: AuditReason,
+    Path(id): Path<String>,
+    body: JsonBody<BulkDelete>,
+) -> ApiResult<StatusCode> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    ca.require(Permissions::MANAGE_MESSAGES)?;
+    let req = body.parse()?;
+    let mut ids: Vec<i64> = req.messages.iter().map(|m| m.as_i64()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if !(2..=100).contains(&ids.len()) {
+        return Err(bad_param("messages", "2 to 100 different message ids."));
+    }
+    let gone = messages::delete(&state.db, ca.id(), &ids).await?;
+    announce_deleted(
+        &state,
+        ca.server_id(),
+        &gone.iter().map(|m| (ca.channel.id, *m)).collect::<Vec<_>>(),
+    );
+    audit::record(
+        &state,
+        &ca.access,
+        Some(ca.channel.id),
+        "message_bulk_delete",
+        Some(json!({"count": gone.len()})),
+        &reason,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tells each channel's viewers which of its messages are gone: `message.deleted` for one,
+/// `message.bulk_deleted` for several.
+pub fn announce_deleted(state: &AppState, server_id: ServerId, gone: &[(i64, i64)]) {
+    let mut by_channel: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (c, m) in gone {
+        by_channel.entry(*c).or_default().push(*m);
+    }
+    for (channel, ids) in by_channel {
+        let channel_id = ChannelId::from_i64(channel);
+        let topic = Topic::Channel(channel as u64);
+        if let [one] = ids.as_slice() {
+            state.hub.emit(
+                topic,
+                EventKind::MessageDeleted,
+                &json!({"id": MessageId::from_i64(*one), "channel_id": channel_id, "server_id": server_id}),
+            );
+        } else {
+            let ids: Vec<MessageId> = ids.into_iter().map(MessageId::from_i64).collect();
+            state.hub.emit(
+                topic,
+                EventKind::MessageBulkDeleted,
+                &json!({"ids": ids, "channel_id": channel_id, "server_id": server_id}),
+            );
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Read states: how far each member has read each channel, and their unread mentions.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
+use papo_gateway::hub::Topic;
+use papo_gateway::protocol::EventKind;
+use papo_store::{read_states, servers};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::text_channel;
+use crate::auth::Auth;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::JsonBody;
+use crate::http::servers::access::ServerAccess;
+use crate::http::servers::detail;
+use crate::http::servers::dto::{ChannelKind, ServerDetail};
+use crate::state::AppState;
+
+/// Read state routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/channels/{id}/ack", post(ack))
+        .route("/users/@me/read-states", get(list))
+}
+
+/// How far the user has read a channel.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReadState {
+    /// Channel.
+    pub channel_id: ChannelId,
+    /// The newest message read (or the id floor of the moment the member joined).
+    pub last_read_id: MessageId,
+    /// Unread messages that mention the user.
+    pub mention_count: i64,
+}
+
+/// The smallest id made at `unix_ms` (ids before it are older).
+fn id_floor(unix_ms: i64) -> i64 {
+    let since_epoch = (unix_ms as u64).saturating_sub(papo_core::id::EPOCH_MS);
+    (since_epoch << 22) as i64
+}
+
+/// The read states of every text channel in `details` (the user's servers as they see them).
+pub async fn for_servers(
+    state: &AppState,
+    user: UserId,
+    details: &[ServerDetail],
+) -> ApiResult<Vec<ReadState>> {
+    let stored: HashMap<i64, i64> = read_states::of_user(&state.db, user.as_i64())
+        .await?
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    for d in details {
+        let Some(member) = servers::member(&state.db, d.server.id, user).await? else {
+            continue;
+        };
+        let floor = id_floor(member.joined_at);
+        for c in d.channels.iter().filter(|c| c.kind == ChannelKind::Text) {
+            let last_read = stored.get(&c.id.as_i64()).copied().unwrap_or(floor);
+            let unread = c.last_message_id.is_some_and(|m| m.as_i64() > last_read);
+            let mention_count = if unread {
+                read_states::mention_count(&state.db, user.as_i64(), c.id.as_i64(), last_read)
+                    .await?
+            } else {
+                0
+            };
+            out.push(ReadState {
+                channel_id: c.id,
+                last_read_id: MessageId::from_i64(last_read),
+                mention_count,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Read states of the user's visible text channels in all their servers.
+pub async fn of_user(state: &AppState, user: UserId) -> ApiResult<Vec<ReadState>> {
+    let mut details = Vec::new();
+    for server in servers::of_user(&state.db, user).await? {
+        if let Ok(access) = ServerAccess::load(state, ServerId::from_i64(server.id), user).await {
+            details.push(detail(state, &access).await?);
+        }
+    }
+    for_servers(state, user, &details).await
+}
+
+/// The caller's read states.
+#[utoipa::path(get, path = "/api/v1/users/@me/read-states", tag = "messages", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ReadState>), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ReadState>>> {
+    Ok(Json(of_user(&state, auth.user_id).await?))
+}
+
+/// What was read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ack {
+    /// The newest message read.
+    pub message_id: MessageId,
+}
+
+/// Marks a channel read up to `message_id`; the user's other sessions get
+/// `read_state.updated`.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/ack", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Ack,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ack(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: JsonBody<Ack>,
+) -> ApiResult<StatusCode> {
+    let ca = text_channel(&state, &id, &auth).await?;
+    let req = body.parse()?;
+    let last = req.message_id.as_i64();
+    read_states::ack(&state.db, auth.user_id.as_i64(), ca.id(), last).await?;
+    let unread = ca.channel.last_message_id.is_some_and(|m| m > last);
+    let mention_count = if unread {
+        read_states::mention_count(&state.db, auth.user_id.as_i64(), ca.channel.id, last).await?
+    } else {
+        0
+    };
+    state.hub.emit(
+        Topic::User(auth.user_id),
+        EventKind::ReadStateUpdated,
+        &ReadState {
+            channel_id: ca.id(),
+            last_read_id: req.message_id,
+            mention_count,
+        },
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,76 @@
+//! The one write path for new messages: group commit.
+//!
+//! Handlers hand their message to a single writer task and wait. The writer takes every
+//! message waiting (up to [`MAX_BATCH`]) and stores them in one transaction, so a burst of
+//! N messages costs one fsync instead of N; each handler is answered only after the commit.
+//! With no load a batch is one message and nothing waits for a timer.
+
+use papo_store::Db;
+use papo_store::StoreError;
+use papo_store::messages::{self, Inserted, MessageRow};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most messages committed in one transaction.
+pub const MAX_BATCH: usize = 256;
+/// How long a nonce is remembered.
+pub const NONCE_WINDOW_MS: i64 = 10 * 60 * 1000;
+const QUEUE: usize = 4096;
+
+struct Job {
+    row: MessageRow,
+    reply: oneshot::Sender<Result<Inserted, StoreError>>,
+}
+
+/// Handle to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct MessageWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+/// Why a write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The database refused it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The writer is gone (shutting down).
+    #[error("message writer stopped")]
+    Stopped,
+}
+
+impl MessageWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(db: Db) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, rx));
+        Self { tx }
+    }
+
+    /// Stores `row` (or finds the original of a repeated nonce) once committed.
+    pub async fn write(&self, row: MessageRow) -> Result<Inserted, WriteError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { row, reply })
+            .await
+            .map_err(|_| WriteError::Stopped)?;
+        Ok(rx.await.map_err(|_| WriteError::Stopped)??)
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
+        let since = crate::now_ms() - NONCE_WINDOW_MS;
+        let mut results = messages::insert_batch(&db, &rows, since).await.into_iter();
+        tracing::debug!(size = rows.len(), "message batch committed");
+        // `insert_batch` answers once per message; a job without an answer (never expected)
+        // is dropped, which its handler sees as `Stopped`.
+        for job in batch.drain(..) {
+            if let Some(r) = results.next() {
+                // The handler may have gone (client hung up): the message is stored anyway.
+                let _ = job.reply.send(r);
+            }
+        }
+    }
+}
