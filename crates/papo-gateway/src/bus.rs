@@ -288,10 +288,37 @@ mod tests {
                 status: Status::Dnd,
                 custom_status: None,
             },
+            servers: vec![ServerId::from_i64(5)],
         };
         assert!(matches!(
             decode(&encode(2, &p).unwrap()),
-            Some((2, BusMessage::Presence { .. }))
+            Some((2, BusMessage::Presence { servers, .. })) if servers == vec![ServerId::from_i64(5)]
+        ));
+        let s = BusMessage::Subscription {
+            user: UserId::from_i64(1),
+            topics: vec![Topic::Channel(7), Topic::Server(ServerId::from_i64(5))],
+            follow: false,
+        };
+        assert!(matches!(
+            decode(&encode(2, &s).unwrap()),
+            Some((2, BusMessage::Subscription { topics, follow: false, .. })) if topics.len() == 2
+        ));
+        assert!(matches!(
+            decode(
+                &encode(
+                    2,
+                    &BusMessage::Forget {
+                        topic: Topic::Channel(7)
+                    }
+                )
+                .unwrap()
+            ),
+            Some((
+                2,
+                BusMessage::Forget {
+                    topic: Topic::Channel(7)
+                }
+            ))
         ));
         assert!(decode("garbage").is_none());
     }

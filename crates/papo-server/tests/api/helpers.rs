@@ -171,6 +171,50 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
+        self.send(Self::with_token(
+            self.client.put(self.url(path)).json(&body),
+            token,
+        ))
+        .await
+    }
+
+    /// A server owned by `owner` that `members` joined through an invite: `(server, #general id)`.
+    pub async fn community(&self, owner: &str, members: &[&str]) -> (Value, String) {
+        let server = self
+            .post(
+                "/api/v1/servers",
+                json!({"name": "Comunidade"}),
+                Some(owner),
+            )
+            .await
+            .body;
+        let id = server["id"].as_str().unwrap();
+        let code = self
+            .post(
+                &format!("/api/v1/servers/{id}/invites"),
+                json!({}),
+                Some(owner),
+            )
+            .await
+            .body["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for m in members {
+            let r = self
+                .post(
+                    &format!("/api/v1/invites/{code}/accept"),
+                    json!({}),
+                    Some(m),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+        let general = server["channels"][0]["id"].as_str().unwrap().to_owned();
+        (server, general)
+    }
+
     pub async fn patch(&self, path: &str, body: Value, token: Option<&str>) -> Resp {
         self.send(Self::with_token(
             self.client.patch(self.url(path)).json(&body),

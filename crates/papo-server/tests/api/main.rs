@@ -4,6 +4,8 @@
 mod helpers;
 
 mod invites;
+mod messages;
+mod moderation;
 
 mod accounts;
 mod cluster;

@@ -5,6 +5,9 @@
 //! N messages costs one fsync instead of N; each handler is answered only after the commit.
 //! With no load a batch is one message and nothing waits for a timer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use papo_store::Db;
 use papo_store::StoreError;
 use papo_store::messages::{self, Inserted, MessageRow};
@@ -25,6 +28,22 @@ struct Job {
 #[derive(Clone)]
 pub struct MessageWriter {
     tx: mpsc::Sender<Job>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    messages: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// What the writer has done since it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Messages handled (stored or found as duplicates).
+    pub messages: u64,
+    /// Transactions committed (or attempted).
+    pub batches: u64,
 }
 
 /// Why a write did not happen.
@@ -42,8 +61,17 @@ impl MessageWriter {
     /// Starts the writer task on the current runtime.
     pub fn start(db: Db) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, rx));
-        Self { tx }
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(run(db, rx, counts.clone()));
+        Self { tx, counts }
+    }
+
+    /// Messages and batches so far (a batch of N messages costs one commit).
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            messages: self.counts.messages.load(Ordering::Relaxed),
+            batches: self.counts.batches.load(Ordering::Relaxed),
+        }
     }
 
     /// Stores `row` (or finds the original of a repeated nonce) once committed.
@@ -57,13 +85,16 @@ impl MessageWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
         let since = crate::now_ms() - NONCE_WINDOW_MS;
         let mut results = messages::insert_batch(&db, &rows, since).await.into_iter();
-        tracing::debug!(size = rows.len(), "message batch committed");
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        counts
+            .messages
+            .fetch_add(rows.len() as u64, Ordering::Relaxed);
         // `insert_batch` answers once per message; a job without an answer (never expected)
         // is dropped, which its handler sees as `Stopped`.
         for job in batch.drain(..) {

@@ -1,0 +1,396 @@
+//! Messages: send, retries, history, edit, delete, reactions, pins, mentions, read states,
+//! slow mode and the send rate limit.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+use crate::ws::Ws;
+
+both!(
+    a_conversation_with_retries_edits_reactions_and_pins,
+    mentions_and_read_states,
+    slow_mode_and_the_send_rate_limit,
+    concurrent_sends_are_committed_in_batches,
+);
+
+fn msgs(channel: &str) -> String {
+    format!("/api/v1/channels/{channel}/messages")
+}
+
+async fn a_conversation_with_retries_edits_reactions_and_pins(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("msg_alice").await);
+    let bob = access(&app.register("msg_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+
+    // Send with a nonce; a retry with the same nonce returns the same message, once.
+    let body = json!({"content": "**olá** <script>alert(1)</script>", "nonce": "n-1"});
+    let first = app.post(&msgs(&general), body.clone(), Some(&bob)).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(
+        first.body["content"], "**olá** <script>alert(1)</script>",
+        "kept raw"
+    );
+    assert_eq!(first.body["author"]["username"], "msg_bob");
+    assert_eq!(first.body["nonce"], "n-1");
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    let ev = alice_ws.event("message.created").await;
+    assert_eq!(ev["d"]["id"], id.as_str());
+    assert!(
+        ev["d"].get("reactions").is_none(),
+        "events carry no reactions"
+    );
+    let retry = app.post(&msgs(&general), body, Some(&bob)).await;
+    assert_eq!(
+        (retry.status, retry.body["id"].as_str()),
+        (200, Some(id.as_str()))
+    );
+    // A reply; its event is the next message.created Alice sees (no duplicate in between).
+    let reply = app
+        .post(
+            &msgs(&general),
+            json!({"content": "resposta", "reply_to": id}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.body["referenced_message"]["id"], id.as_str());
+    assert_eq!(
+        alice_ws.event("message.created").await["d"]["content"],
+        "resposta"
+    );
+    let history = app.get(&msgs(&general), Some(&bob)).await.body;
+    let list = history.as_array().unwrap();
+    assert_eq!(list.len(), 2, "the retry stored nothing");
+    assert_eq!(list[0]["content"], "resposta", "newest first");
+    let older = app
+        .get(
+            &format!(
+                "{}?before={}",
+                msgs(&general),
+                reply.body["id"].as_str().unwrap()
+            ),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(older.body.as_array().unwrap().len(), 1);
+    let around = app
+        .get(
+            &format!("{}?around={id}&limit=3", msgs(&general)),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(around.body.as_array().unwrap().len(), 2);
+
+    // Edit: the author only.
+    let path = format!("{}/{id}", msgs(&general));
+    let r = app
+        .patch(&path, json!({"content": "editado"}), Some(&alice))
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app
+        .patch(&path, json!({"content": "editado"}), Some(&bob))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body["edited_at"].is_string());
+    assert_eq!(
+        alice_ws.event("message.updated").await["d"]["content"],
+        "editado"
+    );
+
+    // Reactions: one per user per emoji, counts with `me`.
+    let thumbs = "%F0%9F%91%8D";
+    let react = format!("{path}/reactions/{thumbs}");
+    for token in [&alice, &bob, &bob] {
+        assert_eq!(app.put(&react, json!(null), Some(token)).await.status, 204);
+    }
+    let ev = alice_ws.event("reaction.added").await;
+    assert_eq!(ev["d"]["emoji"], "👍");
+    let seen = app.get(&path, Some(&alice)).await.body;
+    assert_eq!(
+        seen["reactions"],
+        json!([{"emoji": "👍", "count": 2, "me": true}])
+    );
+    assert_eq!(app.delete(&react, Some(&alice)).await.status, 204);
+    let alice_id = me_id(&app, &alice).await;
+    assert_eq!(
+        alice_ws.event("reaction.removed").await["d"]["user_id"],
+        alice_id.as_str()
+    );
+    let seen = app.get(&path, Some(&alice)).await.body;
+    assert_eq!(
+        seen["reactions"],
+        json!([{"emoji": "👍", "count": 1, "me": false}])
+    );
+    let r = app
+        .put(&format!("{path}/reactions/abc"), json!(null), Some(&bob))
+        .await;
+    assert_eq!((r.status, r.field_code("emoji")), (422, "invalid_value"));
+
+    // Pins: manage_messages.
+    let pin = format!("/api/v1/channels/{general}/pins/{id}");
+    let r = app.put(&pin, json!(null), Some(&bob)).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    assert_eq!(app.put(&pin, json!(null), Some(&alice)).await.status, 204);
+    assert_eq!(
+        alice_ws.event("channel.pins_updated").await["d"]["channel_id"],
+        general.as_str()
+    );
+    let pins = app
+        .get(&format!("/api/v1/channels/{general}/pins"), Some(&bob))
+        .await
+        .body;
+    assert_eq!(pins[0]["id"], id.as_str());
+    assert_eq!(pins[0]["pinned"], true);
+
+    // Validation.
+    for (body, field, code) in [
+        (json!({"content": "   "}), "content", "too_short"),
+        (json!({"content": "x".repeat(4001)}), "content", "too_long"),
+        (
+            json!({"content": "a", "reply_to": "123"}),
+            "reply_to",
+            "invalid_value",
+        ),
+        (
+            json!({"content": "a", "nonce": "n".repeat(65)}),
+            "nonce",
+            "invalid_value",
+        ),
+    ] {
+        let r = app.post(&msgs(&general), body, Some(&bob)).await;
+        assert_eq!((r.status, r.field_code(field)), (422, code), "{field}");
+    }
+    let r = app
+        .get(&format!("{}?limit=101", msgs(&general)), Some(&bob))
+        .await;
+    assert_eq!(r.status, 422);
+
+    // Delete: Alice (owner) may delete Bob's message; it is audited.
+    assert_eq!(app.delete(&path, Some(&alice)).await.status, 204);
+    assert_eq!(
+        alice_ws.event("message.deleted").await["d"]["id"],
+        id.as_str()
+    );
+    assert_eq!(app.get(&path, Some(&bob)).await.status, 404);
+    let server_id = first.body["server_id"].as_str().unwrap();
+    let log = app
+        .get(
+            &format!("/api/v1/servers/{server_id}/audit-log"),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(log.body["entries"][0]["action"], "message_delete");
+    app.stop().await;
+}
+
+/// The id of the user behind `token`.
+async fn me_id(app: &TestApp, token: &str) -> String {
+    app.get("/api/v1/users/@me", Some(token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn mentions_and_read_states(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("rs_alice").await);
+    let bob = access(&app.register("rs_bob").await);
+    let (server, general) = app.community(&alice, &[&bob]).await;
+    let alice_id = me_id(&app, &alice).await;
+    let bob_id = me_id(&app, &bob).await;
+    let r = app
+        .post(
+            &msgs(&general),
+            json!({"content": format!("oi <@{alice_id}> e @everyone, `<@{bob_id}>`")}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.body["mentions"],
+        json!([alice_id]),
+        "code spans do not mention"
+    );
+    assert_eq!(
+        r.body["mention_everyone"], false,
+        "bob lacks mention_everyone"
+    );
+    let mid = r.body["id"].as_str().unwrap().to_owned();
+    let owner_everyone = app
+        .post(
+            &msgs(&general),
+            json!({"content": "@here reunião"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(owner_everyone.body["mention_everyone"], true);
+
+    let (mut a1, ready) = Ws::identify(&app, &alice).await;
+    let state = ready["read_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["channel_id"] == general.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(state["mention_count"], 1, "{state:?}");
+    let channel = ready["servers"][0]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == general.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(channel["last_message_id"], owner_everyone.body["id"]);
+    let (mut a2, _) = Ws::identify(&app, &alice).await;
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{general}/ack"),
+            json!({"message_id": mid}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    for ws in [&mut a1, &mut a2] {
+        let ev = ws.event("read_state.updated").await;
+        assert_eq!(ev["d"]["last_read_id"], mid.as_str());
+        assert_eq!(ev["d"]["mention_count"], 0);
+    }
+    let states = app
+        .get("/api/v1/users/@me/read-states", Some(&alice))
+        .await
+        .body;
+    assert_eq!(states[0]["last_read_id"], mid.as_str());
+    // A new member: older messages count as read.
+    let carol = access(&app.register("rs_carol").await);
+    let id = server["id"].as_str().unwrap();
+    let code = app
+        .post(
+            &format!("/api/v1/servers/{id}/invites"),
+            json!({}),
+            Some(&alice),
+        )
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/invites/{code}/accept"),
+        json!({}),
+        Some(&carol),
+    )
+    .await;
+    let states = app
+        .get("/api/v1/users/@me/read-states", Some(&carol))
+        .await
+        .body;
+    let last_read: u64 = states[0]["last_read_id"].as_str().unwrap().parse().unwrap();
+    let last_msg: u64 = owner_everyone.body["id"].as_str().unwrap().parse().unwrap();
+    assert!(last_read > last_msg, "joined after the last message");
+    app.stop().await;
+}
+
+async fn slow_mode_and_the_send_rate_limit(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.message_rate_burst = 3).await;
+    let alice = access(&app.register("sm_alice").await);
+    let bob = access(&app.register("sm_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/channels/{general}"),
+            json!({"slowmode_secs": 60}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        app.post(&msgs(&general), json!({"content": "1"}), Some(&bob))
+            .await
+            .status,
+        201
+    );
+    let r = app
+        .post(&msgs(&general), json!({"content": "2"}), Some(&bob))
+        .await;
+    assert_eq!((r.status, r.code()), (429, "slowmode"));
+    let wait = r.body["retry_after"].as_u64().unwrap();
+    assert!((59..=60).contains(&wait), "{wait}");
+    assert!(r.header("retry-after").is_some());
+    // Moderators are exempt from slow mode, not from the rate limit.
+    for i in 0..3 {
+        let r = app
+            .post(
+                &msgs(&general),
+                json!({"content": format!("a{i}")}),
+                Some(&alice),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let r = app
+        .post(
+            &msgs(&general),
+            json!({"content": "too fast"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (429, "rate_limited"));
+    assert!(r.body["retry_after"].as_u64().unwrap() >= 1);
+    app.stop().await;
+}
+
+async fn concurrent_sends_are_committed_in_batches(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.message_rate_burst = 1000).await;
+    let alice = access(&app.register("gc_alice").await);
+    let (_, general) = app.community(&alice, &[]).await;
+    let (mut ws, _) = Ws::identify(&app, &alice).await;
+    let before = app.state.writer.stats();
+    let path = msgs(&general);
+    let (app_ref, path_ref, token) = (&app, &path, &alice);
+    let sends = (0..60).map(|i| async move {
+        app_ref
+            .post(
+                path_ref,
+                json!({"content": format!("m{i}"), "nonce": format!("gc{i}")}),
+                Some(token),
+            )
+            .await
+    });
+    let answers = futures::future::join_all(sends).await;
+    assert!(answers.iter().all(|r| r.status == 201));
+    let after = app.state.writer.stats();
+    assert_eq!(after.messages - before.messages, 60);
+    assert!(
+        after.batches - before.batches < 60,
+        "60 concurrent messages took {} commits",
+        after.batches - before.batches
+    );
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 60 {
+        let ev: Value = ws.event("message.created").await;
+        seen.insert(ev["d"]["id"].as_str().unwrap().to_owned());
+    }
+    let mut history = Vec::new();
+    let mut before_id: Option<String> = None;
+    loop {
+        let q = before_id
+            .as_ref()
+            .map_or(String::new(), |b| format!("&before={b}"));
+        let page = app
+            .get(&format!("{}?limit=25{q}", msgs(&general)), Some(&alice))
+            .await
+            .body;
+        let page = page.as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        before_id = page.last().unwrap()["id"].as_str().map(str::to_owned);
+        history.extend(page);
+    }
+    assert_eq!(history.len(), 60, "every acknowledged message is stored");
+    app.stop().await;
+}
