@@ -8,6 +8,14 @@ import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegisterPage } from './pages/RegisterPage';
 import { ServerOverview, ServerSettingsPage } from './pages/ServerSettingsPage';
+import { InvitePage } from './pages/InvitePage';
+import {
+  ServerAuditLog,
+  ServerBansSettings,
+  ServerChannelPermissions,
+  ServerInvitesSettings,
+  ServerRolesSettings,
+} from './components/settings-server';
 import { AppearanceSettings } from './settings/AppearanceSettings';
 import { LanguageSettings } from './settings/LanguageSettings';
 import { PasswordSettings } from './settings/PasswordSettings';
@@ -21,6 +29,7 @@ export function App() {
       <Route path="/" element={<GuestOnly><LandingPage /></GuestOnly>} />
       <Route path="/login" element={<GuestOnly><LoginPage /></GuestOnly>} />
       <Route path="/register" element={<GuestOnly><RegisterPage /></GuestOnly>} />
+      <Route path="/invite/:code" element={<RequireAuth returnHere><InvitePage /></RequireAuth>} />
       <Route path="/app" element={<RequireAuth><AppShell /></RequireAuth>}>
         <Route index element={<HomeView />} />
         <Route path="servers/:serverId" element={<ServerView />} />
@@ -29,6 +38,11 @@ export function App() {
       <Route path="/app/servers/:serverId/settings" element={<RequireAuth><ServerSettingsPage /></RequireAuth>}>
         <Route index element={<Navigate to="overview" replace />} />
         <Route path="overview" element={<ServerOverview />} />
+        <Route path="roles" element={<ServerRolesSettings />} />
+        <Route path="permissions" element={<ServerChannelPermissions />} />
+        <Route path="invites" element={<ServerInvitesSettings />} />
+        <Route path="bans" element={<ServerBansSettings />} />
+        <Route path="audit-log" element={<ServerAuditLog />} />
         <Route path="*" element={<Navigate to="overview" replace />} />
       </Route>
       <Route path="/settings" element={<RequireAuth><SettingsPage /></RequireAuth>}>

@@ -141,6 +141,17 @@ macro_rules! insert_one {
                     .execute(&mut *$tx)
                     .await?;
                 }
+                // The author has read their own message.
+                sqlx::query(
+                    "INSERT INTO read_states (user_id, channel_id, last_read_id) \
+                     VALUES ($1, $2, $3) ON CONFLICT (user_id, channel_id) \
+                     DO UPDATE SET last_read_id = excluded.last_read_id",
+                )
+                .bind(m.author_id)
+                .bind(m.channel_id)
+                .bind(m.id)
+                .execute(&mut *$tx)
+                .await?;
                 sqlx::query(
                     "UPDATE channels SET last_message_id = $1 WHERE id = $2 \
                      AND (last_message_id IS NULL OR last_message_id < $1)",

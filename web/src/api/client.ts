@@ -100,6 +100,8 @@ export interface RequestOptions {
   /** Send the Bearer token and refresh on 401 (default true). */
   auth?: boolean;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. `X-Audit-Log-Reason`). */
+  headers?: Record<string, string>;
 }
 
 const MAX_TIMEOUT_MS = 2_147_483_647;
@@ -285,7 +287,7 @@ export class ApiClient {
     options: RequestOptions,
     accessToken: string | null,
   ): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, Accept: 'application/json' };
     const init: RequestInit = { method, headers, credentials: 'same-origin' };
     if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json';

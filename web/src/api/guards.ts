@@ -1,7 +1,7 @@
 // Shape checks for server and channel payloads that arrive over the gateway
 // (untrusted JSON): malformed ones are dropped instead of breaking the UI.
 
-import type { Channel, ChannelKind, Server, ServerDetail } from './types';
+import type { Channel, ChannelKind, Member, Overwrite, PublicUser, Role, Server, ServerDetail } from './types';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -42,6 +42,85 @@ export function normalizeChannel(channel: Channel): Channel {
     slowmode_secs: typeof channel.slowmode_secs === 'number' ? channel.slowmode_secs : 0,
     user_limit: channel.user_limit ?? null,
     bitrate: channel.bitrate ?? null,
+    // Older servers send neither field.
+    overwrites: Array.isArray(channel.overwrites) ? channel.overwrites.filter(isOverwrite) : [],
+    last_message_id: typeof channel.last_message_id === 'string' ? channel.last_message_id : null,
+  };
+}
+
+const isPermissionString = (value: unknown) => typeof value === 'string' && /^\d{1,20}$/.test(value);
+
+export function isOverwrite(value: unknown): value is Overwrite {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    (value.type === 'role' || value.type === 'member') &&
+    isPermissionString(value.allow) &&
+    isPermissionString(value.deny)
+  );
+}
+
+export function isRole(value: unknown): value is Role {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.server_id === 'string' &&
+    typeof value.name === 'string' &&
+    typeof value.position === 'number' &&
+    isNullableNumber(value.color) &&
+    typeof value.permissions === 'string'
+  );
+}
+
+/** A role with every optional field filled. */
+export function normalizeRole(role: Role): Role {
+  return {
+    id: role.id,
+    server_id: role.server_id,
+    name: role.name,
+    color: typeof role.color === 'number' ? role.color : null,
+    position: role.position,
+    permissions: isPermissionString(role.permissions) ? role.permissions : '0',
+    hoist: role.hoist === true,
+    mentionable: role.mentionable === true,
+  };
+}
+
+export function isPublicUser(value: unknown): value is PublicUser {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.username === 'string';
+}
+
+export function isMember(value: unknown): value is Member {
+  return (
+    isRecord(value) &&
+    isPublicUser(value.user) &&
+    (value.server_id === undefined || typeof value.server_id === 'string') &&
+    Array.isArray(value.roles) &&
+    isNullableString(value.nickname) &&
+    isNullableString(value.timeout_until)
+  );
+}
+
+/** A member with every optional field filled; `serverId` when the payload lacks it (REST lists). */
+export function normalizeMember(member: Member, serverId?: string): Member {
+  const user = member.user;
+  return {
+    server_id: typeof member.server_id === 'string' ? member.server_id : (serverId ?? ''),
+    user: {
+      id: user.id,
+      username: user.username,
+      display_name: user.display_name ?? null,
+      bio: user.bio ?? null,
+      pronouns: user.pronouns ?? null,
+      accent_color: typeof user.accent_color === 'number' ? user.accent_color : null,
+      avatar: user.avatar ?? null,
+      banner: user.banner ?? null,
+      created_at: user.created_at ?? '',
+    },
+    nickname: member.nickname ?? null,
+    roles: member.roles.filter((r): r is string => typeof r === 'string'),
+    joined_at: member.joined_at ?? '',
+    timeout_until: member.timeout_until ?? null,
   };
 }
 
@@ -82,7 +161,7 @@ export function normalizeServerDetail(detail: ServerDetail): ServerDetail {
   return {
     ...serverFields(detail),
     channels: detail.channels.filter(isChannel).map(normalizeChannel),
-    roles: Array.isArray(detail.roles) ? detail.roles.filter((r) => isRecord(r) && typeof r.id === 'string') : [],
+    roles: Array.isArray(detail.roles) ? detail.roles.filter(isRole).map(normalizeRole) : [],
     me: {
       permissions: typeof me.permissions === 'string' ? me.permissions : '0',
       roles: Array.isArray(me.roles) ? me.roles.filter((r): r is string => typeof r === 'string') : [],

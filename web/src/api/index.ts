@@ -1,4 +1,6 @@
 import { ApiClient, type LockManagerLike } from './client';
+import { createModerationApi } from './moderation';
+import { createMessagesApi } from './messages';
 import type {
   AuthResponse,
   Channel,
@@ -38,6 +40,14 @@ function browserLocks(): LockManagerLike | null {
 
 /** The one API client of the app. */
 export const api = new ApiClient({ storage: browserStorage(), locks: browserLocks() });
+
+/** Invites, roles, overwrites, members, bans and the audit log (api/moderation.ts). */
+export const { invitesApi, rolesApi, overwritesApi, membersApi, bansApi, auditLogApi } = createModerationApi(api);
+export { reasonHeaders, AUDIT_REASON_MAX } from './moderation';
+
+/** Messages, reactions, pins and read states (api/messages.ts). */
+export const messagesApi = createMessagesApi(api);
+export { MESSAGE_MAX_LENGTH, MESSAGE_PAGE_LIMIT } from './messages';
 
 export const authApi = {
   register: (input: RegisterInput) =>

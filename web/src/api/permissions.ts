@@ -69,3 +69,113 @@ export function permissionNames(perms: string | bigint | null | undefined): Perm
 export function toPermissionString(names: readonly PermissionName[]): string {
   return names.reduce((all, name) => all | permissionValue(name), 0n).toString();
 }
+
+// ---------- groups, for settings screens ----------
+
+export type PermissionGroup = 'general' | 'members' | 'text' | 'voice';
+
+/** Every permission in exactly one group, in the order the role editor shows them. */
+export const PERMISSION_GROUPS: Readonly<Record<PermissionGroup, readonly PermissionName[]>> = {
+  general: ['view_channel', 'manage_channels', 'manage_roles', 'view_audit_log', 'manage_server', 'administrator'],
+  members: [
+    'create_invites',
+    'change_nickname',
+    'manage_nicknames',
+    'kick_members',
+    'ban_members',
+    'moderate_members',
+  ],
+  text: [
+    'send_messages',
+    'embed_links',
+    'attach_files',
+    'add_reactions',
+    'mention_everyone',
+    'manage_messages',
+    'read_message_history',
+  ],
+  voice: ['connect', 'speak', 'video', 'priority_speaker', 'mute_members', 'deafen_members', 'move_members'],
+};
+
+export const PERMISSION_GROUP_NAMES = Object.keys(PERMISSION_GROUPS) as PermissionGroup[];
+
+/** Permissions that only make sense server-wide (never in a channel overwrite). */
+const SERVER_ONLY: ReadonlySet<PermissionName> = new Set<PermissionName>([
+  'administrator',
+  'manage_server',
+  'view_audit_log',
+  'kick_members',
+  'ban_members',
+  'change_nickname',
+  'manage_nicknames',
+  'moderate_members',
+]);
+
+/**
+ * The groups an overwrite of a channel of this kind can change: text channels
+ * have no voice permissions, voice channels no text ones, categories both.
+ */
+export function channelPermissionGroups(
+  kind: 'text' | 'voice' | 'category',
+): { group: PermissionGroup; names: PermissionName[] }[] {
+  return PERMISSION_GROUP_NAMES.filter((group) => !(kind === 'text' && group === 'voice'))
+    .filter((group) => !(kind === 'voice' && group === 'text'))
+    .map((group) => ({ group, names: PERMISSION_GROUPS[group].filter((name) => !SERVER_ONLY.has(name)) }))
+    .filter((entry) => entry.names.length > 0);
+}
+
+// ---------- a member's permissions in a channel ----------
+
+export interface ChannelPermissionInput {
+  userId: string;
+  server: { id: string; owner_id: string; roles: readonly { id: string; permissions: string }[] };
+  /** The member's role ids (`@everyone`, whose id is the server's, is implied). */
+  memberRoles: readonly string[];
+  overwrites: readonly { id: string; type: 'role' | 'member'; allow: string; deny: string }[];
+  /** RFC 3339: while in the future, only view_channel and read_message_history remain. */
+  timeoutUntil?: string | null;
+  /** epoch ms (default Date.now()) */
+  now?: number;
+}
+
+/** What a timed-out member keeps. */
+const TIMEOUT_KEEPS = permissionValue('view_channel') | permissionValue('read_message_history');
+
+/**
+ * A member's permissions in a channel, resolved the Discord way: the owner and
+ * administrators have everything; otherwise the union of `@everyone` and the
+ * member's roles, then the channel's `@everyone` overwrite, then the union of
+ * the role overwrites (deny, then allow), then the member's own overwrite.
+ * Without view_channel nothing remains; a timeout keeps only reading.
+ */
+export function computeChannelPermissions(input: ChannelPermissionInput): bigint {
+  const { server, userId } = input;
+  if (server.owner_id === userId) return ALL_PERMISSIONS;
+  const roleIds = new Set(input.memberRoles);
+  let perms = 0n;
+  for (const role of server.roles) {
+    if (role.id === server.id || roleIds.has(role.id)) perms |= parsePermissions(role.permissions);
+  }
+  if (perms & permissionValue('administrator')) return ALL_PERMISSIONS;
+
+  const everyone = input.overwrites.find((o) => o.type === 'role' && o.id === server.id);
+  if (everyone) perms = (perms & ~parsePermissions(everyone.deny)) | parsePermissions(everyone.allow);
+  let allow = 0n;
+  let deny = 0n;
+  for (const o of input.overwrites) {
+    if (o.type === 'role' && o.id !== server.id && roleIds.has(o.id)) {
+      allow |= parsePermissions(o.allow);
+      deny |= parsePermissions(o.deny);
+    }
+  }
+  perms = (perms & ~deny) | allow;
+  const own = input.overwrites.find((o) => o.type === 'member' && o.id === userId);
+  if (own) perms = (perms & ~parsePermissions(own.deny)) | parsePermissions(own.allow);
+
+  if (!(perms & permissionValue('view_channel'))) return 0n;
+  if (input.timeoutUntil) {
+    const until = Date.parse(input.timeoutUntil);
+    if (Number.isFinite(until) && until > (input.now ?? Date.now())) perms &= TIMEOUT_KEEPS;
+  }
+  return perms;
+}

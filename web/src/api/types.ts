@@ -120,6 +120,20 @@ export interface Channel {
   user_limit: number | null;
   /** voice only: bits per second */
   bitrate: number | null;
+  /** Permission overwrites (empty when the server sends none). */
+  overwrites: Overwrite[];
+  /** The newest message's id (null = none, or not sent by the server). */
+  last_message_id: string | null;
+}
+
+/** A channel permission overwrite for a role or a member. */
+export interface Overwrite {
+  /** role id or user id */
+  id: string;
+  type: 'role' | 'member';
+  /** decimal strings */
+  allow: string;
+  deny: string;
 }
 
 export interface Role {
@@ -135,6 +149,7 @@ export interface Role {
 }
 
 export interface Member {
+  server_id: string;
   user: PublicUser;
   nickname: string | null;
   roles: string[];
@@ -186,3 +201,153 @@ export interface ChannelPatch {
 
 /** `GET /permissions`: name → decimal bit value. */
 export type PermissionTable = Record<string, string>;
+
+// ---------- invites, roles, members, moderation (docs/api.md) ----------
+
+export interface Invite {
+  code: string;
+  server_id: string;
+  inviter_id: string;
+  /** 0 = unlimited */
+  max_uses: number;
+  uses: number;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface InvitePreview extends Invite {
+  server: Server;
+  member_count: number;
+  online_count: number;
+}
+
+export interface InviteCreateInput {
+  /** default 7 days, 0 = never, at most 30 days */
+  max_age_secs?: number;
+  /** 0 = unlimited, at most 1000 */
+  max_uses?: number;
+}
+
+export interface RoleCreateInput {
+  name?: string;
+  color?: number | null;
+  permissions?: string;
+  hoist?: boolean;
+  mentionable?: boolean;
+}
+
+export interface RolePatch extends RoleCreateInput {
+  position?: number;
+}
+
+export interface OverwriteInput {
+  type: 'role' | 'member';
+  allow: string;
+  deny: string;
+}
+
+export interface MemberPatch {
+  /** null clears it */
+  nickname?: string | null;
+  /** the full list of role ids */
+  roles?: string[];
+  /** RFC 3339; null ends a timeout */
+  timeout_until?: string | null;
+}
+
+export interface Ban {
+  user: PublicUser;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface BanInput {
+  reason?: string;
+  /** 0–604800 */
+  delete_message_secs?: number;
+}
+
+export interface AuditLogEntry {
+  id: string;
+  server_id: string;
+  actor_id: string;
+  target_id: string | null;
+  /** `member_ban_add`, `role_update`, … (see state/auditLog.ts) */
+  action: string;
+  changes: Record<string, unknown> | null;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface AuditLogPage {
+  entries: AuditLogEntry[];
+  users: PublicUser[];
+}
+
+export interface AuditLogQuery {
+  before?: string;
+  limit?: number;
+  action?: string;
+  actor_id?: string;
+}
+
+// ---------- messages and read states (docs/api.md "Messages", "Read states") ----------
+
+/** One emoji's reactions on a message (REST answers only; `me` = the caller reacted). */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+/** The excerpt of the message a reply points to. */
+export interface ReferencedMessage {
+  id: string;
+  author: PublicUser;
+  content: string;
+}
+
+export interface Message {
+  id: string;
+  channel_id: string;
+  server_id: string;
+  author: PublicUser;
+  /** raw markdown */
+  content: string;
+  nonce: string | null;
+  created_at: string;
+  edited_at: string | null;
+  reply_to: string | null;
+  /** null for a message that is not a reply, or whose original was deleted */
+  referenced_message: ReferencedMessage | null;
+  /** user ids */
+  mentions: string[];
+  /** role ids */
+  mention_roles: string[];
+  mention_everyone: boolean;
+  pinned: boolean;
+  /** In REST answers; absent from `message.*` events. */
+  reactions?: Reaction[];
+}
+
+export interface MessageCreateInput {
+  /** 1–4000 characters after trimming */
+  content: string;
+  /** ≤ 64 characters: the same nonce within 10 minutes returns the original message */
+  nonce?: string;
+  reply_to?: string;
+}
+
+/** `GET /channels/{id}/messages`: at most one of before / after / around; limit 1–100 (default 50). */
+export interface MessageQuery {
+  before?: string;
+  after?: string;
+  around?: string;
+  limit?: number;
+}
+
+export interface ReadState {
+  channel_id: string;
+  last_read_id: string;
+  mention_count: number;
+}

@@ -5,6 +5,8 @@ import { ChannelSidebar } from './ChannelSidebar';
 import { ConversationSidebar } from './ConversationSidebar';
 import { CreateServerDialog } from './CreateServerDialog';
 import { GatewayBanner } from './GatewayBanner';
+import { MemberPanel } from './members/MemberPanel';
+import { useMemberPanelState } from './members/useMembers';
 import { ServerRail } from './ServerRail';
 import { ShellContext, type Shell } from './shell';
 import { UserPanel } from './UserPanel';
@@ -21,6 +23,8 @@ export function AppShell() {
   const location = useLocation();
   const serverMatch = useMatch('/app/servers/:serverId/*');
   const serverId = serverMatch?.params.serverId ?? null;
+  const memberList = useMemberPanelState(location.pathname);
+  const membersShown = serverId !== null && memberList.open;
 
   // Picking a channel or a server closes the drawer.
   useEffect(() => {
@@ -45,13 +49,23 @@ export function AppShell() {
         setMenuOpen(false);
         setCreatingServer(true);
       },
+      memberList,
     }),
-    [menuOpen],
+    [menuOpen, memberList],
   );
 
   return (
     <ShellContext.Provider value={shell}>
-      <div className={menuOpen ? 'app-shell menu-open' : 'app-shell'} data-testid="app-shell">
+      <div
+        className={[
+          'app-shell',
+          menuOpen ? 'menu-open' : '',
+          membersShown ? (memberList.drawer ? 'member-drawer-open' : 'with-member-list') : '',
+        ]
+          .filter(Boolean)
+          .join(' ')}
+        data-testid="app-shell"
+      >
         <a className="skip-link" href="#main">
           {t('app.skipToContent')}
         </a>
@@ -66,6 +80,9 @@ export function AppShell() {
           <Outlet />
         </main>
         <UserPanel />
+        {membersShown && serverId && (
+          <MemberPanel key={serverId} serverId={serverId} drawer={memberList.drawer} onClose={memberList.close} />
+        )}
         {menuOpen && <div className="menu-scrim" aria-hidden="true" onClick={() => setMenuOpen(false)} />}
         {creatingServer && <CreateServerDialog onClose={() => setCreatingServer(false)} />}
       </div>

@@ -1,10 +1,12 @@
 import { useId, useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/errors';
+import { has } from '../api/permissions';
 import type { Channel, ChannelKind, ChannelPatch, ServerDetail } from '../api/types';
 import { ChoiceGroup, type Choice } from '../settings/ChoiceGroup';
-import { useAuthActions } from '../state/context';
-import { categoriesOf, normalizeChannelName } from '../state/servers';
+import { useAuthActions, useServer } from '../state/context';
+import { categoriesOf, normalizeChannelName, serverSettingsPath } from '../state/servers';
 import { ConfirmDialog } from './ConfirmDialog';
 import { FormAlert } from './FormAlert';
 import { FormField } from './FormField';
@@ -223,6 +225,8 @@ interface EditChannelDialogProps {
 export function EditChannelDialog({ channel, onClose }: EditChannelDialogProps) {
   const { t } = useTranslation();
   const { updateChannel, deleteChannel } = useAuthActions();
+  const server = useServer(channel.server_id);
+  const canEditPermissions = has(server?.me.permissions, 'manage_roles');
   const [name, setName] = useState(channel.name);
   const [topic, setTopic] = useState(channel.topic ?? '');
   const [slowmode, setSlowmode] = useState(channel.slowmode_secs);
@@ -382,6 +386,17 @@ export function EditChannelDialog({ channel, onClose }: EditChannelDialogProps) 
                 max={BITRATE_KBPS.max}
               />
             </>
+          )}
+          {canEditPermissions && (
+            <p className="field-hint">
+              <Link
+                to={`${serverSettingsPath(channel.server_id)}/permissions?channel=${encodeURIComponent(channel.id)}`}
+                data-testid="channel-permissions-link"
+              >
+                {t('serverSettings.overwrites.editLink')}
+              </Link>{' '}
+              {t('serverSettings.overwrites.editLinkHint')}
+            </p>
           )}
           <div className="dialog-actions dialog-actions-split">
             <button

@@ -8,6 +8,11 @@ import { useAuthActions, useCurrentUser, useServer } from '../state/context';
 import { channelPath, groupChannels, serverSettingsPath, type ChannelGroup } from '../state/servers';
 import { CreateChannelDialog, EditChannelDialog } from './ChannelDialogs';
 import { ConfirmDialog } from './ConfirmDialog';
+import { MentionBadge, UnreadDot } from './chat/UnreadBadges';
+import { useChannelUnread } from '../state/chat';
+import { UserPlusIcon } from './communityIcons';
+import { InviteDialog } from './invites/InviteDialog';
+import { canOpenServerSettings } from './settings-server/tabs';
 import { ChevronDownIcon, CloseIcon, DoorIcon, GearIcon, HashIcon, PlusIcon, SpeakerIcon, TrashIcon } from './icons';
 
 function browserStorage(): Storage | null {
@@ -38,7 +43,8 @@ type SidebarDialog =
   | { kind: 'create'; channelKind: ChannelKind; parentId: string | null }
   | { kind: 'edit'; channelId: string }
   | { kind: 'leave' }
-  | { kind: 'delete' };
+  | { kind: 'delete' }
+  | { kind: 'invite' };
 
 interface ChannelSidebarProps {
   serverId: string;
@@ -83,7 +89,20 @@ export function ChannelSidebar({ serverId, onClose }: ChannelSidebarProps) {
           onCreateChannel={() => setDialog({ kind: 'create', channelKind: 'text', parentId: null })}
           onLeave={() => setDialog({ kind: 'leave' })}
           onDelete={() => setDialog({ kind: 'delete' })}
+          onInvite={() => setDialog({ kind: 'invite' })}
         />
+        {has(perms, 'create_invites') && (
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => setDialog({ kind: 'invite' })}
+            aria-label={t('invites.dialog.open')}
+            title={t('invites.dialog.open')}
+            data-testid="invite-button"
+          >
+            <UserPlusIcon size={18} />
+          </button>
+        )}
         {canManageChannels && (
           <button
             type="button"
@@ -134,6 +153,7 @@ export function ChannelSidebar({ serverId, onClose }: ChannelSidebarProps) {
       {dialog?.kind === 'edit' && editing && (
         <EditChannelDialog channel={editing} onClose={() => setDialog(null)} />
       )}
+      {dialog?.kind === 'invite' && <InviteDialog server={server} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'leave' && (
         <ConfirmDialog
           title={t('servers.leave.title', { name: server.name })}
@@ -264,13 +284,18 @@ interface ChannelRowProps {
 function ChannelRow({ channel, serverId, active, canManage, onEdit }: ChannelRowProps) {
   const { t } = useTranslation();
   const voice = channel.kind === 'voice';
+  const { unread, mentions } = useChannelUnread(channel);
+  const badgeId = useId();
+  const showUnread = unread && !active;
   return (
-    <li className={active ? 'channel-row channel-row-active' : 'channel-row'}>
+    <li className={`${active ? 'channel-row channel-row-active' : 'channel-row'}${showUnread ? ' channel-row-unread' : ''}`}>
+      {showUnread && <UnreadDot channelId={channel.id} />}
       <Link
         to={channelPath(serverId, channel.id)}
         className="channel-link"
         aria-current={active ? 'page' : undefined}
         aria-label={t(voice ? 'channels.voiceLabel' : 'channels.textLabel', { name: channel.name })}
+        aria-describedby={mentions > 0 ? badgeId : undefined}
         data-testid="channel-link"
         data-channel-id={channel.id}
         data-channel-name={channel.name}
@@ -278,6 +303,7 @@ function ChannelRow({ channel, serverId, active, canManage, onEdit }: ChannelRow
       >
         <span className="channel-icon">{voice ? <SpeakerIcon size={18} /> : <HashIcon size={18} />}</span>
         <span className="channel-name">{channel.name}</span>
+        <MentionBadge count={mentions} id={badgeId} />
       </Link>
       {canManage && (
         <button
@@ -299,19 +325,22 @@ interface ServerMenuProps {
   server: ServerDetail;
   isOwner: boolean;
   onSettings(): void;
+  onInvite(): void;
   onCreateChannel(): void;
   onLeave(): void;
   onDelete(): void;
 }
 
 /** The server name at the top of the sidebar, opening the server's menu. */
-function ServerMenu({ server, isOwner, onSettings, onCreateChannel, onLeave, onDelete }: ServerMenuProps) {
+function ServerMenu({ server, isOwner, onSettings, onInvite, onCreateChannel, onLeave, onDelete }: ServerMenuProps) {
   const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const triggerRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLDivElement>(null);
-  const canManageServer = has(server.me.permissions, 'manage_server');
+  // Any settings tab (roles, bans, audit log…), not only the overview.
+  const canManageServer = canOpenServerSettings(server.me.permissions);
+  const canInvite = has(server.me.permissions, 'create_invites');
   const canManageChannels = has(server.me.permissions, 'manage_channels');
 
   useEffect(() => {
@@ -398,6 +427,19 @@ function ServerMenu({ server, isOwner, onSettings, onCreateChannel, onLeave, onD
           onKeyDown={onKeyDown}
           data-testid="server-menu"
         >
+          {canInvite && (
+            <button
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              className="popup-menu-item"
+              onClick={choose(onInvite)}
+              data-testid="server-menu-invite"
+            >
+              <span>{t('invites.dialog.open')}</span>
+              <UserPlusIcon size={16} />
+            </button>
+          )}
           {canManageServer && (
             <button
               type="button"
@@ -424,7 +466,9 @@ function ServerMenu({ server, isOwner, onSettings, onCreateChannel, onLeave, onD
               <PlusIcon size={16} />
             </button>
           )}
-          {(canManageServer || canManageChannels) && <div className="popup-menu-separator" role="separator" />}
+          {(canManageServer || canManageChannels || canInvite) && (
+            <div className="popup-menu-separator" role="separator" />
+          )}
           {isOwner ? (
             <button
               type="button"

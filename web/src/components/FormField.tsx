@@ -14,6 +14,7 @@ interface FormFieldProps {
   maxLength?: number;
   multiline?: boolean;
   autoFocus?: boolean;
+  disabled?: boolean;
   /** number inputs */
   min?: number;
   max?: number;
@@ -33,6 +34,7 @@ export function FormField({
   maxLength,
   multiline = false,
   autoFocus = false,
+  disabled = false,
   min,
   max,
 }: FormFieldProps) {
@@ -50,6 +52,7 @@ export function FormField({
     required,
     maxLength,
     autoFocus,
+    disabled,
     'aria-invalid': error ? true : undefined,
     'aria-describedby': describedBy || undefined,
     className: error ? 'input input-invalid' : 'input',

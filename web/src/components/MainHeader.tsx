@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MenuIcon } from './icons';
+import { MemberListToggle } from './members/MemberListToggle';
 import { useShell } from './shell';
 
 /** The bar at the top of the main area; on phones it holds the menu button. */
@@ -21,6 +22,7 @@ export function MainHeader({ children }: { children: ReactNode }) {
         <MenuIcon />
       </button>
       {children}
+      <MemberListToggle />
     </header>
   );
 }

@@ -1,14 +1,18 @@
 import type { ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router-dom';
 import { useAuth, useAuthActions } from '../state/context';
+import { safeReturnPath } from '../state/returnPath';
 import { Splash } from './Splash';
 
 interface FromState {
   from?: string;
 }
 
-/** Only for logged-in users; others go to /login. */
-export function RequireAuth({ children }: { children: ReactNode }) {
+/**
+ * Only for logged-in users; others go to /login. With `returnHere` (e.g. an
+ * invite link) they always come back after logging in.
+ */
+export function RequireAuth({ children, returnHere = false }: { children: ReactNode; returnHere?: boolean }) {
   const { status, sessionExpired } = useAuth();
   const { retry } = useAuthActions();
   const location = useLocation();
@@ -16,9 +20,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   if (status === 'error') return <Splash error onRetry={() => void retry()} />;
   if (status === 'anonymous') {
     // Come back here after logging in, unless the user logged out on purpose.
-    const state: FromState | undefined = sessionExpired
-      ? { from: location.pathname + location.search }
-      : undefined;
+    const state: FromState | undefined =
+      sessionExpired || returnHere ? { from: location.pathname + location.search } : undefined;
     return <Navigate to="/login" replace state={state} />;
   }
   return <>{children}</>;
@@ -33,7 +36,8 @@ export function GuestOnly({ children }: { children: ReactNode }) {
   if (status === 'error') return <Splash error onRetry={() => void retry()} />;
   if (status === 'authenticated') {
     const from = (location.state as FromState | null)?.from;
-    const target = from && from.startsWith('/') && !from.startsWith('//') ? from : '/app';
+    // Only paths of this app: never another origin.
+    const target = safeReturnPath(from) ?? '/app';
     return <Navigate to={target} replace />;
   }
   return <>{children}</>;

@@ -4,6 +4,8 @@ import { lastChannel } from '../state/lastChannel';
 import { useServers } from '../state/context';
 import { channelPath, serverInitials, serverPath } from '../state/servers';
 import { PapoLogo, PlusIcon } from './icons';
+import { JoinServerButton } from './invites/JoinServer';
+import { ServerUnread } from './chat/UnreadBadges';
 import { useShell } from './shell';
 
 /** The far-left column: home, one round icon per server, and "+" to create one. */
@@ -39,6 +41,7 @@ export function ServerRail({ activeServerId }: { activeServerId: string | null }
                 className={active ? 'rail-button rail-server rail-active' : 'rail-button rail-server'}
                 aria-current={active ? 'page' : undefined}
                 aria-label={server.name}
+                aria-describedby={`server-unread-${server.id}`}
                 title={server.name}
                 data-testid="rail-server"
                 data-server-id={server.id}
@@ -47,6 +50,7 @@ export function ServerRail({ activeServerId }: { activeServerId: string | null }
                   {serverInitials(server.name)}
                 </span>
               </Link>
+              <ServerUnread server={server} active={active} describedBy={`server-unread-${server.id}`} />
             </li>
           );
         })}
@@ -63,6 +67,7 @@ export function ServerRail({ activeServerId }: { activeServerId: string | null }
           <PlusIcon size={22} />
         </button>
       </div>
+      <JoinServerButton />
     </nav>
   );
 }

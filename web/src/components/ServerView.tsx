@@ -5,7 +5,8 @@ import type { Channel } from '../api/types';
 import { rememberChannel } from '../state/lastChannel';
 import { useServers } from '../state/context';
 import { resolveServerRoute } from '../state/servers';
-import { ChatBubblesIcon, HashIcon, SpeakerIcon } from './icons';
+import { ChatView } from './chat/ChatView';
+import { ChatBubblesIcon, SpeakerIcon } from './icons';
 import { MainHeader } from './MainHeader';
 
 /**
@@ -52,38 +53,10 @@ export function ServerView() {
       </>
     );
   }
-  return channel.kind === 'voice' ? <VoiceChannelView channel={channel} /> : <TextChannelView channel={channel} />;
-}
-
-function TextChannelView({ channel }: { channel: Channel }) {
-  const { t } = useTranslation();
-  return (
-    <>
-      <MainHeader>
-        <span className="main-header-icon">
-          <HashIcon size={22} />
-        </span>
-        <h1 className="main-title" data-testid="channel-title">
-          {channel.name}
-        </h1>
-        {channel.topic && (
-          <>
-            <span className="main-header-divider" aria-hidden="true" />
-            <p className="main-topic" title={channel.topic} data-testid="channel-topic">
-              {channel.topic}
-            </p>
-          </>
-        )}
-      </MainHeader>
-      <section className="channel-welcome" data-testid="channel-welcome" aria-labelledby="channel-welcome-title">
-        <span className="channel-welcome-icon">
-          <HashIcon size={40} />
-        </span>
-        <h2 id="channel-welcome-title">{t('channels.welcome.title', { name: channel.name })}</h2>
-        <p>{t('channels.welcome.body', { name: channel.name })}</p>
-        <p className="channel-welcome-soon">{t('channels.welcome.soon')}</p>
-      </section>
-    </>
+  return channel.kind === 'voice' ? (
+    <VoiceChannelView channel={channel} />
+  ) : (
+    <ChatView key={channel.id} server={server} channel={channel} />
   );
 }
 

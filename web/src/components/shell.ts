@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react';
+import type { MemberPanelState } from './members/useMembers';
 
 /** What the app frame offers to the views inside it. */
 export interface Shell {
@@ -8,6 +9,8 @@ export interface Shell {
   closeMenu(): void;
   /** Opens the "Create a server" dialog. */
   openCreateServer(): void;
+  /** The member list on the right of a server (a drawer on narrow screens). */
+  memberList: MemberPanelState;
 }
 
 export const ShellContext = createContext<Shell | null>(null);

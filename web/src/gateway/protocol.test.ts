@@ -92,7 +92,8 @@ describe('parseFrame', () => {
     expect(frame?.op).toBe('ready');
     const servers = frame?.op === 'ready' ? frame.d.servers : undefined;
     expect(servers?.map((s) => s.id)).toEqual(['10']);
-    expect(servers?.[0]?.channels).toEqual([general]);
+    // A server that sends neither `overwrites` nor `last_message_id`: defaults are filled in.
+    expect(servers?.[0]?.channels).toEqual([{ ...general, overwrites: [], last_message_id: null }]);
     expect(servers?.[0]?.me.permissions).toBe('1100014153727');
   });
 

@@ -1,7 +1,8 @@
 // Frames of the gateway protocol v1 (docs/gateway.md). No React, no DOM.
 
 import { isServerDetail, normalizeServerDetail } from '../api/guards';
-import type { Channel, CurrentUser, Server, ServerDetail } from '../api/types';
+import { readStatesFrom } from '../api/messageGuards';
+import type { Channel, CurrentUser, ReadState, Server, ServerDetail } from '../api/types';
 
 /** What a session can ask for. */
 export type PresenceStatus = 'online' | 'idle' | 'dnd' | 'invisible';
@@ -38,6 +39,8 @@ export interface ReadyData {
   /** The servers the user is in (absent from servers older than the servers slice). */
   servers?: ServerDetail[];
   presences: Presence[];
+  /** What the user has read, per text channel (absent from servers older than the messages slice). */
+  read_states?: ReadState[];
   resume_window_ms?: number;
 }
 
@@ -60,7 +63,7 @@ export interface DispatchEvent {
 export interface KnownEvents {
   'user.updated': CurrentUser;
   'presence.updated': Presence;
-  'typing.started': { channel_id: string; user_id: string; expires_at: string };
+  'typing.started': { channel_id: string; server_id: string; user_id: string; expires_at_ms: number };
   'server.created': ServerDetail;
   'server.updated': Server;
   'server.deleted': { id: string };
@@ -127,6 +130,7 @@ export function parseFrame(raw: unknown): ServerFrame | null {
             ? { servers: d.servers.filter(isServerDetail).map(normalizeServerDetail) }
             : {}),
           presences: Array.isArray(d.presences) ? d.presences.filter(isPresence) : [],
+          ...(Array.isArray(d.read_states) ? { read_states: readStatesFrom(d.read_states) } : {}),
           ...(typeof d.resume_window_ms === 'number' ? { resume_window_ms: d.resume_window_ms } : {}),
         },
       };

@@ -1,12 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, NavLink, Navigate, Outlet, useNavigate, useParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import { has } from '../api/permissions';
 import type { ServerDetail } from '../api/types';
 import { FormAlert } from '../components/FormAlert';
 import { FormField } from '../components/FormField';
 import { GatewayBanner } from '../components/GatewayBanner';
 import { CloseIcon } from '../components/icons';
+import { TabGuard } from '../components/settings-server/common';
+import { visibleTabs } from '../components/settings-server/tabs';
 import { Splash } from '../components/Splash';
 import { useFormErrors } from '../components/useFormErrors';
 import { SettingsSection } from '../settings/SettingsSection';
@@ -14,9 +15,10 @@ import { useAuthActions, useServer, useServers } from '../state/context';
 import { lastChannel } from '../state/lastChannel';
 import { channelPath, serverPath, serverSettingsPath } from '../state/servers';
 
-export const SERVER_SETTINGS_SECTIONS = ['overview'] as const;
-
-/** `/app/servers/:serverId/settings`: full-screen, like the user settings; needs manage_server. */
+/**
+ * `/app/servers/:serverId/settings`: full-screen, like the user settings.
+ * Each tab shows only with the permission its routes need (see settings-server/tabs.ts).
+ */
 export function ServerSettingsPage() {
   const { t } = useTranslation();
   const { serverId = '' } = useParams();
@@ -28,7 +30,8 @@ export function ServerSettingsPage() {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && !event.defaultPrevented) navigate(back);
+      // Escape in a dialog (delete a role…) closes only the dialog.
+      if (event.key === 'Escape' && !event.defaultPrevented && !document.querySelector('dialog[open]')) navigate(back);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -37,7 +40,8 @@ export function ServerSettingsPage() {
   if (servers === null) return <Splash />;
   // Deleted, left, or never a member.
   if (!server) return <Navigate to="/app" replace />;
-  if (!has(server.me.permissions, 'manage_server')) return <Navigate to={back} replace />;
+  const tabs = visibleTabs(server.me.permissions);
+  if (tabs.length === 0) return <Navigate to={back} replace />;
 
   return (
     <div className="settings" data-testid="server-settings">
@@ -48,14 +52,14 @@ export function ServerSettingsPage() {
             {server.name}
           </h2>
           <ul>
-            {SERVER_SETTINGS_SECTIONS.map((section) => (
-              <li key={section}>
+            {tabs.map((tab) => (
+              <li key={tab}>
                 <NavLink
-                  to={`${serverSettingsPath(server.id)}/${section}`}
+                  to={`${serverSettingsPath(server.id)}/${tab}`}
                   className="settings-nav-item"
-                  data-testid={`server-settings-nav-${section}`}
+                  data-testid={`settings-tab-${tab}`}
                 >
-                  {t(`servers.settings.nav.${section}`)}
+                  {t(`serverSettings.tabs.${tab}`)}
                 </NavLink>
               </li>
             ))}
@@ -90,10 +94,8 @@ const orNull = (value: string): string | null => (value.trim() ? value.trim() : 
 
 /** Name and description → `PATCH /servers/{id}`. */
 export function ServerOverview() {
-  const { serverId = '' } = useParams();
-  const server = useServer(serverId);
-  // The page checks that the server exists before rendering its sections.
-  return server ? <ServerOverviewForm key={server.id} server={server} /> : null;
+  // The page checks that the server exists before rendering its tabs; the guard checks manage_server.
+  return <TabGuard tab="overview">{(server) => <ServerOverviewForm key={server.id} server={server} />}</TabGuard>;
 }
 
 function ServerOverviewForm({ server }: { server: ServerDetail }) {

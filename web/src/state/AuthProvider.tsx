@@ -30,6 +30,7 @@ import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../p
 import { applyTheme } from '../theme';
 import { AuthActionsContext, AuthStateContext, type AuthActions, type AuthState } from './context';
 import { actionForEvent, serversReducer, type ServerAction } from './servers';
+import { chat } from './chat';
 
 const anonymous = (sessionExpired: boolean): AuthState => ({
   status: 'anonymous',
@@ -176,6 +177,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
     gatewayHooks.onResync = () => {
       // A new session replaced a lost one: events may have been missed.
+      chat.resync();
       usersApi
         .me()
         .then((user) => setState((s) => (s.status === 'authenticated' ? { ...s, user, sessions: null } : s)))
@@ -187,6 +189,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
 
     const offs = [
+      // The chat store (messages, read states) lives outside this state; it forgets everything on cleanup.
+      chat.attach(() => ({ user: stateRef.current.user, servers: stateRef.current.servers ?? [] })),
       gateway.on('state', (connection) => setState((s) => ({ ...s, connection }))),
       gateway.on('ready', (ready) => {
         // A new session starts as online without a custom status.
@@ -196,6 +200,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         // A (new) session: its server list replaces ours, events missed before it included.
         const servers = serversReducer(null, { type: 'servers.loaded', servers: ready.servers ?? [] });
         setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences, servers }));
+        chat.ready(ready.read_states);
         syncPresence();
       }),
       gateway.on('resumed', () => {
@@ -204,6 +209,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         syncPresence();
       }),
       gateway.on('event', ({ t, d }) => {
+        chat.handleEvent(t, d);
         switch (t) {
           case 'user.updated':
             setState((s) => ({ ...s, user: mergeUser(s.user, d) }));
@@ -215,7 +221,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
             }
             break;
           default: {
-            const action = actionForEvent(t, d);
+            const action = actionForEvent(t, d, stateRef.current.user?.id);
             if (action) dispatchServers(action);
             break;
           }
@@ -404,6 +410,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         dispatchServers({ type: 'channel.upsert', channel });
         return channel;
       },
+      applyServerAction: dispatchServers,
       async deleteChannel(channel) {
         await ignoreNotFound(channelsApi.remove(channel.id));
         dispatchServers({ type: 'channel.deleted', id: channel.id, server_id: channel.server_id });

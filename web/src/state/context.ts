@@ -16,7 +16,7 @@ import type {
 } from '../api/types';
 import type { GatewayState } from '../gateway/client';
 import type { ObservedStatus, Presence, PresenceUpdate } from '../gateway/protocol';
-import type { ServerList } from './servers';
+import type { ServerAction, ServerList } from './servers';
 
 export type AuthStatus = 'loading' | 'authenticated' | 'anonymous' | 'error';
 
@@ -59,6 +59,8 @@ export interface AuthActions {
   createChannel(serverId: string, input: ChannelCreateInput): Promise<Channel>;
   updateChannel(channelId: string, patch: ChannelPatch): Promise<Channel>;
   deleteChannel(channel: Pick<Channel, 'id' | 'server_id'>): Promise<void>;
+  /** Applies the answer of our own REST call to the server store (roles, overwrites, joins…). */
+  applyServerAction(action: ServerAction): void;
 }
 
 export const AuthStateContext = createContext<AuthState | null>(null);

@@ -26,6 +26,8 @@ function channel(id: string, fields: Partial<Channel> = {}): Channel {
     slowmode_secs: 0,
     user_limit: null,
     bitrate: null,
+    overwrites: [],
+    last_message_id: null,
     ...fields,
   };
 }
@@ -267,5 +269,71 @@ describe('names', () => {
     expect(compareIds('9', '10')).toBeLessThan(0);
     expect(compareIds('117804233704603649', '117804233704603650')).toBeLessThan(0);
     expect(compareIds('5', '5')).toBe(0);
+  });
+});
+
+describe('roles and my permissions', () => {
+  const everyone = { id: 's1', server_id: 's1', name: '@everyone', color: null, position: 0, permissions: '1024', hoist: false, mentionable: false };
+  const modRole = { id: 'r1', server_id: 's1', name: 'Mods', color: 0xff00, position: 1, permissions: '16', hoist: true, mentionable: false };
+  const base = () =>
+    loaded(
+      server('s1', [channel('11', { overwrites: [{ id: 'r1', type: 'role', allow: '0', deny: '1024' }] })], {
+        owner_id: 'owner',
+        roles: [everyone],
+        me: { permissions: '1024', roles: [] },
+      }),
+    );
+
+  it('adds and updates roles from events, highest first', () => {
+    let list = apply(base(), 'role.created', modRole);
+    expect(list?.[0]?.roles.map((r) => r.id)).toEqual(['r1', 's1']);
+    list = apply(list, 'role.updated', { ...modRole, name: 'Moderators' });
+    expect(list?.[0]?.roles.find((r) => r.id === 'r1')?.name).toBe('Moderators');
+    expect(list?.[0]?.roles).toHaveLength(2);
+    expect(actionForEvent('role.created', { id: 'x' })).toBeNull();
+  });
+
+  it('recomputes me.permissions when my roles change (member.updated about me)', () => {
+    let list = apply(base(), 'role.created', modRole);
+    const me = { server_id: 's1', user: { id: 'me', username: 'me' }, nickname: null, roles: ['r1'], joined_at: '', timeout_until: null };
+    const action = actionForEvent('member.updated', me, 'me');
+    expect(action).toEqual({ type: 'me.roles', server_id: 's1', self_id: 'me', roles: ['r1'] });
+    list = serversReducer(list, action!);
+    expect(list?.[0]?.me).toEqual({ roles: ['r1'], permissions: String(1024 | 16) });
+    // Someone else's update, or no self id: not about me.
+    expect(actionForEvent('member.updated', { ...me, user: { id: 'other', username: 'o' } }, 'me')).toBeNull();
+    expect(actionForEvent('member.updated', me)).toBeNull();
+  });
+
+  it('recomputes when a role I hold (or @everyone) changes, not for others', () => {
+    let list = serversReducer(apply(base(), 'role.created', modRole), { type: 'me.roles', server_id: 's1', self_id: 'me', roles: ['r1'] });
+    list = serversReducer(list, actionForEvent('role.updated', { ...modRole, permissions: '32' }, 'me')!);
+    expect(list?.[0]?.me.permissions).toBe(String(1024 | 32));
+    list = serversReducer(list, actionForEvent('role.updated', { ...everyone, permissions: '0' }, 'me')!);
+    expect(list?.[0]?.me.permissions).toBe('32');
+  });
+
+  it('a deleted role leaves my roles, its overwrites and the list', () => {
+    let list = serversReducer(apply(base(), 'role.created', modRole), { type: 'me.roles', server_id: 's1', self_id: 'me', roles: ['r1'] });
+    list = serversReducer(list, actionForEvent('role.deleted', { id: 'r1', server_id: 's1' }, 'me')!);
+    const s = list?.[0];
+    expect(s?.roles.map((r) => r.id)).toEqual(['s1']);
+    expect(s?.me).toEqual({ roles: [], permissions: '1024' });
+    expect(s?.channels[0]?.overwrites).toEqual([]);
+  });
+
+  it('the owner keeps every permission', () => {
+    let list = base();
+    list = serversReducer(list, { type: 'me.roles', server_id: 's1', self_id: 'owner', roles: [] });
+    expect(list?.[0]?.me.permissions).toBe('1100014153727');
+  });
+
+  it('replaces the roles after a reorder', () => {
+    const list = serversReducer(apply(base(), 'role.created', modRole), {
+      type: 'roles.loaded',
+      server_id: 's1',
+      roles: [everyone, { ...modRole, position: 2 }, { ...modRole, id: 'r2', position: 1 }],
+    });
+    expect(list?.[0]?.roles.map((r) => `${r.id}@${r.position}`)).toEqual(['r1@2', 'r2@1', 's1@0']);
   });
 });

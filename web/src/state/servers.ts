@@ -5,11 +5,15 @@
 
 import {
   isChannel,
+  isMember,
+  isRole,
   isServerDetail,
   normalizeChannel,
+  normalizeRole,
   normalizeServerDetail,
 } from '../api/guards';
-import type { Channel, ChannelKind, Server, ServerDetail } from '../api/types';
+import { basePermissions, sortRolesDesc } from '../api/hierarchy';
+import type { Channel, ChannelKind, Role, Server, ServerDetail } from '../api/types';
 
 /** null = not loaded yet (before the gateway's `ready`). */
 export type ServerList = ServerDetail[] | null;
@@ -26,7 +30,15 @@ export type ServerAction =
   /** `channel.created` / `channel.updated`, or our own create / edit. */
   | { type: 'channel.upsert'; channel: Channel }
   /** `channel.deleted` or our own delete. */
-  | { type: 'channel.deleted'; id: string; server_id: string };
+  | { type: 'channel.deleted'; id: string; server_id: string }
+  /** `role.created` / `role.updated`, or our own create / edit. `self_id`: recompute `me.permissions`. */
+  | { type: 'role.upsert'; role: Role; self_id?: string | undefined }
+  /** `role.deleted` or our own delete. */
+  | { type: 'role.deleted'; id: string; server_id: string; self_id?: string | undefined }
+  /** `GET /servers/{id}/roles` (e.g. after a reorder moved several roles). */
+  | { type: 'roles.loaded'; server_id: string; roles: Role[]; self_id?: string | undefined }
+  /** `member.updated` about the logged-in user: their roles (and so their permissions) changed. */
+  | { type: 'me.roles'; server_id: string; self_id: string; roles: string[] };
 
 /** Snowflake-like ids are decimal strings: compare them as numbers. */
 export function compareIds(a: string, b: string): number {
@@ -102,9 +114,53 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
         return { ...server, channels };
       });
     }
+    case 'role.upsert': {
+      if (!list) return list;
+      const role = action.role;
+      return mapServer(list, role.server_id, (server) => {
+        const roles = sortRolesDesc([...server.roles.filter((r) => r.id !== role.id), role]);
+        const mine = role.id === server.id || server.me.roles.includes(role.id);
+        return withMe({ ...server, roles }, server.me.roles, mine ? action.self_id : undefined);
+      });
+    }
+    case 'role.deleted': {
+      if (!list) return list;
+      return mapServer(list, action.server_id, (server) => {
+        if (!server.roles.some((r) => r.id === action.id)) return server;
+        const roles = server.roles.filter((r) => r.id !== action.id);
+        // Overwrites of a deleted role go with it.
+        const channels = server.channels.map((c) =>
+          c.overwrites.some((o) => o.id === action.id)
+            ? { ...c, overwrites: c.overwrites.filter((o) => o.id !== action.id) }
+            : c,
+        );
+        const mine = server.me.roles.includes(action.id);
+        const meRoles = mine ? server.me.roles.filter((id) => id !== action.id) : server.me.roles;
+        return withMe({ ...server, roles, channels }, meRoles, mine ? action.self_id : undefined);
+      });
+    }
+    case 'roles.loaded': {
+      if (!list) return list;
+      return mapServer(list, action.server_id, (server) =>
+        withMe({ ...server, roles: sortRolesDesc(action.roles) }, server.me.roles, action.self_id),
+      );
+    }
+    case 'me.roles': {
+      if (!list) return list;
+      return mapServer(list, action.server_id, (server) => withMe(server, action.roles, action.self_id));
+    }
     default:
       return list;
   }
+}
+
+/**
+ * The server with the logged-in user's roles; with `selfId`, `me.permissions`
+ * is recomputed from the roles (the server sends no event for it).
+ */
+function withMe(server: ServerDetail, roles: string[], selfId: string | undefined): ServerDetail {
+  const permissions = selfId === undefined ? server.me.permissions : basePermissions(server, selfId, roles).toString();
+  return { ...server, me: { permissions, roles } };
 }
 
 function withSortedChannels(server: ServerDetail): ServerDetail {
@@ -126,8 +182,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The store action for a gateway event, or null for other / malformed events. */
-export function actionForEvent(t: string, d: unknown): ServerAction | null {
+/**
+ * The store action for a gateway event, or null for other / malformed events.
+ * `selfId` (the logged-in user) lets role and member events update `me`.
+ */
+export function actionForEvent(t: string, d: unknown, selfId?: string): ServerAction | null {
   switch (t) {
     case 'server.created':
       return isServerDetail(d) ? { type: 'server.upsert', server: normalizeServerDetail(d) } : null;
@@ -143,6 +202,22 @@ export function actionForEvent(t: string, d: unknown): ServerAction | null {
     case 'channel.deleted':
       return isRecord(d) && typeof d.id === 'string' && typeof d.server_id === 'string'
         ? { type: 'channel.deleted', id: d.id, server_id: d.server_id }
+        : null;
+    case 'role.created':
+    case 'role.updated':
+      return isRole(d) ? { type: 'role.upsert', role: normalizeRole(d), self_id: selfId } : null;
+    case 'role.deleted':
+      return isRecord(d) && typeof d.id === 'string' && typeof d.server_id === 'string'
+        ? { type: 'role.deleted', id: d.id, server_id: d.server_id, self_id: selfId }
+        : null;
+    case 'member.updated':
+      return selfId !== undefined && isMember(d) && d.user.id === selfId && typeof d.server_id === 'string'
+        ? {
+            type: 'me.roles',
+            server_id: d.server_id,
+            self_id: selfId,
+            roles: d.roles.filter((r): r is string => typeof r === 'string'),
+          }
         : null;
     default:
       return null;

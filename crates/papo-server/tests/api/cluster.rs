@@ -136,6 +136,31 @@ async fn two_nodes_share_events_presence_and_revocations() {
     let ev = on_b.event("user.updated").await;
     assert_eq!(ev["d"]["display_name"], "Ana from A");
 
+    // A server created through node A: node B's session starts following it and its
+    // channels, so a message posted through node A reaches the socket on node B.
+    let (status, server) = call(
+        reqwest::Method::POST,
+        a.url("/api/v1/servers"),
+        Some(&token),
+        json!({"name": "Cluster"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(on_b.event("server.created").await["d"]["id"], server["id"]);
+    let general = server["channels"][0]["id"].as_str().unwrap();
+    let (status, _) = call(
+        reqwest::Method::POST,
+        a.url(&format!("/api/v1/channels/{general}/messages")),
+        Some(&token),
+        json!({"content": "from node A"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        on_b.event("message.created").await["d"]["content"],
+        "from node A"
+    );
+
     // Presence set on node B is seen on node A.
     on_b.send(json!({"op": "presence_update", "d": {"status": "dnd"}}))
         .await;

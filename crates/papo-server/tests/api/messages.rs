@@ -12,6 +12,7 @@ both!(
     mentions_and_read_states,
     slow_mode_and_the_send_rate_limit,
     concurrent_sends_are_committed_in_batches,
+    presence_reaches_members_of_shared_servers,
 );
 
 fn msgs(channel: &str) -> String {
@@ -392,5 +393,55 @@ async fn concurrent_sends_are_committed_in_batches(b: Backend) {
         history.extend(page);
     }
     assert_eq!(history.len(), 60, "every acknowledged message is stored");
+    app.stop().await;
+}
+
+async fn presence_reaches_members_of_shared_servers(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("pr_alice").await);
+    let bob = access(&app.register("pr_bob").await);
+    let carol = access(&app.register("pr_carol").await);
+    app.community(&alice, &[&bob]).await;
+    let alice_id = me_id(&app, &alice).await;
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    let (mut carol_ws, _) = Ws::identify(&app, &carol).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let ev = loop {
+        let ev = bob_ws.event("presence.updated").await;
+        if ev["d"]["user_id"] == alice_id.as_str() {
+            break ev;
+        }
+    };
+    assert_eq!(ev["d"]["status"], "online");
+    // Bob's ready lists Alice, who is online.
+    let (_, ready) = Ws::identify(&app, &bob).await;
+    assert!(
+        ready["presences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["user_id"] == alice_id.as_str())
+    );
+    // Invisible reads offline to others.
+    alice_ws
+        .send(json!({"op": "presence_update", "d": {"status": "invisible"}}))
+        .await;
+    loop {
+        let ev = bob_ws.event("presence.updated").await;
+        if ev["d"]["user_id"] == alice_id.as_str() {
+            assert_eq!(ev["d"]["status"], "offline");
+            break;
+        }
+    }
+    // Carol shares no server with Alice: her next event is her own profile change.
+    app.patch("/api/v1/users/@me", json!({"bio": "oi"}), Some(&carol))
+        .await;
+    let ev = carol_ws.recv().await;
+    let ev = if ev["t"] == "presence.updated" && ev["d"]["user_id"] != alice_id.as_str() {
+        carol_ws.recv().await
+    } else {
+        ev
+    };
+    assert_eq!(ev["t"], "user.updated", "{ev}");
     app.stop().await;
 }

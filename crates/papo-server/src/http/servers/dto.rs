@@ -199,6 +199,8 @@ pub struct Me {
     pub permissions: Permissions,
     /// Role ids.
     pub roles: Vec<RoleId>,
+    /// RFC 3339, while the caller is timed out.
+    pub timeout_until: Option<String>,
 }
 
 /// A server with what the caller can see of it.

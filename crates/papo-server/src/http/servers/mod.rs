@@ -122,6 +122,11 @@ pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<Server
                 .iter()
                 .map(|r| RoleId::from_i64(*r))
                 .collect(),
+            timeout_until: access
+                .member
+                .timeout_until
+                .filter(|t| *t > crate::now_ms())
+                .map(crate::http::rfc3339),
         },
     })
 }

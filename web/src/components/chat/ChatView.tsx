@@ -1,0 +1,258 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { computeChannelPermissions, has } from '../../api/permissions';
+import type { Channel, Message, ServerDetail } from '../../api/types';
+import { chatActions, chatStore, useChannelMessages, useChat } from '../../state/chat';
+import { useCurrentUser } from '../../state/context';
+import { needsInitialLoad, newestMessageId } from '../../state/messages';
+import { ackTarget } from '../../state/readStates';
+import { ConfirmDialog } from '../ConfirmDialog';
+import { CloseIcon, HashIcon } from '../icons';
+import { MainHeader } from '../MainHeader';
+import { useTranslator } from '../useFormErrors';
+import { chatErrorText } from './chatErrors';
+import { ChatViewContext, type ChatPermissions, type ChatView as ChatViewValue } from './chatContext';
+import { PinIcon } from './chatIcons';
+import { Composer } from './Composer';
+import { excerpt, messageTime } from './format';
+import { MessageList } from './MessageList';
+import { PinsPanel } from './PinsPanel';
+import { TypingIndicator } from './TypingIndicator';
+import { useDocumentVisible } from './useNow';
+import './chat.css';
+
+/** Acknowledge this long after the newest message was shown (and nothing newer came). */
+export const ACK_DEBOUNCE_MS = 1_000;
+const NOTICE_MS = 8_000;
+
+/** Re-renders when a timeout ends (the composer comes back). */
+function useTimeoutEnd(until: string | null): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const end = until ? Date.parse(until) : NaN;
+    if (!Number.isFinite(end) || end <= Date.now()) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(end - Date.now() + 50, 2_147_483_647));
+    return () => clearTimeout(timer);
+  }, [until]);
+  return now;
+}
+
+/** A text channel: its history, the composer, typing, pins. Keyed by channel id. */
+export function ChatView({ server, channel }: { server: ServerDetail; channel: Channel }) {
+  const { t, i18n } = useTranslation();
+  const tr = useTranslator();
+  const me = useCurrentUser();
+  const history = useChannelMessages(channel.id);
+  const stored = useChat((s) => s.messages[channel.id]);
+  const [initial, setInitial] = useState<'loading' | 'ready' | { error: unknown }>(() =>
+    needsInitialLoad(stored) ? 'loading' : 'ready',
+  );
+  const [attempt, setAttempt] = useState(0);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const [notice, setNotice] = useState<unknown>(null);
+  const [pinsOpen, setPinsOpen] = useState(false);
+  const [jumpTarget, setJumpTarget] = useState<string | null>(null);
+  const [bottomSignal, setBottomSignal] = useState(0);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+
+  // What we may do here: roles + the channel's overwrites, a timeout leaves only reading.
+  const timeoutUntil = useChat((s) => s.directory.members[server.id]?.[me.id]?.timeout_until ?? null);
+  const now = useTimeoutEnd(timeoutUntil);
+  const bits = computeChannelPermissions({
+    userId: me.id,
+    server,
+    memberRoles: server.me.roles,
+    overwrites: channel.overwrites,
+    timeoutUntil,
+    now,
+  });
+  const perms: ChatPermissions = useMemo(
+    () => ({
+      send: has(bits, 'send_messages'),
+      read: has(bits, 'read_message_history'),
+      react: has(bits, 'add_reactions'),
+      manage: has(bits, 'manage_messages'),
+    }),
+    [bits],
+  );
+  const timedOut = timeoutUntil !== null && Date.parse(timeoutUntil) > now && server.owner_id !== me.id;
+  const slowmodeSecs = channel.slowmode_secs > 0 && !has(bits, 'manage_messages') && !has(bits, 'manage_channels') ? channel.slowmode_secs : 0;
+
+  useEffect(() => {
+    chatStore.setOpenChannel(channel.id);
+    return () => {
+      if (chatStore.openChannel() === channel.id) chatStore.setOpenChannel(null);
+    };
+  }, [channel.id]);
+
+  // Our own member record says whether we are timed out (member.updated keeps it fresh).
+  useEffect(() => {
+    void chatActions.lookupMember(server.id, me.id);
+  }, [server.id, me.id]);
+
+  const mustLoad = needsInitialLoad(stored);
+  useEffect(() => {
+    if (!perms.read || !mustLoad) {
+      setInitial('ready');
+      return;
+    }
+    let cancelled = false;
+    setInitial('loading');
+    chatActions.loadLatest(channel.id).then(
+      () => !cancelled && setInitial('ready'),
+      (error: unknown) => !cancelled && setInitial({ error }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [channel.id, perms.read, mustLoad, attempt]);
+
+  // Looking at the newest messages of a visible page: they count as read; ack after a second.
+  const visible = useDocumentVisible();
+  const viewing = visible && perms.read && history.atPresent && initial === 'ready';
+  useEffect(() => {
+    chatStore.setViewing(viewing ? channel.id : null);
+    return () => chatStore.setViewing(null);
+  }, [viewing, channel.id]);
+  const newest = newestMessageId(history);
+  const target = useChat((s) => ackTarget(s.readStates, channel.id, newest, viewing));
+  useEffect(() => {
+    if (!target) return;
+    const timer = setTimeout(() => void chatActions.ack(channel.id, target), ACK_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [target, channel.id]);
+
+  useEffect(() => {
+    if (notice === null) return;
+    const timer = setTimeout(() => setNotice(null), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
+  const focusComposer = useCallback(() => composerRef.current?.focus(), []);
+  const jumpTo = useCallback(
+    (messageId: string) => {
+      chatActions.loadAround(channel.id, messageId).then(() => setJumpTarget(messageId), setNotice);
+    },
+    [channel.id],
+  );
+  const onJumped = useCallback(() => setJumpTarget(null), []);
+
+  const view = useMemo<ChatViewValue>(
+    () => ({
+      server,
+      channel,
+      me,
+      perms,
+      replyTo,
+      setReplyTo,
+      editingId,
+      setEditingId,
+      requestDelete: setDeleting,
+      report: setNotice,
+      focusComposer,
+      jumpTo,
+    }),
+    [server, channel, me, perms, replyTo, editingId, focusComposer, jumpTo],
+  );
+
+  let disabledReason: string | null = null;
+  if (!perms.send) {
+    const until = timedOut && timeoutUntil ? messageTime(timeoutUntil, i18n.language, new Date(now)) : null;
+    disabledReason = until
+      ? t('chat.composer.timedOut', { time: until.full })
+      : t('chat.composer.noPermission');
+  }
+
+  return (
+    <ChatViewContext.Provider value={view}>
+      <MainHeader>
+        <span className="main-header-icon">
+          <HashIcon size={22} />
+        </span>
+        <h1 className="main-title" data-testid="channel-title">
+          {channel.name}
+        </h1>
+        {channel.topic ? (
+          <>
+            <span className="main-header-divider" aria-hidden="true" />
+            <p className="main-topic" title={channel.topic} data-testid="channel-topic">
+              {channel.topic}
+            </p>
+          </>
+        ) : (
+          <span className="chat-header-spacer" />
+        )}
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={t('chat.pins.open')}
+          title={t('chat.pins.title')}
+          aria-pressed={pinsOpen}
+          onClick={() => setPinsOpen((open) => !open)}
+          data-testid="pins-button"
+        >
+          <PinIcon size={20} />
+        </button>
+      </MainHeader>
+      <div className="chat" data-testid="chat-view" data-channel-id={channel.id}>
+        <div className="chat-column">
+          {perms.read ? (
+            <MessageList
+              channel={channel}
+              history={history}
+              initial={initial}
+              onRetryInitial={() => setAttempt((n) => n + 1)}
+              bottomSignal={bottomSignal}
+              jumpTarget={jumpTarget}
+              onJumped={onJumped}
+              report={setNotice}
+            />
+          ) : (
+            <div className="message-list-wrap">
+              <p className="chat-no-history" data-testid="no-history">
+                {t('chat.history.noPermission')}
+              </p>
+            </div>
+          )}
+          {notice !== null && (
+            <div className="chat-notice" role="alert" data-testid="chat-notice">
+              <span>{chatErrorText(tr, notice)}</span>
+              <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label={t('common.close')}>
+                <CloseIcon size={14} />
+              </button>
+            </div>
+          )}
+          <Composer
+            inputRef={composerRef}
+            disabledReason={disabledReason}
+            slowmodeSecs={slowmodeSecs}
+            onSend={() => setBottomSignal((n) => n + 1)}
+          />
+          <TypingIndicator serverId={server.id} channelId={channel.id} meId={me.id} />
+        </div>
+        {pinsOpen && <PinsPanel onClose={() => setPinsOpen(false)} />}
+      </div>
+      {deleting && (
+        <ConfirmDialog
+          title={t('chat.delete.title')}
+          body={
+            <>
+              <p>{t('chat.delete.body')}</p>
+              <blockquote className="chat-delete-preview">{excerpt(deleting.content, 300)}</blockquote>
+            </>
+          }
+          confirmLabel={t('chat.delete.confirm')}
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            await chatActions.remove(deleting);
+            setDeleting(null);
+            if (replyTo?.id === deleting.id) setReplyTo(null);
+          }}
+          testId="delete-message-dialog"
+        />
+      )}
+    </ChatViewContext.Provider>
+  );
+}

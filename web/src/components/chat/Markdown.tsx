@@ -1,0 +1,141 @@
+import { memo, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Role } from '../../api/types';
+import { accentToCss } from '../Avatar';
+import { useMentionName } from './chatContext';
+import { parseMarkdown, type MdNode } from './markdownParser';
+import './markdown.css';
+
+interface MarkdownProps {
+  content: string;
+  serverId: string;
+  roles: readonly Role[];
+  meId: string;
+}
+
+/**
+ * A message's markdown as React elements: every piece of user text ends up in
+ * a text node (escaped by React), links are http(s) only and open in a new tab.
+ */
+export const Markdown = memo(function Markdown({ content, serverId, roles, meId }: MarkdownProps) {
+  const nodes = useMemo(() => parseMarkdown(content), [content]);
+  return <>{renderNodes(nodes, { serverId, roles, meId })}</>;
+});
+
+interface RenderContext {
+  serverId: string;
+  roles: readonly Role[];
+  meId: string;
+}
+
+function renderNodes(nodes: readonly MdNode[], ctx: RenderContext): ReactNode[] {
+  return nodes.map((node, i) => renderNode(node, i, ctx));
+}
+
+function renderNode(node: MdNode, key: number, ctx: RenderContext): ReactNode {
+  switch (node.type) {
+    case 'text':
+      return node.text;
+    case 'bold':
+      return <strong key={key}>{renderNodes(node.children, ctx)}</strong>;
+    case 'italic':
+      return <em key={key}>{renderNodes(node.children, ctx)}</em>;
+    case 'underline':
+      return <u key={key}>{renderNodes(node.children, ctx)}</u>;
+    case 'strike':
+      return <s key={key}>{renderNodes(node.children, ctx)}</s>;
+    case 'spoiler':
+      return <Spoiler key={key}>{renderNodes(node.children, ctx)}</Spoiler>;
+    case 'code':
+      return (
+        <code key={key} className="md-code">
+          {node.text}
+        </code>
+      );
+    case 'codeBlock':
+      return (
+        <pre key={key} className="md-pre" data-lang={node.lang ?? undefined}>
+          <code>{node.text}</code>
+        </pre>
+      );
+    case 'quote':
+      return (
+        <blockquote key={key} className="md-quote">
+          {renderNodes(node.children, ctx)}
+        </blockquote>
+      );
+    case 'link':
+      return (
+        <a key={key} href={node.href} target="_blank" rel="noopener noreferrer" className="md-link">
+          {node.text}
+        </a>
+      );
+    case 'userMention':
+      return <UserMention key={key} serverId={ctx.serverId} userId={node.id} me={node.id === ctx.meId} />;
+    case 'roleMention':
+      return <RoleMention key={key} role={ctx.roles.find((r) => r.id === node.id) ?? null} />;
+    case 'everyone':
+      return (
+        <span key={key} className="md-mention" data-testid="mention">
+          @{node.name}
+        </span>
+      );
+    default:
+      return null;
+  }
+}
+
+function UserMention({ serverId, userId, me }: { serverId: string; userId: string; me: boolean }) {
+  const { t } = useTranslation();
+  const { name } = useMentionName(serverId, userId);
+  return (
+    <span className={me ? 'md-mention md-mention-me' : 'md-mention'} data-testid="mention" data-user-id={userId}>
+      @{name ?? t('chat.mention.unknownUser')}
+    </span>
+  );
+}
+
+function RoleMention({ role }: { role: Role | null }) {
+  const { t } = useTranslation();
+  const color = accentToCss(role?.color ?? null);
+  return (
+    <span
+      className="md-mention md-mention-role"
+      data-testid="mention"
+      data-role-id={role?.id}
+      style={color ? { color, backgroundColor: `color-mix(in srgb, ${color} 15%, transparent)` } : undefined}
+    >
+      {role ? (role.name.startsWith('@') ? role.name : `@${role.name}`) : `@${t('chat.mention.unknownRole')}`}
+    </span>
+  );
+}
+
+/** Hidden text, revealed by a click (or Enter / Space). */
+function Spoiler({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const [shown, setShown] = useState(false);
+  if (shown) return <span className="md-spoiler md-spoiler-shown">{children}</span>;
+  const reveal = () => setShown(true);
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      reveal();
+    }
+  };
+  return (
+    <span
+      className="md-spoiler"
+      role="button"
+      tabIndex={0}
+      aria-label={t('chat.spoiler')}
+      title={t('chat.spoiler')}
+      onClick={reveal}
+      onKeyDown={onKeyDown}
+      data-testid="spoiler"
+    >
+      <span aria-hidden="true" className="md-spoiler-content">
+        {children}
+      </span>
+    </span>
+  );
+}

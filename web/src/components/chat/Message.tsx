@@ -1,0 +1,217 @@
+import { memo, useMemo, type KeyboardEvent, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Message as MessageData, PublicUser, ReferencedMessage } from '../../api/types';
+import { chatActions } from '../../state/chat';
+import type { DisplayItem, PendingMessage } from '../../state/messages';
+import { mentionsReader } from '../../state/readStates';
+import { Avatar } from '../Avatar';
+import { chatErrorText } from './chatErrors';
+import { useAuthorName, useChatView } from './chatContext';
+import { RetryIcon } from './chatIcons';
+import { excerpt, messageTime } from './format';
+import { Markdown } from './Markdown';
+import { plainText, parseMarkdown } from './markdownParser';
+import { MessageToolbar, ReactionChips } from './MessageActions';
+import { MessageEditor } from './MessageEditor';
+import { useTranslator } from '../useFormErrors';
+
+/** Moves focus between messages with the arrow keys (each message is a tab stop too). */
+function onMessageKeyDown(event: KeyboardEvent<HTMLLIElement>) {
+  if (event.target !== event.currentTarget) return;
+  const sibling =
+    event.key === 'ArrowUp'
+      ? event.currentTarget.previousElementSibling
+      : event.key === 'ArrowDown'
+        ? event.currentTarget.nextElementSibling
+        : null;
+  if (sibling instanceof HTMLElement && sibling.dataset.testid === 'message') {
+    event.preventDefault();
+    sibling.focus();
+  }
+}
+
+/** One row of the message list (a confirmed message or one of ours on its way). */
+export function MessageRow({ item }: { item: DisplayItem }) {
+  // The message objects are stable while unchanged: memo skips the rows a new message does not touch.
+  return item.kind === 'message' ? (
+    <SentMessage message={item.message} startsGroup={item.startsGroup} />
+  ) : (
+    <PendingRow pending={item.pending} startsGroup={item.startsGroup} />
+  );
+}
+
+const SentMessage = memo(function SentMessage({ message, startsGroup }: { message: MessageData; startsGroup: boolean }) {
+  const { t, i18n } = useTranslation();
+  const view = useChatView();
+  const editing = view.editingId === message.id;
+  const mentioned = useMemo(
+    () => message.author.id !== view.me.id && mentionsReader(message, { userId: view.me.id, roleIds: view.server.me.roles }),
+    [message, view.me.id, view.server.me.roles],
+  );
+  const classes = ['message', startsGroup ? 'message-group-start' : '', mentioned ? 'message-mentioned' : '', editing ? 'message-editing' : '']
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <li className={classes} tabIndex={0} onKeyDown={onMessageKeyDown} data-testid="message" data-message-id={message.id} data-key={message.id}>
+      {message.reply_to !== null && <ReplyContext reference={message.referenced_message} />}
+      <MessageBody author={message.author} createdAt={message.created_at} startsGroup={startsGroup}>
+        {editing ? (
+          <MessageEditor
+            message={message}
+            onDone={() => {
+              view.setEditingId(null);
+              view.focusComposer();
+            }}
+            onEmpty={() => {
+              view.setEditingId(null);
+              view.requestDelete(message);
+            }}
+          />
+        ) : (
+          <div className="message-content" data-testid="message-content">
+            <Markdown content={message.content} serverId={view.server.id} roles={view.server.roles} meId={view.me.id} />
+            {message.edited_at && (
+              <span className="message-edited" title={messageTime(message.edited_at, i18n.language, new Date())?.full} data-testid="edited-marker">
+                {' '}
+                {t('chat.edited')}
+              </span>
+            )}
+          </div>
+        )}
+        <ReactionChips message={message} />
+      </MessageBody>
+      {!editing && <MessageToolbar message={message} />}
+    </li>
+  );
+});
+
+const PendingRow = memo(function PendingRow({ pending, startsGroup }: { pending: PendingMessage; startsGroup: boolean }) {
+  const { t } = useTranslation();
+  const tr = useTranslator();
+  const view = useChatView();
+  const failed = pending.status === 'failed';
+  return (
+    <li
+      className={`message message-pending${failed ? ' message-failed' : ''}${startsGroup ? ' message-group-start' : ''}`}
+      tabIndex={0}
+      onKeyDown={onMessageKeyDown}
+      data-testid="message"
+      data-pending={failed ? undefined : 'true'}
+      data-failed={failed ? 'true' : undefined}
+      data-nonce={pending.nonce}
+      data-key={`pending:${pending.nonce}`}
+    >
+      {pending.reply_to !== null && <ReplyContext reference={pending.referenced_message} />}
+      <MessageBody author={pending.author} createdAt={pending.created_at} startsGroup={startsGroup}>
+        <div className="message-content" data-testid="message-content">
+          <Markdown content={pending.content} serverId={view.server.id} roles={view.server.roles} meId={view.me.id} />
+        </div>
+        {failed && (
+          <div className="message-failure" role="alert" data-testid="send-failed">
+            <span>{t('chat.send.failed', { reason: chatErrorText(tr, pending.error) })}</span>
+            <button
+              type="button"
+              className="chat-link-button"
+              onClick={() => void chatActions.retry(pending.channel_id, pending.nonce)}
+              data-testid="retry-button"
+            >
+              <RetryIcon size={14} /> {t('chat.send.retry')}
+            </button>
+            <button
+              type="button"
+              className="chat-link-button"
+              onClick={() => chatActions.discard(pending.channel_id, pending.nonce)}
+              data-testid="discard-button"
+            >
+              {t('chat.send.discard')}
+            </button>
+          </div>
+        )}
+        {!failed && <span className="chat-sr-only">{t('chat.send.sending')}</span>}
+      </MessageBody>
+    </li>
+  );
+});
+
+interface MessageBodyProps {
+  author: PublicUser;
+  createdAt: string;
+  startsGroup: boolean;
+  children: ReactNode;
+}
+
+/** Avatar + name + time for the first message of a group; the time in the gutter for the others. */
+function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyProps) {
+  const { t, i18n } = useTranslation();
+  const view = useChatView();
+  const name = useAuthorName(view.server.id, author);
+  const time = messageTime(createdAt, i18n.language, new Date());
+  const when = time
+    ? time.kind === 'today'
+      ? t('chat.time.today', { time: time.time })
+      : time.kind === 'yesterday'
+        ? t('chat.time.yesterday', { time: time.time })
+        : t('chat.time.other', { date: time.date, time: time.time })
+    : '';
+  return (
+    <div className="message-body">
+      <div className="message-gutter">
+        {startsGroup ? (
+          <Avatar user={author} size={40} />
+        ) : (
+          time && (
+            <time className="message-gutter-time" dateTime={createdAt} title={time.full}>
+              {time.time}
+            </time>
+          )
+        )}
+      </div>
+      <div className="message-main">
+        {startsGroup && (
+          <header className="message-header">
+            <span className="message-author" data-testid="message-author">
+              {name}
+            </span>
+            {time && (
+              <time className="message-time" dateTime={createdAt} title={time.full}>
+                {when}
+              </time>
+            )}
+          </header>
+        )}
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/** The line above a reply: who and what it answers (click: scroll to it). */
+function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
+  const { t } = useTranslation();
+  const view = useChatView();
+  const name = useAuthorName(view.server.id, reference?.author ?? { id: '', username: '', display_name: null });
+  const text = useMemo(() => (reference ? excerpt(plainText(parseMarkdown(reference.content))) : ''), [reference]);
+  if (!reference) {
+    return (
+      <div className="message-reply message-reply-missing" data-testid="reply-context">
+        <span className="message-reply-spine" aria-hidden="true" />
+        <span>{t('chat.reply.deleted')}</span>
+      </div>
+    );
+  }
+  return (
+    <div className="message-reply" data-testid="reply-context" data-reply-to={reference.id}>
+      <span className="message-reply-spine" aria-hidden="true" />
+      <Avatar user={reference.author} size={16} />
+      <span className="message-reply-author">@{name}</span>
+      <button
+        type="button"
+        className="message-reply-excerpt"
+        onClick={() => view.jumpTo(reference.id)}
+        aria-label={t('chat.reply.jump', { name })}
+      >
+        {text}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { MESSAGE_MAX_LENGTH } from '../../api/messages';
+import type { Message } from '../../api/types';
+import { chatActions } from '../../state/chat';
+import { useFormErrors } from '../useFormErrors';
+import './composer.css';
+
+const NO_FIELDS: readonly string[] = [];
+
+interface MessageEditorProps {
+  message: Message;
+  onDone(): void;
+  /** Saving an empty message: offer to delete it instead. */
+  onEmpty(): void;
+}
+
+/** Edit in place: Enter saves, Shift+Enter adds a line, Escape cancels. */
+export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) {
+  const { t } = useTranslation();
+  const [text, setText] = useState(message.content);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const errors = useFormErrors(error, NO_FIELDS);
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    const area = ref.current;
+    if (!area) return;
+    area.focus();
+    area.setSelectionRange(area.value.length, area.value.length);
+  }, []);
+
+  async function save() {
+    const content = text.trim();
+    if (content === '') {
+      onEmpty();
+      return;
+    }
+    if (content === message.content.trim()) {
+      onDone();
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await chatActions.edit(message, content);
+      onDone();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      onDone();
+    } else if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void save();
+    }
+  };
+
+  return (
+    <div className="message-editor" data-testid="message-editor">
+      <textarea
+        ref={ref}
+        className="message-editor-input"
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={onKeyDown}
+        maxLength={MESSAGE_MAX_LENGTH}
+        rows={Math.min(10, text.split('\n').length)}
+        aria-label={t('chat.edit.label')}
+        disabled={busy}
+        data-testid="edit-input"
+      />
+      <p className="message-editor-hint">
+        {t('chat.edit.hint')}{' '}
+        <button type="button" className="chat-link-button" onClick={onDone}>
+          {t('common.cancel')}
+        </button>{' '}
+        <button type="button" className="chat-link-button" onClick={() => void save()} disabled={busy}>
+          {t('chat.edit.save')}
+        </button>
+      </p>
+      {errors.banner && (
+        <p className="chat-inline-error" role="alert">
+          {errors.banner}
+        </p>
+      )}
+    </div>
+  );
+}

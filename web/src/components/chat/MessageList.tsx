@@ -1,0 +1,223 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Channel } from '../../api/types';
+import { chatActions } from '../../state/chat';
+import { displayItems, type ChannelMessages } from '../../state/messages';
+import { HashIcon } from '../icons';
+import { useTranslator } from '../useFormErrors';
+import { chatErrorText } from './chatErrors';
+import { ArrowDownIcon } from './chatIcons';
+import { MessageRow } from './Message';
+
+/** Load more when the user scrolls this close to an end of the loaded window (px). */
+const LOAD_MARGIN_PX = 400;
+/** Closer than this to the bottom counts as "at the bottom": new messages keep it there. */
+const STICK_MARGIN_PX = 48;
+
+interface MessageListProps {
+  channel: Channel;
+  history: ChannelMessages;
+  /** The first page is loading, or failed. */
+  initial: 'loading' | 'ready' | { error: unknown };
+  onRetryInitial(): void;
+  /** Bumped to scroll to the bottom (we just sent a message). */
+  bottomSignal: number;
+  /** A message to scroll to and highlight (a reply's original, a pin); cleared through onJumped. */
+  jumpTarget: string | null;
+  onJumped(): void;
+  report(error: unknown): void;
+}
+
+interface Anchor {
+  key: string;
+  /** px from the top of the scroller */
+  top: number;
+}
+
+/** The first item whose bottom is below the scroller's top edge, and where it is. */
+function topVisible(scroller: HTMLElement): Anchor | null {
+  const top = scroller.getBoundingClientRect().top;
+  for (const node of scroller.querySelectorAll<HTMLElement>('[data-key]')) {
+    const rect = node.getBoundingClientRect();
+    if (rect.bottom > top) return { key: node.dataset.key ?? '', top: rect.top - top };
+  }
+  return null;
+}
+
+/**
+ * The history of a channel: scroll up to load older messages, down to load
+ * newer ones when the window is not at the present; new messages keep the view
+ * at the bottom only when it was there; "jump to present" otherwise.
+ */
+export function MessageList({
+  channel,
+  history,
+  initial,
+  onRetryInitial,
+  bottomSignal,
+  jumpTarget,
+  onJumped,
+  report,
+}: MessageListProps) {
+  const { t } = useTranslation();
+  const tr = useTranslator();
+  const items = useMemo(() => displayItems(history), [history]);
+  const scrollerRef = useRef<HTMLDivElement>(null);
+  /** Follow new messages (the view is at the bottom of the present). */
+  const stick = useRef(true);
+  /** Where the user was reading, to keep it in place when messages come or go above it. */
+  const anchor = useRef<Anchor | null>(null);
+  const historyRef = useRef(history);
+  historyRef.current = history;
+  const [away, setAway] = useState(false);
+  const [older, setOlder] = useState<'idle' | 'loading' | { error: unknown }>('idle');
+  const [newer, setNewer] = useState<'idle' | 'loading'>('idle');
+
+  const loadOlder = useCallback(() => {
+    setOlder('loading');
+    chatActions.loadOlder(channel.id).then(
+      () => setOlder('idle'),
+      (error: unknown) => setOlder({ error }),
+    );
+  }, [channel.id]);
+
+  const loadNewer = useCallback(() => {
+    setNewer('loading');
+    chatActions
+      .loadNewer(channel.id)
+      .catch(report)
+      .finally(() => setNewer('idle'));
+  }, [channel.id, report]);
+
+  /** After a scroll: follow or not, anchor, and whether to load more. */
+  const onScroll = useCallback(() => {
+    const el = scrollerRef.current;
+    if (!el) return;
+    const h = historyRef.current;
+    const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+    stick.current = h.atPresent && fromBottom < STICK_MARGIN_PX;
+    anchor.current = topVisible(el);
+    setAway(fromBottom > el.clientHeight);
+    if (el.scrollTop < LOAD_MARGIN_PX && h.hasMoreBefore && h.messages.length > 0 && older === 'idle') loadOlder();
+    if (!h.atPresent && fromBottom < LOAD_MARGIN_PX && newer === 'idle') loadNewer();
+  }, [older, newer, loadOlder, loadNewer]);
+
+  // After every change of the list: keep the bottom, or keep what the user was reading in place.
+  useLayoutEffect(() => {
+    const el = scrollerRef.current;
+    if (!el) return;
+    if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    } else if (anchor.current) {
+      const key = anchor.current.key;
+      const node = Array.from(el.querySelectorAll<HTMLElement>('[data-key]')).find((n) => n.dataset.key === key);
+      if (node) el.scrollTop += node.getBoundingClientRect().top - el.getBoundingClientRect().top - anchor.current.top;
+    }
+    anchor.current = topVisible(el);
+    // A short history does not fill the view: there is nothing to scroll, so load on.
+    if (el.scrollHeight <= el.clientHeight + LOAD_MARGIN_PX && history.hasMoreBefore && history.messages.length > 0 && older === 'idle') {
+      loadOlder();
+    }
+  }, [items, history.hasMoreBefore, history.messages.length, older, loadOlder]);
+
+  // The viewport changed size (phone keyboard, window resize): stay at the bottom if there.
+  useEffect(() => {
+    const el = scrollerRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  useEffect(() => {
+    if (bottomSignal === 0) return;
+    stick.current = true;
+    const el = scrollerRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [bottomSignal]);
+
+  useLayoutEffect(() => {
+    if (!jumpTarget) return;
+    const el = scrollerRef.current;
+    const node = el ? Array.from(el.querySelectorAll<HTMLElement>('[data-message-id]')).find((n) => n.dataset.messageId === jumpTarget) : null;
+    if (!node) return;
+    stick.current = false;
+    node.scrollIntoView({ block: 'center' });
+    node.focus({ preventScroll: true });
+    node.classList.add('message-highlight');
+    const timer = setTimeout(() => node.classList.remove('message-highlight'), 2000);
+    onJumped();
+    return () => clearTimeout(timer);
+  }, [jumpTarget, items, onJumped]);
+
+  const jumpToPresent = () => {
+    stick.current = true;
+    const el = scrollerRef.current;
+    if (history.atPresent) {
+      if (el) el.scrollTop = el.scrollHeight;
+      setAway(false);
+    } else {
+      chatActions.loadLatest(channel.id).catch(report);
+    }
+  };
+
+  const atBeginning = initial === 'ready' && !history.hasMoreBefore;
+  return (
+    <div className="message-list-wrap">
+      <div
+        ref={scrollerRef}
+        className="message-list"
+        onScroll={onScroll}
+        data-testid="message-list"
+        aria-busy={initial === 'loading' || older === 'loading' || newer === 'loading'}
+      >
+        {atBeginning && (
+          <section className="channel-welcome chat-welcome" data-testid="channel-welcome" aria-labelledby="chat-welcome-title">
+            <span className="channel-welcome-icon">
+              <HashIcon size={40} />
+            </span>
+            <h2 id="chat-welcome-title">{t('channels.welcome.title', { name: channel.name })}</h2>
+            <p>{t('channels.welcome.body', { name: channel.name })}</p>
+          </section>
+        )}
+        {history.hasMoreBefore && history.messages.length > 0 && (
+          <div className="message-list-edge">
+            {typeof older === 'object' ? (
+              <p role="alert">
+                {t('chat.history.olderFailed', { reason: chatErrorText(tr, older.error) })}{' '}
+                <button type="button" className="chat-link-button" onClick={loadOlder}>
+                  {t('chat.history.retry')}
+                </button>
+              </p>
+            ) : (
+              <p className="message-list-loading">{t('chat.history.loadingOlder')}</p>
+            )}
+          </div>
+        )}
+        {initial === 'loading' && items.length === 0 && <p className="message-list-loading">{t('chat.history.loading')}</p>}
+        {typeof initial === 'object' && (
+          <div className="message-list-edge" role="alert">
+            <p>{t('chat.history.failed', { reason: chatErrorText(tr, initial.error) })}</p>
+            <button type="button" className="button button-secondary" onClick={onRetryInitial}>
+              {t('chat.history.retry')}
+            </button>
+          </div>
+        )}
+        <ol className="message-items" aria-label={t('chat.history.label', { name: channel.name })}>
+          {items.map((item) => (
+            <MessageRow key={item.key} item={item} />
+          ))}
+        </ol>
+        {!history.atPresent && history.messages.length > 0 && <p className="message-list-loading">{t('chat.history.loadingNewer')}</p>}
+      </div>
+      {(away || !history.atPresent) && items.length > 0 && (
+        <button type="button" className="jump-to-present" onClick={jumpToPresent} data-testid="jump-to-present">
+          {history.atPresent ? t('chat.history.jumpToPresent') : t('chat.history.viewingOlder')}
+          <ArrowDownIcon size={16} />
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { createContext, useContext, useEffect } from 'react';
+import type { Channel, CurrentUser, Message, PublicUser, ServerDetail } from '../../api/types';
+import { chatActions, useChat } from '../../state/chat';
+import { memberName } from '../../state/userDirectory';
+import { displayNameOf } from '../Avatar';
+
+/** What the user may do in the open channel (computed with the channel's overwrites). */
+export interface ChatPermissions {
+  send: boolean;
+  read: boolean;
+  react: boolean;
+  manage: boolean;
+}
+
+/** Shared by the parts of one channel's chat view. */
+export interface ChatView {
+  server: ServerDetail;
+  channel: Channel;
+  me: CurrentUser;
+  perms: ChatPermissions;
+  replyTo: Message | null;
+  setReplyTo(message: Message | null): void;
+  editingId: string | null;
+  setEditingId(id: string | null): void;
+  /** Opens the delete confirmation. */
+  requestDelete(message: Message): void;
+  /** Shows an error of an action (react, pin, delete…) above the composer. */
+  report(error: unknown): void;
+  focusComposer(): void;
+  /** Scrolls to a loaded message (a reply's original) and highlights it. */
+  jumpTo(messageId: string): void;
+}
+
+export const ChatViewContext = createContext<ChatView | null>(null);
+
+export function useChatView(): ChatView {
+  const value = useContext(ChatViewContext);
+  if (!value) throw new Error('useChatView must be used inside <ChatView>');
+  return value;
+}
+
+/**
+ * A user's name in a server for a mention: nickname, display name, username;
+ * null while unknown (looked up once), or when nobody was found.
+ */
+export function useMentionName(serverId: string, userId: string): { name: string | null; missing: boolean } {
+  const key = useChat((s) => {
+    const r = memberName(s.directory, serverId, userId);
+    return r.status === 'known' ? `=${r.name}` : r.status;
+  });
+  useEffect(() => {
+    if (key === 'unknown') void chatActions.lookupMember(serverId, userId);
+  }, [key, serverId, userId]);
+  if (key.startsWith('=')) return { name: key.slice(1), missing: false };
+  return { name: null, missing: key === 'missing' };
+}
+
+/** An author's name: their nickname in the server when we know it, else their display name. */
+export function useAuthorName(serverId: string, author: Pick<PublicUser, 'id' | 'display_name' | 'username'>): string {
+  const nickname = useChat((s) => s.directory.members[serverId]?.[author.id]?.nickname ?? null);
+  return nickname || displayNameOf(author);
+}
