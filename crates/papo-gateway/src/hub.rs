@@ -620,6 +620,11 @@ impl Hub {
         self.book.lock().expect("book mutex poisoned").view(user)
     }
 
+    /// A user's presence as others see it (`invisible` reads `offline`).
+    pub fn public_presence_of(&self, user: UserId) -> PresenceView {
+        public_view(&self.presence_of(user))
+    }
+
     /// The user's presence and the public presence of those in `watch` who are not
     /// offline, as JSON for `ready`.
     pub fn ready_presences(&self, user: UserId, watch: &[UserId]) -> Box<RawValue> {

@@ -443,5 +443,38 @@ async fn presence_reaches_members_of_shared_servers(b: Backend) {
         ev
     };
     assert_eq!(ev["t"], "user.updated", "{ev}");
+    // When Carol joins, the members see her come online.
+    let carol_id = me_id(&app, &carol).await;
+    let sid = app
+        .get("/api/v1/users/@me/servers", Some(&alice))
+        .await
+        .body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = app
+        .post(
+            &format!("/api/v1/servers/{sid}/invites"),
+            json!({}),
+            Some(&alice),
+        )
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/invites/{code}/accept"),
+        json!({}),
+        Some(&carol),
+    )
+    .await;
+    loop {
+        let ev = bob_ws.event("presence.updated").await;
+        if ev["d"]["user_id"] == carol_id.as_str() {
+            assert_eq!(ev["d"]["status"], "online");
+            break;
+        }
+    }
     app.stop().await;
 }

@@ -1,0 +1,182 @@
+// Browser end-to-end test of the chat core with two people in two browser
+// contexts: Alice creates a server and an invite; Bob joins from the link;
+// they chat both ways live, react, reply, edit and delete; Bob's unread
+// marker appears and clears; Alice bans Bob and his UI loses the server at
+// once. Needs the papo binary (see papo.mjs) and Debian's Chromium.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
+import { eventually, expectText, waitForConnected, watch, withDiagnostics } from './support.mjs';
+
+const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
+
+let papo;
+let browser;
+
+before(async () => {
+  ({ papo, browser } = await startPapoAndBrowser());
+});
+
+after(async () => {
+  await stopAll({ papo, browser });
+});
+
+function freshUser(prefix) {
+  const suffix = randomBytes(4).toString('hex');
+  return {
+    username: `${prefix}_${suffix}`,
+    email: `${prefix}_${suffix}@example.com`,
+    password: `Tr0ub4dor-${randomBytes(6).toString('hex')}`,
+  };
+}
+
+async function register(page, user) {
+  await page.goto(`${papo.url}/register`);
+  await page.locator('input[name="email"]').fill(user.email);
+  await page.locator('input[name="username"]').fill(user.username);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.getByRole('button', { name: en.auth.submitRegister }).click();
+  await page.waitForURL('**/app');
+  await waitForConnected(page);
+}
+
+const channelLink = (page, name) =>
+  page.getByTestId('channel-sidebar').locator(`[data-testid="channel-link"][data-channel-name="${name}"]`);
+const messageWith = (page, text) => page.getByTestId('message').filter({ hasText: text });
+
+/** Sends `text` from the composer; `shown` is how it reads once rendered. */
+async function send(page, text, shown = text) {
+  const composer = page.getByTestId('composer');
+  await composer.fill(text);
+  await composer.press('Enter');
+  // Committed: the optimistic copy loses its pending mark.
+  await eventually(
+    async () => (await messageWith(page, shown).count()) === 1 &&
+      (await messageWith(page, shown).first().getAttribute('data-pending')) !== 'true',
+    `"${text}" sent`,
+  );
+}
+
+/** Opens a message's toolbar (hover) and clicks one of its buttons. */
+async function act(page, text, button) {
+  const message = messageWith(page, text).first();
+  await message.hover();
+  await message.getByTestId(button).click();
+}
+
+describe('chat between two people', () => {
+  test('invite, chat both ways, react, reply, edit, delete, unread, ban', { timeout: 300_000 }, async () => {
+    const aliceCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    const bobCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    aliceCtx.setDefaultTimeout(15_000);
+    bobCtx.setDefaultTimeout(15_000);
+    const alicePage = await aliceCtx.newPage();
+    const bobPage = await bobCtx.newPage();
+    const problems = [];
+    const aliceProblems = watch(alicePage, 'alice');
+    const bobProblems = watch(bobPage, 'bob');
+    const alice = freshUser('alice');
+    const bob = freshUser('bob');
+
+    await withDiagnostics(papo, 'chat', () => [alicePage, bobPage], async () => {
+      // Alice creates a server and an invite from the sidebar.
+      await register(alicePage, alice);
+      await alicePage.getByTestId('server-rail').getByRole('button', { name: en.shell.addServer }).click();
+      const create = alicePage.getByRole('dialog', { name: en.servers.create.title });
+      await create.locator('input[name="name"]').fill('Turma do Café');
+      await create.getByTestId('create-server-submit').click();
+      await alicePage.waitForURL(/\/channels\/\d+$/);
+      await alicePage.getByTestId('invite-button').click();
+      await alicePage.getByTestId('invite-create').click();
+      const link = await eventually(
+        async () => await alicePage.getByTestId('invite-link').inputValue(),
+        'invite link shown',
+      );
+      assert.match(link, /\/invite\/[A-Za-z0-9]+$/);
+      await alicePage.keyboard.press('Escape');
+
+      // Bob registers and joins from the link.
+      await register(bobPage, bob);
+      await bobPage.goto(link);
+      await expectText(bobPage.getByTestId('invite-server-name'), 'Turma do Café');
+      await bobPage.getByTestId('invite-accept').click();
+      await bobPage.waitForURL(/\/app\/servers\/\d+\/channels\/\d+$/);
+      await waitForConnected(bobPage);
+      await bobPage.getByTestId('composer').waitFor();
+
+      // They chat both ways, live; markup stays text.
+      await send(alicePage, 'Oi Bob! **bem-vindo** <b>x</b>', 'Oi Bob! bem-vindo <b>x</b>');
+      await expectText(messageWith(bobPage, 'bem-vindo').getByTestId('message-content'), 'Oi Bob!');
+      assert.equal(await messageWith(bobPage, 'bem-vindo').locator('strong').textContent(), 'bem-vindo');
+      assert.equal(await messageWith(bobPage, 'bem-vindo').locator('b').count(), 0, 'raw HTML is not rendered');
+      await send(bobPage, 'Valeu, Alice!');
+      await messageWith(alicePage, 'Valeu, Alice!').waitFor();
+
+      // Bob reacts to Alice's message; Alice sees the count.
+      await act(bobPage, 'bem-vindo', 'react-button');
+      await bobPage.getByTestId('reaction-picker').getByTestId('reaction-option').first().click();
+      const aliceReaction = messageWith(alicePage, 'bem-vindo').getByTestId('reaction');
+      await expectText(aliceReaction, '1');
+      assert.equal(await aliceReaction.first().getAttribute('aria-pressed'), 'false');
+
+      // Alice replies to Bob; Bob sees the reply with its context.
+      await act(alicePage, 'Valeu, Alice!', 'reply-button');
+      await alicePage.getByTestId('reply-preview').waitFor();
+      await send(alicePage, 'De nada!');
+      await expectText(messageWith(bobPage, 'De nada!').getByTestId('reply-context'), 'Valeu, Alice!');
+
+      // Alice edits her first message in place; Bob sees it edited.
+      await act(alicePage, 'bem-vindo', 'edit-button');
+      const editor = alicePage.getByTestId('edit-input');
+      await editor.fill('Oi Bob! Seja bem-vindo, editado');
+      await editor.press('Enter');
+      await expectText(messageWith(bobPage, 'editado').getByTestId('message-content'), 'Seja bem-vindo, editado');
+      await messageWith(bobPage, 'editado').getByTestId('edited-marker').waitFor();
+
+      // Bob deletes his message (with confirmation); it disappears for Alice.
+      await act(bobPage, 'Valeu, Alice!', 'delete-button');
+      await bobPage.getByTestId('confirm-button').click();
+      await eventually(async () => (await messageWith(alicePage, 'Valeu, Alice!').count()) === 0, 'deleted for Alice');
+
+      // Unread: Alice posts in a new channel while Bob looks at #general.
+      await alicePage.getByTestId('create-channel').click();
+      const createChannel = alicePage.getByRole('dialog', { name: en.channels.create.title });
+      await createChannel.locator('input[name="name"]').fill('avisos');
+      await createChannel.getByTestId('create-channel-submit').click();
+      await createChannel.waitFor({ state: 'hidden' });
+      await alicePage.getByTestId('composer').waitFor();
+      await send(alicePage, 'Aula amanhã às 10h');
+      const avisos = channelLink(bobPage, 'avisos');
+      await avisos.waitFor();
+      const channelId = await avisos.getAttribute('data-channel-id');
+      const dot = bobPage.locator(`[data-testid="unread-dot"][data-channel-id="${channelId}"]`);
+      await dot.waitFor();
+      await avisos.click();
+      await messageWith(bobPage, 'Aula amanhã').waitFor();
+      await dot.waitFor({ state: 'detached' });
+
+      // Alice bans Bob from the member list; his UI loses the server at once.
+      if (!(await alicePage.getByTestId('member-list').isVisible())) {
+        await alicePage.getByTestId('member-list-toggle').click();
+      }
+      // Both are online, and each sees the other in the Online group.
+      await alicePage.locator('[data-testid="member-group"][data-group="online"]').filter({ hasText: bob.username }).waitFor();
+      await bobPage.locator('[data-testid="member-group"][data-group="online"]').filter({ hasText: alice.username }).waitFor();
+      const bobRow = alicePage.getByTestId('member-list').getByTestId('member').filter({ hasText: bob.username });
+      await bobRow.click();
+      await alicePage.getByTestId('member-menu').getByTestId('ban-button').click();
+      await alicePage.getByTestId('confirm-button').click();
+      await bobPage.waitForURL(/\/app\/?$/);
+      assert.equal(await bobPage.getByTestId('server-rail').getByRole('link', { name: 'Turma do Café' }).count(), 0);
+      await eventually(async () => (await bobRow.count()) === 0, 'Bob gone from the member list');
+    });
+    problems.push(...aliceProblems, ...bobProblems);
+    assert.deepEqual(problems, []);
+    await aliceCtx.close();
+    await bobCtx.close();
+  });
+});
