@@ -235,6 +235,20 @@ pub async fn update(
     Ok(())
 }
 
+/// Hands the server to `owner` if they are a member; false otherwise.
+pub async fn transfer(db: &Db, id: ServerId, owner: UserId) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |p| sqlx::query(
+        "UPDATE servers SET owner_id = $1 WHERE id = $2 AND EXISTS \
+         (SELECT 1 FROM members WHERE server_id = $2 AND user_id = $1)"
+    )
+    .bind(owner.as_i64())
+    .bind(id.as_i64())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 /// Deletes a server and everything in it.
 pub async fn delete(db: &Db, id: ServerId) -> Result<(), StoreError> {
     on_pool!(db, |p| sqlx::query("DELETE FROM servers WHERE id = $1")

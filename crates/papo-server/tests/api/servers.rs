@@ -12,6 +12,7 @@ both!(
     channels_are_created_edited_and_deleted_with_events,
     channel_fields_are_validated,
     leaving_and_deleting,
+    ownership_moves_to_a_member,
 );
 
 async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
@@ -303,5 +304,56 @@ async fn leaving_and_deleting(b: Backend) {
         app.get("/api/v1/users/@me/servers", Some(&t)).await.body,
         json!([])
     );
+    app.stop().await;
+}
+
+async fn ownership_moves_to_a_member(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("own_alice").await);
+    let bob_auth = app.register("own_bob").await;
+    let bob = access(&bob_auth);
+    let bob_id = bob_auth["user"]["id"].as_str().unwrap();
+    let carol_auth = app.register("own_carol").await;
+    let carol_id = carol_auth["user"]["id"].as_str().unwrap();
+    let (server, _) = app.community(&alice, &[&bob]).await;
+    let sid = server["id"].as_str().unwrap();
+    let path = format!("/api/v1/servers/{sid}");
+    let r = app
+        .patch(&path, json!({"owner_id": bob_id}), Some(&bob))
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app
+        .patch(&path, json!({"owner_id": carol_id}), Some(&alice))
+        .await;
+    assert_eq!((r.status, r.field_code("owner_id")), (422, "invalid_value"));
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    let r = app
+        .patch(&path, json!({"owner_id": bob_id}), Some(&alice))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["owner_id"], bob_id);
+    assert_eq!(
+        bob_ws.event("server.updated").await["d"]["owner_id"],
+        bob_id
+    );
+    // Alice may leave now; Bob may not (he owns it) but may delete it.
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/@me/servers/{sid}"), Some(&alice))
+            .await
+            .status,
+        204
+    );
+    let r = app
+        .delete(&format!("/api/v1/users/@me/servers/{sid}"), Some(&bob))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "owner_cannot_leave"));
+    let log = app
+        .get(
+            &format!("/api/v1/servers/{sid}/audit-log?action=server_update"),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(log.body["entries"][0]["changes"]["owner_id"][1], bob_id);
+    assert_eq!(app.delete(&path, Some(&bob)).await.status, 204);
     app.stop().await;
 }

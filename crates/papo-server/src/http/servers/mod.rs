@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, RoleId, ServerId};
+use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
@@ -233,6 +233,8 @@ pub struct PatchServer {
     #[serde(deserialize_with = "patch_field")]
     #[schema(value_type = Option<String>)]
     pub description: Patch<String>,
+    /// Hands the server to another member (the owner only).
+    pub owner_id: Option<UserId>,
 }
 
 /// Renames or re-describes a server (`manage_server`).
@@ -269,10 +271,37 @@ pub async fn patch_server(
             }
         }
     }
+    if let Some(owner) = req.owner_id
+        && owner.as_i64() != row.owner_id
+    {
+        if !access.is_owner() {
+            return Err(ApiError::new(ErrorCode::Forbidden)
+                .with_message("Only the owner can transfer the server."));
+        }
+        if servers::member(&state.db, id, owner).await?.is_none() {
+            errors.insert(
+                "owner_id".into(),
+                FieldError::new(FieldCode::InvalidValue, "The new owner must be a member."),
+            );
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
     servers::update(&state.db, id, &row.name, row.description.as_deref()).await?;
+    if let Some(owner) = req.owner_id
+        && owner.as_i64() != row.owner_id
+    {
+        let before = views::visibility_now(&state, id).await?;
+        if !servers::transfer(&state.db, id, owner).await? {
+            return Err(ApiError::invalid_fields(FieldErrors::from([(
+                "owner_id".into(),
+                FieldError::new(FieldCode::InvalidValue, "The new owner must be a member."),
+            )])));
+        }
+        row.owner_id = owner.as_i64();
+        views::resync_after(&state, id, &before).await?;
+    }
     let server = Server::from(&row);
     state
         .hub
@@ -286,6 +315,12 @@ pub async fn patch_server(
         changes.insert(
             "description".into(),
             json!([old.description, row.description]),
+        );
+    }
+    if old.owner_id != row.owner_id {
+        changes.insert(
+            "owner_id".into(),
+            json!([old.owner_id.to_string(), row.owner_id.to_string()]),
         );
     }
     audit::record(
