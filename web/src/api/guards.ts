@@ -165,6 +165,8 @@ export function normalizeServerDetail(detail: ServerDetail): ServerDetail {
     me: {
       permissions: typeof me.permissions === 'string' ? me.permissions : '0',
       roles: Array.isArray(me.roles) ? me.roles.filter((r): r is string => typeof r === 'string') : [],
+      // Older servers do not send it.
+      timeout_until: typeof me.timeout_until === 'string' ? me.timeout_until : null,
     },
   };
 }

@@ -55,7 +55,7 @@ function server(me: { roles: string[]; permissions?: string }, owner = 'owner'):
     created_at: '',
     channels: [],
     roles,
-    me: { roles: me.roles, permissions: me.permissions ?? '0' },
+    me: { roles: me.roles, permissions: me.permissions ?? '0', timeout_until: null },
   };
 }
 
@@ -186,12 +186,12 @@ describe('memberActions', () => {
 
   it('moderates members below', () => {
     const target = targetOf(srv, m('t', ['h']));
-    expect(memberActions(me, target, 2)).toEqual({ nickname: true, roles: true, timeout: true, kick: true, ban: true });
+    expect(memberActions(me, target, 2)).toEqual({ nickname: true, roles: true, timeout: true, kick: true, ban: true, transfer: false });
   });
 
   it('cannot moderate equals, higher members or the owner', () => {
     const peer = targetOf(srv, m('p', ['m']));
-    expect(memberActions(me, peer, 2)).toEqual({ nickname: false, roles: true, timeout: false, kick: false, ban: false });
+    expect(memberActions(me, peer, 2)).toEqual({ nickname: false, roles: true, timeout: false, kick: false, ban: false, transfer: false });
     const owner = targetOf(srv, m('owner', []));
     expect(memberActions(me, owner, 2).kick).toBe(false);
     expect(memberActions(ownerActor, owner, 4).ban).toBe(false);
@@ -203,6 +203,14 @@ describe('memberActions', () => {
     expect(actions).toMatchObject({ timeout: false, kick: false, ban: false, nickname: false });
     const withNick: Actor = { ...me, permissions: modPerms | (1n << 26n) };
     expect(memberActions(withNick, self, 2).nickname).toBe(true);
+  });
+
+  it('offers the ownership transfer to the owner only, on someone else', () => {
+    const target = targetOf(srv, m('t', ['h']));
+    expect(memberActions(ownerActor, target, 4).transfer).toBe(true);
+    expect(memberActions(ownerActor, targetOf(srv, m('owner', [])), 4).transfer).toBe(false);
+    // Not even an administrator who is not the owner.
+    expect(memberActions({ ...me, permissions: ALL_PERMISSIONS }, target, 2).transfer).toBe(false);
   });
 
   it('offers roles only when something is assignable', () => {

@@ -145,6 +145,8 @@ export interface MemberActions {
   timeout: boolean;
   kick: boolean;
   ban: boolean;
+  /** Make them the owner: the owner only, on someone else. */
+  transfer: boolean;
 }
 
 /** What the actor may do to a member. */
@@ -158,6 +160,7 @@ export function memberActions(actor: Actor, target: Target, assignable: number):
     timeout: !self && can('moderate_members') && above,
     kick: !self && can('kick_members') && above,
     ban: !self && can('ban_members') && above,
+    transfer: !self && actor.isOwner,
   };
 }
 

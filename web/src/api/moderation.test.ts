@@ -98,6 +98,21 @@ describe('moderation routes', () => {
     expect(updated.user.bio).toBeNull();
   });
 
+  it('transfers ownership through PATCH server with owner_id', async () => {
+    const server = { id: '10', name: 'S', description: null, icon: null, owner_id: '2', created_at: '2026-01-01T00:00:00Z' };
+    const t = setup(() => json(200, server));
+    const updated = await t.api.membersApi.transferOwnership('10', '2/3');
+    expect(t.calls).toHaveLength(1);
+    expect(t.calls[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/api/v1/servers/10',
+      body: { owner_id: '2/3' },
+      headers: { Authorization: 'Bearer a' },
+    });
+    expect(t.calls[0]?.body).toEqual({ owner_id: '2/3' });
+    expect(updated).toEqual(server);
+  });
+
   it('puts and deletes channel overwrites', async () => {
     const t = setup();
     await t.api.overwritesApi.put('c1', 'r1', { type: 'role', allow: '1024', deny: '2048' });

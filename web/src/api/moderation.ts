@@ -19,6 +19,7 @@ import type {
   Role,
   RoleCreateInput,
   RolePatch,
+  Server,
   ServerDetail,
 } from './types';
 
@@ -135,6 +136,9 @@ export function createModerationApi(client: ApiClient) {
       client.request<void>('DELETE', `/servers/${id(serverId)}/members/${id(userId)}`, {
         headers: reasonHeaders(reason),
       }),
+    /** Owner only: makes a member the owner (`PATCH /servers/{id} {owner_id}`); answers the server. */
+    transferOwnership: (serverId: string, userId: string) =>
+      client.request<Server>('PATCH', `/servers/${id(serverId)}`, { body: { owner_id: userId } }),
     /**
      * Every member, page after page (`after` = the last user id), until a short
      * page or `maxPages`.

@@ -161,6 +161,8 @@ export interface ServerMe {
   /** server-wide permissions, decimal string */
   permissions: string;
   roles: string[];
+  /** RFC 3339 while the caller is timed out, else null */
+  timeout_until: string | null;
 }
 
 export interface ServerDetail extends Server {

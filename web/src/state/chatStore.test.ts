@@ -20,7 +20,7 @@ function server(fields: Partial<ServerDetail> = {}): ServerDetail {
     created_at: '',
     channels: [],
     roles: [],
-    me: { permissions: '0', roles: ['r1'] },
+    me: { permissions: '0', roles: ['r1'], timeout_until: null },
     ...fields,
   };
 }

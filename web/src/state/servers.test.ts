@@ -42,7 +42,7 @@ function server(id: string, channels: Channel[] = [], fields: Partial<ServerDeta
     created_at: '2026-01-01T00:00:00Z',
     channels: channels.map((c) => ({ ...c, server_id: id })),
     roles: [],
-    me: { permissions: '0', roles: [] },
+    me: { permissions: '0', roles: [], timeout_until: null },
     ...fields,
   };
 }
@@ -171,6 +171,10 @@ describe('servers reducer', () => {
     expect(servers[0]?.channels).toEqual([
       channel('2', { kind: 'voice', name: 'V', position: 1, slowmode_secs: 0 }),
     ]);
+    // An older server without me.timeout_until: null.
+    expect(servers[0]?.me).toEqual({ permissions: '16', roles: [], timeout_until: null });
+    const timedOut = serversFromReady([{ ...raw[0], me: { permissions: '16', roles: [], timeout_until: '2026-05-01T12:00:00Z' } }]);
+    expect(timedOut[0]?.me.timeout_until).toBe('2026-05-01T12:00:00Z');
     expect(serversFromReady(undefined)).toEqual([]);
   });
 });
@@ -280,7 +284,7 @@ describe('roles and my permissions', () => {
       server('s1', [channel('11', { overwrites: [{ id: 'r1', type: 'role', allow: '0', deny: '1024' }] })], {
         owner_id: 'owner',
         roles: [everyone],
-        me: { permissions: '1024', roles: [] },
+        me: { permissions: '1024', roles: [], timeout_until: null },
       }),
     );
 
@@ -297,12 +301,44 @@ describe('roles and my permissions', () => {
     let list = apply(base(), 'role.created', modRole);
     const me = { server_id: 's1', user: { id: 'me', username: 'me' }, nickname: null, roles: ['r1'], joined_at: '', timeout_until: null };
     const action = actionForEvent('member.updated', me, 'me');
-    expect(action).toEqual({ type: 'me.roles', server_id: 's1', self_id: 'me', roles: ['r1'] });
+    expect(action).toEqual({ type: 'me.roles', server_id: 's1', self_id: 'me', roles: ['r1'], timeout_until: null });
     list = serversReducer(list, action!);
-    expect(list?.[0]?.me).toEqual({ roles: ['r1'], permissions: String(1024 | 16) });
+    expect(list?.[0]?.me).toEqual({ roles: ['r1'], permissions: String(1024 | 16), timeout_until: null });
     // Someone else's update, or no self id: not about me.
     expect(actionForEvent('member.updated', { ...me, user: { id: 'other', username: 'o' } }, 'me')).toBeNull();
     expect(actionForEvent('member.updated', me)).toBeNull();
+  });
+
+  it('keeps my timeout from member.updated about me (set and lifted)', () => {
+    const me = { server_id: 's1', user: { id: 'me', username: 'me' }, nickname: null, roles: [], joined_at: '' };
+    let list = base();
+    expect(list?.[0]?.me.timeout_until).toBeNull();
+    list = serversReducer(list, actionForEvent('member.updated', { ...me, timeout_until: '2026-05-01T12:00:00Z' }, 'me')!);
+    expect(list?.[0]?.me.timeout_until).toBe('2026-05-01T12:00:00Z');
+    // A role change keeps it; a later event without a timeout lifts it.
+    list = serversReducer(list, actionForEvent('role.updated', { ...everyone, permissions: '0' }, 'me')!);
+    expect(list?.[0]?.me.timeout_until).toBe('2026-05-01T12:00:00Z');
+    list = serversReducer(list, { type: 'me.roles', server_id: 's1', self_id: 'me', roles: [] });
+    expect(list?.[0]?.me.timeout_until).toBe('2026-05-01T12:00:00Z');
+    list = serversReducer(list, actionForEvent('member.updated', me, 'me')!);
+    expect(list?.[0]?.me.timeout_until).toBeNull();
+  });
+
+  it('an ownership transfer (server.updated owner_id) recomputes my permissions', () => {
+    const fields = { id: 's1', name: 'Server s1', description: null, icon: null, created_at: '2026-01-01T00:00:00Z' };
+    // I am the owner: every permission.
+    let list = serversReducer(base(), { type: 'me.roles', server_id: 's1', self_id: 'owner', roles: [] });
+    expect(list?.[0]?.me.permissions).toBe('1100014153727');
+    list = serversReducer(list, actionForEvent('server.updated', { ...fields, owner_id: 'other' }, 'owner')!);
+    expect(list?.[0]?.owner_id).toBe('other');
+    expect(list?.[0]?.me.permissions).toBe('1024');
+    // And the new owner gets them all.
+    list = serversReducer(list, actionForEvent('server.updated', { ...fields, owner_id: 'owner' }, 'owner')!);
+    expect(list?.[0]?.me.permissions).toBe('1100014153727');
+    // Same owner (a rename): me untouched.
+    const before = list?.[0]?.me;
+    list = serversReducer(list, actionForEvent('server.updated', { ...fields, name: 'New', owner_id: 'owner' }, 'owner')!);
+    expect(list?.[0]?.me).toBe(before);
   });
 
   it('recomputes when a role I hold (or @everyone) changes, not for others', () => {
@@ -318,7 +354,7 @@ describe('roles and my permissions', () => {
     list = serversReducer(list, actionForEvent('role.deleted', { id: 'r1', server_id: 's1' }, 'me')!);
     const s = list?.[0];
     expect(s?.roles.map((r) => r.id)).toEqual(['s1']);
-    expect(s?.me).toEqual({ roles: [], permissions: '1024' });
+    expect(s?.me).toEqual({ roles: [], permissions: '1024', timeout_until: null });
     expect(s?.channels[0]?.overwrites).toEqual([]);
   });
 

@@ -23,8 +23,11 @@ export type ServerAction =
   | { type: 'servers.loaded'; servers: ServerDetail[] }
   /** `server.created`, or the answer of `POST /servers` / `GET /servers/{id}`. */
   | { type: 'server.upsert'; server: ServerDetail }
-  /** `server.updated` / `PATCH /servers/{id}`: the server fields only. */
-  | { type: 'server.updated'; server: Partial<Server> & { id: string } }
+  /**
+   * `server.updated` / `PATCH /servers/{id}`: the server fields only. `self_id`:
+   * recompute `me.permissions` when the owner changes (an ownership transfer).
+   */
+  | { type: 'server.updated'; server: Partial<Server> & { id: string }; self_id?: string | undefined }
   /** `server.deleted`, our own delete or leave. */
   | { type: 'server.deleted'; id: string }
   /** `channel.created` / `channel.updated`, or our own create / edit. */
@@ -37,8 +40,11 @@ export type ServerAction =
   | { type: 'role.deleted'; id: string; server_id: string; self_id?: string | undefined }
   /** `GET /servers/{id}/roles` (e.g. after a reorder moved several roles). */
   | { type: 'roles.loaded'; server_id: string; roles: Role[]; self_id?: string | undefined }
-  /** `member.updated` about the logged-in user: their roles (and so their permissions) changed. */
-  | { type: 'me.roles'; server_id: string; self_id: string; roles: string[] };
+  /**
+   * `member.updated` about the logged-in user: their roles (and so their
+   * permissions) changed; `timeout_until` when known (omitted: kept).
+   */
+  | { type: 'me.roles'; server_id: string; self_id: string; roles: string[]; timeout_until?: string | null };
 
 /** Snowflake-like ids are decimal strings: compare them as numbers. */
 export function compareIds(a: string, b: string): number {
@@ -87,6 +93,10 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
           if (field in patch && patch[field] !== undefined) {
             (next as unknown as Record<string, unknown>)[field] = patch[field];
           }
+        }
+        // A new owner: our permissions change (the owner holds them all).
+        if (action.self_id !== undefined && next.owner_id !== server.owner_id) {
+          return withMe(next, next.me.roles, action.self_id);
         }
         return next;
       });
@@ -147,7 +157,10 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
     }
     case 'me.roles': {
       if (!list) return list;
-      return mapServer(list, action.server_id, (server) => withMe(server, action.roles, action.self_id));
+      return mapServer(list, action.server_id, (server) => {
+        const next = withMe(server, action.roles, action.self_id);
+        return action.timeout_until === undefined ? next : { ...next, me: { ...next.me, timeout_until: action.timeout_until } };
+      });
     }
     default:
       return list;
@@ -160,7 +173,7 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
  */
 function withMe(server: ServerDetail, roles: string[], selfId: string | undefined): ServerDetail {
   const permissions = selfId === undefined ? server.me.permissions : basePermissions(server, selfId, roles).toString();
-  return { ...server, me: { permissions, roles } };
+  return { ...server, me: { ...server.me, permissions, roles } };
 }
 
 function withSortedChannels(server: ServerDetail): ServerDetail {
@@ -192,7 +205,7 @@ export function actionForEvent(t: string, d: unknown, selfId?: string): ServerAc
       return isServerDetail(d) ? { type: 'server.upsert', server: normalizeServerDetail(d) } : null;
     case 'server.updated':
       return isRecord(d) && typeof d.id === 'string'
-        ? { type: 'server.updated', server: d as Partial<Server> & { id: string } }
+        ? { type: 'server.updated', server: d as Partial<Server> & { id: string }, self_id: selfId }
         : null;
     case 'server.deleted':
       return isRecord(d) && typeof d.id === 'string' ? { type: 'server.deleted', id: d.id } : null;
@@ -217,6 +230,7 @@ export function actionForEvent(t: string, d: unknown, selfId?: string): ServerAc
             server_id: d.server_id,
             self_id: selfId,
             roles: d.roles.filter((r): r is string => typeof r === 'string'),
+            timeout_until: d.timeout_until ?? null,
           }
         : null;
     default:

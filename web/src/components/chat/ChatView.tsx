@@ -58,7 +58,8 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   const composerRef = useRef<HTMLTextAreaElement>(null);
 
   // What we may do here: roles + the channel's overwrites, a timeout leaves only reading.
-  const timeoutUntil = useChat((s) => s.directory.members[server.id]?.[me.id]?.timeout_until ?? null);
+  // `server.me` carries our timeout (member.updated about us keeps it fresh).
+  const timeoutUntil = server.me.timeout_until;
   const now = useTimeoutEnd(timeoutUntil);
   const bits = computeChannelPermissions({
     userId: me.id,
@@ -86,11 +87,6 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
       if (chatStore.openChannel() === channel.id) chatStore.setOpenChannel(null);
     };
   }, [channel.id]);
-
-  // Our own member record says whether we are timed out (member.updated keeps it fresh).
-  useEffect(() => {
-    void chatActions.lookupMember(server.id, me.id);
-  }, [server.id, me.id]);
 
   const mustLoad = needsInitialLoad(stored);
   useEffect(() => {

@@ -4,7 +4,7 @@ import { AUDIT_REASON_MAX, bansApi, membersApi } from '../../api';
 import { isTimedOut } from '../../api/hierarchy';
 import type { Member, ServerDetail } from '../../api/types';
 import { charCount } from '../../gateway/presence';
-import { useCurrentUser } from '../../state/context';
+import { useAuthActions, useCurrentUser } from '../../state/context';
 import { memberDisplayName } from '../../state/members';
 import {
   BAN_DELETE_OPTIONS,
@@ -20,7 +20,7 @@ import { useFormErrors } from '../useFormErrors';
 import { memberStore } from './useMembers';
 import './members.css';
 
-export type MemberDialogKind = 'nickname' | 'timeout' | 'kick' | 'ban';
+export type MemberDialogKind = 'nickname' | 'timeout' | 'kick' | 'ban' | 'transfer';
 
 interface MemberActionDialogProps {
   kind: MemberDialogKind;
@@ -40,6 +40,8 @@ export function MemberActionDialog({ kind, server, member, onClose }: MemberActi
       return <KickDialog server={server} member={member} onClose={onClose} />;
     case 'ban':
       return <BanDialog server={server} member={member} onClose={onClose} />;
+    case 'transfer':
+      return <TransferDialog server={server} member={member} onClose={onClose} />;
   }
 }
 
@@ -348,6 +350,35 @@ function BanDialog({ server, member, onClose }: DialogProps) {
           <ReasonField value={reason} onChange={setReason} error={errors.reason} />
         </>
       )}
+    </ActionDialog>
+  );
+}
+
+/** Owner only: makes the member the owner; the user keeps only what their roles give. */
+function TransferDialog({ server, member, onClose }: DialogProps) {
+  const { t } = useTranslation();
+  const me = useCurrentUser();
+  const { applyServerAction } = useAuthActions();
+  const name = memberDisplayName(member);
+  return (
+    <ActionDialog
+      title={t('members.transfer.title', { server: server.name })}
+      description={t('members.transfer.body', { name, server: server.name })}
+      confirmLabel={t('members.transfer.confirm')}
+      danger
+      fields={['owner_id']}
+      testId="transfer-dialog"
+      onClose={onClose}
+      onSubmit={async () => {
+        const updated = await membersApi.transferOwnership(server.id, member.user.id);
+        // At once (server.updated follows): the new owner, and our permissions without ownership.
+        applyServerAction({ type: 'server.updated', server: updated, self_id: me.id });
+      }}
+    >
+      {(errors) =>
+        // 422 fields.owner_id: they left (or were removed) meanwhile.
+        errors.owner_id ? <p className="field-error">{t('members.transfer.notMember', { name })}</p> : null
+      }
     </ActionDialog>
   );
 }

@@ -91,7 +91,7 @@ export function MemberPopover({ server, member, actor, status, presence, anchor,
   const joined = formatDate(member.joined_at);
   const registered = formatDate(member.user.created_at);
   const banner = accentToCss(member.user.accent_color);
-  const anyAction = actions.nickname || actions.timeout || actions.kick || actions.ban;
+  const anyAction = actions.nickname || actions.timeout || actions.kick || actions.ban || actions.transfer;
 
   return (
     <div
@@ -178,6 +178,16 @@ export function MemberPopover({ server, member, actor, status, presence, anchor,
                 data-testid="ban-button"
               >
                 {t('members.ban.open', { name })}
+              </button>
+            )}
+            {actions.transfer && (
+              <button
+                type="button"
+                className="popup-menu-item popup-menu-danger"
+                onClick={() => onAction('transfer')}
+                data-testid="transfer-button"
+              >
+                {t('members.transfer.open')}
               </button>
             )}
           </div>
