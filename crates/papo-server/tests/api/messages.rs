@@ -202,6 +202,15 @@ async fn mentions_and_read_states(b: Backend) {
     let (server, general) = app.community(&alice, &[&bob]).await;
     let alice_id = me_id(&app, &alice).await;
     let bob_id = me_id(&app, &bob).await;
+    // Alice's own @here (read by her as she sends it), then Bob mentions her.
+    let owner_everyone = app
+        .post(
+            &msgs(&general),
+            json!({"content": "@here reunião"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(owner_everyone.body["mention_everyone"], true);
     let r = app
         .post(
             &msgs(&general),
@@ -220,14 +229,6 @@ async fn mentions_and_read_states(b: Backend) {
         "bob lacks mention_everyone"
     );
     let mid = r.body["id"].as_str().unwrap().to_owned();
-    let owner_everyone = app
-        .post(
-            &msgs(&general),
-            json!({"content": "@here reunião"}),
-            Some(&alice),
-        )
-        .await;
-    assert_eq!(owner_everyone.body["mention_everyone"], true);
 
     let (mut a1, ready) = Ws::identify(&app, &alice).await;
     let state = ready["read_states"]
@@ -245,7 +246,7 @@ async fn mentions_and_read_states(b: Backend) {
         .find(|c| c["id"] == general.as_str())
         .cloned()
         .unwrap();
-    assert_eq!(channel["last_message_id"], owner_everyone.body["id"]);
+    assert_eq!(channel["last_message_id"], mid.as_str());
     let (mut a2, _) = Ws::identify(&app, &alice).await;
     let r = app
         .post(
@@ -290,7 +291,7 @@ async fn mentions_and_read_states(b: Backend) {
         .await
         .body;
     let last_read: u64 = states[0]["last_read_id"].as_str().unwrap().parse().unwrap();
-    let last_msg: u64 = owner_everyone.body["id"].as_str().unwrap().parse().unwrap();
+    let last_msg: u64 = mid.parse().unwrap();
     assert!(last_read > last_msg, "joined after the last message");
     app.stop().await;
 }
