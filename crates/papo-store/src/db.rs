@@ -145,6 +145,16 @@ impl Db {
         Ok(())
     }
 
+    /// For bulk-loading tools only (benchmark seeding): SQLite stops waiting for the disk on
+    /// this handle's connections (`synchronous = OFF`); PostgreSQL is left as it is. Never
+    /// used by the server.
+    pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
+        if let Self::Sqlite(p) = self {
+            sqlx::query("PRAGMA synchronous = OFF").execute(p).await?;
+        }
+        Ok(())
+    }
+
     /// Round-trips a trivial query (readiness probe).
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_pool!(self, |p| sqlx::query("SELECT 1")

@@ -325,6 +325,26 @@ pub async fn members_among(
     Ok(rows.into_iter().map(|(u,)| u).collect())
 }
 
+/// Adds `user` to `server` (no-op if already a member).
+pub async fn add_member(
+    db: &Db,
+    server: ServerId,
+    user: UserId,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "INSERT INTO members (server_id, user_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(server.as_i64())
+    .bind(user.as_i64())
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Removes a membership; false if there was none.
 pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bool, StoreError> {
     let n = on_pool!(db, |p| sqlx::query(

@@ -1,0 +1,59 @@
+//! Latency histograms (HDR, microsecond resolution) and their summaries.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// A latency histogram in microseconds, 1 µs to 1 hour, 3 significant digits.
+pub fn new() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+}
+
+/// Records `micros`, clamped into the histogram's range.
+pub fn record(h: &mut Histogram<u64>, micros: u64) {
+    let _ = h.record(micros.clamp(1, 3_600_000_000));
+}
+
+/// Percentiles of a histogram in milliseconds.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+/// Summarises `h`.
+pub fn summary(h: &Histogram<u64>) -> Summary {
+    let ms = |v: u64| (v as f64 / 1000.0 * 1000.0).round() / 1000.0;
+    Summary {
+        count: h.len(),
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        p999_ms: ms(h.value_at_quantile(0.999)),
+        max_ms: ms(h.max()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_is_in_milliseconds() {
+        let mut h = new();
+        for v in 1..=1000 {
+            record(&mut h, v * 10);
+        }
+        let s = summary(&h);
+        assert_eq!(s.count, 1000);
+        assert!((s.p50_ms - 5.0).abs() < 0.01, "{s:?}");
+        assert!((s.max_ms - 10.0).abs() < 0.02, "{s:?}");
+        assert!(s.p99_ms <= s.p999_ms && s.p999_ms <= s.max_ms);
+    }
+}

@@ -1,0 +1,172 @@
+//! Starting a real `papo serve` for a measurement, and reading its memory and CPU time.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::io::AsyncBufReadExt;
+
+/// A running papo, killed when dropped.
+pub struct Server {
+    /// The process.
+    pub child: tokio::process::Child,
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    /// Its pid (for `/proc`).
+    pub pid: u32,
+    /// Its data folder (kept until the server is dropped, then removed).
+    _dir: TempDir,
+}
+
+/// A folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TempDir {
+    /// A fresh folder under the system temp dir.
+    pub fn new(tag: &str) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "papo-bench-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+/// Bench-only limits: many sessions per account and address, no send limit in the way.
+const BENCH_CONFIG: &str = "gateway_identifies_per_minute = 1000000\n\
+gateway_max_connections_per_ip = 1000000\n\
+login_failures_per_ip = 1000000\n\
+message_rate_burst = 1000000\n";
+
+/// Whether a shell command exists.
+pub fn which(cmd: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A command pinned to `cpu` with `taskset` when it exists.
+pub fn pinned(program: &Path, cpu: &str) -> tokio::process::Command {
+    if which("taskset") {
+        let mut c = tokio::process::Command::new("taskset");
+        c.arg("-c").arg(cpu).arg(program);
+        c
+    } else {
+        tokio::process::Command::new(program)
+    }
+}
+
+/// The SQLite URL of a data folder (as papo derives it).
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("papo.db").display())
+}
+
+/// Applies migrations in `dir` (so it can be seeded before the server starts).
+pub async fn migrate(papo: &Path, dir: &TempDir, database_url: Option<&str>) -> anyhow::Result<()> {
+    let mut cmd = tokio::process::Command::new(papo);
+    cmd.arg("migrate")
+        .env("PAPO_DATA_DIR", &dir.0)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    match database_url {
+        Some(u) => cmd.env("DATABASE_URL", u),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let status = cmd.status().await.context("running papo migrate")?;
+    anyhow::ensure!(status.success(), "papo migrate failed");
+    Ok(())
+}
+
+/// Starts `papo serve` on CPU 0 with data in `dir` (SQLite unless `database_url`).
+pub async fn start(
+    papo: &Path,
+    dir: TempDir,
+    database_url: Option<&str>,
+) -> anyhow::Result<Server> {
+    let config = dir.0.join("papo.toml");
+    std::fs::write(&config, BENCH_CONFIG)?;
+    let mut cmd = pinned(papo, "0");
+    cmd.arg("serve")
+        .env("PAPO_LISTEN", "127.0.0.1:0")
+        .env("PAPO_DATA_DIR", &dir.0)
+        .env("PAPO_CONFIG", &config)
+        .env("PAPO_LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        // Return freed pages at once, so that RSS tracks live memory.
+        .env("MIMALLOC_PURGE_DELAY", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    match database_url {
+        Some(u) => cmd.env("DATABASE_URL", u),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", papo.display()))?;
+    let pid = child.id().context("server pid")?;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("server did not start")??
+            .context("server exited")?;
+        if let Some(u) = line.strip_prefix("papo: listening on ") {
+            break u.to_owned();
+        }
+    };
+    // Keep draining its stdout so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Server {
+        child,
+        url,
+        pid,
+        _dir: dir,
+    })
+}
+
+impl Server {
+    /// `ws://…/api/v1/gateway`.
+    pub fn gateway_url(&self) -> String {
+        format!("{}/api/v1/gateway", self.url.replace("http://", "ws://"))
+    }
+
+    /// Stops the process.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Resident set size of `pid` in KiB (VmRSS).
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmRSS not found")
+}
+
+/// User + system CPU seconds `pid` has used (from `/proc/<pid>/stat`, 100 ticks/s).
+pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').context("stat format")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    Ok((utime + stime) / 100.0)
+}
