@@ -1,89 +1,110 @@
-//! `compare`: the scenarios, run against a real papo, with a table and a JSON summary.
+//! `compare`: every scenario against every system, one after the other on the same machine,
+//! with the server pinned to core 0 and the load workers to core 1.
 //!
-//! S2 small rooms (rate rising step by step), S3 one big room (time to the last recipient),
-//! S4 persisted sends (acknowledgement latency at a fixed rate, then the highest rate).
-//! S1 (idle sessions) is `papo-bench idle`. The peer stacks (Socket.IO, Django Channels) are
-//! listed as not run until their harness lands.
+//! - S1 idle: identified sessions spread over rooms of ten with presence → server memory per
+//!   session and the connect+identify rate.
+//! - S2 small rooms: rooms of ten, the delivery rate rising step by step until p99 passes
+//!   50 ms (or something is lost) → latency at each rate, saturation.
+//! - S3 one big room: every member connected, a few messages per second → time from a
+//!   message's due time to its last recipient.
+//! - S4 persisted: rooms of one, every message durably stored before it is acknowledged →
+//!   acknowledgement latency at a fixed rate, then the highest rate. Papo also on PostgreSQL.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::fleet::{Fleet, StepResult};
 use crate::hist::{self, Summary};
-use crate::load::{self, Recorder};
-use crate::seed;
-use crate::server::{self, TempDir};
+use crate::proto::System;
+use crate::server;
+use crate::systems::{self, Programs, Running, Spec};
 
 /// Sizes and durations of a run.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// S2: rooms × members.
+    /// S1: sessions.
+    pub s1_sessions: usize,
+    /// S2: rooms of [`Plan::room_size`].
     pub s2_rooms: usize,
-    /// S2: members per room.
-    pub s2_size: usize,
-    /// S2: delivery rates to try, per second.
+    /// S2: offered deliveries/s, tried in order until one fails.
     pub s2_rates: Vec<f64>,
+    /// S2: the rate whose latency is the headline figure.
+    pub s2_reference: f64,
     /// S3: members of the one room.
     pub s3_members: usize,
     /// S3: messages per second.
     pub s3_rate: f64,
-    /// S4: rooms of one member each.
+    /// S4: rooms of one member.
     pub s4_rooms: usize,
     /// S4: messages per second for the acknowledgement latency.
     pub s4_rate: f64,
-    /// S4: rates to try for throughput.
+    /// S4: offered messages/s, tried in order until one fails.
     pub s4_rates: Vec<f64>,
     /// Seconds per step.
     pub step: Duration,
+    /// Members per room in S1 and S2.
+    pub room_size: usize,
 }
 
+/// A step fails when its p99 passes this (or anything is lost or refused).
+const P99_LIMIT_MS: f64 = 50.0;
+
 impl Plan {
-    /// About two minutes.
+    /// About two minutes for papo, Socket.IO and both Channels layers.
     pub fn quick() -> Self {
         Self {
+            s1_sessions: 3_000,
             s2_rooms: 200,
-            s2_size: 10,
-            s2_rates: vec![10_000.0, 20_000.0, 40_000.0],
+            s2_rates: vec![2_000.0, 10_000.0, 50_000.0, 100_000.0, 200_000.0],
+            s2_reference: 100_000.0,
             s3_members: 2_000,
             s3_rate: 5.0,
-            s4_rooms: 200,
+            s4_rooms: 100,
             s4_rate: 1_000.0,
-            s4_rates: vec![2_000.0, 4_000.0],
-            step: Duration::from_secs(3),
+            s4_rates: vec![2_000.0, 5_000.0, 20_000.0, 50_000.0],
+            step: Duration::from_secs(2),
+            room_size: 10,
         }
     }
 
     /// The reference run (the sizes).
     pub fn full() -> Self {
         Self {
+            s1_sessions: 18_000,
             s2_rooms: 1_600,
-            s2_size: 10,
             s2_rates: vec![
-                25_000.0, 50_000.0, 100_000.0, 150_000.0, 200_000.0, 300_000.0,
+                2_500.0, 5_000.0, 10_000.0, 25_000.0, 50_000.0, 100_000.0, 150_000.0, 200_000.0,
+                250_000.0, 300_000.0, 400_000.0,
             ],
+            s2_reference: 100_000.0,
             s3_members: 18_000,
             s3_rate: 5.0,
             s4_rooms: 1_000,
             s4_rate: 5_000.0,
-            s4_rates: vec![5_000.0, 10_000.0, 20_000.0, 50_000.0],
+            s4_rates: vec![
+                500.0, 1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 35_000.0, 50_000.0, 75_000.0,
+            ],
             step: Duration::from_secs(10),
+            room_size: 10,
         }
     }
 
     /// A few seconds: for CI, to keep the tool working (nothing asserted on timings).
     pub fn smoke() -> Self {
         Self {
+            s1_sessions: 40,
             s2_rooms: 5,
-            s2_size: 4,
             s2_rates: vec![200.0],
+            s2_reference: 200.0,
             s3_members: 20,
             s3_rate: 5.0,
             s4_rooms: 5,
             s4_rate: 50.0,
             s4_rates: vec![100.0],
             step: Duration::from_secs(1),
+            room_size: 4,
         }
     }
 }
@@ -91,15 +112,15 @@ impl Plan {
 /// One step of a rate sweep.
 #[derive(Debug, Serialize)]
 pub struct StepReport {
-    /// Offered rate (deliveries/s for S2, messages/s for S4).
+    /// Offered rate (deliveries/s in S2, messages/s in S4).
     pub offered_per_sec: f64,
     /// Deliveries per second that arrived.
     pub deliveries_per_sec: f64,
     /// Messages per second accepted.
     pub messages_per_sec: f64,
-    /// Delivery latency (send due time → receipt).
+    /// Delivery latency (due time → receipt).
     pub delivery: Summary,
-    /// REST acknowledgement latency (due time → 201).
+    /// Acknowledgement latency (due time → answer).
     pub ack: Summary,
     /// Deliveries that never arrived.
     pub lost: u64,
@@ -109,317 +130,358 @@ pub struct StepReport {
     pub reordered: u64,
     /// Sends refused or failed.
     pub send_errors: u64,
+    /// Why the first failed send failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
     /// Server CPU microseconds per delivery.
     pub server_cpu_us_per_delivery: f64,
 }
 
-async fn run_step(
-    http: &reqwest::Client,
-    srv: &server::Server,
-    rooms: &[seed::Room],
-    rec: &Recorder,
-    step: usize,
-    messages_per_sec: f64,
-    duration: Duration,
-) -> anyhow::Result<StepReport> {
-    let cpu0 = server::cpu_secs(srv.pid)?;
-    let sent = load::send_step(http, &srv.url, rooms, step, messages_per_sec, duration).await;
-    let expected: u64 = sent
-        .accepted_per_room
-        .iter()
-        .zip(rooms)
-        .map(|(a, r)| a * r.members.len() as u64)
-        .sum();
-    load::drain(rec, step, expected, Duration::from_secs(3)).await;
-    let cpu1 = server::cpu_secs(srv.pid)?;
-    let stats = rec.take(step);
-    let accepted: u64 = sent.accepted_per_room.iter().sum();
-    let secs = sent.elapsed.as_secs_f64();
-    Ok(StepReport {
-        offered_per_sec: messages_per_sec,
-        deliveries_per_sec: (stats.received as f64 / secs).round(),
-        messages_per_sec: (accepted as f64 / secs).round(),
-        delivery: hist::summary(&stats.latency),
-        ack: hist::summary(&sent.ack),
-        lost: expected.saturating_sub(stats.received),
-        duplicates: stats.duplicates,
-        reordered: stats.reordered,
-        send_errors: sent.errors,
-        server_cpu_us_per_delivery: if stats.received > 0 {
-            ((cpu1 - cpu0) * 1e6 / stats.received as f64 * 100.0).round() / 100.0
-        } else {
-            0.0
-        },
-    })
+impl StepReport {
+    fn new(offered: f64, r: &StepResult, cpu_secs: f64, duration: Duration) -> Self {
+        let secs = r.send_elapsed.max(duration).as_secs_f64();
+        Self {
+            offered_per_sec: offered,
+            deliveries_per_sec: (r.received as f64 / secs).round(),
+            messages_per_sec: (r.accepted as f64 / secs).round(),
+            delivery: hist::summary(&r.latency),
+            ack: hist::summary(&r.ack),
+            lost: r.expected.saturating_sub(r.received),
+            duplicates: r.duplicates,
+            reordered: r.reordered,
+            send_errors: r.errors,
+            first_error: r.first_error.clone(),
+            server_cpu_us_per_delivery: if r.received > 0 {
+                (cpu_secs * 1e6 / r.received as f64 * 100.0).round() / 100.0
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Within the latency bound, nothing lost, nothing refused.
+    fn passed(&self, latency: &Summary) -> bool {
+        latency.p99_ms <= P99_LIMIT_MS && self.lost == 0 && self.send_errors == 0
+    }
 }
 
-/// A seeded papo with its receivers connected.
-async fn papo_with_rooms(
-    papo: &Path,
-    rooms: usize,
-    size: usize,
+/// Seconds between steps, for the backlog of the previous one to clear.
+const PAUSE: Duration = Duration::from_millis(500);
+/// A collection gives up after this long without a new delivery.
+const PATIENCE: Duration = Duration::from_secs(3);
+
+/// A system running `spec` with every member connected through a fleet of workers.
+struct Loaded {
+    run: Running,
+    fleet: Fleet,
+    connected: crate::fleet::Connected,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+}
+
+async fn loaded(
+    system: System,
+    programs: &Programs,
+    spec: Spec,
     track_last: bool,
-) -> anyhow::Result<Fleet> {
-    let dir = TempDir::new("papo")?;
-    server::migrate(papo, &dir, None).await?;
-    let rooms = seed::rooms(&server::sqlite_url(&dir.0), None, rooms, size).await?;
-    let srv = server::start(papo, dir, None).await?;
-    let rss_before = server::rss_kib(srv.pid)?;
-    let rec = Recorder::new(track_last);
-    let connect_rate = load::connect_fleet(&srv.gateway_url(), &rooms, 64, &rec).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after = server::rss_kib(srv.pid)?;
-    let connections = rooms.iter().map(|r| r.members.len()).sum::<usize>().max(1);
-    Ok(Fleet {
-        srv,
-        rooms,
-        rec,
-        connect_rate,
-        rss_per_conn_kb: (rss_after.saturating_sub(rss_before) as f64 / connections as f64 * 100.0)
-            .round()
-            / 100.0,
+    settle: Duration,
+) -> anyhow::Result<Loaded> {
+    let run = systems::start(system, programs, spec).await?;
+    let mut fleet = Fleet::for_members(run.members.len()).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before_kib = server::rss_kib(run.pid)?;
+    let connected = fleet
+        .connect(run.target, &run.members, 256, track_last)
+        .await?;
+    if connected.failed > 0 {
+        eprintln!(
+            "  {}: {} of {} connections failed: {}",
+            system.key(),
+            connected.failed,
+            run.members.len(),
+            connected.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    tokio::time::sleep(settle).await;
+    let rss_after_kib = server::rss_kib(run.pid)?;
+    fleet.senders(&run.rooms).await?;
+    Ok(Loaded {
+        run,
+        fleet,
+        connected,
+        rss_before_kib,
+        rss_after_kib,
     })
 }
 
-/// A seeded server with a receiver session per room member.
-struct Fleet {
-    srv: server::Server,
-    rooms: Vec<seed::Room>,
-    rec: std::sync::Arc<Recorder>,
-    connect_rate: f64,
-    /// RSS growth from before the sessions to after, per session (KB).
-    rss_per_conn_kb: f64,
+impl Loaded {
+    fn connects_per_sec(&self) -> f64 {
+        (self.connected.ok as f64 / self.connected.elapsed.as_secs_f64()).round()
+    }
+
+    fn rss_per_conn_kb(&self) -> f64 {
+        let grown = self.rss_after_kib.saturating_sub(self.rss_before_kib) as f64 * 1.024;
+        (grown / self.connected.ok.max(1) as f64 * 100.0).round() / 100.0
+    }
+
+    async fn step(
+        &mut self,
+        step: usize,
+        messages_per_sec: f64,
+        duration: Duration,
+    ) -> anyhow::Result<(StepResult, f64)> {
+        let cpu0 = server::cpu_secs(self.run.pid)?;
+        let rooms = self.run.rooms.len();
+        let r = self
+            .fleet
+            .step(step, messages_per_sec, duration, rooms, PATIENCE)
+            .await?;
+        let cpu = server::cpu_secs(self.run.pid)? - cpu0;
+        Ok((r, cpu))
+    }
+
+    async fn stop(self) {
+        self.fleet.quit().await;
+        self.run.stop().await;
+    }
 }
 
-fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .pool_max_idle_per_host(4096)
-        .timeout(Duration::from_secs(30))
-        .build()?)
-}
-
-/// S2: small rooms, rising rate. Offered rates are deliveries/s.
-pub async fn s2(papo: &Path, plan: &Plan) -> anyhow::Result<Value> {
-    let Fleet {
-        srv,
+fn spec(rooms: usize, size: usize) -> Spec {
+    Spec {
         rooms,
-        rec,
-        connect_rate,
-        rss_per_conn_kb,
-    } = papo_with_rooms(papo, plan.s2_rooms, plan.s2_size, false).await?;
-    let http = http_client()?;
+        size,
+        persist: false,
+        postgres: false,
+        exact_rss: false,
+    }
+}
+
+/// S1: idle identified sessions in rooms of ten.
+pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Result<Value> {
+    let rooms = plan.s1_sessions.div_ceil(plan.room_size);
+    let l = loaded(
+        system,
+        programs,
+        Spec {
+            exact_rss: true,
+            ..spec(rooms, plan.room_size)
+        },
+        false,
+        Duration::from_secs(3),
+    )
+    .await?;
+    let out = json!({
+        "sessions": l.connected.ok,
+        "failed": l.connected.failed,
+        "room_size": plan.room_size,
+        "connects_per_sec": l.connects_per_sec(),
+        "rss_per_conn_kb": l.rss_per_conn_kb(),
+        "rss_before_kib": l.rss_before_kib,
+        "rss_after_kib": l.rss_after_kib,
+    });
+    eprintln!(
+        "  s1 {} sessions: {} KB each, {} connect+identify/s",
+        l.connected.ok, out["rss_per_conn_kb"], out["connects_per_sec"]
+    );
+    l.stop().await;
+    Ok(out)
+}
+
+/// S2: rooms of ten, rising delivery rate.
+pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Result<Value> {
+    let mut l = loaded(
+        system,
+        programs,
+        spec(plan.s2_rooms, plan.room_size),
+        false,
+        Duration::from_secs(1),
+    )
+    .await?;
     let mut steps = Vec::new();
     for (i, rate) in plan.s2_rates.iter().enumerate() {
-        let per_msg = plan.s2_size as f64;
-        let mut r = run_step(&http, &srv, &rooms, &rec, i, rate / per_msg, plan.step).await?;
-        r.offered_per_sec = *rate;
+        let (r, cpu) = l.step(i, rate / plan.room_size as f64, plan.step).await?;
+        let report = StepReport::new(*rate, &r, cpu, plan.step);
         eprintln!(
             "  s2 {:>8.0}/s offered → {:>8.0}/s delivered, p50 {} ms, p99 {} ms, lost {}, errors {}",
-            rate, r.deliveries_per_sec, r.delivery.p50_ms, r.delivery.p99_ms, r.lost, r.send_errors
+            rate,
+            report.deliveries_per_sec,
+            report.delivery.p50_ms,
+            report.delivery.p99_ms,
+            report.lost,
+            report.send_errors
         );
-        steps.push(r);
+        let passed = report.passed(&report.delivery);
+        steps.push(report);
+        if !passed {
+            break;
+        }
+        tokio::time::sleep(PAUSE).await;
     }
-    let connections = plan.s2_rooms * plan.s2_size;
-    srv.stop().await;
+    let connections = l.connected.ok;
+    let rss = l.rss_per_conn_kb();
+    l.stop().await;
     let saturation = steps
         .iter()
-        .filter(|s| s.delivery.p99_ms <= 50.0 && s.lost == 0)
+        .filter(|s| s.passed(&s.delivery))
         .map(|s| s.deliveries_per_sec)
         .fold(0.0, f64::max);
+    let reference = steps
+        .iter()
+        .find(|s| s.offered_per_sec == plan.s2_reference);
     Ok(json!({
-        "rooms": plan.s2_rooms, "members_per_room": plan.s2_size,
-        "connections": connections,
-        "connect_identify_per_sec": connect_rate.round(),
-        "rss_per_conn_kb": rss_per_conn_kb,
-        "saturation_deliveries_per_sec": saturation,
+        "rooms": plan.s2_rooms, "members_per_room": plan.room_size, "connections": connections,
+        "deliveries_per_sec": saturation,
+        "reference_rate": plan.s2_reference,
+        "p50_ms": reference.map(|s| s.delivery.p50_ms),
+        "p99_ms": reference.map(|s| s.delivery.p99_ms),
+        "rss_per_conn_kb": rss,
         "steps": steps,
     }))
 }
 
-/// S3: one big room; the time from a send to its last recipient.
-pub async fn s3(papo: &Path, plan: &Plan) -> anyhow::Result<Value> {
-    let Fleet {
-        srv,
-        rooms,
-        rec,
-        connect_rate,
-        ..
-    } = papo_with_rooms(papo, 1, plan.s3_members, true).await?;
-    let http = http_client()?;
-    let sent = load::send_step(&http, &srv.url, &rooms, 0, plan.s3_rate, plan.step).await;
-    let accepted: u64 = sent.accepted_per_room.iter().sum();
-    let expected = accepted * plan.s3_members as u64;
-    load::drain(&rec, 0, expected, Duration::from_secs(5)).await;
-    let stats = rec.take(0);
+/// S3: one room, every member connected; time to the last recipient.
+pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Result<Value> {
+    let mut l = loaded(
+        system,
+        programs,
+        spec(1, plan.s3_members),
+        true,
+        Duration::from_secs(1),
+    )
+    .await?;
+    let (r, cpu) = l.step(0, plan.s3_rate, plan.step).await?;
+    let connects = l.connects_per_sec();
+    let connected = l.connected.ok;
+    l.stop().await;
     let mut to_last = hist::new();
     let mut complete = 0;
-    for (count, max) in stats.last.values() {
-        if *count as usize == plan.s3_members {
+    for (count, max) in r.last.values() {
+        if *count as u64 == connected {
             complete += 1;
             hist::record(&mut to_last, *max);
         }
     }
-    srv.stop().await;
+    let report = StepReport::new(plan.s3_rate, &r, cpu, plan.step);
+    let last = hist::summary(&to_last);
     eprintln!(
-        "  s3 {} members: {} messages, to last recipient p99 {} ms",
-        plan.s3_members,
-        accepted,
-        hist::summary(&to_last).p99_ms
+        "  s3 {} members: {} messages ({} complete), to last recipient p50 {} ms, p99 {} ms",
+        connected, r.accepted, complete, last.p50_ms, last.p99_ms
     );
     Ok(json!({
-        "members": plan.s3_members,
-        "connect_identify_per_sec": connect_rate.round(),
-        "messages": accepted,
+        "members": connected,
+        "connects_per_sec": connects,
+        "messages": r.accepted,
         "complete_messages": complete,
-        "to_last_recipient": hist::summary(&to_last),
-        "delivery": hist::summary(&stats.latency),
-        "lost": expected.saturating_sub(stats.received),
-        "deliveries_per_sec": (stats.received as f64 / sent.elapsed.as_secs_f64()).round(),
-        "p99_ms": hist::summary(&to_last).p99_ms,
+        "to_last_recipient": last,
+        "p50_ms": last.p50_ms,
+        "p99_ms": last.p99_ms,
+        "deliveries_per_sec": report.deliveries_per_sec,
+        "step": report,
     }))
 }
 
-/// S4: persisted sends (SQLite, synchronous=FULL, group commit): acknowledgement latency at a
-/// fixed rate, then rising rates.
-pub async fn s4(papo: &Path, plan: &Plan) -> anyhow::Result<Value> {
-    let Fleet {
-        srv, rooms, rec, ..
-    } = papo_with_rooms(papo, plan.s4_rooms, 1, false).await?;
-    let http = http_client()?;
-    let fixed = run_step(&http, &srv, &rooms, &rec, 0, plan.s4_rate, plan.step).await?;
+/// S4: persisted sends in rooms of one: acknowledgement latency at a fixed rate, then the
+/// highest rate with ack p99 ≤ 50 ms.
+pub async fn s4(
+    system: System,
+    programs: &Programs,
+    plan: &Plan,
+    postgres: bool,
+) -> anyhow::Result<Value> {
+    let spec = Spec {
+        rooms: plan.s4_rooms,
+        size: 1,
+        persist: true,
+        postgres,
+        exact_rss: false,
+    };
+    let mut l = loaded(system, programs, spec, false, Duration::from_secs(1)).await?;
+    let (r, cpu) = l.step(0, plan.s4_rate, plan.step).await?;
+    let fixed = StepReport::new(plan.s4_rate, &r, cpu, plan.step);
     eprintln!(
         "  s4 {:>6.0} msg/s: ack p50 {} ms, p99 {} ms, errors {}",
         plan.s4_rate, fixed.ack.p50_ms, fixed.ack.p99_ms, fixed.send_errors
     );
     let mut steps = Vec::new();
     for (i, rate) in plan.s4_rates.iter().enumerate() {
-        let r = run_step(&http, &srv, &rooms, &rec, i + 1, *rate, plan.step).await?;
+        tokio::time::sleep(PAUSE).await;
+        let (r, cpu) = l.step(i + 1, *rate, plan.step).await?;
+        let report = StepReport::new(*rate, &r, cpu, plan.step);
         eprintln!(
-            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, errors {}",
-            rate, r.messages_per_sec, r.ack.p99_ms, r.send_errors
+            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, lost {}, errors {}",
+            rate, report.messages_per_sec, report.ack.p99_ms, report.lost, report.send_errors
         );
-        steps.push(r);
+        let passed = report.passed(&report.ack);
+        steps.push(report);
+        if !passed {
+            break;
+        }
     }
-    srv.stop().await;
+    l.stop().await;
     let best = steps
         .iter()
-        .filter(|s| s.send_errors == 0 && s.ack.p99_ms <= 50.0)
+        .filter(|s| s.passed(&s.ack))
         .map(|s| s.messages_per_sec)
         .fold(0.0, f64::max);
     Ok(json!({
-        "database": "sqlite (synchronous=FULL, group commit)",
-        "ack_at_fixed_rate": fixed,
+        "database": if system != System::Papo { "sqlite (synchronous=FULL)" }
+            else if postgres { "postgresql" } else { "sqlite (synchronous=FULL, group commit)" },
         "messages_per_sec": best,
+        "deliveries_per_sec": best,
+        "fixed_rate": plan.s4_rate,
+        "p50_ms": fixed.ack.p50_ms,
+        "p99_ms": fixed.ack.p99_ms,
+        "ack_at_fixed_rate": fixed,
         "steps": steps,
     }))
+}
+
+/// Every scenario for one system.
+pub async fn system(system: System, programs: &Programs, plan: &Plan) -> anyhow::Result<Value> {
+    eprintln!("{}: S1 idle sessions", system.key());
+    let s1 = s1(system, programs, plan).await?;
+    eprintln!("{}: S2 small rooms", system.key());
+    let s2 = s2(system, programs, plan).await?;
+    eprintln!("{}: S3 one room", system.key());
+    let s3 = s3(system, programs, plan).await?;
+    eprintln!("{}: S4 persisted", system.key());
+    let mut s4 = s4(system, programs, plan, false).await?;
+    if system == System::Papo {
+        eprintln!("{}: S4 persisted on PostgreSQL", system.key());
+        s4["postgres"] = self::s4(system, programs, plan, true).await?;
+    }
+    Ok(json!({"s1": s1, "s2": s2, "s3": s3, "s4": s4}))
 }
 
 /// Checks what a smoke run must show whatever the speed: every accepted message reached
 /// every member, once, and nothing was refused.
 pub fn check_smoke(summary: &Value) -> anyhow::Result<()> {
-    let p = &summary["systems"]["papo"];
-    for s in p["s2"]["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(p["s4"]["steps"].as_array().into_iter().flatten())
-    {
+    for (name, p) in summary["systems"].as_object().into_iter().flatten() {
         anyhow::ensure!(
-            s["lost"] == 0
-                && s["duplicates"] == 0
-                && s["send_errors"] == 0
-                && s["messages_per_sec"].as_f64() > Some(0.0),
-            "smoke step failed: {s}"
+            p["s1"]["failed"] == 0 && p["s1"]["sessions"].as_u64() > Some(0),
+            "{name}: smoke S1 failed: {}",
+            p["s1"]
         );
-    }
-    anyhow::ensure!(
-        p["s3"]["messages"].as_u64() > Some(0)
-            && p["s3"]["complete_messages"] == p["s3"]["messages"],
-        "smoke S3 failed: {}",
-        p["s3"]
-    );
-    Ok(())
-}
-
-/// Runs every scenario against papo, prints the table, writes the JSON; returns the summary.
-pub async fn run(papo: PathBuf, plan: Plan, json_path: Option<PathBuf>) -> anyhow::Result<Value> {
-    eprintln!("papo: S2 small rooms");
-    let s2 = s2(&papo, &plan).await?;
-    eprintln!("papo: S3 one room");
-    let s3 = s3(&papo, &plan).await?;
-    eprintln!("papo: S4 persisted");
-    let s4 = s4(&papo, &plan).await?;
-    let not_run = json!({"status": "not run: the peer harness (bench/peers) is not built yet"});
-    let summary = json!({
-        "machine": machine(),
-        "systems": {
-            "papo": {"s2": s2, "s3": s3, "s4": s4},
-            "socketio": not_run,
-            "channels": not_run,
+        let steps = p["s2"]["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(p["s4"]["steps"].as_array().into_iter().flatten());
+        for s in steps {
+            anyhow::ensure!(
+                s["lost"] == 0
+                    && s["duplicates"] == 0
+                    && s["send_errors"] == 0
+                    && s["messages_per_sec"].as_f64() > Some(0.0),
+                "{name}: smoke step failed: {s}"
+            );
         }
-    });
-    print_table(&summary);
-    if let Some(p) = json_path {
-        std::fs::write(&p, serde_json::to_string_pretty(&summary)?)?;
-        eprintln!("wrote {}", p.display());
-    }
-    Ok(summary)
-}
-
-fn machine() -> Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_default();
-    json!({
-        "cpu": cpu,
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        "pinned": server::which("taskset"),
-    })
-}
-
-fn print_table(summary: &Value) {
-    let p = &summary["systems"]["papo"];
-    println!("| scenario | figure | papo |");
-    println!("|---|---|---|");
-    println!(
-        "| S2 | saturation deliveries/s (p99 ≤ 50 ms, no loss) | {} |",
-        p["s2"]["saturation_deliveries_per_sec"]
-    );
-    for s in p["s2"]["steps"].as_array().into_iter().flatten() {
-        println!(
-            "| S2 | at {} deliveries/s offered: delivered/s, p50 / p99 / max ms, lost | {} · {} / {} / {} · {} |",
-            s["offered_per_sec"],
-            s["deliveries_per_sec"],
-            s["delivery"]["p50_ms"],
-            s["delivery"]["p99_ms"],
-            s["delivery"]["max_ms"],
-            s["lost"]
+        anyhow::ensure!(
+            p["s3"]["messages"].as_u64() > Some(0)
+                && p["s3"]["complete_messages"] == p["s3"]["messages"],
+            "{name}: smoke S3 failed: {}",
+            p["s3"]
         );
     }
-    println!(
-        "| S2 | RSS per connection (KB) | {} |",
-        p["s2"]["rss_per_conn_kb"]
-    );
-    println!(
-        "| S3 | to last of {} recipients p99 ms | {} |",
-        p["s3"]["members"], p["s3"]["p99_ms"]
-    );
-    println!(
-        "| S4 | ack p99 ms at {} msg/s | {} |",
-        p["s4"]["ack_at_fixed_rate"]["offered_per_sec"],
-        p["s4"]["ack_at_fixed_rate"]["ack"]["p99_ms"]
-    );
-    println!(
-        "| S4 | persisted messages/s (ack p99 ≤ 50 ms, no errors) | {} |",
-        p["s4"]["messages_per_sec"]
-    );
-    println!(
-        "| — | socketio, channels | {} |",
-        summary["systems"]["socketio"]["status"]
-    );
+    Ok(())
 }

@@ -1,93 +1,155 @@
-//! `papo-bench`: measurements of a real `papo serve` process.
+//! `papo-bench`: Papo and its peers (Socket.IO, Django Channels) under the same load.
 //!
-//! - `idle`: identified sessions sitting idle → server memory per session, connect rate (S1).
-//! - `compare`: the load scenarios (S2 small rooms, S3 one big room, S4 persisted sends) with
-//!   an open-loop sender and HDR latency histograms at every receiver; table + JSON.
-//! - `smoke`: the same scenarios at toy sizes for a few seconds (CI keeps the tool working;
-//!   nothing is asserted on timings).
+//! - `compare`: every scenario (S1 idle sessions, S2 small rooms, S3 one big room, S4
+//!   persisted sends) against every system, server on core 0 and load on core 1; prints a
+//!   table with Papo/peer ratios, writes a JSON summary and latency-vs-load charts.
+//! - `smoke`: the same at toy sizes against papo for a few seconds (CI keeps the tool
+//!   working; nothing is asserted on timings).
+//! - `worker`: a load process, started by `compare` (one per few thousand connections).
 
+mod chart;
 mod compare;
+mod fleet;
 mod hist;
-mod idle;
-mod load;
+mod net;
+mod proto;
+mod recorder;
+mod report;
 mod seed;
 mod server;
+mod systems;
+mod worker;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::proto::System;
+use crate::systems::Programs;
 
 #[derive(Parser)]
-#[command(name = "papo-bench", about = "Measure a real papo server")]
+#[command(name = "papo-bench", about = "Papo and its peers under the same load")]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
 }
 
+#[derive(clap::Args)]
+struct Common {
+    /// The papo binary to start.
+    #[arg(long, default_value = "target/release/papo")]
+    papo: PathBuf,
+    /// The peers' folder (start scripts and local installs).
+    #[arg(long, default_value = "bench/peers")]
+    peers: PathBuf,
+    /// PostgreSQL server for papo's S4 on PostgreSQL (a fresh database is created in it).
+    #[arg(
+        long,
+        env = "PAPO_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres: String,
+    /// Where to write the JSON summary.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where to write the charts.
+    #[arg(long, default_value = "target/bench")]
+    charts: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
-    /// Idle identified sessions: server memory per session and connect rate.
-    Idle {
-        /// The papo binary to start.
-        #[arg(long, default_value = "target/release/papo")]
-        papo: PathBuf,
-        /// Sessions to open.
-        #[arg(long, default_value_t = 10_000)]
-        sessions: usize,
-        /// Accounts the sessions are spread over.
-        #[arg(long, default_value_t = 20)]
-        users: usize,
-        /// Connections in flight while opening.
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-        /// Seconds to let the sessions sit idle before measuring.
-        #[arg(long, default_value_t = 3)]
-        settle_secs: u64,
-    },
-    /// The scenarios against papo: table on stdout, JSON summary with --json.
+    /// Every scenario against every system: table on stdout, JSON summary, charts.
     Compare {
-        /// The papo binary to start.
-        #[arg(long, default_value = "target/release/papo")]
-        papo: PathBuf,
+        #[command(flatten)]
+        common: Common,
         /// Small sizes (about two minutes).
         #[arg(long)]
         quick: bool,
-        /// Where to write the JSON summary.
-        #[arg(long)]
-        json: Option<PathBuf>,
+        /// The systems to run (comma-separated).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "papo,socketio,channels,channels-redis"
+        )]
+        systems: Vec<System>,
     },
-    /// Seconds-long run of every scenario (for CI).
+    /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
     Smoke {
-        /// The papo binary to start.
-        #[arg(long, default_value = "target/debug/papo")]
-        papo: PathBuf,
-        /// Where to write the JSON summary.
-        #[arg(long)]
-        json: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
     },
+    /// A load worker (started by `compare`; commands on stdin, replies on stdout).
+    #[command(hide = true)]
+    Worker,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Cmd::Idle {
-            papo,
-            sessions,
-            users,
-            concurrency,
-            settle_secs,
-        } => idle::idle(papo, sessions, users, concurrency, settle_secs).await,
-        Cmd::Compare { papo, quick, json } => {
-            let plan = if quick {
-                compare::Plan::quick()
-            } else {
-                compare::Plan::full()
-            };
-            compare::run(papo, plan, json).await.map(drop)
-        }
-        Cmd::Smoke { papo, json } => {
-            let summary = compare::run(papo, compare::Plan::smoke(), json).await?;
-            compare::check_smoke(&summary)
-        }
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Cmd::Worker = cli.command {
+        // One thread: the worker shares the generator's core with the other workers.
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(worker::run());
     }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            match cli.command {
+                Cmd::Compare {
+                    common,
+                    quick,
+                    systems,
+                } => {
+                    let plan = if quick {
+                        compare::Plan::quick()
+                    } else {
+                        compare::Plan::full()
+                    };
+                    run(common, plan, systems).await.map(drop)
+                }
+                Cmd::Smoke { common } => {
+                    let summary = run(common, compare::Plan::smoke(), vec![System::Papo]).await?;
+                    compare::check_smoke(&summary)
+                }
+                Cmd::Worker => unreachable!("handled above"),
+            }
+        })
+}
+
+async fn run(
+    common: Common,
+    plan: compare::Plan,
+    systems: Vec<System>,
+) -> anyhow::Result<serde_json::Value> {
+    let programs = Programs {
+        papo: common.papo,
+        peers: common.peers,
+        postgres_url: common.postgres,
+    };
+    if systems.iter().any(|s| *s != System::Papo) {
+        eprintln!("installing the peers (bench/peers/setup)");
+        systems::install_peers(&programs.peers).await?;
+    }
+    let mut results = serde_json::Map::new();
+    for s in &systems {
+        results.insert(s.key().into(), compare::system(*s, &programs, &plan).await?);
+    }
+    let mut summary = json!({
+        "machine": report::machine(),
+        "plan": format!("{plan:?}"),
+        "systems": results,
+    });
+    let charts = chart::write_all(&summary, &systems, &common.charts)?;
+    summary["charts"] = json!(charts);
+    println!("{}", report::table(&summary, &systems));
+    if let Some(p) = common.json {
+        std::fs::write(&p, serde_json::to_string_pretty(&summary)?)?;
+        eprintln!("wrote {}", p.display());
+    }
+    eprintln!("charts: {}", charts.join(", "));
+    Ok(summary)
 }

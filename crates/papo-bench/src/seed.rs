@@ -37,16 +37,11 @@ fn now_ms() -> i64 {
 }
 
 /// Creates `rooms` rooms of `size` members each in the database at `url`.
-pub async fn rooms(
-    url: &str,
-    pg_schema: Option<String>,
-    rooms: usize,
-    size: usize,
-) -> anyhow::Result<Vec<Room>> {
+pub async fn rooms(url: &str, rooms: usize, size: usize) -> anyhow::Result<Vec<Room>> {
     let db = Db::connect(&DbConfig {
         url: url.to_owned(),
         max_connections: 1,
-        pg_schema,
+        pg_schema: None,
     })
     .await?;
     db.bulk_load_mode().await?;

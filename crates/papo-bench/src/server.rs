@@ -95,6 +95,7 @@ pub async fn start(
     papo: &Path,
     dir: TempDir,
     database_url: Option<&str>,
+    exact_rss: bool,
 ) -> anyhow::Result<Server> {
     let config = dir.0.join("papo.toml");
     std::fs::write(&config, BENCH_CONFIG)?;
@@ -105,8 +106,6 @@ pub async fn start(
         .env("PAPO_CONFIG", &config)
         .env("PAPO_LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
-        // Return freed pages at once, so that RSS tracks live memory.
-        .env("MIMALLOC_PURGE_DELAY", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true);
@@ -114,6 +113,10 @@ pub async fn start(
         Some(u) => cmd.env("DATABASE_URL", u),
         None => cmd.env_remove("DATABASE_URL"),
     };
+    if exact_rss {
+        // Return freed pages at once, so that RSS tracks live memory.
+        cmd.env("MIMALLOC_PURGE_DELAY", "0");
+    }
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", papo.display()))?;
@@ -139,14 +142,9 @@ pub async fn start(
 }
 
 impl Server {
-    /// `ws://…/api/v1/gateway`.
-    pub fn gateway_url(&self) -> String {
-        format!("{}/api/v1/gateway", self.url.replace("http://", "ws://"))
-    }
-
-    /// Stops the process.
-    pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+    /// The process, its pid and its data folder.
+    pub fn into_parts(self) -> (tokio::process::Child, u32, TempDir) {
+        (self.child, self.pid, self._dir)
     }
 }
 

@@ -1,0 +1,336 @@
+//! A small WebSocket client made for load generation: thousands of connections in one
+//! process with little memory each and no work beyond finding the frames.
+//!
+//! Server frames are read into a stack buffer inside each read (nothing kept between reads
+//! but an incomplete frame's tail); client frames are masked as RFC 6455 requires.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::{Context, bail};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+
+/// Bytes read per `read` call (on the stack).
+const READ_CHUNK: usize = 16 * 1024;
+/// A frame larger than this is a protocol error here (the bench expects small frames).
+const MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// An open WebSocket.
+pub struct Ws {
+    stream: TcpStream,
+    /// Bytes of an incomplete frame (empty almost always).
+    tail: Vec<u8>,
+    /// Masking key source (any value is valid; it only has to vary).
+    mask: u32,
+}
+
+/// Opens a TCP connection from `source` (any port) to `server`.
+pub async fn tcp(source: Option<IpAddr>, server: SocketAddr) -> anyhow::Result<TcpStream> {
+    let socket = if server.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = source {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .with_context(|| format!("binding {ip}"))?;
+    }
+    let stream = socket
+        .connect(server)
+        .await
+        .with_context(|| format!("connecting to {server}"))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+impl Ws {
+    /// Connects and performs the opening handshake for `path` (with its query string).
+    pub async fn connect(
+        source: Option<IpAddr>,
+        server: SocketAddr,
+        path: &str,
+    ) -> anyhow::Result<Self> {
+        let mut stream = tcp(source, server).await?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: cGFwby1iZW5jaC1rZXkxMg==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::with_capacity(512);
+        let end = loop {
+            stream.readable().await?;
+            let mut buf = [0u8; 2048];
+            match stream.try_read(&mut buf) {
+                Ok(0) => bail!("closed during the WebSocket handshake"),
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if let Some(i) = find(&head, b"\r\n\r\n") {
+                break i + 4;
+            }
+            if head.len() > 16 * 1024 {
+                bail!("handshake answer too long");
+            }
+        };
+        if !head.starts_with(b"HTTP/1.1 101") {
+            let line = head.split(|b| *b == b'\r').next().unwrap_or_default();
+            bail!("upgrade refused: {}", String::from_utf8_lossy(line));
+        }
+        Ok(Self {
+            stream,
+            tail: head[end..].to_vec(),
+            mask: rand_seed(),
+        })
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, payload: &[u8]) -> anyhow::Result<()> {
+        let mut out = Vec::with_capacity(payload.len() + 14);
+        self.mask = self
+            .mask
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
+        encode_masked(0x1, payload, self.mask, &mut out);
+        self.stream.write_all(&out).await?;
+        Ok(())
+    }
+
+    /// Reads until at least one frame is complete and calls `on_text` for every complete
+    /// text frame. Returns the ping payloads to answer ([`Ws::send_pongs`]), or `None` once
+    /// the connection is closed. Cancel-safe: it only waits in `readable()`, and bytes are
+    /// consumed only by a read that completes.
+    pub async fn read_frames(
+        &mut self,
+        mut on_text: impl FnMut(&[u8]),
+    ) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+        // Frames already buffered (e.g. right after the handshake) come first.
+        if !self.tail.is_empty() {
+            let tail = std::mem::take(&mut self.tail);
+            let (used, pongs, open) = parse_frames(&tail, &mut on_text)?;
+            self.tail = tail[used..].to_vec();
+            if !open {
+                return Ok(None);
+            }
+            if used > 0 {
+                return Ok(Some(pongs));
+            }
+        }
+        loop {
+            self.stream.readable().await?;
+            let mut buf = [0u8; READ_CHUNK];
+            let n = match self.stream.try_read(&mut buf) {
+                Ok(0) => return Ok(None),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let (used, pongs, open) = if self.tail.is_empty() {
+                let (used, pongs, open) = parse_frames(&buf[..n], &mut on_text)?;
+                self.tail.extend_from_slice(&buf[used..n]);
+                (used, pongs, open)
+            } else {
+                self.tail.extend_from_slice(&buf[..n]);
+                let tail = std::mem::take(&mut self.tail);
+                let (used, pongs, open) = parse_frames(&tail, &mut on_text)?;
+                self.tail = tail[used..].to_vec();
+                (used, pongs, open)
+            };
+            if self.tail.is_empty() && self.tail.capacity() > 0 {
+                self.tail = Vec::new();
+            }
+            if !open {
+                return Ok(None);
+            }
+            if used > 0 {
+                return Ok(Some(pongs));
+            }
+        }
+    }
+
+    /// Answers pings.
+    pub async fn send_pongs(&mut self, pongs: Vec<Vec<u8>>) -> anyhow::Result<()> {
+        for p in pongs {
+            let mut out = Vec::with_capacity(p.len() + 14);
+            encode_masked(0xA, &p, self.mask, &mut out);
+            self.stream.write_all(&out).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads until `want(frame)` holds for a text frame, answering pings; other frames are
+    /// skipped. Fails if the connection closes first.
+    pub async fn wait_for(&mut self, mut want: impl FnMut(&[u8]) -> bool) -> anyhow::Result<()> {
+        let mut found = false;
+        while !found {
+            let read = self
+                .read_frames(|t| {
+                    if !found && want(t) {
+                        found = true;
+                    }
+                })
+                .await?;
+            match read {
+                Some(pongs) => self.send_pongs(pongs).await?,
+                None if !found => bail!("closed before the expected frame"),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn rand_seed() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(7);
+    t | 1
+}
+
+/// Position of `needle` in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+/// Appends a masked client frame.
+pub fn encode_masked(opcode: u8, payload: &[u8], mask: u32, out: &mut Vec<u8>) {
+    out.push(0x80 | opcode);
+    let len = payload.len();
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if len <= u16::MAX as usize {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    let key = mask.to_be_bytes();
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+}
+
+/// Parses complete server frames at the start of `data`: calls `on_text` for text frames,
+/// collects ping payloads. Returns (bytes used, pings to answer, still open).
+fn parse_frames(
+    data: &[u8],
+    on_text: &mut impl FnMut(&[u8]),
+) -> anyhow::Result<(usize, Vec<Vec<u8>>, bool)> {
+    let mut at = 0;
+    let mut pongs = Vec::new();
+    while let Some((opcode, start, end)) = frame_at(&data[at..])? {
+        let payload = &data[at + start..at + end];
+        at += end;
+        match opcode {
+            0x1 => on_text(payload),
+            0x8 => return Ok((at, pongs, false)),
+            0x9 => pongs.push(payload.to_vec()),
+            // Binary, pong and continuation frames carry nothing the bench reads.
+            _ => {}
+        }
+    }
+    Ok((at, pongs, true))
+}
+
+/// The frame at the start of `data`: (opcode, payload start, frame end), or `None` if it is
+/// incomplete.
+fn frame_at(data: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
+    if data.len() < 2 {
+        return Ok(None);
+    }
+    let opcode = data[0] & 0x0F;
+    if data[1] & 0x80 != 0 {
+        bail!("the server masked a frame");
+    }
+    let (len, header) = match data[1] & 0x7F {
+        126 if data.len() >= 4 => (u16::from_be_bytes([data[2], data[3]]) as usize, 4),
+        127 if data.len() >= 10 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&data[2..10]);
+            (u64::from_be_bytes(b) as usize, 10)
+        }
+        126 | 127 => return Ok(None),
+        n => (n as usize, 2),
+    };
+    if len > MAX_FRAME {
+        bail!("frame of {len} bytes");
+    }
+    if data.len() < header + len {
+        return Ok(None);
+    }
+    Ok(Some((opcode, header, header + len)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x80 | opcode];
+        match payload.len() {
+            n if n < 126 => out.push(n as u8),
+            n if n <= 65535 => {
+                out.push(126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn parses_complete_frames_and_keeps_the_tail() {
+        let big = vec![b'x'; 70_000];
+        let mut data = server_frame(1, b"hello");
+        data.extend(server_frame(9, b"pp"));
+        data.extend(server_frame(1, &big));
+        data.extend(server_frame(1, b"partial")[..4].to_vec());
+        let mut seen = Vec::new();
+        let (used, pongs, open) = parse_frames(&data, &mut |t| seen.push(t.len())).unwrap();
+        assert_eq!(seen, vec![5, 70_000]);
+        assert_eq!(pongs, vec![b"pp".to_vec()]);
+        assert!(open);
+        assert_eq!(data.len() - used, 4, "the partial frame stays");
+    }
+
+    #[test]
+    fn close_frames_end_the_stream_and_masked_server_frames_are_refused() {
+        let mut data = server_frame(8, &[3, 232]);
+        data.extend(server_frame(1, b"after"));
+        let mut n = 0;
+        let (_, _, open) = parse_frames(&data, &mut |_| n += 1).unwrap();
+        assert!(!open);
+        assert_eq!(n, 0);
+        assert!(parse_frames(&[0x81, 0x85, 0, 0, 0, 0, 1], &mut |_| {}).is_err());
+    }
+
+    #[test]
+    fn client_frames_are_masked_and_unmask_to_the_payload() {
+        for len in [3usize, 200, 70_000] {
+            let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut out = Vec::new();
+            encode_masked(1, &payload, 0xDEAD_BEEF, &mut out);
+            assert_eq!(out[0], 0x81);
+            assert!(out[1] & 0x80 != 0, "mask bit");
+            let header = match out[1] & 0x7F {
+                126 => 4,
+                127 => 10,
+                _ => 2,
+            };
+            let key = &out[header..header + 4];
+            let unmasked: Vec<u8> = out[header + 4..]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % 4])
+                .collect();
+            assert_eq!(unmasked, payload);
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Starting each system under test on the server's core, with its rooms and members.
+//!
+//! Papo's rooms are seeded into a fresh database before it starts (servers with a `#general`
+//! channel, accounts with access tokens); the peers need no seeding (their members name
+//! themselves and their room when they connect).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::process::Child;
+
+use crate::proto::{MemberSpec, SenderRoom, System, Target, room_name};
+use crate::seed;
+use crate::server::{self, TempDir, pinned};
+
+/// The server's core.
+pub const SERVER_CPU: &str = "0";
+
+/// What to start.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// Rooms.
+    pub rooms: usize,
+    /// Members per room (each gets a receiving connection).
+    pub size: usize,
+    /// Peers: store every message durably before acknowledging it (papo always does).
+    pub persist: bool,
+    /// Papo: PostgreSQL instead of SQLite.
+    pub postgres: bool,
+    /// Papo: return freed memory to the OS at once, so that RSS follows live memory (S1;
+    /// it costs page faults under load, so the other scenarios leave it off).
+    pub exact_rss: bool,
+}
+
+/// Where the programs are.
+#[derive(Clone, Debug)]
+pub struct Programs {
+    /// The papo binary.
+    pub papo: PathBuf,
+    /// `bench/peers` (start scripts, local installs).
+    pub peers: PathBuf,
+    /// PostgreSQL server for papo's PostgreSQL runs (a fresh database is made in it).
+    pub postgres_url: String,
+}
+
+/// A running system with its members.
+pub struct Running {
+    /// Its process (for memory and CPU).
+    pub pid: u32,
+    /// Where workers connect.
+    pub target: Target,
+    /// One receiving connection each.
+    pub members: Vec<MemberSpec>,
+    /// The rooms messages are sent to.
+    pub rooms: Vec<SenderRoom>,
+    child: Child,
+    _dir: TempDir,
+    /// A PostgreSQL database to drop afterwards.
+    pg_db: Option<(String, String)>,
+}
+
+impl Running {
+    /// Stops the process (and drops its PostgreSQL database).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+        if let Some((admin, db)) = self.pg_db.take() {
+            let _ = psql(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+}
+
+/// Starts `system` with `spec`'s rooms.
+pub async fn start(system: System, programs: &Programs, spec: Spec) -> anyhow::Result<Running> {
+    match system {
+        System::Papo => start_papo(programs, spec).await,
+        _ => start_peer(system, programs, spec).await,
+    }
+}
+
+async fn start_papo(programs: &Programs, spec: Spec) -> anyhow::Result<Running> {
+    let dir = TempDir::new("papo")?;
+    let mut pg_db = None;
+    let database_url = if spec.postgres {
+        let name = format!("papo_bench_{}", std::process::id());
+        psql(
+            &programs.postgres_url,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await?;
+        psql(&programs.postgres_url, &format!("CREATE DATABASE {name}")).await?;
+        let url = replace_database(&programs.postgres_url, &name)?;
+        pg_db = Some((programs.postgres_url.clone(), name));
+        Some(url)
+    } else {
+        None
+    };
+    server::migrate(&programs.papo, &dir, database_url.as_deref()).await?;
+    let seed_url = database_url
+        .clone()
+        .unwrap_or_else(|| server::sqlite_url(&dir.0));
+    let rooms = seed::rooms(&seed_url, spec.rooms, spec.size).await?;
+    let srv = server::start(&programs.papo, dir, database_url.as_deref(), spec.exact_rss).await?;
+    let addr: SocketAddr = srv
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .context("papo's address")?;
+    let mut members = Vec::new();
+    let mut senders = Vec::new();
+    for (i, room) in rooms.into_iter().enumerate() {
+        for m in &room.members {
+            members.push(MemberSpec {
+                room: i as u32,
+                cred: m.token.clone(),
+            });
+        }
+        senders.push(SenderRoom {
+            room: i as u32,
+            address: room.channel_id,
+            creds: room.members.into_iter().map(|m| m.token).collect(),
+        });
+    }
+    let (child, pid, dir) = srv.into_parts();
+    Ok(Running {
+        pid,
+        target: Target {
+            wire: System::Papo.wire(),
+            server: addr,
+        },
+        members,
+        rooms: senders,
+        child,
+        _dir: dir,
+        pg_db,
+    })
+}
+
+async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::Result<Running> {
+    let dir = TempDir::new(system.key())?;
+    let port = free_port()?;
+    let script = programs.peers.join(match system {
+        System::Socketio => "start-socketio",
+        _ => "start-channels",
+    });
+    let mut cmd = pinned(&script, SERVER_CPU);
+    cmd.env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    match system {
+        System::Channels => cmd.env("CHANNEL_LAYER", "memory"),
+        System::ChannelsRedis => cmd.env("CHANNEL_LAYER", "redis"),
+        _ => &mut cmd,
+    };
+    if spec.persist {
+        cmd.env("PERSIST", dir.0.join("messages.sqlite3"));
+    } else {
+        cmd.env_remove("PERSIST");
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", script.display()))?;
+    let pid = child.id().context("peer pid")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_for_port(addr, &mut child).await?;
+    let mut members = Vec::new();
+    let mut rooms = Vec::new();
+    for r in 0..spec.rooms {
+        for m in 0..spec.size {
+            members.push(MemberSpec {
+                room: r as u32,
+                cred: format!("u{r}_{m}"),
+            });
+        }
+        rooms.push(SenderRoom {
+            room: r as u32,
+            address: room_name(r as u32),
+            creds: Vec::new(),
+        });
+    }
+    Ok(Running {
+        pid,
+        target: Target {
+            wire: system.wire(),
+            server: addr,
+        },
+        members,
+        rooms,
+        child,
+        _dir: dir,
+        pg_db: None,
+    })
+}
+
+/// Installs the peers' packages into `bench/peers` (npm, a Python venv) when missing.
+pub async fn install_peers(peers: &Path) -> anyhow::Result<()> {
+    let setup = peers.join("setup");
+    let status = tokio::process::Command::new(&setup)
+        .status()
+        .await
+        .with_context(|| format!("running {}", setup.display()))?;
+    anyhow::ensure!(status.success(), "{} failed", setup.display());
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+async fn wait_for_port(addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the server exited: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("nothing listens on {addr} after 30 s")
+}
+
+async fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
+    let out = tokio::process::Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .await
+        .context("running psql")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// `url` with its database name replaced.
+fn replace_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (base, rest) = url.rsplit_once('/').context("no database in the URL")?;
+    let query = rest.split_once('?').map(|(_, q)| format!("?{q}"));
+    Ok(format!("{base}/{name}{}", query.unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "b1").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/b1"
+        );
+        assert_eq!(
+            replace_database("postgres://u@h/test?sslmode=disable", "b2").unwrap(),
+            "postgres://u@h/b2?sslmode=disable"
+        );
+    }
+}
