@@ -7,6 +7,10 @@ use papo_core::id::{ChannelId, ServerId};
 
 use crate::{Db, StoreError, on_pool, placeholders};
 
+mod insert;
+
+pub use insert::{Inserted, insert_batch};
+
 /// A message row.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct MessageRow {
@@ -59,156 +63,18 @@ fn split_ids(s: &str) -> Vec<i64> {
     s.split(',').filter_map(|p| p.parse().ok()).collect()
 }
 
-/// What a batched insert did with one message.
-#[derive(Debug)]
-pub enum Inserted {
-    /// Stored as new.
-    New,
-    /// The author sent this nonce recently: the original message, nothing stored.
-    Duplicate(Box<MessageRow>),
-}
-
-const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \
+pub(crate) const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \
      mention_roles, mention_everyone, pinned_at, edited_at, created_at";
 
-macro_rules! insert_one {
-    ($tx:expr, $m:expr, $nonce_since:expr) => {{
-        let m: &MessageRow = $m;
-        let mut duplicate = None;
-        if let Some(nonce) = &m.nonce {
-            let sql = format!("SELECT {COLUMNS} FROM messages WHERE author_id = $1 AND nonce = $2");
-            let old: Option<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(m.author_id)
-                .bind(nonce)
-                .fetch_optional(&mut *$tx)
-                .await?;
-            match old {
-                Some(old) if old.created_at >= $nonce_since && old.channel_id == m.channel_id => {
-                    duplicate = Some(old)
-                }
-                Some(old) => {
-                    // Remembered too long (or another channel): the nonce is free again.
-                    sqlx::query("UPDATE messages SET nonce = NULL WHERE id = $1")
-                        .bind(old.id)
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-                None => {}
-            }
-        }
-        match duplicate {
-            Some(old) => Inserted::Duplicate(Box::new(old)),
-            None => {
-                let sql = format!(
-                    "INSERT INTO messages ({COLUMNS}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(m.id)
-                    .bind(m.channel_id)
-                    .bind(m.server_id)
-                    .bind(m.author_id)
-                    .bind(&m.content)
-                    .bind(&m.nonce)
-                    .bind(m.reply_to)
-                    .bind(&m.mentions)
-                    .bind(&m.mention_roles)
-                    .bind(m.mention_everyone)
-                    .bind(m.pinned_at)
-                    .bind(m.edited_at)
-                    .bind(m.created_at)
-                    .execute(&mut *$tx)
-                    .await?;
-                for user in m.mention_ids() {
-                    sqlx::query(
-                        "INSERT INTO message_mentions (user_id, channel_id, message_id) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(user)
-                    .bind(m.channel_id)
-                    .bind(m.id)
-                    .execute(&mut *$tx)
-                    .await?;
-                }
-                for role in m.mention_role_ids() {
-                    sqlx::query(
-                        "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(role)
-                    .bind(m.channel_id)
-                    .bind(m.id)
-                    .execute(&mut *$tx)
-                    .await?;
-                }
-                // The author has read their own message.
-                sqlx::query(
-                    "INSERT INTO read_states (user_id, channel_id, last_read_id) \
-                     VALUES ($1, $2, $3) ON CONFLICT (user_id, channel_id) \
-                     DO UPDATE SET last_read_id = excluded.last_read_id",
-                )
-                .bind(m.author_id)
-                .bind(m.channel_id)
-                .bind(m.id)
-                .execute(&mut *$tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE channels SET last_message_id = $1 WHERE id = $2 \
-                     AND (last_message_id IS NULL OR last_message_id < $1)",
-                )
-                .bind(m.id)
-                .bind(m.channel_id)
-                .execute(&mut *$tx)
-                .await?;
-                Inserted::New
-            }
-        }
-    }};
-}
-
-/// Stores `messages` in one transaction. A nonce the same author used in the same channel at
-/// or after `nonce_since` (Unix ms) returns the original instead of storing a copy.
-///
-/// If the batch fails as a whole (say, one message's channel was deleted meanwhile), each
-/// message is retried in its own transaction, so one bad message never sinks the others.
-pub async fn insert_batch(
-    db: &Db,
-    messages: &[MessageRow],
-    nonce_since: i64,
-) -> Vec<Result<Inserted, StoreError>> {
-    let batch: Result<Vec<Inserted>, sqlx::Error> = on_pool!(db, |p| {
-        async {
-            let mut tx = p.begin().await?;
-            let mut out = Vec::with_capacity(messages.len());
-            for m in messages {
-                // Two messages of one batch with the same nonce: the second sees the first.
-                out.push(insert_one!(tx, m, nonce_since));
-            }
-            tx.commit().await?;
-            Ok(out)
-        }
-        .await
-    });
-    match batch {
-        Ok(v) => v.into_iter().map(Ok).collect(),
-        Err(_) if messages.len() > 1 => {
-            let mut out = Vec::with_capacity(messages.len());
-            for m in messages {
-                let one: Result<Inserted, sqlx::Error> = on_pool!(db, |p| {
-                    async {
-                        let mut tx = p.begin().await?;
-                        let r = insert_one!(tx, m, nonce_since);
-                        tx.commit().await?;
-                        Ok(r)
-                    }
-                    .await
-                });
-                out.push(one.map_err(StoreError::from));
-            }
-            out
-        }
-        Err(e) => vec![Err(e.into())],
-    }
+/// The newest message id of a channel.
+pub async fn last_id(db: &Db, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+    let row: Option<(Option<i64>,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT last_message_id FROM channels WHERE id = $1"
+    )
+    .bind(channel.as_i64())
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.and_then(|(id,)| id))
 }
 
 /// One message of a channel.

@@ -1,0 +1,357 @@
+//! Storing new messages in sets: one transaction and a handful of statements for a whole
+//! batch (nonce lookup, message rows, mentions, the authors' read states, the channels'
+//! newest message), whatever its size. With SQLite every statement is a round trip to the
+//! connection's thread, so statements per batch — not per message — is what keeps the
+//! write path cheap under load.
+//!
+//! What to write is decided by [`plan`], a pure function: nonce deduplication follows the
+//! same rules as if the messages had been stored one after the other.
+
+use std::collections::HashMap;
+
+use super::{COLUMNS, MessageRow};
+use crate::{Db, StoreError, on_pool, placeholders};
+
+/// What a batched insert did with one message.
+#[derive(Debug)]
+pub enum Inserted {
+    /// Stored as new.
+    New,
+    /// The author sent this nonce recently: the original message, nothing stored.
+    Duplicate(Box<MessageRow>),
+}
+
+/// Rows per multi-row statement (13 columns each: far below both databases' bind limits).
+const CHUNK: usize = 200;
+
+/// What one batch writes.
+#[derive(Debug, Default)]
+struct Plan {
+    /// Per message: `None` if stored as new, or the original of a repeated nonce.
+    duplicates: Vec<Option<MessageRow>>,
+    /// Rows to insert.
+    fresh: Vec<MessageRow>,
+    /// Stored messages whose nonce is freed (remembered too long, or used in another
+    /// channel): it is cleared before the new rows take it.
+    free_nonces: Vec<i64>,
+}
+
+/// Decides what to store. `existing` are stored messages holding one of the batch's
+/// `(author, nonce)` pairs; `since` is the oldest time a nonce is still remembered.
+fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i64) -> Plan {
+    enum Holder {
+        Stored(MessageRow),
+        Fresh(usize),
+    }
+    let mut holders: HashMap<(i64, String), Holder> = existing
+        .into_iter()
+        .filter_map(|m| Some(((m.author_id, m.nonce.clone()?), Holder::Stored(m))))
+        .collect();
+    let mut p = Plan::default();
+    for m in messages {
+        let Some(nonce) = &m.nonce else {
+            p.duplicates.push(None);
+            p.fresh.push(m.clone());
+            continue;
+        };
+        let key = (m.author_id, nonce.clone());
+        let original = match holders.get(&key) {
+            Some(Holder::Stored(old)) => Some(old.clone()),
+            Some(Holder::Fresh(i)) => Some(p.fresh[*i].clone()),
+            None => None,
+        };
+        if let Some(old) = original
+            && old.created_at >= since
+            && old.channel_id == m.channel_id
+        {
+            p.duplicates.push(Some(old));
+            continue;
+        }
+        // The nonce is free again: whoever held it lets go.
+        match holders.remove(&key) {
+            Some(Holder::Stored(old)) => p.free_nonces.push(old.id),
+            Some(Holder::Fresh(i)) => p.fresh[i].nonce = None,
+            None => {}
+        }
+        holders.insert(key, Holder::Fresh(p.fresh.len()));
+        p.duplicates.push(None);
+        p.fresh.push(m.clone());
+    }
+    p
+}
+
+/// `($s, $s+1, …), (…)`: `rows` tuples of `cols` parameters starting at `$start`.
+fn tuples(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The newest id per key.
+fn newest<K: std::hash::Hash + Eq + Ord + Copy>(
+    pairs: impl Iterator<Item = (K, i64)>,
+) -> Vec<(K, i64)> {
+    let mut map: HashMap<K, i64> = HashMap::new();
+    for (k, id) in pairs {
+        let e = map.entry(k).or_insert(id);
+        *e = (*e).max(id);
+    }
+    let mut out: Vec<(K, i64)> = map.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+/// Runs the statements of one batch inside transaction `$tx` (a macro so that the same
+/// statements serve both backends' transaction types). Evaluates to the plan.
+macro_rules! store_set {
+    ($tx:expr, $messages:expr, $since:expr) => {{
+        let messages: &[MessageRow] = $messages;
+        let keyed: Vec<&MessageRow> = messages.iter().filter(|m| m.nonce.is_some()).collect();
+        let mut existing: Vec<MessageRow> = Vec::new();
+        if !keyed.is_empty() {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM messages WHERE nonce IN ({}) AND author_id IN ({})",
+                placeholders(1, keyed.len()),
+                placeholders(1 + keyed.len(), keyed.len())
+            );
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for m in &keyed {
+                q = q.bind(m.nonce.clone());
+            }
+            for m in &keyed {
+                q = q.bind(m.author_id);
+            }
+            let found: Vec<MessageRow> = q.fetch_all(&mut *$tx).await?;
+            // Only the exact (author, nonce) pairs of the batch.
+            existing = found
+                .into_iter()
+                .filter(|f| keyed.iter().any(|m| m.author_id == f.author_id && m.nonce == f.nonce))
+                .collect();
+        }
+        let plan = plan(messages, existing, $since);
+        if !plan.free_nonces.is_empty() {
+            let sql = format!(
+                "UPDATE messages SET nonce = NULL WHERE id IN ({})",
+                placeholders(1, plan.free_nonces.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in &plan.free_nonces {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        for rows in plan.fresh.chunks(CHUNK) {
+            let sql = format!("INSERT INTO messages ({COLUMNS}) VALUES {}", tuples(rows.len(), 13));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for m in rows {
+                q = q
+                    .bind(m.id)
+                    .bind(m.channel_id)
+                    .bind(m.server_id)
+                    .bind(m.author_id)
+                    .bind(&m.content)
+                    .bind(&m.nonce)
+                    .bind(m.reply_to)
+                    .bind(&m.mentions)
+                    .bind(&m.mention_roles)
+                    .bind(m.mention_everyone)
+                    .bind(m.pinned_at)
+                    .bind(m.edited_at)
+                    .bind(m.created_at);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        for (table, column, triples) in [
+            (
+                "message_mentions",
+                "user_id",
+                plan.fresh
+                    .iter()
+                    .flat_map(|m| m.mention_ids().into_iter().map(|u| (u, m.channel_id, m.id)))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "message_role_mentions",
+                "role_id",
+                plan.fresh
+                    .iter()
+                    .flat_map(|m| m.mention_role_ids().into_iter().map(|r| (r, m.channel_id, m.id)))
+                    .collect::<Vec<_>>(),
+            ),
+        ] {
+            for rows in triples.chunks(CHUNK) {
+                let sql = format!(
+                    "INSERT INTO {table} ({column}, channel_id, message_id) VALUES {}",
+                    tuples(rows.len(), 3)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (target, channel, message) in rows {
+                    q = q.bind(*target).bind(*channel).bind(*message);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+        }
+        // The authors have read their own messages.
+        let reads = newest(plan.fresh.iter().map(|m| ((m.author_id, m.channel_id), m.id)));
+        for rows in reads.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES {} \
+                 ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_id = excluded.last_read_id",
+                tuples(rows.len(), 3)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for ((user, channel), id) in rows {
+                q = q.bind(*user).bind(*channel).bind(*id);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        let lasts = newest(plan.fresh.iter().map(|m| (m.channel_id, m.id)));
+        for rows in lasts.chunks(CHUNK) {
+            let sql = format!(
+                "WITH v (id, m) AS (VALUES {}) UPDATE channels SET last_message_id = v.m FROM v \
+                 WHERE channels.id = v.id \
+                 AND (channels.last_message_id IS NULL OR channels.last_message_id < v.m)",
+                tuples(rows.len(), 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (channel, id) in rows {
+                q = q.bind(*channel).bind(*id);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        plan
+    }};
+}
+
+/// Stores `messages` in one transaction. A nonce the same author used in the same channel at
+/// or after `nonce_since` (Unix ms) returns the original instead of storing a copy.
+///
+/// If the batch fails as a whole (say, one message's channel was deleted meanwhile), each
+/// message is retried in its own transaction, so one bad message never sinks the others.
+pub async fn insert_batch(
+    db: &Db,
+    messages: &[MessageRow],
+    nonce_since: i64,
+) -> Vec<Result<Inserted, StoreError>> {
+    match store(db, messages, nonce_since).await {
+        Ok(v) => v.into_iter().map(Ok).collect(),
+        Err(_) if messages.len() > 1 => {
+            let mut out = Vec::with_capacity(messages.len());
+            for one in messages.chunks(1) {
+                out.push(match store(db, one, nonce_since).await {
+                    Ok(mut v) => v
+                        .pop()
+                        .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound)),
+                    Err(e) => Err(e),
+                });
+            }
+            out
+        }
+        Err(e) => vec![Err(e)],
+    }
+}
+
+async fn store(db: &Db, messages: &[MessageRow], since: i64) -> Result<Vec<Inserted>, StoreError> {
+    let plan = on_pool!(db, |p| {
+        async {
+            let mut tx = p.begin().await?;
+            let plan = store_set!(tx, messages, since);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(plan)
+        }
+        .await
+    })?;
+    Ok(plan
+        .duplicates
+        .into_iter()
+        .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: i64, channel: i64, author: i64, nonce: Option<&str>, at: i64) -> MessageRow {
+        MessageRow {
+            id,
+            channel_id: channel,
+            server_id: 1,
+            author_id: author,
+            content: format!("m{id}"),
+            nonce: nonce.map(str::to_owned),
+            reply_to: None,
+            mentions: String::new(),
+            mention_roles: String::new(),
+            mention_everyone: false,
+            pinned_at: None,
+            edited_at: None,
+            created_at: at,
+        }
+    }
+
+    fn dup_ids(p: &Plan) -> Vec<Option<i64>> {
+        p.duplicates
+            .iter()
+            .map(|d| d.as_ref().map(|m| m.id))
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_nonce_in_the_same_channel_returns_the_original() {
+        let stored = msg(1, 10, 7, Some("n"), 1_000);
+        let batch = [
+            msg(2, 10, 7, Some("n"), 2_000),
+            msg(3, 10, 8, Some("n"), 2_000),
+        ];
+        let p = plan(&batch, vec![stored], 500);
+        assert_eq!(
+            dup_ids(&p),
+            vec![Some(1), None],
+            "another author's nonce is theirs"
+        );
+        assert_eq!(p.fresh.iter().map(|m| m.id).collect::<Vec<_>>(), vec![3]);
+        assert!(p.free_nonces.is_empty());
+    }
+
+    #[test]
+    fn an_old_or_foreign_nonce_is_freed_and_reused() {
+        let old = msg(1, 10, 7, Some("a"), 100);
+        let elsewhere = msg(2, 11, 7, Some("b"), 1_000);
+        let batch = [
+            msg(3, 10, 7, Some("a"), 2_000),
+            msg(4, 10, 7, Some("b"), 2_000),
+        ];
+        let p = plan(&batch, vec![old, elsewhere], 500);
+        assert_eq!(dup_ids(&p), vec![None, None]);
+        assert_eq!(p.free_nonces, vec![1, 2]);
+        assert_eq!(p.fresh.len(), 2);
+        assert!(p.fresh.iter().all(|m| m.nonce.is_some()));
+    }
+
+    #[test]
+    fn within_a_batch_the_second_sees_the_first() {
+        let batch = [
+            msg(1, 10, 7, Some("x"), 2_000),
+            msg(2, 10, 7, Some("x"), 2_000),
+            msg(3, 11, 7, Some("x"), 2_000),
+            msg(4, 10, 7, None, 2_000),
+        ];
+        let p = plan(&batch, Vec::new(), 500);
+        assert_eq!(dup_ids(&p), vec![None, Some(1), None, None]);
+        // Message 3 took the nonce in another channel: message 1 lets go of it.
+        let nonces: Vec<(i64, Option<&str>)> =
+            p.fresh.iter().map(|m| (m.id, m.nonce.as_deref())).collect();
+        assert_eq!(nonces, vec![(1, None), (3, Some("x")), (4, None)]);
+    }
+
+    #[test]
+    fn newest_keeps_the_highest_id_per_key() {
+        assert_eq!(
+            newest([(1, 5), (2, 3), (1, 9), (1, 2)].into_iter()),
+            vec![(1, 9), (2, 3)]
+        );
+        assert_eq!(tuples(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+}
