@@ -5,6 +5,7 @@
 //! No tokio, no sqlx: everything here is tested with plain unit tests.
 #![deny(missing_docs)]
 
+pub mod change;
 pub mod error;
 pub mod id;
 pub mod markup;

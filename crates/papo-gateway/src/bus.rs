@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use papo_core::change::Change;
 use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -31,6 +32,7 @@ enum Kind {
     Subscription,
     Forget,
     Presence,
+    Invalidate,
 }
 
 /// One flat record (not an internally tagged enum: those cannot borrow a `RawValue`).
@@ -58,6 +60,8 @@ struct Wire<'a> {
     topics: Vec<Topic>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     servers: Vec<ServerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    change: Option<Change>,
 }
 
 impl<'a> Wire<'a> {
@@ -75,6 +79,7 @@ impl<'a> Wire<'a> {
             follow: None,
             topics: Vec::new(),
             servers: Vec::new(),
+            change: None,
         }
     }
 }
@@ -121,6 +126,10 @@ pub fn encode(node: u16, msg: &BusMessage) -> Option<String> {
             servers: servers.clone(),
             ..Wire::new(*node, Kind::Presence)
         },
+        BusMessage::Invalidate { change } => Wire {
+            change: Some(change.clone()),
+            ..Wire::new(node, Kind::Invalidate)
+        },
     };
     serde_json::to_string(&wire).ok()
 }
@@ -151,6 +160,7 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
             },
             servers: w.servers,
         },
+        Kind::Invalidate => BusMessage::Invalidate { change: w.change? },
     };
     Some((w.node, msg))
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use papo_core::change::Change;
 use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -74,7 +75,15 @@ pub enum BusMessage {
         /// The servers whose members see the change (the user's, as that node knows them).
         servers: Vec<ServerId>,
     },
+    /// A committed database change: every node forgets its cached copies of what changed.
+    Invalidate {
+        /// What changed.
+        change: Change,
+    },
 }
+
+/// Told of every [`BusMessage::Invalidate`] applied on this node (its caches).
+pub type InvalidationListener = Box<dyn Fn(&Change) + Send + Sync>;
 
 /// A gateway session id: 128 random bits, shown to clients as 32 hex digits. Unguessable, so
 /// an id alone cannot hijack a resume (the token must match its user too).
@@ -242,6 +251,7 @@ pub struct Hub {
     typing: Mutex<HashMap<(UserId, u64), Instant>>,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     remote: OnceLock<mpsc::Sender<BusMessage>>,
+    invalidations: OnceLock<InvalidationListener>,
     /// Cancelled at shutdown: every driver closes with 1001.
     pub shutdown: CancellationToken,
 }
@@ -267,6 +277,7 @@ impl Hub {
             typing: Mutex::default(),
             per_ip: Mutex::default(),
             remote: OnceLock::new(),
+            invalidations: OnceLock::new(),
             shutdown: CancellationToken::new(),
         })
     }
@@ -279,6 +290,16 @@ impl Hub {
     /// Connects the hub to the cluster bus: messages it publishes are also sent there.
     pub fn set_remote(&self, tx: mpsc::Sender<BusMessage>) {
         let _ = self.remote.set(tx);
+    }
+
+    /// Sets who hears of invalidations applied on this node (once; later calls are ignored).
+    pub fn on_invalidate(&self, listener: InvalidationListener) {
+        let _ = self.invalidations.set(listener);
+    }
+
+    /// Tells every node (this one included) that `change` was committed.
+    pub fn invalidate(&self, change: Change) {
+        self.publish(BusMessage::Invalidate { change });
     }
 
     /// Number of sessions (attached or resumable).
@@ -494,6 +515,11 @@ impl Hub {
                 follow,
             } => self.resubscribe(user, &topics, follow),
             BusMessage::Forget { topic } => self.forget_local(topic),
+            BusMessage::Invalidate { change } => {
+                if let Some(listener) = self.invalidations.get() {
+                    listener(&change);
+                }
+            }
             BusMessage::Presence {
                 node,
                 user,

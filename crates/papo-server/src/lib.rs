@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod directory;
 pub mod http;
 pub mod serve;
 pub mod state;

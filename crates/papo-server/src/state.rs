@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::WindowLimiter;
 use crate::config::Config;
+use crate::directory::Directory;
 use crate::http::messages::writer::MessageWriter;
 use crate::http::metrics::Metrics;
 
@@ -47,6 +48,8 @@ pub struct Inner {
     pub message_rate: WindowLimiter,
     /// When members last wrote in slow-mode channels.
     pub slowmode: SlowmodeBook,
+    /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.
+    pub directory: Arc<Directory>,
 }
 
 /// When each member last sent a message in each slow-mode channel (this node's memory; a
@@ -80,8 +83,23 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 const REGISTRATIONS_PER_HOUR_PER_IP: u32 = 30;
 
 impl AppState {
-    /// Builds the state around an open database.
+    /// Builds the state around an open database. Committed changes reported by the store
+    /// go to every node's hub (this one included), which hands them to its directory.
     pub fn new(config: Config, db: Db) -> Self {
+        let hub = Hub::new(config.gateway.clone(), config.node_id);
+        let directory = Directory::new();
+        let weak = Arc::downgrade(&directory);
+        hub.on_invalidate(Box::new(move |change| {
+            if let Some(d) = weak.upgrade() {
+                d.invalidate(change);
+            }
+        }));
+        let weak = Arc::downgrade(&hub);
+        db.on_change(Arc::new(move |change| {
+            if let Some(h) = weak.upgrade() {
+                h.invalidate(change.clone());
+            }
+        }));
         Self(Arc::new(Inner {
             ids: IdGenerator::new(config.node_id),
             passwords: PasswordHasher::new(),
@@ -95,7 +113,8 @@ impl AppState {
                 Duration::from_secs(3600),
             ),
             metrics: Metrics::default(),
-            hub: Hub::new(config.gateway.clone(), config.node_id),
+            hub,
+            directory,
             gateway_tasks: TaskTracker::new(),
             writer: MessageWriter::start(db.clone()),
             message_rate: WindowLimiter::new(

@@ -1,7 +1,10 @@
 //! The database handle, connection setup and migrations.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use papo_core::change::Change;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -17,13 +20,31 @@ pub enum Backend {
     Postgres,
 }
 
-/// A pool of connections to one of the supported databases. Cheap to clone.
+/// A pool of connections to one of the supported databases, and where committed changes
+/// are reported. Cheap to clone (clones share both).
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    /// Set once by the server: told of every committed change that caches must see.
+    changes: Arc<OnceLock<ChangeSink>>,
+}
+
+/// Receives the [`Change`]s committed through a [`Db`].
+pub type ChangeSink = Arc<dyn Fn(&Change) + Send + Sync>;
+
+/// The backend's native pool.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub enum Pool {
     /// SQLite in WAL mode with foreign keys on.
     Sqlite(SqlitePool),
     /// PostgreSQL.
     Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("pool", &self.pool).finish()
+    }
 }
 
 /// Runs `$body` with `$p` bound to the backend's native pool; the body is compiled once per
@@ -31,9 +52,9 @@ pub enum Db {
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, |$p:ident| $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite($p) => $body,
-            $crate::Db::Postgres($p) => $body,
+        match $db.pool() {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
         }
     };
 }
@@ -105,7 +126,7 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Self::Postgres(pool))
+            Ok(Self::new(Pool::Postgres(pool)))
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -124,23 +145,48 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Self::Sqlite(pool))
+            Ok(Self::new(Pool::Sqlite(pool)))
+        }
+    }
+
+    fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            changes: Arc::default(),
+        }
+    }
+
+    /// The native pool (for [`on_pool!`]).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Sets where committed changes are reported (once; later calls are ignored). Until it
+    /// is set, changes go nowhere.
+    pub fn on_change(&self, sink: ChangeSink) {
+        let _ = self.changes.set(sink);
+    }
+
+    /// Reports a committed change.
+    pub(crate) fn changed(&self, change: Change) {
+        if let Some(sink) = self.changes.get() {
+            sink(&change);
         }
     }
 
     /// The backend behind this handle.
     pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
-            Self::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
     }
@@ -149,7 +195,7 @@ impl Db {
     /// this handle's connections (`synchronous = OFF`); PostgreSQL is left as it is. Never
     /// used by the server.
     pub async fn bulk_load_mode(&self) -> Result<(), StoreError> {
-        if let Self::Sqlite(p) = self {
+        if let Pool::Sqlite(p) = &self.pool {
             sqlx::query("PRAGMA synchronous = OFF").execute(p).await?;
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Server invites.
 
+use papo_core::change::Change;
 use papo_core::id::{ServerId, UserId};
 
 use crate::{Db, StoreError, on_pool};
@@ -195,5 +196,8 @@ pub async fn accept(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok((server, Accepted::Joined)))
     })?;
+    if let Ok((server, Accepted::Joined)) = out {
+        db.changed(Change::Member { server, user });
+    }
     Ok(out)
 }

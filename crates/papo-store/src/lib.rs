@@ -18,7 +18,7 @@ pub mod servers;
 pub mod sessions;
 pub mod users;
 
-pub use db::{Backend, Db, DbConfig, PoolStats, StoreError};
+pub use db::{Backend, ChangeSink, Db, DbConfig, Pool, PoolStats, StoreError};
 
 /// `$start, $start+1, …` for `n` bound values (an `IN (…)` list both dialects accept).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {

@@ -1,6 +1,7 @@
 //! Server members (listing, nickname, timeout) and bans.
 
-use papo_core::id::ServerId;
+use papo_core::change::Change;
+use papo_core::id::{ServerId, UserId};
 
 use crate::servers::MemberRow;
 use crate::{Db, StoreError, on_pool};
@@ -35,6 +36,10 @@ pub async fn update(db: &Db, m: &MemberRow) -> Result<(), StoreError> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Member {
+        server: ServerId::from_i64(m.server_id),
+        user: UserId::from_i64(m.user_id),
+    });
     Ok(())
 }
 
@@ -78,6 +83,10 @@ pub async fn ban(db: &Db, server: ServerId, ban: &BanRow) -> Result<bool, StoreE
         tx.commit().await?;
         Ok::<_, sqlx::Error>(n)
     })?;
+    db.changed(Change::Member {
+        server,
+        user: UserId::from_i64(ban.user_id),
+    });
     Ok(removed == 1)
 }
 

@@ -1,6 +1,7 @@
 //! Roles of a server and channel permission overwrites.
 
-use papo_core::id::{ChannelId, ServerId};
+use papo_core::change::Change;
+use papo_core::id::{ChannelId, ServerId, UserId};
 
 use crate::servers::RoleRow;
 use crate::{Db, StoreError, on_pool};
@@ -30,6 +31,9 @@ pub async fn create(db: &Db, role: &RoleRow) -> Result<(), StoreError> {
         .await?;
         tx.commit().await
     })?;
+    db.changed(Change::Server {
+        server: ServerId::from_i64(role.server_id),
+    });
     Ok(())
 }
 
@@ -48,6 +52,9 @@ pub async fn update(db: &Db, role: &RoleRow) -> Result<(), StoreError> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server {
+        server: ServerId::from_i64(role.server_id),
+    });
     Ok(())
 }
 
@@ -69,6 +76,7 @@ pub async fn set_positions(
         }
         tx.commit().await
     })?;
+    db.changed(Change::Server { server });
     Ok(())
 }
 
@@ -91,6 +99,8 @@ pub async fn delete(db: &Db, server: ServerId, role: i64) -> Result<(), StoreErr
             .await?;
         tx.commit().await
     })?;
+    // Memberships of the role went with it: every member's standing may have changed.
+    db.changed(Change::Server { server });
     Ok(())
 }
 
@@ -120,6 +130,10 @@ pub async fn set_member_roles(
         }
         tx.commit().await
     })?;
+    db.changed(Change::Member {
+        server,
+        user: UserId::from_i64(user),
+    });
     Ok(())
 }
 
@@ -133,9 +147,10 @@ pub async fn all_member_roles(db: &Db, server: ServerId) -> Result<Vec<(i64, i64
     .await)?)
 }
 
-/// Creates or replaces an overwrite.
+/// Creates or replaces an overwrite on a channel of `server`.
 pub async fn put_overwrite(
     db: &Db,
+    server: ServerId,
     channel: ChannelId,
     target: i64,
     is_role: bool,
@@ -156,12 +171,14 @@ pub async fn put_overwrite(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server });
     Ok(())
 }
 
-/// Removes an overwrite; false if there was none.
+/// Removes an overwrite from a channel of `server`; false if there was none.
 pub async fn delete_overwrite(
     db: &Db,
+    server: ServerId,
     channel: ChannelId,
     target: i64,
 ) -> Result<bool, StoreError> {
@@ -173,5 +190,6 @@ pub async fn delete_overwrite(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server });
     Ok(n == 1)
 }

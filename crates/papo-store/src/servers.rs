@@ -1,5 +1,6 @@
 //! Servers, roles, members and channels.
 
+use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
 use crate::{Db, StoreError, on_pool};
@@ -186,6 +187,9 @@ pub async fn create(
         }
         tx.commit().await
     })?;
+    db.changed(Change::Server {
+        server: ServerId::from_i64(server.id),
+    });
     Ok(())
 }
 
@@ -232,6 +236,7 @@ pub async fn update(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server: id });
     Ok(())
 }
 
@@ -246,6 +251,7 @@ pub async fn transfer(db: &Db, id: ServerId, owner: UserId) -> Result<bool, Stor
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server: id });
     Ok(n == 1)
 }
 
@@ -256,6 +262,7 @@ pub async fn delete(db: &Db, id: ServerId) -> Result<(), StoreError> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server: id });
     Ok(())
 }
 
@@ -342,6 +349,7 @@ pub async fn add_member(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Member { server, user });
     Ok(())
 }
 
@@ -355,6 +363,7 @@ pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bo
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Member { server, user });
     Ok(n == 1)
 }
 
@@ -385,6 +394,21 @@ pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, Stor
     .await)?)
 }
 
+/// The newest message id of each of the server's channels that has one.
+pub async fn last_message_ids(
+    db: &Db,
+    server: ServerId,
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, last_message_id FROM channels \
+         WHERE server_id = $1 AND last_message_id IS NOT NULL"
+    )
+    .bind(server.as_i64())
+    .fetch_all(p)
+    .await)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// One channel.
 pub async fn channel(db: &Db, id: ChannelId) -> Result<Option<ChannelRow>, StoreError> {
     let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1");
@@ -410,6 +434,9 @@ pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, 
 /// Adds a channel.
 pub async fn insert_channel(db: &Db, c: &NewChannel) -> Result<(), StoreError> {
     on_pool!(db, |p| insert_channel!(p, c).map(|r| r.rows_affected()))?;
+    db.changed(Change::Server {
+        server: c.server_id,
+    });
     Ok(())
 }
 
@@ -441,6 +468,9 @@ pub async fn update_channel(db: &Db, c: &ChannelRow) -> Result<(), StoreError> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server {
+        server: ServerId::from_i64(c.server_id),
+    });
     Ok(())
 }
 
@@ -458,15 +488,24 @@ pub async fn update_channels(db: &Db, rows: &[ChannelRow]) -> Result<(), StoreEr
         }
         tx.commit().await
     })?;
+    let mut servers: Vec<i64> = rows.iter().map(|c| c.server_id).collect();
+    servers.sort_unstable();
+    servers.dedup();
+    for server in servers {
+        db.changed(Change::Server {
+            server: ServerId::from_i64(server),
+        });
+    }
     Ok(())
 }
 
-/// Deletes a channel (its children lose their parent).
-pub async fn delete_channel(db: &Db, id: ChannelId) -> Result<(), StoreError> {
+/// Deletes a channel of `server` (its children lose their parent).
+pub async fn delete_channel(db: &Db, server: ServerId, id: ChannelId) -> Result<(), StoreError> {
     on_pool!(db, |p| sqlx::query("DELETE FROM channels WHERE id = $1")
         .bind(id.as_i64())
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+    db.changed(Change::Server { server });
     Ok(())
 }

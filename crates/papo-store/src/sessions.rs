@@ -1,5 +1,6 @@
 //! Login sessions and their tokens (stored as hashes only).
 
+use papo_core::change::Change;
 use papo_core::id::{SessionId, UserId};
 
 use crate::{Db, StoreError, on_pool};
@@ -91,6 +92,8 @@ pub struct TokenOwner {
     pub user_id: i64,
     /// When the session was last used (Unix ms).
     pub last_used_at: i64,
+    /// When the token expires (Unix ms).
+    pub expires_at: i64,
 }
 
 /// How a refresh attempt ended.
@@ -150,7 +153,7 @@ pub async fn authenticate(
     now: i64,
 ) -> Result<Option<TokenOwner>, StoreError> {
     Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT s.id AS session_id, s.user_id, s.last_used_at FROM auth_tokens t \
+        "SELECT s.id AS session_id, s.user_id, s.last_used_at, t.expires_at FROM auth_tokens t \
          JOIN sessions s ON s.id = t.session_id \
          WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
     )
@@ -224,7 +227,13 @@ async fn revoke_where(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(ids.into_iter().map(|(i,)| i).collect())
     })?;
-    Ok(ids.into_iter().map(SessionId::from_i64).collect())
+    let ids: Vec<SessionId> = ids.into_iter().map(SessionId::from_i64).collect();
+    if !ids.is_empty() {
+        db.changed(Change::Sessions {
+            sessions: ids.clone(),
+        });
+    }
+    Ok(ids)
 }
 
 /// `(session_id, user_id, expires_at, spent_at, revoked_at)` of a refresh token.
@@ -268,6 +277,10 @@ pub async fn rotate_refresh(
         if spent != 1 {
             revoke_in_tx!(tx, session_id, now);
             tx.commit().await?;
+            // (`return` leaves the function: report the change here.)
+            db.changed(Change::Sessions {
+                sessions: vec![SessionId::from_i64(session_id)],
+            });
             return Ok(RefreshOutcome::Reused {
                 session_id: SessionId::from_i64(session_id),
             });

@@ -1,5 +1,6 @@
 //! User accounts.
 
+use papo_core::change::Change;
 use papo_core::id::UserId;
 
 use crate::{Db, StoreError, on_pool};
@@ -170,6 +171,9 @@ pub async fn update_profile(
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    if done == 1 {
+        db.changed(Change::User { user: id });
+    }
     Ok(done == 1)
 }
 

@@ -41,7 +41,10 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
         let now = crate::now_ms();
-        let owner = sessions::authenticate(&state.db, &tokens::hash(token), now)
+        let hash = tokens::hash(token);
+        let owner = state
+            .directory
+            .authenticate(&state.db, &hash, now)
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
         let auth = Auth {
@@ -50,6 +53,7 @@ impl FromRequestParts<AppState> for Auth {
         };
         if now - owner.last_used_at >= TOUCH_EVERY_MS {
             sessions::touch(&state.db, auth.session_id, now).await?;
+            state.directory.touched(&hash, now);
         }
         Ok(auth)
     }

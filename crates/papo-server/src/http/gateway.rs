@@ -11,7 +11,7 @@ use papo_core::error::ErrorCode;
 use papo_core::id::{ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
-use papo_store::{servers, sessions, users};
+use papo_store::{servers, users};
 use serde_json::value::RawValue;
 
 use crate::auth::tokens;
@@ -30,7 +30,9 @@ pub struct ServerBackend(pub AppState);
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
         let state = &self.0;
-        let owner = sessions::authenticate(&state.db, &tokens::hash(token), crate::now_ms())
+        let owner = state
+            .directory
+            .authenticate(&state.db, &tokens::hash(token), crate::now_ms())
             .await
             .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
             .ok()??;

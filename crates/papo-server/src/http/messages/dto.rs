@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use papo_core::id::{ChannelId, MessageId, RoleId, ServerId, UserId};
 use papo_store::messages::{self, MessageRow};
-use papo_store::users;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -88,11 +87,7 @@ pub async fn build(
     author_ids.extend(replied.values().map(|m| m.author_id));
     author_ids.sort_unstable();
     author_ids.dedup();
-    let authors: HashMap<i64, PublicUser> = users::by_ids(&state.db, &author_ids)
-        .await?
-        .iter()
-        .map(|u| (u.id, PublicUser::from_row(u)))
-        .collect();
+    let authors = state.directory.public_users(&state.db, &author_ids).await?;
     let mut reactions: HashMap<i64, Vec<ReactionCount>> = HashMap::new();
     if let Some(me) = me {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
-use papo_store::{read_states, servers};
+use papo_store::{messages, read_states, servers};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -122,7 +122,8 @@ pub async fn ack(
     let req = body.parse()?;
     let last = req.message_id.as_i64();
     read_states::ack(&state.db, auth.user_id.as_i64(), ca.id(), last).await?;
-    let unread = ca.channel.last_message_id.is_some_and(|m| m > last);
+    let newest = messages::last_id(&state.db, ca.id()).await?;
+    let unread = newest.is_some_and(|m| m > last);
     let mention_count = if unread {
         read_states::mention_count(&state.db, auth.user_id.as_i64(), ca.channel.id, last).await?
     } else {

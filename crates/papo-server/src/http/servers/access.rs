@@ -1,10 +1,15 @@
-//! Who may do what in a server: loads the caller's membership and roles once per request
-//! and answers with the permission engine of `papo-core`.
+//! Who may do what in a server: takes the caller's membership and roles from the
+//! [`Directory`](crate::directory::Directory) once per request and answers with the
+//! permission engine of `papo-core`.
 
 use papo_core::error::ErrorCode;
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_core::permissions::{MemberContext, Overwrite, OverwriteKind, Permissions, RoleGrant};
-use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
+use papo_store::servers::{ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
+
+use std::sync::Arc;
+
+use crate::directory::ServerEntry;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -19,6 +24,8 @@ pub struct ServerAccess {
     pub member: MemberRow,
     /// The caller's role ids (without `@everyone`).
     pub member_roles: Vec<i64>,
+    /// The server's cached channels and overwrites (channels without `last_message_id`).
+    pub entry: Arc<ServerEntry>,
     grants: Vec<RoleGrant>,
     everyone: Permissions,
     timed_out: bool,
@@ -32,14 +39,25 @@ pub fn unknown_server() -> ApiError {
 impl ServerAccess {
     /// Loads the caller's standing, or 404 when they are not a member.
     pub async fn load(state: &AppState, server_id: ServerId, user: UserId) -> ApiResult<Self> {
-        let server = servers::by_id(&state.db, server_id)
+        let entry = state
+            .directory
+            .server(&state.db, server_id)
             .await?
             .ok_or_else(unknown_server)?;
-        let member = servers::member(&state.db, server_id, user)
+        Self::of(state, &entry, user).await
+    }
+
+    /// The caller's standing in a server already looked up.
+    async fn of(state: &AppState, entry: &Arc<ServerEntry>, user: UserId) -> ApiResult<Self> {
+        let m = state
+            .directory
+            .member(&state.db, entry, user)
             .await?
             .ok_or_else(unknown_server)?;
-        let roles = servers::roles(&state.db, server_id).await?;
-        let member_roles = servers::member_role_ids(&state.db, server_id, user).await?;
+        let server = entry.server.clone();
+        let roles = entry.roles.clone();
+        let member = m.member.clone();
+        let member_roles = m.roles.clone();
         let everyone = roles
             .iter()
             .find(|r| r.id == server.id)
@@ -51,6 +69,7 @@ impl ServerAccess {
             roles,
             member,
             member_roles,
+            entry: entry.clone(),
             grants,
             everyone,
             timed_out,
@@ -164,7 +183,7 @@ pub fn unknown_channel() -> ApiError {
 
 /// The caller's standing in one channel.
 pub struct ChannelAccess {
-    /// The channel.
+    /// The channel (its `last_message_id` is not loaded: read it from the database).
     pub channel: ChannelRow,
     /// The caller's standing in its server.
     pub access: ServerAccess,
@@ -178,14 +197,15 @@ impl ChannelAccess {
     /// Loads the channel with id `raw_id` (a path segment); 404 unless the caller can view it.
     pub async fn load(state: &AppState, raw_id: &str, user: UserId) -> ApiResult<Self> {
         let id: ChannelId = raw_id.parse().map_err(|_| unknown_channel())?;
-        let channel = servers::channel(&state.db, id)
+        let (entry, channel) = state
+            .directory
+            .channel(&state.db, id)
             .await?
             .ok_or_else(unknown_channel)?;
-        let server_id = ServerId::from_i64(channel.server_id);
-        let access = ServerAccess::load(state, server_id, user)
+        let access = ServerAccess::of(state, &entry, user)
             .await
             .map_err(|_| unknown_channel())?;
-        let overwrites = servers::overwrites(&state.db, server_id).await?;
+        let overwrites = entry.overwrites.clone();
         let perms = access.in_channel(channel.id, &overwrites);
         if !perms.contains(Permissions::VIEW_CHANNEL) {
             return Err(unknown_channel());

@@ -394,7 +394,12 @@ pub async fn delete_channel(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let (row, access) = load_channel(&state, &id, &auth).await?;
-    servers::delete_channel(&state.db, ChannelId::from_i64(row.id)).await?;
+    servers::delete_channel(
+        &state.db,
+        ServerId::from_i64(row.server_id),
+        ChannelId::from_i64(row.id),
+    )
+    .await?;
     let server_id = ServerId::from_i64(row.server_id);
     state.hub.emit(
         Topic::Channel(row.id as u64),

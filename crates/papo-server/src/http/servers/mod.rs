@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
+use papo_core::id::{ChannelId, MessageId, RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
@@ -100,16 +100,22 @@ fn server_name(name: &str) -> Result<String, FieldError> {
 /// The server as the caller sees it (channels filtered by `view_channel`).
 pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<ServerDetail> {
     let server_id = ServerId::from_i64(access.server.id);
-    let rows = servers::channels(&state.db, server_id).await?;
-    let overwrites = servers::overwrites(&state.db, server_id).await?;
-    let channels = rows
+    let newest = servers::last_message_ids(&state.db, server_id).await?;
+    let overwrites = &access.entry.overwrites;
+    let channels = access
+        .entry
+        .channels
         .iter()
         .filter(|c| {
             access
-                .in_channel(c.id, &overwrites)
+                .in_channel(c.id, overwrites)
                 .contains(Permissions::VIEW_CHANNEL)
         })
-        .map(|c| Channel::new(c, &overwrites))
+        .map(|c| {
+            let mut channel = Channel::new(c, overwrites);
+            channel.last_message_id = newest.get(&c.id).copied().map(MessageId::from_i64);
+            channel
+        })
         .collect();
     Ok(ServerDetail {
         server: Server::from(&access.server),

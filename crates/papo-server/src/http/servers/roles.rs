@@ -527,6 +527,7 @@ pub async fn put_overwrite(
     let before = visibility_now(&state, server_id).await?;
     roles::put_overwrite(
         &state.db,
+        ca.server_id(),
         ca.id(),
         target,
         req.kind == OverwriteType::Role,
@@ -566,7 +567,7 @@ pub async fn delete_overwrite(
     let ca = overwrite_access(&state, &id, auth.user_id, touched).await?;
     let server_id = ca.server_id();
     let before = visibility_now(&state, server_id).await?;
-    roles::delete_overwrite(&state.db, ca.id(), target).await?;
+    roles::delete_overwrite(&state.db, ca.server_id(), ca.id(), target).await?;
     resync_after(&state, server_id, &before).await?;
     announce_channel(&state, &ca).await?;
     audit::record(

@@ -1,0 +1,325 @@
+//! In-memory copies of what nearly every request reads: who an access token belongs to, a
+//! server's row, roles, channels and overwrites, memberships, and public profiles.
+//!
+//! They are kept exact by the store's change reports: every committed write that touches
+//! them is announced as a [`Change`] on this node and, through the cluster bus, on the
+//! others (see `AppState::new`), and the copies are dropped before anyone reads them again.
+//! Two guards cover what the reports cannot:
+//! - a copy loaded while an invalidation happened is not kept (it may predate the write):
+//!   loads note the [`Directory::generation`] before reading and keep the result only if it
+//!   has not moved, checked under the same lock the invalidation takes;
+//! - every copy expires after [`MAX_AGE`], bounding the damage of a lost bus message.
+//!
+//! Channel rows are kept without `last_message_id` (it changes with every message): read it
+//! from the database where it matters.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use papo_core::change::Change;
+use papo_core::id::{ChannelId, ServerId, UserId};
+use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
+use papo_store::sessions::{self, TokenOwner};
+use papo_store::{Db, StoreError, users};
+
+use crate::http::users::PublicUser;
+
+/// The longest a copy is used without being read again from the database.
+pub const MAX_AGE: Duration = Duration::from_secs(30);
+/// Tokens or profiles kept at most; past that the map starts over.
+const MAX_ENTRIES: usize = 200_000;
+
+/// The cached copies of one node.
+#[derive(Default)]
+pub struct Directory {
+    /// Bumped by every invalidation.
+    generation: AtomicU64,
+    tokens: Mutex<HashMap<String, Timed<TokenOwner>>>,
+    servers: RwLock<HashMap<i64, Arc<ServerEntry>>>,
+    /// The server of each channel seen (a channel never moves between servers).
+    channel_servers: RwLock<HashMap<i64, i64>>,
+    users: Mutex<HashMap<i64, Timed<PublicUser>>>,
+}
+
+struct Timed<T> {
+    value: T,
+    loaded: Instant,
+}
+
+impl<T> Timed<T> {
+    fn new(value: T) -> Self {
+        Self {
+            value,
+            loaded: Instant::now(),
+        }
+    }
+
+    fn fresh(&self) -> Option<&T> {
+        (self.loaded.elapsed() < MAX_AGE).then_some(&self.value)
+    }
+}
+
+/// A server as permission checks see it.
+pub struct ServerEntry {
+    /// The server.
+    pub server: ServerRow,
+    /// Its roles, highest first.
+    pub roles: Vec<RoleRow>,
+    /// Its channels (`last_message_id` is always `None` here).
+    pub channels: Vec<ChannelRow>,
+    /// Every overwrite of its channels.
+    pub overwrites: Vec<OverwriteRow>,
+    loaded: Instant,
+    /// Memberships looked up so far (`None`: not a member).
+    members: Mutex<HashMap<i64, Option<Arc<MemberEntry>>>>,
+}
+
+/// One membership with its roles.
+pub struct MemberEntry {
+    /// The membership.
+    pub member: MemberRow,
+    /// Role ids (without `@everyone`).
+    pub roles: Vec<i64>,
+}
+
+impl ServerEntry {
+    /// A channel of this server.
+    pub fn channel(&self, id: i64) -> Option<&ChannelRow> {
+        self.channels.iter().find(|c| c.id == id)
+    }
+}
+
+impl Directory {
+    /// A new, empty directory.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Forgets what `change` made stale.
+    pub fn invalidate(&self, change: &Change) {
+        match change {
+            Change::Server { server } => {
+                let mut map = self.servers.write().expect("directory poisoned");
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                map.remove(&server.as_i64());
+            }
+            Change::Member { server, user } => {
+                let map = self.servers.read().expect("directory poisoned");
+                match map.get(&server.as_i64()) {
+                    Some(entry) => {
+                        let mut members = entry.members.lock().expect("directory poisoned");
+                        self.generation.fetch_add(1, Ordering::SeqCst);
+                        members.remove(&user.as_i64());
+                    }
+                    None => {
+                        self.generation.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+            Change::User { user } => {
+                let mut map = self.users.lock().expect("directory poisoned");
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                map.remove(&user.as_i64());
+            }
+            Change::Sessions { sessions } => {
+                let mut map = self.tokens.lock().expect("directory poisoned");
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                let ids: Vec<i64> = sessions.iter().map(|s| s.as_i64()).collect();
+                map.retain(|_, t| !ids.contains(&t.value.session_id));
+            }
+        }
+    }
+
+    /// The owner of a live access token (by its hash), as [`sessions::authenticate`].
+    pub async fn authenticate(
+        &self,
+        db: &Db,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        {
+            let mut map = self.tokens.lock().expect("directory poisoned");
+            if let Some(t) = map.get(hash) {
+                match t.fresh() {
+                    Some(owner) if owner.expires_at > now => return Ok(Some(*owner)),
+                    _ => {
+                        map.remove(hash);
+                    }
+                }
+            }
+        }
+        let seen = self.generation();
+        let owner = sessions::authenticate(db, hash, now).await?;
+        if let Some(o) = &owner {
+            let mut map = self.tokens.lock().expect("directory poisoned");
+            if self.generation() == seen {
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+                map.insert(hash.to_owned(), Timed::new(*o));
+            }
+        }
+        Ok(owner)
+    }
+
+    /// Notes that the session of token `hash` was marked used at `now`.
+    pub fn touched(&self, hash: &str, now: i64) {
+        if let Some(t) = self
+            .tokens
+            .lock()
+            .expect("directory poisoned")
+            .get_mut(hash)
+        {
+            t.value.last_used_at = now;
+        }
+    }
+
+    /// A server, or `None` if it does not exist.
+    pub async fn server(
+        &self,
+        db: &Db,
+        id: ServerId,
+    ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
+        if let Some(e) = self
+            .servers
+            .read()
+            .expect("directory poisoned")
+            .get(&id.as_i64())
+            && e.loaded.elapsed() < MAX_AGE
+        {
+            return Ok(Some(e.clone()));
+        }
+        let seen = self.generation();
+        let Some(server) = servers::by_id(db, id).await? else {
+            return Ok(None);
+        };
+        let roles = servers::roles(db, id).await?;
+        let mut channels = servers::channels(db, id).await?;
+        for c in &mut channels {
+            c.last_message_id = None;
+        }
+        let overwrites = servers::overwrites(db, id).await?;
+        let entry = Arc::new(ServerEntry {
+            server,
+            roles,
+            channels,
+            overwrites,
+            loaded: Instant::now(),
+            members: Mutex::default(),
+        });
+        let mut map = self.servers.write().expect("directory poisoned");
+        if self.generation() == seen {
+            map.insert(id.as_i64(), entry.clone());
+        }
+        Ok(Some(entry))
+    }
+
+    /// `user`'s membership in `entry`'s server, or `None` if they are not a member.
+    pub async fn member(
+        &self,
+        db: &Db,
+        entry: &ServerEntry,
+        user: UserId,
+    ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
+        if let Some(m) = entry
+            .members
+            .lock()
+            .expect("directory poisoned")
+            .get(&user.as_i64())
+        {
+            return Ok(m.clone());
+        }
+        let seen = self.generation();
+        let server = ServerId::from_i64(entry.server.id);
+        let loaded = match servers::member(db, server, user).await? {
+            Some(member) => Some(Arc::new(MemberEntry {
+                member,
+                roles: servers::member_role_ids(db, server, user).await?,
+            })),
+            None => None,
+        };
+        let mut members = entry.members.lock().expect("directory poisoned");
+        if self.generation() == seen {
+            members.insert(user.as_i64(), loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// A channel with its server, or `None` if it does not exist.
+    pub async fn channel(
+        &self,
+        db: &Db,
+        id: ChannelId,
+    ) -> Result<Option<(Arc<ServerEntry>, ChannelRow)>, StoreError> {
+        let known = self
+            .channel_servers
+            .read()
+            .expect("directory poisoned")
+            .get(&id.as_i64())
+            .copied();
+        let server = match known {
+            Some(s) => s,
+            None => {
+                let Some(row) = servers::channel(db, id).await? else {
+                    return Ok(None);
+                };
+                let mut map = self.channel_servers.write().expect("directory poisoned");
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+                map.insert(row.id, row.server_id);
+                row.server_id
+            }
+        };
+        let Some(entry) = self.server(db, ServerId::from_i64(server)).await? else {
+            return Ok(None);
+        };
+        let row = entry.channel(id.as_i64()).cloned();
+        Ok(row.map(|r| (entry, r)))
+    }
+
+    /// Public profiles of `ids` (unknown ids are missing from the answer).
+    pub async fn public_users(
+        &self,
+        db: &Db,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, PublicUser>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let map = self.users.lock().expect("directory poisoned");
+            for id in ids {
+                match map.get(id).and_then(Timed::fresh) {
+                    Some(u) => {
+                        out.insert(*id, u.clone());
+                    }
+                    None => missing.push(*id),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let seen = self.generation();
+        let rows = users::by_ids(db, &missing).await?;
+        let mut map = self.users.lock().expect("directory poisoned");
+        let keep = self.generation() == seen;
+        if map.len() + rows.len() > MAX_ENTRIES {
+            map.clear();
+        }
+        for row in &rows {
+            let user = PublicUser::from_row(row);
+            if keep {
+                map.insert(row.id, Timed::new(user.clone()));
+            }
+            out.insert(row.id, user);
+        }
+        Ok(out)
+    }
+}
