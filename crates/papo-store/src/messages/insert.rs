@@ -21,8 +21,10 @@ pub enum Inserted {
     Duplicate(Box<MessageRow>),
 }
 
-/// Rows per multi-row statement (13 columns each: far below both databases' bind limits).
-const CHUNK: usize = 200;
+/// Rows per multi-row statement. Small enough that full chunks reuse one prepared
+/// statement and SQLite's parameter bookkeeping (linear in the parameter count, per
+/// parameter) stays cheap; large enough that a big batch needs few statements.
+const CHUNK: usize = 32;
 
 /// What one batch writes.
 #[derive(Debug, Default)]
