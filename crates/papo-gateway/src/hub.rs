@@ -33,6 +33,11 @@ pub enum Topic {
     Channel(u64),
     /// Every member of a server.
     Server(ServerId),
+    /// The members of a server who see its members' presence changes: every member of a
+    /// server up to the large-server size, nobody in larger ones (there the member list
+    /// carries presence when it is loaded; pushing every change to every member would cost
+    /// members² deliveries).
+    Presence(ServerId),
 }
 
 /// A message between nodes (and, on a single node, from the hub to itself).
@@ -599,8 +604,8 @@ impl Hub {
     }
 
     /// The audience of a presence change: the user's own sessions see their real status;
-    /// the members of `servers` (each session once, however many servers it shares) see the
-    /// public view, where `invisible` reads `offline`.
+    /// the presence audience of `servers` (each session once, however many servers it
+    /// shares) sees the public view, where `invisible` reads `offline`.
     fn deliver_presence(&self, view: &PresenceView, servers: &[ServerId]) {
         let own = match EncodedEvent::new(EventKind::PresenceUpdated, view) {
             Ok(ev) => ev,
@@ -617,7 +622,7 @@ impl Hub {
         let map = self.topics.read().expect("topics lock poisoned");
         let mut seen: HashSet<SessionKey> = HashSet::new();
         for server in servers {
-            for s in map.get(&Topic::Server(*server)).into_iter().flatten() {
+            for s in map.get(&Topic::Presence(*server)).into_iter().flatten() {
                 if s.user_id != view.user_id && seen.insert(s.id) {
                     s.push(&public, &self.limits);
                 }
@@ -625,13 +630,13 @@ impl Hub {
         }
     }
 
-    /// The servers `user`'s sessions on this node follow.
+    /// The servers whose presence audience `user`'s sessions on this node belong to.
     fn servers_of(&self, user: UserId) -> Vec<ServerId> {
         let map = self.topics.read().expect("topics lock poisoned");
         let mut out: Vec<ServerId> = Vec::new();
         for s in map.get(&Topic::User(user)).into_iter().flatten() {
             for t in s.topics.lock().expect("topics mutex poisoned").iter() {
-                if let Topic::Server(id) = t
+                if let Topic::Presence(id) = t
                     && !out.contains(id)
                 {
                     out.push(*id);

@@ -91,6 +91,7 @@ struct FileConfig {
     gateway_identifies_per_minute: Option<u32>,
     message_rate_burst: Option<u32>,
     message_rate_window_secs: Option<u64>,
+    large_server_members: Option<i64>,
 }
 
 /// The resolved configuration.
@@ -130,6 +131,9 @@ pub struct Config {
     pub message_rate_burst: u32,
     /// The window of `message_rate_burst`.
     pub message_rate_window_secs: u64,
+    /// Servers with more members than this are large: their members' presence changes are
+    /// not pushed to every member (the member list carries presence instead).
+    pub large_server_members: i64,
 }
 
 impl Config {
@@ -154,6 +158,7 @@ impl Config {
             gateway: GatewayConfig::default(),
             message_rate_burst: 10,
             message_rate_window_secs: 5,
+            large_server_members: 1000,
         }
     }
 }
@@ -230,6 +235,10 @@ impl Cli {
         if let Some(s) = file.message_rate_window_secs {
             anyhow::ensure!(s >= 1, "message_rate_window_secs must be at least 1");
             c.message_rate_window_secs = s;
+        }
+        if let Some(n) = file.large_server_members {
+            anyhow::ensure!(n >= 2, "large_server_members must be at least 2");
+            c.large_server_members = n;
         }
         Ok(c)
     }

@@ -22,7 +22,7 @@ use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
-use papo_store::{Db, StoreError, users};
+use papo_store::{Db, StoreError, invites, users};
 
 use crate::http::users::PublicUser;
 
@@ -71,6 +71,8 @@ pub struct ServerEntry {
     pub channels: Vec<ChannelRow>,
     /// Every overwrite of its channels.
     pub overwrites: Vec<OverwriteRow>,
+    /// How many members it has, once counted (a membership change forgets it).
+    member_count: Mutex<Option<i64>>,
     loaded: Instant,
     /// Memberships looked up so far (`None`: not a member).
     members: Mutex<HashMap<i64, Option<Arc<MemberEntry>>>>,
@@ -114,8 +116,10 @@ impl Directory {
                 match map.get(&server.as_i64()) {
                     Some(entry) => {
                         let mut members = entry.members.lock().expect("directory poisoned");
+                        let mut count = entry.member_count.lock().expect("directory poisoned");
                         self.generation.fetch_add(1, Ordering::SeqCst);
                         members.remove(&user.as_i64());
+                        *count = None;
                     }
                     None => {
                         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -210,6 +214,7 @@ impl Directory {
             roles,
             channels,
             overwrites,
+            member_count: Mutex::default(),
             loaded: Instant::now(),
             members: Mutex::default(),
         });
@@ -249,6 +254,20 @@ impl Directory {
             members.insert(user.as_i64(), loaded.clone());
         }
         Ok(loaded)
+    }
+
+    /// How many members `entry`'s server has.
+    pub async fn member_count(&self, db: &Db, entry: &ServerEntry) -> Result<i64, StoreError> {
+        if let Some(n) = *entry.member_count.lock().expect("directory poisoned") {
+            return Ok(n);
+        }
+        let seen = self.generation();
+        let n = invites::member_count(db, ServerId::from_i64(entry.server.id)).await?;
+        let mut count = entry.member_count.lock().expect("directory poisoned");
+        if self.generation() == seen {
+            *count = Some(n);
+        }
+        Ok(n)
     }
 
     /// A channel with its server, or `None` if it does not exist.

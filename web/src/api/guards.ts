@@ -1,6 +1,7 @@
 // Shape checks for server and channel payloads that arrive over the gateway
 // (untrusted JSON): malformed ones are dropped instead of breaking the UI.
 
+import type { CustomStatus, Presence } from '../gateway/protocol';
 import type { Channel, ChannelKind, Member, Overwrite, PublicUser, Role, Server, ServerDetail } from './types';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -121,6 +122,7 @@ export function normalizeMember(member: Member, serverId?: string): Member {
     roles: member.roles.filter((r): r is string => typeof r === 'string'),
     joined_at: member.joined_at ?? '',
     timeout_until: member.timeout_until ?? null,
+    ...(isPresence(member.presence) ? { presence: member.presence } : {}),
   };
 }
 
@@ -168,5 +170,20 @@ export function normalizeServerDetail(detail: ServerDetail): ServerDetail {
       // Older servers do not send it.
       timeout_until: typeof me.timeout_until === 'string' ? me.timeout_until : null,
     },
+    large: detail.large === true,
   };
+}
+
+export function isPresence(value: unknown): value is Presence {
+  return (
+    isRecord(value) &&
+    typeof value.user_id === 'string' &&
+    typeof value.status === 'string' &&
+    ['online', 'idle', 'dnd', 'invisible', 'offline'].includes(value.status) &&
+    (value.custom_status === null || value.custom_status === undefined || isCustomStatus(value.custom_status))
+  );
+}
+
+function isCustomStatus(value: unknown): value is CustomStatus {
+  return isRecord(value) && typeof value.text === 'string';
 }

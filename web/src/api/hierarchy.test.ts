@@ -56,6 +56,7 @@ function server(me: { roles: string[]; permissions?: string }, owner = 'owner'):
     channels: [],
     roles,
     me: { roles: me.roles, permissions: me.permissions ?? '0', timeout_until: null },
+    large: false,
   };
 }
 

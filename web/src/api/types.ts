@@ -1,5 +1,7 @@
 // Types mirroring docs/api.md (Papo API v1).
 
+import type { Presence } from '../gateway/protocol';
+
 export type Locale = 'en' | 'pt-BR';
 export type Theme = 'dark' | 'light' | 'system';
 
@@ -155,6 +157,8 @@ export interface Member {
   roles: string[];
   joined_at: string;
   timeout_until: string | null;
+  /** member lists only: the presence when the list was loaded (large servers push no changes) */
+  presence?: Presence;
 }
 
 export interface ServerMe {
@@ -170,6 +174,8 @@ export interface ServerDetail extends Server {
   channels: Channel[];
   roles: Role[];
   me: ServerMe;
+  /** more members than the large-server size: members' presence changes are not pushed */
+  large: boolean;
 }
 
 export interface ServerCreateInput {

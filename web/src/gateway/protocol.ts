@@ -1,6 +1,6 @@
 // Frames of the gateway protocol v1 (docs/gateway.md). No React, no DOM.
 
-import { isServerDetail, normalizeServerDetail } from '../api/guards';
+import { isPresence, isServerDetail, normalizeServerDetail } from '../api/guards';
 import { readStatesFrom } from '../api/messageGuards';
 import type { Channel, CurrentUser, ReadState, Server, ServerDetail } from '../api/types';
 
@@ -161,19 +161,7 @@ export function parseFrame(raw: unknown): ServerFrame | null {
   }
 }
 
-export function isPresence(value: unknown): value is Presence {
-  return (
-    isRecord(value) &&
-    typeof value.user_id === 'string' &&
-    typeof value.status === 'string' &&
-    ['online', 'idle', 'dnd', 'invisible', 'offline'].includes(value.status) &&
-    (value.custom_status === null || value.custom_status === undefined || isCustomStatus(value.custom_status))
-  );
-}
-
-function isCustomStatus(value: unknown): value is CustomStatus {
-  return isRecord(value) && typeof value.text === 'string';
-}
+export { isPresence };
 
 export function encodeFrame(frame: ClientFrame): string {
   return JSON.stringify(frame);

@@ -21,6 +21,7 @@ function server(fields: Partial<ServerDetail> = {}): ServerDetail {
     channels: [],
     roles: [],
     me: { permissions: '0', roles: ['r1'], timeout_until: null },
+    large: false,
     ...fields,
   };
 }

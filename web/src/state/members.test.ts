@@ -8,6 +8,7 @@ import {
   memberDisplayName,
   membersReducer,
   observedStatus,
+  withListedPresences,
   type MemberAction,
   type MembersState,
 } from './members';
@@ -186,6 +187,35 @@ describe('groupMembers', () => {
     expect(groups.map((g) => g.key)).toEqual(['online']);
     expect(groups[0]?.members.map(memberDisplayName)).toEqual(['a', 'B2', 'b10']);
     expect(groupMembers([], roles, {})).toEqual([]);
+  });
+});
+
+describe('presence from the member list', () => {
+  const presence = (id: string, status: Presence['status']): Presence => ({ user_id: id, status, custom_status: null });
+
+  it('fills in members the gateway said nothing about, and live presence wins', () => {
+    const known = { '1': presence('1', 'idle') };
+    const members = [
+      member('1', { presence: presence('1', 'offline') }),
+      member('2', { presence: presence('2', 'dnd') }),
+      member('3'),
+    ];
+    const shown = withListedPresences(known, members);
+    expect(observedStatus(shown, '1')).toBe('idle');
+    expect(observedStatus(shown, '2')).toBe('dnd');
+    expect(observedStatus(shown, '3')).toBe('offline');
+    expect(withListedPresences(known, [member('3')])).toBe(known);
+  });
+
+  it('keeps the listed presence when an event updates the member', () => {
+    const loaded = run([
+      { type: 'members.loading', server_id: 's' },
+      { type: 'members.page', server_id: 's', members: [member('2', { presence: presence('2', 'online') })] },
+      { type: 'members.loaded', server_id: 's', complete: true },
+      { type: 'member.upsert', member: member('2', { nickname: 'Bo' }) },
+    ]);
+    expect(loaded.s?.members['2']?.nickname).toBe('Bo');
+    expect(loaded.s?.members['2']?.presence?.status).toBe('online');
   });
 });
 

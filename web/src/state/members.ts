@@ -80,11 +80,14 @@ export function membersReducer(state: MembersState, action: MemberAction): Membe
       // Not followed (never loaded, or failed): the next load brings it.
       if (!list || (list.status !== 'ready' && list.status !== 'loading')) return state;
       const userId = action.member.user.id;
+      // Events carry no presence: keep the one the list was loaded with.
+      const presence = action.member.presence ?? list.members[userId]?.presence;
+      const member = presence ? { ...action.member, presence } : action.member;
       return {
         ...state,
         [serverId]: {
           ...list,
-          members: { ...list.members, [userId]: action.member },
+          members: { ...list.members, [userId]: member },
           live: list.status === 'loading' ? { ...list.live, [userId]: 'updated' } : list.live,
         },
       };
@@ -163,6 +166,22 @@ export function memberDisplayName(member: Pick<Member, 'nickname' | 'user'>): st
 }
 
 /** How others see the member: unknown, invisible and offline all count as offline. */
+/**
+ * The presences to show for a member list: what the gateway pushed (live) wins; members it
+ * said nothing about show the presence the list was loaded with (in large servers, whose
+ * changes are not pushed, that is all there is).
+ */
+export function withListedPresences(
+  known: Readonly<Record<string, Presence>>,
+  members: readonly Member[],
+): Readonly<Record<string, Presence>> {
+  const listed = members.filter((m) => m.presence && !known[m.user.id]);
+  if (listed.length === 0) return known;
+  const out: Record<string, Presence> = { ...known };
+  for (const m of listed) if (m.presence) out[m.user.id] = m.presence;
+  return out;
+}
+
 export function observedStatus(presences: Readonly<Record<string, Presence>>, userId: string): ObservedStatus {
   const status = presences[userId]?.status;
   return status === undefined || status === 'invisible' ? 'offline' : status;

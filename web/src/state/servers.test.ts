@@ -43,6 +43,7 @@ function server(id: string, channels: Channel[] = [], fields: Partial<ServerDeta
     channels: channels.map((c) => ({ ...c, server_id: id })),
     roles: [],
     me: { permissions: '0', roles: [], timeout_until: null },
+    large: false,
     ...fields,
   };
 }

@@ -51,8 +51,9 @@ impl Backend for ServerBackend {
             .await
             .ok()?;
         let topics = details.iter().flat_map(views::topics_of).collect();
+        // Presences in `ready`: the members of the servers whose presence is pushed.
         let mut watch: Vec<UserId> = Vec::new();
-        for d in &details {
+        for d in details.iter().filter(|d| !d.large) {
             for m in servers::member_ids(&state.db, d.server.id).await.ok()? {
                 watch.push(UserId::from_i64(m));
             }

@@ -13,6 +13,7 @@ both!(
     channel_fields_are_validated,
     leaving_and_deleting,
     ownership_moves_to_a_member,
+    large_servers_show_presence_in_the_member_list,
 );
 
 async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
@@ -355,5 +356,97 @@ async fn ownership_moves_to_a_member(b: Backend) {
         .await;
     assert_eq!(log.body["entries"][0]["changes"]["owner_id"][1], bob_id);
     assert_eq!(app.delete(&path, Some(&bob)).await.status, 204);
+    app.stop().await;
+}
+
+/// Past the large-server size, presence changes are no longer pushed to every member (that
+/// would cost members² deliveries): `ready` leaves those members out and the member list
+/// carries each member's presence instead.
+async fn large_servers_show_presence_in_the_member_list(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.large_server_members = 2).await;
+    let (alice, bob, carol) = (
+        app.register("lg_alice").await,
+        app.register("lg_bob").await,
+        app.register("lg_carol").await,
+    );
+    let (a, bo, c) = (access(&alice), access(&bob), access(&carol));
+    let (server, general) = app.community(&a, &[&bo]).await;
+    let sid = server["id"].as_str().unwrap().to_owned();
+    // Two members: a small server, presence is pushed.
+    let (mut bob_ws, ready) = Ws::identify(&app, &bo).await;
+    assert_eq!(ready["servers"][0]["large"], false);
+    let (_alice_ws, _) = Ws::identify(&app, &a).await;
+    loop {
+        let ev = bob_ws.event("presence.updated").await;
+        if ev["d"]["user_id"] == alice["user"]["id"] {
+            assert_eq!(ev["d"]["status"], "online");
+            break;
+        }
+    }
+    // Carol makes three: large from now on.
+    let code = app
+        .post(
+            &format!("/api/v1/servers/{sid}/invites"),
+            json!({}),
+            Some(&a),
+        )
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let joined = app
+        .post(
+            &format!("/api/v1/invites/{code}/accept"),
+            json!({}),
+            Some(&c),
+        )
+        .await;
+    assert_eq!(joined.body["large"], true, "{:?}", joined.body);
+    let (mut bob_again, ready) = Ws::identify(&app, &bo).await;
+    assert_eq!(ready["servers"][0]["large"], true);
+    let listed: Vec<&str> = ready["presences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        vec![bob["user"]["id"].as_str().unwrap()],
+        "only bob himself"
+    );
+    // Carol coming online is not pushed to Bob's new session: his next event is the message.
+    let (_carol_ws, _) = Ws::identify(&app, &c).await;
+    app.post(
+        &format!("/api/v1/channels/{general}/messages"),
+        json!({"content": "oi"}),
+        Some(&a),
+    )
+    .await;
+    let next = loop {
+        let f = bob_again.recv().await;
+        if f["op"] == "event"
+            && !(f["t"] == "presence.updated" && f["d"]["user_id"] == bob["user"]["id"])
+        {
+            break f;
+        }
+    };
+    assert_eq!(next["t"], "message.created", "{next}");
+    // The member list shows everyone's presence as it is now.
+    let list = app
+        .get(&format!("/api/v1/servers/{sid}/members"), Some(&bo))
+        .await
+        .body;
+    let status_of = |user: &serde_json::Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["id"] == user["user"]["id"])
+            .map(|m| m["presence"]["status"].clone())
+    };
+    for who in [&alice, &bob, &carol] {
+        assert_eq!(status_of(who), Some(json!("online")), "{list}");
+    }
     app.stop().await;
 }

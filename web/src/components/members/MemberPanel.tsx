@@ -5,7 +5,13 @@ import type { Member, Role, ServerDetail } from '../../api/types';
 import { activeCustomStatus } from '../../gateway/presence';
 import type { ObservedStatus, Presence } from '../../gateway/protocol';
 import { useAuth, useCurrentUser, useOwnPresence, useServer } from '../../state/context';
-import { groupMembers, memberDisplayName, observedStatus, type MemberGroup } from '../../state/members';
+import {
+  groupMembers,
+  memberDisplayName,
+  observedStatus,
+  withListedPresences,
+  type MemberGroup,
+} from '../../state/members';
 import { Avatar, accentToCss } from '../Avatar';
 import { ClockIcon, CrownIcon } from '../communityIcons';
 import { CloseIcon } from '../icons';
@@ -54,7 +60,8 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
 
   const members = useMemo(() => Object.values(list.members), [list.members]);
   const roles = server.roles;
-  const groups = useMemo(() => groupMembers(members, roles, presences), [members, roles, presences]);
+  const shown = useMemo(() => withListedPresences(presences, members), [presences, members]);
+  const groups = useMemo(() => groupMembers(members, roles, shown), [members, roles, shown]);
   // A second click on the same member closes the popover.
   const onOpen = useCallback(
     (userId: string, trigger: HTMLElement) => setOpen((current) => (current?.userId === userId ? null : { userId, trigger })),
@@ -118,7 +125,7 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
               label={groupLabel(group, t)}
               roles={server.roles}
               ownerId={server.owner_id}
-              presences={presences}
+              presences={shown}
               openUserId={open?.userId ?? null}
               labels={labels}
               onOpen={onOpen}
@@ -135,8 +142,8 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
           server={server}
           member={openMember}
           actor={actor}
-          status={observedStatus(presences, openMember.user.id)}
-          presence={presences[openMember.user.id]}
+          status={observedStatus(shown, openMember.user.id)}
+          presence={shown[openMember.user.id]}
           anchor={open.trigger}
           onClose={(focusTrigger) => {
             if (focusTrigger && open.trigger.isConnected) open.trigger.focus();

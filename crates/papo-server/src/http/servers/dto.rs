@@ -215,4 +215,8 @@ pub struct ServerDetail {
     pub roles: Vec<Role>,
     /// The caller's standing.
     pub me: Me,
+    /// More members than the server's large-server size: presence changes of its members
+    /// are not pushed (`presence.updated`); the member list carries each member's presence
+    /// as it was when the list was loaded.
+    pub large: bool,
 }

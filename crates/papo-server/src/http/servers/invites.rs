@@ -295,25 +295,39 @@ pub async fn accept_invite(
             }),
         );
         super::views::follow(&state, auth.user_id, &detail);
-        // Presence both ways: the members see the newcomer, the newcomer sees who is on.
-        let mine = state.hub.public_presence_of(auth.user_id);
-        if mine.status != Status::Offline {
-            state
-                .hub
-                .emit(Topic::Server(server_id), EventKind::PresenceUpdated, &mine);
-        }
-        for m in servers::member_ids(&state.db, server_id).await? {
-            let user = UserId::from_i64(m);
-            let p = state.hub.public_presence_of(user);
-            if user != auth.user_id && p.status != Status::Offline {
-                state
-                    .hub
-                    .emit(Topic::User(auth.user_id), EventKind::PresenceUpdated, &p);
-            }
+        if !detail.large {
+            presence_both_ways(&state, server_id, auth.user_id).await?;
         }
         state
             .hub
             .emit(Topic::User(auth.user_id), EventKind::ServerCreated, &detail);
     }
     Ok(Json(detail))
+}
+
+/// A newcomer to a server whose presence is pushed: its members see the newcomer's
+/// presence, the newcomer sees who is on.
+async fn presence_both_ways(
+    state: &AppState,
+    server_id: ServerId,
+    newcomer: UserId,
+) -> ApiResult<()> {
+    let mine = state.hub.public_presence_of(newcomer);
+    if mine.status != Status::Offline {
+        state.hub.emit(
+            Topic::Presence(server_id),
+            EventKind::PresenceUpdated,
+            &mine,
+        );
+    }
+    for m in servers::member_ids(&state.db, server_id).await? {
+        let user = UserId::from_i64(m);
+        let p = state.hub.public_presence_of(user);
+        if user != newcomer && p.status != Status::Offline {
+            state
+                .hub
+                .emit(Topic::User(newcomer), EventKind::PresenceUpdated, &p);
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use papo_core::id::{RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_gateway::hub::Topic;
-use papo_gateway::protocol::EventKind;
+use papo_gateway::protocol::{EventKind, PresenceView};
 use papo_store::members::{self, BanRow};
 use papo_store::servers::{self, MemberRow};
 use papo_store::{messages, roles, users};
@@ -69,6 +69,11 @@ pub struct Member {
     pub joined_at: String,
     /// RFC 3339, while timed out.
     pub timeout_until: Option<String>,
+    /// Member lists only: the member's presence (as others see it) when the list was
+    /// loaded. The only presence shown for large servers, whose changes are not pushed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub presence: Option<PresenceView>,
 }
 
 impl Member {
@@ -84,6 +89,7 @@ impl Member {
                 .timeout_until
                 .filter(|t| *t > crate::now_ms())
                 .map(rfc3339),
+            presence: None,
         }
     }
 }
@@ -154,7 +160,11 @@ pub async fn list_members(
         None => 0,
     };
     let rows = members::page(&state.db, id, after, limit).await?;
-    Ok(Json(build_members(&state, id, &rows).await?))
+    let mut list = build_members(&state, id, &rows).await?;
+    for m in &mut list {
+        m.presence = Some(state.hub.public_presence_of(m.user.id));
+    }
+    Ok(Json(list))
 }
 
 /// Loads a target member with their roles; 404 if not a member.

@@ -117,7 +117,12 @@ pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<Server
             channel
         })
         .collect();
+    let members = state
+        .directory
+        .member_count(&state.db, &access.entry)
+        .await?;
     Ok(ServerDetail {
+        large: members > state.config.large_server_members,
         server: Server::from(&access.server),
         channels,
         roles: access.roles.iter().map(Role::from).collect(),
@@ -366,6 +371,7 @@ pub async fn delete_server(
         state.hub.forget(Topic::Channel(c.id as u64));
     }
     state.hub.forget(Topic::Server(id));
+    state.hub.forget(Topic::Presence(id));
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -100,9 +100,11 @@ impl ServerSnapshot {
     }
 }
 
-/// The topics a member of a server follows: the server and the channels in `detail`.
+/// The topics a member of a server follows: the server, the channels in `detail`, and the
+/// server's presence changes unless it is large.
 pub fn topics_of(detail: &ServerDetail) -> Vec<Topic> {
     std::iter::once(Topic::Server(detail.server.id))
+        .chain((!detail.large).then_some(Topic::Presence(detail.server.id)))
         .chain(
             detail
                 .channels
@@ -127,7 +129,8 @@ pub fn drop_server(
 ) -> ApiResult<()> {
     let event = EncodedEvent::new(EventKind::ServerDeleted, &json!({ "id": id }))
         .map_err(ApiError::internal)?;
-    let topics: Vec<Topic> = std::iter::once(Topic::Server(id))
+    let topics: Vec<Topic> = [Topic::Server(id), Topic::Presence(id)]
+        .into_iter()
         .chain(channels.iter().map(|c| Topic::Channel(c.id as u64)))
         .collect();
     for u in users {
