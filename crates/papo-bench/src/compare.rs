@@ -57,13 +57,13 @@ impl Plan {
         Self {
             s1_sessions: 3_000,
             s2_rooms: 200,
-            s2_rates: vec![2_000.0, 10_000.0, 50_000.0, 100_000.0, 200_000.0],
+            s2_rates: vec![1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0, 200_000.0],
             s2_reference: 100_000.0,
             s3_members: 2_000,
             s3_rate: 5.0,
             s4_rooms: 100,
             s4_rate: 1_000.0,
-            s4_rates: vec![2_000.0, 5_000.0, 20_000.0, 50_000.0],
+            s4_rates: vec![500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
             step: Duration::from_secs(2),
             room_size: 10,
         }
@@ -436,21 +436,53 @@ pub async fn s4(
     }))
 }
 
-/// Every scenario for one system.
-pub async fn system(system: System, programs: &Programs, plan: &Plan) -> anyhow::Result<Value> {
-    eprintln!("{}: S1 idle sessions", system.key());
-    let s1 = s1(system, programs, plan).await?;
-    eprintln!("{}: S2 small rooms", system.key());
-    let s2 = s2(system, programs, plan).await?;
-    eprintln!("{}: S3 one room", system.key());
-    let s3 = s3(system, programs, plan).await?;
-    eprintln!("{}: S4 persisted", system.key());
-    let mut s4 = s4(system, programs, plan, false).await?;
-    if system == System::Papo {
-        eprintln!("{}: S4 persisted on PostgreSQL", system.key());
-        s4["postgres"] = self::s4(system, programs, plan, true).await?;
+/// The scenarios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Idle sessions.
+    S1,
+    /// Small rooms, rising rate.
+    S2,
+    /// One big room.
+    S3,
+    /// Persisted sends.
+    S4,
+}
+
+/// The chosen scenarios for one system.
+pub async fn system(
+    system: System,
+    programs: &Programs,
+    plan: &Plan,
+    scenarios: &[Scenario],
+) -> anyhow::Result<Value> {
+    let mut out = json!({});
+    let key = system.key();
+    for s in scenarios {
+        match s {
+            Scenario::S1 => {
+                eprintln!("{key}: S1 idle sessions");
+                out["s1"] = s1(system, programs, plan).await?;
+            }
+            Scenario::S2 => {
+                eprintln!("{key}: S2 small rooms");
+                out["s2"] = s2(system, programs, plan).await?;
+            }
+            Scenario::S3 => {
+                eprintln!("{key}: S3 one room");
+                out["s3"] = s3(system, programs, plan).await?;
+            }
+            Scenario::S4 => {
+                eprintln!("{key}: S4 persisted");
+                out["s4"] = s4(system, programs, plan, false).await?;
+                if system == System::Papo {
+                    eprintln!("{key}: S4 persisted on PostgreSQL");
+                    out["s4"]["postgres"] = self::s4(system, programs, plan, true).await?;
+                }
+            }
+        }
     }
-    Ok(json!({"s1": s1, "s2": s2, "s3": s3, "s4": s4}))
+    Ok(out)
 }
 
 /// Checks what a smoke run must show whatever the speed: every accepted message reached

@@ -11,6 +11,7 @@ mod chart;
 mod compare;
 mod fleet;
 mod hist;
+mod loopback;
 mod net;
 mod proto;
 mod recorder;
@@ -74,25 +75,69 @@ enum Cmd {
             default_value = "papo,socketio,channels,channels-redis"
         )]
         systems: Vec<System>,
+        /// The scenarios to run (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "s1,s2,s3,s4")]
+        scenarios: Vec<compare::Scenario>,
     },
     /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
     Smoke {
         #[command(flatten)]
         common: Common,
     },
+    /// The machine's fan-out ceiling: small `write()`s per second to many loopback TCP
+    /// connections from one core (no server work at all).
+    Loopback {
+        /// Connections written to in turn.
+        #[arg(long, default_value_t = 16_000)]
+        sockets: usize,
+        /// Bytes per write (a `message.created` event is about 500).
+        #[arg(long, default_value_t = 500)]
+        bytes: usize,
+        /// Seconds to write for.
+        #[arg(long, default_value_t = 5)]
+        secs: u64,
+    },
     /// A load worker (started by `compare`; commands on stdin, replies on stdout).
     #[command(hide = true)]
     Worker,
+    /// The writing side of `loopback`.
+    #[command(hide = true)]
+    LoopbackWriter {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        sockets: usize,
+        #[arg(long)]
+        bytes: usize,
+        #[arg(long)]
+        secs: u64,
+    },
+    /// The reading side of `loopback`.
+    #[command(hide = true)]
+    LoopbackSink {
+        #[arg(long)]
+        port: u16,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Cmd::Worker = cli.command {
-        // One thread: the worker shares the generator's core with the other workers.
-        return tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(worker::run());
+    match cli.command {
+        Cmd::Worker => {
+            // One thread: the worker shares the generator's core with the other workers.
+            return tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(worker::run());
+        }
+        Cmd::LoopbackWriter {
+            port,
+            sockets,
+            bytes,
+            secs,
+        } => return loopback::writer(port, sockets, bytes, secs),
+        Cmd::LoopbackSink { port } => return loopback::sink(port),
+        _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -103,19 +148,38 @@ fn main() -> anyhow::Result<()> {
                     common,
                     quick,
                     systems,
+                    scenarios,
                 } => {
                     let plan = if quick {
                         compare::Plan::quick()
                     } else {
                         compare::Plan::full()
                     };
-                    run(common, plan, systems).await.map(drop)
+                    run(common, plan, systems, &scenarios).await.map(drop)
                 }
                 Cmd::Smoke { common } => {
-                    let summary = run(common, compare::Plan::smoke(), vec![System::Papo]).await?;
+                    let all = [
+                        compare::Scenario::S1,
+                        compare::Scenario::S2,
+                        compare::Scenario::S3,
+                        compare::Scenario::S4,
+                    ];
+                    let summary =
+                        run(common, compare::Plan::smoke(), vec![System::Papo], &all).await?;
                     compare::check_smoke(&summary)
                 }
-                Cmd::Worker => unreachable!("handled above"),
+                Cmd::Loopback {
+                    sockets,
+                    bytes,
+                    secs,
+                } => {
+                    let report = loopback::run(sockets, bytes, secs).await?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
+                Cmd::Worker | Cmd::LoopbackWriter { .. } | Cmd::LoopbackSink { .. } => {
+                    unreachable!("handled above")
+                }
             }
         })
 }
@@ -124,6 +188,7 @@ async fn run(
     common: Common,
     plan: compare::Plan,
     systems: Vec<System>,
+    scenarios: &[compare::Scenario],
 ) -> anyhow::Result<serde_json::Value> {
     let programs = Programs {
         papo: common.papo,
@@ -136,7 +201,10 @@ async fn run(
     }
     let mut results = serde_json::Map::new();
     for s in &systems {
-        results.insert(s.key().into(), compare::system(*s, &programs, &plan).await?);
+        results.insert(
+            s.key().into(),
+            compare::system(*s, &programs, &plan, scenarios).await?,
+        );
     }
     let mut summary = json!({
         "machine": report::machine(),
