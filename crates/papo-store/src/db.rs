@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use papo_core::change::Change;
 
+use crate::messages::sqlite_writer::SqliteWriter;
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -21,12 +23,19 @@ pub enum Backend {
 }
 
 /// A pool of connections to one of the supported databases, and where committed changes
-/// are reported. Cheap to clone (clones share both).
+/// are reported. Cheap to clone (clones share everything).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     /// Set once by the server: told of every committed change that caches must see.
     changes: Arc<OnceLock<ChangeSink>>,
+    /// SQLite: the database file, and the message writer thread once started.
+    sqlite: Option<Arc<SqliteFile>>,
+}
+
+struct SqliteFile {
+    path: std::path::PathBuf,
+    writer: OnceLock<SqliteWriter>,
 }
 
 /// Receives the [`Change`]s committed through a [`Db`].
@@ -82,6 +91,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// SQLite's message writer failed (or stopped).
+    #[error("{0}")]
+    Writer(String),
 }
 
 impl StoreError {
@@ -124,9 +136,13 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping before every query (a round trip each): a broken connection fails
+                // its query and leaves the pool; connections are renewed every 30 minutes.
+                .test_before_acquire(false)
+                .max_lifetime(Duration::from_secs(30 * 60))
                 .connect_with(opts)
                 .await?;
-            Ok(Self::new(Pool::Postgres(pool)))
+            Ok(Self::new(Pool::Postgres(pool), None))
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -140,20 +156,45 @@ impl Db {
             {
                 std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
             }
+            let path = opts.get_filename().to_path_buf();
             let pool = SqlitePoolOptions::new()
                 .max_connections(config.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                // A local file does not drop connections: no ping (a thread round trip)
+                // before every query.
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
-            Ok(Self::new(Pool::Sqlite(pool)))
+            Ok(Self::new(
+                Pool::Sqlite(pool),
+                Some(Arc::new(SqliteFile {
+                    path,
+                    writer: OnceLock::new(),
+                })),
+            ))
         }
     }
 
-    fn new(pool: Pool) -> Self {
+    fn new(pool: Pool, sqlite: Option<Arc<SqliteFile>>) -> Self {
         Self {
             pool,
             changes: Arc::default(),
+            sqlite,
         }
+    }
+
+    /// SQLite's message writer, started on first use (after migrations have run).
+    pub(crate) fn sqlite_writer(&self) -> Result<&SqliteWriter, StoreError> {
+        let file = self
+            .sqlite
+            .as_ref()
+            .ok_or_else(|| StoreError::Writer("not an SQLite database".into()))?;
+        if let Some(w) = file.writer.get() {
+            return Ok(w);
+        }
+        let started = SqliteWriter::start(&file.path)?;
+        // Two first callers may race: one thread wins, the other's ends with its handle.
+        Ok(file.writer.get_or_init(|| started))
     }
 
     /// The native pool (for [`on_pool!`]).

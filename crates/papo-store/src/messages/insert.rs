@@ -1,16 +1,15 @@
-//! Storing new messages in sets: one transaction and a handful of statements for a whole
-//! batch (nonce lookup, message rows, mentions, the authors' read states, the channels'
-//! newest message), whatever its size. With SQLite every statement is a round trip to the
-//! connection's thread, so statements per batch — not per message — is what keeps the
-//! write path cheap under load.
-//!
-//! What to write is decided by [`plan`], a pure function: nonce deduplication follows the
-//! same rules as if the messages had been stored one after the other.
+//! Storing new messages in batches: one transaction per batch. What to write is decided by
+//! [`plan`], a pure function (nonce deduplication follows the same rules as if the messages
+//! had been stored one after the other); how depends on the database:
+//! - PostgreSQL: a handful of multi-row statements whatever the batch's size (each
+//!   statement is a network round trip);
+//! - SQLite: the batch goes to the message writer thread ([`super::sqlite_writer`]) in one
+//!   hand-over.
 
 use std::collections::HashMap;
 
 use super::{COLUMNS, MessageRow};
-use crate::{Db, StoreError, on_pool, placeholders};
+use crate::{Db, Pool, StoreError, placeholders};
 
 /// What a batched insert did with one message.
 #[derive(Debug)]
@@ -28,19 +27,19 @@ const CHUNK: usize = 32;
 
 /// What one batch writes.
 #[derive(Debug, Default)]
-struct Plan {
+pub(crate) struct Plan {
     /// Per message: `None` if stored as new, or the original of a repeated nonce.
-    duplicates: Vec<Option<MessageRow>>,
+    pub duplicates: Vec<Option<MessageRow>>,
     /// Rows to insert.
-    fresh: Vec<MessageRow>,
+    pub fresh: Vec<MessageRow>,
     /// Stored messages whose nonce is freed (remembered too long, or used in another
     /// channel): it is cleared before the new rows take it.
-    free_nonces: Vec<i64>,
+    pub free_nonces: Vec<i64>,
 }
 
 /// Decides what to store. `existing` are stored messages holding one of the batch's
 /// `(author, nonce)` pairs; `since` is the oldest time a nonce is still remembered.
-fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i64) -> Plan {
+pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i64) -> Plan {
     enum Holder {
         Stored(MessageRow),
         Fresh(usize),
@@ -91,7 +90,7 @@ fn tuples(rows: usize, cols: usize) -> String {
 }
 
 /// The newest id per key.
-fn newest<K: std::hash::Hash + Eq + Ord + Copy>(
+pub(crate) fn newest<K: std::hash::Hash + Eq + Ord + Copy>(
     pairs: impl Iterator<Item = (K, i64)>,
 ) -> Vec<(K, i64)> {
     let mut map: HashMap<K, i64> = HashMap::new();
@@ -255,17 +254,16 @@ pub async fn insert_batch(
 }
 
 async fn store(db: &Db, messages: &[MessageRow], since: i64) -> Result<Vec<Inserted>, StoreError> {
-    let plan = on_pool!(db, |p| {
-        async {
+    let duplicates = match db.pool() {
+        Pool::Sqlite(_) => db.sqlite_writer()?.write(messages, since).await?,
+        Pool::Postgres(p) => {
             let mut tx = p.begin().await?;
             let plan = store_set!(tx, messages, since);
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(plan)
+            plan.duplicates
         }
-        .await
-    })?;
-    Ok(plan
-        .duplicates
+    };
+    Ok(duplicates
         .into_iter()
         .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
         .collect())

@@ -8,6 +8,7 @@ use papo_core::id::{ChannelId, ServerId};
 use crate::{Db, StoreError, on_pool, placeholders};
 
 mod insert;
+pub(crate) mod sqlite_writer;
 
 pub use insert::{Inserted, insert_batch};
 
