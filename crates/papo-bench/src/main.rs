@@ -78,6 +78,12 @@ enum Cmd {
         /// The scenarios to run (comma-separated).
         #[arg(long, value_delimiter = ',', default_value = "s1,s2,s3,s4")]
         scenarios: Vec<compare::Scenario>,
+        /// Seconds per step instead of the plan's (e.g. to profile one step).
+        #[arg(long)]
+        step_secs: Option<u64>,
+        /// Offered S2 rates (deliveries/s) instead of the plan's.
+        #[arg(long, value_delimiter = ',')]
+        s2_rates: Option<Vec<f64>>,
     },
     /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
     Smoke {
@@ -149,12 +155,20 @@ fn main() -> anyhow::Result<()> {
                     quick,
                     systems,
                     scenarios,
+                    step_secs,
+                    s2_rates,
                 } => {
-                    let plan = if quick {
+                    let mut plan = if quick {
                         compare::Plan::quick()
                     } else {
                         compare::Plan::full()
                     };
+                    if let Some(s) = step_secs {
+                        plan.step = std::time::Duration::from_secs(s);
+                    }
+                    if let Some(r) = s2_rates {
+                        plan.s2_rates = r;
+                    }
                     run(common, plan, systems, &scenarios).await.map(drop)
                 }
                 Cmd::Smoke { common } => {

@@ -90,8 +90,14 @@ impl EventQueue {
         limits: &QueueLimits,
         mut write: impl FnMut(u64, &EncodedEvent),
     ) -> usize {
+        // Sequence numbers are contiguous: the unsent events are the tail, found by index
+        // (sent ones wait for their acknowledgement in front; there may be hundreds).
+        let first_unsent = match self.events.front() {
+            Some((front, _)) => (self.sent_upto + 1).saturating_sub(*front) as usize,
+            None => 0,
+        };
         let mut n = 0;
-        for (seq, ev) in self.events.iter().filter(|(s, _)| *s > self.sent_upto) {
+        for (seq, ev) in self.events.range(first_unsent.min(self.events.len())..) {
             write(*seq, ev);
             n += 1;
         }
