@@ -208,6 +208,7 @@ impl Fleet {
         duration: Duration,
         rooms: usize,
         patience: Duration,
+        grace: Duration,
     ) -> anyhow::Result<StepResult> {
         let w = self.workers.len();
         let start_unix_ns = unix_ns() + 200_000_000;
@@ -219,6 +220,7 @@ impl Fleet {
                     rate: rate * share,
                     duration_ms: duration.as_millis() as u64,
                     start_unix_ns,
+                    grace_ms: grace.as_millis() as u64,
                 })
                 .await?;
         }
@@ -270,6 +272,7 @@ impl Fleet {
                     step,
                     expected,
                     patience_ms: patience.as_millis() as u64,
+                    grace_ms: grace.as_millis() as u64,
                 })
                 .await?;
         }

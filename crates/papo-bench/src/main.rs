@@ -208,6 +208,7 @@ async fn run(
         papo: common.papo,
         peers: common.peers,
         postgres_url: common.postgres,
+        logs: common.charts.join("logs"),
     };
     if systems.iter().any(|s| *s != System::Papo) {
         eprintln!("installing the peers (bench/peers/setup)");

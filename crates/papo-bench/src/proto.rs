@@ -204,24 +204,48 @@ pub fn parse_ack(wire: Wire, frame: &[u8]) -> Option<u64> {
             let end = rest.iter().position(|b| !b.is_ascii_digit())?;
             std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
         }
+        // Python's json.dumps writes `"key": value` (with a space).
         _ => {
-            find(frame, br#""type":"ack""#)?;
-            number_after(frame, br#""ack":"#)
+            let kind = value_after(frame, br#""type""#)?;
+            if !kind.starts_with(br#""ack""#) {
+                return None;
+            }
+            number_after(frame, br#""ack""#)
         }
     }
 }
 
-/// The unsigned number following `key` in `frame`.
+/// What follows `"key"` and its colon (spaces skipped) in `frame`: the first occurrence of
+/// `"key"` that is a key (the same text may appear as a value first, as in
+/// `{"type":"ack","ack":3}`).
+fn value_after<'a>(frame: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    loop {
+        let mut at = from + find(&frame[from..], key)? + key.len();
+        from = at;
+        while frame.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        if frame.get(at) != Some(&b':') {
+            continue;
+        }
+        at += 1;
+        while frame.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        return Some(&frame[at..]);
+    }
+}
+
+/// The unsigned number following `"key":` in `frame`; `key` is given with its quotes, or
+/// also with the colon (`"s":`) when the sender never puts a space there.
 pub fn number_after(frame: &[u8], key: &[u8]) -> Option<u64> {
-    let at = find(frame, key)? + key.len();
-    let digits = frame[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    std::str::from_utf8(&frame[at..at + digits])
-        .ok()?
-        .parse()
-        .ok()
+    let rest = match key.last() {
+        Some(b':') => &frame[find(frame, key)? + key.len()..],
+        _ => value_after(frame, key)?,
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
 /// The bench payload: `pb:<step>:<room>:<seq>:<due unix ns>`.
@@ -274,6 +298,15 @@ mod tests {
             Some(8)
         );
         assert_eq!(parse_ack(Wire::Channels, br#"{"type":"message"}"#), None);
+        assert_eq!(
+            parse_ack(Wire::Channels, br#"{"type": "ack", "ack": 12, "id": 3}"#),
+            Some(12),
+            "json.dumps spacing"
+        );
+        assert_eq!(
+            parse_ack(Wire::Channels, br#"{"type": "message", "ack": 12}"#),
+            None
+        );
         assert_eq!(
             send_frame(Wire::SocketIo, "r1", "hi", 4),
             r#"424["send",{"room":"r1","content":"hi"}]"#

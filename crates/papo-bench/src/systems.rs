@@ -44,6 +44,8 @@ pub struct Programs {
     pub peers: PathBuf,
     /// PostgreSQL server for papo's PostgreSQL runs (a fresh database is made in it).
     pub postgres_url: String,
+    /// Where the peers' output goes (one file per system, appended).
+    pub logs: PathBuf,
 }
 
 /// A running system with its members.
@@ -149,11 +151,16 @@ async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::
         System::Socketio => "start-socketio",
         _ => "start-channels",
     });
+    std::fs::create_dir_all(&programs.logs)?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(programs.logs.join(format!("{}.log", system.key())))?;
     let mut cmd = pinned(&script, SERVER_CPU);
     cmd.env("PORT", port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .kill_on_drop(true);
     match system {
         System::Channels => cmd.env("CHANNEL_LAYER", "memory"),

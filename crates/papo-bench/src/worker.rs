@@ -52,6 +52,8 @@ pub enum Command {
         duration_ms: u64,
         /// Common start time of all workers.
         start_unix_ns: u64,
+        /// How long after the last message is due answers are still waited for.
+        grace_ms: u64,
     },
     /// Wait for `expected` deliveries of `step` (or `patience_ms` without progress), then
     /// report what arrived.
@@ -62,6 +64,8 @@ pub enum Command {
         expected: u64,
         /// Give up after this long without a new delivery.
         patience_ms: u64,
+        /// Give up after this long in any case (what is missing then is lost).
+        grace_ms: u64,
     },
     /// Exit.
     Quit,
@@ -117,8 +121,6 @@ pub enum Reply {
 const MAX_IN_FLIGHT: usize = 512;
 /// Sender connections per worker for the WebSocket peers.
 const PEER_SENDERS: usize = 8;
-/// How long a send may wait for its acknowledgement after the step ends.
-const ACK_PATIENCE: Duration = Duration::from_secs(20);
 
 struct State {
     target: Option<Target>,
@@ -126,7 +128,14 @@ struct State {
     rec: Arc<Recorder>,
     rooms: Vec<SenderRoom>,
     pool: Option<Arc<Pool>>,
-    peer_senders: Vec<Ws>,
+    peer_senders: Vec<PeerSender>,
+}
+
+/// A sender connection to a peer, with its next acknowledgement id (never reused, so a late
+/// answer to an earlier step cannot be taken for a new one).
+struct PeerSender {
+    ws: Ws,
+    next_ack: u64,
 }
 
 /// Runs a worker on stdin/stdout until `quit` or end of input.
@@ -179,8 +188,10 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             } else if st.peer_senders.is_empty() {
                 for k in 0..PEER_SENDERS {
                     let name = format!("sender{}_{k}", std::process::id());
-                    st.peer_senders
-                        .push(proto::connect_sender(&target, st.source, &name).await?);
+                    st.peer_senders.push(PeerSender {
+                        ws: proto::connect_sender(&target, st.source, &name).await?,
+                        next_ack: 1,
+                    });
                 }
             }
             Ok(Reply::Ready)
@@ -190,6 +201,7 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             rate,
             duration_ms,
             start_unix_ns,
+            grace_ms,
         } => {
             let target = st.target.ok_or_else(|| anyhow::anyhow!("connect first"))?;
             let schedule = Schedule {
@@ -197,6 +209,7 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                 rate,
                 total: (rate * duration_ms as f64 / 1000.0).round() as u64,
                 start_ns: start_unix_ns,
+                deadline_ns: start_unix_ns + (duration_ms + grace_ms) * 1_000_000,
             };
             let acc = Arc::new(Mutex::new(SendAcc::default()));
             if target.wire == Wire::Papo {
@@ -220,8 +233,17 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             step,
             expected,
             patience_ms,
+            grace_ms,
         } => {
-            drain(&st.rec, step, expected, Duration::from_millis(patience_ms)).await;
+            let patience = Duration::from_millis(patience_ms);
+            drain(
+                &st.rec,
+                step,
+                expected,
+                patience,
+                Duration::from_millis(grace_ms),
+            )
+            .await;
             let s = st.rec.take(step);
             Ok(Reply::Collected {
                 received: s.received,
@@ -352,6 +374,8 @@ struct Schedule {
     rate: f64,
     total: u64,
     start_ns: u64,
+    /// Answers not in by then are counted as failures.
+    deadline_ns: u64,
 }
 
 impl Schedule {
@@ -371,6 +395,11 @@ impl Schedule {
     /// How long until message `j` is due.
     fn wait_for(&self, j: u64) -> Duration {
         Duration::from_nanos(self.due_ns(j).saturating_sub(crate::recorder::unix_ns()))
+    }
+
+    /// How long until the deadline for answers.
+    fn until_deadline(&self) -> Duration {
+        Duration::from_nanos(self.deadline_ns.saturating_sub(crate::recorder::unix_ns()))
     }
 }
 
@@ -453,21 +482,29 @@ async fn send_papo(pool: Arc<Pool>, rooms: &[SenderRoom], s: Schedule, acc: Arc<
         // Reap finished sends as we go so the set stays small.
         while tasks.try_join_next().is_some() {}
     }
-    while tasks.join_next().await.is_some() {}
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(s.until_deadline(), all).await.is_err() {
+        let late = tasks.len();
+        tasks.abort_all();
+        let mut acc = acc.lock().expect("send poisoned");
+        for _ in 0..late {
+            acc.failed("no answer before the step's deadline".into());
+        }
+    }
 }
 
 /// Peers: sends go over [`PEER_SENDERS`] WebSocket connections, each with its own share of
 /// the rooms (so a room's messages leave in order) and its own acknowledgement ids.
 async fn send_peers(
     wire: Wire,
-    senders: &mut [Ws],
+    senders: &mut [PeerSender],
     rooms: &[SenderRoom],
     s: Schedule,
     acc: &Mutex<SendAcc>,
 ) {
     let k = senders.len().max(1);
     let mut lanes = Vec::new();
-    for (i, ws) in senders.iter_mut().enumerate() {
+    for (i, sender) in senders.iter_mut().enumerate() {
         let mine: Vec<&SenderRoom> = rooms.iter().skip(i).step_by(k).collect();
         if mine.is_empty() {
             continue;
@@ -478,23 +515,22 @@ async fn send_peers(
             total: (s.total as f64 * share).round() as u64,
             ..s
         };
-        lanes.push(peer_lane(wire, ws, mine, lane, acc));
+        lanes.push(peer_lane(wire, sender, mine, lane, acc));
     }
     futures::future::join_all(lanes).await;
 }
 
 async fn peer_lane(
     wire: Wire,
-    ws: &mut Ws,
+    sender: &mut PeerSender,
     rooms: Vec<&SenderRoom>,
     s: Schedule,
     acc: &Mutex<SendAcc>,
 ) {
     let n = rooms.len() as u64;
     let mut pending: HashMap<u64, (u32, u64)> = HashMap::new();
-    let mut next_ack: u64 = 1;
+    let PeerSender { ws, next_ack } = sender;
     let mut j = 0;
-    let mut last_progress = Instant::now();
     let mut out = Vec::new();
     loop {
         let due = s.due_by_now();
@@ -502,9 +538,9 @@ async fn peer_lane(
             let room = rooms[(j % n) as usize];
             let due_ns = s.due_ns(j);
             let content = proto::payload(s.step, room.room, j / n, due_ns);
-            out.push(proto::send_frame(wire, &room.address, &content, next_ack));
-            pending.insert(next_ack, (room.room, due_ns));
-            next_ack += 1;
+            out.push(proto::send_frame(wire, &room.address, &content, *next_ack));
+            pending.insert(*next_ack, (room.room, due_ns));
+            *next_ack += 1;
             j += 1;
         }
         for frame in out.drain(..) {
@@ -512,13 +548,13 @@ async fn peer_lane(
                 acc.lock().expect("send poisoned").failed(format!("{e:#}"));
             }
         }
-        if j >= s.total && (pending.is_empty() || last_progress.elapsed() > ACK_PATIENCE) {
+        if j >= s.total && (pending.is_empty() || s.until_deadline().is_zero()) {
             break;
         }
         let wait = if j < s.total {
             s.wait_for(j)
         } else {
-            ACK_PATIENCE.saturating_sub(last_progress.elapsed())
+            s.until_deadline()
         };
         let mut acked = Vec::new();
         let mut engine_ping = false;
@@ -544,7 +580,6 @@ async fn peer_lane(
             let _ = ws.send_text(b"3").await;
         }
         if !acked.is_empty() {
-            last_progress = Instant::now();
             let mut acc = acc.lock().expect("send poisoned");
             for a in acked {
                 if let Some((room, due_ns)) = pending.remove(&a) {
@@ -559,16 +594,13 @@ async fn peer_lane(
     }
 }
 
-/// The longest a collection waits, progress or not (what is still missing then is lost).
-const MAX_COLLECT: Duration = Duration::from_secs(60);
-
 /// Waits until `expected` deliveries of `step` arrived, or `patience` passed without
-/// progress, or [`MAX_COLLECT`] passed.
-async fn drain(rec: &Recorder, step: usize, expected: u64, patience: Duration) {
+/// progress, or `grace` passed in all (what is still missing then is lost).
+async fn drain(rec: &Recorder, step: usize, expected: u64, patience: Duration, grace: Duration) {
     let started = Instant::now();
     let mut last = rec.received(step);
     let mut still = Instant::now();
-    while last < expected && still.elapsed() < patience && started.elapsed() < MAX_COLLECT {
+    while last < expected && still.elapsed() < patience && started.elapsed() < grace {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let now = rec.received(step);
         if now != last {
