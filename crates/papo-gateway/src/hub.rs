@@ -4,7 +4,7 @@
 //! subscriber; each session's driver writes them with its own sequence number. Messages for
 //! other nodes go through the cluster bus ([`crate::bus`]); every node applies them locally.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use crate::protocol::{
     CloseCode, CustomStatus, EncodedEvent, EventKind, PresenceView, SharedEvent, Status,
 };
 use crate::queue::{EventQueue, Pushed, QueueLimits};
+use crate::rate::SlidingWindow;
 use crate::session::GatewayConfig;
 
 /// What a session can follow. Typed: never a string glued to an id.
@@ -252,7 +253,7 @@ pub struct Hub {
     book: Mutex<PresenceBook>,
     /// The servers of users announced online here (for their offline announcement).
     presence_servers: Mutex<HashMap<UserId, Vec<ServerId>>>,
-    identifies: Mutex<HashMap<UserId, VecDeque<Instant>>>,
+    identifies: Mutex<HashMap<UserId, SlidingWindow>>,
     typing: Mutex<HashMap<(UserId, u64), Instant>>,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     remote: OnceLock<mpsc::Sender<BusMessage>>,
@@ -329,18 +330,13 @@ impl Hub {
     /// Counts an identify/resume attempt of `user`; false over the limit.
     pub fn allow_identify(&self, user: UserId, now: Instant) -> bool {
         let mut map = self.identifies.lock().expect("identify mutex poisoned");
-        let log = map.entry(user).or_default();
-        while log
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= Duration::from_secs(60))
-        {
-            log.pop_front();
-        }
-        if log.len() as u32 >= self.config.identifies_per_minute {
-            return false;
-        }
-        log.push_back(now);
-        true
+        map.entry(user)
+            .or_insert_with(|| SlidingWindow::new(now))
+            .allow(
+                now,
+                Duration::from_secs(60),
+                self.config.identifies_per_minute,
+            )
     }
 
     /// Creates an attached session for `identity` and announces it online.
@@ -778,10 +774,7 @@ impl Hub {
         self.identifies
             .lock()
             .expect("identify mutex poisoned")
-            .retain(|_, log| {
-                log.back()
-                    .is_some_and(|t| now.saturating_duration_since(*t) < Duration::from_secs(60))
-            });
+            .retain(|_, rate| !rate.is_idle(now, Duration::from_secs(60)));
     }
 
     /// Runs [`Hub::tick`] every second until shutdown.

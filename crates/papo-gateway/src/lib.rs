@@ -13,5 +13,6 @@ pub mod hub;
 pub mod presence;
 pub mod protocol;
 pub mod queue;
+pub mod rate;
 pub mod session;
 pub mod ws;

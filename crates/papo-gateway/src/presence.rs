@@ -21,15 +21,20 @@ pub struct NodePresence {
     pub custom_status: Option<CustomStatus>,
 }
 
+/// One per user with a session here, so kept small: the custom status is boxed (most users
+/// have none) and what was announced is remembered as (status, custom status version)
+/// instead of a copy.
 #[derive(Debug, Default)]
 struct LocalUser {
     /// `(gateway session id, status)` of this node's live sockets.
     sessions: Vec<(u128, Status)>,
-    custom_status: Option<CustomStatus>,
+    custom_status: Option<Box<CustomStatus>>,
+    /// Bumped whenever `custom_status` changes.
+    custom_version: u32,
     /// When the user goes offline unless a session comes back.
     offline_at: Option<Instant>,
     /// What this node last announced.
-    announced: Option<NodePresence>,
+    announced: Option<(Status, u32)>,
 }
 
 /// This node's sessions, per user.
@@ -51,10 +56,17 @@ impl LocalPresence {
         let u = self.users.entry(user).or_default();
         match u.sessions.iter_mut().find(|(id, _)| *id == session) {
             Some(entry) => entry.1 = status,
-            None => u.sessions.push((session, status)),
+            None => {
+                // Most users have one session: no room for four.
+                u.sessions.reserve_exact(1);
+                u.sessions.push((session, status));
+            }
         }
-        if let Some(c) = custom {
-            u.custom_status = c;
+        if let Some(c) = custom
+            && u.custom_status.as_deref() != c.as_ref()
+        {
+            u.custom_status = c.map(Box::new);
+            u.custom_version = u.custom_version.wrapping_add(1);
         }
         u.offline_at = None;
         Self::announce(u)
@@ -108,15 +120,14 @@ impl LocalPresence {
             .map(|(_, s)| *s)
             .max_by_key(|s| s.rank())
             .unwrap_or(Status::Offline);
-        let now = NodePresence {
-            status,
-            custom_status: u.custom_status.clone(),
-        };
-        if u.announced.as_ref() == Some(&now) {
+        if u.announced == Some((status, u.custom_version)) {
             return None;
         }
-        u.announced = Some(now.clone());
-        Some(now)
+        u.announced = Some((status, u.custom_version));
+        Some(NodePresence {
+            status,
+            custom_status: u.custom_status.as_deref().cloned(),
+        })
     }
 }
 
@@ -134,6 +145,8 @@ impl PresenceBook {
         let nodes = self.users.entry(user).or_default();
         nodes.retain(|(n, _)| *n != node);
         if p.status != Status::Offline {
+            // Most users are on one node: no room for four.
+            nodes.reserve_exact(1);
             nodes.push((node, p));
         }
         if nodes.is_empty() {

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::protocol::{ClientFrame, CloseCode, FrameError, PresenceUpdate, ServerFrame};
+use crate::rate::SlidingWindow;
 
 /// Limits and timings of the gateway.
 #[derive(Clone, Debug)]
@@ -110,46 +111,13 @@ enum Phase {
     Closed,
 }
 
-/// Two-bucket sliding window counter: three numbers instead of a log of timestamps.
-#[derive(Debug)]
-struct FrameRate {
-    window_start: Instant,
-    current: u32,
-    previous: u32,
-}
-
-impl FrameRate {
-    fn allow(&mut self, now: Instant, window: Duration, limit: u32) -> bool {
-        let elapsed = now.saturating_duration_since(self.window_start);
-        if elapsed >= window * 2 {
-            self.previous = 0;
-            self.current = 0;
-            self.window_start = now;
-        } else if elapsed >= window {
-            self.previous = self.current;
-            self.current = 0;
-            self.window_start += window;
-        }
-        let into = now
-            .saturating_duration_since(self.window_start)
-            .as_secs_f64()
-            / window.as_secs_f64();
-        let estimate = f64::from(self.previous) * (1.0 - into) + f64::from(self.current);
-        if estimate + 1.0 > f64::from(limit) {
-            return false;
-        }
-        self.current += 1;
-        true
-    }
-}
-
 /// The state of one connection.
 #[derive(Debug)]
 pub struct Connection {
     phase: Phase,
     /// When the socket must close unless a heartbeat (or identify) arrives.
     deadline: Instant,
-    rate: FrameRate,
+    rate: SlidingWindow,
     actions: VecDeque<Action>,
     heartbeat_interval: Duration,
     identify_timeout: Duration,
@@ -163,11 +131,7 @@ impl Connection {
         let mut c = Self {
             phase: Phase::Hello,
             deadline: now + config.identify_timeout,
-            rate: FrameRate {
-                window_start: now,
-                current: 0,
-                previous: 0,
-            },
+            rate: SlidingWindow::new(now),
             actions: VecDeque::new(),
             heartbeat_interval: config.heartbeat_interval,
             identify_timeout: config.identify_timeout,

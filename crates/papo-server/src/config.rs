@@ -92,6 +92,7 @@ struct FileConfig {
     message_rate_burst: Option<u32>,
     message_rate_window_secs: Option<u64>,
     large_server_members: Option<i64>,
+    db_max_connections: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -236,6 +237,17 @@ impl Cli {
             anyhow::ensure!(s >= 1, "message_rate_window_secs must be at least 1");
             c.message_rate_window_secs = s;
         }
+        // SQLite has one writer (the message writer has its own connection) and readers that
+        // need no network wait: a few connections do, each one costing a thread and a page
+        // cache. PostgreSQL connections wait on the network: more of them.
+        c.db_max_connections = match file.db_max_connections {
+            Some(n) => {
+                anyhow::ensure!(n >= 1, "db_max_connections must be at least 1");
+                n
+            }
+            None if c.database_url.starts_with("postgres") => 16,
+            None => 4,
+        };
         if let Some(n) = file.large_server_members {
             anyhow::ensure!(n >= 2, "large_server_members must be at least 2");
             c.large_server_members = n;

@@ -31,12 +31,24 @@ pub const MAX_AGE: Duration = Duration::from_secs(30);
 /// Tokens or profiles kept at most; past that the map starts over.
 const MAX_ENTRIES: usize = 200_000;
 
+/// The cache key of a token hash given in hex (anything else maps to its first bytes; only
+/// hashes of our own making are looked up).
+fn token_key(hex: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        *k = (nibble(pair[0]) << 4) | pair.get(1).map_or(0, |c| nibble(*c));
+    }
+    key
+}
+
 /// The cached copies of one node.
 #[derive(Default)]
 pub struct Directory {
     /// Bumped by every invalidation.
     generation: AtomicU64,
-    tokens: Mutex<HashMap<String, Timed<TokenOwner>>>,
+    /// By the raw token hash (32 bytes, not its 64-character hex form: one per session).
+    tokens: Mutex<HashMap<[u8; 32], Timed<TokenOwner>>>,
     servers: RwLock<HashMap<i64, Arc<ServerEntry>>>,
     /// The server of each channel seen (a channel never moves between servers).
     channel_servers: RwLock<HashMap<i64, i64>>,
@@ -149,11 +161,11 @@ impl Directory {
     ) -> Result<Option<TokenOwner>, StoreError> {
         {
             let mut map = self.tokens.lock().expect("directory poisoned");
-            if let Some(t) = map.get(hash) {
+            if let Some(t) = map.get(&token_key(hash)) {
                 match t.fresh() {
                     Some(owner) if owner.expires_at > now => return Ok(Some(*owner)),
                     _ => {
-                        map.remove(hash);
+                        map.remove(&token_key(hash));
                     }
                 }
             }
@@ -166,7 +178,7 @@ impl Directory {
                 if map.len() >= MAX_ENTRIES {
                     map.clear();
                 }
-                map.insert(hash.to_owned(), Timed::new(*o));
+                map.insert(token_key(hash), Timed::new(*o));
             }
         }
         Ok(owner)
@@ -178,7 +190,7 @@ impl Directory {
             .tokens
             .lock()
             .expect("directory poisoned")
-            .get_mut(hash)
+            .get_mut(&token_key(hash))
         {
             t.value.last_used_at = now;
         }
@@ -340,5 +352,19 @@ impl Directory {
             out.insert(row.id, user);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_keys_are_the_raw_hash() {
+        let hex = "00ff10a0".repeat(8);
+        let key = token_key(&hex);
+        assert_eq!(&key[..4], &[0x00, 0xff, 0x10, 0xa0]);
+        assert_eq!(key, token_key(&hex.to_uppercase()));
+        assert_ne!(key, token_key(&"00ff10a1".repeat(8)));
     }
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 /// mimalloc keeps per-connection allocations compact (measured in docs/benchmarks.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use papo_server::config::{Cli, Command};
