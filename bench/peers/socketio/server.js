@@ -70,13 +70,17 @@ io.on('connection', (socket) => {
   const auth = socket.handshake.auth ?? {};
   const user = String(auth.user ?? '');
   const room = String(auth.room ?? '');
+  // `presence: false` joins without announcing (big rooms, as Papo's large servers).
+  const announce = auth.presence !== false;
 
   if (room) {
     socket.join(room);
-    socket.to(room).emit('presence', { user, status: 'online' });
-    socket.on('disconnect', () => {
-      socket.to(room).emit('presence', { user, status: 'offline' });
-    });
+    if (announce) {
+      socket.to(room).emit('presence', { user, status: 'online' });
+      socket.on('disconnect', () => {
+        socket.to(room).emit('presence', { user, status: 'offline' });
+      });
+    }
   }
 
   socket.on('send', (data, ack) => {

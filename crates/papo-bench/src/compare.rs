@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, StepResult};
+use crate::fleet::{Fleet, Joining, StepResult};
 use crate::hist::{self, Summary};
 use crate::proto::System;
 use crate::server;
@@ -49,6 +49,8 @@ pub struct Plan {
     /// How long answers and deliveries are waited for after a step (an overloaded system's
     /// backlog past that counts as lost).
     pub grace: Duration,
+    /// How long opening a scenario's connections may take (the rest count as failed).
+    pub connect_limit: Duration,
 }
 
 /// A step fails when its p99 passes this (or anything is lost or refused).
@@ -70,6 +72,7 @@ impl Plan {
             step: Duration::from_secs(2),
             room_size: 10,
             grace: Duration::from_secs(5),
+            connect_limit: Duration::from_secs(30),
         }
     }
 
@@ -93,6 +96,7 @@ impl Plan {
             step: Duration::from_secs(10),
             room_size: 10,
             grace: Duration::from_secs(30),
+            connect_limit: Duration::from_secs(180),
         }
     }
 
@@ -111,6 +115,7 @@ impl Plan {
             step: Duration::from_secs(1),
             room_size: 4,
             grace: Duration::from_secs(10),
+            connect_limit: Duration::from_secs(30),
         }
     }
 }
@@ -189,16 +194,14 @@ async fn loaded(
     system: System,
     programs: &Programs,
     spec: Spec,
-    track_last: bool,
+    how: Joining,
     settle: Duration,
 ) -> anyhow::Result<Loaded> {
     let run = systems::start(system, programs, spec).await?;
     let mut fleet = Fleet::for_members(run.members.len()).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before_kib = server::rss_kib(run.pid)?;
-    let connected = fleet
-        .connect(run.target, &run.members, 256, track_last)
-        .await?;
+    let connected = fleet.connect(run.target, &run.members, how).await?;
     if connected.failed > 0 {
         eprintln!(
             "  {}: {} of {} connections failed: {}",
@@ -259,6 +262,15 @@ impl Loaded {
     }
 }
 
+fn joining(plan: &Plan, track_last: bool, announce: bool) -> Joining {
+    Joining {
+        concurrency: 256,
+        track_last,
+        announce,
+        time_limit: plan.connect_limit,
+    }
+}
+
 fn spec(rooms: usize, size: usize) -> Spec {
     Spec {
         rooms,
@@ -279,7 +291,7 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
             exact_rss: true,
             ..spec(rooms, plan.room_size)
         },
-        false,
+        joining(plan, false, true),
         Duration::from_secs(3),
     )
     .await?;
@@ -306,7 +318,7 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         system,
         programs,
         spec(plan.s2_rooms, plan.room_size),
-        false,
+        joining(plan, false, true),
         Duration::from_secs(1),
     )
     .await?;
@@ -358,7 +370,9 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         system,
         programs,
         spec(1, plan.s3_members),
-        true,
+        // One big room: no presence announcements (papo's large-server rule, the same work
+        // for the peers).
+        joining(plan, true, false),
         Duration::from_secs(1),
     )
     .await?;
@@ -410,7 +424,14 @@ pub async fn s4(
         postgres,
         exact_rss: false,
     };
-    let mut l = loaded(system, programs, spec, false, Duration::from_secs(1)).await?;
+    let mut l = loaded(
+        system,
+        programs,
+        spec,
+        joining(plan, false, true),
+        Duration::from_secs(1),
+    )
+    .await?;
     let (r, cpu) = l.step(0, plan.s4_rate, plan).await?;
     let fixed = StepReport::new(plan.s4_rate, &r, cpu, plan.step);
     eprintln!(

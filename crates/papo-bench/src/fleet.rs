@@ -48,6 +48,19 @@ impl WorkerProc {
     }
 }
 
+/// How the members join.
+#[derive(Clone, Copy, Debug)]
+pub struct Joining {
+    /// Connections opened at once, in all.
+    pub concurrency: usize,
+    /// Keep the time to each message's last recipient.
+    pub track_last: bool,
+    /// Peers: announce presence to the room.
+    pub announce: bool,
+    /// Connections still not open after this count as failed.
+    pub time_limit: Duration,
+}
+
 /// Load worker processes.
 pub struct Fleet {
     workers: Vec<WorkerProc>,
@@ -137,8 +150,7 @@ impl Fleet {
         &mut self,
         target: Target,
         members: &[MemberSpec],
-        concurrency: usize,
-        track_last: bool,
+        how: Joining,
     ) -> anyhow::Result<Connected> {
         let w = self.workers.len();
         let mut shares: Vec<Vec<MemberSpec>> = vec![Vec::new(); w];
@@ -155,8 +167,10 @@ impl Fleet {
                     target,
                     source: Self::source(&target, i),
                     members: share,
-                    concurrency: (concurrency / w).max(1),
-                    track_last,
+                    concurrency: (how.concurrency / w).max(1),
+                    track_last: how.track_last,
+                    announce: how.announce,
+                    deadline_ms: how.time_limit.as_millis() as u64,
                 })
                 .await?;
         }

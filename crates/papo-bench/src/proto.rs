@@ -101,10 +101,13 @@ pub fn room_name(i: u32) -> String {
 }
 
 /// Opens a member's connection and identifies it; returns the socket ready for events.
+/// Without `announce`, a peer's member joins its room without a presence announcement
+/// (papo decides that itself: no presence pushes in large servers).
 pub async fn connect_member(
     target: &Target,
     source: Option<IpAddr>,
     member: &MemberSpec,
+    announce: bool,
 ) -> anyhow::Result<Ws> {
     match target.wire {
         Wire::Papo => {
@@ -133,7 +136,7 @@ pub async fn connect_member(
                 .await
                 .context("engine.io open")?;
             let auth = format!(
-                r#"40{{"user":"{}","room":"{}"}}"#,
+                r#"40{{"user":"{}","room":"{}","presence":{announce}}}"#,
                 member.cred,
                 room_name(member.room)
             );
@@ -145,9 +148,10 @@ pub async fn connect_member(
         }
         Wire::Channels => {
             let path = format!(
-                "/ws/chat/?user={}&room={}",
+                "/ws/chat/?user={}&room={}&presence={}",
                 member.cred,
-                room_name(member.room)
+                room_name(member.room),
+                u8::from(announce)
             );
             Ws::connect(source, target.server, &path).await
         }

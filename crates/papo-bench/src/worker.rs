@@ -36,6 +36,10 @@ pub enum Command {
         concurrency: usize,
         /// Keep, per message, how many received it and the latest latency (S3).
         track_last: bool,
+        /// Peers: members announce their presence to their room.
+        announce: bool,
+        /// Connections not open by then count as failed.
+        deadline_ms: u64,
     },
     /// The rooms this worker sends to.
     Senders {
@@ -174,11 +178,19 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             members,
             concurrency,
             track_last,
+            announce,
+            deadline_ms,
         } => {
             st.target = Some(target);
             st.source = source;
             st.rec = Recorder::new(track_last);
-            Ok(connect_all(target, source, members, concurrency, &st.rec).await)
+            let how = Joining {
+                target,
+                source,
+                announce,
+                deadline: tokio::time::Instant::now() + Duration::from_millis(deadline_ms),
+            };
+            Ok(connect_all(how, members, concurrency, &st.rec).await)
         }
         Command::Senders { rooms } => {
             let target = st.target.ok_or_else(|| anyhow::anyhow!("connect first"))?;
@@ -261,9 +273,17 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
     }
 }
 
-async fn connect_all(
+/// How members join.
+#[derive(Clone, Copy)]
+struct Joining {
     target: Target,
     source: Option<IpAddr>,
+    announce: bool,
+    deadline: tokio::time::Instant,
+}
+
+async fn connect_all(
+    how: Joining,
     members: Vec<MemberSpec>,
     concurrency: usize,
     rec: &Arc<Recorder>,
@@ -285,9 +305,15 @@ async fn connect_all(
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(m) = members.get(i) else { return };
-                match proto::connect_member(&target, source, m).await {
+                let joined = tokio::time::timeout_at(
+                    how.deadline,
+                    proto::connect_member(&how.target, how.source, m, how.announce),
+                )
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("not connected within the time limit")));
+                match joined {
                     Ok(ws) => {
-                        tokio::spawn(receive(ws, target.wire, rec.clone()));
+                        tokio::spawn(receive(ws, how.target.wire, rec.clone()));
                     }
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);

@@ -21,6 +21,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope["query_string"].decode())
         self.user = query.get("user", [""])[0]
         self.room = query.get("room", [""])[0]
+        # presence=0 joins without announcing (big rooms, as Papo's large servers).
+        self.announce = query.get("presence", ["1"])[0] != "0"
         if self.room and not ROOM_NAME.fullmatch(self.room):
             self.room = ""
             await self.close()  # before accept: the handshake is refused (HTTP 403)
@@ -30,14 +32,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # socket.to(room), the newcomer does not get its own presence;
             # join before accepting so that the client is in the room once
             # its handshake completes.
-            await self.presence("online")
+            if self.announce:
+                await self.presence("online")
             await self.channel_layer.group_add(self.room, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         if self.room:
             await self.channel_layer.group_discard(self.room, self.channel_name)
-            await self.presence("offline")
+            if self.announce:
+                await self.presence("offline")
 
     async def receive(self, text_data=None, bytes_data=None):
         data = json.loads(text_data)
