@@ -141,6 +141,8 @@ pub struct StepReport {
     pub reordered: u64,
     /// Sends refused or failed.
     pub send_errors: u64,
+    /// Receiving connections the server closed (so far in the scenario).
+    pub receivers_closed: u64,
     /// Why the first failed send failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
@@ -161,6 +163,7 @@ impl StepReport {
             duplicates: r.duplicates,
             reordered: r.reordered,
             send_errors: r.errors,
+            receivers_closed: r.closed,
             first_error: r.first_error.clone(),
             server_cpu_us_per_delivery: if r.received > 0 {
                 (cpu_secs * 1e6 / r.received as f64 * 100.0).round() / 100.0

@@ -101,6 +101,8 @@ pub struct StepResult {
     pub latency: Histogram<u64>,
     /// Per message (room, seq): deliveries and latest latency, when tracked.
     pub last: HashMap<(u32, u64), (u32, u64)>,
+    /// Receiving connections the server has closed since they opened.
+    pub closed: u64,
     /// Sending time (from the common start to the last answer).
     pub send_elapsed: Duration,
 }
@@ -249,6 +251,7 @@ impl Fleet {
             reordered: 0,
             latency: hist::new(),
             last: HashMap::new(),
+            closed: 0,
             send_elapsed: Duration::ZERO,
         };
         let mut accepted_per_room: HashMap<u32, u64> = HashMap::new();
@@ -298,7 +301,9 @@ impl Fleet {
                     reordered,
                     latency,
                     last,
+                    closed,
                 } => {
+                    res.closed += closed;
                     res.received += received;
                     res.duplicates += duplicates;
                     res.reordered += reordered;

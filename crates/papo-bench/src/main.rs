@@ -84,6 +84,9 @@ enum Cmd {
         /// Offered S2 rates (deliveries/s) instead of the plan's.
         #[arg(long, value_delimiter = ',')]
         s2_rates: Option<Vec<f64>>,
+        /// Offered S4 rates (messages/s) instead of the plan's.
+        #[arg(long, value_delimiter = ',')]
+        s4_rates: Option<Vec<f64>>,
     },
     /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
     Smoke {
@@ -157,6 +160,7 @@ fn main() -> anyhow::Result<()> {
                     scenarios,
                     step_secs,
                     s2_rates,
+                    s4_rates,
                 } => {
                     let mut plan = if quick {
                         compare::Plan::quick()
@@ -168,6 +172,9 @@ fn main() -> anyhow::Result<()> {
                     }
                     if let Some(r) = s2_rates {
                         plan.s2_rates = r;
+                    }
+                    if let Some(r) = s4_rates {
+                        plan.s4_rates = r;
                     }
                     run(common, plan, systems, &scenarios).await.map(drop)
                 }

@@ -2,6 +2,7 @@
 //! duplicates and reordering, per step.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,6 +58,16 @@ pub enum Order {
 pub struct Recorder {
     steps: Mutex<Vec<StepStats>>,
     track_last: bool,
+    closed: AtomicU64,
+}
+
+/// Counts a receiving connection as closed when dropped.
+pub struct ConnectionGuard(Arc<Recorder>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.closed.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Recorder {
@@ -65,7 +76,18 @@ impl Recorder {
         Arc::new(Self {
             steps: Mutex::new(Vec::new()),
             track_last,
+            closed: AtomicU64::new(0),
         })
+    }
+
+    /// A guard to hold for as long as a receiving connection is open.
+    pub fn connection_guard(self: &Arc<Self>) -> ConnectionGuard {
+        ConnectionGuard(self.clone())
+    }
+
+    /// Receiving connections that have ended.
+    pub fn closed(&self) -> u64 {
+        self.closed.load(Ordering::Relaxed)
     }
 
     /// Records one delivery of message (`room`, `seq`) of `step`, `micros` after it was due.

@@ -113,6 +113,8 @@ pub enum Reply {
         latency: hist::Wire,
         /// Per message (room, seq, deliveries, latest latency µs) when tracked.
         last: Vec<(u32, u64, u32, u64)>,
+        /// Receiving connections closed so far (by the server: the bench never closes one).
+        closed: u64,
     },
     /// The command failed.
     Error {
@@ -267,6 +269,7 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                     .into_iter()
                     .map(|((room, seq), (n, max))| (room, seq, n, max))
                     .collect(),
+                closed: st.rec.closed(),
             })
         }
         Command::Quit => Ok(Reply::Ready),
@@ -341,6 +344,7 @@ async fn connect_all(
 /// session alive the way each protocol's own clients do.
 async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
     // Papo's heartbeat (interval 30 s, sent a little early) acknowledges the last event.
+    let _closed = rec.connection_guard();
     let period = Duration::from_secs(22);
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut last: Option<(usize, u64)> = None;
@@ -381,7 +385,7 @@ async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
                 }
             }
             _ = beat.tick(), if wire == Wire::Papo => {
-                let hb = format!(r#"{{"op":"heartbeat","d":{last_event_seq}}}"#);
+                let hb = format!(r#"{{"op":"heartbeat","d":{{"seq":{last_event_seq}}}}}"#);
                 if ws.send_text(hb.as_bytes()).await.is_err() {
                     return;
                 }
