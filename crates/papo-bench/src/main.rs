@@ -106,6 +106,14 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         secs: u64,
     },
+    /// Prints the table and draws the charts again from a saved JSON summary.
+    Report {
+        /// The summary written by `compare --json`.
+        json: PathBuf,
+        /// Where to write the charts.
+        #[arg(long, default_value = "target/bench")]
+        charts: PathBuf,
+    },
     /// A load worker (started by `compare`; commands on stdin, replies on stdout).
     #[command(hide = true)]
     Worker,
@@ -196,6 +204,24 @@ fn main() -> anyhow::Result<()> {
                 } => {
                     let report = loopback::run(sockets, bytes, secs).await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
+                Cmd::Report { json, charts } => {
+                    let summary: serde_json::Value =
+                        serde_json::from_slice(&std::fs::read(&json)?)?;
+                    let systems: Vec<System> = [
+                        System::Papo,
+                        System::Socketio,
+                        System::Channels,
+                        System::ChannelsRedis,
+                    ]
+                    .into_iter()
+                    .filter(|s| summary["systems"][s.key()].is_object())
+                    .collect();
+                    println!("{}", report::table(&summary, &systems));
+                    for c in chart::write_all(&summary, &systems, &charts)? {
+                        eprintln!("wrote {c}");
+                    }
                     Ok(())
                 }
                 Cmd::Worker | Cmd::LoopbackWriter { .. } | Cmd::LoopbackSink { .. } => {

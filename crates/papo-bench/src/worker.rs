@@ -308,12 +308,11 @@ async fn connect_all(
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(m) = members.get(i) else { return };
-                let joined = tokio::time::timeout_at(
-                    how.deadline,
-                    proto::connect_member(&how.target, how.source, m, how.announce),
-                )
-                .await
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("not connected within the time limit")));
+                let joined = tokio::time::timeout_at(how.deadline, join(how, m))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!("not connected within the time limit"))
+                    });
                 match joined {
                     Ok(ws) => {
                         tokio::spawn(receive(ws, how.target.wire, rec.clone()));
@@ -339,6 +338,28 @@ async fn connect_all(
         first_error: first_error.lock().expect("poisoned").take(),
     }
 }
+
+/// Attempts a member's connection as a client would: up to [`JOIN_ATTEMPTS`] times, with
+/// a growing pause between attempts (a server refusing connections under a burst gets them
+/// again a little later).
+async fn join(how: Joining, m: &MemberSpec) -> anyhow::Result<Ws> {
+    let mut pause = Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match proto::connect_member(&how.target, how.source, m, how.announce).await {
+            Ok(ws) => return Ok(ws),
+            Err(e) if attempt >= JOIN_ATTEMPTS => return Err(e),
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Connection attempts per member.
+const JOIN_ATTEMPTS: u32 = 5;
 
 /// Reads one member's frames until the connection closes, recording deliveries; keeps the
 /// session alive the way each protocol's own clients do.

@@ -8,7 +8,9 @@
 //! - a copy loaded while an invalidation happened is not kept (it may predate the write):
 //!   loads note the [`Directory::generation`] before reading and keep the result only if it
 //!   has not moved, checked under the same lock the invalidation takes;
-//! - every copy expires after [`MAX_AGE`], bounding the damage of a lost bus message.
+//! - in a cluster, every copy expires after [`CLUSTER_MAX_AGE`], bounding the damage of a
+//!   lost bus message. A single node reports its changes in-process, synchronously: nothing
+//!   can be lost there, and copies live until invalidated.
 //!
 //! Channel rows are kept without `last_message_id` (it changes with every message): read it
 //! from the database where it matters.
@@ -26,8 +28,8 @@ use papo_store::{Db, StoreError, invites, users};
 
 use crate::http::users::PublicUser;
 
-/// The longest a copy is used without being read again from the database.
-pub const MAX_AGE: Duration = Duration::from_secs(30);
+/// In a cluster, the longest a copy is used without being read again from the database.
+pub const CLUSTER_MAX_AGE: Duration = Duration::from_secs(30);
 /// Tokens or profiles kept at most; past that the map starts over.
 const MAX_ENTRIES: usize = 200_000;
 
@@ -45,6 +47,8 @@ fn token_key(hex: &str) -> [u8; 32] {
 /// The cached copies of one node.
 #[derive(Default)]
 pub struct Directory {
+    /// How long a copy may be used (`None`: until invalidated).
+    max_age: Option<Duration>,
     /// Bumped by every invalidation.
     generation: AtomicU64,
     /// By the raw token hash (32 bytes, not its 64-character hex form: one per session).
@@ -53,6 +57,11 @@ pub struct Directory {
     /// The server of each channel seen (a channel never moves between servers).
     channel_servers: RwLock<HashMap<i64, i64>>,
     users: Mutex<HashMap<i64, Timed<PublicUser>>>,
+}
+
+/// Whether a copy loaded at `loaded` may still be used.
+fn young(loaded: Instant, max_age: Option<Duration>) -> bool {
+    max_age.is_none_or(|m| loaded.elapsed() < m)
 }
 
 struct Timed<T> {
@@ -68,8 +77,8 @@ impl<T> Timed<T> {
         }
     }
 
-    fn fresh(&self) -> Option<&T> {
-        (self.loaded.elapsed() < MAX_AGE).then_some(&self.value)
+    fn fresh(&self, max_age: Option<Duration>) -> Option<&T> {
+        young(self.loaded, max_age).then_some(&self.value)
     }
 }
 
@@ -106,9 +115,13 @@ impl ServerEntry {
 }
 
 impl Directory {
-    /// A new, empty directory.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    /// A new, empty directory whose copies are used for at most `max_age` (`None`: until
+    /// invalidated).
+    pub fn new(max_age: Option<Duration>) -> Arc<Self> {
+        Arc::new(Self {
+            max_age,
+            ..Self::default()
+        })
     }
 
     fn generation(&self) -> u64 {
@@ -162,7 +175,7 @@ impl Directory {
         {
             let mut map = self.tokens.lock().expect("directory poisoned");
             if let Some(t) = map.get(&token_key(hash)) {
-                match t.fresh() {
+                match t.fresh(self.max_age) {
                     Some(owner) if owner.expires_at > now => return Ok(Some(*owner)),
                     _ => {
                         map.remove(&token_key(hash));
@@ -207,7 +220,7 @@ impl Directory {
             .read()
             .expect("directory poisoned")
             .get(&id.as_i64())
-            && e.loaded.elapsed() < MAX_AGE
+            && young(e.loaded, self.max_age)
         {
             return Ok(Some(e.clone()));
         }
@@ -326,7 +339,7 @@ impl Directory {
         {
             let map = self.users.lock().expect("directory poisoned");
             for id in ids {
-                match map.get(id).and_then(Timed::fresh) {
+                match map.get(id).and_then(|u| u.fresh(self.max_age)) {
                     Some(u) => {
                         out.insert(*id, u.clone());
                     }

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::WindowLimiter;
 use crate::config::Config;
-use crate::directory::Directory;
+use crate::directory::{CLUSTER_MAX_AGE, Directory};
 use crate::http::messages::writer::MessageWriter;
 use crate::http::metrics::Metrics;
 
@@ -87,7 +87,8 @@ impl AppState {
     /// go to every node's hub (this one included), which hands them to its directory.
     pub fn new(config: Config, db: Db) -> Self {
         let hub = Hub::new(config.gateway.clone(), config.node_id);
-        let directory = Directory::new();
+        // A lost bus message could leave a cluster node's copies stale: bound their age there.
+        let directory = Directory::new(config.redis_url.is_some().then_some(CLUSTER_MAX_AGE));
         let weak = Arc::downgrade(&directory);
         hub.on_invalidate(Box::new(move |change| {
             if let Some(d) = weak.upgrade() {

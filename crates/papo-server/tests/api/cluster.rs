@@ -86,6 +86,23 @@ async fn call(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Calls `f` until it answers `want` (the bus takes a moment), at most two seconds; returns
+/// the last answer.
+async fn eventually<F, Fut>(f: F, want: u16) -> u16
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let got = f().await;
+        if got == want || std::time::Instant::now() > until {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_events_presence_and_revocations() {
     // A database of its own, shared by both nodes.
@@ -173,7 +190,80 @@ async fn two_nodes_share_events_presence_and_revocations() {
         }
     }
 
-    // Logout on node A closes the socket on node B (and A's own).
+    // Node B keeps copies of tokens and memberships: a change committed through node A
+    // reaches them over the bus. Bo joins, posts through B (B now holds his membership),
+    // is kicked through A, and B refuses his next message.
+    let (status, bo) = call(
+        reqwest::Method::POST,
+        a.url("/api/v1/auth/register"),
+        None,
+        json!({"username": "cluster_bo", "email": "cluster_bo@example.com", "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{bo}");
+    let bo_token = bo["access_token"].as_str().unwrap().to_owned();
+    let sid = server["id"].as_str().unwrap();
+    let (_, invite) = call(
+        reqwest::Method::POST,
+        a.url(&format!("/api/v1/servers/{sid}/invites")),
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    let code = invite["code"].as_str().unwrap();
+    let (status, _) = call(
+        reqwest::Method::POST,
+        b.url(&format!("/api/v1/invites/{code}/accept")),
+        Some(&bo_token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let post_on_b = || {
+        call(
+            reqwest::Method::POST,
+            b.url(&format!("/api/v1/channels/{general}/messages")),
+            Some(&bo_token),
+            json!({"content": "bo on B"}),
+        )
+    };
+    assert_eq!(post_on_b().await.0, 201);
+    let bo_id = bo["user"]["id"].as_str().unwrap();
+    let (status, _) = call(
+        reqwest::Method::DELETE,
+        a.url(&format!("/api/v1/servers/{sid}/members/{bo_id}")),
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    // (Reads, not posts, while waiting: posting has a rate limit.)
+    let read_on_b = || async {
+        call(
+            reqwest::Method::GET,
+            b.url(&format!("/api/v1/channels/{general}/messages")),
+            Some(&bo_token),
+            json!({}),
+        )
+        .await
+        .0
+    };
+    assert_eq!(eventually(read_on_b, 404).await, 404);
+    assert_eq!(post_on_b().await.0, 404);
+
+    // Logout on node A closes the socket on node B (and A's own), and node B no longer
+    // takes the token over REST either (it had it cached).
+    let me_on_b = || async {
+        call(
+            reqwest::Method::GET,
+            b.url("/api/v1/users/@me"),
+            Some(&token),
+            json!({}),
+        )
+        .await
+        .0
+    };
+    assert_eq!(me_on_b().await, 200);
     let (status, _) = call(
         reqwest::Method::POST,
         a.url("/api/v1/auth/logout"),
@@ -184,6 +274,7 @@ async fn two_nodes_share_events_presence_and_revocations() {
     assert_eq!(status, 204);
     assert_eq!(on_b.closed().await, End::Closed(4001));
     assert_eq!(on_a.closed().await, End::Closed(4001));
+    assert_eq!(eventually(me_on_b, 401).await, 401);
 
     drop(a);
     drop(b);
