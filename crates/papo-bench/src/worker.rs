@@ -202,10 +202,20 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             } else if st.peer_senders.is_empty() {
                 for k in 0..PEER_SENDERS {
                     let name = format!("sender{}_{k}", std::process::id());
-                    st.peer_senders.push(PeerSender {
-                        ws: proto::connect_sender(&target, st.source, &name).await?,
-                        next_ack: 1,
-                    });
+                    let mut pause = Duration::from_millis(50);
+                    let mut attempt = 1;
+                    let ws = loop {
+                        match proto::connect_sender(&target, st.source, &name).await {
+                            Ok(ws) => break ws,
+                            Err(e) if attempt >= JOIN_ATTEMPTS => return Err(e),
+                            Err(_) => {
+                                tokio::time::sleep(pause).await;
+                                pause *= 2;
+                                attempt += 1;
+                            }
+                        }
+                    };
+                    st.peer_senders.push(PeerSender { ws, next_ack: 1 });
                 }
             }
             Ok(Reply::Ready)
