@@ -3,7 +3,11 @@
 //! Handlers hand their message to a single writer task and wait. The writer takes every
 //! message waiting (up to [`MAX_BATCH`]) and stores them in one transaction, so a burst of
 //! N messages costs one fsync instead of N; each handler is answered only after the commit.
-//! With no load a batch is one message and nothing waits for a timer.
+//! With no load a batch is one message and nothing waits. Under load (the last batch held
+//! several messages) the writer first lets every task that is ready run — requests already
+//! read reach the queue — and then takes the batch: a commit costs about the same for one
+//! message or a hundred (the `fsync`, and on a virtual disk the exits it takes), so fewer,
+//! larger commits leave more of the core to everything else. No timer: latency is unchanged.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,7 +91,19 @@ impl MessageWriter {
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut busy = false;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if busy && batch.len() < MAX_BATCH {
+            // Let every task that is ready (requests already read) run first.
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            while batch.len() < MAX_BATCH
+                && let Ok(job) = rx.try_recv()
+            {
+                batch.push(job);
+            }
+        }
+        busy = batch.len() > 1;
         let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
         let since = crate::now_ms() - NONCE_WINDOW_MS;
         let mut results = messages::insert_batch(&db, &rows, since).await.into_iter();
