@@ -62,13 +62,13 @@ impl Plan {
         Self {
             s1_sessions: 1_000,
             s2_rooms: 100,
-            s2_rates: vec![1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0],
+            s2_rates: vec![250.0, 1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0],
             s2_reference: 100_000.0,
             s3_members: 500,
             s3_rate: 5.0,
             s4_rooms: 100,
             s4_rate: 1_000.0,
-            s4_rates: vec![500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
+            s4_rates: vec![100.0, 500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
             step: Duration::from_secs(2),
             room_size: 10,
             grace: Duration::from_secs(5),
@@ -82,8 +82,8 @@ impl Plan {
             s1_sessions: 18_000,
             s2_rooms: 1_600,
             s2_rates: vec![
-                2_500.0, 5_000.0, 10_000.0, 25_000.0, 50_000.0, 100_000.0, 150_000.0, 200_000.0,
-                250_000.0, 300_000.0, 400_000.0,
+                500.0, 2_500.0, 5_000.0, 10_000.0, 25_000.0, 35_000.0, 50_000.0, 75_000.0,
+                100_000.0, 150_000.0, 200_000.0, 300_000.0, 400_000.0,
             ],
             s2_reference: 100_000.0,
             s3_members: 18_000,
@@ -148,10 +148,14 @@ pub struct StepReport {
     pub first_error: Option<String>,
     /// Server CPU microseconds per delivery.
     pub server_cpu_us_per_delivery: f64,
+    /// Share of its core the load generator used during the step (1.0 = saturated).
+    pub generator_load: f64,
 }
 
 impl StepReport {
-    fn new(offered: f64, r: &StepResult, cpu_secs: f64, duration: Duration) -> Self {
+    fn new(offered: f64, r: &StepResult, cpu: (f64, f64), duration: Duration) -> Self {
+        // Server CPU seconds, and the generator's share of its core over the step.
+        let (cpu_secs, generator_load) = cpu;
         let secs = r.send_elapsed.max(duration).as_secs_f64();
         Self {
             offered_per_sec: offered,
@@ -170,6 +174,7 @@ impl StepReport {
             } else {
                 0.0
             },
+            generator_load: (generator_load * 100.0).round() / 100.0,
         }
     }
 
@@ -241,8 +246,10 @@ impl Loaded {
         step: usize,
         messages_per_sec: f64,
         plan: &Plan,
-    ) -> anyhow::Result<(StepResult, f64)> {
+    ) -> anyhow::Result<(StepResult, (f64, f64))> {
         let cpu0 = server::cpu_secs(self.run.pid)?;
+        let gen0 = self.fleet.cpu_secs();
+        let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
         let r = self
             .fleet
@@ -256,7 +263,8 @@ impl Loaded {
             )
             .await?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
-        Ok((r, cpu))
+        let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
+        Ok((r, (cpu, load)))
     }
 
     /// Step 0, not reported: every member sends one message, so that what a running

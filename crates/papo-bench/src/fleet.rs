@@ -66,6 +66,19 @@ pub struct Fleet {
     workers: Vec<WorkerProc>,
 }
 
+impl Fleet {
+    /// CPU seconds the workers have used (their core's load: near one second per second,
+    /// the generator itself is the limit and latencies near saturation overstate the
+    /// server's).
+    pub fn cpu_secs(&self) -> f64 {
+        self.workers
+            .iter()
+            .filter_map(|w| w.child.id())
+            .filter_map(|pid| crate::server::cpu_secs(pid).ok())
+            .sum()
+    }
+}
+
 /// How opening the connections went.
 #[derive(Debug)]
 pub struct Connected {

@@ -51,6 +51,7 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let app = crate::http::router(state.clone());
     let housekeeping = tokio::spawn(crate::auth::housekeeping(state.clone()));
+    let touches = tokio::spawn(crate::auth::flush_touches(state.clone()));
     let ticker = tokio::spawn(state.hub.clone().run_ticker());
     if let Some(url) = &state.config.redis_url {
         papo_gateway::bus::connect(state.hub.clone(), url, &state.config.redis_channel)
@@ -85,6 +86,8 @@ pub async fn run(
     }
     housekeeping.abort();
     ticker.abort();
+    touches.abort();
+    state.touches.flush(&state.db).await;
     state.db.close().await;
     tracing::info!("papo stopped");
     Ok(())

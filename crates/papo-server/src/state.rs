@@ -9,6 +9,7 @@ use papo_gateway::hub::Hub;
 use papo_store::Db;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Touches;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::WindowLimiter;
 use crate::config::Config;
@@ -50,6 +51,8 @@ pub struct Inner {
     pub slowmode: SlowmodeBook,
     /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.
     pub directory: Arc<Directory>,
+    /// Session use waiting to be written.
+    pub touches: Touches,
 }
 
 /// When each member last sent a message in each slow-mode channel (this node's memory; a
@@ -116,6 +119,7 @@ impl AppState {
             metrics: Metrics::default(),
             hub,
             directory,
+            touches: Touches::default(),
             gateway_tasks: TaskTracker::new(),
             writer: MessageWriter::start(db.clone()),
             message_rate: WindowLimiter::new(

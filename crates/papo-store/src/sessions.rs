@@ -163,6 +163,28 @@ pub async fn authenticate(
     .await)?)
 }
 
+/// Records when sessions were last used, all in one transaction (one commit for however
+/// many; callers collect them and write them together).
+pub async fn touch_many(db: &Db, touches: &[(SessionId, i64)]) -> Result<(), StoreError> {
+    if touches.is_empty() {
+        return Ok(());
+    }
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        for (id, at) in touches {
+            sqlx::query(
+                "UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1",
+            )
+            .bind(*at)
+            .bind(id.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
 /// Records that a session was used now.
 pub async fn touch(db: &Db, id: SessionId, now: i64) -> Result<(), StoreError> {
     on_pool!(db, |p| sqlx::query(

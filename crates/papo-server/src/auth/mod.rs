@@ -52,10 +52,57 @@ impl FromRequestParts<AppState> for Auth {
             session_id: SessionId::from_i64(owner.session_id),
         };
         if now - owner.last_used_at >= TOUCH_EVERY_MS {
-            sessions::touch(&state.db, auth.session_id, now).await?;
+            // Written with the others by `flush_touches`, not here: one commit per request
+            // would compete with the message writer for SQLite's single write lock.
+            state.touches.note(auth.session_id, now);
             state.directory.touched(&hash, now);
         }
         Ok(auth)
+    }
+}
+
+/// Sessions used since the last flush, and when.
+#[derive(Default)]
+pub struct Touches {
+    pending: std::sync::Mutex<std::collections::HashMap<SessionId, i64>>,
+}
+
+impl Touches {
+    /// Notes that `session` was used at `at`.
+    pub fn note(&self, session: SessionId, at: i64) {
+        self.pending
+            .lock()
+            .expect("touches poisoned")
+            .insert(session, at);
+    }
+
+    /// Writes what was noted, [`TOUCH_CHUNK`] sessions per transaction (a long one would
+    /// hold SQLite's write lock away from the message writer).
+    pub async fn flush(&self, db: &papo_store::Db) {
+        let batch: Vec<(SessionId, i64)> =
+            std::mem::take(&mut *self.pending.lock().expect("touches poisoned"))
+                .into_iter()
+                .collect();
+        for chunk in batch.chunks(TOUCH_CHUNK) {
+            if let Err(err) = sessions::touch_many(db, chunk).await {
+                tracing::warn!(%err, sessions = chunk.len(), "recording session use failed");
+            }
+        }
+    }
+}
+
+/// Sessions written per transaction.
+const TOUCH_CHUNK: usize = 256;
+
+/// How often session use is written.
+pub const TOUCH_FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes noted session use every [`TOUCH_FLUSH_EVERY`].
+pub async fn flush_touches(state: AppState) {
+    let mut tick = tokio::time::interval(TOUCH_FLUSH_EVERY);
+    loop {
+        tick.tick().await;
+        state.touches.flush(&state.db).await;
     }
 }
 
