@@ -24,7 +24,7 @@ use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
-use papo_store::{Db, StoreError, invites, users};
+use papo_store::{Db, StoreError, users};
 
 use crate::http::users::PublicUser;
 
@@ -92,8 +92,8 @@ pub struct ServerEntry {
     pub channels: Vec<ChannelRow>,
     /// Every overwrite of its channels.
     pub overwrites: Vec<OverwriteRow>,
-    /// How many members it has, once counted (a membership change forgets it).
-    member_count: Mutex<Option<i64>>,
+    /// Its members' ids, once listed (a membership change forgets them).
+    member_ids: Mutex<Option<Arc<[i64]>>>,
     loaded: Instant,
     /// Memberships looked up so far (`None`: not a member).
     members: Mutex<HashMap<i64, Option<Arc<MemberEntry>>>>,
@@ -141,10 +141,10 @@ impl Directory {
                 match map.get(&server.as_i64()) {
                     Some(entry) => {
                         let mut members = entry.members.lock().expect("directory poisoned");
-                        let mut count = entry.member_count.lock().expect("directory poisoned");
+                        let mut ids = entry.member_ids.lock().expect("directory poisoned");
                         self.generation.fetch_add(1, Ordering::SeqCst);
                         members.remove(&user.as_i64());
-                        *count = None;
+                        *ids = None;
                     }
                     None => {
                         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -239,7 +239,7 @@ impl Directory {
             roles,
             channels,
             overwrites,
-            member_count: Mutex::default(),
+            member_ids: Mutex::default(),
             loaded: Instant::now(),
             members: Mutex::default(),
         });
@@ -283,16 +283,23 @@ impl Directory {
 
     /// How many members `entry`'s server has.
     pub async fn member_count(&self, db: &Db, entry: &ServerEntry) -> Result<i64, StoreError> {
-        if let Some(n) = *entry.member_count.lock().expect("directory poisoned") {
-            return Ok(n);
+        Ok(self.member_ids(db, entry).await?.len() as i64)
+    }
+
+    /// The ids of `entry`'s server's members.
+    pub async fn member_ids(&self, db: &Db, entry: &ServerEntry) -> Result<Arc<[i64]>, StoreError> {
+        if let Some(ids) = &*entry.member_ids.lock().expect("directory poisoned") {
+            return Ok(ids.clone());
         }
         let seen = self.generation();
-        let n = invites::member_count(db, ServerId::from_i64(entry.server.id)).await?;
-        let mut count = entry.member_count.lock().expect("directory poisoned");
+        let ids: Arc<[i64]> = servers::member_ids(db, ServerId::from_i64(entry.server.id))
+            .await?
+            .into();
+        let mut cached = entry.member_ids.lock().expect("directory poisoned");
         if self.generation() == seen {
-            *count = Some(n);
+            *cached = Some(ids.clone());
         }
-        Ok(n)
+        Ok(ids)
     }
 
     /// A channel with its server, or `None` if it does not exist.

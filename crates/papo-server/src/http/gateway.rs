@@ -40,24 +40,24 @@ impl Backend for ServerBackend {
         let row = users::by_id(&state.db, user_id).await.ok()??;
         let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
         let mut details = Vec::new();
+        // Presences in `ready`: the members of the servers whose presence is pushed.
+        let mut watch: Vec<UserId> = Vec::new();
         for server in servers::of_user(&state.db, user_id).await.ok()? {
             let id = ServerId::from_i64(server.id);
             // A server deleted or left meanwhile is simply skipped.
             if let Ok(access) = ServerAccess::load(state, id, user_id).await {
-                details.push(detail(state, &access).await.ok()?);
+                let d = detail(state, &access).await.ok()?;
+                if !d.large {
+                    let members = state.directory.member_ids(&state.db, &access.entry);
+                    watch.extend(members.await.ok()?.iter().map(|m| UserId::from_i64(*m)));
+                }
+                details.push(d);
             }
         }
         let read_states = messages::read_states::for_servers(state, user_id, &details)
             .await
             .ok()?;
         let topics = details.iter().flat_map(views::topics_of).collect();
-        // Presences in `ready`: the members of the servers whose presence is pushed.
-        let mut watch: Vec<UserId> = Vec::new();
-        for d in details.iter().filter(|d| !d.large) {
-            for m in servers::member_ids(&state.db, d.server.id).await.ok()? {
-                watch.push(UserId::from_i64(m));
-            }
-        }
         watch.sort_unstable_by_key(|u| u.as_i64());
         watch.dedup();
         Some(Identity {
