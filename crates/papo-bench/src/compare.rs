@@ -62,16 +62,16 @@ impl Plan {
         Self {
             s1_sessions: 1_000,
             s2_rooms: 100,
-            s2_rates: vec![250.0, 1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0],
+            s2_rates: vec![1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0],
             s2_reference: 100_000.0,
             s3_members: 500,
             s3_rate: 5.0,
             s4_rooms: 100,
             s4_rate: 1_000.0,
-            s4_rates: vec![100.0, 500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
-            step: Duration::from_secs(2),
+            s4_rates: vec![500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
+            step: Duration::from_secs(1),
             room_size: 10,
-            grace: Duration::from_secs(5),
+            grace: Duration::from_secs(3),
             connect_limit: Duration::from_secs(30),
         }
     }

@@ -79,6 +79,16 @@ fn cell(v: &Value) -> String {
     }
 }
 
+/// A ratio with two significant digits below 0.1 (0.00095, not 0.00), two decimals above.
+fn ratio(r: f64) -> String {
+    let decimals = if r >= 0.1 {
+        2
+    } else {
+        (1.0 - r.log10().floor()) as usize
+    };
+    format!("{r:.decimals$}")
+}
+
 /// The table: one row per figure, one column per system, then Papo ÷ each peer.
 pub fn table(summary: &Value, systems: &[System]) -> String {
     let sys = &summary["systems"];
@@ -110,7 +120,7 @@ pub fn table(summary: &Value, systems: &[System]) -> String {
                     } else {
                         r <= 1.0
                     };
-                    format!("{r:.2}{}", if better { "" } else { " (worse)" })
+                    format!("{}{}", ratio(r), if better { "" } else { " (worse)" })
                 }
                 _ => "—".into(),
             };
@@ -178,5 +188,13 @@ mod tests {
             "socketio": {"s1": {"connects_per_sec": 10.0}},
         }});
         assert!(table(&worse, &[System::Papo, System::Socketio]).contains("0.50 (worse)"));
+    }
+
+    #[test]
+    fn small_ratios_keep_two_significant_digits() {
+        assert_eq!(ratio(37.15 / 38895.61), "0.00096");
+        assert_eq!(ratio(0.08), "0.080");
+        assert_eq!(ratio(0.5), "0.50");
+        assert_eq!(ratio(52.57), "52.57");
     }
 }
