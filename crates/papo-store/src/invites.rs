@@ -115,17 +115,6 @@ pub async fn revoke(db: &Db, code: &str, now: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Members of a server (for invite previews).
-pub async fn member_count(db: &Db, server: ServerId) -> Result<i64, StoreError> {
-    let row: (i64,) = on_pool!(db, |p| sqlx::query_as(
-        "SELECT COUNT(*) FROM members WHERE server_id = $1"
-    )
-    .bind(server.as_i64())
-    .fetch_one(p)
-    .await)?;
-    Ok(row.0)
-}
-
 /// How accepting went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Accepted {
