@@ -531,6 +531,7 @@ pub async fn system(
         }
     };
     for s in scenarios {
+        let started = std::time::Instant::now();
         match s {
             Scenario::S1 => {
                 eprintln!("{key}: S1 idle sessions");
@@ -556,6 +557,7 @@ pub async fn system(
                 }
             }
         }
+        eprintln!("  ({:.1} s)", started.elapsed().as_secs_f64());
     }
     Ok(out)
 }
