@@ -185,19 +185,6 @@ pub async fn touch_many(db: &Db, touches: &[(SessionId, i64)]) -> Result<(), Sto
     Ok(())
 }
 
-/// Records that a session was used now.
-pub async fn touch(db: &Db, id: SessionId, now: i64) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
-        "UPDATE sessions SET last_used_at = $1 WHERE id = $2"
-    )
-    .bind(now)
-    .bind(id.as_i64())
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 /// A user's live sessions, most recently used first (at most 100).
 pub async fn list(db: &Db, user_id: UserId) -> Result<Vec<SessionRow>, StoreError> {
     Ok(on_pool!(db, |p| sqlx::query_as(
