@@ -151,7 +151,7 @@ impl Fleet {
         Self::spawn(members.div_ceil(MEMBERS_PER_WORKER).max(2)).await
     }
 
-    /// Source address of worker `i`: 127.0.0.(10+i), each with its own ~28k ports.
+    /// Source address of worker `i`: 127.0.0.(10+i), each with its own ~31k ports.
     fn source(target: &Target, i: usize) -> Option<IpAddr> {
         target
             .server

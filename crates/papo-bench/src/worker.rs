@@ -2,7 +2,7 @@
 //! receiver connections and sends a share of the messages. The coordinator (`compare`)
 //! drives workers with one JSON command per line on stdin and reads one JSON reply per line
 //! on stdout; several workers spread the connections over processes (a process may open at
-//! most 20,000 files here) and over source addresses (~28k ports each).
+//! most 20,000 files here) and over source addresses (~31k ports each, see `net::ws::tcp`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
