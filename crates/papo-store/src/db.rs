@@ -27,6 +27,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// The connections queries run on (opened through `pool`).
+    lender: Arc<Connections>,
     /// Set once by the server: told of every committed change that caches must see.
     changes: Arc<OnceLock<ChangeSink>>,
     /// SQLite: the database file, and the message writer thread once started.
@@ -56,16 +58,45 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// Runs `$body` with `$p` bound to the backend's native pool; the body is compiled once per
-/// backend, so `sqlx::query_as::<_, Row>` infers the right database type in each arm.
+/// Runs `$body` with `$p` bound to a connection of the backend (`&mut SqliteConnection` or
+/// `&mut PgConnection`, lent by the [`Db`]); the body is compiled once per backend, so
+/// `sqlx::query_as::<_, Row>` infers the right database type in each arm. The body's value
+/// must be a `Result`: the connection is lent again after a success and closed after a
+/// failure (see `lend`).
 #[macro_export]
 macro_rules! on_pool {
-    ($db:expr, |$p:ident| $body:expr) => {
-        match $db.pool() {
-            $crate::Pool::Sqlite($p) => $body,
-            $crate::Pool::Postgres($p) => $body,
+    ($db:expr, |$p:ident| $body:expr) => {{
+        #[allow(unused_imports)]
+        use ::sqlx::Connection as _;
+        match $db.lender() {
+            $crate::Connections::Sqlite(lender) => {
+                let mut lent = lender.lend().await?;
+                let outcome = {
+                    let $p = lent.conn();
+                    $body
+                };
+                lent.give_back(&outcome);
+                outcome
+            }
+            $crate::Connections::Postgres(lender) => {
+                let mut lent = lender.lend().await?;
+                let outcome = {
+                    let $p = lent.conn();
+                    $body
+                };
+                lent.give_back(&outcome);
+                outcome
+            }
         }
-    };
+    }};
+}
+
+/// The connections of a [`Db`], by backend (for [`on_pool!`]).
+pub enum Connections {
+    /// SQLite.
+    Sqlite(crate::lend::Lender<sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(crate::lend::Lender<sqlx::Postgres>),
 }
 
 /// How to open the database.
@@ -142,7 +173,11 @@ impl Db {
                 .max_lifetime(Duration::from_secs(30 * 60))
                 .connect_with(opts)
                 .await?;
-            Ok(Self::new(Pool::Postgres(pool), None))
+            Ok(Self::new(
+                Pool::Postgres(pool),
+                config.max_connections,
+                None,
+            ))
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -170,6 +205,7 @@ impl Db {
                 .await?;
             Ok(Self::new(
                 Pool::Sqlite(pool),
+                config.max_connections,
                 Some(Arc::new(SqliteFile {
                     path,
                     writer: OnceLock::new(),
@@ -178,9 +214,15 @@ impl Db {
         }
     }
 
-    fn new(pool: Pool, sqlite: Option<Arc<SqliteFile>>) -> Self {
+    fn new(pool: Pool, max_connections: u32, sqlite: Option<Arc<SqliteFile>>) -> Self {
+        let max = max_connections as usize;
+        let lender = match &pool {
+            Pool::Sqlite(p) => Connections::Sqlite(crate::lend::Lender::new(p.clone(), max)),
+            Pool::Postgres(p) => Connections::Postgres(crate::lend::Lender::new(p.clone(), max)),
+        };
         Self {
             pool,
+            lender: Arc::new(lender),
             changes: Arc::default(),
             sqlite,
         }
@@ -200,9 +242,14 @@ impl Db {
         Ok(file.writer.get_or_init(|| started))
     }
 
-    /// The native pool (for [`on_pool!`]).
+    /// The native pool (migrations and bulk work; queries use [`Db::lender`]).
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Where queries get their connection (for [`on_pool!`]).
+    pub fn lender(&self) -> &Connections {
+        &self.lender
     }
 
     /// Sets where committed changes are reported (once; later calls are ignored). Until it
@@ -256,14 +303,29 @@ impl Db {
 
     /// Pool figures.
     pub fn pool_stats(&self) -> PoolStats {
-        on_pool!(self, |p| PoolStats {
-            size: p.size(),
-            idle: p.num_idle() as u32,
-        })
+        let (open, idle) = match &*self.lender {
+            Connections::Sqlite(l) => (l.open(), l.idle()),
+            Connections::Postgres(l) => (l.open(), l.idle()),
+        };
+        let (size, pool_idle) = match &self.pool {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        };
+        PoolStats {
+            size: size + open as u32,
+            idle: (pool_idle + idle) as u32,
+        }
     }
 
-    /// Waits for checked-out connections to return, then closes them all.
+    /// Waits for lent connections to come back, then closes them all.
     pub async fn close(&self) {
-        on_pool!(self, |p| p.close().await)
+        match &*self.lender {
+            Connections::Sqlite(l) => l.close().await,
+            Connections::Postgres(l) => l.close().await,
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 }

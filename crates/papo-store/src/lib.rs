@@ -10,6 +10,7 @@
 pub mod audit;
 mod db;
 pub mod invites;
+pub mod lend;
 pub mod members;
 pub mod messages;
 pub mod read_states;
@@ -18,7 +19,7 @@ pub mod servers;
 pub mod sessions;
 pub mod users;
 
-pub use db::{Backend, ChangeSink, Db, DbConfig, Pool, PoolStats, StoreError};
+pub use db::{Backend, ChangeSink, Connections, Db, DbConfig, Pool, PoolStats, StoreError};
 
 /// `$start, $start+1, …` for `n` bound values (an `IN (…)` list both dialects accept).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {

@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use super::{COLUMNS, MessageRow};
-use crate::{Db, Pool, StoreError, placeholders};
+use crate::{Connections, Db, StoreError, placeholders};
+use sqlx::Connection as _;
 
 /// What a batched insert did with one message.
 #[derive(Debug)]
@@ -254,13 +255,19 @@ pub async fn insert_batch(
 }
 
 async fn store(db: &Db, messages: &[MessageRow], since: i64) -> Result<Vec<Inserted>, StoreError> {
-    let duplicates = match db.pool() {
-        Pool::Sqlite(_) => db.sqlite_writer()?.write(messages, since).await?,
-        Pool::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            let plan = store_set!(tx, messages, since);
-            tx.commit().await?;
-            plan.duplicates
+    let duplicates = match db.lender() {
+        Connections::Sqlite(_) => db.sqlite_writer()?.write(messages, since).await?,
+        Connections::Postgres(lender) => {
+            let mut lent = lender.lend().await?;
+            let outcome: Result<_, StoreError> = async {
+                let mut tx = lent.conn().begin().await?;
+                let plan = store_set!(tx, messages, since);
+                tx.commit().await?;
+                Ok(plan.duplicates)
+            }
+            .await;
+            lent.give_back(&outcome);
+            outcome?
         }
     };
     Ok(duplicates
