@@ -24,7 +24,8 @@ use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
-use papo_store::{Db, StoreError, users};
+use papo_store::users::{self, UserRow};
+use papo_store::{Db, StoreError, members, roles};
 
 use crate::http::users::PublicUser;
 
@@ -54,6 +55,9 @@ pub struct Directory {
     /// By the raw token hash (32 bytes, not its 64-character hex form: one per session).
     tokens: Mutex<HashMap<[u8; 32], Timed<TokenOwner>>>,
     servers: RwLock<HashMap<i64, Arc<ServerEntry>>>,
+    /// Servers being read, so that requests for the same one wait for a single read (the
+    /// members of a server tend to connect together).
+    server_loads: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// The server of each channel seen (a channel never moves between servers).
     channel_servers: RwLock<HashMap<i64, i64>>,
     users: Mutex<HashMap<i64, Timed<PublicUser>>>,
@@ -95,8 +99,23 @@ pub struct ServerEntry {
     /// Its members' ids, once listed (a membership change forgets them).
     member_ids: Mutex<Option<Arc<[i64]>>>,
     loaded: Instant,
-    /// Memberships looked up so far (`None`: not a member).
-    members: Mutex<HashMap<i64, Option<Arc<MemberEntry>>>>,
+    /// Memberships known so far.
+    members: Mutex<Members>,
+    /// Held while every membership of the server is read, so that the members who
+    /// connect together wait for one load instead of each starting their own.
+    loading: tokio::sync::Mutex<()>,
+}
+
+/// The memberships of one server known so far.
+#[derive(Default)]
+struct Members {
+    /// By user id (`None`: not a member).
+    by_user: HashMap<i64, Option<Arc<MemberEntry>>>,
+    /// Every member is in `by_user`: a user missing from it is not a member. A membership
+    /// change clears it (that user is dropped and read alone next time).
+    complete: bool,
+    /// The whole server was read once; later misses read only the member asked for.
+    read_all: bool,
 }
 
 /// One membership with its roles.
@@ -143,7 +162,8 @@ impl Directory {
                         let mut members = entry.members.lock().expect("directory poisoned");
                         let mut ids = entry.member_ids.lock().expect("directory poisoned");
                         self.generation.fetch_add(1, Ordering::SeqCst);
-                        members.remove(&user.as_i64());
+                        members.by_user.remove(&user.as_i64());
+                        members.complete = false;
                         *ids = None;
                     }
                     None => {
@@ -172,29 +192,58 @@ impl Directory {
         hash: &str,
         now: i64,
     ) -> Result<Option<TokenOwner>, StoreError> {
-        {
-            let mut map = self.tokens.lock().expect("directory poisoned");
-            if let Some(t) = map.get(&token_key(hash)) {
-                match t.fresh(self.max_age) {
-                    Some(owner) if owner.expires_at > now => return Ok(Some(*owner)),
-                    _ => {
-                        map.remove(&token_key(hash));
-                    }
-                }
-            }
+        if let Some(owner) = self.cached_owner(hash, now) {
+            return Ok(Some(owner));
         }
         let seen = self.generation();
         let owner = sessions::authenticate(db, hash, now).await?;
         if let Some(o) = &owner {
-            let mut map = self.tokens.lock().expect("directory poisoned");
-            if self.generation() == seen {
-                if map.len() >= MAX_ENTRIES {
-                    map.clear();
-                }
-                map.insert(token_key(hash), Timed::new(*o));
-            }
+            self.keep_owner(hash, seen, *o);
         }
         Ok(owner)
+    }
+
+    /// As [`Directory::authenticate`], with the account when it had to be read anyway (a
+    /// token not seen before: one query for both).
+    pub async fn authenticate_with_user(
+        &self,
+        db: &Db,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(TokenOwner, Option<UserRow>)>, StoreError> {
+        if let Some(owner) = self.cached_owner(hash, now) {
+            return Ok(Some((owner, None)));
+        }
+        let seen = self.generation();
+        let found = sessions::authenticate_with_user(db, hash, now).await?;
+        Ok(found.map(|f| {
+            self.keep_owner(hash, seen, f.owner);
+            (f.owner, Some(f.user))
+        }))
+    }
+
+    /// The cached owner of a live token.
+    fn cached_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
+        let mut map = self.tokens.lock().expect("directory poisoned");
+        let t = map.get(&token_key(hash))?;
+        match t.fresh(self.max_age) {
+            Some(owner) if owner.expires_at > now => Some(*owner),
+            _ => {
+                map.remove(&token_key(hash));
+                None
+            }
+        }
+    }
+
+    /// Caches a token's owner read while the generation was `seen`.
+    fn keep_owner(&self, hash: &str, seen: u64, owner: TokenOwner) {
+        let mut map = self.tokens.lock().expect("directory poisoned");
+        if self.generation() == seen {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(token_key(hash), Timed::new(owner));
+        }
     }
 
     /// Notes that the session of token `hash` was marked used at `now`.
@@ -215,15 +264,47 @@ impl Directory {
         db: &Db,
         id: ServerId,
     ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
-        if let Some(e) = self
-            .servers
+        if let Some(e) = self.cached_server(id) {
+            return Ok(Some(e));
+        }
+        let load = self
+            .server_loads
+            .lock()
+            .expect("directory poisoned")
+            .entry(id.as_i64())
+            .or_default()
+            .clone();
+        let loaded = {
+            let _loading = load.lock().await;
+            match self.cached_server(id) {
+                Some(e) => Ok(Some(e)),
+                None => self.read_server(db, id).await,
+            }
+        };
+        let mut loads = self.server_loads.lock().expect("directory poisoned");
+        // The last one out removes the lock (the map holds one reference, `load` another).
+        if Arc::strong_count(&load) == 2 {
+            loads.remove(&id.as_i64());
+        }
+        loaded
+    }
+
+    fn cached_server(&self, id: ServerId) -> Option<Arc<ServerEntry>> {
+        self.servers
             .read()
             .expect("directory poisoned")
             .get(&id.as_i64())
-            && young(e.loaded, self.max_age)
-        {
-            return Ok(Some(e.clone()));
-        }
+            .filter(|e| young(e.loaded, self.max_age))
+            .cloned()
+    }
+
+    /// Reads a server from the database and keeps it unless an invalidation happened
+    /// meanwhile.
+    async fn read_server(
+        &self,
+        db: &Db,
+        id: ServerId,
+    ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
         let seen = self.generation();
         let Some(server) = servers::by_id(db, id).await? else {
             return Ok(None);
@@ -242,6 +323,7 @@ impl Directory {
             member_ids: Mutex::default(),
             loaded: Instant::now(),
             members: Mutex::default(),
+            loading: tokio::sync::Mutex::const_new(()),
         });
         let mut map = self.servers.write().expect("directory poisoned");
         if self.generation() == seen {
@@ -251,19 +333,27 @@ impl Directory {
     }
 
     /// `user`'s membership in `entry`'s server, or `None` if they are not a member.
+    ///
+    /// The first lookup in a server reads all of its memberships (two queries), since its
+    /// members' sessions and requests follow; after that a miss (someone who joined or
+    /// changed since) reads that one membership.
     pub async fn member(
         &self,
         db: &Db,
         entry: &ServerEntry,
         user: UserId,
     ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
-        if let Some(m) = entry
-            .members
-            .lock()
-            .expect("directory poisoned")
-            .get(&user.as_i64())
-        {
-            return Ok(m.clone());
+        if let Some(known) = Self::known_member(entry, user) {
+            return Ok(known);
+        }
+        if !entry.members.lock().expect("directory poisoned").read_all {
+            let _loading = entry.loading.lock().await;
+            if let Some(known) = Self::known_member(entry, user) {
+                return Ok(known);
+            }
+            if !entry.members.lock().expect("directory poisoned").read_all {
+                return self.read_all_members(db, entry, user).await;
+            }
         }
         let seen = self.generation();
         let server = ServerId::from_i64(entry.server.id);
@@ -276,9 +366,57 @@ impl Directory {
         };
         let mut members = entry.members.lock().expect("directory poisoned");
         if self.generation() == seen {
-            members.insert(user.as_i64(), loaded.clone());
+            members.by_user.insert(user.as_i64(), loaded.clone());
         }
         Ok(loaded)
+    }
+
+    /// What the copy says of `user`'s membership, if it knows.
+    fn known_member(entry: &ServerEntry, user: UserId) -> Option<Option<Arc<MemberEntry>>> {
+        let members = entry.members.lock().expect("directory poisoned");
+        match members.by_user.get(&user.as_i64()) {
+            Some(m) => Some(m.clone()),
+            None => members.complete.then_some(None),
+        }
+    }
+
+    /// Reads every membership of `entry`'s server and keeps them; answers for `user`.
+    async fn read_all_members(
+        &self,
+        db: &Db,
+        entry: &ServerEntry,
+        user: UserId,
+    ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
+        let seen = self.generation();
+        let server = ServerId::from_i64(entry.server.id);
+        let rows = members::all(db, server).await?;
+        let mut role_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (member, role) in roles::all_member_roles(db, server).await? {
+            role_ids.entry(member).or_default().push(role);
+        }
+        let ids: Arc<[i64]> = rows.iter().map(|m| m.user_id).collect();
+        let by_user: HashMap<i64, Option<Arc<MemberEntry>>> = rows
+            .into_iter()
+            .map(|member| {
+                let roles = role_ids.remove(&member.user_id).unwrap_or_default();
+                (
+                    member.user_id,
+                    Some(Arc::new(MemberEntry { member, roles })),
+                )
+            })
+            .collect();
+        let found = by_user.get(&user.as_i64()).cloned().flatten();
+        let mut members = entry.members.lock().expect("directory poisoned");
+        let mut cached_ids = entry.member_ids.lock().expect("directory poisoned");
+        if self.generation() == seen {
+            *members = Members {
+                by_user,
+                complete: true,
+                read_all: true,
+            };
+            *cached_ids = Some(ids);
+        }
+        Ok(found)
     }
 
     /// How many members `entry`'s server has.

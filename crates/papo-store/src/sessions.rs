@@ -163,6 +163,42 @@ pub async fn authenticate(
     .await)?)
 }
 
+/// A token's owner together with their account.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OwnerWithUser {
+    /// The session and user.
+    #[sqlx(flatten)]
+    pub owner: TokenOwner,
+    /// The account.
+    #[sqlx(flatten)]
+    pub user: crate::users::UserRow,
+}
+
+/// [`authenticate`] and the account in one query (the gateway needs both at once).
+pub async fn authenticate_with_user(
+    db: &Db,
+    access_hash: &str,
+    now: i64,
+) -> Result<Option<OwnerWithUser>, StoreError> {
+    let user_columns = crate::users::COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.id AS session_id, s.user_id, s.last_used_at, t.expires_at, {user_columns} \
+         FROM auth_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
+         WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
+    );
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(access_hash)
+    .bind(now)
+    .fetch_optional(p)
+    .await)?)
+}
+
 /// Records when sessions were last used, all in one transaction (one commit for however
 /// many; callers collect them and write them together).
 pub async fn touch_many(db: &Db, touches: &[(SessionId, i64)]) -> Result<(), StoreError> {

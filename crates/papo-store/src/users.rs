@@ -64,7 +64,7 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, display_name, bio, pronouns, \
+pub(crate) const COLUMNS: &str = "id, username, email, password_hash, display_name, bio, pronouns, \
     accent_color, avatar, banner, settings, created_at, updated_at";
 
 /// Inserts an account. A taken username or email gives [`StoreError::Conflict`] with

@@ -30,14 +30,17 @@ pub struct ServerBackend(pub AppState);
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
         let state = &self.0;
-        let owner = state
+        let (owner, row) = state
             .directory
-            .authenticate(&state.db, &tokens::hash(token), crate::now_ms())
+            .authenticate_with_user(&state.db, &tokens::hash(token), crate::now_ms())
             .await
             .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
             .ok()??;
         let user_id = UserId::from_i64(owner.user_id);
-        let row = users::by_id(&state.db, user_id).await.ok()??;
+        let row = match row {
+            Some(row) => row,
+            None => users::by_id(&state.db, user_id).await.ok()??,
+        };
         let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
         let mut details = Vec::new();
         // Presences in `ready`: the members of the servers whose presence is pushed.

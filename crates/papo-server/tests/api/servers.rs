@@ -14,6 +14,7 @@ both!(
     leaving_and_deleting,
     ownership_moves_to_a_member,
     large_servers_show_presence_in_the_member_list,
+    membership_changes_after_the_member_list_was_read,
 );
 
 async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
@@ -448,5 +449,51 @@ async fn large_servers_show_presence_in_the_member_list(b: Backend) {
     for who in [&alice, &bob, &carol] {
         assert_eq!(status_of(who), Some(json!("online")), "{list}");
     }
+    app.stop().await;
+}
+
+/// The server keeps a server's memberships in memory once any of them is read: joins,
+/// leaves and returns afterwards must still be seen at once.
+async fn membership_changes_after_the_member_list_was_read(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("mem_alice").await);
+    let bob = access(&app.register("mem_bob").await);
+    let carol = access(&app.register("mem_carol").await);
+    let (server, _) = app.community(&alice, &[&carol]).await;
+    let sid = server["id"].as_str().unwrap();
+    let path = format!("/api/v1/servers/{sid}");
+    let leave = format!("/api/v1/users/@me/servers/{sid}");
+    let status = |token: &str| {
+        let (app, path) = (&app, &path);
+        let token = token.to_owned();
+        async move { app.get(path, Some(&token)).await.status }
+    };
+    // Reads every membership at once; bob is not among them.
+    assert_eq!(status(&alice).await, 200);
+    assert_eq!(status(&bob).await, 404);
+    let code = app
+        .post(&format!("{path}/invites"), json!({}), Some(&alice))
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accept = format!("/api/v1/invites/{code}/accept");
+    assert_eq!(app.post(&accept, json!({}), Some(&bob)).await.status, 200);
+    assert_eq!(status(&bob).await, 200);
+    assert_eq!(app.delete(&leave, Some(&bob)).await.status, 204);
+    assert_eq!(status(&bob).await, 404);
+    assert_eq!(status(&carol).await, 200, "the others are unaffected");
+    assert_eq!(app.post(&accept, json!({}), Some(&bob)).await.status, 200);
+    assert_eq!(status(&bob).await, 200);
+    // And a fresh identify lists the server for the member who came back.
+    let (_ws, ready) = Ws::identify(&app, &bob).await;
+    let ids: Vec<&str> = ready["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [sid]);
     app.stop().await;
 }

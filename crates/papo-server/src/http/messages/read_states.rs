@@ -58,10 +58,14 @@ pub async fn for_servers(
         .collect();
     let mut out = Vec::new();
     for d in details {
-        let Some(member) = servers::member(&state.db, d.server.id, user).await? else {
+        // The membership as the directory knows it (the caller has just looked it up).
+        let Some(entry) = state.directory.server(&state.db, d.server.id).await? else {
             continue;
         };
-        let floor = id_floor(member.joined_at);
+        let Some(member) = state.directory.member(&state.db, &entry, user).await? else {
+            continue;
+        };
+        let floor = id_floor(member.member.joined_at);
         for c in d.channels.iter().filter(|c| c.kind == ChannelKind::Text) {
             let last_read = stored.get(&c.id.as_i64()).copied().unwrap_or(floor);
             let unread = c.last_message_id.is_some_and(|m| m.as_i64() > last_read);
