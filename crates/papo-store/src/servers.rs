@@ -220,6 +220,36 @@ pub async fn of_user(db: &Db, user: UserId) -> Result<Vec<ServerRow>, StoreError
     .await)?)
 }
 
+/// One channel of one of a user's servers, with what their `ready` needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserChannelRow {
+    /// The server.
+    pub server_id: i64,
+    /// When the user joined it (Unix ms).
+    pub joined_at: i64,
+    /// The channel (`None`: the server has no channel).
+    pub channel_id: Option<i64>,
+    /// The channel's newest message.
+    pub last_message_id: Option<i64>,
+    /// How far the user has read it, if they have acknowledged anything there.
+    pub last_read_id: Option<i64>,
+}
+
+/// Every channel of every server `user` is in, servers in the order they joined them, with
+/// each channel's newest message and the user's read state: one query for what `ready`
+/// would otherwise ask server by server.
+pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT m.server_id, m.joined_at, c.id AS channel_id, c.last_message_id, r.last_read_id \
+         FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
+         LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
+         WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id"
+    )
+    .bind(user.as_i64())
+    .fetch_all(p)
+    .await)?)
+}
+
 /// Renames / re-describes a server.
 pub async fn update(
     db: &Db,

@@ -1,6 +1,7 @@
 //! `GET /api/v1/gateway`: the WebSocket upgrade into the real-time gateway, and the
 //! [`Backend`] that lets the gateway authenticate tokens against the database.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -18,10 +19,13 @@ use crate::auth::tokens;
 use crate::http::error::ApiError;
 use crate::http::messages;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
-use crate::http::servers::{detail, views};
+use crate::http::servers::{detail_with, views};
 use crate::http::users::CurrentUser;
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
+
+/// The most servers listed in `ready` (as `GET /users/@me/servers`).
+const MAX_READY_SERVERS: usize = 200;
 
 /// Resolves gateway tokens with the same rules as the REST API.
 #[derive(Clone)]
@@ -42,14 +46,32 @@ impl Backend for ServerBackend {
             None => users::by_id(&state.db, user_id).await.ok()??,
         };
         let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
+        // One query for the user's servers, their channels' newest messages and the
+        // user's read states; servers, roles and memberships come from the directory.
+        let rows = servers::channels_of_user(&state.db, user_id).await.ok()?;
+        let mut server_ids: Vec<i64> = Vec::new();
+        let mut newest = HashMap::new();
+        let mut stored = HashMap::new();
+        for row in &rows {
+            if server_ids.last() != Some(&row.server_id) {
+                server_ids.push(row.server_id);
+            }
+            if let Some(channel) = row.channel_id {
+                if let Some(m) = row.last_message_id {
+                    newest.insert(channel, m);
+                }
+                if let Some(r) = row.last_read_id {
+                    stored.insert(channel, r);
+                }
+            }
+        }
         let mut details = Vec::new();
         // Presences in `ready`: the members of the servers whose presence is pushed.
         let mut watch: Vec<UserId> = Vec::new();
-        for server in servers::of_user(&state.db, user_id).await.ok()? {
-            let id = ServerId::from_i64(server.id);
+        for id in server_ids.into_iter().take(MAX_READY_SERVERS) {
             // A server deleted or left meanwhile is simply skipped.
-            if let Ok(access) = ServerAccess::load(state, id, user_id).await {
-                let d = detail(state, &access).await.ok()?;
+            if let Ok(access) = ServerAccess::load(state, ServerId::from_i64(id), user_id).await {
+                let d = detail_with(state, &access, &newest).await.ok()?;
                 if !d.large {
                     let members = state.directory.member_ids(&state.db, &access.entry);
                     watch.extend(members.await.ok()?.iter().map(|m| UserId::from_i64(*m)));
@@ -57,7 +79,7 @@ impl Backend for ServerBackend {
                 details.push(d);
             }
         }
-        let read_states = messages::read_states::for_servers(state, user_id, &details)
+        let read_states = messages::read_states::for_servers(state, user_id, &details, &stored)
             .await
             .ok()?;
         let topics = details.iter().flat_map(views::topics_of).collect();

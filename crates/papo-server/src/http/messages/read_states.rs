@@ -46,16 +46,14 @@ fn id_floor(unix_ms: i64) -> i64 {
     (since_epoch << 22) as i64
 }
 
-/// The read states of every text channel in `details` (the user's servers as they see them).
+/// The read states of every text channel in `details` (the user's servers as they see them),
+/// given the user's stored ones (`channel → last read id`).
 pub async fn for_servers(
     state: &AppState,
     user: UserId,
     details: &[ServerDetail],
+    stored: &HashMap<i64, i64>,
 ) -> ApiResult<Vec<ReadState>> {
-    let stored: HashMap<i64, i64> = read_states::of_user(&state.db, user.as_i64())
-        .await?
-        .into_iter()
-        .collect();
     let mut out = Vec::new();
     for d in details {
         // The membership as the directory knows it (the caller has just looked it up).
@@ -93,7 +91,11 @@ pub async fn of_user(state: &AppState, user: UserId) -> ApiResult<Vec<ReadState>
             details.push(detail(state, &access).await?);
         }
     }
-    for_servers(state, user, &details).await
+    let stored: HashMap<i64, i64> = read_states::of_user(&state.db, user.as_i64())
+        .await?
+        .into_iter()
+        .collect();
+    for_servers(state, user, &details, &stored).await
 }
 
 /// The caller's read states.

@@ -9,7 +9,7 @@ pub mod members;
 pub mod roles;
 pub mod views;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -101,6 +101,15 @@ fn server_name(name: &str) -> Result<String, FieldError> {
 pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<ServerDetail> {
     let server_id = ServerId::from_i64(access.server.id);
     let newest = servers::last_message_ids(&state.db, server_id).await?;
+    detail_with(state, access, &newest).await
+}
+
+/// [`detail`] with the newest message id of each channel already read (`channel → id`).
+pub async fn detail_with(
+    state: &AppState,
+    access: &ServerAccess,
+    newest: &HashMap<i64, i64>,
+) -> ApiResult<ServerDetail> {
     let overwrites = &access.entry.overwrites;
     let channels = access
         .entry
