@@ -58,6 +58,23 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// How long the writer waits for the write lock between tries.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_micros(100);
+/// Tries before the writer gives up on the write lock (about 10 s).
+const LOCK_TRIES: i32 = 100_000;
+
+/// The writer's busy handler: waits for the write lock in short, even sleeps. SQLite's own
+/// (`busy_timeout`) backs off to 100 ms sleeps, so a batch of messages that found the lock
+/// taken by a few short transactions (session use, written in chunks) slept on through the
+/// moments it was free.
+fn wait_for_write_lock(tries: i32) -> bool {
+    if tries >= LOCK_TRIES {
+        return false;
+    }
+    std::thread::sleep(LOCK_RETRY);
+    true
+}
+
 impl SqliteWriter {
     /// Opens a connection to `path` (already migrated) and starts the thread.
     pub(crate) fn start(path: &Path) -> Result<Self, StoreError> {
@@ -66,7 +83,7 @@ impl SqliteWriter {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_handler(Some(wait_for_write_lock))?;
         conn.set_prepared_statement_cache_capacity(32);
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let stop = Arc::new(AtomicBool::new(false));
