@@ -2,7 +2,8 @@
 // contexts: Alice creates a server and an invite; Bob joins from the link;
 // they chat both ways live, react, reply, edit and delete; Bob's unread
 // marker appears and clears; Alice bans Bob and his UI loses the server at
-// once. Needs the papo binary (see papo.mjs) and Debian's Chromium.
+// once. Messages go over the gateway socket, not REST. Needs the papo binary
+// (see papo.mjs) and Debian's Chromium.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -81,6 +82,19 @@ describe('chat between two people', () => {
     const bobProblems = watch(bobPage, 'bob');
     const alice = freshUser('alice');
     const bob = freshUser('bob');
+    // While connected, messages go over the gateway socket, not REST.
+    let restSends = 0;
+    let gatewaySends = 0;
+    for (const page of [alicePage, bobPage]) {
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && /\/channels\/\d+\/messages$/.test(new URL(r.url()).pathname)) restSends++;
+      });
+      page.on('websocket', (ws) =>
+        ws.on('framesent', (f) => {
+          if (typeof f.payload === 'string' && f.payload.includes('"op":"message_create"')) gatewaySends++;
+        }),
+      );
+    }
 
     await withDiagnostics(papo, 'chat', () => [alicePage, bobPage], async () => {
       // Alice creates a server and an invite from the sidebar.
@@ -158,6 +172,9 @@ describe('chat between two people', () => {
       await avisos.click();
       await messageWith(bobPage, 'Aula amanhã').waitFor();
       await dot.waitFor({ state: 'detached' });
+
+      assert.equal(restSends, 0, 'no message was sent over REST');
+      assert.equal(gatewaySends, 4, 'every message went over the gateway');
 
       // Alice bans Bob from the member list; his UI loses the server at once.
       if (!(await alicePage.getByTestId('member-list').isVisible())) {

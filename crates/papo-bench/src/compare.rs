@@ -20,6 +20,7 @@ use crate::hist::{self, Summary};
 use crate::proto::System;
 use crate::server;
 use crate::systems::{self, Programs, Running, Spec};
+use crate::worker::SendVia;
 
 /// Sizes and durations of a run.
 #[derive(Clone, Debug)]
@@ -51,6 +52,8 @@ pub struct Plan {
     pub grace: Duration,
     /// How long opening a scenario's connections may take (the rest count as failed).
     pub connect_limit: Duration,
+    /// How papo's messages are sent.
+    pub papo_send: SendVia,
 }
 
 /// A step fails when its p99 passes this (or anything is lost or refused).
@@ -73,6 +76,7 @@ impl Plan {
             room_size: 10,
             grace: Duration::from_secs(3),
             connect_limit: Duration::from_secs(30),
+            papo_send: SendVia::Gateway,
         }
     }
 
@@ -97,6 +101,7 @@ impl Plan {
             room_size: 10,
             grace: Duration::from_secs(30),
             connect_limit: Duration::from_secs(180),
+            papo_send: SendVia::Gateway,
         }
     }
 
@@ -116,6 +121,7 @@ impl Plan {
             room_size: 4,
             grace: Duration::from_secs(10),
             connect_limit: Duration::from_secs(30),
+            papo_send: SendVia::Gateway,
         }
     }
 }
@@ -204,6 +210,7 @@ async fn loaded(
     spec: Spec,
     how: Joining,
     settle: Duration,
+    via: SendVia,
 ) -> anyhow::Result<Loaded> {
     let run = systems::start(system, programs, spec).await?;
     let mut fleet = Fleet::for_members(run.members.len()).await?;
@@ -221,7 +228,7 @@ async fn loaded(
     }
     tokio::time::sleep(settle).await;
     let rss_after_kib = server::rss_kib(run.pid)?;
-    fleet.senders(&run.rooms).await?;
+    fleet.senders(&run.rooms, via).await?;
     Ok(Loaded {
         run,
         fleet,
@@ -318,6 +325,7 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         },
         joining(plan, false, true),
         Duration::from_secs(3),
+        plan.papo_send,
     )
     .await?;
     let out = json!({
@@ -345,6 +353,7 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         spec(plan.s2_rooms, plan.room_size),
         joining(plan, false, true),
         Duration::from_secs(1),
+        plan.papo_send,
     )
     .await?;
     let mut steps = Vec::new();
@@ -400,6 +409,7 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         // for the peers).
         joining(plan, true, false),
         Duration::from_secs(1),
+        plan.papo_send,
     )
     .await?;
     let (r, cpu) = l.step(0, plan.s3_rate, plan).await?;
@@ -456,6 +466,7 @@ pub async fn s4(
         spec,
         joining(plan, false, true),
         Duration::from_secs(1),
+        plan.papo_send,
     )
     .await?;
     l.warm_up(plan).await?;

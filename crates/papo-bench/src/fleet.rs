@@ -15,7 +15,7 @@ use crate::hist;
 use crate::proto::{MemberSpec, SenderRoom, Target};
 use crate::recorder::unix_ns;
 use crate::server::pinned;
-use crate::worker::{Command, Reply};
+use crate::worker::{Command, Reply, SendVia};
 
 /// The core the generator runs on (the server gets core 0).
 pub const GENERATOR_CPU: &str = "1";
@@ -216,11 +216,11 @@ impl Fleet {
     }
 
     /// Gives each worker its share of the rooms to send to.
-    pub async fn senders(&mut self, rooms: &[SenderRoom]) -> anyhow::Result<()> {
+    pub async fn senders(&mut self, rooms: &[SenderRoom], via: SendVia) -> anyhow::Result<()> {
         let w = self.workers.len();
         for (i, worker) in self.workers.iter_mut().enumerate() {
             let mine: Vec<SenderRoom> = rooms.iter().skip(i).step_by(w).cloned().collect();
-            worker.send(&Command::Senders { rooms: mine }).await?;
+            worker.send(&Command::Senders { rooms: mine, via }).await?;
         }
         for worker in &mut self.workers {
             worker.reply().await?;

@@ -17,6 +17,7 @@ mod proto;
 mod recorder;
 mod report;
 mod seed;
+mod send;
 mod server;
 mod systems;
 mod worker;
@@ -87,6 +88,9 @@ enum Cmd {
         /// Offered S4 rates (messages/s) instead of the plan's.
         #[arg(long, value_delimiter = ',')]
         s4_rates: Option<Vec<f64>>,
+        /// How papo sends: on the authors' gateway sockets, or with REST requests.
+        #[arg(long, value_enum, default_value = "gateway")]
+        papo_send: worker::SendVia,
     },
     /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
     Smoke {
@@ -169,6 +173,7 @@ fn main() -> anyhow::Result<()> {
                     step_secs,
                     s2_rates,
                     s4_rates,
+                    papo_send,
                 } => {
                     let mut plan = if quick {
                         compare::Plan::quick()
@@ -184,6 +189,7 @@ fn main() -> anyhow::Result<()> {
                     if let Some(r) = s4_rates {
                         plan.s4_rates = r;
                     }
+                    plan.papo_send = papo_send;
                     run(common, plan, systems, &scenarios).await.map(drop)
                 }
                 Cmd::Smoke { common } => {

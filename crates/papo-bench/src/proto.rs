@@ -4,7 +4,9 @@
 //!
 //! - **papo**: `GET /api/v1/gateway`, `hello` → `identify {token}` → `ready`; deliveries are
 //!   `message.created` events; heartbeats carry the last sequence number (as the web app's);
-//!   messages are sent with `POST /api/v1/channels/{id}/messages` (answered after commit).
+//!   messages are sent as `message_create` on the author's own socket, answered by
+//!   `message_ack` after commit (or, with `--papo-send rest`, with
+//!   `POST /api/v1/channels/{id}/messages`).
 //! - **socketio**: Engine.IO 4 over a WebSocket: `0{…}` open packet → `40{auth}` → `40{sid}`;
 //!   pings `2` answered with `3`; deliveries are `42["message",{…}]`; sends are
 //!   `42<ack>["send",{room,content}]` answered by `43<ack>[…]`.
@@ -165,7 +167,7 @@ pub async fn connect_sender(
     name: &str,
 ) -> anyhow::Result<Ws> {
     match target.wire {
-        Wire::Papo => anyhow::bail!("papo sends over REST"),
+        Wire::Papo => anyhow::bail!("papo sends on its members' own sockets or over REST"),
         Wire::SocketIo => {
             let mut ws = Ws::connect(
                 source,

@@ -45,6 +45,7 @@ impl TempDir {
 
 /// Bench-only limits: many sessions per account and address, no send limit in the way.
 const BENCH_CONFIG: &str = "gateway_identifies_per_minute = 1000000\n\
+gateway_sends_per_minute = 1000000\n\
 gateway_max_connections_per_ip = 1000000\n\
 login_failures_per_ip = 1000000\n\
 message_rate_burst = 1000000\n";

@@ -12,13 +12,25 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc;
 
 use crate::hist;
 use crate::net::http::Pool;
-use crate::net::ws::Ws;
+use crate::net::ws::{Ws, find};
 use crate::proto::{self, MemberSpec, SenderRoom, Target, Wire};
 use crate::recorder::{Order, Recorder};
+use crate::send::{self, Answer, GatewayRoom, Outbox, PeerSender, Schedule, SendAcc};
+
+/// How papo's messages are sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum SendVia {
+    /// `message_create` on the author's own gateway socket (as the web app sends).
+    #[default]
+    Gateway,
+    /// `POST /api/v1/channels/{id}/messages`.
+    Rest,
+}
 
 /// A command from the coordinator.
 #[derive(Debug, Serialize, Deserialize)]
@@ -45,6 +57,9 @@ pub enum Command {
     Senders {
         /// The rooms.
         rooms: Vec<SenderRoom>,
+        /// Papo: over the members' sockets or over REST.
+        #[serde(default)]
+        via: SendVia,
     },
     /// Send `rate` messages per second for `duration_ms`, starting at `start_unix_ns`.
     Send {
@@ -123,8 +138,6 @@ pub enum Reply {
     },
 }
 
-/// Most requests one worker has in flight (each on its own keep-alive connection).
-const MAX_IN_FLIGHT: usize = 512;
 /// Sender connections per worker for the WebSocket peers.
 const PEER_SENDERS: usize = 8;
 
@@ -135,13 +148,17 @@ struct State {
     rooms: Vec<SenderRoom>,
     pool: Option<Arc<Pool>>,
     peer_senders: Vec<PeerSender>,
-}
-
-/// A sender connection to a peer, with its next acknowledgement id (never reused, so a late
-/// answer to an earlier step cannot be taken for a new one).
-struct PeerSender {
-    ws: Ws,
-    next_ack: u64,
+    /// Papo: each local member's socket by its token.
+    outboxes: Arc<Mutex<HashMap<String, Outbox>>>,
+    /// Papo: how this worker sends.
+    via: SendVia,
+    /// Papo: the rooms sent to over the gateway.
+    gateway_rooms: Vec<GatewayRoom>,
+    /// Papo: what the members' sockets heard back about their sends.
+    answers: (
+        mpsc::UnboundedSender<Answer>,
+        mpsc::UnboundedReceiver<Answer>,
+    ),
 }
 
 /// Runs a worker on stdin/stdout until `quit` or end of input.
@@ -155,6 +172,10 @@ pub async fn run() -> anyhow::Result<()> {
         rooms: Vec::new(),
         pool: None,
         peer_senders: Vec::new(),
+        outboxes: Arc::default(),
+        via: SendVia::default(),
+        gateway_rooms: Vec::new(),
+        answers: mpsc::unbounded_channel(),
     };
     while let Some(line) = lines.next_line().await? {
         let cmd: Command = serde_json::from_str(&line)?;
@@ -192,12 +213,35 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                 announce,
                 deadline: tokio::time::Instant::now() + Duration::from_millis(deadline_ms),
             };
-            Ok(connect_all(how, members, concurrency, &st.rec).await)
+            let papo =
+                (target.wire == Wire::Papo).then(|| (st.outboxes.clone(), st.answers.0.clone()));
+            Ok(connect_all(how, members, concurrency, &st.rec, papo).await)
         }
-        Command::Senders { rooms } => {
+        Command::Senders { rooms, via } => {
             let target = st.target.ok_or_else(|| anyhow::anyhow!("connect first"))?;
             st.rooms = rooms;
-            if target.wire == Wire::Papo {
+            st.via = via;
+            st.gateway_rooms.clear();
+            if target.wire == Wire::Papo && via == SendVia::Gateway {
+                let outboxes = st.outboxes.lock().expect("poisoned");
+                for room in &st.rooms {
+                    let mine: Vec<Outbox> = room
+                        .creds
+                        .iter()
+                        .filter_map(|c| outboxes.get(c).cloned())
+                        .collect();
+                    anyhow::ensure!(
+                        !mine.is_empty(),
+                        "room {}: no member socket in this worker",
+                        room.room
+                    );
+                    st.gateway_rooms.push(GatewayRoom {
+                        room: room.room,
+                        address: room.address.clone(),
+                        outboxes: mine,
+                    });
+                }
+            } else if target.wire == Wire::Papo {
                 st.pool = Some(Arc::new(Pool::new(target.server, st.source)));
             } else if st.peer_senders.is_empty() {
                 for k in 0..PEER_SENDERS {
@@ -236,14 +280,17 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                 deadline_ns: start_unix_ns + (duration_ms + grace_ms) * 1_000_000,
             };
             let acc = Arc::new(Mutex::new(SendAcc::default()));
-            if target.wire == Wire::Papo {
+            if target.wire == Wire::Papo && st.via == SendVia::Gateway {
+                send::send_gateway(&st.gateway_rooms, schedule, &acc, &mut st.answers.1).await;
+            } else if target.wire == Wire::Papo {
                 let pool = st
                     .pool
                     .clone()
                     .ok_or_else(|| anyhow::anyhow!("no senders"))?;
-                send_papo(pool, &st.rooms, schedule, acc.clone()).await;
+                send::send_papo(pool, &st.rooms, schedule, acc.clone()).await;
             } else {
-                send_peers(target.wire, &mut st.peer_senders, &st.rooms, schedule, &acc).await;
+                send::send_peers(target.wire, &mut st.peer_senders, &st.rooms, schedule, &acc)
+                    .await;
             }
             let acc = std::mem::take(&mut *acc.lock().expect("send poisoned"));
             Ok(Reply::Sent {
@@ -295,11 +342,18 @@ struct Joining {
     deadline: tokio::time::Instant,
 }
 
+/// Papo: where member sockets register as senders, and where they report answers.
+type PapoSenders = (
+    Arc<Mutex<HashMap<String, Outbox>>>,
+    mpsc::UnboundedSender<Answer>,
+);
+
 async fn connect_all(
     how: Joining,
     members: Vec<MemberSpec>,
     concurrency: usize,
     rec: &Arc<Recorder>,
+    papo: Option<PapoSenders>,
 ) -> Reply {
     let members = Arc::new(members);
     let next = Arc::new(AtomicU64::new(0));
@@ -307,12 +361,13 @@ async fn connect_all(
     let first_error: Arc<Mutex<Option<String>>> = Arc::default();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (members, next, failed, first_error, rec) = (
+        let (members, next, failed, first_error, rec, papo) = (
             members.clone(),
             next.clone(),
             failed.clone(),
             first_error.clone(),
             rec.clone(),
+            papo.clone(),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -325,7 +380,15 @@ async fn connect_all(
                     });
                 match joined {
                     Ok(ws) => {
-                        tokio::spawn(receive(ws, how.target.wire, rec.clone()));
+                        let sender = papo.as_ref().map(|(outboxes, answers)| {
+                            let (tx, rx) = mpsc::unbounded_channel();
+                            outboxes
+                                .lock()
+                                .expect("poisoned")
+                                .insert(m.cred.clone(), tx);
+                            (rx, answers.clone())
+                        });
+                        tokio::spawn(receive(ws, how.target.wire, rec.clone(), sender));
                     }
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -372,8 +435,18 @@ async fn join(how: Joining, m: &MemberSpec) -> anyhow::Result<Ws> {
 const JOIN_ATTEMPTS: u32 = 5;
 
 /// Reads one member's frames until the connection closes, recording deliveries; keeps the
-/// session alive the way each protocol's own clients do.
-async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
+/// session alive the way each protocol's own clients do. A papo member also sends what its
+/// outbox gets and reports the answers.
+async fn receive(
+    mut ws: Ws,
+    wire: Wire,
+    rec: Arc<Recorder>,
+    sender: Option<(
+        mpsc::UnboundedReceiver<String>,
+        mpsc::UnboundedSender<Answer>,
+    )>,
+) {
+    let (mut outbox, answers) = sender.unzip();
     // Papo's heartbeat (interval 30 s, sent a little early) acknowledges the last event.
     let _closed = rec.connection_guard();
     let period = Duration::from_secs(22);
@@ -386,6 +459,12 @@ async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
             read = ws.read_frames(|t| {
                 if wire == Wire::SocketIo && t == b"2" {
                     engine_ping = true;
+                    return;
+                }
+                if let Some(answers) = &answers
+                    && let Some(answer) = answer_in(t)
+                {
+                    let _ = answers.send(answer);
                     return;
                 }
                 if wire == Wire::Papo && let Some(s) = proto::number_after(t, br#""s":"#) {
@@ -415,6 +494,11 @@ async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
                     return;
                 }
             }
+            Some(frame) = next_out(&mut outbox) => {
+                if ws.send_text(frame.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
             _ = beat.tick(), if wire == Wire::Papo => {
                 let hb = format!(r#"{{"op":"heartbeat","d":{{"seq":{last_event_seq}}}}}"#);
                 if ws.send_text(hb.as_bytes()).await.is_err() {
@@ -425,233 +509,28 @@ async fn receive(mut ws: Ws, wire: Wire, rec: Arc<Recorder>) {
     }
 }
 
-/// Which message is due when: message `j` of this worker goes to room `j % rooms` with
-/// sequence `j / rooms` and is due at `start + j / rate`, whatever happened to earlier ones
-/// (open loop: latency is measured from the due time, so a server that falls behind shows
-/// it as latency instead of slowing the sender down).
-#[derive(Clone, Copy)]
-struct Schedule {
-    step: usize,
-    rate: f64,
-    total: u64,
-    start_ns: u64,
-    /// Answers not in by then are counted as failures.
-    deadline_ns: u64,
+/// The answer to a send in a papo frame: `message_ack` or an `error` with a bench nonce.
+fn answer_in(frame: &[u8]) -> Option<Answer> {
+    let acked = find(frame, br#""op":"message_ack""#).is_some();
+    if !acked && find(frame, br#""op":"error""#).is_none() {
+        return None;
+    }
+    let (step, room, _, due_ns) = proto::find_payload(frame)?;
+    Some(if acked {
+        Answer::Acked { step, room, due_ns }
+    } else {
+        Answer::Refused {
+            step,
+            why: String::from_utf8_lossy(frame).into_owned(),
+        }
+    })
 }
 
-impl Schedule {
-    fn due_ns(&self, j: u64) -> u64 {
-        self.start_ns + (j as f64 / self.rate * 1e9) as u64
-    }
-
-    /// The messages due by now (exclusive end).
-    fn due_by_now(&self) -> u64 {
-        let now = crate::recorder::unix_ns();
-        if now < self.start_ns {
-            return 0;
-        }
-        (((now - self.start_ns) as f64 / 1e9 * self.rate) as u64 + 1).min(self.total)
-    }
-
-    /// How long until message `j` is due.
-    fn wait_for(&self, j: u64) -> Duration {
-        Duration::from_nanos(self.due_ns(j).saturating_sub(crate::recorder::unix_ns()))
-    }
-
-    /// How long until the deadline for answers.
-    fn until_deadline(&self) -> Duration {
-        Duration::from_nanos(self.deadline_ns.saturating_sub(crate::recorder::unix_ns()))
-    }
-}
-
-struct SendAcc {
-    accepted: HashMap<u32, u64>,
-    errors: u64,
-    first_error: Option<String>,
-    ack: hdrhistogram::Histogram<u64>,
-}
-
-impl Default for SendAcc {
-    fn default() -> Self {
-        Self {
-            accepted: HashMap::new(),
-            errors: 0,
-            first_error: None,
-            ack: hist::new(),
-        }
-    }
-}
-
-impl SendAcc {
-    fn ok(&mut self, room: u32, due_ns: u64) {
-        *self.accepted.entry(room).or_default() += 1;
-        let micros = crate::recorder::unix_ns().saturating_sub(due_ns) / 1000;
-        hist::record(&mut self.ack, micros);
-    }
-
-    fn failed(&mut self, why: String) {
-        self.errors += 1;
-        self.first_error.get_or_insert(why);
-    }
-}
-
-/// Papo: each message is a `POST` (the real send path), at most [`MAX_IN_FLIGHT`] at once.
-async fn send_papo(pool: Arc<Pool>, rooms: &[SenderRoom], s: Schedule, acc: Arc<Mutex<SendAcc>>) {
-    let n = rooms.len() as u64;
-    if n == 0 || s.total == 0 {
-        return;
-    }
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut j = 0;
-    while j < s.total {
-        tokio::time::sleep(s.wait_for(j)).await;
-        let due = s.due_by_now();
-        while j < due {
-            let room = &rooms[(j % n) as usize];
-            let seq = j / n;
-            let author = &room.creds[(seq % room.creds.len() as u64) as usize];
-            let due_ns = s.due_ns(j);
-            let path = format!("/api/v1/channels/{}/messages", room.address);
-            let body = format!(
-                r#"{{"content":"{}"}}"#,
-                proto::payload(s.step, room.room, seq, due_ns)
-            );
-            let (pool, acc, permits, token, room) = (
-                pool.clone(),
-                acc.clone(),
-                permits.clone(),
-                author.clone(),
-                room.room,
-            );
-            tasks.spawn(async move {
-                let _permit = permits.acquire().await;
-                let r = pool.post_json(&path, &token, &body).await;
-                let mut acc = acc.lock().expect("send poisoned");
-                match r {
-                    Ok(a) if a.status == 201 => acc.ok(room, due_ns),
-                    Ok(a) => acc.failed(format!(
-                        "HTTP {}: {}",
-                        a.status,
-                        String::from_utf8_lossy(&a.body)
-                    )),
-                    Err(e) => acc.failed(format!("{e:#}")),
-                }
-            });
-            j += 1;
-        }
-        // Reap finished sends as we go so the set stays small.
-        while tasks.try_join_next().is_some() {}
-    }
-    let all = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(s.until_deadline(), all).await.is_err() {
-        let late = tasks.len();
-        tasks.abort_all();
-        let mut acc = acc.lock().expect("send poisoned");
-        for _ in 0..late {
-            acc.failed("no answer before the step's deadline".into());
-        }
-    }
-}
-
-/// Peers: sends go over [`PEER_SENDERS`] WebSocket connections, each with its own share of
-/// the rooms (so a room's messages leave in order) and its own acknowledgement ids.
-async fn send_peers(
-    wire: Wire,
-    senders: &mut [PeerSender],
-    rooms: &[SenderRoom],
-    s: Schedule,
-    acc: &Mutex<SendAcc>,
-) {
-    let k = senders.len().max(1);
-    let mut lanes = Vec::new();
-    for (i, sender) in senders.iter_mut().enumerate() {
-        let mine: Vec<&SenderRoom> = rooms.iter().skip(i).step_by(k).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let share = mine.len() as f64 / rooms.len() as f64;
-        let lane = Schedule {
-            rate: s.rate * share,
-            total: (s.total as f64 * share).round() as u64,
-            ..s
-        };
-        lanes.push(peer_lane(wire, sender, mine, lane, acc));
-    }
-    futures::future::join_all(lanes).await;
-}
-
-async fn peer_lane(
-    wire: Wire,
-    sender: &mut PeerSender,
-    rooms: Vec<&SenderRoom>,
-    s: Schedule,
-    acc: &Mutex<SendAcc>,
-) {
-    let n = rooms.len() as u64;
-    let mut pending: HashMap<u64, (u32, u64)> = HashMap::new();
-    let PeerSender { ws, next_ack } = sender;
-    let mut j = 0;
-    let mut out = Vec::new();
-    loop {
-        let due = s.due_by_now();
-        while j < due {
-            let room = rooms[(j % n) as usize];
-            let due_ns = s.due_ns(j);
-            let content = proto::payload(s.step, room.room, j / n, due_ns);
-            out.push(proto::send_frame(wire, &room.address, &content, *next_ack));
-            pending.insert(*next_ack, (room.room, due_ns));
-            *next_ack += 1;
-            j += 1;
-        }
-        for frame in out.drain(..) {
-            if let Err(e) = ws.send_text(frame.as_bytes()).await {
-                acc.lock().expect("send poisoned").failed(format!("{e:#}"));
-            }
-        }
-        if j >= s.total && (pending.is_empty() || s.until_deadline().is_zero()) {
-            break;
-        }
-        let wait = if j < s.total {
-            s.wait_for(j)
-        } else {
-            s.until_deadline()
-        };
-        let mut acked = Vec::new();
-        let mut engine_ping = false;
-        tokio::select! {
-            read = ws.read_frames(|t| {
-                if wire == Wire::SocketIo && t == b"2" {
-                    engine_ping = true;
-                } else if let Some(a) = proto::parse_ack(wire, t) {
-                    acked.push(a);
-                }
-            }) => match read {
-                Ok(Some(pongs)) => {
-                    let _ = ws.send_pongs(pongs).await;
-                }
-                _ => {
-                    acc.lock().expect("send poisoned").failed("sender connection closed".into());
-                    break;
-                }
-            },
-            () = tokio::time::sleep(wait) => {}
-        }
-        if engine_ping {
-            let _ = ws.send_text(b"3").await;
-        }
-        if !acked.is_empty() {
-            let mut acc = acc.lock().expect("send poisoned");
-            for a in acked {
-                if let Some((room, due_ns)) = pending.remove(&a) {
-                    acc.ok(room, due_ns);
-                }
-            }
-        }
-    }
-    let mut acc = acc.lock().expect("send poisoned");
-    for _ in 0..pending.len() {
-        acc.failed("no acknowledgement".into());
+/// The next frame a member's socket must send (never, without an outbox).
+async fn next_out(outbox: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match outbox {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

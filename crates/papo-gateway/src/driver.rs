@@ -5,6 +5,9 @@
 //! one `select!`. Nothing large lives in the task between wake-ups: bytes are read into a
 //! stack buffer inside the poll and handed to the [`Decoder`]; outgoing bytes are collected in
 //! a `Vec` that is released after each write. This keeps an idle session small.
+//!
+//! Messages sent over the socket (`message_create`) run as tasks of their own, so that a
+//! commit never holds up the session's events; their answers are written as they finish.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -14,9 +17,12 @@ use std::time::{Duration, Instant};
 
 use papo_core::id::UserId;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::task::JoinSet;
 
 use crate::hub::{ConnectionSlot, GwSession, Hub, Identity, Topic, Wake};
-use crate::protocol::{CloseCode, EncodedEvent, EventKind, ReadyData, ServerFrame};
+use crate::protocol::{
+    CloseCode, EncodedEvent, EventKind, MessageCreate, ReadyData, SendReply, ServerFrame,
+};
 use crate::session::{Action, Connection};
 use crate::ws::{self, Decoder, Message, ProtocolError};
 
@@ -30,12 +36,21 @@ pub trait Backend: Send + Sync + 'static {
         user: UserId,
         channel_id: &str,
     ) -> impl Future<Output = Option<Topic>> + Send;
+    /// Sends a message for `user` with the rules of the REST endpoint; answers once it is
+    /// committed (and fanned out) or refused.
+    fn send_message(
+        &self,
+        user: UserId,
+        message: MessageCreate,
+    ) -> impl Future<Output = SendReply> + Send;
 }
 
 /// Authentication must answer within this.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read per poll (on the stack, not kept between polls).
 const READ_CHUNK: usize = 4096;
+/// Sends one connection may have in flight; reading pauses at this many.
+const MAX_SENDS_IN_FLIGHT: usize = 64;
 
 /// Serves one upgraded WebSocket until it closes. `slot` is `None` when the client's address
 /// is over its connection limit: the socket is then closed with 4011 at once.
@@ -58,6 +73,7 @@ where
         conn: None,
         attached: None,
         out: Vec::new(),
+        sends: None,
     };
     driver.conn = Some(Connection::new(Instant::now(), &driver.hub.config));
     let code = driver.serve(&mut io).await;
@@ -73,6 +89,10 @@ where
             .hub
             .detach(&session, generation, Instant::now(), resumable);
     }
+    // Sends already accepted finish (commit and fan-out) without anyone to answer.
+    if let Some(mut sends) = driver.sends.take() {
+        sends.detach_all();
+    }
     drop(slot);
 }
 
@@ -83,6 +103,9 @@ struct Driver<B> {
     attached: Option<(Arc<GwSession>, u64)>,
     /// Bytes to write next; empty (no capacity) between wake-ups.
     out: Vec<u8>,
+    /// `message_create`s in flight, each yielding its answer frame; `None` (no allocation)
+    /// while none is.
+    sends: Option<Box<JoinSet<String>>>,
 }
 
 impl<B: Backend> Driver<B> {
@@ -116,7 +139,16 @@ impl<B: Backend> Driver<B> {
                 biased;
                 () = self.hub.shutdown.cancelled() => return Some(CloseCode::GoingAway),
                 () = wait_for_events(session.as_deref()) => {}
-                read = read_some(io, &mut decoder, &mut msgs) => {
+                answer = next_answer(&mut self.sends), if self.sends.is_some() => {
+                    if let Some(Ok(frame)) = answer {
+                        ws::encode_text(frame.as_bytes(), &mut self.out);
+                    }
+                    if self.sends.as_ref().is_some_and(|s| s.is_empty()) {
+                        self.sends = None;
+                    }
+                }
+                read = read_some(io, &mut decoder, &mut msgs),
+                    if self.sends.as_ref().is_none_or(|s| s.len() < MAX_SENDS_IN_FLIGHT) => {
                     let now = Instant::now();
                     match read {
                         Ok(Ok(0)) | Err(_) => return None,
@@ -184,6 +216,7 @@ impl<B: Backend> Driver<B> {
                     }
                 }
                 Action::Typing { channel_id } => self.typing(&channel_id).await,
+                Action::SendMessage(message) => self.send_message(message),
             }
         }
         None
@@ -280,6 +313,31 @@ impl<B: Backend> Driver<B> {
         }
     }
 
+    fn send_message(&mut self, message: MessageCreate) {
+        let Some((session, _)) = &self.attached else {
+            return;
+        };
+        let user = session.user_id;
+        let backend = self.backend.clone();
+        let sends = self.sends.get_or_insert_with(Box::default);
+        sends.spawn(async move {
+            let nonce = message.nonce.clone();
+            match backend.send_message(user, message).await {
+                SendReply::Ack { created, message } => ServerFrame::MessageAck {
+                    nonce: &nonce,
+                    created,
+                    message: &message,
+                }
+                .encode(),
+                SendReply::Refused(error) => ServerFrame::SendRefused {
+                    nonce: &nonce,
+                    error: &error,
+                }
+                .encode(),
+            }
+        });
+    }
+
     /// Moves queued events into the write buffer. Returns a close code if the session must
     /// end (revoked, slow consumer, replaced).
     fn drain_events(&mut self) -> Option<CloseCode> {
@@ -307,6 +365,16 @@ fn write_event(out: &mut Vec<u8>, seq: u64, event: &EncodedEvent) {
     out.reserve(n + len);
     out.extend_from_slice(&header[..n]);
     event.write_with_seq(seq, out);
+}
+
+/// The next finished send's answer frame.
+async fn next_answer(
+    sends: &mut Option<Box<JoinSet<String>>>,
+) -> Option<Result<String, tokio::task::JoinError>> {
+    match sends {
+        Some(set) => set.join_next().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn wait_for_events(session: Option<&GwSession>) {
@@ -339,6 +407,7 @@ async fn read_some<IO: AsyncRead + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::value::RawValue;
 
     /// A backend whose futures are deliberately huge, like a database-backed one.
     struct HeavyBackend;
@@ -354,6 +423,12 @@ mod tests {
             tokio::task::yield_now().await;
             std::hint::black_box(&scratch);
             None
+        }
+        async fn send_message(&self, _: UserId, _: MessageCreate) -> SendReply {
+            let scratch = [0u8; 8192];
+            tokio::task::yield_now().await;
+            std::hint::black_box(&scratch);
+            SendReply::Refused(RawValue::from_string("{}".into()).unwrap())
         }
     }
 

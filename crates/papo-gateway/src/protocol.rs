@@ -171,6 +171,37 @@ pub struct TypingStart {
     pub channel_id: String,
 }
 
+/// `message_create` data: a message sent over the socket, with the rules of
+/// `POST /api/v1/channels/{id}/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageCreate {
+    /// The text channel.
+    pub channel_id: String,
+    /// 1–4000 characters, markdown.
+    pub content: String,
+    /// 1–64 characters, required here: the answer (`message_ack` or `error`) carries it back,
+    /// and a repeated nonce answers with the first message.
+    pub nonce: String,
+    /// A message of the same channel.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// How the server answered a `message_create`.
+#[derive(Debug)]
+pub enum SendReply {
+    /// Committed (or the original of a repeated nonce, `created: false`).
+    Ack {
+        /// Whether this request created the message.
+        created: bool,
+        /// The message, as REST returns it.
+        message: Box<RawValue>,
+    },
+    /// Refused: the REST error body (`{"code", "message", "fields"?, "retry_after"?}`).
+    Refused(Box<RawValue>),
+}
+
 /// A frame from the client.
 #[derive(Debug)]
 pub enum ClientFrame {
@@ -184,6 +215,8 @@ pub enum ClientFrame {
     PresenceUpdate(PresenceUpdate),
     /// Typing indicator.
     TypingStart(TypingStart),
+    /// Send a message.
+    MessageCreate(MessageCreate),
 }
 
 /// Why a client frame was not understood.
@@ -250,6 +283,7 @@ impl ClientFrame {
             "heartbeat" => Self::Heartbeat(data("heartbeat", env.d)?),
             "presence_update" => Self::PresenceUpdate(required("presence_update", env.d)?),
             "typing_start" => Self::TypingStart(required("typing_start", env.d)?),
+            "message_create" => Self::MessageCreate(required("message_create", env.d)?),
             other => return Err(FrameError::UnknownOp(other.to_owned())),
         })
     }
@@ -301,6 +335,22 @@ pub enum ServerFrame<'a> {
         /// Human text.
         message: &'a str,
     },
+    /// A `message_create` was committed.
+    MessageAck {
+        /// The client's nonce.
+        nonce: &'a str,
+        /// The answer.
+        created: bool,
+        /// The message JSON.
+        message: &'a RawValue,
+    },
+    /// A `message_create` was refused: an `error` frame with the REST error body and the nonce.
+    SendRefused {
+        /// The client's nonce.
+        nonce: &'a str,
+        /// The REST error body (a JSON object).
+        error: &'a RawValue,
+    },
 }
 
 impl ServerFrame<'_> {
@@ -342,6 +392,25 @@ impl ServerFrame<'_> {
                 json_str(code),
                 json_str(message)
             ),
+            Self::MessageAck {
+                nonce,
+                created,
+                message,
+            } => format!(
+                r#"{{"op":"message_ack","d":{{"nonce":{},"created":{created},"message":{}}}}}"#,
+                json_str(nonce),
+                message.get()
+            ),
+            Self::SendRefused { nonce, error } => {
+                // The body's members follow the nonce in the same object.
+                let body = error.get().trim();
+                let members = body.strip_prefix('{').unwrap_or("}").trim_start();
+                let sep = if members.starts_with('}') { "" } else { "," };
+                format!(
+                    r#"{{"op":"error","d":{{"nonce":{}{sep}{members}}}"#,
+                    json_str(nonce)
+                )
+            }
         }
     }
 }
@@ -659,6 +728,54 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(&f.encode()).unwrap();
             assert!(v["op"].is_string());
         }
+    }
+
+    #[test]
+    fn message_answers_carry_the_nonce() {
+        let message = RawValue::from_string(r#"{"id":"9","content":"hi"}"#.into()).unwrap();
+        let ack = ServerFrame::MessageAck {
+            nonce: "n\"1",
+            created: true,
+            message: &message,
+        };
+        let v: serde_json::Value = serde_json::from_str(&ack.encode()).unwrap();
+        assert_eq!(v["op"], "message_ack");
+        assert_eq!(v["d"]["nonce"], "n\"1");
+        assert_eq!(v["d"]["created"], true);
+        assert_eq!(v["d"]["message"]["content"], "hi");
+        for (body, code) in [
+            (
+                r#" {"code":"rate_limited","retry_after":2} "#,
+                Some("rate_limited"),
+            ),
+            ("{}", None),
+            ("{ }", None),
+        ] {
+            let error = RawValue::from_string(body.into()).unwrap();
+            let f = ServerFrame::SendRefused {
+                nonce: "n",
+                error: &error,
+            };
+            let v: serde_json::Value = serde_json::from_str(&f.encode()).unwrap();
+            assert_eq!(v["op"], "error");
+            assert_eq!(v["d"]["nonce"], "n");
+            assert_eq!(v["d"]["code"].as_str(), code);
+        }
+        let m = ClientFrame::parse(
+            r#"{"op":"message_create","d":{"channel_id":"1","content":"x","nonce":"a"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            m,
+            ClientFrame::MessageCreate(MessageCreate { reply_to: None, .. })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"op":"message_create","d":{"channel_id":"1","content":"x"}}"#),
+            Err(FrameError::InvalidData {
+                op: "message_create",
+                ..
+            })
+        ));
     }
 
     #[test]

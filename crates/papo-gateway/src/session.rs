@@ -10,7 +10,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{ClientFrame, CloseCode, FrameError, PresenceUpdate, ServerFrame};
+use crate::protocol::{
+    ClientFrame, CloseCode, FrameError, MessageCreate, PresenceUpdate, ServerFrame,
+};
 use crate::rate::SlidingWindow;
 
 /// Limits and timings of the gateway.
@@ -26,8 +28,12 @@ pub struct GatewayConfig {
     pub max_frame_bytes: usize,
     /// Frames allowed per [`GatewayConfig::frame_window`] (4008 above it).
     pub max_frames: u32,
-    /// Window for [`GatewayConfig::max_frames`].
+    /// Window for [`GatewayConfig::max_frames`] and [`GatewayConfig::max_sends`].
     pub frame_window: Duration,
+    /// `message_create` frames allowed per [`GatewayConfig::frame_window`] (4008 above it).
+    /// Counted apart from other frames; the server's per-user message rate answers
+    /// `rate_limited` errors well before this.
+    pub max_sends: u32,
     /// Identify/resume attempts per user per minute.
     pub identifies_per_minute: u32,
     /// Unsent events a session may queue before it is closed as a slow consumer (4010).
@@ -55,6 +61,7 @@ impl Default for GatewayConfig {
             max_frame_bytes: 16 * 1024,
             max_frames: 120,
             frame_window: Duration::from_secs(60),
+            max_sends: 600,
             identifies_per_minute: 5,
             max_pending_events: 1024,
             max_pending_bytes: 1024 * 1024,
@@ -95,6 +102,8 @@ pub enum Action {
         /// The channel id as sent.
         channel_id: String,
     },
+    /// Send a message, then answer `message_ack` or `error` with its nonce.
+    SendMessage(MessageCreate),
     /// Close the socket with this code; nothing else follows.
     Close(CloseCode),
 }
@@ -118,10 +127,12 @@ pub struct Connection {
     /// When the socket must close unless a heartbeat (or identify) arrives.
     deadline: Instant,
     rate: SlidingWindow,
+    sends: SlidingWindow,
     actions: VecDeque<Action>,
     heartbeat_interval: Duration,
     identify_timeout: Duration,
     max_frames: u32,
+    max_sends: u32,
     frame_window: Duration,
 }
 
@@ -132,10 +143,12 @@ impl Connection {
             phase: Phase::Hello,
             deadline: now + config.identify_timeout,
             rate: SlidingWindow::new(now),
+            sends: SlidingWindow::new(now),
             actions: VecDeque::new(),
             heartbeat_interval: config.heartbeat_interval,
             identify_timeout: config.identify_timeout,
             max_frames: config.max_frames,
+            max_sends: config.max_sends,
             frame_window: config.frame_window,
         };
         c.send(ServerFrame::Hello {
@@ -174,14 +187,22 @@ impl Connection {
         if self.phase == Phase::Closed {
             return;
         }
-        if !self.rate.allow(now, self.frame_window, self.max_frames) {
+        let parsed = ClientFrame::parse(text);
+        // Sends have their own budget, so that chatting does not use up the one of
+        // heartbeats, presence and typing.
+        let allowed = if matches!(parsed, Ok(ClientFrame::MessageCreate(_))) {
+            self.sends.allow(now, self.frame_window, self.max_sends)
+        } else {
+            self.rate.allow(now, self.frame_window, self.max_frames)
+        };
+        if !allowed {
             return self.close(CloseCode::RateLimited);
         }
-        let frame = match ClientFrame::parse(text) {
+        let frame = match parsed {
             Ok(f) => f,
             Err(FrameError::InvalidData { op, error })
                 if self.phase == Phase::Identified
-                    && matches!(op, "presence_update" | "typing_start") =>
+                    && matches!(op, "presence_update" | "typing_start" | "message_create") =>
             {
                 // A malformed optional op is refused, not fatal.
                 let message = format!("invalid {op}: {error}");
@@ -225,6 +246,9 @@ impl Connection {
                 self.actions.push_back(Action::Typing {
                     channel_id: t.channel_id,
                 });
+            }
+            (Phase::Identified, ClientFrame::MessageCreate(m)) => {
+                self.actions.push_back(Action::SendMessage(m));
             }
             // Identify twice, ops before identify, anything while authenticating.
             _ => self.close(CloseCode::InvalidFrame),
@@ -484,6 +508,50 @@ mod tests {
             c.handle_text(t0 + Duration::from_secs(i), r#"{"op":"heartbeat"}"#);
         }
         assert_eq!(closed_with(&drain(&mut c)), None);
+    }
+
+    #[test]
+    fn sends_have_their_own_budget() {
+        let t0 = Instant::now();
+        let cfg = GatewayConfig {
+            max_sends: 5,
+            ..GatewayConfig::default()
+        };
+        let send = r#"{"op":"message_create","d":{"channel_id":"1","content":"hi","nonce":"n"}}"#;
+        let mut c = Connection::new(t0, &cfg);
+        drain(&mut c);
+        c.handle_text(t0, send);
+        assert_eq!(
+            closed_with(&drain(&mut c)),
+            Some(CloseCode::InvalidFrame),
+            "no sends before identify"
+        );
+        let mut c = identified(t0, &cfg);
+        for _ in 0..5 {
+            c.handle_text(t0, send);
+        }
+        let a = drain(&mut c);
+        assert_eq!(a.len(), 5);
+        assert!(
+            a.iter().all(
+                |a| matches!(a, Action::SendMessage(m) if m.nonce == "n" && m.channel_id == "1")
+            )
+        );
+        // Heartbeats still pass: sends do not use the frame budget.
+        for _ in 0..100 {
+            c.handle_text(t0, r#"{"op":"heartbeat"}"#);
+        }
+        assert_eq!(closed_with(&drain(&mut c)), None);
+        // Malformed send data is refused, not fatal.
+        c.handle_text(
+            t0,
+            r#"{"op":"message_create","d":{"content":"no channel"}}"#,
+        );
+        let a = drain(&mut c);
+        assert_eq!(sent(&a)[0]["d"]["code"], "validation_failed");
+        assert!(!c.is_closed());
+        c.handle_text(t0, send);
+        assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::RateLimited));
     }
 
     #[test]

@@ -51,12 +51,14 @@ fn every_op_is_documented() {
         "heartbeat",
         "presence_update",
         "typing_start",
+        "message_create",
         "hello",
         "ready",
         "heartbeat_ack",
         "event",
         "resumed",
         "invalid_session",
+        "message_ack",
         "error",
     ] {
         assert!(doc.contains(&format!("| `{op}` |")), "op {op} undocumented");

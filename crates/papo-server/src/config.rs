@@ -89,6 +89,7 @@ struct FileConfig {
     gateway_resume_window_secs: Option<u64>,
     gateway_max_connections_per_ip: Option<u32>,
     gateway_identifies_per_minute: Option<u32>,
+    gateway_sends_per_minute: Option<u32>,
     message_rate_burst: Option<u32>,
     message_rate_window_secs: Option<u64>,
     large_server_members: Option<i64>,
@@ -228,6 +229,10 @@ impl Cli {
         }
         if let Some(n) = file.gateway_identifies_per_minute {
             c.gateway.identifies_per_minute = n;
+        }
+        if let Some(n) = file.gateway_sends_per_minute {
+            anyhow::ensure!(n >= 1, "gateway_sends_per_minute must be at least 1");
+            c.gateway.max_sends = n;
         }
         if let Some(n) = file.message_rate_burst {
             anyhow::ensure!(n >= 1, "message_rate_burst must be at least 1");

@@ -28,7 +28,8 @@ export function messageQueryString(query: MessageQuery = {}): string {
   return text ? `?${text}` : '';
 }
 
-function oneMessage(value: unknown): Message {
+/** A message from the server (REST answer or gateway frame), checked and normalized. */
+export function messageFrom(value: unknown): Message {
   if (!isMessage(value)) {
     throw new ApiError({ status: 0, code: 'invalid_response', message: 'The server sent a malformed message' });
   }
@@ -49,13 +50,13 @@ export function createMessagesApi(client: RequestClient) {
         }),
       ),
     get: async (channelId: string, messageId: string): Promise<Message> =>
-      oneMessage(await client.request<unknown>('GET', messagePath(channelId, messageId))),
+      messageFrom(await client.request<unknown>('GET', messagePath(channelId, messageId))),
     /** 201 (or 200 with the original message for a repeated nonce). */
     send: async (channelId: string, input: MessageCreateInput): Promise<Message> =>
-      oneMessage(await client.request<unknown>('POST', `${base(channelId)}/messages`, { body: input })),
+      messageFrom(await client.request<unknown>('POST', `${base(channelId)}/messages`, { body: input })),
     /** The author only; sets `edited_at`. */
     edit: async (channelId: string, messageId: string, content: string): Promise<Message> =>
-      oneMessage(await client.request<unknown>('PATCH', messagePath(channelId, messageId), { body: { content } })),
+      messageFrom(await client.request<unknown>('PATCH', messagePath(channelId, messageId), { body: { content } })),
     /** The author, or manage_messages. */
     remove: (channelId: string, messageId: string) =>
       client.request<void>('DELETE', messagePath(channelId, messageId)),

@@ -516,4 +516,49 @@ describe('GatewayClient', () => {
     expect(t.client.state).toBe('connected');
     expect(s.closedWith).toBeNull();
   });
+
+  it('sends messages over the socket and settles them by nonce', async () => {
+    const t = setup();
+    expect(t.client.sendMessage({ channel_id: 'c1', content: 'hi', nonce: 'n0' })).toBeNull(); // not started
+    t.client.start();
+    const s = await t.connect();
+    const first = t.client.sendMessage({ channel_id: 'c1', content: 'hi', nonce: 'n1' });
+    const second = t.client.sendMessage({ channel_id: 'c1', content: '', nonce: 'n2' });
+    expect(s.sent.slice(-2)).toEqual([
+      { op: 'message_create', d: { channel_id: 'c1', content: 'hi', nonce: 'n1' } },
+      { op: 'message_create', d: { channel_id: 'c1', content: '', nonce: 'n2' } },
+    ]);
+    // Answers may come in any order; an error without a nonce is not a send's.
+    s.receive({ op: 'error', d: { code: 'not_found', message: 'Unknown channel.' } });
+    s.receive({
+      op: 'error',
+      d: { nonce: 'n2', code: 'validation_failed', message: 'bad', fields: { content: { code: 'too_short', message: 'x' } } },
+    });
+    s.receive({ op: 'message_ack', d: { nonce: 'n1', created: true, message: { id: '9', content: 'hi' } } });
+    await expect(first).resolves.toEqual({ id: '9', content: 'hi' });
+    await expect(second).rejects.toMatchObject({ status: 422, code: 'validation_failed', fields: { content: { code: 'too_short' } } });
+    expect(t.logger.warn).toHaveBeenCalledTimes(1); // only the unrelated error
+  });
+
+  it('fails sends whose socket goes away, and those left unanswered', async () => {
+    const t = setup();
+    t.client.start();
+    const s = await t.connect();
+    const lost = t.client.sendMessage({ channel_id: 'c1', content: 'hi', nonce: 'n1' });
+    s.serverClose(1006);
+    await expect(lost).rejects.toMatchObject({ name: 'GatewaySendLost' });
+    expect(t.client.sendMessage({ channel_id: 'c1', content: 'hi', nonce: 'n2' })).toBeNull(); // reconnecting
+    vi.advanceTimersByTime(60_000);
+    await flush();
+    const s2 = t.socket();
+    s2.open();
+    s2.receive({ op: 'hello', d: { heartbeat_interval_ms: 60_000 } });
+    await flush();
+    s2.receive({ op: 'resumed', d: { replayed: 0 } });
+    const silent = t.client.sendMessage({ channel_id: 'c1', content: 'hi', nonce: 'n3' });
+    expect(silent).not.toBeNull();
+    const settled = expect(silent).rejects.toMatchObject({ name: 'GatewaySendLost' });
+    vi.advanceTimersByTime(15_000);
+    await settled;
+  });
 });

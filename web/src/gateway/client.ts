@@ -8,11 +8,13 @@ import {
   type ClientFrame,
   type DispatchEvent,
   type GatewayErrorData,
+  type MessageCreateData,
   type PresenceUpdate,
   type ReadyData,
   type ResumedData,
   type ServerFrame,
 } from './protocol';
+import { PendingSends } from './sends';
 
 export type GatewayState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -77,6 +79,8 @@ export interface GatewayClientOptions {
   connectTimeoutMs?: number;
   /** Wait at least this long after 4008 (rate limited) / 4011 (too many connections). */
   rateLimitPauseMs?: number;
+  /** A message sent over the socket with no answer after this long is given up (default 15 s). */
+  sendTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
   logger?: GatewayLogger;
@@ -142,10 +146,12 @@ export class GatewayClient {
 
   private readyCount = 0;
   private resumedCount = 0;
+  private readonly sends: PendingSends;
 
   constructor(options: GatewayClientOptions) {
     this.opts = options;
     this.log = options.logger ?? console;
+    this.sends = new PendingSends(options.sendTimeoutMs ?? 15_000);
   }
 
   get state(): GatewayState {
@@ -183,6 +189,7 @@ export class GatewayClient {
     this.running = false;
     this.generation++;
     this.clearTimers();
+    this.sends.lose('closed');
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -219,6 +226,22 @@ export class GatewayClient {
 
   typingStart(channelId: string): boolean {
     return this.established && this.send({ op: 'typing_start', d: { channel_id: channelId } });
+  }
+
+  /**
+   * Sends a message over the socket. Resolves with the message (unchecked JSON) once the
+   * server committed it; rejects with an ApiError when it refused it, or GatewaySendLost
+   * when the socket went away first. Null when not connected: send over REST instead.
+   */
+  sendMessage(data: MessageCreateData): Promise<unknown> | null {
+    if (!this.established) return null;
+    const answer = this.sends.wait(data.nonce);
+    if (!this.send({ op: 'message_create', d: data })) {
+      this.sends.cancel(data.nonce);
+      answer.catch(() => {});
+      return null;
+    }
+    return answer;
   }
 
   // ---------------------------------------------------------------- internals
@@ -329,7 +352,11 @@ export class GatewayClient {
         this.established = false;
         void this.authenticate(gen);
         break;
+      case 'message_ack':
+        this.sends.ack(frame.d);
+        break;
       case 'error':
+        if (this.sends.refuse(frame.d)) break;
         this.log.warn(`papo gateway: ${frame.d.code}: ${frame.d.message}`);
         this.emit('error', frame.d);
         break;
@@ -398,6 +425,7 @@ export class GatewayClient {
     if (socket) detach(socket);
     this.generation++;
     this.established = false;
+    this.sends.lose(`closed ${code}`);
     this.stopHeartbeat();
     this.clearTimer('stableTimer');
     this.clearTimer('connectTimer');
@@ -485,6 +513,7 @@ export class GatewayClient {
     this.socket = null;
     this.generation++;
     this.established = false;
+    this.sends.lose(why);
     this.stopHeartbeat();
     this.clearTimer('stableTimer');
     this.clearTimer('connectTimer');

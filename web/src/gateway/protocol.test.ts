@@ -123,4 +123,20 @@ describe('parseFrame', () => {
     expect(JSON.parse(encodeFrame({ op: 'heartbeat', d: { seq: 3 } }))).toEqual({ op: 'heartbeat', d: { seq: 3 } });
     expect(JSON.parse(encodeFrame({ op: 'identify', d: { token: 't' } }))).toEqual({ op: 'identify', d: { token: 't' } });
   });
+
+  it('parses the answers to message_create', () => {
+    const ack = parseFrame(JSON.stringify({ op: 'message_ack', d: { nonce: 'n', created: false, message: { id: '1' } } }));
+    expect(ack).toEqual({ op: 'message_ack', d: { nonce: 'n', created: false, message: { id: '1' } } });
+    expect(parseFrame(JSON.stringify({ op: 'message_ack', d: { nonce: 'n' } }))).toBeNull();
+    const refused = parseFrame(
+      JSON.stringify({
+        op: 'error',
+        d: { nonce: 'n', code: 'validation_failed', message: 'm', fields: { content: { code: 'too_long', message: 'x' }, junk: 3 }, retry_after: 2 },
+      }),
+    );
+    expect(refused).toEqual({
+      op: 'error',
+      d: { nonce: 'n', code: 'validation_failed', message: 'm', fields: { content: { code: 'too_long', message: 'x' } }, retry_after: 2 },
+    });
+  });
 });

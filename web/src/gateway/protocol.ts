@@ -51,6 +51,28 @@ export interface ResumedData {
 export interface GatewayErrorData {
   code: string;
   message: string;
+  /** The nonce of the refused `message_create` (absent for other ops). */
+  nonce?: string;
+  /** Invalid fields by name (as REST's 422). */
+  fields?: Record<string, { code: string; message: string }>;
+  /** Seconds to wait (as REST's 429). */
+  retry_after?: number;
+}
+
+/** A `message_create` was committed (or its nonce had been, `created: false`). */
+export interface MessageAckData {
+  nonce: string;
+  created: boolean;
+  /** The message as REST answers it (checked by the caller). */
+  message: unknown;
+}
+
+/** `message_create` data: the body of `POST /channels/{id}/messages` plus the channel. */
+export interface MessageCreateData {
+  channel_id: string;
+  content: string;
+  nonce: string;
+  reply_to?: string;
 }
 
 export interface DispatchEvent {
@@ -79,6 +101,7 @@ export type ServerFrame =
   | { op: 'event'; t: string; d: unknown; s: number | null }
   | { op: 'resumed'; d: ResumedData }
   | { op: 'invalid_session'; d: { resumable: boolean } }
+  | { op: 'message_ack'; d: MessageAckData }
   | { op: 'error'; d: GatewayErrorData };
 
 export type ClientFrame =
@@ -86,7 +109,8 @@ export type ClientFrame =
   | { op: 'resume'; d: { token: string; session_id: string; seq: number } }
   | { op: 'heartbeat'; d: { seq: number } | null }
   | { op: 'presence_update'; d: PresenceUpdate }
-  | { op: 'typing_start'; d: { channel_id: string } };
+  | { op: 'typing_start'; d: { channel_id: string } }
+  | { op: 'message_create'; d: MessageCreateData };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -148,17 +172,33 @@ export function parseFrame(raw: unknown): ServerFrame | null {
       return { op: 'resumed', d: { replayed: isRecord(d) && typeof d.replayed === 'number' ? d.replayed : 0 } };
     case 'invalid_session':
       return { op: 'invalid_session', d: { resumable: isRecord(d) && d.resumable === true } };
+    case 'message_ack':
+      if (!isRecord(d) || typeof d.nonce !== 'string' || !isRecord(d.message)) return null;
+      return { op: 'message_ack', d: { nonce: d.nonce, created: d.created !== false, message: d.message } };
     case 'error':
       return {
         op: 'error',
         d: {
           code: isRecord(d) && typeof d.code === 'string' ? d.code : 'unknown_error',
           message: isRecord(d) && typeof d.message === 'string' ? d.message : '',
+          ...(isRecord(d) && typeof d.nonce === 'string' ? { nonce: d.nonce } : {}),
+          ...(isRecord(d) && isRecord(d.fields) ? { fields: fieldsOf(d.fields) } : {}),
+          ...(isRecord(d) && typeof d.retry_after === 'number' ? { retry_after: d.retry_after } : {}),
         },
       };
     default:
       return null;
   }
+}
+
+function fieldsOf(raw: Record<string, unknown>): Record<string, { code: string; message: string }> {
+  const out: Record<string, { code: string; message: string }> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (isRecord(value) && typeof value.code === 'string') {
+      out[name] = { code: value.code, message: typeof value.message === 'string' ? value.message : '' };
+    }
+  }
+  return out;
 }
 
 export { isPresence };

@@ -4,6 +4,7 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { membersApi, messagesApi, usersApi } from '../api';
 import type { Channel, ReadState, ServerDetail } from '../api/types';
+import { gateway } from '../gateway';
 import { createChatActions } from './chatActions';
 import { ChatStore, type ChatContext, type ChatState } from './chatStore';
 import { channelMessages, type ChannelMessages } from './messages';
@@ -13,6 +14,7 @@ export const chatStore = new ChatStore();
 
 export const chatActions = createChatActions(chatStore, {
   api: messagesApi,
+  gateway,
   getMember: (serverId, userId) => membersApi.get(serverId, userId),
   getUser: (userId) => usersApi.get(userId),
 });

@@ -4,8 +4,10 @@
 // matter. No React.
 
 import { isApiError } from '../api/errors';
-import { MESSAGE_PAGE_LIMIT, type MessagesApi } from '../api/messages';
+import { MESSAGE_PAGE_LIMIT, messageFrom, type MessagesApi } from '../api/messages';
 import type { Member, Message, PublicUser, ReadState } from '../api/types';
+import type { MessageCreateData } from '../gateway/protocol';
+import { isGatewaySendLost } from '../gateway/sends';
 import type { ChatStore } from './chatStore';
 import { makeNonce, reactionWouldAdd, type LoadMode, type PendingMessage, type SendError } from './messages';
 import { usersOf } from './userDirectory';
@@ -14,6 +16,8 @@ export const PAGE_SIZE = MESSAGE_PAGE_LIMIT;
 
 export interface ChatActionsDeps {
   api: MessagesApi;
+  /** Sends over the open gateway socket; null when it is not connected (REST then). */
+  gateway?: { sendMessage(data: MessageCreateData): Promise<unknown> | null };
   /** `GET /servers/{id}/members/{user_id}` */
   getMember?(serverId: string, userId: string): Promise<Member>;
   /** `GET /users/{id}` */
@@ -61,13 +65,29 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
     return store.me()?.id ?? null;
   }
 
+  /** Over the gateway when it is connected, else (or when its socket goes away) over REST. */
+  async function post(pending: PendingMessage): Promise<Message> {
+    const body = {
+      content: pending.content,
+      nonce: pending.nonce,
+      ...(pending.reply_to ? { reply_to: pending.reply_to } : {}),
+    };
+    const viaGateway = deps.gateway?.sendMessage({ channel_id: pending.channel_id, ...body }) ?? null;
+    if (viaGateway) {
+      try {
+        return messageFrom(await viaGateway);
+      } catch (err) {
+        if (!isGatewaySendLost(err)) throw err;
+        // The same nonce over REST answers the first message if this one was committed.
+        log.warn('papo: gateway send lost, sending over REST', err);
+      }
+    }
+    return api.send(pending.channel_id, body);
+  }
+
   async function deliver(pending: PendingMessage): Promise<SendOutcome> {
     try {
-      const message = await api.send(pending.channel_id, {
-        content: pending.content,
-        nonce: pending.nonce,
-        ...(pending.reply_to ? { reply_to: pending.reply_to } : {}),
-      });
+      const message = await post(pending);
       store.dispatch({ type: 'message.created', message, meId: meId() });
       return { ok: true, message };
     } catch (err) {

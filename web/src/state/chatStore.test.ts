@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ServerDetail } from '../api/types';
 import { ApiError } from '../api/errors';
 import type { MessagesApi } from '../api/messages';
-import { createChatActions } from './chatActions';
+import { GatewaySendLost } from '../gateway/sends';
+import { createChatActions, type ChatActionsDeps } from './chatActions';
 import { message, page, user } from './chatFixtures';
 import { ChatStore } from './chatStore';
 import { channelUnread } from './readStates';
@@ -46,12 +47,12 @@ function fakeApi(overrides: Partial<MessagesApi> = {}): MessagesApi {
   };
 }
 
-function setup(api = fakeApi(), now = () => 1_000) {
+function setup(api = fakeApi(), now = () => 1_000, gateway?: ChatActionsDeps['gateway']) {
   const store = new ChatStore(now);
   const detach = store.attach(() => ({ user: ME, servers: [server()] }));
   const log = { warn: vi.fn() };
   let n = 0;
-  const actions = createChatActions(store, { api, nonce: () => `nonce${++n}`, now, log });
+  const actions = createChatActions(store, { api, nonce: () => `nonce${++n}`, now, log, ...(gateway ? { gateway } : {}) });
   return { store, actions, api, detach, log };
 }
 
@@ -149,6 +150,48 @@ describe('chat actions', () => {
     expect(send).toHaveBeenLastCalledWith('c1', { content: 'hi', nonce: 'nonce1', reply_to: '2' });
     expect(store.getState().messages.c1?.pending).toEqual([]);
     expect(actions.retry('c1', 'nonce1')).toBeNull();
+  });
+
+  it('sends over the gateway when it is connected, and over REST when it is not or its socket goes away', async () => {
+    let restId = 20;
+    const send = vi.fn(async (_c: string, input: { content: string; nonce?: string }) =>
+      message(String(++restId), { content: input.content, nonce: input.nonce ?? null, author: ME }),
+    );
+    const sendMessage = vi
+      .fn()
+      .mockImplementationOnce(async (d: { content: string; nonce: string }) =>
+        message('7', { content: d.content, nonce: d.nonce, author: ME }),
+      )
+      .mockImplementationOnce(() => null)
+      .mockImplementationOnce(() => Promise.reject(new GatewaySendLost('closed 1006')))
+      .mockImplementationOnce(() =>
+        Promise.reject(new ApiError({ status: 403, code: 'forbidden', message: 'no' })),
+      );
+    const { store, actions, log } = setup(fakeApi({ send }), () => 1_000, { sendMessage });
+    await actions.loadLatest('c1');
+    expect(await actions.send({ channelId: 'c1', serverId: 's1', content: 'a', replyTo: null })).toMatchObject({
+      ok: true,
+      message: { id: '7' },
+    });
+    expect(sendMessage).toHaveBeenLastCalledWith({ channel_id: 'c1', content: 'a', nonce: 'nonce1' });
+    expect(send).not.toHaveBeenCalled();
+    // Not connected: REST.
+    await actions.send({ channelId: 'c1', serverId: 's1', content: 'b', replyTo: message('2') });
+    expect(send).toHaveBeenLastCalledWith('c1', { content: 'b', nonce: 'nonce2', reply_to: '2' });
+    // Lost on the way: REST again with the same nonce.
+    expect(await actions.send({ channelId: 'c1', serverId: 's1', content: 'c', replyTo: null })).toMatchObject({ ok: true });
+    expect(send).toHaveBeenLastCalledWith('c1', { content: 'c', nonce: 'nonce3' });
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    // Refused by the server: failed, not sent again over REST.
+    const refused = await actions.send({ channelId: 'c1', serverId: 's1', content: 'd', replyTo: null });
+    expect(refused).toEqual({ ok: false, error: { status: 403, code: 'forbidden', message: 'no', retryAfter: null } });
+    expect(send).toHaveBeenCalledTimes(2);
+    expect(store.getState().messages.c1?.pending.map((p) => [p.nonce, p.status])).toEqual([['nonce4', 'failed']]);
+    expect(store.getState().messages.c1?.messages.map((m) => [m.id, m.content]).slice(-3)).toEqual([
+      ['7', 'a'],
+      ['21', 'b'],
+      ['22', 'c'],
+    ]);
   });
 
   it('loads older pages before the oldest message, and not when there is nothing more', async () => {

@@ -109,6 +109,20 @@ impl ApiError {
     pub fn fields(&self) -> Option<&FieldErrors> {
         self.fields.as_ref()
     }
+
+    /// The body the client sees, for answers outside an HTTP response (the gateway's). The
+    /// cause of an internal error is logged here, as the logging middleware would.
+    pub fn into_body(self) -> ErrorBody {
+        if let Some(source) = &self.source {
+            tracing::error!(error = %format!("{source:#}"), "internal error");
+        }
+        ErrorBody {
+            code: self.code,
+            message: self.message.into_owned(),
+            fields: self.fields,
+            retry_after: self.retry_after,
+        }
+    }
 }
 
 impl From<papo_store::StoreError> for ApiError {

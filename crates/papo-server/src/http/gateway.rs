@@ -8,10 +8,11 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use papo_core::error::ErrorCode;
-use papo_core::id::{ServerId, SessionId, UserId};
+use papo_core::error::{ErrorCode, FieldCode, FieldError};
+use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
+use papo_gateway::protocol::{MessageCreate, SendReply};
 use papo_store::{servers, users};
 use serde_json::value::RawValue;
 
@@ -97,6 +98,33 @@ impl Backend for ServerBackend {
         })
     }
 
+    async fn send_message(&self, user: UserId, m: MessageCreate) -> SendReply {
+        let reply_to = match m.reply_to.as_deref().map(str::parse::<MessageId>) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                return refused(ApiError::new(ErrorCode::ValidationFailed).with_field(
+                    "reply_to",
+                    FieldError::new(FieldCode::InvalidValue, "Not a message id."),
+                ));
+            }
+        };
+        let req = messages::CreateMessage {
+            content: m.content,
+            nonce: Some(m.nonce),
+            reply_to,
+        };
+        let sent = match messages::send_message(&self.0, user, &m.channel_id, req).await {
+            Ok(sent) => sent,
+            Err(err) => return refused(err),
+        };
+        let created = matches!(sent, messages::Sent::Created(_));
+        match serde_json::value::to_raw_value(&sent.into_message()) {
+            Ok(message) => SendReply::Ack { created, message },
+            Err(err) => refused(ApiError::internal(err)),
+        }
+    }
+
     async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
         // Typing is shown to the channel's viewers, and only by those who may send there.
         let ca = ChannelAccess::load(&self.0, channel_id, user).await.ok()?;
@@ -104,6 +132,15 @@ impl Backend for ServerBackend {
             .contains(Permissions::SEND_MESSAGES)
             .then_some(Topic::Channel(ca.channel.id as u64))
     }
+}
+
+/// A refused `message_create`: the REST error body.
+fn refused(err: ApiError) -> SendReply {
+    let body = err.into_body();
+    SendReply::Refused(
+        serde_json::value::to_raw_value(&body)
+            .unwrap_or_else(|_| RawValue::from_string("{}".into()).expect("an empty object")),
+    )
 }
 
 /// Upgrades to a WebSocket and hands the connection to the gateway driver.

@@ -11,6 +11,7 @@ mod accounts;
 mod cluster;
 mod edge;
 mod gateway;
+mod gateway_sends;
 mod process;
 mod servers;
 mod sessions;

@@ -98,6 +98,16 @@ impl Ws {
         }
     }
 
+    /// The next non-event frame with this `op` (events in between are skipped).
+    pub async fn op(&mut self, op: &str) -> Value {
+        loop {
+            let f = self.recv().await;
+            if f["op"] == op {
+                return f;
+            }
+        }
+    }
+
     /// Reads until the server closes; returns the close code.
     pub async fn closed(&mut self) -> End {
         loop {

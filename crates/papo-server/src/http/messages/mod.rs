@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, MessageId, ServerId};
+use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
 use papo_core::markup::parse_mentions;
 use papo_core::permissions::Permissions;
 use papo_gateway::hub::Topic;
@@ -63,8 +63,8 @@ fn parse_message_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// A text channel the caller can view, or 404 / 400.
-async fn text_channel(state: &AppState, raw_id: &str, auth: &Auth) -> ApiResult<ChannelAccess> {
-    let ca = ChannelAccess::load(state, raw_id, auth.user_id).await?;
+async fn text_channel(state: &AppState, raw_id: &str, user: UserId) -> ApiResult<ChannelAccess> {
+    let ca = ChannelAccess::load(state, raw_id, user).await?;
     if ca.channel.kind != "text" {
         return Err(
             ApiError::new(ErrorCode::BadRequest).with_message("Messages go in text channels.")
@@ -151,9 +151,54 @@ pub async fn create_message(
     Path(id): Path<String>,
     body: JsonBody<CreateMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::SEND_MESSAGES)?;
     let req = body.parse()?;
+    let sent = send(&state, ca, auth.user_id, req).await?;
+    let status = match sent {
+        Sent::Created(_) => StatusCode::CREATED,
+        Sent::Repeated(_) => StatusCode::OK,
+    };
+    Ok((status, Json(sent.into_message())))
+}
+
+/// What [`send_message`] did.
+#[derive(Debug)]
+pub enum Sent {
+    /// Committed and fanned out now.
+    Created(Message),
+    /// The original of a repeated nonce.
+    Repeated(Message),
+}
+
+impl Sent {
+    /// The message, as answered.
+    pub fn into_message(self) -> Message {
+        match self {
+            Self::Created(m) | Self::Repeated(m) => m,
+        }
+    }
+}
+
+/// Sends a message as `user` into channel `channel` (the raw id as given): the one path of
+/// `POST /channels/{id}/messages` and the gateway's `message_create`.
+pub async fn send_message(
+    state: &AppState,
+    user: UserId,
+    channel: &str,
+    req: CreateMessage,
+) -> ApiResult<Sent> {
+    let ca = text_channel(state, channel, user).await?;
+    ca.require(Permissions::SEND_MESSAGES)?;
+    send(state, ca, user, req).await
+}
+
+async fn send(
+    state: &AppState,
+    ca: ChannelAccess,
+    user: UserId,
+    req: CreateMessage,
+) -> ApiResult<Sent> {
     let mut errors = FieldErrors::new();
     let content = check_content(&req.content)
         .map_err(|e| errors.insert("content".into(), e))
@@ -179,7 +224,7 @@ pub async fn create_message(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    let user_key = auth.user_id.to_string();
+    let user_key = user.to_string();
     state.message_rate.check(&user_key).map_err(|wait| {
         ApiError::rate_limited(wait).with_message("You are sending messages too fast.")
     })?;
@@ -187,9 +232,9 @@ pub async fn create_message(
         || ca.perms.contains(Permissions::MANAGE_CHANNELS);
     let now = crate::now_ms();
     if ca.channel.slowmode_secs > 0 && !exempt {
-        let last = match state.slowmode.last(ca.channel.id, auth.user_id.as_i64()) {
+        let last = match state.slowmode.last(ca.channel.id, user.as_i64()) {
             Some(t) => Some(t),
-            None => messages::last_sent_at(&state.db, ca.id(), auth.user_id.as_i64()).await?,
+            None => messages::last_sent_at(&state.db, ca.id(), user.as_i64()).await?,
         };
         if let Some(t) = last {
             let free_at = t + ca.channel.slowmode_secs * 1000;
@@ -204,7 +249,7 @@ pub async fn create_message(
         id: state.next_id().as_i64(),
         channel_id: ca.channel.id,
         server_id: ca.channel.server_id,
-        author_id: auth.user_id.as_i64(),
+        author_id: user.as_i64(),
         content,
         nonce: req.nonce.clone(),
         reply_to: req.reply_to.map(MessageId::as_i64),
@@ -215,7 +260,7 @@ pub async fn create_message(
         edited_at: None,
         created_at: now,
     };
-    resolve_mentions(&state, &ca, &row.content.clone(), &mut row).await?;
+    resolve_mentions(state, &ca, &row.content.clone(), &mut row).await?;
     let outcome = state.writer.write(row.clone()).await.map_err(|e| match e {
         WriteError::Store(s) => ApiError::from(s),
         WriteError::Stopped => ApiError::new(ErrorCode::ServiceUnavailable),
@@ -223,11 +268,9 @@ pub async fn create_message(
     match outcome {
         Inserted::New => {
             if ca.channel.slowmode_secs > 0 {
-                state
-                    .slowmode
-                    .sent(ca.channel.id, auth.user_id.as_i64(), now);
+                state.slowmode.sent(ca.channel.id, user.as_i64(), now);
             }
-            let message = build(&state, &[row.clone()], None).await?.remove(0);
+            let message = build(state, &[row.clone()], None).await?.remove(0);
             state.hub.emit(
                 Topic::Channel(row.channel_id as u64),
                 EventKind::MessageCreated,
@@ -235,13 +278,11 @@ pub async fn create_message(
             );
             let mut answer = message;
             answer.reactions = Some(Vec::new());
-            Ok((StatusCode::CREATED, Json(answer)))
+            Ok(Sent::Created(answer))
         }
         Inserted::Duplicate(original) => {
-            let message = build(&state, &[*original], Some(auth.user_id))
-                .await?
-                .remove(0);
-            Ok((StatusCode::OK, Json(message)))
+            let message = build(state, &[*original], Some(user)).await?.remove(0);
+            Ok(Sent::Repeated(message))
         }
     }
 }
@@ -275,7 +316,7 @@ pub async fn history(
     Path(id): Path<String>,
     Query(params): Query<HistoryParams>,
 ) -> ApiResult<Json<Vec<Message>>> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::READ_MESSAGE_HISTORY)?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
@@ -317,7 +358,7 @@ pub async fn get_message(
     auth: Auth,
     Path((id, mid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::READ_MESSAGE_HISTORY)?;
     let row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
         .await?
@@ -346,7 +387,7 @@ pub async fn edit_message(
     Path((id, mid)): Path<(String, String)>,
     body: JsonBody<EditMessage>,
 ) -> ApiResult<Json<Message>> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     let mut row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
         .await?
         .ok_or_else(unknown_message)?;
@@ -382,7 +423,7 @@ pub async fn delete_message(
     reason: AuditReason,
     Path((id, mid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     let row = messages::by_id(&state.db, ca.id(), parse_message_id(&mid)?)
         .await?
         .ok_or_else(unknown_message)?;
@@ -434,7 +475,7 @@ pub async fn bulk_delete(
     Path(id): Path<String>,
     body: JsonBody<BulkDelete>,
 ) -> ApiResult<StatusCode> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::MANAGE_MESSAGES)?;
     let req = body.parse()?;
     let mut ids: Vec<i64> = req.messages.iter().map(|m| m.as_i64()).collect();

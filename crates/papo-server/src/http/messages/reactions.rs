@@ -41,7 +41,7 @@ async fn target(
     mid: &str,
     auth: &Auth,
 ) -> ApiResult<(ChannelAccess, MessageRow)> {
-    let ca = text_channel(state, id, auth).await?;
+    let ca = text_channel(state, id, auth.user_id).await?;
     let row = messages::by_id(&state.db, ca.id(), parse_message_id(mid)?)
         .await?
         .ok_or_else(unknown_message)?;
@@ -131,7 +131,7 @@ pub async fn list_pins(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Message>>> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::READ_MESSAGE_HISTORY)?;
     let rows = messages::pins(&state.db, ca.id()).await?;
     Ok(Json(build(&state, &rows, Some(auth.user_id)).await?))

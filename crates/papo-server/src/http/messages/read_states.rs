@@ -124,7 +124,7 @@ pub async fn ack(
     Path(id): Path<String>,
     body: JsonBody<Ack>,
 ) -> ApiResult<StatusCode> {
-    let ca = text_channel(&state, &id, &auth).await?;
+    let ca = text_channel(&state, &id, auth.user_id).await?;
     let req = body.parse()?;
     let last = req.message_id.as_i64();
     read_states::ack(&state.db, auth.user_id.as_i64(), ca.id(), last).await?;

@@ -1,0 +1,371 @@
+//! How a worker sends its share of a step's messages, open loop: papo over its members' own
+//! gateway sockets (`message_create`, answered by `message_ack`) or over REST (`POST`), the
+//! peers over a few sender sockets of their own. Every answer's latency is measured from the
+//! message's due time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::hist;
+use crate::net::http::Pool;
+use crate::net::ws::Ws;
+use crate::proto::{self, SenderRoom, Wire};
+
+/// Most requests one worker has in flight (each on its own keep-alive connection).
+const MAX_IN_FLIGHT: usize = 512;
+
+/// Which message is due when: message `j` of this worker goes to room `j % rooms` with
+/// sequence `j / rooms` and is due at `start + j / rate`, whatever happened to earlier ones
+/// (open loop: latency is measured from the due time, so a server that falls behind shows
+/// it as latency instead of slowing the sender down).
+#[derive(Clone, Copy)]
+pub struct Schedule {
+    pub step: usize,
+    pub rate: f64,
+    pub total: u64,
+    pub start_ns: u64,
+    /// Answers not in by then are counted as failures.
+    pub deadline_ns: u64,
+}
+
+impl Schedule {
+    fn due_ns(&self, j: u64) -> u64 {
+        self.start_ns + (j as f64 / self.rate * 1e9) as u64
+    }
+
+    /// The messages due by now (exclusive end).
+    fn due_by_now(&self) -> u64 {
+        let now = crate::recorder::unix_ns();
+        if now < self.start_ns {
+            return 0;
+        }
+        (((now - self.start_ns) as f64 / 1e9 * self.rate) as u64 + 1).min(self.total)
+    }
+
+    /// How long until message `j` is due.
+    fn wait_for(&self, j: u64) -> Duration {
+        Duration::from_nanos(self.due_ns(j).saturating_sub(crate::recorder::unix_ns()))
+    }
+
+    /// How long until the deadline for answers.
+    fn until_deadline(&self) -> Duration {
+        Duration::from_nanos(self.deadline_ns.saturating_sub(crate::recorder::unix_ns()))
+    }
+}
+
+/// What a worker's sends of one step came to.
+pub struct SendAcc {
+    pub accepted: HashMap<u32, u64>,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub ack: hdrhistogram::Histogram<u64>,
+}
+
+impl Default for SendAcc {
+    fn default() -> Self {
+        Self {
+            accepted: HashMap::new(),
+            errors: 0,
+            first_error: None,
+            ack: hist::new(),
+        }
+    }
+}
+
+impl SendAcc {
+    fn ok(&mut self, room: u32, due_ns: u64) {
+        *self.accepted.entry(room).or_default() += 1;
+        let micros = crate::recorder::unix_ns().saturating_sub(due_ns) / 1000;
+        hist::record(&mut self.ack, micros);
+    }
+
+    fn failed(&mut self, why: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(why);
+    }
+}
+
+/// Papo over REST: each message is a `POST`, at most [`MAX_IN_FLIGHT`] at once.
+pub async fn send_papo(
+    pool: Arc<Pool>,
+    rooms: &[SenderRoom],
+    s: Schedule,
+    acc: Arc<Mutex<SendAcc>>,
+) {
+    let n = rooms.len() as u64;
+    if n == 0 || s.total == 0 {
+        return;
+    }
+    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut j = 0;
+    while j < s.total {
+        tokio::time::sleep(s.wait_for(j)).await;
+        let due = s.due_by_now();
+        while j < due {
+            let room = &rooms[(j % n) as usize];
+            let seq = j / n;
+            let author = &room.creds[(seq % room.creds.len() as u64) as usize];
+            let due_ns = s.due_ns(j);
+            let path = format!("/api/v1/channels/{}/messages", room.address);
+            let body = format!(
+                r#"{{"content":"{}"}}"#,
+                proto::payload(s.step, room.room, seq, due_ns)
+            );
+            let (pool, acc, permits, token, room) = (
+                pool.clone(),
+                acc.clone(),
+                permits.clone(),
+                author.clone(),
+                room.room,
+            );
+            tasks.spawn(async move {
+                let _permit = permits.acquire().await;
+                let r = pool.post_json(&path, &token, &body).await;
+                let mut acc = acc.lock().expect("send poisoned");
+                match r {
+                    Ok(a) if a.status == 201 => acc.ok(room, due_ns),
+                    Ok(a) => acc.failed(format!(
+                        "HTTP {}: {}",
+                        a.status,
+                        String::from_utf8_lossy(&a.body)
+                    )),
+                    Err(e) => acc.failed(format!("{e:#}")),
+                }
+            });
+            j += 1;
+        }
+        // Reap finished sends as we go so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(s.until_deadline(), all).await.is_err() {
+        let late = tasks.len();
+        tasks.abort_all();
+        let mut acc = acc.lock().expect("send poisoned");
+        for _ in 0..late {
+            acc.failed("no answer before the step's deadline".into());
+        }
+    }
+}
+
+/// Peers: sends go over a few WebSocket connections, each with its own share of
+/// the rooms (so a room's messages leave in order) and its own acknowledgement ids.
+pub async fn send_peers(
+    wire: Wire,
+    senders: &mut [PeerSender],
+    rooms: &[SenderRoom],
+    s: Schedule,
+    acc: &Mutex<SendAcc>,
+) {
+    let k = senders.len().max(1);
+    let mut lanes = Vec::new();
+    for (i, sender) in senders.iter_mut().enumerate() {
+        let mine: Vec<&SenderRoom> = rooms.iter().skip(i).step_by(k).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let share = mine.len() as f64 / rooms.len() as f64;
+        let lane = Schedule {
+            rate: s.rate * share,
+            total: (s.total as f64 * share).round() as u64,
+            ..s
+        };
+        lanes.push(peer_lane(wire, sender, mine, lane, acc));
+    }
+    futures::future::join_all(lanes).await;
+}
+
+async fn peer_lane(
+    wire: Wire,
+    sender: &mut PeerSender,
+    rooms: Vec<&SenderRoom>,
+    s: Schedule,
+    acc: &Mutex<SendAcc>,
+) {
+    let n = rooms.len() as u64;
+    let mut pending: HashMap<u64, (u32, u64)> = HashMap::new();
+    let PeerSender { ws, next_ack } = sender;
+    let mut j = 0;
+    let mut out = Vec::new();
+    loop {
+        let due = s.due_by_now();
+        while j < due {
+            let room = rooms[(j % n) as usize];
+            let due_ns = s.due_ns(j);
+            let content = proto::payload(s.step, room.room, j / n, due_ns);
+            out.push(proto::send_frame(wire, &room.address, &content, *next_ack));
+            pending.insert(*next_ack, (room.room, due_ns));
+            *next_ack += 1;
+            j += 1;
+        }
+        for frame in out.drain(..) {
+            if let Err(e) = ws.send_text(frame.as_bytes()).await {
+                acc.lock().expect("send poisoned").failed(format!("{e:#}"));
+            }
+        }
+        if j >= s.total && (pending.is_empty() || s.until_deadline().is_zero()) {
+            break;
+        }
+        let wait = if j < s.total {
+            s.wait_for(j)
+        } else {
+            s.until_deadline()
+        };
+        let mut acked = Vec::new();
+        let mut engine_ping = false;
+        tokio::select! {
+            read = ws.read_frames(|t| {
+                if wire == Wire::SocketIo && t == b"2" {
+                    engine_ping = true;
+                } else if let Some(a) = proto::parse_ack(wire, t) {
+                    acked.push(a);
+                }
+            }) => match read {
+                Ok(Some(pongs)) => {
+                    let _ = ws.send_pongs(pongs).await;
+                }
+                _ => {
+                    acc.lock().expect("send poisoned").failed("sender connection closed".into());
+                    break;
+                }
+            },
+            () = tokio::time::sleep(wait) => {}
+        }
+        if engine_ping {
+            let _ = ws.send_text(b"3").await;
+        }
+        if !acked.is_empty() {
+            let mut acc = acc.lock().expect("send poisoned");
+            for a in acked {
+                if let Some((room, due_ns)) = pending.remove(&a) {
+                    acc.ok(room, due_ns);
+                }
+            }
+        }
+    }
+    let mut acc = acc.lock().expect("send poisoned");
+    for _ in 0..pending.len() {
+        acc.failed("no acknowledgement".into());
+    }
+}
+
+/// A sender connection to a peer, with its next acknowledgement id (never reused, so a late
+/// answer to an earlier step cannot be taken for a new one).
+pub struct PeerSender {
+    /// The socket (joined to no room).
+    pub ws: Ws,
+    /// The next acknowledgement id.
+    pub next_ack: u64,
+}
+
+/// A papo member's gateway socket as a sender: frames put here go out on it.
+pub type Outbox = mpsc::UnboundedSender<String>;
+
+/// What a papo member's socket heard back about a message it sent.
+#[derive(Debug)]
+pub enum Answer {
+    /// `message_ack` (the payload is the nonce).
+    Acked {
+        /// Step.
+        step: usize,
+        /// Room.
+        room: u32,
+        /// When the message was due.
+        due_ns: u64,
+    },
+    /// `error` for the message's nonce.
+    Refused {
+        /// Step.
+        step: usize,
+        /// The frame.
+        why: String,
+    },
+}
+
+/// A room papo sends to over the gateway: the sockets of its authors held by this worker.
+pub struct GatewayRoom {
+    /// Room index.
+    pub room: u32,
+    /// Channel id.
+    pub address: String,
+    /// The authors' sockets, used in turn.
+    pub outboxes: Vec<Outbox>,
+}
+
+/// Papo over the gateway: each message is a `message_create` on one of the room's members'
+/// own sockets (as the web app sends), acknowledged by `message_ack` once committed.
+pub async fn send_gateway(
+    rooms: &[GatewayRoom],
+    s: Schedule,
+    acc: &Mutex<SendAcc>,
+    answers: &mut mpsc::UnboundedReceiver<Answer>,
+) {
+    let n = rooms.len() as u64;
+    if n == 0 || s.total == 0 {
+        return;
+    }
+    // Answers to an earlier step that came after its deadline.
+    while answers.try_recv().is_ok() {}
+    let mut pending: u64 = 0;
+    let mut j = 0;
+    loop {
+        let due = s.due_by_now();
+        while j < due {
+            let room = &rooms[(j % n) as usize];
+            let seq = j / n;
+            let due_ns = s.due_ns(j);
+            let payload = proto::payload(s.step, room.room, seq, due_ns);
+            let frame = format!(
+                r#"{{"op":"message_create","d":{{"channel_id":"{}","content":"{payload}","nonce":"{payload}"}}}}"#,
+                room.address
+            );
+            let outbox = &room.outboxes[(seq % room.outboxes.len() as u64) as usize];
+            if outbox.send(frame).is_ok() {
+                pending += 1;
+            } else {
+                acc.lock()
+                    .expect("send poisoned")
+                    .failed("member socket closed".into());
+            }
+            j += 1;
+        }
+        if j >= s.total && (pending == 0 || s.until_deadline().is_zero()) {
+            break;
+        }
+        let wait = if j < s.total {
+            s.wait_for(j)
+        } else {
+            s.until_deadline()
+        };
+        tokio::select! {
+            first = answers.recv() => {
+                let Some(first) = first else { break };
+                let mut acc = acc.lock().expect("send poisoned");
+                let mut next = Some(first);
+                while let Some(a) = next {
+                    match a {
+                        Answer::Acked { step, room, due_ns } if step == s.step => {
+                            pending = pending.saturating_sub(1);
+                            acc.ok(room, due_ns);
+                        }
+                        Answer::Refused { step, why } if step == s.step => {
+                            pending = pending.saturating_sub(1);
+                            acc.failed(why);
+                        }
+                        _ => {}
+                    }
+                    next = answers.try_recv().ok();
+                }
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+    let mut acc = acc.lock().expect("send poisoned");
+    for _ in 0..pending {
+        acc.failed("no acknowledgement".into());
+    }
+}

@@ -1,0 +1,183 @@
+//! Messages sent over the gateway (`message_create`): the REST rules, answered on the socket.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+use crate::ws::{End, Ws};
+
+both!(
+    gateway_sends_follow_the_rest_rules,
+    gateway_send_refusals_keep_the_socket_open,
+);
+
+fn create(channel: &str, content: &str, nonce: &str) -> Value {
+    json!({"op": "message_create", "d": {"channel_id": channel, "content": content, "nonce": nonce}})
+}
+
+async fn gateway_sends_follow_the_rest_rules(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("gs_alice").await);
+    let bob = access(&app.register("gs_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+
+    bob_ws
+        .send(create(&general, "olá <b>pelo socket</b>", "g-1"))
+        .await;
+    // The sender gets its answer and, as a viewer of the channel, the event (either first).
+    let (mut ack, mut own) = (Value::Null, Value::Null);
+    while ack.is_null() || own.is_null() {
+        let f = bob_ws.recv().await;
+        match (f["op"].as_str(), f["t"].as_str()) {
+            (Some("message_ack"), _) => ack = f,
+            (Some("event"), Some("message.created")) => own = f,
+            _ => {}
+        }
+    }
+    assert_eq!(ack["d"]["nonce"], "g-1");
+    assert_eq!(ack["d"]["created"], true);
+    let message = &ack["d"]["message"];
+    assert_eq!(message["content"], "olá <b>pelo socket</b>", "kept raw");
+    assert_eq!(message["author"]["username"], "gs_bob");
+    assert_eq!(message["nonce"], "g-1");
+    let id = message["id"].as_str().unwrap().to_owned();
+    assert_eq!(own["d"]["id"], id.as_str());
+    let ev = alice_ws.event("message.created").await;
+    assert_eq!(ev["d"]["id"], id.as_str());
+
+    // A repeated nonce answers the first message, without a second one.
+    bob_ws
+        .send(create(&general, "olá <b>pelo socket</b>", "g-1"))
+        .await;
+    let again = bob_ws.op("message_ack").await;
+    assert_eq!(again["d"]["created"], false);
+    assert_eq!(again["d"]["message"]["id"], id.as_str());
+
+    // A reply, then the history (REST) holds exactly the two messages.
+    alice_ws
+        .send(json!({"op": "message_create", "d": {
+            "channel_id": general, "content": "resposta", "nonce": "g-2", "reply_to": id}}))
+        .await;
+    let reply = alice_ws.op("message_ack").await;
+    assert_eq!(
+        reply["d"]["message"]["referenced_message"]["id"],
+        id.as_str()
+    );
+    let history = app
+        .get(&format!("/api/v1/channels/{general}/messages"), Some(&bob))
+        .await;
+    let contents: Vec<&str> = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["resposta", "olá <b>pelo socket</b>"]);
+    app.stop().await;
+}
+
+/// The error frame of the next answer: `{"op":"error","d":{nonce, code, message, ...}}`.
+async fn refusal(ws: &mut Ws, nonce: &str) -> Value {
+    let f = ws.op("error").await;
+    assert_eq!(f["d"]["nonce"], nonce, "{f}");
+    assert!(f["d"]["message"].is_string(), "{f}");
+    f["d"].clone()
+}
+
+async fn gateway_send_refusals_keep_the_socket_open(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| {
+        c.message_rate_burst = 2;
+        c.gateway.max_sends = 12;
+    })
+    .await;
+    let alice = access(&app.register("gr_alice").await);
+    let bob = access(&app.register("gr_bob").await);
+    let carol = access(&app.register("gr_carol").await);
+    let (server, general) = app.community(&alice, &[&bob]).await;
+    let sid = server["id"].as_str().unwrap();
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    let (mut carol_ws, _) = Ws::identify(&app, &carol).await;
+
+    // Invalid fields, as REST names them.
+    bob_ws.send(create(&general, "  ", "e-1")).await;
+    let e = refusal(&mut bob_ws, "e-1").await;
+    assert_eq!(e["code"], "validation_failed");
+    assert_eq!(e["fields"]["content"]["code"], "too_short");
+    bob_ws
+        .send(create(&general, &"x".repeat(4001), "e-2"))
+        .await;
+    assert_eq!(
+        refusal(&mut bob_ws, "e-2").await["fields"]["content"]["code"],
+        "too_long"
+    );
+    bob_ws.send(create(&general, "hi", &"n".repeat(65))).await;
+    let e = bob_ws.op("error").await;
+    assert_eq!(e["d"]["fields"]["nonce"]["code"], "invalid_value");
+    bob_ws
+        .send(json!({"op": "message_create", "d": {
+            "channel_id": general, "content": "hi", "nonce": "e-3", "reply_to": "nope"}}))
+        .await;
+    assert_eq!(
+        refusal(&mut bob_ws, "e-3").await["fields"]["reply_to"]["code"],
+        "invalid_value"
+    );
+    // Unknown channel, and a channel of a server Carol is not in: the same answer as REST.
+    bob_ws.send(create("123", "hi", "e-4")).await;
+    assert_eq!(refusal(&mut bob_ws, "e-4").await["code"], "not_found");
+    carol_ws.send(create(&general, "hi", "e-5")).await;
+    let rest = app
+        .post(
+            &format!("/api/v1/channels/{general}/messages"),
+            json!({"content": "hi"}),
+            Some(&carol),
+        )
+        .await;
+    assert_eq!(refusal(&mut carol_ws, "e-5").await["code"], rest.code());
+    // Without send_messages in the channel: forbidden.
+    let r = app
+        .put(
+            &format!("/api/v1/channels/{general}/permissions/{sid}"),
+            json!({"type": "role", "deny": "2048"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    bob_ws.send(create(&general, "hi", "e-6")).await;
+    let e = refusal(&mut bob_ws, "e-6").await;
+    assert_eq!(e["code"], "forbidden", "{e}");
+    app.put(
+        &format!("/api/v1/channels/{general}/permissions/{sid}"),
+        json!({"type": "role", "deny": "0"}),
+        Some(&alice),
+    )
+    .await;
+    // The per-user send rate is shared with REST: two sends, then rate_limited.
+    let rest = app
+        .post(
+            &format!("/api/v1/channels/{general}/messages"),
+            json!({"content": "1"}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(rest.status, 201);
+    bob_ws.send(create(&general, "2", "r-2")).await;
+    assert_eq!(bob_ws.op("message_ack").await["d"]["nonce"], "r-2");
+    bob_ws.send(create(&general, "3", "r-3")).await;
+    let e = refusal(&mut bob_ws, "r-3").await;
+    assert_eq!(e["code"], "rate_limited");
+    assert!(e["retry_after"].as_u64().unwrap() >= 1);
+    // The socket is still served.
+    bob_ws.send(json!({"op": "heartbeat"})).await;
+    assert_eq!(bob_ws.op("heartbeat_ack").await["op"], "heartbeat_ack");
+    // Past the socket's own send budget (12 a minute, 8 used), the socket closes 4008.
+    for i in 0..5 {
+        bob_ws
+            .send(create(&general, "flood", &format!("f-{i}")))
+            .await;
+    }
+    assert_eq!(bob_ws.closed().await, End::Closed(4008));
+    app.stop().await;
+}
