@@ -112,24 +112,18 @@ macro_rules! store_set {
         let keyed: Vec<&MessageRow> = messages.iter().filter(|m| m.nonce.is_some()).collect();
         let mut existing: Vec<MessageRow> = Vec::new();
         if !keyed.is_empty() {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM messages WHERE nonce IN ({}) AND author_id IN ({})",
-                placeholders(1, keyed.len()),
-                placeholders(1 + keyed.len(), keyed.len())
-            );
+            // One index lookup per (author, nonce) pair. (`nonce IN (…) AND author_id IN (…)`
+            // made the planner probe every combination: n² lookups per batch.)
+            let pairs = (0..keyed.len())
+                .map(|i| format!("(author_id = ${} AND nonce = ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!("SELECT {COLUMNS} FROM messages WHERE {pairs}");
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
             for m in &keyed {
-                q = q.bind(m.nonce.clone());
+                q = q.bind(m.author_id).bind(m.nonce.clone());
             }
-            for m in &keyed {
-                q = q.bind(m.author_id);
-            }
-            let found: Vec<MessageRow> = q.fetch_all(&mut *$tx).await?;
-            // Only the exact (author, nonce) pairs of the batch.
-            existing = found
-                .into_iter()
-                .filter(|f| keyed.iter().any(|m| m.author_id == f.author_id && m.nonce == f.nonce))
-                .collect();
+            existing = q.fetch_all(&mut *$tx).await?;
         }
         let plan = plan(messages, existing, $since);
         if !plan.free_nonces.is_empty() {
