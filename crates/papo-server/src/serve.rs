@@ -4,6 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use papo_store::{Db, DbConfig};
 use tokio::net::TcpListener;
 
@@ -68,6 +69,13 @@ pub async fn run(
     tracing::info!(%addr, backend = ?state.db.backend(), "papo listening");
     // Printed on stdout as well, so scripts and people can find the port.
     println!("papo: listening on http://{addr}");
+    // No Nagle: a gateway socket writes small frames one after another (an event, then the
+    // answer to a send); with Nagle the second waits for the peer's delayed ACK (~40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "TCP_NODELAY refused");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
