@@ -121,6 +121,9 @@ impl<B: Backend> Driver<B> {
             if let Some(code) = self.run_actions().await {
                 return Some(code);
             }
+            // Answers already finished go out in the same write as the events: a send's
+            // task emits its event and then finishes, so both are usually ready together.
+            self.take_finished_answers();
             if let Some(code) = self.drain_events() {
                 return Some(code);
             }
@@ -310,6 +313,21 @@ impl<B: Backend> Driver<B> {
                 code: "not_found",
                 message: "Unknown channel.",
             }),
+        }
+    }
+
+    /// Writes the answers of the sends that have finished, without waiting.
+    fn take_finished_answers(&mut self) {
+        let Some(sends) = self.sends.as_mut() else {
+            return;
+        };
+        while let Some(answer) = sends.try_join_next() {
+            if let Ok(frame) = answer {
+                ws::encode_text(frame.as_bytes(), &mut self.out);
+            }
+        }
+        if sends.is_empty() {
+            self.sends = None;
         }
     }
 
