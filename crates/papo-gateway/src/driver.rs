@@ -143,12 +143,10 @@ impl<B: Backend> Driver<B> {
                 () = self.hub.shutdown.cancelled() => return Some(CloseCode::GoingAway),
                 () = wait_for_events(session.as_deref()) => {}
                 answer = next_answer(&mut self.sends), if self.sends.is_some() => {
-                    if let Some(Ok(frame)) = answer {
-                        ws::encode_text(frame.as_bytes(), &mut self.out);
+                    if let Some(answer) = answer {
+                        write_answer(answer, &mut self.out);
                     }
-                    if self.sends.as_ref().is_some_and(|s| s.is_empty()) {
-                        self.sends = None;
-                    }
+                    // The set itself is released at the top of the loop once empty.
                 }
                 read = read_some(io, &mut decoder, &mut msgs),
                     if self.sends.as_ref().is_none_or(|s| s.len() < MAX_SENDS_IN_FLIGHT) => {
@@ -322,9 +320,7 @@ impl<B: Backend> Driver<B> {
             return;
         };
         while let Some(answer) = sends.try_join_next() {
-            if let Ok(frame) = answer {
-                ws::encode_text(frame.as_bytes(), &mut self.out);
-            }
+            write_answer(answer, &mut self.out);
         }
         if sends.is_empty() {
             self.sends = None;
@@ -383,6 +379,15 @@ fn write_event(out: &mut Vec<u8>, seq: u64, event: &EncodedEvent) {
     out.reserve(n + len);
     out.extend_from_slice(&header[..n]);
     event.write_with_seq(seq, out);
+}
+
+/// Appends a finished send's answer frame. A send task that panicked has no answer: the
+/// client's wait for it runs out and it sends again with the same nonce.
+fn write_answer(answer: Result<String, tokio::task::JoinError>, out: &mut Vec<u8>) {
+    match answer {
+        Ok(frame) => ws::encode_text(frame.as_bytes(), out),
+        Err(err) => tracing::error!(%err, "message send task failed"),
+    }
 }
 
 /// The next finished send's answer frame.

@@ -113,15 +113,22 @@ impl ApiError {
     /// The body the client sees, for answers outside an HTTP response (the gateway's). The
     /// cause of an internal error is logged here, as the logging middleware would.
     pub fn into_body(self) -> ErrorBody {
-        if let Some(source) = &self.source {
+        let (body, source) = self.split();
+        if let Some(source) = source {
             tracing::error!(error = %format!("{source:#}"), "internal error");
         }
-        ErrorBody {
+        body
+    }
+
+    /// The client's body, and the cause kept for the logs.
+    fn split(self) -> (ErrorBody, Option<anyhow::Error>) {
+        let body = ErrorBody {
             code: self.code,
             message: self.message.into_owned(),
             fields: self.fields,
             retry_after: self.retry_after,
-        }
+        };
+        (body, self.source)
     }
 }
 
@@ -141,19 +148,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
-            code: self.code,
-            message: self.message.into_owned(),
-            fields: self.fields,
-            retry_after: self.retry_after,
-        };
+        let (body, source) = self.split();
+        let retry_after = body.retry_after;
         let mut response = (status, Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if let Some(source) = self.source {
+        if let Some(source) = source {
             response
                 .extensions_mut()
                 .insert(InternalErrorReport(Arc::new(format!("{source:#}"))));
