@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::hist;
 use crate::net::http::Pool;
-use crate::net::ws::{Ws, find};
+use crate::net::ws::Ws;
 use crate::proto::{self, MemberSpec, SenderRoom, Target, Wire};
 use crate::recorder::{Order, Recorder};
 use crate::send::{self, Answer, GatewayRoom, Outbox, PeerSender, Schedule, SendAcc};
@@ -510,9 +510,11 @@ async fn receive(
 }
 
 /// The answer to a send in a papo frame: `message_ack` or an `error` with a bench nonce.
+/// Papo writes `op` first, so every delivery (`{"op":"event",…`) is passed over by its prefix
+/// instead of a scan of the whole frame.
 fn answer_in(frame: &[u8]) -> Option<Answer> {
-    let acked = find(frame, br#""op":"message_ack""#).is_some();
-    if !acked && find(frame, br#""op":"error""#).is_none() {
+    let acked = frame.starts_with(br#"{"op":"message_ack""#);
+    if !acked && !frame.starts_with(br#"{"op":"error""#) {
         return None;
     }
     let (step, room, _, due_ns) = proto::find_payload(frame)?;
