@@ -258,8 +258,8 @@ pub struct Hub {
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     remote: OnceLock<mpsc::Sender<BusMessage>>,
     invalidations: OnceLock<InvalidationListener>,
-    /// Cancelled at shutdown: every driver closes with 1001.
-    pub shutdown: CancellationToken,
+    /// Cancelled at shutdown ([`Hub::begin_shutdown`]): every driver closes with 1001.
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl Hub {
@@ -286,6 +286,34 @@ impl Hub {
             invalidations: OnceLock::new(),
             shutdown: CancellationToken::new(),
         })
+    }
+
+    /// Starts shutting down: every connection closes with 1001 (going away) and the hub's
+    /// background tasks stop. An identified connection waits on its session alone (not on
+    /// the hub's token too, which would cost every idle connection a second waiter), so each
+    /// session is told here.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+        let sessions: Vec<Arc<GwSession>> = self
+            .sessions
+            .read()
+            .expect("sessions lock poisoned")
+            .values()
+            .cloned()
+            .collect();
+        for s in sessions {
+            s.state
+                .lock()
+                .expect("session mutex poisoned")
+                .close
+                .get_or_insert(CloseCode::GoingAway);
+            s.notify.notify_one();
+        }
+    }
+
+    /// Whether [`Hub::begin_shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutdown.is_cancelled()
     }
 
     /// This node's id.

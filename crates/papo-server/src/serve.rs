@@ -64,7 +64,7 @@ pub async fn run(
     let shutdown = async move {
         shutdown.await;
         // Gateway sockets are no longer hyper's: tell their drivers to close (1001).
-        hub.shutdown.cancel();
+        hub.begin_shutdown();
     };
     tracing::info!(%addr, backend = ?state.db.backend(), "papo listening");
     // Printed on stdout as well, so scripts and people can find the port.

@@ -161,15 +161,18 @@ pub async fn upgrade(
         tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
     }
     let backend = Arc::new(ServerBackend(state.clone()));
-    state.gateway_tasks.spawn(async move {
+    let upgraded = async move {
         match on_upgrade.await {
-            Ok(upgraded) => {
-                let io = hyper_util::rt::TokioIo::new(upgraded);
-                driver::run(hub, backend, io, slot).await;
+            Ok(upgraded) => Some(hyper_util::rt::TokioIo::new(upgraded)),
+            Err(err) => {
+                tracing::debug!(%err, "websocket upgrade failed");
+                None
             }
-            Err(err) => tracing::debug!(%err, "websocket upgrade failed"),
         }
-    });
+    };
+    state
+        .gateway_tasks
+        .spawn(driver::run(hub, backend, upgraded, slot));
     let mut res = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = res.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));

@@ -366,8 +366,12 @@ async fn shutdown_closes_sockets_with_1001() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let token = access(&app.register("gw_mel").await);
     let (mut ws, _) = Ws::identify(&app, &token).await;
+    // A socket that has not identified yet waits on the hub, not on a session.
+    let mut fresh = Ws::connect(&app).await;
+    assert_eq!(fresh.op("hello").await["op"], "hello");
     let stopping = tokio::spawn(app.stop());
     assert_eq!(ws.closed().await, End::Closed(1001));
+    assert_eq!(fresh.closed().await, End::Closed(1001));
     stopping.await.unwrap();
 }
 
