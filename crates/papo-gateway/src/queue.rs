@@ -40,8 +40,9 @@ pub struct EventQueue {
     next_seq: u64,
     /// Highest sequence number written to the socket.
     sent_upto: u64,
-    /// `(seq, event)` for every event after the last acknowledgement.
-    events: VecDeque<(u64, SharedEvent)>,
+    /// Every event after the last acknowledgement. Sequence numbers are contiguous, so they
+    /// are not stored: the last one is `next_seq - 1` (see [`EventQueue::front_seq`]).
+    events: VecDeque<SharedEvent>,
     /// Bytes of the unsent events.
     unsent_bytes: usize,
 }
@@ -60,6 +61,11 @@ impl EventQueue {
         self.next_seq.saturating_sub(1).max(self.sent_upto)
     }
 
+    /// Sequence number of the oldest kept event (`next_seq` when none is kept).
+    fn front_seq(&self) -> u64 {
+        self.next_seq - self.events.len() as u64
+    }
+
     /// Unsent events.
     pub fn unsent(&self) -> usize {
         (self.next_seq - 1 - self.sent_upto) as usize
@@ -72,10 +78,9 @@ impl EventQueue {
         {
             return Pushed::Dropped;
         }
-        let seq = self.next_seq;
         self.next_seq += 1;
         self.unsent_bytes += event.size();
-        self.events.push_back((seq, event));
+        self.events.push_back(event);
         if self.unsent() > limits.max_unsent_events || self.unsent_bytes > limits.max_unsent_bytes {
             Pushed::Overflow
         } else {
@@ -90,16 +95,13 @@ impl EventQueue {
         limits: &QueueLimits,
         mut write: impl FnMut(u64, &EncodedEvent),
     ) -> usize {
-        // Sequence numbers are contiguous: the unsent events are the tail, found by index
-        // (sent ones wait for their acknowledgement in front; there may be hundreds).
-        let first_unsent = match self.events.front() {
-            Some((front, _)) => (self.sent_upto + 1).saturating_sub(*front) as usize,
-            None => 0,
-        };
-        let mut n = 0;
-        for (seq, ev) in self.events.range(first_unsent.min(self.events.len())..) {
-            write(*seq, ev);
-            n += 1;
+        // The unsent events are the tail (sent ones wait for their acknowledgement in
+        // front; there may be hundreds).
+        let unsent = self.unsent().min(self.events.len());
+        let first_unsent = self.events.len() - unsent;
+        let seqs = self.next_seq - unsent as u64..;
+        for (seq, ev) in seqs.zip(self.events.range(first_unsent..)) {
+            write(seq, ev);
         }
         self.sent_upto = self.next_seq - 1;
         self.unsent_bytes = 0;
@@ -107,16 +109,15 @@ impl EventQueue {
             self.events.pop_front();
         }
         self.release_if_empty();
-        n
+        unsent
     }
 
     /// The client has everything up to `seq`: forget it. Acknowledging events that were never
     /// sent is ignored.
     pub fn ack(&mut self, seq: u64) {
         let seq = seq.min(self.sent_upto);
-        while self.events.front().is_some_and(|(s, _)| *s <= seq) {
-            self.events.pop_front();
-        }
+        let known = seq.saturating_sub(self.front_seq() - 1) as usize;
+        self.events.drain(..known.min(self.events.len()));
         self.release_if_empty();
     }
 
@@ -127,16 +128,14 @@ impl EventQueue {
             return None;
         }
         // The first kept event must be seq+1 (or nothing was forgotten after seq).
-        let first_kept = self.events.front().map_or(self.next_seq, |(s, _)| *s);
-        if first_kept > seq + 1 {
+        if self.front_seq() > seq + 1 {
             return None;
         }
         self.ack(seq.min(self.sent_upto));
-        while self.events.front().is_some_and(|(s, _)| *s <= seq) {
-            self.events.pop_front();
-        }
+        let known = seq.saturating_sub(self.front_seq() - 1) as usize;
+        self.events.drain(..known.min(self.events.len()));
         self.sent_upto = seq;
-        self.unsent_bytes = self.events.iter().map(|(_, e)| e.size()).sum();
+        self.unsent_bytes = self.events.iter().map(|e| e.size()).sum();
         Some(self.unsent())
     }
 
