@@ -529,15 +529,21 @@ impl EventKind {
 }
 
 /// An event serialized once: `{"op":"event","t":…,"s":` | seq | `,"d":…}`. Every recipient
-/// shares these bytes; only the sequence number is written per session.
-#[derive(Debug)]
+/// shares these bytes (cloning shares them); only the sequence number is written per session.
+/// One allocation per event: it is what each recipient's replay queue holds until the client
+/// acknowledges it.
+#[derive(Clone, Debug)]
 pub struct EncodedEvent {
-    bytes: Box<[u8]>,
-    split: usize,
+    bytes: Arc<[u8]>,
 }
 
-/// A shared, encoded event.
-pub type SharedEvent = Arc<EncodedEvent>;
+/// An encoded event as queued for its recipients (a cheap clone of the shared bytes).
+pub type SharedEvent = EncodedEvent;
+
+/// What every event's text starts with, up to the name.
+const EVENT_HEAD: &[u8] = br#"{"op":"event","t":"#;
+/// What follows the name: the sequence number comes next.
+const SEQ_KEY: &[u8] = br#","s":"#;
 
 impl EncodedEvent {
     /// Serializes `data` under `kind`.
@@ -548,17 +554,29 @@ impl EncodedEvent {
 
     /// Builds the event from an already-serialized `d` (e.g. received from another node).
     pub fn from_json(name: &str, d_json: &str) -> SharedEvent {
-        let head = format!(r#"{{"op":"event","t":{},"s":"#, json_str(name));
-        let mut bytes = Vec::with_capacity(head.len() + d_json.len() + 8);
-        bytes.extend_from_slice(head.as_bytes());
-        let split = bytes.len();
+        let name = json_str(name);
+        let mut bytes = Vec::with_capacity(
+            EVENT_HEAD.len() + name.len() + SEQ_KEY.len() + 5 + d_json.len() + 1,
+        );
+        bytes.extend_from_slice(EVENT_HEAD);
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(SEQ_KEY);
         bytes.extend_from_slice(b",\"d\":");
         bytes.extend_from_slice(d_json.as_bytes());
         bytes.push(b'}');
-        Arc::new(Self {
-            bytes: bytes.into_boxed_slice(),
-            split,
-        })
+        Self {
+            bytes: Arc::from(bytes),
+        }
+    }
+
+    /// Where the sequence number goes: after the name, which is a JSON string and so cannot
+    /// hold an unescaped `"` (the first `,"s":` after the head is the key).
+    fn split(&self) -> usize {
+        let from = EVENT_HEAD.len();
+        self.bytes[from..]
+            .windows(SEQ_KEY.len())
+            .position(|w| w == SEQ_KEY)
+            .map_or(self.bytes.len(), |i| from + i + SEQ_KEY.len())
     }
 
     /// Length of the frame text for sequence number `seq`.
@@ -568,20 +586,22 @@ impl EncodedEvent {
 
     /// Appends the frame text with `seq` to `out`.
     pub fn write_with_seq(&self, seq: u64, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.bytes[..self.split]);
+        let split = self.split();
+        out.extend_from_slice(&self.bytes[..split]);
         out.extend_from_slice(fmt_u64(seq, &mut [0u8; 20]));
-        out.extend_from_slice(&self.bytes[self.split..]);
+        out.extend_from_slice(&self.bytes[split..]);
     }
 
     /// The serialized `d` and the event name, e.g. to forward to other nodes.
     pub fn parts(&self) -> (&str, &str) {
         let text = std::str::from_utf8(&self.bytes).unwrap_or_default();
-        let head = &text[..self.split];
+        let split = self.split();
+        let head = &text[..split];
         let name = head
             .strip_prefix(r#"{"op":"event","t":""#)
             .and_then(|r| r.split('"').next())
             .unwrap_or_default();
-        let d = &text[self.split + 5..text.len() - 1];
+        let d = &text[split + 5..text.len() - 1];
         (name, d)
     }
 
@@ -698,6 +718,19 @@ mod tests {
         let mut zero = Vec::new();
         ev.write_with_seq(0, &mut zero);
         assert!(String::from_utf8(zero).unwrap().contains(r#""s":0,"#));
+    }
+
+    #[test]
+    fn the_sequence_number_goes_after_the_name_whatever_the_name_holds() {
+        // A name from another node is escaped, so `","s":` inside it never looks like the key.
+        let name = r#"odd","s":1,"d":{}"#;
+        let ev = EncodedEvent::from_json(name, r#"{"x":[1]}"#);
+        let mut out = Vec::new();
+        ev.write_with_seq(7, &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!((v["t"].as_str(), v["s"].as_u64()), (Some(name), Some(7)));
+        assert_eq!(v["d"]["x"][0], 1);
+        assert_eq!(ev.parts().1, r#"{"x":[1]}"#);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_core::permissions::{MemberContext, Permissions};
 use papo_gateway::hub::Topic;
-use papo_gateway::protocol::{EncodedEvent, EventKind};
+use papo_gateway::protocol::{EncodedEvent, EventKind, SharedEvent};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::{members, roles};
 use serde_json::json;
@@ -147,7 +147,7 @@ pub fn resync(state: &AppState, before: &Visibility, after: &ServerSnapshot) -> 
     let now = after.visibility();
     let server_id = ServerId::from_i64(after.server.id);
     let empty = BTreeSet::new();
-    let mut created: HashMap<i64, std::sync::Arc<EncodedEvent>> = HashMap::new();
+    let mut created: HashMap<i64, SharedEvent> = HashMap::new();
     for (user, seen) in &now {
         let old = before.get(user).unwrap_or(&empty);
         let gained: Vec<i64> = seen.difference(old).copied().collect();
