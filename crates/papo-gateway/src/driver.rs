@@ -155,7 +155,7 @@ impl<B: Backend> Driver<B> {
             }
             // Checked after identify too: a session created while the hub was closing its
             // sessions may have been missed by it.
-            if self.hub.shutdown.is_cancelled() {
+            if self.hub.is_shutting_down() {
                 return Some(CloseCode::GoingAway);
             }
             // Parked here while idle, so what these hold is what an idle connection costs:

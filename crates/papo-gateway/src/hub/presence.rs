@@ -1,0 +1,139 @@
+//! The hub's presence: what a session's status changes announce, to whom, and what `ready`
+//! shows. The aggregation itself is [`crate::presence`]; this is the delivery side.
+
+use std::collections::HashSet;
+
+use papo_core::id::{ServerId, UserId};
+use serde_json::value::RawValue;
+
+use super::{BusMessage, GwSession, Hub, SessionKey, Topic};
+use crate::presence::{NodePresence, public_view};
+use crate::protocol::{CustomStatus, EncodedEvent, EventKind, PresenceView, Status};
+
+impl Hub {
+    /// The audience of a presence change: the user's own sessions see their real status;
+    /// the presence audience of `servers` (each session once, however many servers it
+    /// shares) sees the public view, where `invisible` reads `offline`.
+    pub(super) fn deliver_presence(&self, view: &PresenceView, servers: &[ServerId]) {
+        let own = match EncodedEvent::new(EventKind::PresenceUpdated, view) {
+            Ok(ev) => ev,
+            Err(err) => return tracing::error!(%err, "presence not serializable"),
+        };
+        self.deliver(Topic::User(view.user_id), &own);
+        if servers.is_empty() {
+            return;
+        }
+        let public = match EncodedEvent::new(EventKind::PresenceUpdated, &public_view(view)) {
+            Ok(ev) => ev,
+            Err(err) => return tracing::error!(%err, "presence not serializable"),
+        };
+        let map = self.topics.read().expect("topics lock poisoned");
+        let mut seen: HashSet<SessionKey> = HashSet::new();
+        for server in servers {
+            for s in map.get(&Topic::Presence(*server)).into_iter().flatten() {
+                if s.user_id != view.user_id && seen.insert(s.id) {
+                    s.push(&public, &self.limits);
+                }
+            }
+        }
+    }
+
+    /// The servers whose presence audience `user`'s sessions on this node belong to.
+    pub(super) fn servers_of(&self, user: UserId) -> Vec<ServerId> {
+        let map = self.topics.read().expect("topics lock poisoned");
+        let mut out: Vec<ServerId> = Vec::new();
+        for s in map.get(&Topic::User(user)).into_iter().flatten() {
+            for t in s.topics.lock().expect("topics mutex poisoned").iter() {
+                if let Topic::Presence(id) = t
+                    && !out.contains(id)
+                {
+                    out.push(*id);
+                }
+            }
+        }
+        out
+    }
+
+    /// A user's presence as the user sees it.
+    pub fn presence_of(&self, user: UserId) -> PresenceView {
+        self.book.lock().expect("book mutex poisoned").view(user)
+    }
+
+    /// A user's presence as others see it (`invisible` reads `offline`).
+    pub fn public_presence_of(&self, user: UserId) -> PresenceView {
+        public_view(&self.presence_of(user))
+    }
+
+    /// The user's presence and the public presence of those in `watch` who are not
+    /// offline, as JSON for `ready`.
+    pub fn ready_presences(&self, user: UserId, watch: &[UserId]) -> Box<RawValue> {
+        let book = self.book.lock().expect("book mutex poisoned");
+        let mut views = vec![book.view(user)];
+        for other in watch {
+            if *other == user {
+                continue;
+            }
+            let v = public_view(&book.view(*other));
+            if v.status != Status::Offline {
+                views.push(v);
+            }
+        }
+        drop(book);
+        let json = serde_json::to_string(&views).unwrap_or_else(|_| "[]".into());
+        RawValue::from_string(json)
+            .unwrap_or_else(|_| RawValue::from_string("[]".into()).expect("valid"))
+    }
+
+    pub(super) fn session_online(
+        &self,
+        session: &GwSession,
+        status: Status,
+        custom: Option<Option<CustomStatus>>,
+    ) {
+        let announce = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .set(session.user_id, session.id.0, status, custom);
+        if let Some(p) = announce {
+            self.announce_presence(session.user_id, p);
+        }
+    }
+
+    /// A session chose a presence (`custom`: `None` keeps the custom status, `Some(None)`
+    /// clears it).
+    pub fn set_presence(
+        &self,
+        session: &GwSession,
+        status: Status,
+        custom: Option<Option<CustomStatus>>,
+    ) {
+        session.state.lock().expect("session mutex poisoned").status = status;
+        self.session_online(session, status, custom);
+    }
+
+    pub(super) fn announce_presence(&self, user: UserId, presence: NodePresence) {
+        let mut servers = self.servers_of(user);
+        {
+            // Remembered so that going offline (sessions gone) still reaches the servers.
+            let mut known = self
+                .presence_servers
+                .lock()
+                .expect("presence mutex poisoned");
+            if servers.is_empty() {
+                servers = known.get(&user).cloned().unwrap_or_default();
+            } else {
+                known.insert(user, servers.clone());
+            }
+            if presence.status == Status::Offline {
+                known.remove(&user);
+            }
+        }
+        self.publish(BusMessage::Presence {
+            node: self.node_id,
+            user,
+            presence,
+            servers,
+        });
+    }
+}
