@@ -5,7 +5,10 @@
 //! one poll. Nothing large lives in the task between wake-ups: bytes are read into a stack
 //! buffer inside the poll and handed to the [`Decoder`]; outgoing bytes are collected in a
 //! `Vec` that is released after each write; what only identify, resume and typing need is
-//! boxed while they run. This keeps an idle session small (every idle session is one task).
+//! boxed while they run. An identified connection has no timer either: its deadline is noted
+//! in its session, and the hub's once-a-second tick wakes it when the deadline has passed
+//! (before identify, a boxed timer does). This keeps an idle session small (every idle
+//! session is one task).
 //!
 //! Messages sent over the socket (`message_create`) run as tasks of their own, so that a
 //! commit never holds up the session's events; their answers are written as they finish.
@@ -16,6 +19,7 @@ use std::sync::Arc;
 use std::task::{Poll, ready};
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use papo_core::id::UserId;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::task::JoinSet;
@@ -58,9 +62,9 @@ const MAX_SENDS_IN_FLIGHT: usize = 64;
 /// completes (`None`: it failed). `slot` is `None` when the client's address is over its
 /// connection limit: the socket is then closed with 4011 at once.
 ///
-/// A plain function returning an `async` block rather than an `async fn`: an `async fn` keeps
-/// a second copy of its arguments in its state for as long as the connection lives.
-#[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
+/// The upgrade is chained to the connection rather than awaited inside it: an `async` block
+/// keeps what it captures for as long as it lives, so the finished upgrade future would stay
+/// in every idle connection's task.
 pub fn run<B, IO, U>(
     hub: Arc<Hub>,
     backend: Arc<B>,
@@ -72,46 +76,20 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
     U: Future<Output = Option<IO>> + Send,
 {
-    async move {
-        let Some(mut io) = upgrade.await else {
-            return;
+    upgrade.then(move |io| {
+        let Some(io) = io else {
+            return Either::Left(std::future::ready(()));
         };
-        if slot.is_none() {
-            let mut out = Vec::new();
-            let code = CloseCode::TooManyConnections;
-            ws::encode_close(code.code(), code.reason(), &mut out);
-            let _ = tokio::time::timeout(hub.config.write_timeout, io.write_all(&out)).await;
-            let _ = io.shutdown().await;
-            return;
-        }
-        let conn = Connection::new(Instant::now(), &hub.config);
-        let mut driver = Driver {
+        let driver = Driver {
+            conn: Connection::new(Instant::now(), &hub.config),
             hub,
             backend,
-            conn,
             attached: None,
             out: Vec::new(),
             sends: None,
         };
-        let code = driver.serve(&mut io).await;
-        if let Some(code) = code {
-            let mut out = std::mem::take(&mut driver.out);
-            ws::encode_close(code.code(), code.reason(), &mut out);
-            let _ = tokio::time::timeout(driver.hub.config.write_timeout, io.write_all(&out)).await;
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
-        let resumable = code.is_some_and(CloseCode::resumable) || code.is_none();
-        if let Some((session, generation)) = driver.attached.take() {
-            driver
-                .hub
-                .detach(&session, generation, Instant::now(), resumable);
-        }
-        // Sends already accepted finish (commit and fan-out) without anyone to answer.
-        if let Some(mut sends) = driver.sends.take() {
-            sends.detach_all();
-        }
-        drop(slot);
-    }
+        Either::Right(driver.run(io, slot))
+    })
 }
 
 struct Driver<B> {
@@ -127,6 +105,49 @@ struct Driver<B> {
 }
 
 impl<B: Backend> Driver<B> {
+    /// The connection's whole life. A plain function returning an `async` block rather than
+    /// an `async fn`: an `async fn` keeps a second copy of its arguments for as long as the
+    /// connection lives.
+    #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
+    fn run<IO>(
+        mut self,
+        mut io: IO,
+        slot: Option<ConnectionSlot>,
+    ) -> impl Future<Output = ()> + Send
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        async move {
+            if slot.is_none() {
+                let mut out = Vec::new();
+                let code = CloseCode::TooManyConnections;
+                ws::encode_close(code.code(), code.reason(), &mut out);
+                let timeout = self.hub.config.write_timeout;
+                let _ = tokio::time::timeout(timeout, io.write_all(&out)).await;
+                let _ = io.shutdown().await;
+                return;
+            }
+            let code = self.serve(&mut io).await;
+            if let Some(code) = code {
+                let mut out = std::mem::take(&mut self.out);
+                ws::encode_close(code.code(), code.reason(), &mut out);
+                let timeout = self.hub.config.write_timeout;
+                let _ = tokio::time::timeout(timeout, io.write_all(&out)).await;
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
+            let resumable = code.is_some_and(CloseCode::resumable) || code.is_none();
+            if let Some((session, generation)) = self.attached.take() {
+                self.hub
+                    .detach(&session, generation, Instant::now(), resumable);
+            }
+            // Sends already accepted finish (commit and fan-out) without anyone to answer.
+            if let Some(mut sends) = self.sends.take() {
+                sends.detach_all();
+            }
+            drop(slot);
+        }
+    }
+
     /// Runs until the connection ends; returns the close code to send (`None`: the socket
     /// is already gone).
     async fn serve<IO>(&mut self, io: &mut IO) -> Option<CloseCode>
@@ -159,16 +180,20 @@ impl<B: Backend> Driver<B> {
                 return Some(CloseCode::GoingAway);
             }
             // Parked here while idle, so what these hold is what an idle connection costs:
-            // one waiter for its session's events (before identify: for shutdown), one timer;
-            // the socket and the sends are polled directly. (Inline rather than a method: an
-            // `async fn` would keep a second copy of its arguments.)
-            let sleep = tokio::time::sleep_until(self.conn.poll_timeout().into());
+            // one waiter for its session (its events, a close decision, or the hub's tick
+            // once its deadline passed); the socket and the sends are polled directly.
+            // Before identify: a waiter for shutdown and a boxed timer. (Inline rather than
+            // a method: an `async fn` would keep a second copy of its arguments.)
             let session = self.attached.as_ref().map(|(s, _)| s.clone());
-            let wake = match session.as_deref() {
-                Some(s) => Either::Left(s.notify.notified()),
-                None => Either::Right(self.hub.shutdown.cancelled()),
+            let (wake, mut sleep) = match session.as_deref() {
+                Some(s) => (Either::Left(s.notify.notified()), None),
+                None => (
+                    Either::Right(self.hub.shutdown.cancelled()),
+                    Some(Box::pin(tokio::time::sleep_until(
+                        self.conn.poll_timeout().into(),
+                    ))),
+                ),
             };
-            let mut sleep = std::pin::pin!(sleep);
             let mut wake = std::pin::pin!(wake);
             let sends = &mut self.sends;
             let woke = poll_fn(|cx| {
@@ -186,15 +211,18 @@ impl<B: Backend> Driver<B> {
                 if reading && let Poll::Ready(read) = poll_read_some(cx, io, &mut decoder) {
                     return Poll::Ready(Woke::Read(read));
                 }
-                if sleep.as_mut().poll(cx).is_ready() {
+                if let Some(sleep) = sleep.as_mut()
+                    && sleep.as_mut().poll(cx).is_ready()
+                {
                     return Poll::Ready(Woke::Timeout);
                 }
                 Poll::Pending
             })
             .await;
             match woke {
-                // Events, a close decision or shutdown: handled at the top of the loop.
-                Woke::Wake => {}
+                // Events, a close decision or shutdown: handled at the top of the loop. Or the
+                // hub's tick saw the deadline pass: the core decides whether it has.
+                Woke::Wake => self.conn.handle_timeout(Instant::now()),
                 Woke::Answer(answer) => write_answer(answer, &mut self.out),
                 Woke::Read(read) => {
                     let now = Instant::now();
@@ -232,33 +260,50 @@ impl<B: Backend> Driver<B> {
 
     /// Performs what the core asked for; returns a close code when it decided to close.
     async fn run_actions(&mut self) -> Option<CloseCode> {
-        while let Some(action) = self.conn.poll_action() {
-            match action {
-                Action::Send(text) => ws::encode_text(text.as_bytes(), &mut self.out),
-                Action::Close(code) => return Some(code),
-                // Boxed, like typing below: these futures wait on the backend and are needed
-                // once per connection; inline they would enlarge every idle connection.
-                Action::Identify { token } => Box::pin(self.identify(token)).await,
-                Action::Resume {
-                    token,
-                    session_id,
-                    seq,
-                } => Box::pin(self.resume(token, session_id, seq)).await,
-                Action::Ack(seq) => {
-                    if let Some((s, _)) = &self.attached {
-                        s.ack(seq);
-                    }
-                }
-                Action::Presence(p) => {
-                    if let Some((s, _)) = &self.attached {
-                        self.hub.set_presence(s, p.status, p.custom_status);
-                    }
-                }
-                Action::Typing { channel_id } => Box::pin(self.typing(channel_id)).await,
-                Action::SendMessage(message) => self.send_message(message),
-            }
+        loop {
+            // What waits on the backend (identify, resume, typing) is boxed: inline, these
+            // futures and the action they came from would enlarge every idle connection.
+            let waiting = match self.apply_next_action() {
+                Applied::Done => continue,
+                Applied::Idle => return None,
+                Applied::Close(code) => return Some(code),
+                Applied::Wait(waiting) => waiting,
+            };
+            waiting.await;
         }
-        None
+    }
+
+    /// Performs the core's next action if it needs no waiting; otherwise returns the future
+    /// that performs it.
+    fn apply_next_action(&mut self) -> Applied<'_> {
+        let Some(action) = self.conn.poll_action() else {
+            return Applied::Idle;
+        };
+        match action {
+            Action::Send(text) => ws::encode_text(text.as_bytes(), &mut self.out),
+            Action::Close(code) => return Applied::Close(code),
+            Action::Identify { token } => return Applied::Wait(Box::pin(self.identify(token))),
+            Action::Resume {
+                token,
+                session_id,
+                seq,
+            } => return Applied::Wait(Box::pin(self.resume(token, session_id, seq))),
+            Action::Ack(seq) => {
+                if let Some((s, _)) = &self.attached {
+                    s.ack(seq);
+                }
+            }
+            Action::Presence(p) => {
+                if let Some((s, _)) = &self.attached {
+                    self.hub.set_presence(s, p.status, p.custom_status);
+                }
+            }
+            Action::Typing { channel_id } => {
+                return Applied::Wait(Box::pin(self.typing(channel_id)));
+            }
+            Action::SendMessage(message) => self.send_message(message),
+        }
+        Applied::Done
     }
 
     async fn authenticate(&mut self, token: &str) -> Option<Identity> {
@@ -398,7 +443,8 @@ impl<B: Backend> Driver<B> {
     fn drain_events(&mut self) -> Option<CloseCode> {
         let (session, generation) = self.attached.as_ref()?;
         let out = &mut self.out;
-        match session.drain(*generation, &self.hub.limits, |seq, ev| {
+        let deadline = self.conn.poll_timeout();
+        match session.drain(*generation, &self.hub.limits, deadline, |seq, ev| {
             write_event(out, seq, ev)
         }) {
             Wake::Events(_) => None,
@@ -431,6 +477,18 @@ fn write_answer(answer: Result<String, tokio::task::JoinError>, out: &mut Vec<u8
     }
 }
 
+/// What [`Driver::apply_next_action`] did.
+enum Applied<'a> {
+    /// Performed an action.
+    Done,
+    /// There was none.
+    Idle,
+    /// The core decided to close.
+    Close(CloseCode),
+    /// An action that waits on the backend: awaiting this performs it.
+    Wait(Pin<Box<dyn Future<Output = ()> + Send + 'a>>),
+}
+
 /// What woke an idle connection.
 enum Woke {
     /// The session has events or must close; before identify: the hub is shutting down
@@ -440,7 +498,8 @@ enum Woke {
     Answer(Result<String, tokio::task::JoinError>),
     /// The socket had bytes (`None`: end of stream) or failed.
     Read(std::io::Result<Option<Decoded>>),
-    /// The core's deadline passed.
+    /// The core's deadline passed (before identify; afterwards the hub's tick wakes the
+    /// session instead).
     Timeout,
 }
 
@@ -500,16 +559,21 @@ mod tests {
     }
 
     /// Every idle connection is one task holding this future: it must stay small whatever
-    /// the backend's futures weigh (they are boxed while they run). This future is 696 bytes
-    /// here; the server's connection task measured 896 bytes (heaptrack; its socket type is
-    /// larger and tokio rounds a task up to 128 bytes), down from 1,408 before the idle wait
-    /// was rewritten. The bound leaves a little room, not a whole 128 bytes.
+    /// the backend's futures weigh (they are boxed while they run). This future is 576 bytes
+    /// here (696 before the upgrade was chained, the per-connection timer dropped and
+    /// `run_actions` stopped holding an action across its await); the server's connection
+    /// task is larger (its socket type is, and tokio rounds a task up to 128 bytes). The
+    /// bound leaves a little room, not a whole 128 bytes.
     #[test]
     fn an_idle_connection_task_stays_small() {
         let hub = Hub::new(crate::session::GatewayConfig::default(), 0);
         let (a, _b) = tokio::io::duplex(64);
         let fut = run(hub, Arc::new(HeavyBackend), async { Some(a) }, None);
         let size = std::mem::size_of_val(&fut);
+        eprintln!(
+            "driver future {size} GwSession {}",
+            std::mem::size_of::<GwSession>()
+        );
         assert!(size <= 720, "driver future is {size} bytes");
         assert!(std::mem::size_of::<GwSession>() <= 256);
         assert!(std::mem::size_of::<Decoder>() <= 64);

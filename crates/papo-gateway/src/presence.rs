@@ -134,7 +134,16 @@ impl LocalPresence {
 /// Every node's announcements, folded per user.
 #[derive(Debug, Default)]
 pub struct PresenceBook {
-    users: HashMap<UserId, Vec<(u16, NodePresence)>>,
+    users: HashMap<UserId, Vec<BookNode>>,
+}
+
+/// One node's announcement for one user as the book keeps it: 16 bytes, the custom status
+/// boxed (a [`NodePresence`] is 80 and most users have no custom status).
+#[derive(Debug)]
+struct BookNode {
+    node: u16,
+    status: Status,
+    custom_status: Option<Box<CustomStatus>>,
 }
 
 impl PresenceBook {
@@ -143,11 +152,15 @@ impl PresenceBook {
     pub fn apply(&mut self, user: UserId, node: u16, p: NodePresence) -> Option<PresenceView> {
         let before = self.view(user);
         let nodes = self.users.entry(user).or_default();
-        nodes.retain(|(n, _)| *n != node);
+        nodes.retain(|n| n.node != node);
         if p.status != Status::Offline {
             // Most users are on one node: no room for four.
             nodes.reserve_exact(1);
-            nodes.push((node, p));
+            nodes.push(BookNode {
+                node,
+                status: p.status,
+                custom_status: p.custom_status.map(Box::new),
+            });
         }
         if nodes.is_empty() {
             self.users.remove(&user);
@@ -161,12 +174,12 @@ impl PresenceBook {
         let best = self
             .users
             .get(&user)
-            .and_then(|nodes| nodes.iter().max_by_key(|(_, p)| p.status.rank()));
+            .and_then(|nodes| nodes.iter().max_by_key(|n| n.status.rank()));
         match best {
-            Some((_, p)) => PresenceView {
+            Some(n) => PresenceView {
                 user_id: user,
-                status: p.status,
-                custom_status: p.custom_status.clone(),
+                status: n.status,
+                custom_status: n.custom_status.as_deref().cloned(),
             },
             None => PresenceView {
                 user_id: user,
@@ -182,7 +195,7 @@ impl PresenceBook {
         let users: Vec<UserId> = self
             .users
             .iter()
-            .filter(|(_, nodes)| nodes.iter().any(|(n, _)| *n == node))
+            .filter(|(_, nodes)| nodes.iter().any(|n| n.node == node))
             .map(|(u, _)| *u)
             .collect();
         users
@@ -307,6 +320,11 @@ mod tests {
         );
         assert_eq!(book.drop_node(1)[0].status, Status::Offline);
         assert_eq!(book.view(u(1)).status, Status::Offline);
+    }
+
+    #[test]
+    fn the_book_keeps_one_small_entry_per_node() {
+        assert!(std::mem::size_of::<BookNode>() <= 16);
     }
 
     #[test]

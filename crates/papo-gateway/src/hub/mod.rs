@@ -136,6 +136,10 @@ struct SessionState {
     attached: Option<u64>,
     generation: u64,
     detached_at: Option<Instant>,
+    /// When the attached connection's core must next handle time (its heartbeat
+    /// deadline): [`Hub::tick`] wakes the driver once it has passed, so that an idle
+    /// connection needs no timer of its own.
+    deadline: Option<Instant>,
     /// Set when the session must end: the driver closes with it.
     close: Option<CloseCode>,
     /// No longer resumable.
@@ -156,10 +160,13 @@ pub enum Wake {
 
 impl GwSession {
     /// Writes unsent events via `write(seq, event)` or reports why the connection must end.
+    /// Also notes the connection's next `deadline`: the hub's tick wakes the driver (through
+    /// [`GwSession::notify`]) once it has passed.
     pub fn drain(
         &self,
         generation: u64,
         limits: &QueueLimits,
+        deadline: Instant,
         write: impl FnMut(u64, &EncodedEvent),
     ) -> Wake {
         let mut st = self.state.lock().expect("session mutex poisoned");
@@ -169,6 +176,7 @@ impl GwSession {
         if let Some(code) = st.close {
             return Wake::Close(code);
         }
+        st.deadline = Some(deadline);
         Wake::Events(st.queue.drain_unsent(limits, write))
     }
 
@@ -382,6 +390,7 @@ impl Hub {
                 attached: Some(1),
                 generation: 1,
                 detached_at: None,
+                deadline: None,
                 close: None,
                 dead: false,
                 status: Status::Online,
@@ -422,6 +431,7 @@ impl Hub {
         let replay = st.queue.rewind(seq)?;
         st.generation += 1;
         st.attached = Some(st.generation);
+        st.deadline = None;
         st.detached_at = None;
         let generation = st.generation;
         let status = st.status;
@@ -440,6 +450,7 @@ impl Hub {
             return; // replaced by a resume: the new connection owns it
         }
         st.attached = None;
+        st.deadline = None;
         if !resumable {
             st.dead = true;
         }
@@ -639,24 +650,30 @@ impl Hub {
         }
     }
 
-    /// Periodic work: forget sessions past the resume window, announce users whose grace
-    /// ran out, and trim limiter state.
+    /// Periodic work: wake the connections whose deadline passed (a missed heartbeat is
+    /// noticed within a tick), forget sessions past the resume window, announce users whose
+    /// grace ran out, and trim limiter state.
     pub fn tick(&self, now: Instant) {
-        let expired: Vec<SessionKey> = self
+        let mut expired: Vec<SessionKey> = Vec::new();
+        for s in self
             .sessions
             .read()
             .expect("sessions lock poisoned")
             .values()
-            .filter(|s| {
-                let st = s.state.lock().expect("session mutex poisoned");
-                st.attached.is_none()
-                    && (st.dead
-                        || st.detached_at.is_some_and(|t| {
-                            now.saturating_duration_since(t) >= self.config.resume_window
-                        }))
-            })
-            .map(|s| s.id)
-            .collect();
+        {
+            let st = s.state.lock().expect("session mutex poisoned");
+            if st.attached.is_some() {
+                if st.deadline.is_some_and(|d| d <= now) {
+                    s.notify.notify_one();
+                }
+            } else if st.dead
+                || st
+                    .detached_at
+                    .is_some_and(|t| now.saturating_duration_since(t) >= self.config.resume_window)
+            {
+                expired.push(s.id);
+            }
+        }
         for id in expired {
             self.remove(id);
         }

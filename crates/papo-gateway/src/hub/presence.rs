@@ -23,9 +23,16 @@ impl Hub {
         if servers.is_empty() {
             return;
         }
-        let public = match EncodedEvent::new(EventKind::PresenceUpdated, &public_view(view)) {
-            Ok(ev) => ev,
-            Err(err) => return tracing::error!(%err, "presence not serializable"),
+        // Unless the user is invisible, others see what the user sees: the same bytes, so
+        // every queue holding the change shares one allocation.
+        let public_view = public_view(view);
+        let public = if public_view == *view {
+            own
+        } else {
+            match EncodedEvent::new(EventKind::PresenceUpdated, &public_view) {
+                Ok(ev) => ev,
+                Err(err) => return tracing::error!(%err, "presence not serializable"),
+            }
         };
         let map = self.topics.read().expect("topics lock poisoned");
         let mut seen: HashSet<SessionKey> = HashSet::new();

@@ -434,6 +434,15 @@ async fn presence_reaches_members_of_shared_servers(b: Backend) {
             break;
         }
     }
+    // ... while her own session sees what she chose (the two are encoded apart; otherwise
+    // everyone shares one encoding).
+    loop {
+        let ev = alice_ws.event("presence.updated").await;
+        if ev["d"]["user_id"] == alice_id.as_str() && ev["d"]["status"] != "online" {
+            assert_eq!(ev["d"]["status"], "invisible", "{ev}");
+            break;
+        }
+    }
     // Carol shares no server with Alice: her next event is her own profile change.
     app.patch("/api/v1/users/@me", json!({"bio": "oi"}), Some(&carol))
         .await;
