@@ -575,7 +575,8 @@ mod tests {
             std::mem::size_of::<GwSession>()
         );
         assert!(size <= 720, "driver future is {size} bytes");
-        assert!(std::mem::size_of::<GwSession>() <= 256);
+        // With the `Arc` counts, 224 bytes: one allocator size class below 256.
+        assert!(std::mem::size_of::<GwSession>() <= 208);
         assert!(std::mem::size_of::<Decoder>() <= 64);
     }
 }

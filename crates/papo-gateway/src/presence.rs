@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use papo_core::id::UserId;
+use papo_core::id::{ServerId, UserId};
 
 use crate::protocol::{CustomStatus, PresenceView, Status};
 
@@ -35,6 +35,9 @@ struct LocalUser {
     offline_at: Option<Instant>,
     /// What this node last announced.
     announced: Option<(Status, u32)>,
+    /// The servers its last announcement reached: the offline one goes there too, when no
+    /// session is left to ask.
+    servers: Box<[ServerId]>,
 }
 
 /// This node's sessions, per user.
@@ -89,23 +92,37 @@ impl LocalPresence {
         Self::announce(u)
     }
 
-    /// Users whose grace ran out: returns their `Offline` announcements.
-    pub fn expire(&mut self, now: Instant) -> Vec<(UserId, NodePresence)> {
+    /// Users whose grace ran out: returns their `Offline` announcements, each with the
+    /// servers the user's last announcement reached.
+    pub fn expire(&mut self, now: Instant) -> Vec<(UserId, NodePresence, Vec<ServerId>)> {
         let mut out = Vec::new();
         self.users.retain(|user, u| {
             if u.sessions.is_empty() && u.offline_at.is_some_and(|t| t <= now) {
-                out.push((
-                    *user,
-                    NodePresence {
-                        status: Status::Offline,
-                        custom_status: None,
-                    },
-                ));
+                let offline = NodePresence {
+                    status: Status::Offline,
+                    custom_status: None,
+                };
+                out.push((*user, offline, std::mem::take(&mut u.servers).into_vec()));
                 return false;
             }
             true
         });
         out
+    }
+
+    /// The audience of `user`'s announcement: `current` (the servers of its sessions here),
+    /// remembered for later; or, if that is empty, the servers remembered.
+    pub fn audience(&mut self, user: UserId, current: Vec<ServerId>) -> Vec<ServerId> {
+        let Some(u) = self.users.get_mut(&user) else {
+            return current;
+        };
+        if current.is_empty() {
+            return u.servers.to_vec();
+        }
+        if *u.servers != *current {
+            u.servers = current.as_slice().into();
+        }
+        current
     }
 
     /// The earliest pending offline time.
@@ -275,14 +292,18 @@ mod tests {
         // A reconnect within the grace cancels it, with nothing to announce.
         assert_eq!(local.set(u(1), 12, Status::Online, None), None);
         assert!(local.expire(t0 + Duration::from_secs(11)).is_empty());
+        // The servers of the last announcement are remembered for the offline one.
+        let servers = vec![ServerId::from_i64(7)];
+        assert_eq!(local.audience(u(1), servers.clone()), servers);
         local.remove(
             u(1),
             12,
             t0 + Duration::from_secs(12),
             Duration::from_secs(10),
         );
+        assert_eq!(local.audience(u(1), Vec::new()), servers, "no session left");
         let gone = local.expire(t0 + Duration::from_secs(22));
-        assert_eq!(gone, vec![(u(1), np(Status::Offline))]);
+        assert_eq!(gone, vec![(u(1), np(Status::Offline), servers)]);
         assert_eq!(local.next_expiry(), None);
     }
 

@@ -132,20 +132,34 @@ pub struct GwSession {
 
 struct SessionState {
     queue: EventQueue,
-    /// Which connection owns the session (bumped on resume); `None` while detached.
-    attached: Option<u64>,
+    /// The connection that owns (or last owned) the session; bumped on resume.
     generation: u64,
-    detached_at: Option<Instant>,
-    /// When the attached connection's core must next handle time (its heartbeat
-    /// deadline): [`Hub::tick`] wakes the driver once it has passed, so that an idle
-    /// connection needs no timer of its own.
-    deadline: Option<Instant>,
+    link: Link,
     /// Set when the session must end: the driver closes with it.
     close: Option<CloseCode>,
     /// No longer resumable.
     dead: bool,
     /// The status this session chose (kept across a resume).
     status: Status,
+}
+
+/// Whether a connection owns a session, with the time that matters in either case (one
+/// field: every session carries it).
+#[derive(Clone, Copy)]
+enum Link {
+    /// Connection `generation` owns it. `deadline`: when that connection's core must next
+    /// handle time (its heartbeat deadline), once noted; [`Hub::tick`] wakes the driver when
+    /// it has passed, so that an idle connection needs no timer of its own.
+    Attached { deadline: Option<Instant> },
+    /// No connection since `since`; resumable for the resume window unless dead.
+    Detached { since: Instant },
+}
+
+impl SessionState {
+    /// Whether connection `generation` owns the session.
+    fn owned_by(&self, generation: u64) -> bool {
+        matches!(self.link, Link::Attached { .. }) && self.generation == generation
+    }
 }
 
 /// What the driver gets from the session when it wakes up.
@@ -170,13 +184,15 @@ impl GwSession {
         write: impl FnMut(u64, &EncodedEvent),
     ) -> Wake {
         let mut st = self.state.lock().expect("session mutex poisoned");
-        if st.attached != Some(generation) {
+        if !st.owned_by(generation) {
             return Wake::Replaced;
         }
         if let Some(code) = st.close {
             return Wake::Close(code);
         }
-        st.deadline = Some(deadline);
+        st.link = Link::Attached {
+            deadline: Some(deadline),
+        };
         Wake::Events(st.queue.drain_unsent(limits, write))
     }
 
@@ -259,8 +275,6 @@ pub struct Hub {
     topics: RwLock<HashMap<Topic, Vec<Arc<GwSession>>>>,
     local_presence: Mutex<LocalPresence>,
     book: Mutex<PresenceBook>,
-    /// The servers of users announced online here (for their offline announcement).
-    presence_servers: Mutex<HashMap<UserId, Vec<ServerId>>>,
     identifies: Mutex<HashMap<UserId, SlidingWindow>>,
     typing: Mutex<HashMap<(UserId, u64), Instant>>,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
@@ -286,7 +300,6 @@ impl Hub {
             topics: RwLock::default(),
             local_presence: Mutex::default(),
             book: Mutex::default(),
-            presence_servers: Mutex::default(),
             identifies: Mutex::default(),
             typing: Mutex::default(),
             per_ip: Mutex::default(),
@@ -387,10 +400,8 @@ impl Hub {
             topics: Mutex::new(topics),
             state: Mutex::new(SessionState {
                 queue: EventQueue::new(),
-                attached: Some(1),
                 generation: 1,
-                detached_at: None,
-                deadline: None,
+                link: Link::Attached { deadline: None },
                 close: None,
                 dead: false,
                 status: Status::Online,
@@ -430,9 +441,7 @@ impl Hub {
         }
         let replay = st.queue.rewind(seq)?;
         st.generation += 1;
-        st.attached = Some(st.generation);
-        st.deadline = None;
-        st.detached_at = None;
+        st.link = Link::Attached { deadline: None };
         let generation = st.generation;
         let status = st.status;
         drop(st);
@@ -446,16 +455,14 @@ impl Hub {
     /// resumable for the resume window.
     pub fn detach(&self, session: &Arc<GwSession>, generation: u64, now: Instant, resumable: bool) {
         let mut st = session.state.lock().expect("session mutex poisoned");
-        if st.attached != Some(generation) {
+        if !st.owned_by(generation) {
             return; // replaced by a resume: the new connection owns it
         }
-        st.attached = None;
-        st.deadline = None;
+        st.link = Link::Detached { since: now };
         if !resumable {
             st.dead = true;
         }
         let dead = st.dead;
-        st.detached_at = Some(now);
         drop(st);
         let announce = self
             .local_presence
@@ -540,7 +547,7 @@ impl Hub {
                         let mut st = s.state.lock().expect("session mutex poisoned");
                         st.dead = true;
                         st.close = Some(CloseCode::AuthenticationFailed);
-                        st.attached.is_some()
+                        matches!(st.link, Link::Attached { .. })
                     };
                     s.notify.notify_waiters();
                     s.notify.notify_one();
@@ -662,16 +669,17 @@ impl Hub {
             .values()
         {
             let st = s.state.lock().expect("session mutex poisoned");
-            if st.attached.is_some() {
-                if st.deadline.is_some_and(|d| d <= now) {
-                    s.notify.notify_one();
+            match st.link {
+                Link::Attached {
+                    deadline: Some(due),
+                } if due <= now => s.notify.notify_one(),
+                Link::Attached { .. } => {}
+                Link::Detached { since } => {
+                    if st.dead || now.saturating_duration_since(since) >= self.config.resume_window
+                    {
+                        expired.push(s.id);
+                    }
                 }
-            } else if st.dead
-                || st
-                    .detached_at
-                    .is_some_and(|t| now.saturating_duration_since(t) >= self.config.resume_window)
-            {
-                expired.push(s.id);
             }
         }
         for id in expired {
@@ -682,8 +690,11 @@ impl Hub {
             .lock()
             .expect("presence mutex poisoned")
             .expire(now);
-        for (user, p) in offline {
-            self.announce_presence(user, p);
+        for (user, p, last) in offline {
+            // Its sessions may still be resumable here (and following their servers).
+            let current = self.servers_of(user);
+            let servers = if current.is_empty() { last } else { current };
+            self.publish_presence(user, p, servers);
         }
         let throttle = self.config.typing_throttle;
         self.typing

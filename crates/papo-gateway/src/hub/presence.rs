@@ -120,22 +120,22 @@ impl Hub {
     }
 
     pub(super) fn announce_presence(&self, user: UserId, presence: NodePresence) {
-        let mut servers = self.servers_of(user);
-        {
-            // Remembered so that going offline (sessions gone) still reaches the servers.
-            let mut known = self
-                .presence_servers
-                .lock()
-                .expect("presence mutex poisoned");
-            if servers.is_empty() {
-                servers = known.get(&user).cloned().unwrap_or_default();
-            } else {
-                known.insert(user, servers.clone());
-            }
-            if presence.status == Status::Offline {
-                known.remove(&user);
-            }
-        }
+        let current = self.servers_of(user);
+        let servers = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .audience(user, current);
+        self.publish_presence(user, presence, servers);
+    }
+
+    /// Tells every node (this one included) of this node's `presence` for `user`.
+    pub(super) fn publish_presence(
+        &self,
+        user: UserId,
+        presence: NodePresence,
+        servers: Vec<ServerId>,
+    ) {
         self.publish(BusMessage::Presence {
             node: self.node_id,
             user,
