@@ -8,6 +8,7 @@
 //! [`Connection::identified`] or [`Connection::auth_failed`].
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::protocol::{
@@ -129,27 +130,21 @@ pub struct Connection {
     rate: SlidingWindow,
     sends: SlidingWindow,
     actions: VecDeque<Action>,
-    heartbeat_interval: Duration,
-    identify_timeout: Duration,
-    max_frames: u32,
-    max_sends: u32,
-    frame_window: Duration,
+    /// Shared with the hub and every connection (a copy of its limits would enlarge every
+    /// idle connection).
+    config: Arc<GatewayConfig>,
 }
 
 impl Connection {
     /// A new connection at `now`; the first action is the `hello` frame.
-    pub fn new(now: Instant, config: &GatewayConfig) -> Self {
+    pub fn new(now: Instant, config: &Arc<GatewayConfig>) -> Self {
         let mut c = Self {
             phase: Phase::Hello,
             deadline: now + config.identify_timeout,
             rate: SlidingWindow::new(now),
             sends: SlidingWindow::new(now),
             actions: VecDeque::new(),
-            heartbeat_interval: config.heartbeat_interval,
-            identify_timeout: config.identify_timeout,
-            max_frames: config.max_frames,
-            max_sends: config.max_sends,
-            frame_window: config.frame_window,
+            config: config.clone(),
         };
         c.send(ServerFrame::Hello {
             heartbeat_interval_ms: config.heartbeat_interval.as_millis() as u64,
@@ -169,7 +164,7 @@ impl Connection {
     }
 
     fn heartbeat_deadline(&self, now: Instant) -> Instant {
-        now + self.heartbeat_interval + self.heartbeat_interval / 2
+        now + self.config.heartbeat_interval + self.config.heartbeat_interval / 2
     }
 
     /// Whether a session is attached.
@@ -191,9 +186,11 @@ impl Connection {
         // Sends have their own budget, so that chatting does not use up the one of
         // heartbeats, presence and typing.
         let allowed = if matches!(parsed, Ok(ClientFrame::MessageCreate(_))) {
-            self.sends.allow(now, self.frame_window, self.max_sends)
+            let c = &self.config;
+            self.sends.allow(now, c.frame_window, c.max_sends)
         } else {
-            self.rate.allow(now, self.frame_window, self.max_frames)
+            let c = &self.config;
+            self.rate.allow(now, c.frame_window, c.max_frames)
         };
         if !allowed {
             return self.close(CloseCode::RateLimited);
@@ -278,7 +275,7 @@ impl Connection {
     pub fn resume_refused(&mut self, now: Instant) {
         if self.phase == Phase::Authenticating {
             self.phase = Phase::Hello;
-            self.deadline = now + self.identify_timeout;
+            self.deadline = now + self.config.identify_timeout;
             self.send(ServerFrame::InvalidSession);
         }
     }
@@ -383,7 +380,7 @@ mod tests {
         })
     }
 
-    fn identified(now: Instant, cfg: &GatewayConfig) -> Connection {
+    fn identified(now: Instant, cfg: &Arc<GatewayConfig>) -> Connection {
         let mut c = Connection::new(now, cfg);
         drain(&mut c);
         c.handle_text(now, r#"{"op":"identify","d":{"token":"t"}}"#);
@@ -395,7 +392,7 @@ mod tests {
     #[test]
     fn handshake_says_hello_then_asks_to_identify() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
         let a = drain(&mut c);
         assert_eq!(sent(&a)[0]["op"], "hello");
@@ -411,7 +408,7 @@ mod tests {
     #[test]
     fn ops_before_identify_and_double_identify_are_invalid() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
         c.handle_text(t0, r#"{"op":"typing_start","d":{"channel_id":"1"}}"#);
         assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::InvalidFrame));
@@ -431,7 +428,7 @@ mod tests {
     #[test]
     fn heartbeats_are_acked_and_their_absence_closes_4009() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = identified(t0, &cfg);
         assert_eq!(c.poll_timeout(), t0 + Duration::from_secs(45));
         let t1 = t0 + Duration::from_secs(30);
@@ -453,7 +450,7 @@ mod tests {
     #[test]
     fn not_identifying_in_time_closes_4001() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
         drain(&mut c);
         c.handle_timeout(t0 + Duration::from_secs(19));
@@ -468,7 +465,7 @@ mod tests {
     #[test]
     fn resume_is_forwarded_and_refusal_allows_identify() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
         drain(&mut c);
         c.handle_text(
@@ -488,7 +485,7 @@ mod tests {
     #[test]
     fn flooding_closes_4008() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = identified(t0, &cfg);
         for i in 0..119 {
             c.handle_text(t0 + Duration::from_millis(i), r#"{"op":"heartbeat"}"#);
@@ -501,7 +498,7 @@ mod tests {
     #[test]
     fn a_steady_rate_under_the_limit_is_fine() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = identified(t0, &cfg);
         // One frame a second for ten minutes: 60 per minute.
         for i in 0..600 {
@@ -513,10 +510,10 @@ mod tests {
     #[test]
     fn sends_have_their_own_budget() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig {
+        let cfg = Arc::new(GatewayConfig {
             max_sends: 5,
             ..GatewayConfig::default()
-        };
+        });
         let send = r#"{"op":"message_create","d":{"channel_id":"1","content":"hi","nonce":"n"}}"#;
         let mut c = Connection::new(t0, &cfg);
         drain(&mut c);
@@ -557,7 +554,7 @@ mod tests {
     #[test]
     fn presence_is_validated() {
         let t0 = Instant::now();
-        let cfg = GatewayConfig::default();
+        let cfg = Arc::new(GatewayConfig::default());
         let mut c = identified(t0, &cfg);
         c.handle_text(
             t0,

@@ -265,8 +265,8 @@ impl Drop for ConnectionSlot {
 
 /// Sessions, topics, presence and the bus endpoint of one node.
 pub struct Hub {
-    /// Timings and limits.
-    pub config: GatewayConfig,
+    /// Timings and limits (shared with every connection's core).
+    pub config: Arc<GatewayConfig>,
     /// Queue bounds derived from the config.
     pub limits: QueueLimits,
     node_id: u16,
@@ -293,7 +293,7 @@ impl Hub {
             max_replay_events: config.max_pending_events,
         };
         Arc::new(Self {
-            config,
+            config: Arc::new(config),
             limits,
             node_id,
             sessions: RwLock::default(),
