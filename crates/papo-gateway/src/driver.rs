@@ -363,10 +363,13 @@ impl<B: Backend> Driver<B> {
             Some((session, generation, replayed)) => {
                 self.conn.identified(Instant::now());
                 self.attached = Some((session, generation));
-                // Replay now, so that `resumed` follows every missed event.
+                // Replay now, so that `resumed` follows every missed event. Its presences
+                // are read after that: no change written before them is newer.
                 self.drain_events();
+                let presences = self.hub.ready_presences(identity.user_id, &identity.watch);
                 self.send(ServerFrame::Resumed {
                     replayed: replayed as u64,
+                    presences: &presences,
                 });
             }
         }
@@ -493,8 +496,8 @@ fn write_within<'a, IO: AsyncWrite + Unpin + Send>(
     )))
 }
 
-/// Appends one event frame (WebSocket header + JSON with `seq`).
-fn write_event(out: &mut Vec<u8>, seq: u64, event: &EncodedEvent) {
+/// Appends one event frame (WebSocket header + JSON with `seq`, if it has one).
+fn write_event(out: &mut Vec<u8>, seq: Option<u64>, event: &EncodedEvent) {
     let len = event.len_with_seq(seq);
     let mut header = [0u8; ws::MAX_HEADER_LEN];
     let n = ws::frame_header(ws::OpCode::Text, len, &mut header);

@@ -2,7 +2,8 @@
 //! in one bounded deque. No I/O; the hub pushes, the driver drains.
 //!
 //! Events stay after they are sent until the client acknowledges them (heartbeat `seq`), so a
-//! resume can replay them. Unsent events are bounded (the client is too slow: close 4010);
+//! resume can replay them. Volatile events ([`crate::protocol::EventKind::is_volatile`]) have
+//! no sequence number and are forgotten once written: they wait only in the unsent tail. Unsent events are bounded (the client is too slow: close 4010);
 //! sent-but-unacknowledged ones are bounded too (the oldest are forgotten, and a resume from
 //! before them gets `invalid_session`).
 
@@ -42,9 +43,12 @@ pub struct EventQueue {
     sent_upto: u64,
     /// Every event after the last acknowledgement. Sequence numbers are contiguous, so they
     /// are not stored: the last one is `next_seq - 1` (see [`EventQueue::front_seq`]).
+    /// Volatile events among them are all unsent (in the tail) and have no number.
     events: VecDeque<SharedEvent>,
-    /// Bytes of the unsent events.
-    unsent_bytes: usize,
+    /// Bytes of the unsent events (bounded by twice the byte limit: see [`EventQueue::push`]).
+    unsent_bytes: u32,
+    /// Volatile events in `events`.
+    volatile: u32,
 }
 
 impl EventQueue {
@@ -63,48 +67,67 @@ impl EventQueue {
 
     /// Sequence number of the oldest kept event (`next_seq` when none is kept).
     fn front_seq(&self) -> u64 {
-        self.next_seq - self.events.len() as u64
+        self.next_seq - (self.events.len() - self.volatile as usize) as u64
     }
 
-    /// Unsent events.
-    pub fn unsent(&self) -> usize {
+    /// Unsent sequenced events.
+    fn unsent_sequenced(&self) -> usize {
         (self.next_seq - 1 - self.sent_upto) as usize
     }
 
-    /// Appends an event and gives it the next sequence number.
+    /// Unsent events, volatile ones included.
+    pub fn unsent(&self) -> usize {
+        self.unsent_sequenced() + self.volatile as usize
+    }
+
+    /// Appends an event and gives it the next sequence number (a volatile event gets none).
     pub fn push(&mut self, event: SharedEvent, limits: &QueueLimits) -> Pushed {
         if self.unsent() >= 2 * limits.max_unsent_events
-            || self.unsent_bytes >= 2 * limits.max_unsent_bytes
+            || self.unsent_bytes as usize >= 2 * limits.max_unsent_bytes
         {
             return Pushed::Dropped;
         }
-        self.next_seq += 1;
-        self.unsent_bytes += event.size();
+        if event.is_volatile() {
+            self.volatile += 1;
+        } else {
+            self.next_seq += 1;
+        }
+        let size = u32::try_from(event.size()).unwrap_or(u32::MAX);
+        self.unsent_bytes = self.unsent_bytes.saturating_add(size);
         self.events.push_back(event);
-        if self.unsent() > limits.max_unsent_events || self.unsent_bytes > limits.max_unsent_bytes {
+        if self.unsent() > limits.max_unsent_events
+            || self.unsent_bytes as usize > limits.max_unsent_bytes
+        {
             Pushed::Overflow
         } else {
             Pushed::Queued
         }
     }
 
-    /// Calls `write(seq, event)` for every unsent event in order and marks them sent. Then
-    /// forgets the oldest sent events beyond the replay bound.
+    /// Calls `write(seq, event)` for every unsent event in order (`seq` is `None` for a
+    /// volatile event) and marks them sent. Then forgets the volatile events, and the oldest
+    /// sent events beyond the replay bound.
     pub fn drain_unsent(
         &mut self,
         limits: &QueueLimits,
-        mut write: impl FnMut(u64, &EncodedEvent),
+        mut write: impl FnMut(Option<u64>, &EncodedEvent),
     ) -> usize {
         // The unsent events are the tail (sent ones wait for their acknowledgement in
         // front; there may be hundreds).
         let unsent = self.unsent().min(self.events.len());
         let first_unsent = self.events.len() - unsent;
-        let seqs = self.next_seq - unsent as u64..;
-        for (seq, ev) in seqs.zip(self.events.range(first_unsent..)) {
-            write(seq, ev);
+        let mut seq = self.next_seq - self.unsent_sequenced() as u64;
+        for ev in self.events.range(first_unsent..) {
+            if ev.is_volatile() {
+                write(None, ev);
+            } else {
+                write(Some(seq), ev);
+                seq += 1;
+            }
         }
         self.sent_upto = self.next_seq - 1;
         self.unsent_bytes = 0;
+        self.forget_volatile_from(first_unsent);
         while self.events.len() > limits.max_replay_events {
             self.events.pop_front();
         }
@@ -121,9 +144,44 @@ impl EventQueue {
         self.release_if_empty();
     }
 
+    /// Forgets the unsent volatile events (the session lost its socket: they are news of a
+    /// moment nobody will see, and a resume sends the current state instead).
+    pub fn forget_volatile(&mut self) {
+        let first_unsent = self.events.len() - self.unsent().min(self.events.len());
+        self.forget_volatile_from(first_unsent);
+        self.unsent_bytes = self
+            .events
+            .range(first_unsent..)
+            .map(|e| u32::try_from(e.size()).unwrap_or(u32::MAX))
+            .fold(0, u32::saturating_add);
+        self.release_if_empty();
+    }
+
+    /// Removes the volatile events at or after `from` (they are all there).
+    fn forget_volatile_from(&mut self, from: usize) {
+        if self.volatile == 0 {
+            return;
+        }
+        if self.volatile as usize == self.events.len() - from {
+            self.events.truncate(from);
+        } else {
+            let mut i = from;
+            while i < self.events.len() {
+                if self.events[i].is_volatile() {
+                    self.events.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        self.volatile = 0;
+    }
+
     /// Prepares a resume from `seq`: every event after it becomes unsent again; returns how
     /// many. `None` when events after `seq` were already forgotten or `seq` is in the future.
+    /// Volatile events are not replayed.
     pub fn rewind(&mut self, seq: u64) -> Option<usize> {
+        self.forget_volatile();
         if seq > self.next_seq - 1 {
             return None;
         }
@@ -135,7 +193,11 @@ impl EventQueue {
         let known = seq.saturating_sub(self.front_seq() - 1) as usize;
         self.events.drain(..known.min(self.events.len()));
         self.sent_upto = seq;
-        self.unsent_bytes = self.events.iter().map(|e| e.size()).sum();
+        self.unsent_bytes = self
+            .events
+            .iter()
+            .map(|e| u32::try_from(e.size()).unwrap_or(u32::MAX))
+            .fold(0, u32::saturating_add);
         Some(self.unsent())
     }
 
@@ -162,9 +224,14 @@ mod tests {
         EncodedEvent::new(EventKind::UserUpdated, &n).unwrap()
     }
 
+    fn vol(n: u32) -> SharedEvent {
+        EncodedEvent::new(EventKind::PresenceUpdated, &n).unwrap()
+    }
+
+    /// Sequence numbers written (0 for a volatile event).
     fn drain(q: &mut EventQueue) -> Vec<u64> {
         let mut seqs = Vec::new();
-        q.drain_unsent(&LIMITS, |s, _| seqs.push(s));
+        q.drain_unsent(&LIMITS, |s, _| seqs.push(s.unwrap_or(0)));
         seqs
     }
 
@@ -240,5 +307,44 @@ mod tests {
         drain(&mut q);
         q.ack(1);
         assert_eq!(q.events.capacity(), 0);
+    }
+
+    #[test]
+    fn volatile_events_are_written_once_and_never_replayed() {
+        let mut q = EventQueue::new();
+        q.push(ev(1), &LIMITS);
+        q.push(vol(2), &LIMITS);
+        q.push(ev(3), &LIMITS);
+        assert_eq!(
+            drain(&mut q),
+            vec![1, 0, 2],
+            "in order, numbered around the volatile"
+        );
+        assert_eq!(
+            q.events.len(),
+            2,
+            "only sequenced events are kept for replay"
+        );
+        q.push(vol(4), &LIMITS);
+        assert_eq!(drain(&mut q), vec![0]);
+        q.ack(2);
+        assert_eq!(q.events.capacity(), 0, "nothing kept once acknowledged");
+        // Unsent when the socket goes: a resume replays the sequenced events only.
+        q.push(ev(5), &LIMITS);
+        q.push(vol(6), &LIMITS);
+        q.push(ev(7), &LIMITS);
+        q.forget_volatile();
+        assert_eq!(q.rewind(2), Some(2));
+        assert_eq!(drain(&mut q), vec![3, 4]);
+        // rewind forgets them too, and they count towards the unsent bound.
+        q.push(vol(8), &LIMITS);
+        assert_eq!(q.rewind(4), Some(0));
+        assert!(drain(&mut q).is_empty());
+        for i in 0..3 {
+            assert_eq!(q.push(vol(i), &LIMITS), Pushed::Queued);
+        }
+        assert_eq!(q.push(ev(9), &LIMITS), Pushed::Overflow);
+        assert_eq!(drain(&mut q), vec![0, 0, 0, 5]);
+        assert_eq!(q.last_seq(), 5);
     }
 }

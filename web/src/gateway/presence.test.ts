@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StorageLike } from '../api/client';
+import type { Presence } from './protocol';
 import {
   activeCustomStatus,
   charCount,
@@ -7,6 +8,7 @@ import {
   expiresAtFor,
   loadPresenceChoice,
   parsePresenceChoice,
+  presenceMap,
   presenceStorageKey,
   savePresenceChoice,
   toRfc3339,
@@ -99,5 +101,20 @@ describe('presence choice persistence', () => {
     expect(
       parsePresenceChoice(JSON.stringify({ status: 'online', custom_status: { text: 'x'.repeat(200) } }), 0),
     ).toEqual({ status: 'online', custom_status: null });
+  });
+});
+
+describe('presenceMap', () => {
+  it('keys a full presence list by user, replacing what was known', () => {
+    const map = presenceMap([
+      { user_id: '1', status: 'dnd', custom_status: { text: 'Aula' } },
+      // As an older payload may come: without the custom status.
+      { user_id: '2', status: 'idle' } as Presence,
+    ]);
+    expect(map).toEqual({
+      '1': { user_id: '1', status: 'dnd', custom_status: { text: 'Aula' } },
+      '2': { user_id: '2', status: 'idle', custom_status: null },
+    });
+    expect(presenceMap([])).toEqual({});
   });
 });

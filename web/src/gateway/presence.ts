@@ -1,8 +1,14 @@
 // The presence this device asked for: choices, custom-status limits, expiry
-// and persistence in localStorage. No React.
+// and persistence in localStorage; and the presences it shows. No React.
 
 import type { StorageLike } from '../api/client';
-import { PRESENCE_STATUSES, type CustomStatus, type PresenceStatus, type PresenceUpdate } from './protocol';
+import {
+  PRESENCE_STATUSES,
+  type CustomStatus,
+  type Presence,
+  type PresenceStatus,
+  type PresenceUpdate,
+} from './protocol';
 
 export const CUSTOM_STATUS_MAX_CHARS = 128;
 export const CUSTOM_STATUS_EMOJI_MAX_CHARS = 32;
@@ -139,4 +145,19 @@ export function savePresenceChoice(storage: StorageLike | null, userId: string, 
   } catch {
     /* storage full or unavailable: the choice lasts for this page only */
   }
+}
+
+/** A presence as the app keeps it (an absent custom status is `null`). */
+export function normalizePresence(presence: Presence): Presence {
+  return { user_id: presence.user_id, status: presence.status, custom_status: presence.custom_status ?? null };
+}
+
+/**
+ * The presences shown, by user id, from a full list (`ready`, or `resumed`: presence changes are
+ * not replayed, so the list replaces what was known before the socket dropped).
+ */
+export function presenceMap(list: readonly Presence[]): Record<string, Presence> {
+  const map: Record<string, Presence> = {};
+  for (const p of list) map[p.user_id] = normalizePresence(p);
+  return map;
 }

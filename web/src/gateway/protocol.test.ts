@@ -15,6 +15,21 @@ describe('parseFrame', () => {
       s: 4,
     });
     expect(parseFrame('{"op":"resumed","d":{"replayed":2}}')).toEqual({ op: 'resumed', d: { replayed: 2 } });
+    // Presence changes carry no sequence number; a resume brings the presences as they are now.
+    expect(parseFrame('{"op":"event","t":"presence.updated","d":{"user_id":"2","status":"idle"}}')).toEqual({
+      op: 'event',
+      t: 'presence.updated',
+      d: { user_id: '2', status: 'idle' },
+      s: null,
+    });
+    expect(
+      parseFrame(
+        JSON.stringify({
+          op: 'resumed',
+          d: { replayed: 0, presences: [{ user_id: '2', status: 'dnd', custom_status: null }, { user_id: 3 }] },
+        }),
+      ),
+    ).toEqual({ op: 'resumed', d: { replayed: 0, presences: [{ user_id: '2', status: 'dnd', custom_status: null }] } });
     expect(parseFrame('{"op":"invalid_session","d":{"resumable":false}}')).toEqual({
       op: 'invalid_session',
       d: { resumable: false },

@@ -46,6 +46,8 @@ export interface ReadyData {
 
 export interface ResumedData {
   replayed: number;
+  /** Presences as they are now: presence changes are not replayed (they carry no `s`). */
+  presences?: Presence[];
 }
 
 export interface GatewayErrorData {
@@ -169,7 +171,13 @@ export function parseFrame(raw: unknown): ServerFrame | null {
         s: typeof value.s === 'number' && Number.isFinite(value.s) ? value.s : null,
       };
     case 'resumed':
-      return { op: 'resumed', d: { replayed: isRecord(d) && typeof d.replayed === 'number' ? d.replayed : 0 } };
+      return {
+        op: 'resumed',
+        d: {
+          replayed: isRecord(d) && typeof d.replayed === 'number' ? d.replayed : 0,
+          ...(isRecord(d) && Array.isArray(d.presences) ? { presences: d.presences.filter(isPresence) } : {}),
+        },
+      };
     case 'invalid_session':
       return { op: 'invalid_session', d: { resumable: isRecord(d) && d.resumable === true } };
     case 'message_ack':

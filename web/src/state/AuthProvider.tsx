@@ -20,6 +20,8 @@ import {
   DEFAULT_PRESENCE,
   expiryOf,
   loadPresenceChoice,
+  normalizePresence,
+  presenceMap,
   presenceStorageKey,
   savePresenceChoice,
 } from '../gateway/presence';
@@ -52,10 +54,6 @@ function browserStorage(): Storage | null {
   } catch {
     return null;
   }
-}
-
-function normalizePresence(presence: Presence): Presence {
-  return { user_id: presence.user_id, status: presence.status, custom_status: presence.custom_status ?? null };
 }
 
 /** The user from the gateway replaces ours (kept field by field if the payload is partial). */
@@ -195,15 +193,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       gateway.on('ready', (ready) => {
         // A new session starts as online without a custom status.
         sentPresence.current = DEFAULT_PRESENCE;
-        const presences: Record<string, Presence> = {};
-        for (const p of ready.presences) presences[p.user_id] = normalizePresence(p);
+        const presences = presenceMap(ready.presences);
         // A (new) session: its server list replaces ours, events missed before it included.
         const servers = serversReducer(null, { type: 'servers.loaded', servers: ready.servers ?? [] });
         setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences, servers }));
         chat.ready(ready.read_states);
         syncPresence();
       }),
-      gateway.on('resumed', () => {
+      gateway.on('resumed', (resumed) => {
+        // Presence changes are not replayed: the server sends the presences as they are now.
+        const { presences } = resumed;
+        if (presences) setState((s) => ({ ...s, presences: presenceMap(presences) }));
         // The server may have reset the session's status while the socket was down.
         sentPresence.current = DEFAULT_PRESENCE;
         syncPresence();

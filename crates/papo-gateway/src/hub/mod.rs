@@ -173,7 +173,8 @@ pub enum Wake {
 }
 
 impl GwSession {
-    /// Writes unsent events via `write(seq, event)` or reports why the connection must end.
+    /// Writes unsent events via `write(seq, event)` (`seq` is `None` for a volatile event) or
+    /// reports why the connection must end.
     /// Also notes the connection's next `deadline`: the hub's tick wakes the driver (through
     /// [`GwSession::notify`]) once it has passed.
     pub fn drain(
@@ -181,7 +182,7 @@ impl GwSession {
         generation: u64,
         limits: &QueueLimits,
         deadline: Instant,
-        write: impl FnMut(u64, &EncodedEvent),
+        write: impl FnMut(Option<u64>, &EncodedEvent),
     ) -> Wake {
         let mut st = self.state.lock().expect("session mutex poisoned");
         if !st.owned_by(generation) {
@@ -207,7 +208,8 @@ impl GwSession {
 
     fn push(&self, event: &SharedEvent, limits: &QueueLimits) {
         let mut st = self.state.lock().expect("session mutex poisoned");
-        if st.dead {
+        // Without a socket, news of the moment is not kept: a resume sends the current state.
+        if st.dead || (matches!(st.link, Link::Detached { .. }) && event.is_volatile()) {
             return;
         }
         match st.queue.push(event.clone(), limits) {
@@ -459,6 +461,7 @@ impl Hub {
             return; // replaced by a resume: the new connection owns it
         }
         st.link = Link::Detached { since: now };
+        st.queue.forget_volatile();
         if !resumable {
             st.dead = true;
         }

@@ -114,12 +114,27 @@ impl EventKind {
             Self::ReadStateUpdated => "read_state.updated",
         }
     }
+
+    /// Whether the event is only news of the moment: it has no sequence number, is not kept
+    /// for replay, and a session without a socket does not queue it. A resume gets the current
+    /// state instead (`resumed` carries the presences; a typing indicator lasts seconds).
+    pub const fn is_volatile(self) -> bool {
+        matches!(self, Self::PresenceUpdated | Self::TypingStarted)
+    }
+
+    /// Whether events named `name` are volatile ([`EventKind::is_volatile`]).
+    fn volatile_name(name: &str) -> bool {
+        Self::ALL
+            .iter()
+            .any(|k| k.is_volatile() && k.name() == name)
+    }
 }
 
 /// An event serialized once: `{"op":"event","t":…,"s":` | seq | `,"d":…}`. Every recipient
 /// shares these bytes (cloning shares them); only the sequence number is written per session.
-/// One allocation per event: it is what each recipient's replay queue holds until the client
-/// acknowledges it.
+/// A volatile event ([`EventKind::is_volatile`]) has no `"s"` key: its bytes are the whole
+/// frame. One allocation per event: it is what each recipient's replay queue holds until the
+/// client acknowledges it.
 #[derive(Clone, Debug)]
 pub struct EncodedEvent {
     bytes: Arc<[u8]>,
@@ -130,8 +145,10 @@ pub type SharedEvent = EncodedEvent;
 
 /// What every event's text starts with, up to the name.
 const EVENT_HEAD: &[u8] = br#"{"op":"event","t":"#;
-/// What follows the name: the sequence number comes next.
+/// What follows the name of a sequenced event: the sequence number comes next.
 const SEQ_KEY: &[u8] = br#","s":"#;
+/// What follows the sequence number, or the name of a volatile event.
+const DATA_KEY: &[u8] = br#","d":"#;
 
 impl EncodedEvent {
     /// Serializes `data` under `kind`.
@@ -142,14 +159,17 @@ impl EncodedEvent {
 
     /// Builds the event from an already-serialized `d` (e.g. received from another node).
     pub fn from_json(name: &str, d_json: &str) -> SharedEvent {
+        let volatile = EventKind::volatile_name(name);
         let name = json_str(name);
         let mut bytes = Vec::with_capacity(
-            EVENT_HEAD.len() + name.len() + SEQ_KEY.len() + 5 + d_json.len() + 1,
+            EVENT_HEAD.len() + name.len() + SEQ_KEY.len() + DATA_KEY.len() + d_json.len() + 1,
         );
         bytes.extend_from_slice(EVENT_HEAD);
         bytes.extend_from_slice(name.as_bytes());
-        bytes.extend_from_slice(SEQ_KEY);
-        bytes.extend_from_slice(b",\"d\":");
+        if !volatile {
+            bytes.extend_from_slice(SEQ_KEY);
+        }
+        bytes.extend_from_slice(DATA_KEY);
         bytes.extend_from_slice(d_json.as_bytes());
         bytes.push(b'}');
         Self {
@@ -157,39 +177,59 @@ impl EncodedEvent {
         }
     }
 
-    /// Where the sequence number goes: after the name, which is a JSON string and so cannot
-    /// hold an unescaped `"` (the first `,"s":` after the head is the key).
-    fn split(&self) -> usize {
+    /// Where the name ends: the first `,"` after the head. The name is a JSON string, in
+    /// which every `"` is escaped, so it cannot hold `,"` itself.
+    fn name_end(&self) -> usize {
         let from = EVENT_HEAD.len();
         self.bytes[from..]
-            .windows(SEQ_KEY.len())
-            .position(|w| w == SEQ_KEY)
-            .map_or(self.bytes.len(), |i| from + i + SEQ_KEY.len())
+            .windows(2)
+            .position(|w| w == b",\"")
+            .map_or(self.bytes.len(), |i| from + i)
     }
 
-    /// Length of the frame text for sequence number `seq`.
-    pub fn len_with_seq(&self, seq: u64) -> usize {
-        self.bytes.len() + digits(seq)
+    /// Where the sequence number goes (after `,"s":`), or `None` for a volatile event.
+    fn seq_at(&self) -> Option<usize> {
+        let at = self.name_end();
+        self.bytes[at..]
+            .starts_with(SEQ_KEY)
+            .then_some(at + SEQ_KEY.len())
     }
 
-    /// Appends the frame text with `seq` to `out`.
-    pub fn write_with_seq(&self, seq: u64, out: &mut Vec<u8>) {
-        let split = self.split();
-        out.extend_from_slice(&self.bytes[..split]);
-        out.extend_from_slice(fmt_u64(seq, &mut [0u8; 20]));
-        out.extend_from_slice(&self.bytes[split..]);
+    /// Whether the event is volatile: written without a sequence number, never replayed.
+    pub fn is_volatile(&self) -> bool {
+        self.seq_at().is_none()
+    }
+
+    /// Length of the frame text with sequence number `seq` (`None`: a volatile event).
+    pub fn len_with_seq(&self, seq: Option<u64>) -> usize {
+        self.bytes.len() + seq.map_or(0, digits)
+    }
+
+    /// Appends the frame text with `seq` to `out`. A volatile event is written as it is
+    /// (its `seq` is `None`).
+    pub fn write_with_seq(&self, seq: Option<u64>, out: &mut Vec<u8>) {
+        match (self.seq_at(), seq) {
+            (Some(split), Some(seq)) => {
+                out.extend_from_slice(&self.bytes[..split]);
+                out.extend_from_slice(fmt_u64(seq, &mut [0u8; 20]));
+                out.extend_from_slice(&self.bytes[split..]);
+            }
+            _ => out.extend_from_slice(&self.bytes),
+        }
     }
 
     /// The serialized `d` and the event name, e.g. to forward to other nodes.
     pub fn parts(&self) -> (&str, &str) {
         let text = std::str::from_utf8(&self.bytes).unwrap_or_default();
-        let split = self.split();
-        let head = &text[..split];
-        let name = head
-            .strip_prefix(r#"{"op":"event","t":""#)
-            .and_then(|r| r.split('"').next())
+        let name_end = self.name_end();
+        let name = text
+            .get(EVENT_HEAD.len() + 1..name_end.saturating_sub(1))
             .unwrap_or_default();
-        let d = &text[split + 5..text.len() - 1];
+        // Stored without a number, the data key follows the sequence key (or the name).
+        let d_at = self.seq_at().unwrap_or(name_end);
+        let d = text
+            .get(d_at + DATA_KEY.len()..text.len() - 1)
+            .unwrap_or_default();
         (name, d)
     }
 
@@ -231,9 +271,10 @@ mod tests {
         let ev =
             EncodedEvent::new(EventKind::UserUpdated, &serde_json::json!({"id": "1"})).unwrap();
         let mut out = Vec::new();
-        ev.write_with_seq(42, &mut out);
+        ev.write_with_seq(Some(42), &mut out);
         let text = String::from_utf8(out.clone()).unwrap();
-        assert_eq!(ev.len_with_seq(42), out.len());
+        assert_eq!(ev.len_with_seq(Some(42)), out.len());
+        assert!(!ev.is_volatile());
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["op"], "event");
         assert_eq!(v["t"], "user.updated");
@@ -241,7 +282,7 @@ mod tests {
         assert_eq!(v["d"]["id"], "1");
         assert_eq!(ev.parts(), ("user.updated", r#"{"id":"1"}"#));
         let mut zero = Vec::new();
-        ev.write_with_seq(0, &mut zero);
+        ev.write_with_seq(Some(0), &mut zero);
         assert!(String::from_utf8(zero).unwrap().contains(r#""s":0,"#));
     }
 
@@ -251,10 +292,33 @@ mod tests {
         let name = r#"odd","s":1,"d":{}"#;
         let ev = EncodedEvent::from_json(name, r#"{"x":[1]}"#);
         let mut out = Vec::new();
-        ev.write_with_seq(7, &mut out);
+        ev.write_with_seq(Some(7), &mut out);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!((v["t"].as_str(), v["s"].as_u64()), (Some(name), Some(7)));
         assert_eq!(v["d"]["x"][0], 1);
         assert_eq!(ev.parts().1, r#"{"x":[1]}"#);
+    }
+
+    #[test]
+    fn volatile_events_carry_no_sequence_number() {
+        let data = serde_json::json!({"user_id": "5", "status": "idle"});
+        let ev = EncodedEvent::new(EventKind::PresenceUpdated, &data).unwrap();
+        assert!(ev.is_volatile());
+        let mut out = Vec::new();
+        ev.write_with_seq(None, &mut out);
+        assert_eq!(ev.len_with_seq(None), out.len());
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["t"], "presence.updated");
+        assert!(v.get("s").is_none(), "{v}");
+        assert_eq!(v["d"], data);
+        // Forwarded to another node, it is volatile there too.
+        let (name, d) = ev.parts();
+        assert_eq!(name, "presence.updated");
+        assert!(EncodedEvent::from_json(name, d).is_volatile());
+        let kinds: Vec<_> = EventKind::ALL.iter().filter(|k| k.is_volatile()).collect();
+        assert_eq!(
+            kinds,
+            [&EventKind::PresenceUpdated, &EventKind::TypingStarted]
+        );
     }
 }

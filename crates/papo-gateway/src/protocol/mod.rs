@@ -328,6 +328,9 @@ pub enum ServerFrame<'a> {
     Resumed {
         /// Events replayed.
         replayed: u64,
+        /// Presences visible to the user now, as in `ready` (presence changes are volatile:
+        /// they are not replayed).
+        presences: &'a RawValue,
     },
     /// Identify again.
     InvalidSession,
@@ -384,9 +387,13 @@ impl ServerFrame<'_> {
                 s
             }
             Self::HeartbeatAck => r#"{"op":"heartbeat_ack","d":null}"#.to_owned(),
-            Self::Resumed { replayed } => {
-                format!(r#"{{"op":"resumed","d":{{"replayed":{replayed}}}}}"#)
-            }
+            Self::Resumed {
+                replayed,
+                presences,
+            } => format!(
+                r#"{{"op":"resumed","d":{{"replayed":{replayed},"presences":{}}}}}"#,
+                presences.get()
+            ),
             Self::InvalidSession => {
                 r#"{"op":"invalid_session","d":{"resumable":false}}"#.to_owned()
             }
@@ -507,7 +514,10 @@ mod tests {
                 resume_window_ms: 1,
             },
             ServerFrame::HeartbeatAck,
-            ServerFrame::Resumed { replayed: 2 },
+            ServerFrame::Resumed {
+                replayed: 2,
+                presences: &data.presences,
+            },
             ServerFrame::InvalidSession,
             ServerFrame::Error {
                 code: "x\"y",

@@ -15,6 +15,7 @@ both!(
     identify_ready_and_heartbeat,
     profile_changes_reach_every_session_of_the_user,
     resume_replays_exactly_the_missed_events,
+    resume_sends_current_presences_instead_of_replaying_changes,
     logout_closes_the_sessions_sockets,
 );
 
@@ -131,6 +132,97 @@ async fn resume_replays_exactly_the_missed_events(b: Backend) {
     .await;
     let ev = ws.event("user.updated").await;
     assert_eq!(ev["s"].as_u64().unwrap(), last_seq + 4);
+    app.stop().await;
+}
+
+/// Presence changes are volatile: written without a sequence number, never replayed. A
+/// resume carries the presences as they are now.
+async fn resume_sends_current_presences_instead_of_replaying_changes(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (alice, bob) = (app.register("gw_rita").await, app.register("gw_rui").await);
+    let (a, bo) = (access(&alice), access(&bob));
+    app.community(&a, &[&bo]).await;
+    let bob_id = bob["user"]["id"].as_str().unwrap();
+    let (mut alice_ws, ready) = Ws::identify(&app, &a).await;
+    let session_id = ready["session_id"].as_str().unwrap().to_owned();
+    let (mut bob_ws, _) = Ws::identify(&app, &bo).await;
+    loop {
+        // Alice's own presence comes first; every presence change comes without a number.
+        let ev = alice_ws.event("presence.updated").await;
+        assert!(
+            ev.get("s").is_none(),
+            "a presence change has no sequence number: {ev}"
+        );
+        if ev["d"]["user_id"] == bob_id {
+            assert_eq!(ev["d"]["status"], "online");
+            break;
+        }
+    }
+    app.patch("/api/v1/users/@me", json!({"pronouns": "ela"}), Some(&a))
+        .await;
+    let last_seq = alice_ws.event("user.updated").await["s"].as_u64().unwrap();
+    drop(alice_ws);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // While Alice's socket is gone: Bob goes dnd, Alice's profile changes.
+    bob_ws
+        .send(json!({"op": "presence_update", "d": {"status": "dnd", "custom_status": {"text": "Aula"}}}))
+        .await;
+    let bob_user: papo_core::id::UserId = bob_id.parse().unwrap();
+    while app.state.hub.presence_of(bob_user).status != Status::Dnd {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.patch(
+        "/api/v1/users/@me",
+        json!({"display_name": "Rita"}),
+        Some(&a),
+    )
+    .await;
+    let mut ws = Ws::connect(&app).await;
+    assert_eq!(ws.recv().await["op"], "hello");
+    ws.send(json!({"op": "resume", "d": {"token": a, "session_id": session_id, "seq": last_seq}}))
+        .await;
+    let mut replayed = Vec::new();
+    let resumed = loop {
+        let f = ws.recv().await;
+        if f["op"] == "resumed" {
+            break f;
+        }
+        replayed.push(f);
+    };
+    assert_eq!(
+        replayed.len(),
+        1,
+        "only the profile change is replayed: {replayed:?}"
+    );
+    assert_eq!(replayed[0]["t"], "user.updated");
+    assert_eq!(replayed[0]["s"].as_u64(), Some(last_seq + 1));
+    assert_eq!(resumed["d"]["replayed"], 1);
+    let presences = resumed["d"]["presences"].as_array().unwrap();
+    let bob_now = presences.iter().find(|p| p["user_id"] == bob_id).unwrap();
+    assert_eq!(bob_now["status"], "dnd", "{resumed}");
+    assert_eq!(bob_now["custom_status"]["text"], "Aula");
+    assert!(
+        presences
+            .iter()
+            .any(|p| p["user_id"] == alice["user"]["id"])
+    );
+    // Live again: presence still without a number, and the sequence goes on where it was.
+    bob_ws
+        .send(json!({"op": "presence_update", "d": {"status": "idle"}}))
+        .await;
+    let ev = ws.event("presence.updated").await;
+    assert_eq!(ev["d"]["status"], "idle");
+    assert!(ev.get("s").is_none(), "{ev}");
+    app.patch(
+        "/api/v1/users/@me",
+        json!({"pronouns": "ela/dela"}),
+        Some(&a),
+    )
+    .await;
+    assert_eq!(
+        ws.event("user.updated").await["s"].as_u64(),
+        Some(last_seq + 2)
+    );
     app.stop().await;
 }
 
