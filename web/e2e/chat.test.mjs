@@ -1,8 +1,9 @@
 // Browser end-to-end test of the chat core with two people in two browser
 // contexts: Alice creates a server and an invite; Bob joins from the link;
 // they chat both ways live, react, reply, edit and delete; Bob's unread
-// marker appears and clears; Alice bans Bob and his UI loses the server at
-// once. Messages go over the gateway socket, not REST. Needs the papo binary
+// marker appears and clears; Alice's socket drops while Bob changes his
+// status, and her resume shows it; Alice bans Bob and his UI loses the server
+// at once. Messages go over the gateway socket, not REST. Needs the papo binary
 // (see papo.mjs) and Debian's Chromium.
 
 import assert from 'node:assert/strict';
@@ -85,15 +86,23 @@ describe('chat between two people', () => {
     // While connected, messages go over the gateway socket, not REST.
     let restSends = 0;
     let gatewaySends = 0;
+    // What each page's sockets received, as parsed frames.
+    const received = new Map([
+      [alicePage, []],
+      [bobPage, []],
+    ]);
     for (const page of [alicePage, bobPage]) {
       page.on('request', (r) => {
         if (r.method() === 'POST' && /\/channels\/\d+\/messages$/.test(new URL(r.url()).pathname)) restSends++;
       });
-      page.on('websocket', (ws) =>
+      page.on('websocket', (ws) => {
         ws.on('framesent', (f) => {
           if (typeof f.payload === 'string' && f.payload.includes('"op":"message_create"')) gatewaySends++;
-        }),
-      );
+        });
+        ws.on('framereceived', (f) => {
+          if (typeof f.payload === 'string') received.get(page).push(JSON.parse(f.payload));
+        });
+      });
     }
 
     await withDiagnostics(papo, 'chat', () => [alicePage, bobPage], async () => {
@@ -184,6 +193,28 @@ describe('chat between two people', () => {
       await alicePage.locator('[data-testid="member-group"][data-group="online"]').filter({ hasText: bob.username }).waitFor();
       await bobPage.locator('[data-testid="member-group"][data-group="online"]').filter({ hasText: alice.username }).waitFor();
       const bobRow = alicePage.getByTestId('member-list').getByTestId('member').filter({ hasText: bob.username });
+      const bobId = await bobRow.getAttribute('data-user-id');
+
+      // Presence changes are not replayed on resume: Alice's socket drops (and cannot come back
+      // while her browser is offline) as Bob goes Do Not Disturb; her resume brings his status.
+      const aliceBefore = await alicePage.evaluate(() => window.__papoGateway.info());
+      await aliceCtx.setOffline(true);
+      await alicePage.evaluate(() => window.__papoGateway.debugDrop());
+      await bobPage.getByTestId('presence-trigger').click();
+      await bobPage.getByRole('menuitemradio', { name: new RegExp(en.presence.status.dnd) }).click();
+      // The server has it once Bob's own socket hears it back.
+      const isBobDnd = (f) => f.op === 'event' && f.t === 'presence.updated' && f.d.user_id === bobId && f.d.status === 'dnd';
+      await eventually(() => received.get(bobPage).some(isBobDnd), 'Bob is dnd on the server');
+      assert.ok(received.get(bobPage).filter(isBobDnd).every((f) => f.s === undefined), 'presence carries no sequence number');
+      const aliceSeen = received.get(alicePage).length;
+      await aliceCtx.setOffline(false);
+      await waitForConnected(alicePage, 40_000);
+      const afterDrop = await alicePage.evaluate(() => window.__papoGateway.info());
+      assert.equal(afterDrop.resumedCount, aliceBefore.resumedCount + 1, 'Alice resumed her session');
+      const resumed = received.get(alicePage).slice(aliceSeen).find((f) => f.op === 'resumed');
+      assert.equal(resumed?.d.presences.find((p) => p.user_id === bobId)?.status, 'dnd', JSON.stringify(resumed));
+      await eventually(async () => (await bobRow.getAttribute('data-status')) === 'dnd', 'Alice sees Bob as dnd');
+
       await bobRow.click();
       await alicePage.getByTestId('member-menu').getByTestId('ban-button').click();
       await alicePage.getByTestId('confirm-button').click();
