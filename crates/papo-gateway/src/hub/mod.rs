@@ -6,14 +6,15 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use papo_core::change::Change;
 use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::presence::{LocalPresence, NodePresence, PresenceBook};
@@ -126,8 +127,6 @@ pub struct GwSession {
     /// What the session follows; changed when the user joins or leaves a server.
     topics: Mutex<Vec<Topic>>,
     state: Mutex<SessionState>,
-    /// Wakes the driver: new events, or a close decision.
-    pub notify: Notify,
 }
 
 struct SessionState {
@@ -141,6 +140,9 @@ struct SessionState {
     dead: bool,
     /// The status this session chose (kept across a resume).
     status: Status,
+    /// The task of the connection waiting for the session to need it (see
+    /// [`GwSession::poll_wake`]): taken and woken by whoever gives it something to do.
+    waker: Option<Waker>,
 }
 
 /// Whether a connection owns a session, with the time that matters in either case (one
@@ -172,11 +174,38 @@ pub enum Wake {
     Replaced,
 }
 
+/// Wakes the connection waiting on the session, if one is, once the lock is released.
+fn wake(mut st: MutexGuard<'_, SessionState>) {
+    let waker = st.waker.take();
+    drop(st);
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
 impl GwSession {
+    /// Ready when connection `generation` has something to do: events to write, a close
+    /// decision, another connection took the session over, or its deadline has passed.
+    /// Otherwise the task's waker is kept, and whatever changes one of these wakes it (the
+    /// hub's tick for the deadline). Checked and kept under the session's lock, so no wake-up
+    /// is lost; one waker, not a waiter list, so an idle connection holds no wait future.
+    pub fn poll_wake(&self, generation: u64, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.state.lock().expect("session mutex poisoned");
+        let due = matches!(st.link, Link::Attached { deadline: Some(d) } if d <= Instant::now());
+        if !st.owned_by(generation) || st.close.is_some() || st.queue.unsent() > 0 || due {
+            return Poll::Ready(());
+        }
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
     /// Writes unsent events via `write(seq, event)` (`seq` is `None` for a volatile event) or
     /// reports why the connection must end.
     /// Also notes the connection's next `deadline`: the hub's tick wakes the driver (through
-    /// [`GwSession::notify`]) once it has passed.
+    /// [`GwSession::poll_wake`]) once it has passed.
     pub fn drain(
         &self,
         generation: u64,
@@ -224,8 +253,7 @@ impl GwSession {
                 st.queue = EventQueue::new();
             }
         }
-        drop(st);
-        self.notify.notify_one();
+        wake(st);
     }
 }
 
@@ -325,12 +353,9 @@ impl Hub {
             .cloned()
             .collect();
         for s in sessions {
-            s.state
-                .lock()
-                .expect("session mutex poisoned")
-                .close
-                .get_or_insert(CloseCode::GoingAway);
-            s.notify.notify_one();
+            let mut st = s.state.lock().expect("session mutex poisoned");
+            st.close.get_or_insert(CloseCode::GoingAway);
+            wake(st);
         }
     }
 
@@ -407,8 +432,8 @@ impl Hub {
                 close: None,
                 dead: false,
                 status: Status::Online,
+                waker: None,
             }),
-            notify: Notify::new(),
         });
         {
             let mut map = self.topics.write().expect("topics lock poisoned");
@@ -446,9 +471,8 @@ impl Hub {
         st.link = Link::Attached { deadline: None };
         let generation = st.generation;
         let status = st.status;
-        drop(st);
         // Wake a previous connection still attached so that it notices it was replaced.
-        session.notify.notify_waiters();
+        wake(st);
         self.session_online(&session, status, None);
         Some((session, generation, replay))
     }
@@ -546,14 +570,11 @@ impl Hub {
                     .cloned()
                     .collect();
                 for s in victims {
-                    let attached = {
-                        let mut st = s.state.lock().expect("session mutex poisoned");
-                        st.dead = true;
-                        st.close = Some(CloseCode::AuthenticationFailed);
-                        matches!(st.link, Link::Attached { .. })
-                    };
-                    s.notify.notify_waiters();
-                    s.notify.notify_one();
+                    let mut st = s.state.lock().expect("session mutex poisoned");
+                    st.dead = true;
+                    st.close = Some(CloseCode::AuthenticationFailed);
+                    let attached = matches!(st.link, Link::Attached { .. });
+                    wake(st);
                     if !attached {
                         self.remove(s.id);
                     }
@@ -671,11 +692,15 @@ impl Hub {
             .expect("sessions lock poisoned")
             .values()
         {
-            let st = s.state.lock().expect("session mutex poisoned");
+            let mut st = s.state.lock().expect("session mutex poisoned");
             match st.link {
                 Link::Attached {
                     deadline: Some(due),
-                } if due <= now => s.notify.notify_one(),
+                } if due <= now => {
+                    if let Some(w) = st.waker.take() {
+                        w.wake();
+                    }
+                }
                 Link::Attached { .. } => {}
                 Link::Detached { since } => {
                     if st.dead || now.saturating_duration_since(since) >= self.config.resume_window
