@@ -24,6 +24,8 @@ use crate::rate::SlidingWindow;
 use crate::session::GatewayConfig;
 
 mod presence;
+#[cfg(test)]
+mod tests;
 
 /// What a session can follow. Typed: never a string glued to an id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -486,6 +488,8 @@ impl Hub {
         }
         st.link = Link::Detached { since: now };
         st.queue.forget_volatile();
+        // The waker holds the ended connection's task (its memory) alive.
+        st.waker = None;
         if !resumable {
             st.dead = true;
         }

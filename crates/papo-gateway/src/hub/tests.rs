@@ -1,0 +1,119 @@
+//! The session's wake-ups, without sockets: a counting waker stands for a connection's task.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use papo_core::id::{ServerId, SessionId, UserId};
+use serde_json::value::RawValue;
+
+use super::{GwSession, Hub, Identity, Topic};
+use crate::protocol::{EncodedEvent, EventKind};
+use crate::session::GatewayConfig;
+
+/// Counts its wake-ups.
+#[derive(Default)]
+struct Task(AtomicUsize);
+
+impl Wake for Task {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn identity(user: i64) -> Identity {
+    let json = |s: &str| RawValue::from_string(s.into()).unwrap();
+    Identity {
+        user_id: UserId::from_i64(user),
+        auth_session: SessionId::from_i64(user),
+        user_json: json("{}"),
+        servers_json: json("[]"),
+        read_states_json: json("[]"),
+        topics: vec![Topic::Server(ServerId::from_i64(7))],
+        watch: Vec::new(),
+    }
+}
+
+/// Polls like an idle connection; true when it has something to do.
+fn poll(s: &GwSession, generation: u64, task: &Arc<Task>) -> bool {
+    let waker = Waker::from(task.clone());
+    s.poll_wake(generation, &mut Context::from_waker(&waker)) == Poll::Ready(())
+}
+
+/// Drains like the connection does, noting `deadline`.
+fn drain(hub: &Hub, s: &GwSession, generation: u64, deadline: Instant) {
+    s.drain(generation, &hub.limits, deadline, |_, _| {});
+}
+
+#[test]
+fn an_idle_connection_is_woken_by_events_closes_replacement_and_its_deadline() {
+    let hub = Hub::new(GatewayConfig::default(), 1);
+    let (s, generation) = hub.create_session(&identity(1));
+    let t0 = Instant::now();
+    let far = t0 + Duration::from_secs(3600);
+    // Its own presence is waiting.
+    let task = Arc::new(Task::default());
+    assert!(poll(&s, generation, &task));
+    drain(&hub, &s, generation, far);
+    assert!(
+        !poll(&s, generation, &task),
+        "nothing to do: the waker is kept"
+    );
+    // An event wakes it once, however many follow before it runs.
+    let ev = EncodedEvent::new(EventKind::ServerUpdated, &1).unwrap();
+    hub.dispatch(Topic::Server(ServerId::from_i64(7)), ev.clone());
+    hub.dispatch(Topic::Server(ServerId::from_i64(7)), ev);
+    assert_eq!(task.0.load(Ordering::SeqCst), 1);
+    assert!(poll(&s, generation, &task));
+    drain(&hub, &s, generation, far);
+    assert!(!poll(&s, generation, &task));
+    // The tick wakes it once its deadline has passed, not before.
+    drain(&hub, &s, generation, t0 + Duration::from_secs(5));
+    assert!(!poll(&s, generation, &task));
+    hub.tick(t0 + Duration::from_secs(4));
+    assert_eq!(task.0.load(Ordering::SeqCst), 1);
+    hub.tick(t0 + Duration::from_secs(6));
+    assert_eq!(task.0.load(Ordering::SeqCst), 2);
+    drain(&hub, &s, generation, far);
+    // Shutdown wakes it with a close decision.
+    assert!(!poll(&s, generation, &task));
+    hub.begin_shutdown();
+    assert_eq!(task.0.load(Ordering::SeqCst), 3);
+    assert!(poll(&s, generation, &task));
+}
+
+#[test]
+fn a_resume_wakes_the_replaced_connection_and_a_detached_session_keeps_no_task() {
+    let hub = Hub::new(GatewayConfig::default(), 1);
+    let (s, first) = hub.create_session(&identity(2));
+    let far = Instant::now() + Duration::from_secs(3600);
+    let old = Arc::new(Task::default());
+    drain(&hub, &s, first, far);
+    assert!(!poll(&s, first, &old));
+    let (_, second, _) = hub
+        .resume(&s.id.to_string(), UserId::from_i64(2), 0)
+        .unwrap();
+    assert_eq!(
+        old.0.load(Ordering::SeqCst),
+        1,
+        "the old connection is told"
+    );
+    let new = Arc::new(Task::default());
+    drain(&hub, &s, second, far);
+    assert!(!poll(&s, second, &new));
+    // The old connection polls again: it is done, and does not take the new one's place.
+    assert!(poll(&s, first, &old));
+    hub.dispatch(
+        Topic::Server(ServerId::from_i64(7)),
+        EncodedEvent::new(EventKind::ServerUpdated, &1).unwrap(),
+    );
+    assert_eq!(new.0.load(Ordering::SeqCst), 1);
+    assert_eq!(old.0.load(Ordering::SeqCst), 1);
+    // Its socket goes: the session forgets the task.
+    drain(&hub, &s, second, far);
+    assert!(!poll(&s, second, &new));
+    assert_eq!(Arc::strong_count(&new), 2);
+    hub.detach(&s, second, Instant::now(), true);
+    assert_eq!(Arc::strong_count(&new), 1);
+}
