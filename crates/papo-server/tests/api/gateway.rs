@@ -100,21 +100,7 @@ async fn resume_replays_exactly_the_missed_events(b: Backend) {
             .await;
         assert_eq!(r.status, 200);
     }
-    let mut ws = Ws::connect(&app).await;
-    assert_eq!(ws.recv().await["op"], "hello");
-    ws.send(
-        json!({"op": "resume", "d": {"token": token, "session_id": session_id, "seq": last_seq}}),
-    )
-    .await;
-    let mut replayed = Vec::new();
-    let resumed = loop {
-        let f = ws.recv().await;
-        if f["op"] == "resumed" {
-            break f;
-        }
-        assert_eq!(f["op"], "event", "{f}");
-        replayed.push(f);
-    };
+    let (mut ws, replayed, resumed) = Ws::resume(&app, &token, &session_id, last_seq).await;
     let seqs: Vec<u64> = replayed.iter().map(|f| f["s"].as_u64().unwrap()).collect();
     assert_eq!(seqs, vec![last_seq + 1, last_seq + 2, last_seq + 3]);
     let names: Vec<&str> = replayed
@@ -177,18 +163,7 @@ async fn resume_sends_current_presences_instead_of_replaying_changes(b: Backend)
         Some(&a),
     )
     .await;
-    let mut ws = Ws::connect(&app).await;
-    assert_eq!(ws.recv().await["op"], "hello");
-    ws.send(json!({"op": "resume", "d": {"token": a, "session_id": session_id, "seq": last_seq}}))
-        .await;
-    let mut replayed = Vec::new();
-    let resumed = loop {
-        let f = ws.recv().await;
-        if f["op"] == "resumed" {
-            break f;
-        }
-        replayed.push(f);
-    };
+    let (mut ws, replayed, resumed) = Ws::resume(&app, &a, &session_id, last_seq).await;
     assert_eq!(
         replayed.len(),
         1,

@@ -54,6 +54,31 @@ impl Ws {
         (ws, ready["d"].clone())
     }
 
+    /// Connects, reads `hello`, resumes `session_id` after `seq`, and returns the replayed
+    /// frames (every one an event) and the `resumed` frame.
+    pub async fn resume(
+        app: &TestApp,
+        token: &str,
+        session_id: &str,
+        seq: u64,
+    ) -> (Self, Vec<Value>, Value) {
+        let mut ws = Self::connect(app).await;
+        assert_eq!(ws.recv().await["op"], "hello");
+        ws.send(
+            json!({"op": "resume", "d": {"token": token, "session_id": session_id, "seq": seq}}),
+        )
+        .await;
+        let mut replayed = Vec::new();
+        loop {
+            let f = ws.recv().await;
+            if f["op"] == "resumed" {
+                return (ws, replayed, f);
+            }
+            assert_eq!(f["op"], "event", "{f}");
+            replayed.push(f);
+        }
+    }
+
     pub async fn send(&mut self, v: Value) {
         self.stream
             .send(Message::Text(v.to_string().into()))
