@@ -7,6 +7,7 @@ use std::time::Duration;
 use papo_core::change::Change;
 
 use crate::messages::sqlite_writer::SqliteWriter;
+use crate::sqlite_reader::SqliteReaders;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -38,6 +39,7 @@ pub struct Db {
 struct SqliteFile {
     path: std::path::PathBuf,
     writer: OnceLock<SqliteWriter>,
+    readers: SqliteReaders,
 }
 
 /// Receives the [`Change`]s committed through a [`Db`].
@@ -125,6 +127,9 @@ pub enum StoreError {
     /// SQLite's message writer failed (or stopped).
     #[error("{0}")]
     Writer(String),
+    /// A read on SQLite's own connections (outside sqlx) failed.
+    #[error("SQLite read failed: {0}")]
+    Read(String),
 }
 
 impl StoreError {
@@ -207,6 +212,7 @@ impl Db {
                 Pool::Sqlite(pool),
                 config.max_connections,
                 Some(Arc::new(SqliteFile {
+                    readers: SqliteReaders::new(&path),
                     path,
                     writer: OnceLock::new(),
                 })),
@@ -240,6 +246,11 @@ impl Db {
         let started = SqliteWriter::start(&file.path)?;
         // Two first callers may race: one thread wins, the other's ends with its handle.
         Ok(file.writer.get_or_init(|| started))
+    }
+
+    /// SQLite: the connections that serve short reads on the calling thread.
+    pub(crate) fn sqlite_readers(&self) -> Option<&SqliteReaders> {
+        self.sqlite.as_ref().map(|f| &f.readers)
     }
 
     /// The native pool (migrations and bulk work; queries use [`Db::lender`]).

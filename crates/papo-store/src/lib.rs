@@ -17,6 +17,7 @@ pub mod read_states;
 pub mod roles;
 pub mod servers;
 pub mod sessions;
+mod sqlite_reader;
 pub mod users;
 
 pub use db::{Backend, ChangeSink, Connections, Db, DbConfig, Pool, PoolStats, StoreError};

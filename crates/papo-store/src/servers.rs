@@ -239,15 +239,31 @@ pub struct UserChannelRow {
 /// each channel's newest message and the user's read state: one query for what `ready`
 /// would otherwise ask server by server.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT m.server_id, m.joined_at, c.id AS channel_id, c.last_message_id, r.last_read_id \
+    const SQL: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, c.last_message_id, \
+         r.last_read_id \
          FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
          LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
-         WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id"
-    )
-    .bind(user.as_i64())
-    .fetch_all(p)
-    .await)?)
+         WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id";
+    if let Some(readers) = db.sqlite_readers() {
+        // On the calling thread, as the token's lookup (a gateway identify runs both).
+        return readers.read(|c| {
+            c.prepare_cached(SQL)?
+                .query_map([user.as_i64()], |row| {
+                    Ok(UserChannelRow {
+                        server_id: row.get(0)?,
+                        joined_at: row.get(1)?,
+                        channel_id: row.get(2)?,
+                        last_message_id: row.get(3)?,
+                        last_read_id: row.get(4)?,
+                    })
+                })?
+                .collect()
+        });
+    }
+    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(user.as_i64())
+        .fetch_all(p)
+        .await)?)
 }
 
 /// Renames / re-describes a server.

@@ -41,6 +41,25 @@ impl UserRow {
     pub fn user_id(&self) -> UserId {
         UserId::from_i64(self.id)
     }
+
+    /// The row from SQLite's own connections: [`COLUMNS`] from column `at` on.
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(at)?,
+            username: row.get(at + 1)?,
+            email: row.get(at + 2)?,
+            password_hash: row.get(at + 3)?,
+            display_name: row.get(at + 4)?,
+            bio: row.get(at + 5)?,
+            pronouns: row.get(at + 6)?,
+            accent_color: row.get(at + 7)?,
+            avatar: row.get(at + 8)?,
+            banner: row.get(at + 9)?,
+            settings: row.get(at + 10)?,
+            created_at: row.get(at + 11)?,
+            updated_at: row.get(at + 12)?,
+        })
+    }
 }
 
 /// A new account.
