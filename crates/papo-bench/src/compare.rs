@@ -202,6 +202,8 @@ struct Loaded {
     connected: crate::fleet::Connected,
     rss_before_kib: u64,
     rss_after_kib: u64,
+    /// Server and generator CPU seconds spent while the members connected.
+    connect_cpu: (f64, f64),
 }
 
 async fn loaded(
@@ -216,7 +218,9 @@ async fn loaded(
     let mut fleet = Fleet::for_members(run.members.len()).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before_kib = server::rss_kib(run.pid)?;
+    let (cpu0, gen0) = (server::cpu_secs(run.pid)?, fleet.cpu_secs());
     let connected = fleet.connect(run.target, &run.members, how).await?;
+    let connect_cpu = (server::cpu_secs(run.pid)? - cpu0, fleet.cpu_secs() - gen0);
     if connected.failed > 0 {
         eprintln!(
             "  {}: {} of {} connections failed: {}",
@@ -235,12 +239,19 @@ async fn loaded(
         connected,
         rss_before_kib,
         rss_after_kib,
+        connect_cpu,
     })
 }
 
 impl Loaded {
     fn connects_per_sec(&self) -> f64 {
         (self.connected.ok as f64 / self.connected.elapsed.as_secs_f64()).round()
+    }
+
+    /// Microseconds of CPU per session opened: the server's and the generator's.
+    fn cpu_us_per_connect(&self) -> (f64, f64) {
+        let per = |secs: f64| (secs * 1e6 / self.connected.ok.max(1) as f64 * 10.0).round() / 10.0;
+        (per(self.connect_cpu.0), per(self.connect_cpu.1))
     }
 
     fn rss_per_conn_kb(&self) -> f64 {
@@ -328,17 +339,21 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         plan.papo_send,
     )
     .await?;
+    let (server_us, generator_us) = l.cpu_us_per_connect();
     let out = json!({
         "sessions": l.connected.ok,
         "failed": l.connected.failed,
         "room_size": plan.room_size,
         "connects_per_sec": l.connects_per_sec(),
+        "server_cpu_us_per_connect": server_us,
+        "generator_cpu_us_per_connect": generator_us,
         "rss_per_conn_kb": l.rss_per_conn_kb(),
         "rss_before_kib": l.rss_before_kib,
         "rss_after_kib": l.rss_after_kib,
     });
     eprintln!(
-        "  s1 {} sessions: {} KB each, {} connect+identify/s",
+        "  s1 {} sessions: {} KB each, {} connect+identify/s ({server_us} µs of server CPU, \
+         {generator_us} µs of the generator's, per session)",
         l.connected.ok, out["rss_per_conn_kb"], out["connects_per_sec"]
     );
     l.stop().await;

@@ -10,6 +10,7 @@
 mod chart;
 mod compare;
 mod fleet;
+mod handshake;
 mod hist;
 mod loopback;
 mod net;
@@ -110,6 +111,17 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         secs: u64,
     },
+    /// The machine's connect ceiling: the server CPU a minimal server on one core spends
+    /// per session opened over loopback (upgrade request and response, identify and
+    /// `ready`, as bytes only; no server work at all).
+    Handshake {
+        /// Sessions opened (and kept open).
+        #[arg(long, default_value_t = 16_000)]
+        connections: usize,
+        /// Bytes of the `ready` frame (an S1 session's is about 1,000).
+        #[arg(long, default_value_t = 1_000)]
+        ready_bytes: usize,
+    },
     /// Prints the table and draws the charts again from a saved JSON summary.
     Report {
         /// The summary written by `compare --json`.
@@ -139,6 +151,26 @@ enum Cmd {
         #[arg(long)]
         port: u16,
     },
+    /// The server side of `handshake`.
+    #[command(hide = true)]
+    HandshakeServer {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        connections: usize,
+        #[arg(long)]
+        ready_bytes: usize,
+    },
+    /// The client side of `handshake`.
+    #[command(hide = true)]
+    HandshakeClient {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        connections: usize,
+        #[arg(long)]
+        ready_bytes: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -158,6 +190,16 @@ fn main() -> anyhow::Result<()> {
             secs,
         } => return loopback::writer(port, sockets, bytes, secs),
         Cmd::LoopbackSink { port } => return loopback::sink(port),
+        Cmd::HandshakeServer {
+            port,
+            connections,
+            ready_bytes,
+        } => return handshake::server(port, connections, ready_bytes),
+        Cmd::HandshakeClient {
+            port,
+            connections,
+            ready_bytes,
+        } => return handshake::client(port, connections, ready_bytes),
         _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
@@ -212,6 +254,14 @@ fn main() -> anyhow::Result<()> {
                     println!("{}", serde_json::to_string_pretty(&report)?);
                     Ok(())
                 }
+                Cmd::Handshake {
+                    connections,
+                    ready_bytes,
+                } => {
+                    let report = handshake::run(connections, ready_bytes).await?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
                 Cmd::Report { json, charts } => {
                     let summary: serde_json::Value =
                         serde_json::from_slice(&std::fs::read(&json)?)?;
@@ -230,7 +280,11 @@ fn main() -> anyhow::Result<()> {
                     }
                     Ok(())
                 }
-                Cmd::Worker | Cmd::LoopbackWriter { .. } | Cmd::LoopbackSink { .. } => {
+                Cmd::Worker
+                | Cmd::LoopbackWriter { .. }
+                | Cmd::LoopbackSink { .. }
+                | Cmd::HandshakeServer { .. }
+                | Cmd::HandshakeClient { .. } => {
                     unreachable!("handled above")
                 }
             }

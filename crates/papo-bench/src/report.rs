@@ -26,6 +26,11 @@ const FIGURES: &[Figure] = &[
         higher_is_better: true,
     },
     Figure {
+        label: "S1 server CPU per connect+identify (µs)",
+        path: &["s1", "server_cpu_us_per_connect"],
+        higher_is_better: false,
+    },
+    Figure {
         label: "S2 saturation: deliveries/s with p99 ≤ 50 ms, no loss",
         path: &["s2", "deliveries_per_sec"],
         higher_is_better: true,

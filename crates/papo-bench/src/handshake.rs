@@ -1,0 +1,176 @@
+//! `handshake`: the machine's own ceiling for connect+identify. A minimal server pinned to
+//! the server's core accepts loopback TCP connections and plays the byte exchange of a
+//! gateway session's start — an HTTP upgrade request answered by a `101` and the `hello`
+//! frame in one write, then an identify frame answered by a `ready` frame — without parsing or computing anything, and keeps
+//! every connection open as S1 does. A client on the generator's core opens them, a fixed
+//! number at a time. The server reports the CPU it used per connection: the kernel's
+//! share of a connection (accept, the socket's registration with epoll, two reads and two
+//! writes on loopback) plus the least an async Rust server adds. S1's connect rate on one
+//! core cannot beat the figure it prints; a real server also writes the user's presence to
+//! the room's members (one loopback write each: see `loopback`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::fleet::GENERATOR_CPU;
+use crate::net::ws::tcp;
+use crate::server::{cpu_secs, pinned};
+use crate::systems::SERVER_CPU;
+
+/// What a client sends to open a session: the upgrade request and, once answered, a masked
+/// identify frame. Sizes about as papo-bench's own client sends them.
+const REQUEST_BYTES: usize = 160;
+const IDENTIFY_BYTES: usize = 90;
+/// The server's `101 Switching Protocols` response and its `hello` frame.
+const RESPONSE_BYTES: usize = 200;
+/// Connections the client keeps opening at once (as `compare` does).
+const CONCURRENCY: usize = 256;
+
+/// Runs the measurement: the server on the server's core, the client on the generator's;
+/// returns the server's report.
+pub async fn run(connections: usize, ready_bytes: usize) -> anyhow::Result<Value> {
+    let exe = std::env::current_exe()?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port().to_string();
+    drop(listener);
+    let (n, ready) = (connections.to_string(), ready_bytes.to_string());
+    let server = pinned(&exe, SERVER_CPU)
+        .args(["handshake-server", "--port", &port, "--connections", &n])
+        .args(["--ready-bytes", &ready])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut client = pinned(&exe, GENERATOR_CPU)
+        .args(["handshake-client", "--port", &port, "--connections", &n])
+        .args(["--ready-bytes", &ready])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the client")?;
+    let out = server.wait_with_output().await?;
+    let _ = client.kill().await;
+    anyhow::ensure!(out.status.success(), "the server failed");
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The server: answers `connections` sessions' opening exchanges, then prints its report.
+pub fn server(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Result<()> {
+    current_thread()?.block_on(async move {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<TcpStream>();
+        let ready = std::sync::Arc::<[u8]>::from(vec![b'r'; ready_bytes]);
+        let mut open = Vec::with_capacity(connections);
+        let mut accepted = 0;
+        let mut started = None;
+        while open.len() < connections {
+            tokio::select! {
+                conn = listener.accept(), if accepted < connections => {
+                    let (s, _) = conn?;
+                    started.get_or_insert_with(|| (Instant::now(), cpu_secs(std::process::id())));
+                    accepted += 1;
+                    let (done, ready) = (done_tx.clone(), ready.clone());
+                    tokio::spawn(async move {
+                        if let Ok(s) = answer(s, &ready).await {
+                            let _ = done.send(s);
+                        }
+                    });
+                }
+                Some(s) = done_rx.recv() => open.push(s),
+            }
+        }
+        let (t0, cpu0) = started.context("no connection")?;
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = cpu_secs(std::process::id())? - cpu0?;
+        let report = json!({
+            "connections": connections,
+            "ready_bytes": ready_bytes,
+            "seconds": (wall * 1000.0).round() / 1000.0,
+            "connects_per_sec": (connections as f64 / wall).round(),
+            "server_cpu_secs": cpu,
+            "server_us_per_connect": (cpu * 1e6 / connections as f64 * 10.0).round() / 10.0,
+            "connects_per_server_cpu_sec": (connections as f64 / cpu).round(),
+        });
+        println!("{report}");
+        Ok(())
+    })
+}
+
+/// One session's opening exchange on the server's side.
+async fn answer(mut s: TcpStream, ready: &[u8]) -> std::io::Result<TcpStream> {
+    s.set_nodelay(true)?;
+    read_exactly(&mut s, REQUEST_BYTES).await?;
+    s.write_all(&[b'h'; RESPONSE_BYTES]).await?;
+    read_exactly(&mut s, IDENTIFY_BYTES).await?;
+    s.write_all(ready).await?;
+    Ok(s)
+}
+
+/// The client: opens `connections` sessions, [`CONCURRENCY`] at a time, and keeps them.
+pub fn client(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Result<()> {
+    // Source ports chosen as `compare`'s clients choose them (see `tcp`).
+    let source = IpAddr::from([127, 0, 0, 2]);
+    let server = SocketAddr::from(([127, 0, 0, 1], port));
+    current_thread()?.block_on(async move {
+        let next = std::rc::Rc::new(std::cell::Cell::new(0));
+        let local = tokio::task::LocalSet::new();
+        let mut openers = Vec::new();
+        for _ in 0..CONCURRENCY {
+            let next = next.clone();
+            openers.push(local.spawn_local(async move {
+                let mut kept = Vec::new();
+                while next.get() < connections {
+                    next.set(next.get() + 1);
+                    let mut s = tcp(Some(source), server).await?;
+                    s.write_all(&[b'q'; REQUEST_BYTES]).await?;
+                    read_exactly(&mut s, RESPONSE_BYTES).await?;
+                    s.write_all(&[b'i'; IDENTIFY_BYTES]).await?;
+                    read_exactly(&mut s, ready_bytes).await?;
+                    kept.push(s);
+                }
+                Ok::<_, anyhow::Error>(kept)
+            }));
+        }
+        local
+            .run_until(async {
+                let mut kept = Vec::new();
+                for o in openers {
+                    kept.push(o.await??);
+                }
+                // Hold every connection until the server has reported and the run kills us.
+                std::future::pending::<()>().await;
+                drop(kept);
+                Ok(())
+            })
+            .await
+    })
+}
+
+/// Reads and drops `n` bytes.
+async fn read_exactly(s: &mut TcpStream, n: usize) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let mut left = n;
+    while left > 0 {
+        let got = s.read(&mut buf[..left.min(4096)]).await?;
+        if got == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        left -= got;
+    }
+    Ok(())
+}
+
+fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
