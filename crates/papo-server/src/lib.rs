@@ -2,6 +2,7 @@
 //! serve loop used by the `papo` binary and by the integration tests.
 #![deny(missing_docs)]
 
+pub mod accept;
 pub mod auth;
 pub mod config;
 pub mod directory;

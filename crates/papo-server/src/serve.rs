@@ -69,13 +69,10 @@ pub async fn run(
     tracing::info!(%addr, backend = ?state.db.backend(), "papo listening");
     // Printed on stdout as well, so scripts and people can find the port.
     println!("papo: listening on http://{addr}");
-    // No Nagle: a gateway socket writes small frames one after another (an event, then the
-    // answer to a send); with Nagle the second waits for the peer's delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "TCP_NODELAY refused");
-        }
-    });
+    // Gateway upgrades go straight to the gateway; the rest to the router (see `accept`).
+    // (`tap_io` with nothing to do: axum gives `ConnectInfo<SocketAddr>` for a tapped
+    // listener whose address is one, not for any listener.)
+    let listener = crate::accept::GatewayFirst::new(listener, state.clone()).tap_io(|_| {});
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

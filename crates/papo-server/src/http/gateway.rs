@@ -2,6 +2,7 @@
 //! [`Backend`] that lets the gateway authenticate tokens against the database.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -15,6 +16,8 @@ use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
 use papo_store::{servers, users};
 use serde_json::value::RawValue;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
@@ -24,6 +27,9 @@ use crate::http::servers::{detail_with, views};
 use crate::http::users::CurrentUser;
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
+
+/// Where the gateway is: the router's route, and the path [`direct_upgrade`] takes.
+pub const GATEWAY_PATH: &str = "/api/v1/gateway";
 
 /// The most servers listed in `ready` (as `GET /users/@me/servers`).
 const MAX_READY_SERVERS: usize = 200;
@@ -155,12 +161,6 @@ pub async fn upgrade(
             .into_response();
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let hub = state.hub.clone();
-    let slot = hub.claim_slot(peer.ip());
-    if slot.is_none() {
-        tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
-    }
-    let backend = Arc::new(ServerBackend(state.clone()));
     let upgraded = async move {
         match on_upgrade.await {
             Ok(upgraded) => Some(hyper_util::rt::TokioIo::new(upgraded)),
@@ -170,9 +170,7 @@ pub async fn upgrade(
             }
         }
     };
-    state
-        .gateway_tasks
-        .spawn(driver::run(hub, backend, upgraded, slot));
+    start_driver(&state, peer, upgraded);
     let mut res = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = res.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -181,6 +179,70 @@ pub async fn upgrade(
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
     }
     res
+}
+
+/// Starts the gateway's driver on the socket `io` yields: a connection of `peer`'s, which
+/// takes one of its address's slots (or is closed by the driver when none is left).
+fn start_driver<IO>(
+    state: &AppState,
+    peer: SocketAddr,
+    io: impl Future<Output = Option<IO>> + Send + 'static,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let hub = state.hub.clone();
+    let slot = hub.claim_slot(peer.ip());
+    if slot.is_none() {
+        tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
+    }
+    let backend = Arc::new(ServerBackend(state.clone()));
+    state
+        .gateway_tasks
+        .spawn(driver::run(hub, backend, io, slot));
+}
+
+/// A gateway upgrade read whole from a connection's first bytes (see `accept`): the
+/// length of its head and the `Sec-WebSocket-Accept` value. `None` for anything else, which
+/// the router answers as before: another request, an upgrade it would refuse, a request
+/// with a body, a head not all there yet.
+pub fn direct_upgrade(bytes: &[u8]) -> Option<(usize, String)> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    let httparse::Status::Complete(len) = req.parse(bytes).ok()? else {
+        return None;
+    };
+    let path = req.path?;
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    if req.method != Some("GET") || req.version != Some(1) || path != GATEWAY_PATH {
+        return None;
+    }
+    let mut map = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let name = header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+        map.append(name, HeaderValue::from_bytes(h.value).ok()?);
+    }
+    if map.contains_key(header::CONTENT_LENGTH) || map.contains_key(header::TRANSFER_ENCODING) {
+        return None;
+    }
+    Some((len, websocket_accept(&map)?))
+}
+
+/// Answers a [`direct_upgrade`] on its socket (whose head has been read) and starts the
+/// gateway's driver on the socket itself.
+pub async fn upgrade_direct(state: &AppState, mut tcp: TcpStream, peer: SocketAddr, accept: &str) {
+    let started = std::time::Instant::now();
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\
+         sec-websocket-accept: {accept}\r\n\r\n"
+    );
+    if let Err(err) = tcp.write_all(response.as_bytes()).await {
+        tracing::debug!(%err, "websocket upgrade failed");
+        return;
+    }
+    state
+        .metrics
+        .observe("GET", GATEWAY_PATH, 101, started.elapsed());
+    start_driver(state, peer, std::future::ready(Some(tcp)));
 }
 
 /// The `Sec-WebSocket-Accept` value if the request is a valid version-13 upgrade.
@@ -199,4 +261,43 @@ fn websocket_accept(headers: &HeaderMap) -> Option<String> {
     }
     let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
     Some(papo_gateway::ws::accept_key(key.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::direct_upgrade;
+
+    const UPGRADE: &str = "GET /api/v1/gateway HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
+        Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n";
+
+    #[test]
+    fn a_whole_upgrade_is_taken_with_its_length_and_accept_value() {
+        let (len, accept) = direct_upgrade(UPGRADE.as_bytes()).expect("taken");
+        assert_eq!(len, UPGRADE.len());
+        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        // A frame sent right behind the head is not part of it.
+        let behind = format!("{UPGRADE}\u{81}\u{85}abcd");
+        assert_eq!(direct_upgrade(behind.as_bytes()).unwrap().0, UPGRADE.len());
+        let query = UPGRADE.replace("/gateway ", "/gateway?v=1 ");
+        assert!(direct_upgrade(query.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_router() {
+        let cases = [
+            UPGRADE[..40].to_owned(),
+            UPGRADE.replace("GET ", "POST "),
+            UPGRADE.replace("/api/v1/gateway", "/api/v1/gateways"),
+            UPGRADE.replace("HTTP/1.1", "HTTP/1.0"),
+            UPGRADE.replace("Version: 13", "Version: 8"),
+            UPGRADE.replace("Upgrade: websocket\r\n", ""),
+            UPGRADE.replace("Host: h\r\n", "Host: h\r\nContent-Length: 3\r\n"),
+            "GET / HTTP/1.1\r\nHost: h\r\n\r\n".to_owned(),
+            String::new(),
+        ];
+        for case in cases {
+            assert_eq!(direct_upgrade(case.as_bytes()), None, "{case:?}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod cluster;
 mod edge;
 mod gateway;
 mod gateway_sends;
+mod gateway_upgrade;
 mod process;
 mod servers;
 mod sessions;
