@@ -60,7 +60,9 @@ const MAX_SENDS_IN_FLIGHT: usize = 64;
 
 /// Serves one WebSocket until it closes: `upgrade` yields the socket once the HTTP upgrade
 /// completes (`None`: it failed). `slot` is `None` when the client's address is over its
-/// connection limit: the socket is then closed with 4011 at once.
+/// connection limit: the socket is then closed with 4011 at once. `preface` goes out first,
+/// in the same write as the first frame (`hello`): the upgrade's response, when the caller
+/// answers the upgrade itself; empty otherwise.
 ///
 /// The upgrade is chained to the connection rather than awaited inside it: an `async` block
 /// keeps what it captures for as long as it lives, so the finished upgrade future would stay
@@ -70,6 +72,7 @@ pub fn run<B, IO, U>(
     backend: Arc<B>,
     upgrade: U,
     slot: Option<ConnectionSlot>,
+    preface: Vec<u8>,
 ) -> impl Future<Output = ()> + Send
 where
     B: Backend,
@@ -85,7 +88,7 @@ where
             hub,
             backend,
             attached: None,
-            out: Vec::new(),
+            out: preface,
             sends: None,
         };
         Either::Right(driver.run(io, slot))
@@ -657,7 +660,13 @@ mod tests {
     fn an_idle_connection_task_stays_small() {
         let hub = Hub::new(crate::session::GatewayConfig::default(), 0);
         let (a, _b) = tokio::io::duplex(64);
-        let fut = run(hub, Arc::new(HeavyBackend), async { Some(a) }, None);
+        let fut = run(
+            hub,
+            Arc::new(HeavyBackend),
+            async { Some(a) },
+            None,
+            Vec::new(),
+        );
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 384, "driver future is {size} bytes");
         // With the `Arc` counts, 208 bytes: two allocator size classes below 256.

@@ -89,11 +89,12 @@ async fn sort(
         Ok(Ok(n)) => n,
         _ => 0,
     };
+    let seen_at = std::time::Instant::now();
     match gateway::direct_upgrade(&head[..seen]) {
         Some((len, accept)) => {
             // Only the head leaves the socket's queue; a frame sent right behind it stays.
             if tcp.read_exact(&mut head[..len]).await.is_ok() {
-                gateway::upgrade_direct(&state, tcp, peer, &accept).await;
+                gateway::upgrade_direct(&state, tcp, peer, &accept, seen_at);
             }
         }
         None => {

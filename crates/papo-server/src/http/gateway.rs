@@ -16,7 +16,7 @@ use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
 use papo_store::{servers, users};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::auth::tokens;
@@ -30,6 +30,10 @@ use papo_core::permissions::Permissions;
 
 /// Where the gateway is: the router's route, and the path [`direct_upgrade`] takes.
 pub const GATEWAY_PATH: &str = "/api/v1/gateway";
+
+/// Bytes allocated for the direct upgrade's response and the `hello` behind it (together
+/// about 200), so that the one buffer is not grown.
+const PREFACE_CAPACITY: usize = 256;
 
 /// The most servers listed in `ready` (as `GET /users/@me/servers`).
 const MAX_READY_SERVERS: usize = 200;
@@ -170,7 +174,7 @@ pub async fn upgrade(
             }
         }
     };
-    start_driver(&state, peer, upgraded);
+    start_driver(&state, peer, upgraded, Vec::new());
     let mut res = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = res.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -182,11 +186,13 @@ pub async fn upgrade(
 }
 
 /// Starts the gateway's driver on the socket `io` yields: a connection of `peer`'s, which
-/// takes one of its address's slots (or is closed by the driver when none is left).
+/// takes one of its address's slots (or is closed by the driver when none is left), and
+/// writes `preface` before its first frame.
 fn start_driver<IO>(
     state: &AppState,
     peer: SocketAddr,
     io: impl Future<Output = Option<IO>> + Send + 'static,
+    preface: Vec<u8>,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -198,7 +204,7 @@ fn start_driver<IO>(
     let backend = Arc::new(ServerBackend(state.clone()));
     state
         .gateway_tasks
-        .spawn(driver::run(hub, backend, io, slot));
+        .spawn(driver::run(hub, backend, io, slot, preface));
 }
 
 /// A gateway upgrade read whole from a connection's first bytes (see `accept`): the
@@ -228,21 +234,25 @@ pub fn direct_upgrade(bytes: &[u8]) -> Option<(usize, String)> {
 }
 
 /// Answers a [`direct_upgrade`] on its socket (whose head has been read) and starts the
-/// gateway's driver on the socket itself.
-pub async fn upgrade_direct(state: &AppState, mut tcp: TcpStream, peer: SocketAddr, accept: &str) {
-    let started = std::time::Instant::now();
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\
-         sec-websocket-accept: {accept}\r\n\r\n"
-    );
-    if let Err(err) = tcp.write_all(response.as_bytes()).await {
-        tracing::debug!(%err, "websocket upgrade failed");
-        return;
-    }
+/// gateway's driver on the socket itself. The response goes out with `hello`, in one write.
+/// `seen`: when the request was.
+pub fn upgrade_direct(
+    state: &AppState,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    accept: &str,
+    seen: std::time::Instant,
+) {
+    // Room for `hello` too: the driver writes it behind the response.
+    let mut response = Vec::with_capacity(PREFACE_CAPACITY);
+    response.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n");
+    response.extend_from_slice(b"connection: upgrade\r\nsec-websocket-accept: ");
+    response.extend_from_slice(accept.as_bytes());
+    response.extend_from_slice(b"\r\n\r\n");
     state
         .metrics
-        .observe("GET", GATEWAY_PATH, 101, started.elapsed());
-    start_driver(state, peer, std::future::ready(Some(tcp)));
+        .observe("GET", GATEWAY_PATH, 101, seen.elapsed());
+    start_driver(state, peer, std::future::ready(Some(tcp)), response);
 }
 
 /// The `Sec-WebSocket-Accept` value if the request is a valid version-13 upgrade.
