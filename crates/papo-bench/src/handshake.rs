@@ -40,23 +40,21 @@ pub async fn run(connections: usize, ready_bytes: usize) -> anyhow::Result<Value
     let port = listener.local_addr()?.port().to_string();
     drop(listener);
     let (n, ready) = (connections.to_string(), ready_bytes.to_string());
-    let server = pinned(&exe, SERVER_CPU)
-        .args(["handshake-server", "--port", &port, "--connections", &n])
-        .args(["--ready-bytes", &ready])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the server")?;
+    let side = |cpu: &str, client: bool, stdout: Stdio| {
+        let mut cmd = pinned(&exe, cpu);
+        cmd.args(["handshake-side", "--port", &port, "--connections", &n])
+            .args(["--ready-bytes", &ready]);
+        if client {
+            cmd.arg("--client");
+        }
+        cmd.stdout(stdout)
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+    };
+    let server = side(SERVER_CPU, false, Stdio::piped()).context("starting the server")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut client = pinned(&exe, GENERATOR_CPU)
-        .args(["handshake-client", "--port", &port, "--connections", &n])
-        .args(["--ready-bytes", &ready])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the client")?;
+    let mut client = side(GENERATOR_CPU, true, Stdio::null()).context("starting the client")?;
     let out = server.wait_with_output().await?;
     let _ = client.kill().await;
     anyhow::ensure!(out.status.success(), "the server failed");

@@ -151,19 +151,11 @@ enum Cmd {
         #[arg(long)]
         port: u16,
     },
-    /// The server side of `handshake`.
+    /// One side of `handshake`: the server, or with `--client` the client.
     #[command(hide = true)]
-    HandshakeServer {
+    HandshakeSide {
         #[arg(long)]
-        port: u16,
-        #[arg(long)]
-        connections: usize,
-        #[arg(long)]
-        ready_bytes: usize,
-    },
-    /// The client side of `handshake`.
-    #[command(hide = true)]
-    HandshakeClient {
+        client: bool,
         #[arg(long)]
         port: u16,
         #[arg(long)]
@@ -190,16 +182,18 @@ fn main() -> anyhow::Result<()> {
             secs,
         } => return loopback::writer(port, sockets, bytes, secs),
         Cmd::LoopbackSink { port } => return loopback::sink(port),
-        Cmd::HandshakeServer {
+        Cmd::HandshakeSide {
+            client,
             port,
             connections,
             ready_bytes,
+        } if client => return handshake::client(port, connections, ready_bytes),
+        Cmd::HandshakeSide {
+            port,
+            connections,
+            ready_bytes,
+            ..
         } => return handshake::server(port, connections, ready_bytes),
-        Cmd::HandshakeClient {
-            port,
-            connections,
-            ready_bytes,
-        } => return handshake::client(port, connections, ready_bytes),
         _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
@@ -283,8 +277,7 @@ fn main() -> anyhow::Result<()> {
                 Cmd::Worker
                 | Cmd::LoopbackWriter { .. }
                 | Cmd::LoopbackSink { .. }
-                | Cmd::HandshakeServer { .. }
-                | Cmd::HandshakeClient { .. } => {
+                | Cmd::HandshakeSide { .. } => {
                     unreachable!("handled above")
                 }
             }
