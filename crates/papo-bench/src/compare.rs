@@ -154,14 +154,20 @@ pub struct StepReport {
     pub first_error: Option<String>,
     /// Server CPU microseconds per delivery.
     pub server_cpu_us_per_delivery: f64,
+    /// papo: messages per commit of its message writer over the step (from `/metrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_per_commit: Option<f64>,
     /// Share of its core the load generator used during the step (1.0 = saturated).
     pub generator_load: f64,
 }
 
 impl StepReport {
-    fn new(offered: f64, r: &StepResult, cpu: (f64, f64), duration: Duration) -> Self {
-        // Server CPU seconds, and the generator's share of its core over the step.
-        let (cpu_secs, generator_load) = cpu;
+    fn new(offered: f64, r: &StepResult, usage: Usage, duration: Duration) -> Self {
+        let Usage {
+            cpu_secs,
+            generator_load,
+            writer,
+        } = usage;
         let secs = r.send_elapsed.max(duration).as_secs_f64();
         Self {
             offered_per_sec: offered,
@@ -180,14 +186,40 @@ impl StepReport {
             } else {
                 0.0
             },
+            messages_per_commit: writer
+                .filter(|(_, commits)| *commits > 0)
+                .map(|(m, c)| (m as f64 / c as f64 * 10.0).round() / 10.0),
             generator_load: (generator_load * 100.0).round() / 100.0,
         }
+    }
+
+    /// Server CPU per message and, for papo, messages per commit: for the progress lines.
+    fn costs(&self) -> String {
+        let per_commit = self
+            .messages_per_commit
+            .map(|m| format!(", {m} msg/commit"))
+            .unwrap_or_default();
+        format!(
+            "{:.1} µs server CPU/msg{per_commit}",
+            self.server_cpu_us_per_delivery
+        )
     }
 
     /// Within the latency bound, nothing lost, nothing refused.
     fn passed(&self, latency: &Summary) -> bool {
         latency.p99_ms <= P99_LIMIT_MS && self.lost == 0 && self.send_errors == 0
     }
+}
+
+/// What a step cost.
+#[derive(Clone, Copy, Debug)]
+struct Usage {
+    /// Server CPU seconds.
+    cpu_secs: f64,
+    /// The generator's share of its core (1.0 = saturated).
+    generator_load: f64,
+    /// papo: messages and commits of its message writer.
+    writer: Option<(u64, u64)>,
 }
 
 /// Seconds between steps, for the backlog of the previous one to clear.
@@ -264,7 +296,8 @@ impl Loaded {
         step: usize,
         messages_per_sec: f64,
         plan: &Plan,
-    ) -> anyhow::Result<(StepResult, (f64, f64))> {
+    ) -> anyhow::Result<(StepResult, Usage)> {
+        let writer0 = server::writer_counts(self.run.target.server).await;
         let cpu0 = server::cpu_secs(self.run.pid)?;
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
@@ -282,7 +315,16 @@ impl Loaded {
             .await?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
-        Ok((r, (cpu, load)))
+        let writer = match (writer0, server::writer_counts(self.run.target.server).await) {
+            (Some((m0, c0)), Some((m1, c1))) => Some((m1 - m0, c1 - c0)),
+            _ => None,
+        };
+        let usage = Usage {
+            cpu_secs: cpu,
+            generator_load: load,
+            writer,
+        };
+        Ok((r, usage))
     }
 
     /// Step 0, not reported: every member sends one message, so that what a running
@@ -374,8 +416,8 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
     let mut steps = Vec::new();
     l.warm_up(plan).await?;
     for (i, rate) in plan.s2_rates.iter().enumerate() {
-        let (r, cpu) = l.step(i + 1, rate / plan.room_size as f64, plan).await?;
-        let report = StepReport::new(*rate, &r, cpu, plan.step);
+        let (r, usage) = l.step(i + 1, rate / plan.room_size as f64, plan).await?;
+        let report = StepReport::new(*rate, &r, usage, plan.step);
         eprintln!(
             "  s2 {:>8.0}/s offered → {:>8.0}/s delivered, p50 {} ms, p99 {} ms, lost {}, errors {}",
             rate,
@@ -427,7 +469,7 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         plan.papo_send,
     )
     .await?;
-    let (r, cpu) = l.step(0, plan.s3_rate, plan).await?;
+    let (r, usage) = l.step(0, plan.s3_rate, plan).await?;
     let connects = l.connects_per_sec();
     let connected = l.connected.ok;
     l.stop().await;
@@ -439,7 +481,7 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
             hist::record(&mut to_last, *max);
         }
     }
-    let report = StepReport::new(plan.s3_rate, &r, cpu, plan.step);
+    let report = StepReport::new(plan.s3_rate, &r, usage, plan.step);
     let last = hist::summary(&to_last);
     // Only a run where every message reached every member has a time to the last one.
     let whole = r.accepted > 0 && complete == r.accepted && connected == plan.s3_members as u64;
@@ -485,20 +527,29 @@ pub async fn s4(
     )
     .await?;
     l.warm_up(plan).await?;
-    let (r, cpu) = l.step(1, plan.s4_rate, plan).await?;
-    let fixed = StepReport::new(plan.s4_rate, &r, cpu, plan.step);
+    let (r, usage) = l.step(1, plan.s4_rate, plan).await?;
+    let fixed = StepReport::new(plan.s4_rate, &r, usage, plan.step);
     eprintln!(
-        "  s4 {:>6.0} msg/s: ack p50 {} ms, p99 {} ms, errors {}",
-        plan.s4_rate, fixed.ack.p50_ms, fixed.ack.p99_ms, fixed.send_errors
+        "  s4 {:>6.0} msg/s: ack p50 {} ms, p99 {} ms, errors {}, {}",
+        plan.s4_rate,
+        fixed.ack.p50_ms,
+        fixed.ack.p99_ms,
+        fixed.send_errors,
+        fixed.costs()
     );
     let mut steps = Vec::new();
     for (i, rate) in plan.s4_rates.iter().enumerate() {
         tokio::time::sleep(PAUSE).await;
-        let (r, cpu) = l.step(i + 2, *rate, plan).await?;
-        let report = StepReport::new(*rate, &r, cpu, plan.step);
+        let (r, usage) = l.step(i + 2, *rate, plan).await?;
+        let report = StepReport::new(*rate, &r, usage, plan.step);
         eprintln!(
-            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, lost {}, errors {}",
-            rate, report.messages_per_sec, report.ack.p99_ms, report.lost, report.send_errors
+            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, lost {}, errors {}, {}",
+            rate,
+            report.messages_per_sec,
+            report.ack.p99_ms,
+            report.lost,
+            report.send_errors,
+            report.costs()
         );
         let passed = report.passed(&report.ack);
         steps.push(report);

@@ -169,3 +169,29 @@ pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let stime: f64 = fields.get(12).context("stime")?.parse()?;
     Ok((utime + stime) / 100.0)
 }
+
+/// papo's message writer counters from its `/metrics`: `(messages, commits)`; `None` when
+/// the server does not expose them (the peers) or does not answer within a second.
+pub async fn writer_counts(server: std::net::SocketAddr) -> Option<(u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fetch = async {
+        let mut s = tokio::net::TcpStream::connect(server).await.ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).await.ok()?;
+        Some(text)
+    };
+    let text = tokio::time::timeout(Duration::from_secs(1), fetch)
+        .await
+        .ok()??;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    };
+    Some((
+        value("papo_message_writer_messages_total")?,
+        value("papo_message_writer_commits_total")?,
+    ))
+}

@@ -42,7 +42,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let text = state.metrics.render(state.db.pool_stats());
+    let text = state
+        .metrics
+        .render(state.db.pool_stats(), state.writer.stats());
     (
         StatusCode::OK,
         [(

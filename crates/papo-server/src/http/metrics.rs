@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use papo_store::PoolStats;
 
+use crate::http::messages::writer::WriterStats;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -46,8 +48,9 @@ impl Metrics {
         s.buckets[slot] += 1;
     }
 
-    /// The Prometheus text exposition, with the database pool gauges.
-    pub fn render(&self, pool: PoolStats) -> String {
+    /// The Prometheus text exposition, with the database pool gauges and the message
+    /// writer's counters.
+    pub fn render(&self, pool: PoolStats, writer: WriterStats) -> String {
         let mut out = String::new();
         let map = self.series.lock().expect("metrics mutex poisoned");
         out.push_str(
@@ -102,6 +105,20 @@ impl Metrics {
             "papo_db_pool_connections{{state=\"in_use\"}} {}",
             pool.size.saturating_sub(pool.idle)
         );
+        out.push_str(
+            "# HELP papo_message_writer_messages_total Messages the writer stored or found as repeats.\n\
+             # TYPE papo_message_writer_messages_total counter\n",
+        );
+        let _ = writeln!(
+            out,
+            "papo_message_writer_messages_total {}",
+            writer.messages
+        );
+        out.push_str(
+            "# HELP papo_message_writer_commits_total Transactions the writer committed (one per batch).\n\
+             # TYPE papo_message_writer_commits_total counter\n",
+        );
+        let _ = writeln!(out, "papo_message_writer_commits_total {}", writer.batches);
         out
     }
 }
@@ -116,7 +133,13 @@ mod tests {
         m.observe("GET", "/x", 200, Duration::from_micros(500));
         m.observe("GET", "/x", 200, Duration::from_millis(30));
         m.observe("GET", "/x", 200, Duration::from_secs(20));
-        let text = m.render(PoolStats { size: 3, idle: 2 });
+        let text = m.render(
+            PoolStats { size: 3, idle: 2 },
+            WriterStats {
+                messages: 7,
+                batches: 2,
+            },
+        );
         assert!(
             text.contains("papo_http_requests_total{method=\"GET\",route=\"/x\",status=\"200\"} 3")
         );
@@ -125,5 +148,7 @@ mod tests {
         assert!(text.contains("route=\"/x\",status=\"200\",le=\"10\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 3"));
         assert!(text.contains("papo_db_pool_connections{state=\"in_use\"} 1"));
+        assert!(text.contains("\npapo_message_writer_messages_total 7\n"));
+        assert!(text.contains("\npapo_message_writer_commits_total 2\n"));
     }
 }

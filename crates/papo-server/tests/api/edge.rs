@@ -1,5 +1,7 @@
 //! The HTTP edge: body errors, unknown routes, headers, operations endpoints, the web app.
 
+use serde_json::json;
+
 use crate::both;
 use crate::helpers::{Backend, TestApp, access};
 
@@ -67,6 +69,12 @@ async fn operations_endpoints(b: Backend) {
     let t = access(&app.register("rui").await);
     app.get("/api/v1/users/@me", Some(&t)).await;
     app.get("/api/v1/users/@me", Some(&t)).await;
+    let (_, general) = app.community(&t, &[]).await;
+    let path = format!("/api/v1/channels/{general}/messages");
+    let r = app
+        .post(&path, json!({"content": "counted"}), Some(&t))
+        .await;
+    assert_eq!(r.status, 201);
     let text = app
         .client
         .get(app.url("/metrics"))
@@ -84,6 +92,14 @@ async fn operations_endpoints(b: Backend) {
     );
     assert!(text.contains("papo_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/auth/register\",status=\"201\",le=\"+Inf\"} 1"));
     assert!(text.contains("papo_db_pool_connections{state=\"idle\"}"));
+    assert!(
+        text.contains("\npapo_message_writer_messages_total 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\npapo_message_writer_commits_total 1\n"),
+        "{text}"
+    );
     app.stop().await;
 }
 
