@@ -24,16 +24,6 @@ pub async fn ack(
     Ok(())
 }
 
-/// `user`'s stored read states: `(channel_id, last_read_id)`.
-pub async fn of_user(db: &Db, user: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT channel_id, last_read_id FROM read_states WHERE user_id = $1"
-    )
-    .bind(user)
-    .fetch_all(p)
-    .await)?)
-}
-
 /// Messages in `channel` after `after` that mention `user` directly, through one of
 /// `user`'s roles in the channel's server, or with `@everyone`/`@here` (not counting the
 /// user's own messages).

@@ -221,7 +221,7 @@ pub async fn of_user(db: &Db, user: UserId) -> Result<Vec<ServerRow>, StoreError
 }
 
 /// One channel of one of a user's servers, with what their `ready` needs.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct UserChannelRow {
     /// The server.
     pub server_id: i64,
@@ -231,16 +231,40 @@ pub struct UserChannelRow {
     pub channel_id: Option<i64>,
     /// The channel's newest message.
     pub last_message_id: Option<i64>,
-    /// How far the user has read it, if they have acknowledged anything there.
+    /// How far the user has read it: the later of what they acknowledged there and their own
+    /// newest message there (authors have read their own messages; a send writes no read
+    /// state). `None`: neither.
     pub last_read_id: Option<i64>,
 }
 
+/// The columns of a [`UserChannelRow`] as read: the read state as stored and the user's own
+/// newest message apart.
+type UserChannelColumns = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+impl UserChannelRow {
+    fn from_columns(
+        (server_id, joined_at, channel_id, newest, acked, own): UserChannelColumns,
+    ) -> Self {
+        Self {
+            server_id,
+            joined_at,
+            channel_id,
+            last_message_id: newest,
+            last_read_id: acked.max(own),
+        }
+    }
+}
+
 /// Every channel of every server `user` is in, servers in the order they joined them, with
-/// each channel's newest message and the user's read state: one query for what `ready`
-/// would otherwise ask server by server.
+/// each channel's newest message and how far the user has read it: one query for what
+/// `ready` would otherwise ask server by server. Both message ids are the ends of ranges of
+/// the messages' channel and author indexes.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
-    const SQL: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, c.last_message_id, \
-         r.last_read_id \
+    const SQL: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
+         (SELECT x.id FROM messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
+         r.last_read_id, \
+         (SELECT x.id FROM messages x WHERE x.author_id = m.user_id AND x.server_id = c.server_id \
+          AND x.channel_id = c.id ORDER BY x.id DESC LIMIT 1) \
          FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
          LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id";
@@ -249,21 +273,23 @@ pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRo
         return readers.read(|c| {
             c.prepare_cached(SQL)?
                 .query_map([user.as_i64()], |row| {
-                    Ok(UserChannelRow {
-                        server_id: row.get(0)?,
-                        joined_at: row.get(1)?,
-                        channel_id: row.get(2)?,
-                        last_message_id: row.get(3)?,
-                        last_read_id: row.get(4)?,
-                    })
+                    Ok(UserChannelRow::from_columns((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    )))
                 })?
                 .collect()
         });
     }
-    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+    let rows: Vec<UserChannelColumns> = on_pool!(db, |p| sqlx::query_as(SQL)
         .bind(user.as_i64())
         .fetch_all(p)
-        .await)?)
+        .await)?;
+    Ok(rows.into_iter().map(UserChannelRow::from_columns).collect())
 }
 
 /// Renames / re-describes a server.
@@ -424,8 +450,12 @@ pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError
     .await)?)
 }
 
+/// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
+/// (a send would write the channel's row too): it is the last entry of the messages' channel
+/// index.
 const CHANNEL_COLUMNS: &str = "id, server_id, kind, name, position, parent_id, topic, \
-     slowmode_secs, user_limit, bitrate, last_message_id";
+     slowmode_secs, user_limit, bitrate, (SELECT m.id FROM messages m \
+     WHERE m.channel_id = channels.id ORDER BY m.id DESC LIMIT 1) AS last_message_id";
 
 /// The server's channels by position.
 pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, StoreError> {
@@ -445,14 +475,17 @@ pub async fn last_message_ids(
     db: &Db,
     server: ServerId,
 ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
-    let rows: Vec<(i64, i64)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT id, last_message_id FROM channels \
-         WHERE server_id = $1 AND last_message_id IS NOT NULL"
+    let rows: Vec<(i64, Option<i64>)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT c.id, (SELECT m.id FROM messages m WHERE m.channel_id = c.id \
+         ORDER BY m.id DESC LIMIT 1) AS newest FROM channels c WHERE c.server_id = $1"
     )
     .bind(server.as_i64())
     .fetch_all(p)
     .await)?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, m)| Some((c, m?)))
+        .collect())
 }
 
 /// One channel.

@@ -10,6 +10,7 @@ use crate::ws::Ws;
 both!(
     a_conversation_with_retries_edits_reactions_and_pins,
     mentions_and_read_states,
+    authors_have_read_their_own_messages,
     slow_mode_and_the_send_rate_limit,
     concurrent_sends_are_committed_in_batches,
     presence_reaches_members_of_shared_servers,
@@ -293,6 +294,92 @@ async fn mentions_and_read_states(b: Backend) {
     let last_read: u64 = states[0]["last_read_id"].as_str().unwrap().parse().unwrap();
     let last_msg: u64 = mid.parse().unwrap();
     assert!(last_read > last_msg, "joined after the last message");
+    app.stop().await;
+}
+
+/// How far `token`'s user has read `channel`, from `GET /users/@me/read-states`.
+async fn last_read(app: &TestApp, token: &str, channel: &str) -> String {
+    let states = app
+        .get("/api/v1/users/@me/read-states", Some(token))
+        .await
+        .body;
+    states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["channel_id"] == channel)
+        .unwrap()["last_read_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A channel's `last_message_id` in `GET /servers/{id}`.
+async fn newest_in(app: &TestApp, token: &str, server: &str, channel: &str) -> Value {
+    let detail = app
+        .get(&format!("/api/v1/servers/{server}"), Some(token))
+        .await
+        .body;
+    detail["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == channel)
+        .unwrap()["last_message_id"]
+        .clone()
+}
+
+/// Neither the author's read state nor the channel's newest message is written by a send:
+/// both are read from the messages, so they follow deletes too.
+async fn authors_have_read_their_own_messages(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("own_alice").await);
+    let bob = access(&app.register("own_bob").await);
+    let (server, general) = app.community(&alice, &[&bob]).await;
+    let sid = server["id"].as_str().unwrap();
+    let mut sent = Vec::new();
+    for (token, content) in [(&bob, "primeira"), (&alice, "segunda")] {
+        let r = app
+            .post(&msgs(&general), json!({"content": content}), Some(token))
+            .await;
+        assert_eq!(r.status, 201);
+        sent.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    let (m1, m2) = (sent[0].as_str(), sent[1].as_str());
+    // Nobody acknowledged anything: each has read up to their own newest message.
+    assert_eq!(last_read(&app, &alice, &general).await, m2);
+    assert_eq!(last_read(&app, &bob, &general).await, m1);
+    assert_eq!(
+        newest_in(&app, &bob, sid, &general).await,
+        m2,
+        "unread for Bob"
+    );
+    let (mut other, ready) = Ws::identify(&app, &alice).await;
+    let state = ready["read_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["channel_id"] == general.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(state["last_read_id"], m2);
+    // An acknowledgement before her own newest message reads as that message.
+    let ack = format!("/api/v1/channels/{general}/ack");
+    let r = app
+        .post(&ack, json!({"message_id": m1}), Some(&alice))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        other.event("read_state.updated").await["d"]["last_read_id"],
+        m2
+    );
+    assert_eq!(last_read(&app, &alice, &general).await, m2);
+    // Her message deleted: the channel's newest is Bob's again, and Alice has read up to
+    // what she acknowledged.
+    let path = format!("{}/{m2}", msgs(&general));
+    assert_eq!(app.delete(&path, Some(&alice)).await.status, 204);
+    assert_eq!(newest_in(&app, &bob, sid, &general).await, m1);
+    assert_eq!(last_read(&app, &alice, &general).await, m1);
     app.stop().await;
 }
 

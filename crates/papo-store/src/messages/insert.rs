@@ -90,20 +90,6 @@ fn tuples(rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
-/// The newest id per key.
-pub(crate) fn newest<K: std::hash::Hash + Eq + Ord + Copy>(
-    pairs: impl Iterator<Item = (K, i64)>,
-) -> Vec<(K, i64)> {
-    let mut map: HashMap<K, i64> = HashMap::new();
-    for (k, id) in pairs {
-        let e = map.entry(k).or_insert(id);
-        *e = (*e).max(id);
-    }
-    let mut out: Vec<(K, i64)> = map.into_iter().collect();
-    out.sort_unstable();
-    out
-}
-
 /// Runs the statements of one batch inside transaction `$tx` (a macro so that the same
 /// statements serve both backends' transaction types). Evaluates to the plan.
 macro_rules! store_set {
@@ -138,7 +124,10 @@ macro_rules! store_set {
             q.execute(&mut *$tx).await?;
         }
         for rows in plan.fresh.chunks(CHUNK) {
-            let sql = format!("INSERT INTO messages ({COLUMNS}) VALUES {}", tuples(rows.len(), 13));
+            let sql = format!(
+                "INSERT INTO messages ({COLUMNS}) VALUES {}",
+                tuples(rows.len(), 13)
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for m in rows {
                 q = q
@@ -172,7 +161,11 @@ macro_rules! store_set {
                 "role_id",
                 plan.fresh
                     .iter()
-                    .flat_map(|m| m.mention_role_ids().into_iter().map(|r| (r, m.channel_id, m.id)))
+                    .flat_map(|m| {
+                        m.mention_role_ids()
+                            .into_iter()
+                            .map(|r| (r, m.channel_id, m.id))
+                    })
                     .collect::<Vec<_>>(),
             ),
         ] {
@@ -187,34 +180,6 @@ macro_rules! store_set {
                 }
                 q.execute(&mut *$tx).await?;
             }
-        }
-        // The authors have read their own messages.
-        let reads = newest(plan.fresh.iter().map(|m| ((m.author_id, m.channel_id), m.id)));
-        for rows in reads.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES {} \
-                 ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_id = excluded.last_read_id",
-                tuples(rows.len(), 3)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for ((user, channel), id) in rows {
-                q = q.bind(*user).bind(*channel).bind(*id);
-            }
-            q.execute(&mut *$tx).await?;
-        }
-        let lasts = newest(plan.fresh.iter().map(|m| (m.channel_id, m.id)));
-        for rows in lasts.chunks(CHUNK) {
-            let sql = format!(
-                "WITH v (id, m) AS (VALUES {}) UPDATE channels SET last_message_id = v.m FROM v \
-                 WHERE channels.id = v.id \
-                 AND (channels.last_message_id IS NULL OR channels.last_message_id < v.m)",
-                tuples(rows.len(), 2)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for (channel, id) in rows {
-                q = q.bind(*channel).bind(*id);
-            }
-            q.execute(&mut *$tx).await?;
         }
         plan
     }};
@@ -348,11 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn newest_keeps_the_highest_id_per_key() {
-        assert_eq!(
-            newest([(1, 5), (2, 3), (1, 9), (1, 2)].into_iter()),
-            vec![(1, 9), (2, 3)]
-        );
+    fn tuples_number_their_parameters_in_order() {
         assert_eq!(tuples(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

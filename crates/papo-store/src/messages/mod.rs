@@ -67,15 +67,15 @@ fn split_ids(s: &str) -> Vec<i64> {
 pub(crate) const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \
      mention_roles, mention_everyone, pinned_at, edited_at, created_at";
 
-/// The newest message id of a channel.
+/// The newest message id of a channel (the last entry of its index: nothing else stores it).
 pub async fn last_id(db: &Db, channel: ChannelId) -> Result<Option<i64>, StoreError> {
-    let row: Option<(Option<i64>,)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT last_message_id FROM channels WHERE id = $1"
+    let row: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT id FROM messages WHERE channel_id = $1 ORDER BY id DESC LIMIT 1"
     )
     .bind(channel.as_i64())
     .fetch_optional(p)
     .await)?;
-    Ok(row.and_then(|(id,)| id))
+    Ok(row.map(|(id,)| id))
 }
 
 /// One message of a channel.
@@ -306,21 +306,23 @@ pub async fn pins(db: &Db, channel: ChannelId) -> Result<Vec<MessageRow>, StoreE
     .await)?)
 }
 
-/// When `author` last wrote in `channel` (Unix ms), for slow mode.
-pub async fn last_sent_at(
+/// `author`'s newest message in `channel`: its id and when it was sent (Unix ms). For slow
+/// mode, and for how far the author has read the channel (a send writes no read state).
+pub async fn newest_by_author(
     db: &Db,
     channel: ChannelId,
     author: i64,
-) -> Result<Option<i64>, StoreError> {
-    let row: (Option<i64>,) = on_pool!(db, |p| sqlx::query_as(
-        "SELECT MAX(created_at) FROM messages WHERE server_id = \
-         (SELECT server_id FROM channels WHERE id = $1) AND author_id = $2 AND channel_id = $1"
+) -> Result<Option<(i64, i64)>, StoreError> {
+    // The end of one range of the author index.
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT id, created_at FROM messages WHERE author_id = $2 AND server_id = \
+         (SELECT server_id FROM channels WHERE id = $1) AND channel_id = $1 \
+         ORDER BY id DESC LIMIT 1"
     )
     .bind(channel.as_i64())
     .bind(author)
-    .fetch_one(p)
-    .await)?;
-    Ok(row.0)
+    .fetch_optional(p)
+    .await)?)
 }
 
 /// Adds a reaction; false if the user already had it.

@@ -19,7 +19,7 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::insert::{Plan, newest, plan};
+use super::insert::{Plan, plan};
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
 
@@ -215,25 +215,6 @@ fn store(conn: &mut Connection, messages: &[MessageRow], since: i64) -> Outcome 
             for r in m.mention_role_ids() {
                 role_mention.execute([r, m.channel_id, m.id])?;
             }
-        }
-    }
-    {
-        // The authors have read their own messages.
-        let mut q = tx.prepare_cached(
-            "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_id = excluded.last_read_id",
-        )?;
-        for ((user, channel), id) in
-            newest(fresh.iter().map(|m| ((m.author_id, m.channel_id), m.id)))
-        {
-            q.execute([user, channel, id])?;
-        }
-        let mut q = tx.prepare_cached(
-            "UPDATE channels SET last_message_id = ?1 WHERE id = ?2 \
-             AND (last_message_id IS NULL OR last_message_id < ?1)",
-        )?;
-        for (channel, id) in newest(fresh.iter().map(|m| (m.channel_id, m.id))) {
-            q.execute([id, channel])?;
         }
     }
     tx.commit()?;

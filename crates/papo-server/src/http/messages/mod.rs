@@ -234,7 +234,9 @@ async fn send(
     if ca.channel.slowmode_secs > 0 && !exempt {
         let last = match state.slowmode.last(ca.channel.id, user.as_i64()) {
             Some(t) => Some(t),
-            None => messages::last_sent_at(&state.db, ca.id(), user.as_i64()).await?,
+            None => messages::newest_by_author(&state.db, ca.id(), user.as_i64())
+                .await?
+                .map(|(_, at)| at),
         };
         if let Some(t) = last {
             let free_at = t + ca.channel.slowmode_secs * 1000;

@@ -47,7 +47,8 @@ fn id_floor(unix_ms: i64) -> i64 {
 }
 
 /// The read states of every text channel in `details` (the user's servers as they see them),
-/// given the user's stored ones (`channel → last read id`).
+/// given how far the user has read each (`channel → last read id`: acknowledged, or their own
+/// newest message there if later; see [`servers::channels_of_user`]).
 pub async fn for_servers(
     state: &AppState,
     user: UserId,
@@ -91,9 +92,11 @@ pub async fn of_user(state: &AppState, user: UserId) -> ApiResult<Vec<ReadState>
             details.push(detail(state, &access).await?);
         }
     }
-    let stored: HashMap<i64, i64> = read_states::of_user(&state.db, user.as_i64())
+    // Acknowledged, or the user's own newest message where that is later.
+    let stored: HashMap<i64, i64> = servers::channels_of_user(&state.db, user)
         .await?
         .into_iter()
+        .filter_map(|r| Some((r.channel_id?, r.last_read_id?)))
         .collect();
     for_servers(state, user, &details, &stored).await
 }
@@ -113,7 +116,8 @@ pub struct Ack {
     pub message_id: MessageId,
 }
 
-/// Marks a channel read up to `message_id`; the user's other sessions get
+/// Marks a channel read up to `message_id` (or up to the user's own newest message there, if
+/// that is later: authors have read their own messages); the user's other sessions get
 /// `read_state.updated`.
 #[utoipa::path(post, path = "/api/v1/channels/{id}/ack", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = Ack,
@@ -126,8 +130,19 @@ pub async fn ack(
 ) -> ApiResult<StatusCode> {
     let ca = text_channel(&state, &id, auth.user_id).await?;
     let req = body.parse()?;
-    let last = req.message_id.as_i64();
-    read_states::ack(&state.db, auth.user_id.as_i64(), ca.id(), last).await?;
+    read_states::ack(
+        &state.db,
+        auth.user_id.as_i64(),
+        ca.id(),
+        req.message_id.as_i64(),
+    )
+    .await?;
+    // Authors have read their own messages: an acknowledgement before the user's own newest
+    // message there reads as that message.
+    let own = messages::newest_by_author(&state.db, ca.id(), auth.user_id.as_i64()).await?;
+    let last = own.map_or(req.message_id.as_i64(), |(id, _)| {
+        id.max(req.message_id.as_i64())
+    });
     let newest = messages::last_id(&state.db, ca.id()).await?;
     let unread = newest.is_some_and(|m| m > last);
     let mention_count = if unread {
@@ -140,7 +155,7 @@ pub async fn ack(
         EventKind::ReadStateUpdated,
         &ReadState {
             channel_id: ca.id(),
-            last_read_id: req.message_id,
+            last_read_id: MessageId::from_i64(last),
             mention_count,
         },
     );
