@@ -7,6 +7,7 @@ use papo_core::id::{ChannelId, ServerId};
 
 use crate::{Db, StoreError, on_pool, placeholders};
 
+mod checkpoint;
 mod insert;
 pub(crate) mod sqlite_writer;
 

@@ -7,18 +7,16 @@
 //! and waits for one answer; everything else runs on this thread, the `fsync` included.
 //! The SQL and the nonce rules ([`super::insert::plan`]) are the same as PostgreSQL's.
 //!
-//! Checkpoints (copying the write-ahead log back into the database file, with its own
-//! `fsync`) are not left to the commit that happens to cross SQLite's threshold, which would
-//! stall that batch and every answer waiting on it: this connection never checkpoints, and a
-//! second thread runs a passive checkpoint (one that never blocks writers) twice a second.
+//! Checkpoints are not left to the commit that happens to cross SQLite's threshold, which
+//! would stall that batch and every answer waiting on it: see [`super::checkpoint`].
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
+use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
@@ -32,20 +30,11 @@ struct Job {
     reply: oneshot::Sender<Outcome>,
 }
 
-/// How often the checkpoint thread copies the log back into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// Handle to the writer thread; the thread ends (closing its connection) when every handle
 /// is gone, and the checkpoint thread with it.
 pub(crate) struct SqliteWriter {
     jobs: mpsc::Sender<Job>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for SqliteWriter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
+    _checkpointer: Checkpointer,
 }
 
 fn stopped() -> StoreError {
@@ -85,25 +74,8 @@ impl SqliteWriter {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_handler(Some(wait_for_write_lock))?;
         conn.set_prepared_statement_cache_capacity(32);
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let checkpointer = Connection::open(path)?;
-        checkpointer.busy_timeout(std::time::Duration::from_secs(10))?;
-        let stopped = stop.clone();
-        std::thread::Builder::new()
-            .name("papo-sqlite-checkpoint".into())
-            .spawn(move || {
-                while !stopped.load(Ordering::Relaxed) {
-                    std::thread::sleep(CHECKPOINT_EVERY);
-                    // PASSIVE: copies what no reader still needs, never waits for anyone.
-                    if let Err(err) =
-                        checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!(%err, "WAL checkpoint failed");
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Writer(format!("starting the checkpoint thread: {e}")))?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
+        let (checkpointer, restart) = checkpoint::start(path)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("papo-sqlite-writer".into())
@@ -113,10 +85,14 @@ impl SqliteWriter {
                     let out = store(&mut conn, &job.messages, job.since);
                     // The caller may have gone (shutting down): the batch is stored anyway.
                     let _ = job.reply.send(out);
+                    restart.finish(&conn);
                 }
             })
             .map_err(|e| StoreError::Writer(format!("starting the writer thread: {e}")))?;
-        Ok(Self { jobs, stop })
+        Ok(Self {
+            jobs,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// Stores `messages` in one transaction (see [`super::insert_batch`]).
