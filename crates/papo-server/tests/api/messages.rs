@@ -232,21 +232,9 @@ async fn mentions_and_read_states(b: Backend) {
     let mid = r.body["id"].as_str().unwrap().to_owned();
 
     let (mut a1, ready) = Ws::identify(&app, &alice).await;
-    let state = ready["read_states"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["channel_id"] == general.as_str())
-        .cloned()
-        .unwrap();
+    let state = entry(&ready["read_states"], "channel_id", &general);
     assert_eq!(state["mention_count"], 1, "{state:?}");
-    let channel = ready["servers"][0]["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == general.as_str())
-        .cloned()
-        .unwrap();
+    let channel = entry(&ready["servers"][0]["channels"], "id", &general);
     assert_eq!(channel["last_message_id"], mid.as_str());
     let (mut a2, _) = Ws::identify(&app, &alice).await;
     let r = app
@@ -297,18 +285,23 @@ async fn mentions_and_read_states(b: Backend) {
     app.stop().await;
 }
 
+/// The element of the array `list` whose `field` is `id`.
+fn entry(list: &Value, field: &str, id: &str) -> Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[field] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {field} = {id} in {list}"))
+}
+
 /// How far `token`'s user has read `channel`, from `GET /users/@me/read-states`.
 async fn last_read(app: &TestApp, token: &str, channel: &str) -> String {
     let states = app
         .get("/api/v1/users/@me/read-states", Some(token))
         .await
         .body;
-    states
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["channel_id"] == channel)
-        .unwrap()["last_read_id"]
+    entry(&states, "channel_id", channel)["last_read_id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -320,13 +313,7 @@ async fn newest_in(app: &TestApp, token: &str, server: &str, channel: &str) -> V
         .get(&format!("/api/v1/servers/{server}"), Some(token))
         .await
         .body;
-    detail["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == channel)
-        .unwrap()["last_message_id"]
-        .clone()
+    entry(&detail["channels"], "id", channel)["last_message_id"].clone()
 }
 
 /// Neither the author's read state nor the channel's newest message is written by a send:
@@ -355,13 +342,7 @@ async fn authors_have_read_their_own_messages(b: Backend) {
         "unread for Bob"
     );
     let (mut other, ready) = Ws::identify(&app, &alice).await;
-    let state = ready["read_states"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["channel_id"] == general.as_str())
-        .cloned()
-        .unwrap();
+    let state = entry(&ready["read_states"], "channel_id", &general);
     assert_eq!(state["last_read_id"], m2);
     // An acknowledgement before her own newest message reads as that message.
     let ack = format!("/api/v1/channels/{general}/ack");
