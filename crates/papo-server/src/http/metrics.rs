@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use papo_store::PoolStats;
@@ -22,6 +23,95 @@ struct Series {
     sum_secs: f64,
     /// Non-cumulative counts per bucket; the last slot is `+Inf`.
     buckets: [u64; BUCKETS.len() + 1],
+}
+
+/// Upper bounds of the message writer's histograms, in seconds: finer than the requests',
+/// since a commit is a fraction of a millisecond when the disk keeps up.
+pub const WRITER_BUCKETS: [f64; 14] = [
+    0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+];
+
+/// A latency histogram that threads bump without a lock (the message writer's).
+pub struct AtomicHistogram {
+    /// Non-cumulative counts per bucket of [`WRITER_BUCKETS`]; the last slot is `+Inf`.
+    buckets: [AtomicU64; WRITER_BUCKETS.len() + 1],
+    sum_ns: AtomicU64,
+}
+
+impl Default for AtomicHistogram {
+    fn default() -> Self {
+        Self {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_ns: AtomicU64::new(0),
+        }
+    }
+}
+
+impl AtomicHistogram {
+    /// Records one duration.
+    pub fn observe(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let slot = WRITER_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(WRITER_BUCKETS.len());
+        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// The counts so far.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        HistogramSnapshot {
+            buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
+            sum_secs: self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+/// The counts of an [`AtomicHistogram`] at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HistogramSnapshot {
+    /// Non-cumulative counts per bucket of [`WRITER_BUCKETS`]; the last slot is `+Inf`.
+    pub buckets: [u64; WRITER_BUCKETS.len() + 1],
+    /// Sum of every recorded duration.
+    pub sum_secs: f64,
+}
+
+impl HistogramSnapshot {
+    /// Durations recorded.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+}
+
+/// Writes one histogram's `_bucket`, `_sum` and `_count` lines. `labels` is empty or ends
+/// with a comma; `buckets` are non-cumulative, one per bound and one for `+Inf`.
+fn write_histogram(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    bounds: &[f64],
+    buckets: &[u64],
+    sum_secs: f64,
+) {
+    let mut cumulative = 0;
+    for (le, n) in bounds.iter().zip(buckets) {
+        cumulative += n;
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{le}\"}} {cumulative}");
+    }
+    cumulative += buckets[bounds.len()];
+    let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {cumulative}");
+    let labels = labels.trim_end_matches(',');
+    let braces = |l: &str| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!("{{{l}}}")
+        }
+    };
+    let _ = writeln!(out, "{name}_sum{} {sum_secs}", braces(labels));
+    let _ = writeln!(out, "{name}_count{} {cumulative}", braces(labels));
 }
 
 /// The request metrics of one process.
@@ -67,29 +157,14 @@ impl Metrics {
         out.push_str("# HELP papo_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE papo_http_request_duration_seconds histogram\n");
         for ((m, r, st), s) in map.iter() {
-            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{st}\"");
-            let mut cumulative = 0;
-            for (i, le) in BUCKETS.iter().enumerate() {
-                cumulative += s.buckets[i];
-                let _ = writeln!(
-                    out,
-                    "papo_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                );
-            }
-            cumulative += s.buckets[BUCKETS.len()];
-            let _ = writeln!(
-                out,
-                "papo_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {cumulative}"
-            );
-            let _ = writeln!(
-                out,
-                "papo_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_secs
-            );
-            let _ = writeln!(
-                out,
-                "papo_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
+            let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{st}\",");
+            write_histogram(
+                &mut out,
+                "papo_http_request_duration_seconds",
+                &labels,
+                &BUCKETS,
+                &s.buckets,
+                s.sum_secs,
             );
         }
         drop(map);
@@ -119,6 +194,30 @@ impl Metrics {
              # TYPE papo_message_writer_commits_total counter\n",
         );
         let _ = writeln!(out, "papo_message_writer_commits_total {}", writer.batches);
+        out.push_str(
+            "# HELP papo_message_wait_seconds How long a message waited for its batch to start.\n\
+             # TYPE papo_message_wait_seconds histogram\n",
+        );
+        write_histogram(
+            &mut out,
+            "papo_message_wait_seconds",
+            "",
+            &WRITER_BUCKETS,
+            &writer.wait.buckets,
+            writer.wait.sum_secs,
+        );
+        out.push_str(
+            "# HELP papo_message_commit_seconds How long the writer took to store one batch (one transaction).\n\
+             # TYPE papo_message_commit_seconds histogram\n",
+        );
+        write_histogram(
+            &mut out,
+            "papo_message_commit_seconds",
+            "",
+            &WRITER_BUCKETS,
+            &writer.commit.buckets,
+            writer.commit.sum_secs,
+        );
         out
     }
 }
@@ -133,11 +232,17 @@ mod tests {
         m.observe("GET", "/x", 200, Duration::from_micros(500));
         m.observe("GET", "/x", 200, Duration::from_millis(30));
         m.observe("GET", "/x", 200, Duration::from_secs(20));
+        let commits = AtomicHistogram::default();
+        commits.observe(Duration::from_micros(400));
+        commits.observe(Duration::from_micros(1800));
+        commits.observe(Duration::from_secs(9));
         let text = m.render(
             PoolStats { size: 3, idle: 2 },
             WriterStats {
                 messages: 7,
                 batches: 2,
+                wait: HistogramSnapshot::default(),
+                commit: commits.snapshot(),
             },
         );
         assert!(
@@ -150,5 +255,13 @@ mod tests {
         assert!(text.contains("papo_db_pool_connections{state=\"in_use\"} 1"));
         assert!(text.contains("\npapo_message_writer_messages_total 7\n"));
         assert!(text.contains("\npapo_message_writer_commits_total 2\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"0.00025\"} 0\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"0.0005\"} 1\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"0.002\"} 2\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"2.5\"} 2\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"+Inf\"} 3\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_sum 9.0022\n"));
+        assert!(text.contains("\npapo_message_commit_seconds_count 3\n"));
+        assert!(text.contains("\npapo_message_wait_seconds_count 0\n"));
     }
 }

@@ -100,6 +100,16 @@ async fn operations_endpoints(b: Backend) {
         text.contains("\npapo_message_writer_commits_total 1\n"),
         "{text}"
     );
+    // One message waited for one batch, and one batch was stored.
+    assert!(
+        text.contains("\npapo_message_wait_seconds_count 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\npapo_message_commit_seconds_count 1\n")
+            && text.contains("\npapo_message_commit_seconds_bucket{le=\"+Inf\"} 1\n"),
+        "{text}"
+    );
     app.stop().await;
 }
 

@@ -11,11 +11,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use papo_store::Db;
 use papo_store::StoreError;
 use papo_store::messages::{self, Inserted, MessageRow};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::http::metrics::{AtomicHistogram, HistogramSnapshot};
 
 /// Most messages committed in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -25,6 +28,7 @@ const QUEUE: usize = 4096;
 
 struct Job {
     row: MessageRow,
+    queued: Instant,
     reply: oneshot::Sender<Result<Inserted, StoreError>>,
 }
 
@@ -39,15 +43,22 @@ pub struct MessageWriter {
 struct Counts {
     messages: AtomicU64,
     batches: AtomicU64,
+    wait: AtomicHistogram,
+    commit: AtomicHistogram,
 }
 
 /// What the writer has done since it started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct WriterStats {
     /// Messages handled (stored or found as duplicates).
     pub messages: u64,
     /// Transactions committed (or attempted).
     pub batches: u64,
+    /// Per message: from its hand-over to the writer to the start of its batch's store.
+    pub wait: HistogramSnapshot,
+    /// Per batch: the store, from the hand-over to the database to its answer (the
+    /// commit's `fsync` included).
+    pub commit: HistogramSnapshot,
 }
 
 /// Why a write did not happen.
@@ -75,6 +86,8 @@ impl MessageWriter {
         WriterStats {
             messages: self.counts.messages.load(Ordering::Relaxed),
             batches: self.counts.batches.load(Ordering::Relaxed),
+            wait: self.counts.wait.snapshot(),
+            commit: self.counts.commit.snapshot(),
         }
     }
 
@@ -82,7 +95,11 @@ impl MessageWriter {
     pub async fn write(&self, row: MessageRow) -> Result<Inserted, WriteError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { row, reply })
+            .send(Job {
+                row,
+                queued: Instant::now(),
+                reply,
+            })
             .await
             .map_err(|_| WriteError::Stopped)?;
         Ok(rx.await.map_err(|_| WriteError::Stopped)??)
@@ -106,7 +123,12 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
         busy = batch.len() > 1;
         let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
         let since = crate::now_ms() - NONCE_WINDOW_MS;
+        let started = Instant::now();
+        for job in &batch {
+            counts.wait.observe(started - job.queued);
+        }
         let mut results = messages::insert_batch(&db, &rows, since).await.into_iter();
+        counts.commit.observe(started.elapsed());
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts
             .messages
