@@ -139,6 +139,9 @@ pub struct StepReport {
     pub delivery: Summary,
     /// Acknowledgement latency (due time → answer).
     pub ack: Summary,
+    /// The generator's own lateness (due time → message handed to its socket), part of
+    /// both latencies above.
+    pub send_late: Summary,
     /// Deliveries that never arrived.
     pub lost: u64,
     /// Deliveries received twice.
@@ -157,6 +160,13 @@ pub struct StepReport {
     /// papo: messages per commit of its message writer over the step (from `/metrics`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_per_commit: Option<f64>,
+    /// papo: the bucket bound (ms) under which 99 % of the step's messages waited for their
+    /// batch to start (from `/metrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writer_wait_p99_ms: Option<f64>,
+    /// papo: the bucket bound (ms) under which 99 % of the step's batches were stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_p99_ms: Option<f64>,
     /// Share of its core the load generator used during the step (1.0 = saturated).
     pub generator_load: f64,
 }
@@ -175,6 +185,7 @@ impl StepReport {
             messages_per_sec: (r.accepted as f64 / secs).round(),
             delivery: hist::summary(&r.latency),
             ack: hist::summary(&r.ack),
+            send_late: hist::summary(&r.late),
             lost: r.expected.saturating_sub(r.received),
             duplicates: r.duplicates,
             reordered: r.reordered,
@@ -187,8 +198,15 @@ impl StepReport {
                 0.0
             },
             messages_per_commit: writer
-                .filter(|(_, commits)| *commits > 0)
-                .map(|(m, c)| (m as f64 / c as f64 * 10.0).round() / 10.0),
+                .as_ref()
+                .filter(|w| w.commits > 0)
+                .map(|w| (w.messages as f64 / w.commits as f64 * 10.0).round() / 10.0),
+            writer_wait_p99_ms: writer
+                .as_ref()
+                .and_then(|w| server::bucket_quantile_ms(&w.wait, 0.99)),
+            commit_p99_ms: writer
+                .as_ref()
+                .and_then(|w| server::bucket_quantile_ms(&w.commit, 0.99)),
             generator_load: (generator_load * 100.0).round() / 100.0,
         }
     }
@@ -199,9 +217,19 @@ impl StepReport {
             .messages_per_commit
             .map(|m| format!(", {m} msg/commit"))
             .unwrap_or_default();
+        let bound = |v: Option<f64>| v.map_or("?".to_owned(), |ms| format!("≤ {ms}"));
+        let writer = if self.messages_per_commit.is_some() {
+            format!(
+                ", wait p99 {} ms, commit p99 {} ms",
+                bound(self.writer_wait_p99_ms),
+                bound(self.commit_p99_ms)
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{:.1} µs server CPU/msg{per_commit}",
-            self.server_cpu_us_per_delivery
+            "{:.1} µs server CPU/msg{per_commit}{writer}, sent late p99 {} ms",
+            self.server_cpu_us_per_delivery, self.send_late.p99_ms
         )
     }
 
@@ -212,14 +240,14 @@ impl StepReport {
 }
 
 /// What a step cost.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Usage {
     /// Server CPU seconds.
     cpu_secs: f64,
     /// The generator's share of its core (1.0 = saturated).
     generator_load: f64,
-    /// papo: messages and commits of its message writer.
-    writer: Option<(u64, u64)>,
+    /// papo: what its message writer did.
+    writer: Option<server::WriterCounts>,
 }
 
 /// Seconds between steps, for the backlog of the previous one to clear.
@@ -316,7 +344,7 @@ impl Loaded {
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
         let writer = match (writer0, server::writer_counts(self.run.target.server).await) {
-            (Some((m0, c0)), Some((m1, c1))) => Some((m1 - m0, c1 - c0)),
+            (Some(then), Some(now)) => Some(now.since(&then)),
             _ => None,
         };
         let usage = Usage {

@@ -102,6 +102,8 @@ pub struct StepResult {
     pub first_error: Option<String>,
     /// Acknowledgement latency.
     pub ack: Histogram<u64>,
+    /// How late the generator handed messages to their sockets.
+    pub late: Histogram<u64>,
     /// Deliveries expected (accepted × room members).
     pub expected: u64,
     /// Deliveries received.
@@ -258,6 +260,7 @@ impl Fleet {
             errors: 0,
             first_error: None,
             ack: hist::new(),
+            late: hist::new(),
             expected: 0,
             received: 0,
             duplicates: 0,
@@ -275,6 +278,7 @@ impl Fleet {
                     errors,
                     first_error,
                     ack,
+                    late,
                 } => {
                     for (room, n) in accepted {
                         *accepted_per_room.entry(room).or_default() += n;
@@ -285,6 +289,7 @@ impl Fleet {
                         res.first_error = first_error;
                     }
                     hist::merge(&mut res.ack, &ack);
+                    hist::merge(&mut res.late, &late);
                 }
                 r => bail!("unexpected worker reply {r:?}"),
             }

@@ -9,11 +9,13 @@
 
 mod chart;
 mod compare;
+mod disk;
 mod fleet;
 mod handshake;
 mod hist;
 mod loopback;
 mod net;
+mod pace;
 mod proto;
 mod recorder;
 mod report;
@@ -122,6 +124,23 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000)]
         ready_bytes: usize,
     },
+    /// The machine's floor for S4's acknowledgement latency: one thread commits the
+    /// messages due at each rate (log pages written, then `fsync`, as SQLite does) and
+    /// nothing else. Pin it to the server's core: `taskset -c 0 papo-bench disk`.
+    Disk {
+        /// Messages due per second, one step each.
+        #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000")]
+        rates: Vec<f64>,
+        /// Seconds per rate.
+        #[arg(long, default_value_t = 10.0)]
+        secs: f64,
+        /// 4 KiB log pages written per message (papo's S4 writes about 4).
+        #[arg(long, default_value_t = 4.0)]
+        pages: f64,
+        /// Folder of the scratch log file (on the disk to measure).
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
     /// Prints the table and draws the charts again from a saved JSON summary.
     Report {
         /// The summary written by `compare --json`.
@@ -182,6 +201,16 @@ fn main() -> anyhow::Result<()> {
             secs,
         } => return loopback::writer(port, sockets, bytes, secs),
         Cmd::LoopbackSink { port } => return loopback::sink(port),
+        Cmd::Disk {
+            rates,
+            secs,
+            pages,
+            dir,
+        } => {
+            let steps = disk::run(&dir, &rates, secs, pages)?;
+            println!("{}", serde_json::to_string_pretty(&steps)?);
+            return Ok(());
+        }
         Cmd::HandshakeSide {
             client,
             port,
@@ -275,6 +304,7 @@ fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 Cmd::Worker
+                | Cmd::Disk { .. }
                 | Cmd::LoopbackWriter { .. }
                 | Cmd::LoopbackSink { .. }
                 | Cmd::HandshakeSide { .. } => {

@@ -12,6 +12,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::hist;
 use crate::net::http::Pool;
 use crate::net::ws::Ws;
+use crate::pace::Pacer;
 use crate::proto::{self, SenderRoom, Wire};
 
 /// Most requests one worker has in flight (each on its own keep-alive connection).
@@ -62,6 +63,8 @@ pub struct SendAcc {
     pub errors: u64,
     pub first_error: Option<String>,
     pub ack: hdrhistogram::Histogram<u64>,
+    /// Due time → the message handed to its socket (the generator's own lateness).
+    pub late: hdrhistogram::Histogram<u64>,
 }
 
 impl Default for SendAcc {
@@ -71,6 +74,7 @@ impl Default for SendAcc {
             errors: 0,
             first_error: None,
             ack: hist::new(),
+            late: hist::new(),
         }
     }
 }
@@ -88,6 +92,39 @@ impl SendAcc {
     }
 }
 
+/// How late a sending loop hands its messages over, kept by the loop and added to its
+/// [`SendAcc`] at the end (one lock instead of one per message).
+struct Lateness(hdrhistogram::Histogram<u64>);
+
+impl Lateness {
+    fn new() -> Self {
+        Self(hist::new())
+    }
+
+    fn handed(&mut self, due_ns: u64) {
+        let micros = crate::recorder::unix_ns().saturating_sub(due_ns) / 1000;
+        hist::record(&mut self.0, micros);
+    }
+
+    fn add_to(self, acc: &Mutex<SendAcc>) {
+        let mut acc = acc.lock().expect("send poisoned");
+        let _ = acc.late.add(&self.0);
+    }
+}
+
+/// The loop's timer; without one (never seen) tokio's millisecond timer stands in.
+fn pacer() -> Option<Pacer> {
+    Pacer::new().ok()
+}
+
+/// Waits `d` on `pacer`, or on tokio's timer without one.
+async fn wait(pacer: &Option<Pacer>, d: Duration) {
+    match pacer {
+        Some(p) if p.sleep(d).await.is_ok() => {}
+        _ => tokio::time::sleep(d).await,
+    }
+}
+
 /// Papo over REST: each message is a `POST`, at most [`MAX_IN_FLIGHT`] at once.
 pub async fn send_papo(
     pool: Arc<Pool>,
@@ -101,15 +138,17 @@ pub async fn send_papo(
     }
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
+    let (pacer, mut late) = (pacer(), Lateness::new());
     let mut j = 0;
     while j < s.total {
-        tokio::time::sleep(s.wait_for(j)).await;
+        wait(&pacer, s.wait_for(j)).await;
         let due = s.due_by_now();
         while j < due {
             let room = &rooms[(j % n) as usize];
             let seq = j / n;
             let author = &room.creds[(seq % room.creds.len() as u64) as usize];
             let due_ns = s.due_ns(j);
+            late.handed(due_ns);
             let path = format!("/api/v1/channels/{}/messages", room.address);
             let body = format!(
                 r#"{{"content":"{}"}}"#,
@@ -141,6 +180,7 @@ pub async fn send_papo(
         // Reap finished sends as we go so the set stays small.
         while tasks.try_join_next().is_some() {}
     }
+    late.add_to(&acc);
     let all = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(s.until_deadline(), all).await.is_err() {
         let late = tasks.len();
@@ -189,6 +229,7 @@ async fn peer_lane(
     let n = rooms.len() as u64;
     let mut pending: HashMap<u64, (u32, u64)> = HashMap::new();
     let PeerSender { ws, next_ack } = sender;
+    let (pacer, mut late) = (pacer(), Lateness::new());
     let mut j = 0;
     let mut out = Vec::new();
     loop {
@@ -196,6 +237,7 @@ async fn peer_lane(
         while j < due {
             let room = rooms[(j % n) as usize];
             let due_ns = s.due_ns(j);
+            late.handed(due_ns);
             let content = proto::payload(s.step, room.room, j / n, due_ns);
             out.push(proto::send_frame(wire, &room.address, &content, *next_ack));
             pending.insert(*next_ack, (room.room, due_ns));
@@ -233,7 +275,7 @@ async fn peer_lane(
                     break;
                 }
             },
-            () = tokio::time::sleep(wait) => {}
+            () = self::wait(&pacer, wait) => {}
         }
         if engine_ping {
             let _ = ws.send_text(b"3").await;
@@ -247,6 +289,7 @@ async fn peer_lane(
             }
         }
     }
+    late.add_to(acc);
     let mut acc = acc.lock().expect("send poisoned");
     for _ in 0..pending.len() {
         acc.failed("no acknowledgement".into());
@@ -311,6 +354,7 @@ pub async fn send_gateway(
     // Answers to an earlier step that came after its deadline.
     while answers.try_recv().is_ok() {}
     let mut pending: u64 = 0;
+    let (pacer, mut late) = (pacer(), Lateness::new());
     let mut j = 0;
     loop {
         let due = s.due_by_now();
@@ -318,6 +362,7 @@ pub async fn send_gateway(
             let room = &rooms[(j % n) as usize];
             let seq = j / n;
             let due_ns = s.due_ns(j);
+            late.handed(due_ns);
             let payload = proto::payload(s.step, room.room, seq, due_ns);
             let frame = format!(
                 r#"{{"op":"message_create","d":{{"channel_id":"{}","content":"{payload}","nonce":"{payload}"}}}}"#,
@@ -361,9 +406,10 @@ pub async fn send_gateway(
                     next = answers.try_recv().ok();
                 }
             }
-            () = tokio::time::sleep(wait) => {}
+            () = self::wait(&pacer, wait) => {}
         }
     }
+    late.add_to(acc);
     let mut acc = acc.lock().expect("send poisoned");
     for _ in 0..pending {
         acc.failed("no acknowledgement".into());

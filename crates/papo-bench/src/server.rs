@@ -170,9 +170,82 @@ pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     Ok((utime + stime) / 100.0)
 }
 
-/// papo's message writer counters from its `/metrics`: `(messages, commits)`; `None` when
-/// the server does not expose them (the peers) or does not answer within a second.
-pub async fn writer_counts(server: std::net::SocketAddr) -> Option<(u64, u64)> {
+/// papo's message writer counters from its `/metrics`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WriterCounts {
+    /// Messages stored (or found as repeats).
+    pub messages: u64,
+    /// Transactions committed.
+    pub commits: u64,
+    /// Per message, time waited for its batch: `(upper bound in seconds, cumulative count)`.
+    pub wait: Vec<(f64, u64)>,
+    /// Per batch, time to store it: `(upper bound in seconds, cumulative count)`.
+    pub commit: Vec<(f64, u64)>,
+}
+
+impl WriterCounts {
+    /// Parses the exposition text; `None` without the writer's counters (the peers).
+    pub fn parse(text: &str) -> Option<Self> {
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        };
+        let buckets = |name: &str| -> Vec<(f64, u64)> {
+            let prefix = format!("{name}_bucket{{le=\"");
+            text.lines()
+                .filter_map(|l| {
+                    let (le, n) = l.strip_prefix(&prefix)?.split_once("\"} ")?;
+                    let le = if le == "+Inf" {
+                        f64::INFINITY
+                    } else {
+                        le.parse().ok()?
+                    };
+                    Some((le, n.trim().parse().ok()?))
+                })
+                .collect()
+        };
+        Some(Self {
+            messages: value("papo_message_writer_messages_total")?,
+            commits: value("papo_message_writer_commits_total")?,
+            wait: buckets("papo_message_wait_seconds"),
+            commit: buckets("papo_message_commit_seconds"),
+        })
+    }
+
+    /// What happened between `earlier` and these counts.
+    pub fn since(&self, earlier: &Self) -> Self {
+        let minus = |now: &[(f64, u64)], then: &[(f64, u64)]| {
+            now.iter()
+                .map(|&(le, n)| {
+                    let before = then.iter().find(|(l, _)| *l == le).map_or(0, |(_, m)| *m);
+                    (le, n.saturating_sub(before))
+                })
+                .collect()
+        };
+        Self {
+            messages: self.messages.saturating_sub(earlier.messages),
+            commits: self.commits.saturating_sub(earlier.commits),
+            wait: minus(&self.wait, &earlier.wait),
+            commit: minus(&self.commit, &earlier.commit),
+        }
+    }
+}
+
+/// The upper bound (in ms) of the bucket holding quantile `q` of cumulative `buckets`;
+/// `None` when nothing was counted or it fell past the last finite bound.
+pub fn bucket_quantile_ms(buckets: &[(f64, u64)], q: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total == 0 {
+        return None;
+    }
+    let rank = (q * total as f64).ceil() as u64;
+    let (le, _) = buckets.iter().find(|(_, n)| *n >= rank)?;
+    le.is_finite().then(|| le * 1000.0)
+}
+
+/// papo's message writer counters from its `/metrics`; `None` when the server does not
+/// expose them (the peers) or does not answer within a second.
+pub async fn writer_counts(server: std::net::SocketAddr) -> Option<WriterCounts> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let fetch = async {
         let mut s = tokio::net::TcpStream::connect(server).await.ok()?;
@@ -186,12 +259,42 @@ pub async fn writer_counts(server: std::net::SocketAddr) -> Option<(u64, u64)> {
     let text = tokio::time::timeout(Duration::from_secs(1), fetch)
         .await
         .ok()??;
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-    };
-    Some((
-        value("papo_message_writer_messages_total")?,
-        value("papo_message_writer_commits_total")?,
-    ))
+    WriterCounts::parse(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_counts_parse_and_subtract() {
+        let then = WriterCounts::parse(
+            "papo_message_writer_messages_total 10\n\
+             papo_message_writer_commits_total 4\n\
+             papo_message_commit_seconds_bucket{le=\"0.001\"} 3\n\
+             papo_message_commit_seconds_bucket{le=\"0.005\"} 4\n\
+             papo_message_commit_seconds_bucket{le=\"+Inf\"} 4\n",
+        )
+        .unwrap();
+        let now = WriterCounts::parse(
+            "papo_message_writer_messages_total 1010\n\
+             papo_message_writer_commits_total 104\n\
+             papo_message_commit_seconds_bucket{le=\"0.001\"} 90\n\
+             papo_message_commit_seconds_bucket{le=\"0.005\"} 103\n\
+             papo_message_commit_seconds_bucket{le=\"+Inf\"} 104\n",
+        )
+        .unwrap();
+        let step = now.since(&then);
+        assert_eq!((step.messages, step.commits), (1000, 100));
+        assert_eq!(
+            step.commit,
+            vec![(0.001, 87), (0.005, 99), (f64::INFINITY, 100)]
+        );
+        assert!(step.wait.is_empty());
+        assert_eq!(bucket_quantile_ms(&step.commit, 0.5), Some(1.0));
+        assert_eq!(bucket_quantile_ms(&step.commit, 0.99), Some(5.0));
+        assert_eq!(bucket_quantile_ms(&step.commit, 1.0), None);
+        assert_eq!(bucket_quantile_ms(&step.wait, 0.5), None);
+        assert!(WriterCounts::parse("socket_io 1\n").is_none());
+    }
 }

@@ -115,6 +115,8 @@ pub enum Reply {
         first_error: Option<String>,
         /// Due time → acknowledgement latency.
         ack: hist::Wire,
+        /// Due time → handed to the socket.
+        late: hist::Wire,
     },
     /// Deliveries of a step.
     Collected {
@@ -298,6 +300,7 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                 errors: acc.errors,
                 first_error: acc.first_error,
                 ack: hist::to_wire(&acc.ack),
+                late: hist::to_wire(&acc.late),
             })
         }
         Command::Collect {

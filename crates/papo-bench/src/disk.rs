@@ -1,0 +1,124 @@
+//! `disk`: the machine's own floor for S4's acknowledgement latency. One thread does what a
+//! group-committing server's writer does and nothing else: messages fall due at a constant
+//! rate; whenever some are due it appends their pages (and one more, the commit's) to a
+//! log file and syncs it as SQLite does (`fsync`), then counts each message's latency from
+//! its due time to the end of that sync. No parsing, no index, no socket: what it reports
+//! is the least latency any server that acknowledges only durable messages can offer on
+//! this disk at that rate.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::hist::{self, Summary};
+
+/// The log is reused from its start once this full, as SQLite's log is after a checkpoint
+/// (so syncs overwrite blocks already allocated, as in a long run).
+const LOG_BYTES: u64 = 64 << 20;
+const PAGE: usize = 4096;
+
+/// What one rate gave.
+#[derive(Debug, Serialize)]
+pub struct DiskStep {
+    /// Messages due per second.
+    pub rate: f64,
+    /// Syncs done (one per batch).
+    pub commits: u64,
+    /// Messages per commit.
+    pub messages_per_commit: f64,
+    /// From each message's due time to the end of its batch's sync.
+    pub ack: Summary,
+    /// Each sync alone.
+    pub sync: Summary,
+}
+
+/// Runs `secs` seconds at each of `rates`, writing `pages` 4 KiB pages per message into a
+/// file under `dir` (removed afterwards).
+pub fn run(dir: &Path, rates: &[f64], secs: f64, pages: f64) -> anyhow::Result<Vec<DiskStep>> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("disk-floor.log");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all_at(&vec![0u8; LOG_BYTES as usize], 0)?;
+    file.sync_all()?;
+    let steps = rates
+        .iter()
+        .map(|&rate| step(&file, rate, secs, pages))
+        .collect();
+    let _ = std::fs::remove_file(&path);
+    steps
+}
+
+fn step(file: &File, rate: f64, secs: f64, pages: f64) -> anyhow::Result<DiskStep> {
+    anyhow::ensure!(
+        rate > 0.0 && secs > 0.0,
+        "rate and seconds must be positive"
+    );
+    let total = (rate * secs) as u64;
+    let due = |j: u64| Duration::from_secs_f64(j as f64 / rate);
+    let page = [0x5au8; PAGE];
+    let (mut ack, mut sync) = (hist::new(), hist::new());
+    let (mut next, mut commits, mut offset) = (0u64, 0u64, 0u64);
+    let start = Instant::now();
+    while next < total {
+        let now = start.elapsed();
+        let upto = ((now.as_secs_f64() * rate) as u64 + 1).min(total);
+        if upto <= next {
+            // Nothing due yet: wait without sleeping (a sleep would add the timer's slack).
+            std::thread::yield_now();
+            continue;
+        }
+        let frames = ((upto - next) as f64 * pages).ceil() as u64 + 1;
+        let bytes = frames * PAGE as u64;
+        if offset + bytes > LOG_BYTES {
+            offset = 0;
+        }
+        for i in 0..frames {
+            file.write_all_at(&page, offset + i * PAGE as u64)?;
+        }
+        offset += bytes;
+        let synced = Instant::now();
+        file.sync_all()?;
+        let end = start.elapsed();
+        hist::record(&mut sync, synced.elapsed().as_micros() as u64);
+        for j in next..upto {
+            hist::record(&mut ack, end.saturating_sub(due(j)).as_micros() as u64);
+        }
+        commits += 1;
+        next = upto;
+    }
+    Ok(DiskStep {
+        rate,
+        commits,
+        messages_per_commit: (total as f64 / commits.max(1) as f64 * 10.0).round() / 10.0,
+        ack: hist::summary(&ack),
+        sync: hist::summary(&sync),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_is_committed_once() {
+        let dir = std::env::temp_dir().join(format!("papo-disk-{}", std::process::id()));
+        let steps = run(&dir, &[2_000.0], 0.1, 1.0).unwrap();
+        let s = &steps[0];
+        assert_eq!(s.ack.count, 200);
+        assert!(s.commits >= 1 && s.commits <= 200);
+        assert_eq!(s.sync.count, s.commits);
+        assert!(s.ack.p50_ms > 0.0 && s.ack.max_ms >= s.ack.p50_ms);
+        assert!(!dir.join("disk-floor.log").exists());
+        let _ = std::fs::remove_dir(&dir);
+    }
+}
