@@ -16,9 +16,6 @@ use serde::Serialize;
 
 use crate::hist::{self, Summary};
 
-/// The log is reused from its start once this full, as SQLite's log is after a checkpoint
-/// (so syncs overwrite blocks already allocated, as in a long run).
-const LOG_BYTES: u64 = 64 << 20;
 const PAGE: usize = 4096;
 
 /// What one rate gave.
@@ -37,8 +34,16 @@ pub struct DiskStep {
 }
 
 /// Runs `secs` seconds at each of `rates`, writing `pages` 4 KiB pages per message into a
-/// file under `dir` (removed afterwards).
-pub fn run(dir: &Path, rates: &[f64], secs: f64, pages: f64) -> anyhow::Result<Vec<DiskStep>> {
+/// file of `log_mib` MiB under `dir` (removed afterwards). The file is written in full and
+/// synced first, then reused from its start whenever full, as SQLite's log is after a
+/// checkpoint: syncs overwrite blocks already allocated, as in a long run.
+pub fn run(
+    dir: &Path,
+    rates: &[f64],
+    secs: f64,
+    pages: f64,
+    log_mib: u64,
+) -> anyhow::Result<Vec<DiskStep>> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("disk-floor.log");
     let file = OpenOptions::new()
@@ -48,17 +53,18 @@ pub fn run(dir: &Path, rates: &[f64], secs: f64, pages: f64) -> anyhow::Result<V
         .truncate(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all_at(&vec![0u8; LOG_BYTES as usize], 0)?;
+    let log_bytes = log_mib.max(1) << 20;
+    file.write_all_at(&vec![0u8; log_bytes as usize], 0)?;
     file.sync_all()?;
     let steps = rates
         .iter()
-        .map(|&rate| step(&file, rate, secs, pages))
+        .map(|&rate| step(&file, log_bytes, rate, secs, pages))
         .collect();
     let _ = std::fs::remove_file(&path);
     steps
 }
 
-fn step(file: &File, rate: f64, secs: f64, pages: f64) -> anyhow::Result<DiskStep> {
+fn step(file: &File, log_bytes: u64, rate: f64, secs: f64, pages: f64) -> anyhow::Result<DiskStep> {
     anyhow::ensure!(
         rate > 0.0 && secs > 0.0,
         "rate and seconds must be positive"
@@ -79,7 +85,7 @@ fn step(file: &File, rate: f64, secs: f64, pages: f64) -> anyhow::Result<DiskSte
         }
         let frames = ((upto - next) as f64 * pages).ceil() as u64 + 1;
         let bytes = frames * PAGE as u64;
-        if offset + bytes > LOG_BYTES {
+        if offset + bytes > log_bytes {
             offset = 0;
         }
         for i in 0..frames {
@@ -112,7 +118,8 @@ mod tests {
     #[test]
     fn every_message_is_committed_once() {
         let dir = std::env::temp_dir().join(format!("papo-disk-{}", std::process::id()));
-        let steps = run(&dir, &[2_000.0], 0.1, 1.0).unwrap();
+        // 200 messages of 8 pages in a 1 MiB log: the log is reused several times over.
+        let steps = run(&dir, &[2_000.0], 0.1, 8.0, 1).unwrap();
         let s = &steps[0];
         assert_eq!(s.ack.count, 200);
         assert!(s.commits >= 1 && s.commits <= 200);

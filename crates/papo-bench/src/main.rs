@@ -140,6 +140,10 @@ enum Cmd {
         /// Folder of the scratch log file (on the disk to measure).
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
+        /// Size of the scratch log in MiB, reused from its start when full (SQLite's log
+        /// starts over at about 32 MiB in papo).
+        #[arg(long, default_value_t = 64)]
+        log_mib: u64,
     },
     /// Prints the table and draws the charts again from a saved JSON summary.
     Report {
@@ -206,8 +210,9 @@ fn main() -> anyhow::Result<()> {
             secs,
             pages,
             dir,
+            log_mib,
         } => {
-            let steps = disk::run(&dir, &rates, secs, pages)?;
+            let steps = disk::run(&dir, &rates, secs, pages, log_mib)?;
             println!("{}", serde_json::to_string_pretty(&steps)?);
             return Ok(());
         }
