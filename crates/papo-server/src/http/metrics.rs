@@ -78,13 +78,6 @@ pub struct HistogramSnapshot {
     pub sum_secs: f64,
 }
 
-impl HistogramSnapshot {
-    /// Durations recorded.
-    pub fn count(&self) -> u64 {
-        self.buckets.iter().sum()
-    }
-}
-
 /// Writes one histogram's `_bucket`, `_sum` and `_count` lines. `labels` is empty or ends
 /// with a comma; `buckets` are non-cumulative, one per bound and one for `+Inf`.
 fn write_histogram(
