@@ -211,8 +211,10 @@ async fn send(
             FieldError::new(FieldCode::InvalidValue, "1 to 64 characters."),
         );
     }
+    // Rare paths' queries are boxed: an `async fn` is as large as its largest await, and
+    // this future is moved whole whenever a send is spawned.
     if let Some(r) = req.reply_to
-        && messages::by_id(&state.db, ca.id(), r.as_i64())
+        && Box::pin(messages::by_id(&state.db, ca.id(), r.as_i64()))
             .await?
             .is_none()
     {
@@ -234,9 +236,13 @@ async fn send(
     if ca.channel.slowmode_secs > 0 && !exempt {
         let last = match state.slowmode.last(ca.channel.id, user.as_i64()) {
             Some(t) => Some(t),
-            None => messages::newest_by_author(&state.db, ca.id(), user.as_i64())
-                .await?
-                .map(|(_, at)| at),
+            None => Box::pin(messages::newest_by_author(
+                &state.db,
+                ca.id(),
+                user.as_i64(),
+            ))
+            .await?
+            .map(|(_, at)| at),
         };
         if let Some(t) = last {
             let free_at = t + ca.channel.slowmode_secs * 1000;
@@ -283,7 +289,9 @@ async fn send(
             Ok(Sent::Created(answer))
         }
         Inserted::Duplicate(original) => {
-            let message = build(state, &[*original], Some(user)).await?.remove(0);
+            let message = Box::pin(build(state, &[*original], Some(user)))
+                .await?
+                .remove(0);
             Ok(Sent::Repeated(message))
         }
     }
