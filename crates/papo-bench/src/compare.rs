@@ -167,6 +167,10 @@ pub struct StepReport {
     /// papo: the bucket bound (ms) under which 99 % of the step's batches were stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_p99_ms: Option<f64>,
+    /// papo over its gateway: the bucket bound (ms) under which 99 % of the step's sends
+    /// were answered, from their frame read to their answer written (from `/metrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_p99_ms: Option<f64>,
     /// Share of its core the load generator used during the step (1.0 = saturated).
     pub generator_load: f64,
 }
@@ -207,6 +211,9 @@ impl StepReport {
             commit_p99_ms: writer
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.commit, 0.99)),
+            send_p99_ms: writer
+                .as_ref()
+                .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
             generator_load: (generator_load * 100.0).round() / 100.0,
         }
     }
@@ -219,8 +226,12 @@ impl StepReport {
             .unwrap_or_default();
         let bound = |v: Option<f64>| v.map_or("?".to_owned(), |ms| format!("≤ {ms}"));
         let writer = if self.messages_per_commit.is_some() {
+            let send = self
+                .send_p99_ms
+                .map(|ms| format!(", in-server send p99 ≤ {ms} ms"))
+                .unwrap_or_default();
             format!(
-                ", wait p99 {} ms, commit p99 {} ms",
+                ", wait p99 {} ms, commit p99 {} ms{send}",
                 bound(self.writer_wait_p99_ms),
                 bound(self.commit_p99_ms)
             )

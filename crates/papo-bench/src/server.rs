@@ -181,6 +181,9 @@ pub struct WriterCounts {
     pub wait: Vec<(f64, u64)>,
     /// Per batch, time to store it: `(upper bound in seconds, cumulative count)`.
     pub commit: Vec<(f64, u64)>,
+    /// Per gateway send, from its frame read to its answer written: `(upper bound in
+    /// seconds, cumulative count)`.
+    pub send: Vec<(f64, u64)>,
 }
 
 impl WriterCounts {
@@ -209,6 +212,7 @@ impl WriterCounts {
             commits: value("papo_message_writer_commits_total")?,
             wait: buckets("papo_message_wait_seconds"),
             commit: buckets("papo_message_commit_seconds"),
+            send: buckets("papo_gateway_send_seconds"),
         })
     }
 
@@ -227,6 +231,7 @@ impl WriterCounts {
             commits: self.commits.saturating_sub(earlier.commits),
             wait: minus(&self.wait, &earlier.wait),
             commit: minus(&self.commit, &earlier.commit),
+            send: minus(&self.send, &earlier.send),
         }
     }
 }
@@ -281,7 +286,9 @@ mod tests {
              papo_message_writer_commits_total 104\n\
              papo_message_commit_seconds_bucket{le=\"0.001\"} 90\n\
              papo_message_commit_seconds_bucket{le=\"0.005\"} 103\n\
-             papo_message_commit_seconds_bucket{le=\"+Inf\"} 104\n",
+             papo_message_commit_seconds_bucket{le=\"+Inf\"} 104\n\
+             papo_gateway_send_seconds_bucket{le=\"0.001\"} 2\n\
+             papo_gateway_send_seconds_bucket{le=\"+Inf\"} 2\n",
         )
         .unwrap();
         let step = now.since(&then);
@@ -291,6 +298,8 @@ mod tests {
             vec![(0.001, 87), (0.005, 99), (f64::INFINITY, 100)]
         );
         assert!(step.wait.is_empty());
+        // Absent before, present after: counted from zero.
+        assert_eq!(step.send, vec![(0.001, 2), (f64::INFINITY, 2)]);
         assert_eq!(bucket_quantile_ms(&step.commit, 0.5), Some(1.0));
         assert_eq!(bucket_quantile_ms(&step.commit, 0.99), Some(5.0));
         assert_eq!(bucket_quantile_ms(&step.commit, 1.0), None);

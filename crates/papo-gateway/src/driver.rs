@@ -49,6 +49,11 @@ pub trait Backend: Send + Sync + 'static {
         user: UserId,
         message: MessageCreate,
     ) -> impl Future<Output = SendReply> + Send;
+    /// A send's answer is about to be written, `took` after its frame was read (for
+    /// metrics; nothing by default).
+    fn send_answered(&self, took: Duration) {
+        let _ = took;
+    }
 }
 
 /// Authentication must answer within this.
@@ -102,9 +107,9 @@ struct Driver<B> {
     attached: Option<(Arc<GwSession>, u64)>,
     /// Bytes to write next; empty (no capacity) between wake-ups.
     out: Vec<u8>,
-    /// `message_create`s in flight, each yielding its answer frame; `None` (no allocation)
-    /// while none is.
-    sends: Option<Box<JoinSet<String>>>,
+    /// `message_create`s in flight, each yielding its answer frame and when its own frame
+    /// was read; `None` (no allocation) while none is.
+    sends: Option<Box<JoinSet<(String, Instant)>>>,
 }
 
 impl<B: Backend> Driver<B> {
@@ -246,7 +251,7 @@ impl<B: Backend> Driver<B> {
                     // Events, a close decision or shutdown: handled at the top of the loop. Or the
                     // hub's tick saw the deadline pass: the core decides whether it has.
                     Woke::Wake => self.conn.handle_timeout(Instant::now()),
-                    Woke::Answer(answer) => write_answer(answer, &mut self.out),
+                    Woke::Answer(answer) => write_answer(&*self.backend, answer, &mut self.out),
                     Woke::Read(read) => {
                         let now = Instant::now();
                         let Ok(Some(Decoded { msgs, invalid })) = read else {
@@ -435,7 +440,7 @@ impl<B: Backend> Driver<B> {
             return;
         };
         while let Some(answer) = sends.try_join_next() {
-            write_answer(answer, &mut self.out);
+            write_answer(&*self.backend, answer, &mut self.out);
         }
         if sends.is_empty() {
             self.sends = None;
@@ -449,11 +454,12 @@ impl<B: Backend> Driver<B> {
         let user = session.user_id;
         let backend = self.backend.clone();
         let sends = self.sends.get_or_insert_with(Box::default);
+        let read_at = Instant::now();
         sends.spawn(async move {
             let nonce = message.nonce.clone();
             // Boxed: the send is a large future, and a task's future is moved whole when it
             // is spawned and again when it finishes (measured: `memcpy` under `spawn`).
-            match Box::pin(backend.send_message(user, message)).await {
+            let frame = match Box::pin(backend.send_message(user, message)).await {
                 SendReply::Ack { created, message } => ServerFrame::MessageAck {
                     nonce: &nonce,
                     created,
@@ -465,7 +471,8 @@ impl<B: Backend> Driver<B> {
                     error: &error,
                 }
                 .encode(),
-            }
+            };
+            (frame, read_at)
         });
     }
 
@@ -531,9 +538,16 @@ fn write_event(out: &mut Vec<u8>, seq: Option<u64>, event: &EncodedEvent) {
 
 /// Appends a finished send's answer frame. A send task that panicked has no answer: the
 /// client's wait for it runs out and it sends again with the same nonce.
-fn write_answer(answer: Result<String, tokio::task::JoinError>, out: &mut Vec<u8>) {
+fn write_answer<B: Backend>(
+    backend: &B,
+    answer: Result<(String, Instant), tokio::task::JoinError>,
+    out: &mut Vec<u8>,
+) {
     match answer {
-        Ok(frame) => ws::encode_text(frame.as_bytes(), out),
+        Ok((frame, read_at)) => {
+            ws::encode_text(frame.as_bytes(), out);
+            backend.send_answered(read_at.elapsed());
+        }
         Err(err) => tracing::error!(%err, "message send task failed"),
     }
 }
@@ -556,7 +570,7 @@ enum Woke {
     /// (afterwards [`Hub::begin_shutdown`] tells the session).
     Wake,
     /// A send finished.
-    Answer(Result<String, tokio::task::JoinError>),
+    Answer(Result<(String, Instant), tokio::task::JoinError>),
     /// The socket had bytes (`None`: end of stream) or failed.
     Read(std::io::Result<Option<Decoded>>),
     /// The core's deadline passed (before identify; afterwards the hub's tick wakes the

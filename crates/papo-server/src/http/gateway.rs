@@ -135,6 +135,10 @@ impl Backend for ServerBackend {
         }
     }
 
+    fn send_answered(&self, took: std::time::Duration) {
+        self.0.metrics.gateway_send.observe(took);
+    }
+
     async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
         // Typing is shown to the channel's viewers, and only by those who may send there.
         let ca = ChannelAccess::load(&self.0, channel_id, user).await.ok()?;

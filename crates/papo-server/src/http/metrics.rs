@@ -112,6 +112,8 @@ fn write_histogram(
 pub struct Metrics {
     /// Keyed by (method, route, status). A mutex held only to bump numbers.
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Gateway sends: from a `message_create` frame read to its answer written.
+    pub gateway_send: AtomicHistogram,
 }
 
 impl Metrics {
@@ -211,6 +213,19 @@ impl Metrics {
             &writer.commit.buckets,
             writer.commit.sum_secs,
         );
+        out.push_str(
+            "# HELP papo_gateway_send_seconds From a gateway message_create read to its answer (ack or refusal) written.\n\
+             # TYPE papo_gateway_send_seconds histogram\n",
+        );
+        let sends = self.gateway_send.snapshot();
+        write_histogram(
+            &mut out,
+            "papo_gateway_send_seconds",
+            "",
+            &WRITER_BUCKETS,
+            &sends.buckets,
+            sends.sum_secs,
+        );
         out
     }
 }
@@ -229,6 +244,7 @@ mod tests {
         commits.observe(Duration::from_micros(400));
         commits.observe(Duration::from_micros(1800));
         commits.observe(Duration::from_secs(9));
+        m.gateway_send.observe(Duration::from_micros(700));
         let text = m.render(
             PoolStats { size: 3, idle: 2 },
             WriterStats {
@@ -256,5 +272,8 @@ mod tests {
         assert!(text.contains("\npapo_message_commit_seconds_sum 9.0022\n"));
         assert!(text.contains("\npapo_message_commit_seconds_count 3\n"));
         assert!(text.contains("\npapo_message_wait_seconds_count 0\n"));
+        assert!(text.contains("\npapo_gateway_send_seconds_bucket{le=\"0.0005\"} 0\n"));
+        assert!(text.contains("\npapo_gateway_send_seconds_bucket{le=\"0.001\"} 1\n"));
+        assert!(text.contains("\npapo_gateway_send_seconds_count 1\n"));
     }
 }
