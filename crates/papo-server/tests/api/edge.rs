@@ -75,15 +75,7 @@ async fn operations_endpoints(b: Backend) {
         .post(&path, json!({"content": "counted"}), Some(&t))
         .await;
     assert_eq!(r.status, 201);
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains(
             "papo_http_requests_total{method=\"GET\",route=\"/api/v1/users/@me\",status=\"200\"} 2"

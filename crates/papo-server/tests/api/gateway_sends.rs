@@ -78,15 +78,7 @@ async fn gateway_sends_follow_the_rest_rules(b: Backend) {
     assert_eq!(contents, ["resposta", "olá <b>pelo socket</b>"]);
 
     // Each of the three answers was timed, from its frame read to its answer written.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("\npapo_gateway_send_seconds_count 3\n"),
         "{metrics}"

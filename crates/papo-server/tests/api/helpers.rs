@@ -133,6 +133,13 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        let resp = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
+    }
+
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
         let res = req.send().await.expect("request failed");
         let status = res.status().as_u16();
