@@ -9,6 +9,7 @@ use crate::{Db, StoreError, on_pool, placeholders};
 
 mod checkpoint;
 mod insert;
+mod recent_nonces;
 pub(crate) mod sqlite_writer;
 
 pub use insert::{Inserted, insert_batch};

@@ -5,7 +5,9 @@
 //! hands each one over through a channel, so a batch of a few statements costs a dozen
 //! thread switches on the async side. Here the async side hands over the whole batch once
 //! and waits for one answer; everything else runs on this thread, the `fsync` included.
-//! The SQL and the nonce rules ([`super::insert::plan`]) are the same as PostgreSQL's.
+//! The SQL and the nonce rules ([`super::insert::plan`]) are the same as PostgreSQL's; who
+//! holds a recent nonce is remembered by this thread ([`super::recent_nonces`]) instead of
+//! looked up in a unique index.
 //!
 //! Checkpoints are not left to the commit that happens to cross SQLite's threshold, which
 //! would stall that batch and every answer waiting on it: see [`super::checkpoint`].
@@ -18,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
+use super::recent_nonces::{CAPACITY, RecentNonces};
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
 
@@ -81,8 +84,17 @@ impl SqliteWriter {
             .name("papo-sqlite-writer".into())
             .spawn(move || {
                 let mut conn = conn;
+                let mut recent = None;
                 while let Ok(job) = rx.recv() {
-                    let out = store(&mut conn, &job.messages, job.since);
+                    let out = match &mut recent {
+                        Some(recent) => store(&mut conn, recent, &job.messages, job.since),
+                        None => match load_nonces(&conn, job.since) {
+                            Ok(loaded) => {
+                                store(&mut conn, recent.insert(loaded), &job.messages, job.since)
+                            }
+                            Err(err) => Err(err.into()),
+                        },
+                    };
                     // The caller may have gone (shutting down): the batch is stored anyway.
                     let _ = job.reply.send(out);
                     restart.finish(&conn);
@@ -127,20 +139,55 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
-fn store(conn: &mut Connection, messages: &[MessageRow], since: i64) -> Outcome {
+/// Messages sent up to this long before the window began are still read when the writer
+/// reloads the window's nonces (ids follow the clock, give or take a few milliseconds).
+const RELOAD_SLACK_MS: i64 = 60_000;
+
+/// The nonces taken since `since` (Unix ms), read from the newest messages back.
+fn load_nonces(conn: &Connection, since: i64) -> rusqlite::Result<RecentNonces> {
+    let mut q =
+        conn.prepare("SELECT id, author_id, nonce, created_at FROM messages ORDER BY id DESC")?;
+    let mut rows = q.query([])?;
+    let mut taken = Vec::new();
+    while taken.len() < CAPACITY
+        && let Some(r) = rows.next()?
+    {
+        let created_at: i64 = r.get(3)?;
+        if created_at < since - RELOAD_SLACK_MS {
+            break;
+        }
+        if created_at >= since
+            && let Some(nonce) = r.get::<_, Option<String>>(2)?
+        {
+            taken.push((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, nonce, created_at));
+        }
+    }
+    let mut recent = RecentNonces::new(CAPACITY);
+    for (id, author, nonce, created_at) in taken.into_iter().rev() {
+        recent.remember(author, &nonce, id, created_at);
+    }
+    Ok(recent)
+}
+
+fn store(
+    conn: &mut Connection,
+    recent: &mut RecentNonces,
+    messages: &[MessageRow],
+    since: i64,
+) -> Outcome {
     // IMMEDIATE: take the write lock first (waiting up to the busy timeout), so the reads
     // below never have to be upgraded to a write on a stale snapshot.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut existing = Vec::new();
     {
-        let mut q = tx.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM messages WHERE author_id = ?1 AND nonce = ?2"
-        ))?;
+        // Only a nonce remembered as taken is read back, by its holder's id.
+        let mut q = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?;
         for m in messages {
             if let Some(nonce) = &m.nonce
-                && let Some(row) = q
-                    .query_row(params![m.author_id, nonce], read_row)
-                    .optional()?
+                && let Some(id) = recent.holder(m.author_id, nonce)
+                && let Some(row) = q.query_row([id], read_row).optional()?
+                && row.author_id == m.author_id
+                && row.nonce.as_deref() == Some(nonce.as_str())
             {
                 existing.push(row);
             }
@@ -194,5 +241,120 @@ fn store(conn: &mut Connection, messages: &[MessageRow], since: i64) -> Outcome 
         }
     }
     tx.commit()?;
+    for m in &fresh {
+        if let Some(nonce) = &m.nonce {
+            recent.remember(m.author_id, nonce, m.id, m.created_at);
+        }
+    }
+    recent.forget_before(since);
     Ok(duplicates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database with the tables the writer touches (no other tables, so no foreign keys).
+    fn temp_db(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("papo-writer-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL,
+                    server_id INTEGER NOT NULL, author_id INTEGER NOT NULL, content TEXT NOT NULL,
+                    nonce TEXT, reply_to INTEGER, mentions TEXT NOT NULL,
+                    mention_roles TEXT NOT NULL, mention_everyone INTEGER NOT NULL,
+                    pinned_at INTEGER, edited_at INTEGER, created_at INTEGER NOT NULL);
+                 CREATE TABLE message_mentions (user_id INTEGER, channel_id INTEGER,
+                    message_id INTEGER);
+                 CREATE TABLE message_role_mentions (role_id INTEGER, channel_id INTEGER,
+                    message_id INTEGER);",
+            )
+            .unwrap();
+        path
+    }
+
+    fn msg(id: i64, channel: i64, nonce: &str, at: i64) -> MessageRow {
+        MessageRow {
+            id,
+            channel_id: channel,
+            server_id: 1,
+            author_id: 7,
+            content: format!("m{id}"),
+            nonce: Some(nonce.to_owned()),
+            reply_to: None,
+            mentions: String::new(),
+            mention_roles: String::new(),
+            mention_everyone: false,
+            pinned_at: None,
+            edited_at: None,
+            created_at: at,
+        }
+    }
+
+    /// Per message: `None` if stored, or the id of the original it repeats.
+    async fn write(w: &SqliteWriter, batch: &[MessageRow], since: i64) -> Vec<Option<i64>> {
+        w.write(batch, since)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.map(|m| m.id))
+            .collect()
+    }
+
+    fn stored(path: &Path) -> Vec<(i64, Option<String>)> {
+        let conn = Connection::open(path).unwrap();
+        let mut q = conn
+            .prepare("SELECT id, nonce FROM messages ORDER BY id")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_repeated_nonce_is_recognised_from_memory_and_after_a_restart() {
+        let path = temp_db("nonces");
+        let w = SqliteWriter::start(&path).unwrap();
+        assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
+        assert_eq!(write(&w, &[msg(2, 10, "a", 1_100)], 0).await, [Some(1)]);
+        drop(w);
+
+        // A new writer reloads the window's nonces from the messages.
+        let w = SqliteWriter::start(&path).unwrap();
+        assert_eq!(
+            write(&w, &[msg(3, 10, "a", 1_200), msg(4, 10, "b", 1_200)], 500).await,
+            [Some(1), None]
+        );
+        // Used in another channel, the nonce is taken over: the original lets go of it.
+        assert_eq!(write(&w, &[msg(5, 11, "a", 1_300)], 500).await, [None]);
+        assert_eq!(write(&w, &[msg(6, 11, "a", 1_400)], 500).await, [Some(5)]);
+        drop(w);
+        assert_eq!(
+            stored(&path),
+            [(1, None), (4, Some("b".into())), (5, Some("a".into()))]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deleted_or_forgotten_holder_does_not_count() {
+        let path = temp_db("forgotten");
+        let w = SqliteWriter::start(&path).unwrap();
+        assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
+        Connection::open(&path)
+            .unwrap()
+            .execute("DELETE FROM messages WHERE id = 1", [])
+            .unwrap();
+        assert_eq!(write(&w, &[msg(2, 10, "a", 1_100)], 0).await, [None]);
+        // Past the window (messages before 2,000 forgotten) the nonce is new again.
+        assert_eq!(write(&w, &[msg(3, 10, "a", 5_000)], 2_000).await, [None]);
+        drop(w);
+        // Reloading reads only the window: message 3, not 2.
+        let w = SqliteWriter::start(&path).unwrap();
+        assert_eq!(write(&w, &[msg(4, 10, "a", 5_100)], 4_000).await, [Some(3)]);
+    }
 }
