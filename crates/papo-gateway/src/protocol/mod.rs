@@ -198,8 +198,8 @@ pub enum SendReply {
     Ack {
         /// Whether this request created the message.
         created: bool,
-        /// The message, as REST returns it.
-        message: Box<RawValue>,
+        /// The message as REST returns it, in JSON (the backend's own serialization).
+        message: String,
     },
     /// Refused: the REST error body (`{"code", "message", "fields"?, "retry_after"?}`).
     Refused(Box<RawValue>),
@@ -348,7 +348,7 @@ pub enum ServerFrame<'a> {
         /// The answer.
         created: bool,
         /// The message JSON.
-        message: &'a RawValue,
+        message: &'a str,
     },
     /// A `message_create` was refused: an `error` frame with the REST error body and the nonce.
     SendRefused {
@@ -409,7 +409,7 @@ impl ServerFrame<'_> {
             } => format!(
                 r#"{{"op":"message_ack","d":{{"nonce":{},"created":{created},"message":{}}}}}"#,
                 json_str(nonce),
-                message.get()
+                message
             ),
             Self::SendRefused { nonce, error } => {
                 // The body's members follow the nonce in the same object.
@@ -531,11 +531,10 @@ mod tests {
 
     #[test]
     fn message_answers_carry_the_nonce() {
-        let message = RawValue::from_string(r#"{"id":"9","content":"hi"}"#.into()).unwrap();
         let ack = ServerFrame::MessageAck {
             nonce: "n\"1",
             created: true,
-            message: &message,
+            message: r#"{"id":"9","content":"hi"}"#,
         };
         let v: serde_json::Value = serde_json::from_str(&ack.encode()).unwrap();
         assert_eq!(v["op"], "message_ack");

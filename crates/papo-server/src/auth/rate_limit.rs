@@ -51,10 +51,15 @@ impl WindowLimiter {
 
     /// Records one event for `key`.
     pub fn record(&self, key: &str) {
+        let now = Instant::now();
         let mut map = self.events.lock().expect("limiter mutex poisoned");
-        map.entry(key.to_owned())
-            .or_default()
-            .push_back(Instant::now());
+        // A key seen before (every send after a user's first) needs no owned copy.
+        match map.get_mut(key) {
+            Some(q) => q.push_back(now),
+            None => {
+                map.insert(key.to_owned(), VecDeque::from([now]));
+            }
+        }
     }
 
     /// Checks, then records: for limits on attempts rather than on failures.

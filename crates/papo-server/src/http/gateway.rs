@@ -128,8 +128,8 @@ impl Backend for ServerBackend {
             Ok(sent) => sent,
             Err(err) => return refused(err),
         };
-        let created = matches!(sent, messages::Sent::Created(_));
-        match serde_json::value::to_raw_value(&sent.into_message()) {
+        let created = matches!(sent, messages::Sent::Created(..));
+        match sent.into_json() {
             Ok(message) => SendReply::Ack { created, message },
             Err(err) => refused(ApiError::internal(err)),
         }

@@ -18,7 +18,7 @@ use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
 use papo_core::markup::parse_mentions;
 use papo_core::permissions::Permissions;
 use papo_gateway::hub::Topic;
-use papo_gateway::protocol::EventKind;
+use papo_gateway::protocol::{EncodedEvent, EventKind};
 use papo_store::messages::{self, Inserted, MessageRow, Page, join_ids};
 use papo_store::servers;
 use serde::Deserialize;
@@ -156,7 +156,7 @@ pub async fn create_message(
     let req = body.parse()?;
     let sent = send(&state, ca, auth.user_id, req).await?;
     let status = match sent {
-        Sent::Created(_) => StatusCode::CREATED,
+        Sent::Created(..) => StatusCode::CREATED,
         Sent::Repeated(_) => StatusCode::OK,
     };
     Ok((status, Json(sent.into_message())))
@@ -165,8 +165,8 @@ pub async fn create_message(
 /// What [`send_message`] did.
 #[derive(Debug)]
 pub enum Sent {
-    /// Committed and fanned out now.
-    Created(Message),
+    /// Committed and fanned out now; with the JSON of the message its event carried.
+    Created(Message, String),
     /// The original of a repeated nonce.
     Repeated(Message),
 }
@@ -175,7 +175,21 @@ impl Sent {
     /// The message, as answered.
     pub fn into_message(self) -> Message {
         match self {
-            Self::Created(m) | Self::Repeated(m) => m,
+            Self::Created(m, _) | Self::Repeated(m) => m,
+        }
+    }
+
+    /// The message as answered, in JSON. A new message's is its event's JSON with its (empty)
+    /// reactions added, so a gateway send serializes the message once for both.
+    pub fn into_json(self) -> serde_json::Result<String> {
+        match self {
+            Self::Created(_, mut json) => {
+                // An event's message is an object without reactions: close it with them.
+                json.pop();
+                json.push_str(r#","reactions":[]}"#);
+                Ok(json)
+            }
+            Self::Repeated(m) => serde_json::to_string(&m),
         }
     }
 }
@@ -279,14 +293,14 @@ async fn send(
                 state.slowmode.sent(ca.channel.id, user.as_i64(), now);
             }
             let message = build(state, &[row.clone()], None).await?.remove(0);
-            state.hub.emit(
+            let json = serde_json::to_string(&message).map_err(ApiError::internal)?;
+            state.hub.dispatch(
                 Topic::Channel(row.channel_id as u64),
-                EventKind::MessageCreated,
-                &message,
+                EncodedEvent::from_json(EventKind::MessageCreated.name(), &json),
             );
             let mut answer = message;
             answer.reactions = Some(Vec::new());
-            Ok(Sent::Created(answer))
+            Ok(Sent::Created(answer, json))
         }
         Inserted::Duplicate(original) => {
             let message = Box::pin(build(state, &[*original], Some(user)))
@@ -536,5 +550,45 @@ pub fn announce_deleted(state: &AppState, server_id: ServerId, gone: &[(i64, i64
                 &json!({"ids": ids, "channel_id": channel_id, "server_id": server_id}),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::users::PublicUser;
+
+    #[test]
+    fn a_new_messages_answer_is_its_event_with_empty_reactions() {
+        let event = Message {
+            id: MessageId::from_i64(9),
+            channel_id: ChannelId::from_i64(2),
+            server_id: ServerId::from_i64(1),
+            author: PublicUser::deleted(UserId::from_i64(7)),
+            content: "olá \"}".into(),
+            nonce: Some("n".into()),
+            created_at: "2026-12-01T18:00:00Z".into(),
+            edited_at: None,
+            reply_to: None,
+            referenced_message: None,
+            mentions: vec![UserId::from_i64(7)],
+            mention_roles: Vec::new(),
+            mention_everyone: false,
+            pinned: false,
+            reactions: None,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        let mut answer = event;
+        answer.reactions = Some(Vec::new());
+        let sent = Sent::Created(answer.clone(), json);
+        // The same bytes as serializing the answer itself (reactions are its last field).
+        assert_eq!(
+            sent.into_json().unwrap(),
+            serde_json::to_string(&answer).unwrap()
+        );
+        assert_eq!(
+            Sent::Repeated(answer.clone()).into_json().unwrap(),
+            serde_json::to_string(&answer).unwrap()
+        );
     }
 }
