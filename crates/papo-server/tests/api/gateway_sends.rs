@@ -46,7 +46,10 @@ async fn gateway_sends_follow_the_rest_rules(b: Backend) {
     assert_eq!(own["d"]["id"], id.as_str());
     // The answer is the event's message with its (empty) reactions, as REST answers it.
     assert_eq!(message["reactions"], json!([]));
-    assert!(own["d"].get("reactions").is_none(), "events carry no reactions");
+    assert!(
+        own["d"].get("reactions").is_none(),
+        "events carry no reactions"
+    );
     let mut without = message.clone();
     without.as_object_mut().unwrap().remove("reactions");
     assert_eq!(without, own["d"]);
