@@ -114,7 +114,7 @@ async fn resolve_mentions(
             *r != ca.channel.server_id
                 && ca
                     .access
-                    .roles
+                    .roles()
                     .iter()
                     .any(|x| x.id == *r && (x.mentionable || may_everyone))
         })

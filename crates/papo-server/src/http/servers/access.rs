@@ -9,23 +9,18 @@ use papo_store::servers::{ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRo
 
 use std::sync::Arc;
 
-use crate::directory::ServerEntry;
+use crate::directory::{MemberEntry, ServerEntry};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The caller's standing in one server.
+/// The caller's standing in one server. It shares the directory's cached server and
+/// membership (every request checks access: nothing is copied).
 pub struct ServerAccess {
-    /// The server.
-    pub server: ServerRow,
-    /// All its roles, highest first (including `@everyone`).
-    pub roles: Vec<RoleRow>,
-    /// The caller's membership.
-    pub member: MemberRow,
-    /// The caller's role ids (without `@everyone`).
-    pub member_roles: Vec<i64>,
-    /// The server's cached channels and overwrites (channels without `last_message_id`).
+    /// The server's cached entry: the server, its roles, channels (without
+    /// `last_message_id`) and overwrites.
     pub entry: Arc<ServerEntry>,
+    membership: Arc<MemberEntry>,
     grants: Vec<RoleGrant>,
     everyone: Permissions,
     timed_out: bool,
@@ -54,37 +49,51 @@ impl ServerAccess {
             .member(&state.db, entry, user)
             .await?
             .ok_or_else(unknown_server)?;
-        let server = entry.server.clone();
-        let roles = entry.roles.clone();
-        let member = m.member.clone();
-        let member_roles = m.roles.clone();
-        let everyone = roles
+        let everyone = entry
+            .roles
             .iter()
-            .find(|r| r.id == server.id)
+            .find(|r| r.id == entry.server.id)
             .map_or(Permissions::NONE, |r| Permissions(r.permissions as u64));
-        let grants = grants(&roles, &member_roles);
-        let timed_out = member.timeout_until.is_some_and(|t| t > crate::now_ms());
+        let grants = grants(&entry.roles, &m.roles);
+        let timed_out = m.member.timeout_until.is_some_and(|t| t > crate::now_ms());
         Ok(Self {
-            server,
-            roles,
-            member,
-            member_roles,
             entry: entry.clone(),
+            membership: m,
             grants,
             everyone,
             timed_out,
         })
     }
 
+    /// The server.
+    pub fn server(&self) -> &ServerRow {
+        &self.entry.server
+    }
+
+    /// All its roles, highest first (including `@everyone`).
+    pub fn roles(&self) -> &[RoleRow] {
+        &self.entry.roles
+    }
+
+    /// The caller's membership.
+    pub fn member(&self) -> &MemberRow {
+        &self.membership.member
+    }
+
+    /// The caller's role ids (without `@everyone`).
+    pub fn member_roles(&self) -> &[i64] {
+        &self.membership.roles
+    }
+
     /// Whether the caller owns the server.
     pub fn is_owner(&self) -> bool {
-        self.server.owner_id == self.member.user_id
+        self.server().owner_id == self.member().user_id
     }
 
     fn context(&self) -> MemberContext<'_> {
         MemberContext {
-            server_id: self.server.id as u64,
-            user_id: self.member.user_id as u64,
+            server_id: self.server().id as u64,
+            user_id: self.member().user_id as u64,
             is_owner: self.is_owner(),
             everyone: self.everyone,
             roles: &self.grants,
@@ -121,14 +130,14 @@ impl ServerAccess {
     /// the owner; nobody acts on the owner).
     pub fn outranks(&self, target: UserId, target_roles: &[i64]) -> bool {
         let top = self
-            .roles
+            .roles()
             .iter()
             .filter(|r| target_roles.contains(&r.id))
             .map(|r| r.position)
             .max()
             .unwrap_or(0);
         self.context()
-            .outranks(top, target.as_i64() == self.server.owner_id)
+            .outranks(top, target.as_i64() == self.server().owner_id)
     }
 
     /// Whether the caller may edit, assign or delete a role at `position` granting `grants`.
@@ -187,8 +196,6 @@ pub struct ChannelAccess {
     pub channel: ChannelRow,
     /// The caller's standing in its server.
     pub access: ServerAccess,
-    /// Every overwrite of the server's channels.
-    pub overwrites: Vec<OverwriteRow>,
     /// The caller's permissions in the channel.
     pub perms: Permissions,
 }
@@ -205,17 +212,20 @@ impl ChannelAccess {
         let access = ServerAccess::of(state, &entry, user)
             .await
             .map_err(|_| unknown_channel())?;
-        let overwrites = entry.overwrites.clone();
-        let perms = access.in_channel(channel.id, &overwrites);
+        let perms = access.in_channel(channel.id, &entry.overwrites);
         if !perms.contains(Permissions::VIEW_CHANNEL) {
             return Err(unknown_channel());
         }
         Ok(Self {
             channel,
             access,
-            overwrites,
             perms,
         })
+    }
+
+    /// Every overwrite of the server's channels.
+    pub fn overwrites(&self) -> &[OverwriteRow] {
+        &self.access.entry.overwrites
     }
 
     /// The channel's id.

@@ -76,8 +76,8 @@ pub async fn record(
 ) {
     let row = AuditRow {
         id: state.next_id().as_i64(),
-        server_id: access.server.id,
-        actor_id: access.member.user_id,
+        server_id: access.server().id,
+        actor_id: access.member().user_id,
         target_id: target,
         action: action.to_owned(),
         changes: changes.map(|c| c.to_string()),

@@ -285,7 +285,7 @@ pub async fn patch_member(
         wanted.sort_unstable();
         wanted.dedup();
         for r in &wanted {
-            if *r == server_id.as_i64() || !access.roles.iter().any(|x| x.id == *r) {
+            if *r == server_id.as_i64() || !access.roles().iter().any(|x| x.id == *r) {
                 errors.insert(
                     "roles".into(),
                     FieldError::new(
@@ -302,7 +302,7 @@ pub async fn patch_member(
                 .chain(old_roles.iter().filter(|r| !wanted.contains(r)));
             for r in changed {
                 let pos = access
-                    .roles
+                    .roles()
                     .iter()
                     .find(|x| x.id == *r)
                     .map_or(0, |x| x.position);
@@ -573,7 +573,7 @@ pub async fn ban_member(
         if !access.outranks(target, &r) {
             return Err(outranked());
         }
-    } else if target.as_i64() == access.server.owner_id {
+    } else if target.as_i64() == access.server().owner_id {
         return Err(outranked());
     }
     let now = crate::now_ms();

@@ -99,7 +99,7 @@ fn server_name(name: &str) -> Result<String, FieldError> {
 
 /// The server as the caller sees it (channels filtered by `view_channel`).
 pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<ServerDetail> {
-    let server_id = ServerId::from_i64(access.server.id);
+    let server_id = ServerId::from_i64(access.server().id);
     let newest = servers::last_message_ids(&state.db, server_id).await?;
     detail_with(state, access, &newest).await
 }
@@ -132,18 +132,18 @@ pub async fn detail_with(
         .await?;
     Ok(ServerDetail {
         large: members > state.config.large_server_members,
-        server: Server::from(&access.server),
+        server: Server::from(access.server()),
         channels,
-        roles: access.roles.iter().map(Role::from).collect(),
+        roles: access.roles().iter().map(Role::from).collect(),
         me: Me {
             permissions: access.base(),
             roles: access
-                .member_roles
+                .member_roles()
                 .iter()
                 .map(|r| RoleId::from_i64(*r))
                 .collect(),
             timeout_until: access
-                .member
+                .member()
                 .timeout_until
                 .filter(|t| *t > crate::now_ms())
                 .map(crate::http::rfc3339),
@@ -274,7 +274,7 @@ pub async fn patch_server(
     access.require(Permissions::MANAGE_SERVER)?;
     let req = body.parse()?;
     let mut errors = FieldErrors::new();
-    let mut row = access.server.clone();
+    let mut row = access.server().clone();
     if let Some(name) = &req.name {
         match server_name(name) {
             Ok(n) => row.name = n,
@@ -326,7 +326,7 @@ pub async fn patch_server(
     state
         .hub
         .emit(Topic::Server(id), EventKind::ServerUpdated, &server);
-    let old = &access.server;
+    let old = access.server();
     let mut changes = serde_json::Map::new();
     if old.name != row.name {
         changes.insert("name".into(), json!([old.name, row.name]));

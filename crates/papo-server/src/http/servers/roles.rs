@@ -90,7 +90,7 @@ pub async fn list_roles(
 ) -> ApiResult<Json<Vec<Role>>> {
     let id: ServerId = path_id(&id, unknown_server)?;
     let access = ServerAccess::load(&state, id, auth.user_id).await?;
-    Ok(Json(access.roles.iter().map(Role::from).collect()))
+    Ok(Json(access.roles().iter().map(Role::from).collect()))
 }
 
 /// A new role.
@@ -146,7 +146,7 @@ pub async fn create_role(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    if access.roles.len() >= MAX_ROLES {
+    if access.roles().len() >= MAX_ROLES {
         return Err(ApiError::new(ErrorCode::ValidationFailed)
             .with_message("A server has at most 250 roles."));
     }
@@ -171,7 +171,7 @@ pub async fn create_role(
         .hub
         .emit(Topic::Server(server_id), EventKind::RoleCreated, &role);
     // Roles above it moved up one: tell the clients.
-    for r in access.roles.iter().filter(|r| r.position >= 1) {
+    for r in access.roles().iter().filter(|r| r.position >= 1) {
         let moved = RoleRow {
             position: r.position + 1,
             ..r.clone()
@@ -232,7 +232,7 @@ pub async fn patch_role(
     access.require(Permissions::MANAGE_ROLES)?;
     let role_id: RoleId = path_id(&role_id, unknown_role)?;
     let old = access
-        .roles
+        .roles()
         .iter()
         .find(|r| r.id == role_id.as_i64())
         .cloned()
@@ -265,7 +265,7 @@ pub async fn patch_role(
         }
     }
     if let Some(p) = req.position
-        && (everyone || p < 1 || p as usize >= access.roles.len())
+        && (everyone || p < 1 || p as usize >= access.roles().len())
     {
         errors.insert(
             "position".into(),
@@ -309,7 +309,7 @@ pub async fn patch_role(
     if let Some(p) = req.position.filter(|p| *p != old.position) {
         // Re-rank: take the role out of the order and put it at `p`.
         let mut order: Vec<RoleRow> = access
-            .roles
+            .roles()
             .iter()
             .filter(|r| r.id != server_id.as_i64() && r.id != row.id)
             .cloned()
@@ -396,7 +396,7 @@ pub async fn delete_role(
     access.require(Permissions::MANAGE_ROLES)?;
     let role_id: RoleId = path_id(&role_id, unknown_role)?;
     let role = access
-        .roles
+        .roles()
         .iter()
         .find(|r| r.id == role_id.as_i64())
         .cloned()
@@ -516,7 +516,7 @@ pub async fn put_overwrite(
         .as_i64();
     let server_id = ca.server_id();
     let exists = match req.kind {
-        OverwriteType::Role => ca.access.roles.iter().any(|r| r.id == target),
+        OverwriteType::Role => ca.access.roles().iter().any(|r| r.id == target),
         OverwriteType::Member => servers::member(&state.db, server_id, UserId::from_i64(target))
             .await?
             .is_some(),
@@ -558,7 +558,7 @@ pub async fn delete_overwrite(
         .map_err(|_| unknown_target())?
         .as_i64();
     let existing = ca
-        .overwrites
+        .overwrites()
         .iter()
         .find(|o| o.channel_id == ca.channel.id && o.target_id == target)
         .copied()
