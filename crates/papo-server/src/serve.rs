@@ -35,6 +35,8 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `papo serve`: runs until SIGINT or SIGTERM.
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     without_huge_pages();
+    // Held until the server stops: one server per SQLite database.
+    let _claim = papo_store::owner::claim(&config.database_url)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

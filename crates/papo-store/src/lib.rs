@@ -13,6 +13,7 @@ pub mod invites;
 pub mod lend;
 pub mod members;
 pub mod messages;
+pub mod owner;
 pub mod read_states;
 pub mod roles;
 pub mod servers;
