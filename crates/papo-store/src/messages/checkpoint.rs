@@ -151,13 +151,7 @@ fn lowest_priority() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp_db(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("papo-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("db.sqlite")
-    }
+    use crate::messages::test_support::temp_db;
 
     /// Frames in the log now, taken from a passive checkpoint of `conn`.
     fn frames(conn: &Connection) -> i64 {

@@ -238,24 +238,7 @@ async fn store(db: &Db, messages: &[MessageRow], since: i64) -> Result<Vec<Inser
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msg(id: i64, channel: i64, author: i64, nonce: Option<&str>, at: i64) -> MessageRow {
-        MessageRow {
-            id,
-            channel_id: channel,
-            server_id: 1,
-            author_id: author,
-            content: format!("m{id}"),
-            nonce: nonce.map(str::to_owned),
-            reply_to: None,
-            mentions: String::new(),
-            mention_roles: String::new(),
-            mention_everyone: false,
-            pinned_at: None,
-            edited_at: None,
-            created_at: at,
-        }
-    }
+    use crate::messages::test_support::row as msg;
 
     fn dup_ids(p: &Plan) -> Vec<Option<i64>> {
         p.duplicates

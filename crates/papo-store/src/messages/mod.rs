@@ -11,6 +11,8 @@ mod checkpoint;
 mod insert;
 mod recent_nonces;
 pub(crate) mod sqlite_writer;
+#[cfg(test)]
+mod test_support;
 
 pub use insert::{Inserted, insert_batch};
 

@@ -254,12 +254,11 @@ fn store(
 mod tests {
     use super::*;
 
+    use crate::messages::test_support::row;
+
     /// A database with the tables the writer touches (no other tables, so no foreign keys).
     fn temp_db(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("papo-writer-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("db.sqlite");
+        let path = crate::messages::test_support::temp_db(&format!("writer-{tag}"));
         Connection::open(&path)
             .unwrap()
             .execute_batch(
@@ -277,22 +276,9 @@ mod tests {
         path
     }
 
+    /// A message of author 7 with `nonce`.
     fn msg(id: i64, channel: i64, nonce: &str, at: i64) -> MessageRow {
-        MessageRow {
-            id,
-            channel_id: channel,
-            server_id: 1,
-            author_id: 7,
-            content: format!("m{id}"),
-            nonce: Some(nonce.to_owned()),
-            reply_to: None,
-            mentions: String::new(),
-            mention_roles: String::new(),
-            mention_everyone: false,
-            pinned_at: None,
-            edited_at: None,
-            created_at: at,
-        }
+        row(id, channel, 7, Some(nonce), at)
     }
 
     /// Per message: `None` if stored, or the id of the original it repeats.
