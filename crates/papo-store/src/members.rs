@@ -116,11 +116,15 @@ pub async fn bans(db: &Db, server: ServerId) -> Result<Vec<BanRow>, StoreError> 
 
 /// Every member of a server (for permission fan-out computations).
 pub async fn all(db: &Db, server: ServerId) -> Result<Vec<MemberRow>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT server_id, user_id, nickname, joined_at, timeout_until FROM members \
-         WHERE server_id = $1"
-    )
-    .bind(server.as_i64())
-    .fetch_all(p)
-    .await)?)
+    const SQL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
+         FROM members WHERE server_id = $1";
+    if let Some(readers) = db.sqlite_readers() {
+        // On the calling thread: the directory reads a server's members when its first
+        // member connects (see `sqlite_reader`).
+        return readers.all(SQL, [server.as_i64()]);
+    }
+    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(server.as_i64())
+        .fetch_all(p)
+        .await)?)
 }

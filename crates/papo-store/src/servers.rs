@@ -3,6 +3,7 @@
 use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
+use crate::sqlite_reader::from_sqlite;
 use crate::{Db, StoreError, on_pool};
 
 /// A server row.
@@ -99,6 +100,53 @@ pub struct OverwriteRow {
     /// Denied bits.
     pub deny: i64,
 }
+
+// The directory's reads of a server run on SQLite's own connections (see `sqlite_reader`).
+from_sqlite!(ServerRow {
+    id,
+    name,
+    description,
+    icon,
+    owner_id,
+    created_at
+});
+from_sqlite!(RoleRow {
+    id,
+    server_id,
+    name,
+    color,
+    position,
+    permissions,
+    hoist,
+    mentionable
+});
+from_sqlite!(MemberRow {
+    server_id,
+    user_id,
+    nickname,
+    joined_at,
+    timeout_until
+});
+from_sqlite!(ChannelRow {
+    id,
+    server_id,
+    kind,
+    name,
+    position,
+    parent_id,
+    topic,
+    slowmode_secs,
+    user_limit,
+    bitrate,
+    last_message_id,
+});
+from_sqlite!(OverwriteRow {
+    channel_id,
+    target_id,
+    is_role,
+    allow,
+    deny
+});
 
 /// A new channel (also used for the defaults of a new server).
 #[derive(Clone, Debug)]
@@ -198,6 +246,9 @@ const SERVER_COLUMNS: &str = "s.id, s.name, s.description, s.icon, s.owner_id, s
 /// A server by id.
 pub async fn by_id(db: &Db, id: ServerId) -> Result<Option<ServerRow>, StoreError> {
     let sql = format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1");
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.optional(&sql, [id.as_i64()]);
+    }
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
     ))
@@ -344,14 +395,16 @@ pub async fn member(
     server: ServerId,
     user: UserId,
 ) -> Result<Option<MemberRow>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT server_id, user_id, nickname, joined_at, timeout_until FROM members \
-         WHERE server_id = $1 AND user_id = $2"
-    )
-    .bind(server.as_i64())
-    .bind(user.as_i64())
-    .fetch_optional(p)
-    .await)?)
+    const SQL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
+         FROM members WHERE server_id = $1 AND user_id = $2";
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.optional(SQL, [server.as_i64(), user.as_i64()]);
+    }
+    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(server.as_i64())
+        .bind(user.as_i64())
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// Role ids of `user` in `server` (without `@everyone`).
@@ -360,13 +413,15 @@ pub async fn member_role_ids(
     server: ServerId,
     user: UserId,
 ) -> Result<Vec<i64>, StoreError> {
-    let rows: Vec<(i64,)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT role_id FROM member_roles WHERE server_id = $1 AND user_id = $2"
-    )
-    .bind(server.as_i64())
-    .bind(user.as_i64())
-    .fetch_all(p)
-    .await)?;
+    const SQL: &str = "SELECT role_id FROM member_roles WHERE server_id = $1 AND user_id = $2";
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.all(SQL, [server.as_i64(), user.as_i64()]);
+    }
+    let rows: Vec<(i64,)> = on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(server.as_i64())
+        .bind(user.as_i64())
+        .fetch_all(p)
+        .await)?;
     Ok(rows.into_iter().map(|(r,)| r).collect())
 }
 
@@ -441,13 +496,15 @@ pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bo
 
 /// The server's roles, highest first.
 pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT id, server_id, name, color, position, permissions, hoist, mentionable FROM roles \
-         WHERE server_id = $1 ORDER BY position DESC, id"
-    )
-    .bind(server.as_i64())
-    .fetch_all(p)
-    .await)?)
+    const SQL: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
+         mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.all(SQL, [server.as_i64()]);
+    }
+    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(server.as_i64())
+        .fetch_all(p)
+        .await)?)
 }
 
 /// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
@@ -462,6 +519,9 @@ pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, Stor
     let sql = format!(
         "SELECT {CHANNEL_COLUMNS} FROM channels WHERE server_id = $1 ORDER BY position, id"
     );
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.all(&sql, [server.as_i64()]);
+    }
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
     ))
@@ -501,13 +561,16 @@ pub async fn channel(db: &Db, id: ChannelId) -> Result<Option<ChannelRow>, Store
 
 /// Every overwrite of the server's channels.
 pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, StoreError> {
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, o.allow, o.deny \
-         FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id WHERE c.server_id = $1"
-    )
-    .bind(server.as_i64())
-    .fetch_all(p)
-    .await)?)
+    const SQL: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, o.allow, \
+         o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
+         WHERE c.server_id = $1";
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.all(SQL, [server.as_i64()]);
+    }
+    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(server.as_i64())
+        .fetch_all(p)
+        .await)?)
 }
 
 /// Adds a channel.
