@@ -1,6 +1,8 @@
 //! Login sessions and their tokens (stored as hashes only).
 
 use papo_core::change::Change;
+use std::sync::LazyLock;
+
 use papo_core::id::{SessionId, UserId};
 
 use crate::{Db, StoreError, on_pool};
@@ -175,26 +177,31 @@ pub struct OwnerWithUser {
     pub user: crate::users::UserRow,
 }
 
+/// [`authenticate_with_user`]'s query, written once.
+static AUTHENTICATE_WITH_USER: LazyLock<String> = LazyLock::new(|| {
+    let user_columns = crate::users::COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT s.id AS session_id, s.user_id, s.last_used_at, t.expires_at, {user_columns} \
+         FROM auth_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
+         WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
+    )
+});
+
 /// [`authenticate`] and the account in one query (the gateway needs both at once).
 pub async fn authenticate_with_user(
     db: &Db,
     access_hash: &str,
     now: i64,
 ) -> Result<Option<OwnerWithUser>, StoreError> {
-    let user_columns = crate::users::COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT s.id AS session_id, s.user_id, s.last_used_at, t.expires_at, {user_columns} \
-         FROM auth_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
-         WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
-    );
+    let sql = AUTHENTICATE_WITH_USER.as_str();
     if let Some(readers) = db.sqlite_readers() {
         // On the calling thread: a gateway identify waits for nothing else.
         return readers.read(|c| {
-            c.prepare_cached(&sql)?
+            c.prepare_cached(sql)?
                 .query_row(rusqlite::params![access_hash, now], |row| {
                     Ok(OwnerWithUser {
                         owner: TokenOwner {
@@ -209,13 +216,11 @@ pub async fn authenticate_with_user(
                 .optional()
         });
     }
-    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(access_hash)
-    .bind(now)
-    .fetch_optional(p)
-    .await)?)
+    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(access_hash)
+        .bind(now)
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// Records when sessions were last used, all in one transaction (one commit for however

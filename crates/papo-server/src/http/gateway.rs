@@ -15,7 +15,7 @@ use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
 use papo_store::{servers, users};
-use serde_json::value::RawValue;
+use serde_json::value::{RawValue, to_raw_value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -56,7 +56,8 @@ impl Backend for ServerBackend {
             Some(row) => row,
             None => users::by_id(&state.db, user_id).await.ok()??,
         };
-        let json = serde_json::to_string(&CurrentUser::from_row(&row)).ok()?;
+        // `to_raw_value`, not `RawValue::from_string`: our own JSON need not be parsed again.
+        let user_json = to_raw_value(&CurrentUser::from_row(&row)).ok()?;
         // One query for the user's servers, their channels' newest messages and the
         // user's read states; servers, roles and memberships come from the directory.
         let rows = servers::channels_of_user(&state.db, user_id).await.ok()?;
@@ -99,10 +100,9 @@ impl Backend for ServerBackend {
         Some(Identity {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
-            user_json: RawValue::from_string(json).ok()?,
-            servers_json: RawValue::from_string(serde_json::to_string(&details).ok()?).ok()?,
-            read_states_json: RawValue::from_string(serde_json::to_string(&read_states).ok()?)
-                .ok()?,
+            user_json,
+            servers_json: to_raw_value(&details).ok()?,
+            read_states_json: to_raw_value(&read_states).ok()?,
             topics,
             watch,
         })
