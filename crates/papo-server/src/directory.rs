@@ -24,7 +24,7 @@ use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
-use papo_store::users::{self, UserRow};
+use papo_store::users;
 use papo_store::{Db, StoreError, members, roles};
 
 use crate::http::users::PublicUser;
@@ -203,23 +203,20 @@ impl Directory {
         Ok(owner)
     }
 
-    /// As [`Directory::authenticate`], with the account when it had to be read anyway (a
-    /// token not seen before: one query for both).
-    pub async fn authenticate_with_user(
+    /// What a gateway identify needs of a token: its session, account and channels, read
+    /// together (one read on SQLite); the owner is cached for the token's REST requests.
+    pub async fn identify(
         &self,
         db: &Db,
         hash: &str,
         now: i64,
-    ) -> Result<Option<(TokenOwner, Option<UserRow>)>, StoreError> {
-        if let Some(owner) = self.cached_owner(hash, now) {
-            return Ok(Some((owner, None)));
-        }
+    ) -> Result<Option<sessions::IdentifyRows>, StoreError> {
         let seen = self.generation();
-        let found = sessions::authenticate_with_user(db, hash, now).await?;
-        Ok(found.map(|f| {
-            self.keep_owner(hash, seen, f.owner);
-            (f.owner, Some(f.user))
-        }))
+        let found = sessions::identify(db, hash, now).await?;
+        if let Some(rows) = &found {
+            self.keep_owner(hash, seen, rows.found.owner);
+        }
+        Ok(found)
     }
 
     /// The cached owner of a live token.

@@ -311,7 +311,38 @@ impl UserChannelRow {
 /// `ready` would otherwise ask server by server. Both message ids are the ends of ranges of
 /// the messages' channel and author indexes.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
-    const SQL: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
+    if let Some(readers) = db.sqlite_readers() {
+        // On the calling thread, as the token's lookup.
+        return readers.read(|c| channels_of_user_on(c, user));
+    }
+    let rows: Vec<UserChannelColumns> = on_pool!(db, |p| sqlx::query_as(CHANNELS_OF_USER)
+        .bind(user.as_i64())
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(UserChannelRow::from_columns).collect())
+}
+
+/// [`channels_of_user`] on one of SQLite's own connections (or its transaction).
+pub(crate) fn channels_of_user_on(
+    c: &rusqlite::Connection,
+    user: UserId,
+) -> rusqlite::Result<Vec<UserChannelRow>> {
+    c.prepare_cached(CHANNELS_OF_USER)?
+        .query_map([user.as_i64()], |row| {
+            Ok(UserChannelRow::from_columns((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+            )))
+        })?
+        .collect()
+}
+
+/// [`channels_of_user`]'s query.
+const CHANNELS_OF_USER: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
          (SELECT x.id FROM messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
          r.last_read_id, \
          (SELECT x.id FROM messages x WHERE x.author_id = m.user_id AND x.server_id = c.server_id \
@@ -319,29 +350,6 @@ pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRo
          FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
          LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id";
-    if let Some(readers) = db.sqlite_readers() {
-        // On the calling thread, as the token's lookup (a gateway identify runs both).
-        return readers.read(|c| {
-            c.prepare_cached(SQL)?
-                .query_map([user.as_i64()], |row| {
-                    Ok(UserChannelRow::from_columns((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    )))
-                })?
-                .collect()
-        });
-    }
-    let rows: Vec<UserChannelColumns> = on_pool!(db, |p| sqlx::query_as(SQL)
-        .bind(user.as_i64())
-        .fetch_all(p)
-        .await)?;
-    Ok(rows.into_iter().map(UserChannelRow::from_columns).collect())
-}
 
 /// Renames / re-describes a server.
 pub async fn update(

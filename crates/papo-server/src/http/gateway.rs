@@ -14,7 +14,6 @@ use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
-use papo_store::{servers, users};
 use serde_json::value::{RawValue, to_raw_value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -45,22 +44,18 @@ pub struct ServerBackend(pub AppState);
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
         let state = &self.0;
-        let (owner, row) = state
+        let found = state
             .directory
-            .authenticate_with_user(&state.db, &tokens::hash(token), crate::now_ms())
+            .identify(&state.db, &tokens::hash(token), crate::now_ms())
             .await
             .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
             .ok()??;
+        let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);
         let user_id = UserId::from_i64(owner.user_id);
-        let row = match row {
-            Some(row) => row,
-            None => users::by_id(&state.db, user_id).await.ok()??,
-        };
         // `to_raw_value`, not `RawValue::from_string`: our own JSON need not be parsed again.
         let user_json = to_raw_value(&CurrentUser::from_row(&row)).ok()?;
-        // One query for the user's servers, their channels' newest messages and the
-        // user's read states; servers, roles and memberships come from the directory.
-        let rows = servers::channels_of_user(&state.db, user_id).await.ok()?;
+        // The user's servers, their channels' newest messages and the user's read states came
+        // with the token; servers, roles and memberships come from the directory.
         let mut server_ids: Vec<i64> = Vec::new();
         let mut newest = HashMap::new();
         let mut stored = HashMap::new();
