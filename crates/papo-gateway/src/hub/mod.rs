@@ -26,6 +26,7 @@ use crate::session::GatewayConfig;
 mod presence;
 #[cfg(test)]
 mod tests;
+mod volatile;
 
 /// What a session can follow. Typed: never a string glued to an id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +146,8 @@ struct SessionState {
     /// The task of the connection waiting for the session to need it (see
     /// [`GwSession::poll_wake`]): taken and woken by whoever gives it something to do.
     waker: Option<Waker>,
+    /// On the hub's list of sessions to wake for volatile events ([`Hub::flush_volatile`]).
+    deferred: bool,
 }
 
 /// Whether a connection owns a session, with the time that matters in either case (one
@@ -237,11 +240,14 @@ impl GwSession {
             .ack(seq);
     }
 
-    fn push(&self, event: &SharedEvent, limits: &QueueLimits) {
+    /// Queues `event` and wakes the connection, except for a volatile event to a connection
+    /// that is waiting: then true, and the caller puts the session on the hub's list, woken
+    /// within [`volatile::DELAY`] with whatever else arrived meanwhile.
+    fn push(&self, event: &SharedEvent, limits: &QueueLimits) -> bool {
         let mut st = self.state.lock().expect("session mutex poisoned");
         // Without a socket, news of the moment is not kept: a resume sends the current state.
         if st.dead || (matches!(st.link, Link::Detached { .. }) && event.is_volatile()) {
-            return;
+            return false;
         }
         match st.queue.push(event.clone(), limits) {
             Pushed::Queued => {}
@@ -255,7 +261,16 @@ impl GwSession {
                 st.queue = EventQueue::new();
             }
         }
+        if event.is_volatile() && st.close.is_none() {
+            // A running connection drains its queue before it waits again (`poll_wake`).
+            if st.waker.is_none() || st.deferred {
+                return false;
+            }
+            st.deferred = true;
+            return true;
+        }
         wake(st);
+        false
     }
 }
 
@@ -314,6 +329,9 @@ pub struct Hub {
     invalidations: OnceLock<InvalidationListener>,
     /// Cancelled at shutdown ([`Hub::begin_shutdown`]): every driver closes with 1001.
     pub(crate) shutdown: CancellationToken,
+    /// Sessions to wake for volatile events ([`volatile`]), and the flusher's signal.
+    volatile: Mutex<Vec<Arc<GwSession>>>,
+    volatile_due: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -338,6 +356,8 @@ impl Hub {
             remote: OnceLock::new(),
             invalidations: OnceLock::new(),
             shutdown: CancellationToken::new(),
+            volatile: Mutex::default(),
+            volatile_due: tokio::sync::Notify::new(),
         })
     }
 
@@ -435,6 +455,7 @@ impl Hub {
                 dead: false,
                 status: Status::Online,
                 waker: None,
+                deferred: false,
             }),
         });
         {
@@ -666,11 +687,16 @@ impl Hub {
 
     fn deliver(&self, topic: Topic, event: &SharedEvent) {
         let map = self.topics.read().expect("topics lock poisoned");
+        let mut deferred = Vec::new();
         if let Some(list) = map.get(&topic) {
             for s in list {
-                s.push(event, &self.limits);
+                if s.push(event, &self.limits) {
+                    deferred.push(s.clone());
+                }
             }
         }
+        drop(map);
+        self.defer(deferred);
     }
 
     /// Whether `user`'s typing in `channel` should be forwarded now (throttle).
@@ -739,14 +765,18 @@ impl Hub {
             .retain(|_, rate| !rate.is_idle(now, Duration::from_secs(60)));
     }
 
-    /// Runs [`Hub::tick`] every second until shutdown.
+    /// Runs [`Hub::tick`] every second, and wakes connections for their volatile events
+    /// ([`volatile`]), until shutdown.
     pub async fn run_ticker(self: Arc<Self>) {
-        let mut every = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tokio::select! {
-                _ = every.tick() => self.tick(Instant::now()),
-                () = self.shutdown.cancelled() => return,
+        let ticks = async {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = every.tick() => self.tick(Instant::now()),
+                    () = self.shutdown.cancelled() => return,
+                }
             }
-        }
+        };
+        tokio::join!(ticks, self.run_volatile_flusher());
     }
 }

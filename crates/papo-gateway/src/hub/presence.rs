@@ -36,13 +36,16 @@ impl Hub {
         };
         let map = self.topics.read().expect("topics lock poisoned");
         let mut seen: HashSet<SessionKey> = HashSet::new();
+        let mut deferred = Vec::new();
         for server in servers {
             for s in map.get(&Topic::Presence(*server)).into_iter().flatten() {
-                if s.user_id != view.user_id && seen.insert(s.id) {
-                    s.push(&public, &self.limits);
+                if s.user_id != view.user_id && seen.insert(s.id) && s.push(&public, &self.limits) {
+                    deferred.push(s.clone());
                 }
             }
         }
+        drop(map);
+        self.defer(deferred);
     }
 
     /// The servers whose presence audience `user`'s sessions on this node belong to.

@@ -117,3 +117,67 @@ fn a_resume_wakes_the_replaced_connection_and_a_detached_session_keeps_no_task()
     hub.detach(&s, second, Instant::now(), true);
     assert_eq!(Arc::strong_count(&new), 1);
 }
+
+#[test]
+fn volatile_events_wake_a_waiting_connection_later_together_and_other_events_at_once() {
+    let hub = Hub::new(GatewayConfig::default(), 1);
+    let (s, generation) = hub.create_session(&identity(3));
+    let far = Instant::now() + Duration::from_secs(3600);
+    let task = Arc::new(Task::default());
+    drain(&hub, &s, generation, far);
+    assert!(!poll(&s, generation, &task));
+    let server = Topic::Server(ServerId::from_i64(7));
+    let typing = EncodedEvent::new(EventKind::TypingStarted, &1).unwrap();
+    hub.dispatch(server, typing.clone());
+    hub.dispatch(server, typing.clone());
+    assert_eq!(task.0.load(Ordering::SeqCst), 0, "not woken for them yet");
+    hub.flush_volatile();
+    assert_eq!(task.0.load(Ordering::SeqCst), 1, "woken once for both");
+    let mut written = 0;
+    s.drain(generation, &hub.limits, far, |seq, _| {
+        assert_eq!(seq, None, "volatile: no sequence number");
+        written += 1;
+    });
+    assert_eq!(written, 2, "both in one drain");
+    assert!(!poll(&s, generation, &task));
+    // Any other event wakes it at once and takes the waiting volatile one along.
+    hub.dispatch(server, typing);
+    hub.dispatch(
+        server,
+        EncodedEvent::new(EventKind::ServerUpdated, &1).unwrap(),
+    );
+    assert_eq!(task.0.load(Ordering::SeqCst), 2);
+    let mut written = 0;
+    s.drain(generation, &hub.limits, far, |_, _| written += 1);
+    assert_eq!(written, 2);
+    // The list's wake-up that follows finds nothing to do.
+    assert!(!poll(&s, generation, &task));
+    hub.flush_volatile();
+    assert!(!poll(&s, generation, &task));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_ticker_wakes_connections_for_volatile_events_within_the_delay() {
+    let hub = Hub::new(GatewayConfig::default(), 1);
+    let (s, generation) = hub.create_session(&identity(4));
+    let task = Arc::new(Task::default());
+    drain(
+        &hub,
+        &s,
+        generation,
+        Instant::now() + Duration::from_secs(3600),
+    );
+    assert!(!poll(&s, generation, &task));
+    let ticker = tokio::spawn(hub.clone().run_ticker());
+    tokio::task::yield_now().await;
+    hub.dispatch(
+        Topic::Server(ServerId::from_i64(7)),
+        EncodedEvent::new(EventKind::TypingStarted, &1).unwrap(),
+    );
+    tokio::time::sleep(super::volatile::DELAY / 2).await;
+    assert_eq!(task.0.load(Ordering::SeqCst), 0);
+    tokio::time::sleep(super::volatile::DELAY).await;
+    assert_eq!(task.0.load(Ordering::SeqCst), 1);
+    hub.begin_shutdown();
+    ticker.await.unwrap();
+}
