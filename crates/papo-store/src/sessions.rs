@@ -214,9 +214,8 @@ pub async fn identify(
 ) -> Result<Option<IdentifyRows>, StoreError> {
     let sql = AUTHENTICATE_WITH_USER.as_str();
     if let Some(readers) = db.sqlite_readers() {
-        return readers.read(|c| {
-            let tx = c.unchecked_transaction()?;
-            let found = tx
+        return readers.read_together(|c| {
+            let found = c
                 .prepare_cached(sql)?
                 .query_row(rusqlite::params![access_hash, now], |row| {
                     Ok(OwnerWithUser {
@@ -234,8 +233,7 @@ pub async fn identify(
                 return Ok(None);
             };
             let user = UserId::from_i64(found.owner.user_id);
-            let channels = crate::servers::channels_of_user_on(&tx, user)?;
-            tx.finish()?;
+            let channels = crate::servers::channels_of_user_on(c, user)?;
             Ok(Some(IdentifyRows { found, channels }))
         });
     }

@@ -12,7 +12,7 @@ mod insert;
 mod recent_nonces;
 pub(crate) mod sqlite_writer;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use insert::{Inserted, insert_batch};
 
