@@ -118,13 +118,7 @@ pub async fn bans(db: &Db, server: ServerId) -> Result<Vec<BanRow>, StoreError> 
 pub async fn all(db: &Db, server: ServerId) -> Result<Vec<MemberRow>, StoreError> {
     const SQL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
          FROM members WHERE server_id = $1";
-    if let Some(readers) = db.sqlite_readers() {
-        // On the calling thread: the directory reads a server's members when its first
-        // member connects (see `sqlite_reader`).
-        return readers.all(SQL, [server.as_i64()]);
-    }
-    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
-        .bind(server.as_i64())
-        .fetch_all(p)
-        .await)?)
+    // On SQLite on the calling thread: the directory reads a server's members when its
+    // first member connects (see `sqlite_reader`).
+    crate::sqlite_reader::rows_for_key(db, SQL, server.as_i64()).await
 }

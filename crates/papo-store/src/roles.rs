@@ -140,13 +140,7 @@ pub async fn set_member_roles(
 /// Every `(user_id, role_id)` of a server.
 pub async fn all_member_roles(db: &Db, server: ServerId) -> Result<Vec<(i64, i64)>, StoreError> {
     const SQL: &str = "SELECT user_id, role_id FROM member_roles WHERE server_id = $1";
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.all(SQL, [server.as_i64()]);
-    }
-    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
-        .bind(server.as_i64())
-        .fetch_all(p)
-        .await)?)
+    crate::sqlite_reader::rows_for_key(db, SQL, server.as_i64()).await
 }
 
 /// Creates or replaces an overwrite on a channel of `server`.

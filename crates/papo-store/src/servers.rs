@@ -3,7 +3,7 @@
 use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
-use crate::sqlite_reader::from_sqlite;
+use crate::sqlite_reader::{from_sqlite, rows_for_key};
 use crate::{Db, StoreError, on_pool};
 
 /// A server row.
@@ -506,13 +506,7 @@ pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bo
 pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError> {
     const SQL: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
          mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.all(SQL, [server.as_i64()]);
-    }
-    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
-        .bind(server.as_i64())
-        .fetch_all(p)
-        .await)?)
+    rows_for_key(db, SQL, server.as_i64()).await
 }
 
 /// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
@@ -572,13 +566,7 @@ pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, 
     const SQL: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, o.allow, \
          o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
          WHERE c.server_id = $1";
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.all(SQL, [server.as_i64()]);
-    }
-    Ok(on_pool!(db, |p| sqlx::query_as(SQL)
-        .bind(server.as_i64())
-        .fetch_all(p)
-        .await)?)
+    rows_for_key(db, SQL, server.as_i64()).await
 }
 
 /// Adds a channel.

@@ -152,6 +152,29 @@ impl FromSqlite for i64 {
     }
 }
 
+/// Every row `sql` returns for one key (`$1`): on SQLite from its own connections, on
+/// PostgreSQL through the pool.
+pub(crate) async fn rows_for_key<T>(
+    db: &crate::Db,
+    sql: &'static str,
+    key: i64,
+) -> Result<Vec<T>, StoreError>
+where
+    T: FromSqlite
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.all(sql, [key]);
+    }
+    Ok(crate::on_pool!(db, |p| sqlx::query_as(sql)
+        .bind(key)
+        .fetch_all(p)
+        .await)?)
+}
+
 fn failed(err: rusqlite::Error) -> StoreError {
     StoreError::Read(err.to_string())
 }
