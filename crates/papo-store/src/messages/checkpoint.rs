@@ -16,7 +16,9 @@
 //!   itself, between two batches ([`RestartDue::finish`]): with nothing committed meanwhile,
 //!   that checkpoint is complete, and the writer's next commit starts the log over;
 //! - should the thread be starved on a saturated core, the writer checkpoints at its commit
-//!   past [`WAL_CEILING`] frames (SQLite's own automatic checkpoint).
+//!   past [`WAL_CEILING`] frames (SQLite's own automatic checkpoint);
+//! - the thread keeps disk reserved beyond the database file's end ([`reserve_ahead`]), so
+//!   that the writer's `fsync` does not wait for the checkpoint's newly allocated blocks.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -85,7 +87,35 @@ fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 /// unless the core is saturated); then, if the log is long, asks the writer to finish.
 /// (The log size a checkpoint reports is the one it started with: frames that arrive while
 /// it copies show in the next pass.)
+/// Disk reserved for the database file beyond its end, so that the checkpoint's copies
+/// land in blocks already allocated.
+const RESERVE_AHEAD: u64 = 64 << 20;
+
+/// Reserves [`RESERVE_AHEAD`] bytes of disk beyond the database file's end without changing
+/// its length (`fallocate` with `FALLOC_FL_KEEP_SIZE`; where the file system cannot, nothing
+/// happens).
+///
+/// Without it the checkpoint extended the file block by block, and on ext4 (`data=ordered`)
+/// the writer's `fsync` of the log, which commits the file system's journal, first waited
+/// for those new blocks' data to be written: S4 on a slower machine found the writer in
+/// `fsync` waiting on writeback for up to 581 ms at a stretch.
+fn reserve_ahead(db_file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    let Ok(meta) = db_file.metadata() else {
+        return;
+    };
+    let Ok(end) = libc::off_t::try_from(meta.len() + RESERVE_AHEAD) else {
+        return;
+    };
+    // SAFETY: `fallocate` on an open descriptor of ours; it reads and writes no memory.
+    let rc = unsafe { libc::fallocate(db_file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, end) };
+    if rc != 0 {
+        tracing::debug!(err = %std::io::Error::last_os_error(), "reserving disk ahead refused");
+    }
+}
+
 fn round(conn: &Connection, db_file: &std::fs::File, due: &AtomicBool) {
+    reserve_ahead(db_file);
     let mut previous = None;
     for _ in 0..PASSES {
         match passive(conn) {
@@ -115,7 +145,10 @@ pub(crate) fn start(path: &Path) -> Result<(Checkpointer, RestartDue), StoreErro
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // For `fsync` only (on Linux any descriptor of the file will do).
-    let db_file = std::fs::File::open(path)
+    let db_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
         .map_err(|e| StoreError::Writer(format!("opening the database file: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let due = Arc::new(AtomicBool::new(false));
@@ -156,6 +189,29 @@ mod tests {
     /// Frames in the log now, taken from a passive checkpoint of `conn`.
     fn frames(conn: &Connection) -> i64 {
         passive(conn).unwrap().0
+    }
+
+    #[test]
+    fn disk_is_reserved_beyond_the_database_file_without_changing_its_length() {
+        use std::os::unix::fs::MetadataExt;
+        let path = temp_db("reserve");
+        std::fs::write(&path, vec![0u8; 8192]).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let before = file.metadata().unwrap();
+        reserve_ahead(&file);
+        let after = file.metadata().unwrap();
+        assert_eq!(after.len(), 8192, "the length SQLite sees is unchanged");
+        // `blocks` counts 512-byte units allocated, reserved ones included.
+        assert!(
+            after.blocks() * 512 >= 8192 + RESERVE_AHEAD,
+            "reserved: {} bytes before, {} after",
+            before.blocks() * 512,
+            after.blocks() * 512
+        );
     }
 
     #[test]
