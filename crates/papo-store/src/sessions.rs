@@ -1,8 +1,8 @@
 //! Login sessions and their tokens (stored as hashes only).
 
-use papo_core::change::Change;
 use std::sync::LazyLock;
 
+use papo_core::change::Change;
 use papo_core::id::{SessionId, UserId};
 
 use crate::{Db, StoreError, on_pool};
