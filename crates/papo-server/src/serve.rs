@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use papo_store::{Db, DbConfig};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -37,12 +37,33 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     without_huge_pages();
     // Held until the server stops: one server per SQLite database.
     let _claim = papo_store::owner::claim(&config.database_url)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener = listen(config.listen).with_context(|| format!("binding {}", config.listen))?;
     let db = open_db(&config).await?;
     let state = AppState::new(config, db);
     run(listener, state, shutdown_signal()).await
+}
+
+/// How many accepted connections the kernel may hold before the server takes them.
+///
+/// When the queue is full the kernel drops a new connection's SYN and the client sends it
+/// again a second later. 128 (what a plain `bind` asks for) filled whenever the gateway
+/// thread was busy for a moment while hundreds of clients connected at once (a restart, or
+/// S1 in docs/benchmarks.md): each drop cost that client a second. Linux caps the number
+/// at `net.core.somaxconn` (4096 by default since 5.4).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listening socket on `addr` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, so a
+/// restarted server binds again while the old one's connections linger in `TIME_WAIT`).
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -152,6 +173,30 @@ async fn shutdown_signal() {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use std::time::Duration;
+
+    /// A burst of clients larger than a plain `bind`'s queue (128) all connect at once while
+    /// nobody accepts: none has its SYN dropped (which would hold it back a second).
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_queue_instead_of_being_dropped() {
+        let listener = super::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut connects = tokio::task::JoinSet::new();
+        for _ in 0..600 {
+            connects.spawn(tokio::time::timeout(
+                Duration::from_millis(700),
+                tokio::net::TcpStream::connect(addr),
+            ));
+        }
+        let mut open = Vec::new();
+        while let Some(done) = connects.join_next().await {
+            let stream = done.unwrap().expect("connected without a SYN retry");
+            open.push(stream.unwrap());
+        }
+        assert_eq!(open.len(), 600);
+        drop(listener);
+    }
+
     #[test]
     fn huge_pages_are_turned_off_for_the_process() {
         super::without_huge_pages();

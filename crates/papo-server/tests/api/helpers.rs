@@ -107,7 +107,7 @@ impl TestApp {
         }
         config.listen = "127.0.0.1:0".parse().unwrap();
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+        let listener = papo_server::serve::listen(config.listen).unwrap();
         let addr = listener.local_addr().unwrap();
         let db = papo_server::serve::open_db(&config).await.expect("open db");
         let state = AppState::new(config, db);
