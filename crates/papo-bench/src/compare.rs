@@ -426,6 +426,9 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         "failed": l.connected.failed,
         "room_size": plan.room_size,
         "connects_per_sec": l.connects_per_sec(),
+        "connect_p50_ms": l.connected.latency.p50_ms,
+        "connect_p99_ms": l.connected.latency.p99_ms,
+        "connect_max_ms": l.connected.latency.max_ms,
         "server_cpu_us_per_connect": server_us,
         "generator_cpu_us_per_connect": generator_us,
         "rss_per_conn_kb": l.rss_per_conn_kb(),
@@ -434,8 +437,14 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
     });
     eprintln!(
         "  s1 {} sessions: {} KB each, {} connect+identify/s ({server_us} µs of server CPU, \
-         {generator_us} µs of the generator's, per session)",
-        l.connected.ok, out["rss_per_conn_kb"], out["connects_per_sec"]
+         {generator_us} µs of the generator's, per session); each took p50 {} ms, p99 {} ms, \
+         max {} ms",
+        l.connected.ok,
+        out["rss_per_conn_kb"],
+        out["connects_per_sec"],
+        out["connect_p50_ms"],
+        out["connect_p99_ms"],
+        out["connect_max_ms"]
     );
     l.stop().await;
     Ok(out)

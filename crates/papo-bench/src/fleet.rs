@@ -90,6 +90,8 @@ pub struct Connected {
     pub first_error: Option<String>,
     /// Wall time for all of them.
     pub elapsed: Duration,
+    /// Each identified session's time from its first connect attempt to `ready`.
+    pub latency: hist::Summary,
 }
 
 /// One step's figures, merged over the workers.
@@ -196,14 +198,18 @@ impl Fleet {
             failed: 0,
             first_error: None,
             elapsed: Duration::ZERO,
+            latency: hist::Summary::default(),
         };
+        let mut latency = hist::new();
         for worker in &mut self.workers {
             match worker.reply().await? {
                 Reply::Connected {
                     ok,
                     failed,
                     first_error,
+                    latency: l,
                 } => {
+                    hist::merge(&mut latency, &l);
                     out.ok += ok;
                     out.failed += failed;
                     if out.first_error.is_none() {
@@ -214,6 +220,7 @@ impl Fleet {
             }
         }
         out.elapsed = started.elapsed();
+        out.latency = hist::summary(&latency);
         Ok(out)
     }
 

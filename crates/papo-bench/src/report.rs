@@ -26,6 +26,16 @@ const FIGURES: &[Figure] = &[
         higher_is_better: true,
     },
     Figure {
+        label: "S1 connect+identify p99 (ms)",
+        path: &["s1", "connect_p99_ms"],
+        higher_is_better: false,
+    },
+    Figure {
+        label: "S1 slowest connect+identify (ms)",
+        path: &["s1", "connect_max_ms"],
+        higher_is_better: false,
+    },
+    Figure {
         label: "S1 server CPU per connect+identify (µs)",
         path: &["s1", "server_cpu_us_per_connect"],
         higher_is_better: false,

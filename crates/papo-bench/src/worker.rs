@@ -102,6 +102,8 @@ pub enum Reply {
         failed: u64,
         /// Why the first failure failed.
         first_error: Option<String>,
+        /// Each identified session's time from its first connect attempt to `ready`.
+        latency: hist::Wire,
     },
     /// Senders ready.
     Ready,
@@ -373,9 +375,13 @@ async fn connect_all(
             papo.clone(),
         );
         tasks.push(tokio::spawn(async move {
+            let mut latency = hist::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let Some(m) = members.get(i) else { return };
+                let Some(m) = members.get(i) else {
+                    return latency;
+                };
+                let began = Instant::now();
                 let joined = tokio::time::timeout_at(how.deadline, join(how, m))
                     .await
                     .unwrap_or_else(|_| {
@@ -383,6 +389,7 @@ async fn connect_all(
                     });
                 match joined {
                     Ok(ws) => {
+                        hist::record(&mut latency, began.elapsed().as_micros() as u64);
                         let sender = papo.as_ref().map(|(outboxes, answers)| {
                             let (tx, rx) = mpsc::unbounded_channel();
                             outboxes
@@ -404,14 +411,18 @@ async fn connect_all(
             }
         }));
     }
+    let mut latency = hist::new();
     for t in tasks {
-        let _ = t.await;
+        if let Ok(h) = t.await {
+            let _ = latency.add(&h);
+        }
     }
     let failed = failed.load(Ordering::Relaxed);
     Reply::Connected {
         ok: members.len() as u64 - failed,
         failed,
         first_error: first_error.lock().expect("poisoned").take(),
+        latency: hist::to_wire(&latency),
     }
 }
 
