@@ -82,11 +82,6 @@ fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     })
 }
 
-/// One round of the thread: copies the log, then again what arrived during that pass, until
-/// a pass found at most [`FINISH_MAX`] new frames (each pass is shorter than the one before
-/// unless the core is saturated); then, if the log is long, asks the writer to finish.
-/// (The log size a checkpoint reports is the one it started with: frames that arrive while
-/// it copies show in the next pass.)
 /// Disk reserved for the database file beyond its end, so that the checkpoint's copies
 /// land in blocks already allocated.
 const RESERVE_AHEAD: u64 = 64 << 20;
@@ -95,10 +90,11 @@ const RESERVE_AHEAD: u64 = 64 << 20;
 /// its length (`fallocate` with `FALLOC_FL_KEEP_SIZE`; where the file system cannot, nothing
 /// happens).
 ///
-/// Without it the checkpoint extended the file block by block, and on ext4 (`data=ordered`)
-/// the writer's `fsync` of the log, which commits the file system's journal, first waited
-/// for those new blocks' data to be written: S4 on a slower machine found the writer in
-/// `fsync` waiting on writeback for up to 581 ms at a stretch.
+/// Without it the checkpoint extended the file block by block as it copied, and S4 on a
+/// slower machine found the writer's `fsync` of the log waiting for its pages under writeback
+/// for up to 581 ms at a stretch; with it, up to 211 ms (docs/benchmarks.md, *S4's tail on a
+/// slower core*). Why is not known; not a journal commit waiting for the new blocks' data,
+/// as first thought: the ext4 of these machines (one image) has no journal.
 fn reserve_ahead(db_file: &std::fs::File) {
     use std::os::fd::AsRawFd;
     let Ok(meta) = db_file.metadata() else {
@@ -114,6 +110,11 @@ fn reserve_ahead(db_file: &std::fs::File) {
     }
 }
 
+/// One round of the thread: copies the log, then again what arrived during that pass, until
+/// a pass found at most [`FINISH_MAX`] new frames (each pass is shorter than the one before
+/// unless the core is saturated); then, if the log is long, asks the writer to finish.
+/// (The log size a checkpoint reports is the one it started with: frames that arrive while
+/// it copies show in the next pass.)
 fn round(conn: &Connection, db_file: &std::fs::File, due: &AtomicBool) {
     reserve_ahead(db_file);
     let mut previous = None;
