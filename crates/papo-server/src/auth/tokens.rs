@@ -50,11 +50,16 @@ fn random_token(prefix: &str) -> String {
 }
 
 /// The stored form of a token: lower-case hex SHA-256.
+///
+/// Every identify and authenticated request hashes its token; a `format!` per byte was
+/// 2.4 % of S1's server CPU (32 allocations a token).
 pub fn hash(token: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(token.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
@@ -73,5 +78,14 @@ mod tests {
         assert_eq!(a.stored[0].hash.len(), 64);
         assert_eq!(a.stored[0].expires_at, 60_000);
         assert_eq!(a.stored[1].expires_at, 120_000);
+    }
+
+    #[test]
+    fn the_hash_is_lower_case_hex_sha256() {
+        // SHA-256("abc"), FIPS 180-2's first example.
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
