@@ -145,7 +145,8 @@ macro_rules! typed_id {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(&self.0)
+                // Not `collect_str`: that writes through `fmt` and an escaping adapter.
+                s.serialize_str(itoa::Buffer::new().format(self.0.get()))
             }
         }
 
@@ -233,5 +234,9 @@ mod tests {
         assert!(serde_json::from_str::<UserId>("\"12a\"").is_err());
         assert!(serde_json::from_str::<UserId>("\"99999999999999999999\"").is_err());
         assert!("".parse::<UserId>().is_err());
+        for v in [0, 7, 10, i64::MAX] {
+            let json = serde_json::to_string(&MessageId::from_i64(v)).unwrap();
+            assert_eq!(json, format!("\"{v}\""));
+        }
     }
 }
