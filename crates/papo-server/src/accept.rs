@@ -119,8 +119,8 @@ async fn sort(
 /// `None` for anything else (including an error or the peer's end); `Pending` if nothing
 /// has arrived yet.
 fn peek_upgrade(tcp: &TcpStream) -> Poll<Option<(usize, String)>> {
-    let mut head = [0u8; HEAD_MAX];
-    let mut buf = ReadBuf::new(&mut head);
+    let mut head = [std::mem::MaybeUninit::<u8>::uninit(); HEAD_MAX];
+    let mut buf = ReadBuf::uninit(&mut head);
     let mut cx = Context::from_waker(Waker::noop());
     match tcp.poll_peek(&mut cx, &mut buf) {
         Poll::Pending => Poll::Pending,
