@@ -11,6 +11,7 @@ use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
 use papo_store::users::{self, ProfileUpdate, UserRow};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -58,7 +59,8 @@ pub struct CurrentUser {
     /// Email address.
     pub email: String,
     /// Settings.
-    pub settings: UserSettings,
+    #[schema(value_type = UserSettings)]
+    pub settings: Box<RawValue>,
 }
 
 impl PublicUser {
@@ -99,9 +101,32 @@ impl CurrentUser {
         Self {
             profile: PublicUser::from_row(row),
             email: row.email.clone(),
-            settings: parse_settings(&row.settings),
+            settings: settings_json(&row.settings),
         }
     }
+}
+
+/// Stored settings in the API's form: read (defaults where unreadable) and written again.
+///
+/// Most accounts hold the same text, the defaults, so the last answer is kept per thread:
+/// every identify read and wrote the settings for its `ready`, a tenth of the identify's
+/// instructions (callgrind, quick S1).
+fn settings_json(stored: &str) -> Box<RawValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Box<RawValue>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((text, json)) = last.as_ref()
+            && text == stored
+        {
+            return json.clone();
+        }
+        let json = serde_json::value::to_raw_value(&parse_settings(stored))
+            .expect("settings are plain data");
+        *last = Some((stored.to_owned(), json.clone()));
+        json
+    })
 }
 
 fn parse_settings(json: &str) -> UserSettings {
@@ -273,4 +298,32 @@ pub async fn get_user(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound).with_message("Unknown user."))?;
     Ok(Json(PublicUser::from_row(&row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_settings_are_answered_as_read_whatever_came_before() {
+        let defaults = serde_json::to_value(UserSettings::default()).unwrap();
+        let dark = r#"{"theme":"dark"}"#;
+        let dark_json = serde_json::to_value(UserSettings {
+            theme: papo_core::settings::Theme::Dark,
+            ..UserSettings::default()
+        })
+        .unwrap();
+        let read = |text: &str| -> serde_json::Value {
+            serde_json::from_str(settings_json(text).get()).unwrap()
+        };
+        assert_eq!(read("{}"), defaults);
+        assert_eq!(read("{}"), defaults, "the kept answer");
+        assert_eq!(
+            read(dark),
+            dark_json,
+            "another text is read, not the kept one"
+        );
+        assert_eq!(read("{}"), defaults);
+        assert_eq!(read("not json"), defaults, "unreadable: the defaults");
+    }
 }
