@@ -144,7 +144,8 @@ impl fmt::Display for Permissions {
 
 impl Serialize for Permissions {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        // As ids: `collect_str` would write through `fmt` and an escaping adapter.
+        s.serialize_str(itoa::Buffer::new().format(self.0))
     }
 }
 
