@@ -36,7 +36,7 @@ impl Hub {
         };
         let map = self.topics.read().expect("topics lock poisoned");
         // A session in several of the servers is told once; with one server (most users)
-        // nobody can be met twice, and building the set was 3 % of S1's identify.
+        // nobody can be met twice, and building the set was 3 % of quick S1's instructions.
         let mut seen: Option<HashSet<SessionKey>> = (servers.len() > 1).then(HashSet::new);
         let mut deferred = Vec::new();
         for server in servers {

@@ -109,8 +109,8 @@ impl CurrentUser {
 /// Stored settings in the API's form: read (defaults where unreadable) and written again.
 ///
 /// Most accounts hold the same text, the defaults, so the last answer is kept per thread:
-/// every identify read and wrote the settings for its `ready`, a tenth of the identify's
-/// instructions (callgrind, quick S1).
+/// every identify read and wrote the settings for its `ready` (callgrind, quick S1: 121.8M
+/// → 112.8M instructions for 1,000 identifies with this).
 fn settings_json(stored: &str) -> Box<RawValue> {
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, Box<RawValue>)>> =
