@@ -52,6 +52,16 @@ pub struct Plan {
     pub grace: Duration,
     /// How long opening a scenario's connections may take (the rest count as failed).
     pub connect_limit: Duration,
+    /// Between steps, for the backlog of the one before to clear; also after a system
+    /// starts, before its memory is read.
+    pub pause: Duration,
+    /// After S1's sessions are open, before the server's memory is read.
+    pub s1_settle: Duration,
+    /// After the other scenarios' members are open, before the first message.
+    pub settle: Duration,
+    /// The warm-up's length: every member sends one message over about this long (at
+    /// 100–5,000 messages a second).
+    pub warm_up: Duration,
     /// How papo's messages are sent.
     pub papo_send: SendVia,
 }
@@ -74,8 +84,12 @@ impl Plan {
             s4_rates: vec![500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
             step: Duration::from_secs(1),
             room_size: 10,
-            grace: Duration::from_secs(3),
+            grace: Duration::from_millis(1_500),
             connect_limit: Duration::from_secs(30),
+            pause: Duration::from_millis(250),
+            s1_settle: Duration::from_secs(1),
+            settle: Duration::from_millis(500),
+            warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
         }
     }
@@ -101,6 +115,10 @@ impl Plan {
             room_size: 10,
             grace: Duration::from_secs(30),
             connect_limit: Duration::from_secs(180),
+            pause: Duration::from_millis(500),
+            s1_settle: Duration::from_secs(3),
+            settle: Duration::from_secs(1),
+            warm_up: Duration::from_secs(2),
             papo_send: SendVia::Gateway,
         }
     }
@@ -121,6 +139,10 @@ impl Plan {
             room_size: 4,
             grace: Duration::from_secs(10),
             connect_limit: Duration::from_secs(30),
+            pause: Duration::from_millis(250),
+            s1_settle: Duration::from_secs(1),
+            settle: Duration::from_millis(500),
+            warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
         }
     }
@@ -261,8 +283,6 @@ struct Usage {
     writer: Option<server::WriterCounts>,
 }
 
-/// Seconds between steps, for the backlog of the previous one to clear.
-const PAUSE: Duration = Duration::from_millis(500);
 /// A collection gives up after this long without a new delivery.
 const PATIENCE: Duration = Duration::from_secs(3);
 
@@ -283,11 +303,11 @@ async fn loaded(
     spec: Spec,
     how: Joining,
     settle: Duration,
-    via: SendVia,
+    plan: &Plan,
 ) -> anyhow::Result<Loaded> {
     let run = systems::start(system, programs, spec).await?;
     let mut fleet = Fleet::for_members(run.members.len()).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(plan.pause).await;
     let rss_before_kib = server::rss_kib(run.pid)?;
     let (cpu0, gen0) = (server::cpu_secs(run.pid)?, fleet.cpu_secs());
     let connected = fleet.connect(run.target, &run.members, how).await?;
@@ -303,7 +323,7 @@ async fn loaded(
     }
     tokio::time::sleep(settle).await;
     let rss_after_kib = server::rss_kib(run.pid)?;
-    fleet.senders(&run.rooms, via).await?;
+    fleet.senders(&run.rooms, plan.papo_send).await?;
     Ok(Loaded {
         run,
         fleet,
@@ -336,7 +356,7 @@ impl Loaded {
         messages_per_sec: f64,
         plan: &Plan,
     ) -> anyhow::Result<(StepResult, Usage)> {
-        let writer0 = server::writer_counts(self.run.target.server).await;
+        let writer0 = server::writer_counts(self.run.target).await;
         let cpu0 = server::cpu_secs(self.run.pid)?;
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
@@ -354,7 +374,7 @@ impl Loaded {
             .await?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
-        let writer = match (writer0, server::writer_counts(self.run.target.server).await) {
+        let writer = match (writer0, server::writer_counts(self.run.target).await) {
             (Some(then), Some(now)) => Some(now.since(&then)),
             _ => None,
         };
@@ -370,13 +390,13 @@ impl Loaded {
     /// server keeps warm (papo's caches, the peers' JIT and pools) is warm before measuring.
     async fn warm_up(&mut self, plan: &Plan) -> anyhow::Result<()> {
         let messages = self.run.members.len().max(1) as f64;
-        let rate = (messages / 2.0).clamp(100.0, 5_000.0);
+        let rate = (messages / plan.warm_up.as_secs_f64()).clamp(100.0, 5_000.0);
         let duration = Duration::from_secs_f64(messages / rate);
         let rooms = self.run.rooms.len();
         self.fleet
             .step(0, rate, duration, rooms, PATIENCE, plan.grace)
             .await?;
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(plan.pause).await;
         Ok(())
     }
 
@@ -416,8 +436,8 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
             ..spec(rooms, plan.room_size)
         },
         joining(plan, false, true),
-        Duration::from_secs(3),
-        plan.papo_send,
+        plan.s1_settle,
+        plan,
     )
     .await?;
     let (server_us, generator_us) = l.cpu_us_per_connect();
@@ -457,8 +477,8 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         programs,
         spec(plan.s2_rooms, plan.room_size),
         joining(plan, false, true),
-        Duration::from_secs(1),
-        plan.papo_send,
+        plan.settle,
+        plan,
     )
     .await?;
     let mut steps = Vec::new();
@@ -480,7 +500,7 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         if !passed {
             break;
         }
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(plan.pause).await;
     }
     let connections = l.connected.ok;
     let rss = l.rss_per_conn_kb();
@@ -513,8 +533,8 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         // One big room: no presence announcements (papo's large-server rule, the same work
         // for the peers).
         joining(plan, true, false),
-        Duration::from_secs(1),
-        plan.papo_send,
+        plan.settle,
+        plan,
     )
     .await?;
     let (r, usage) = l.step(0, plan.s3_rate, plan).await?;
@@ -570,8 +590,8 @@ pub async fn s4(
         programs,
         spec,
         joining(plan, false, true),
-        Duration::from_secs(1),
-        plan.papo_send,
+        plan.settle,
+        plan,
     )
     .await?;
     l.warm_up(plan).await?;
@@ -587,7 +607,7 @@ pub async fn s4(
     );
     let mut steps = Vec::new();
     for (i, rate) in plan.s4_rates.iter().enumerate() {
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(plan.pause).await;
         let (r, usage) = l.step(i + 2, *rate, plan).await?;
         let report = StepReport::new(*rate, &r, usage, plan.step);
         eprintln!(

@@ -21,6 +21,8 @@ use crate::worker::{Command, Reply, SendVia};
 pub const GENERATOR_CPU: &str = "1";
 /// Members per worker process at most (a process may open 20,000 files here).
 const MEMBERS_PER_WORKER: usize = 6_000;
+/// How far ahead of now a step's common start time is set.
+const START_AHEAD: Duration = Duration::from_millis(100);
 
 struct WorkerProc {
     child: Child,
@@ -249,7 +251,8 @@ impl Fleet {
         grace: Duration,
     ) -> anyhow::Result<StepResult> {
         let w = self.workers.len();
-        let start_unix_ns = unix_ns() + 200_000_000;
+        // Every worker has its command well before this (a line on a local pipe each).
+        let start_unix_ns = unix_ns() + START_AHEAD.as_nanos() as u64;
         for (i, worker) in self.workers.iter_mut().enumerate() {
             let share = rooms.saturating_sub(i).div_ceil(w) as f64 / rooms.max(1) as f64;
             worker

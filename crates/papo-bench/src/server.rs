@@ -248,12 +248,16 @@ pub fn bucket_quantile_ms(buckets: &[(f64, u64)], q: f64) -> Option<f64> {
     le.is_finite().then(|| le * 1000.0)
 }
 
-/// papo's message writer counters from its `/metrics`; `None` when the server does not
-/// expose them (the peers) or does not answer within a second.
-pub async fn writer_counts(server: std::net::SocketAddr) -> Option<WriterCounts> {
+/// papo's message writer counters from its `/metrics`; `None` for the peers (which have no
+/// such page: asked anyway, Socket.IO and Daphne kept the request open until the timeout, two
+/// seconds a step) or when papo does not answer within a second.
+pub async fn writer_counts(target: crate::proto::Target) -> Option<WriterCounts> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if target.wire != crate::proto::Wire::Papo {
+        return None;
+    }
     let fetch = async {
-        let mut s = tokio::net::TcpStream::connect(server).await.ok()?;
+        let mut s = tokio::net::TcpStream::connect(target.server).await.ok()?;
         s.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
             .await
             .ok()?;
@@ -305,5 +309,25 @@ mod tests {
         assert_eq!(bucket_quantile_ms(&step.commit, 1.0), None);
         assert_eq!(bucket_quantile_ms(&step.wait, 0.5), None);
         assert!(WriterCounts::parse("socket_io 1\n").is_none());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn peers_are_not_asked_for_writer_counts() {
+        use crate::proto::{Target, Wire};
+        // A listener that would never answer: asking it would wait out the timeout.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = listener.local_addr().unwrap();
+        for wire in [Wire::SocketIo, Wire::Channels] {
+            assert_eq!(writer_counts(Target { wire, server }).await, None);
+        }
+        let asked = tokio::time::timeout(Duration::from_millis(50), listener.accept()).await;
+        assert!(asked.is_err(), "a peer was connected to");
+        // papo is asked (and, silent here, gives nothing).
+        let papo = tokio::spawn(writer_counts(Target {
+            wire: Wire::Papo,
+            server,
+        }));
+        let (_socket, _) = listener.accept().await.unwrap();
+        assert_eq!(papo.await.unwrap(), None);
     }
 }
