@@ -248,9 +248,9 @@ pub fn bucket_quantile_ms(buckets: &[(f64, u64)], q: f64) -> Option<f64> {
     le.is_finite().then(|| le * 1000.0)
 }
 
-/// papo's message writer counters from its `/metrics`; `None` for the peers (which have no
-/// such page: asked anyway, Socket.IO and Daphne kept the request open until the timeout, two
-/// seconds a step) or when papo does not answer within a second.
+/// papo's message writer counters from its `/metrics`; `None` for the peers, which have no
+/// such page (asked anyway, they answered nothing within the timeout: a second each time,
+/// twice a step), or when papo does not answer within a second.
 pub async fn writer_counts(target: crate::proto::Target) -> Option<WriterCounts> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     if target.wire != crate::proto::Wire::Papo {
