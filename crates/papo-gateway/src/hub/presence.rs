@@ -4,11 +4,10 @@
 use std::collections::HashSet;
 
 use papo_core::id::{ServerId, UserId};
-use serde_json::value::RawValue;
 
 use super::{BusMessage, GwSession, Hub, SessionKey, Topic};
 use crate::presence::{NodePresence, public_view};
-use crate::protocol::{CustomStatus, EncodedEvent, EventKind, PresenceView, Status};
+use crate::protocol::{CustomStatus, EncodedEvent, EventKind, OwnJson, PresenceView, Status};
 
 impl Hub {
     /// The audience of a presence change: the user's own sessions see their real status;
@@ -79,23 +78,24 @@ impl Hub {
 
     /// The user's presence and the public presence of those in `watch` who are not
     /// offline, as JSON for `ready`.
-    pub fn ready_presences(&self, user: UserId, watch: &[UserId]) -> Box<RawValue> {
+    pub fn ready_presences(&self, user: UserId, watch: &[UserId]) -> OwnJson {
         let book = self.book.lock().expect("book mutex poisoned");
-        let mut views = vec![book.view(user)];
+        let mut json = String::with_capacity(64 * (1 + watch.len().min(64)));
+        json.push('[');
+        book.view(user).write_json(&mut json);
         for other in watch {
             if *other == user {
                 continue;
             }
             let v = public_view(&book.view(*other));
             if v.status != Status::Offline {
-                views.push(v);
+                json.push(',');
+                v.write_json(&mut json);
             }
         }
         drop(book);
-        // Written straight into a `RawValue`: `RawValue::from_string` would parse our own
-        // JSON again (4 % of an identify).
-        serde_json::value::to_raw_value(&views)
-            .unwrap_or_else(|_| RawValue::from_string("[]".into()).expect("valid"))
+        json.push(']');
+        OwnJson::new_unchecked(json)
     }
 
     pub(super) fn session_online(
