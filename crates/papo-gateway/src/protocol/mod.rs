@@ -402,8 +402,16 @@ impl ServerFrame<'_> {
                 data,
                 resume_window_ms,
             } => {
-                let mut s =
-                    String::with_capacity(64 + data.user.get().len() + data.presences.get().len());
+                // Every part counted: a `String` grown by `write!` copies what it holds, and
+                // the presences alone can be tens of kilobytes.
+                let parts = [
+                    session_id.len(),
+                    data.user.get().len(),
+                    data.servers.get().len(),
+                    data.presences.get().len(),
+                    data.read_states.get().len(),
+                ];
+                let mut s = String::with_capacity(160 + parts.iter().sum::<usize>());
                 let _ = write!(
                     s,
                     r#"{{"op":"ready","d":{{"session_id":{},"user":{},"servers":{},"presences":{},"read_states":{},"resume_window_ms":{resume_window_ms}}}}}"#,
