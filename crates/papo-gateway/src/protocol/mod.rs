@@ -488,14 +488,14 @@ impl PresenceView {
         out.push_str(r#"","status":""#);
         out.push_str(self.status.as_str());
         out.push_str(r#"","custom_status":"#);
+        // A struct of strings always serializes; `null` only when there is none.
         match self
             .custom_status
             .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
+            .and_then(|c| serde_json::to_string(c).ok())
         {
-            Ok(Some(custom)) => out.push_str(&custom),
-            Ok(None) | Err(_) => out.push_str("null"),
+            Some(custom) => out.push_str(&custom),
+            None => out.push_str("null"),
         }
         out.push('}');
     }
