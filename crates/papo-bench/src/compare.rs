@@ -15,11 +15,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Joining, StepResult};
+use crate::fleet::{Fleet, GENERATOR_CPU, Joining, StepResult};
 use crate::hist::{self, Summary};
+use crate::probe::{CorePauses, Probe};
 use crate::proto::System;
 use crate::server;
-use crate::systems::{self, Programs, Running, Spec};
+use crate::systems::{self, Programs, Running, SERVER_CPU, Spec};
 use crate::worker::SendVia;
 
 /// Sizes and durations of a run.
@@ -195,6 +196,9 @@ pub struct StepReport {
     pub send_p99_ms: Option<f64>,
     /// Share of its core the load generator used during the step (1.0 = saturated).
     pub generator_load: f64,
+    /// The machine's own pauses on the server's and the generator's cores during the step
+    /// ([`crate::probe`]): a delivery cannot beat them.
+    pub machine: Vec<CorePauses>,
 }
 
 impl StepReport {
@@ -203,6 +207,7 @@ impl StepReport {
             cpu_secs,
             generator_load,
             writer,
+            machine,
         } = usage;
         let secs = r.send_elapsed.max(duration).as_secs_f64();
         Self {
@@ -237,6 +242,7 @@ impl StepReport {
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
             generator_load: (generator_load * 100.0).round() / 100.0,
+            machine,
         }
     }
 
@@ -261,8 +267,10 @@ impl StepReport {
             String::new()
         };
         format!(
-            "{:.1} µs server CPU/msg{per_commit}{writer}, sent late p99 {} ms",
-            self.server_cpu_us_per_delivery, self.send_late.p99_ms
+            "{:.1} µs server CPU/msg{per_commit}{writer}, sent late p99 {} ms; {}",
+            self.server_cpu_us_per_delivery,
+            self.send_late.p99_ms,
+            crate::probe::brief(&self.machine)
         )
     }
 
@@ -281,6 +289,13 @@ struct Usage {
     generator_load: f64,
     /// papo: what its message writer did.
     writer: Option<server::WriterCounts>,
+    /// The machine's pauses on the server's and the generator's cores.
+    machine: Vec<CorePauses>,
+}
+
+/// A core named as `taskset` takes it.
+fn core(cpu: &str) -> usize {
+    cpu.parse().expect("a core number")
 }
 
 /// A collection gives up after this long without a new delivery.
@@ -361,6 +376,7 @@ impl Loaded {
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
+        let probe = Probe::start(&[core(SERVER_CPU), core(GENERATOR_CPU)]);
         let r = self
             .fleet
             .step(
@@ -371,7 +387,9 @@ impl Loaded {
                 PATIENCE,
                 plan.grace,
             )
-            .await?;
+            .await;
+        let machine = probe.finish();
+        let r = r?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
         let writer = match (writer0, server::writer_counts(self.run.target).await) {
@@ -382,6 +400,7 @@ impl Loaded {
             cpu_secs: cpu,
             generator_load: load,
             writer,
+            machine,
         };
         Ok((r, usage))
     }
