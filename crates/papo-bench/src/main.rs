@@ -148,8 +148,8 @@ enum Cmd {
         log_mib: u64,
     },
     /// The machine's own pauses: how late a real-time thread on each core wakes on a
-    /// 1 ms grid, the machine otherwise idle (the share of ticks over 2 ms is the share of
-    /// events any server here would deliver over 2 ms late).
+    /// 1 ms grid, the machine otherwise idle (the share of ticks over 2 ms late is the share
+    /// of events the machine alone delays by more, which no server on it can beat).
     Pauses {
         /// Seconds to watch for.
         #[arg(long, default_value_t = 30.0)]

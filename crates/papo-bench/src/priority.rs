@@ -4,16 +4,17 @@
 //! that want it, not between tasks: a lone background task in a session of its own weighs
 //! as much as the whole benchmark (its coordinator, workers and the server under test, all
 //! in this session). On the VMs these runs use, the guest's own agent (PID 1) wakes about
-//! every three seconds and runs for 20–60 ms at a stretch on one of the two cores; with
-//! equal weights it took that core from the generator or the server for as long, and those
-//! stalls were the p99 of S2 at a quarter of its load (docs/benchmarks.md, *The machine's
-//! other tasks*).
+//! every three seconds; one morning S2's deliveries stopped for 25–60 ms every three
+//! seconds, the whole of its p99 at a quarter of its load, and in the stall traced the agent
+//! held the generator's core for 52 ms while the server's sat idle (docs/benchmarks.md,
+//! *The machine's other tasks*).
 //!
 //! So `compare` and `smoke` raise their session's weight (`/proc/self/autogroup`, nice −10,
 //! about nine times the default), as a benchmark would isolate its cores: background tasks
 //! still run, in shorter turns. Every system under test is started from this session and
-//! gets the same. Where the kernel has no autogroups or the run may not raise its priority,
-//! nothing changes and the summary says so.
+//! gets the same. The weight is given back when the run ends (not if it is killed). Where
+//! the kernel has no autogroups or the run may not raise its priority, nothing changes and
+//! the summary says so (`session_nice`).
 
 /// The nice value asked for the session: −10 weighs 9,548 against a default task's 1,024.
 /// Lower would also outweigh the kernel's own threads, which the disk's completions need.
