@@ -140,9 +140,6 @@ fn tick(core: usize, stop: &AtomicBool) -> Ticks {
         let late = diff_us(now(), next);
         hist::record(&mut h, late.max(1));
     }
-    // Back to normal priority before the thread ends (nothing else runs on it, but a
-    // real-time thread should not outlive its purpose).
-    normal();
     (realtime, h)
 }
 
@@ -160,12 +157,6 @@ fn realtime() -> bool {
     let param = libc::sched_param { sched_priority: 1 };
     // SAFETY: plain system call on the calling thread, `param` lives across it.
     unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0 }
-}
-
-fn normal() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: as in `realtime`.
-    unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
 }
 
 /// The monotonic clock in nanoseconds (64-bit Linux: both fields are `i64`).
@@ -243,6 +234,13 @@ mod tests {
         assert_eq!(seen[0].core, 0);
         // About 50 ticks in 50 ms (fewer if the test machine is busy, never none).
         assert!((10..=60).contains(&seen[0].late.count), "{:?}", seen[0]);
+    }
+
+    #[test]
+    fn a_core_the_probe_cannot_pin_to_is_left_out() {
+        // Core 1,000 fits the affinity mask but is not on this machine.
+        let seen = Probe::start(&[1_000]).finish();
+        assert!(seen.is_empty(), "{seen:?}");
     }
 
     #[test]
