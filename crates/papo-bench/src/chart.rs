@@ -34,6 +34,7 @@ fn color(system: System) -> &'static str {
         System::Socketio => "#1971c2",
         System::Channels => "#2f9e44",
         System::ChannelsRedis => "#7048e8",
+        System::Floor => "#868e96",
     }
 }
 

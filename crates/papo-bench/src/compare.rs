@@ -651,7 +651,8 @@ pub async fn s4(
         .map(|s| s.messages_per_sec)
         .fold(0.0, f64::max);
     Ok(json!({
-        "database": if system != System::Papo { "sqlite (synchronous=FULL)" }
+        "database": if system == System::Floor { "a preallocated log file (fdatasync per batch)" }
+            else if system != System::Papo { "sqlite (synchronous=FULL)" }
             else if postgres { "postgresql" } else { "sqlite (synchronous=FULL, group commit)" },
         "messages_per_sec": best,
         "deliveries_per_sec": best,

@@ -5,9 +5,13 @@
 //! every connection open as S1 does. A client on the generator's core opens them, a fixed
 //! number at a time. The server reports the CPU it used per connection: the kernel's
 //! share of a connection (accept, the socket's registration with epoll, two reads and two
-//! writes on loopback) plus the least an async Rust server adds. S1's connect rate on one
-//! core cannot beat the figure it prints; a real server also writes the user's presence to
-//! the room's members (one loopback write each: see `loopback`).
+//! writes on loopback) plus the least an async Rust server adds.
+//!
+//! With `room_size` above one it also does what S1 asks of a server with presence: the
+//! sessions are grouped in rooms of that size in the order they finish opening, and each new
+//! session's presence (a frame of [`PRESENCE_BYTES`]) is written to every member of its room
+//! already open, one loopback write each, as papo tells online room-mates. S1's connect rate
+//! on one core cannot beat the figure it prints then.
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::Stdio;
@@ -29,21 +33,35 @@ const REQUEST_BYTES: usize = 160;
 const IDENTIFY_BYTES: usize = 90;
 /// The server's `101 Switching Protocols` response and its `hello` frame.
 const RESPONSE_BYTES: usize = 200;
+/// A `presence.updated` event frame as papo writes it (`user_id`, `status`, no custom status).
+const PRESENCE_BYTES: usize = 110;
 /// Connections the client keeps opening at once (as `compare` does).
 const CONCURRENCY: usize = 256;
 
+/// What one measurement opens.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Sessions opened (and kept open).
+    pub connections: usize,
+    /// Bytes of the `ready` frame.
+    pub ready_bytes: usize,
+    /// Sessions per room; each new one's presence is written to the room's open members.
+    pub room_size: usize,
+}
+
 /// Runs the measurement: the server on the server's core, the client on the generator's;
 /// returns the server's report.
-pub async fn run(connections: usize, ready_bytes: usize) -> anyhow::Result<Value> {
+pub async fn run(shape: Shape) -> anyhow::Result<Value> {
     let exe = std::env::current_exe()?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port().to_string();
     drop(listener);
-    let (n, ready) = (connections.to_string(), ready_bytes.to_string());
+    let n = shape.connections.to_string();
+    let (ready, room) = (shape.ready_bytes.to_string(), shape.room_size.to_string());
     let side = |cpu: &str, client: bool, stdout: Stdio| {
         let mut cmd = pinned(&exe, cpu);
         cmd.args(["handshake-side", "--port", &port, "--connections", &n])
-            .args(["--ready-bytes", &ready]);
+            .args(["--ready-bytes", &ready, "--room-size", &room]);
         if client {
             cmd.arg("--client");
         }
@@ -62,12 +80,20 @@ pub async fn run(connections: usize, ready_bytes: usize) -> anyhow::Result<Value
 }
 
 /// The server: answers `connections` sessions' opening exchanges, then prints its report.
-pub fn server(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Result<()> {
+pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
+    let Shape {
+        connections,
+        ready_bytes,
+        room_size,
+    } = shape;
+    anyhow::ensure!(room_size >= 1, "a room holds at least one session");
     current_thread()?.block_on(async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<TcpStream>();
         let ready = std::sync::Arc::<[u8]>::from(vec![b'r'; ready_bytes]);
-        let mut open = Vec::with_capacity(connections);
+        let presence = [b'p'; PRESENCE_BYTES];
+        let mut open: Vec<TcpStream> = Vec::with_capacity(connections);
+        let mut presence_writes = 0usize;
         let mut accepted = 0;
         let mut started = None;
         while open.len() < connections {
@@ -83,7 +109,14 @@ pub fn server(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Resu
                         }
                     });
                 }
-                Some(s) = done_rx.recv() => open.push(s),
+                Some(s) = done_rx.recv() => {
+                    let first = room_start(open.len(), room_size);
+                    for mate in &mut open[first..] {
+                        mate.write_all(&presence).await?;
+                        presence_writes += 1;
+                    }
+                    open.push(s);
+                }
             }
         }
         let (t0, cpu0) = started.context("no connection")?;
@@ -92,6 +125,9 @@ pub fn server(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Resu
         let report = json!({
             "connections": connections,
             "ready_bytes": ready_bytes,
+            "room_size": room_size,
+            "presence_writes_per_connect":
+                (presence_writes as f64 / connections as f64 * 100.0).round() / 100.0,
             "seconds": (wall * 1000.0).round() / 1000.0,
             "connects_per_sec": (connections as f64 / wall).round(),
             "server_cpu_secs": cpu,
@@ -101,6 +137,11 @@ pub fn server(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Resu
         println!("{report}");
         Ok(())
     })
+}
+
+/// The index of the first member of the room that the session at `index` joins.
+fn room_start(index: usize, room_size: usize) -> usize {
+    index / room_size * room_size
 }
 
 /// One session's opening exchange on the server's side.
@@ -114,7 +155,12 @@ async fn answer(mut s: TcpStream, ready: &[u8]) -> std::io::Result<TcpStream> {
 }
 
 /// The client: opens `connections` sessions, [`CONCURRENCY`] at a time, and keeps them.
-pub fn client(port: u16, connections: usize, ready_bytes: usize) -> anyhow::Result<()> {
+pub fn client(port: u16, shape: Shape) -> anyhow::Result<()> {
+    let Shape {
+        connections,
+        ready_bytes,
+        ..
+    } = shape;
     // Source ports chosen as `compare`'s clients choose them (see `tcp`).
     let source = IpAddr::from([127, 0, 0, 2]);
     let server = SocketAddr::from(([127, 0, 0, 1], port));
@@ -171,4 +217,20 @@ fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_session_is_announced_to_the_open_members_of_its_room() {
+        // Rooms of ten: the eleventh session (index 10) starts a new room and has no one to
+        // tell; the tenth (index 9) tells the nine before it.
+        assert_eq!(room_start(9, 10), 0);
+        assert_eq!(room_start(10, 10), 10);
+        let writes: usize = (0..20).map(|i| i - room_start(i, 10)).sum();
+        assert_eq!(writes, 2 * 45, "4.5 writes per session in rooms of ten");
+        assert_eq!((0..5).map(|i| i - room_start(i, 1)).sum::<usize>(), 0);
+    }
 }

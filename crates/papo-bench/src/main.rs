@@ -2,15 +2,17 @@
 //!
 //! - `compare`: every scenario (S1 idle sessions, S2 small rooms, S3 one big room, S4
 //!   persisted sends) against every system, server on core 0 and load on core 1; prints a
-//!   table with Papo/peer ratios, writes a JSON summary and latency-vs-load charts.
-//! - `smoke`: the same at toy sizes against papo for a few seconds (CI keeps the tool
-//!   working; nothing is asserted on timings).
+//!   table with Papo/peer ratios, writes a JSON summary and latency-vs-load charts. One of
+//!   the systems, `floor`, is the least a server can do here (see `floor`).
+//! - `smoke`: the same at toy sizes against papo and the floor for a few seconds (CI keeps
+//!   the tool working; nothing is asserted on timings).
 //! - `worker`: a load process, started by `compare` (one per few thousand connections).
 
 mod chart;
 mod compare;
 mod disk;
 mod fleet;
+mod floor;
 mod handshake;
 mod hist;
 mod loopback;
@@ -78,7 +80,7 @@ enum Cmd {
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "papo,socketio,channels,channels-redis"
+            default_value = "papo,socketio,channels,channels-redis,floor"
         )]
         systems: Vec<System>,
         /// The scenarios to run (comma-separated).
@@ -97,7 +99,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "gateway")]
         papo_send: worker::SendVia,
     },
-    /// Seconds-long run of every scenario against papo (for CI); fails if a message is lost.
+    /// Seconds-long run of every scenario against papo and the floor (for CI); fails if a
+    /// message is lost.
     Smoke {
         #[command(flatten)]
         common: Common,
@@ -117,7 +120,8 @@ enum Cmd {
     },
     /// The machine's connect ceiling: the server CPU a minimal server on one core spends
     /// per session opened over loopback (upgrade request and response, identify and
-    /// `ready`, as bytes only; no server work at all).
+    /// `ready`, and the new presence written to the room's open members, as bytes only; no
+    /// server work at all).
     Handshake {
         /// Sessions opened (and kept open).
         #[arg(long, default_value_t = 16_000)]
@@ -125,6 +129,10 @@ enum Cmd {
         /// Bytes of the `ready` frame (an S1 session's is about 1,000).
         #[arg(long, default_value_t = 1_000)]
         ready_bytes: usize,
+        /// Sessions per room: each new session's presence is written to its room's open
+        /// members, as in S1 (rooms of ten); 1 for no presence.
+        #[arg(long, default_value_t = 10)]
+        room_size: usize,
     },
     /// The machine's floor for S4's acknowledgement latency: one thread commits the
     /// messages due at each rate (log pages written, then `fsync`, as SQLite does) and
@@ -184,6 +192,15 @@ enum Cmd {
         #[arg(long)]
         port: u16,
     },
+    /// The `floor` system's server (started by `compare`).
+    #[command(hide = true)]
+    FloorServer {
+        #[arg(long)]
+        port: u16,
+        /// Append and sync every message to this file before it is acknowledged.
+        #[arg(long)]
+        persist: Option<PathBuf>,
+    },
     /// One side of `handshake`: the server, or with `--client` the client.
     #[command(hide = true)]
     HandshakeSide {
@@ -195,6 +212,8 @@ enum Cmd {
         connections: usize,
         #[arg(long)]
         ready_bytes: usize,
+        #[arg(long)]
+        room_size: usize,
     },
 }
 
@@ -226,6 +245,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&steps)?);
             return Ok(());
         }
+        Cmd::FloorServer { port, persist } => return floor::serve(port, persist),
         Cmd::Pauses { secs } => {
             let cores = probe::run(secs);
             println!("{}", serde_json::to_string_pretty(&cores)?);
@@ -236,13 +256,19 @@ fn main() -> anyhow::Result<()> {
             port,
             connections,
             ready_bytes,
-        } if client => return handshake::client(port, connections, ready_bytes),
-        Cmd::HandshakeSide {
-            port,
-            connections,
-            ready_bytes,
-            ..
-        } => return handshake::server(port, connections, ready_bytes),
+            room_size,
+        } => {
+            let shape = handshake::Shape {
+                connections,
+                ready_bytes,
+                room_size,
+            };
+            return if client {
+                handshake::client(port, shape)
+            } else {
+                handshake::server(port, shape)
+            };
+        }
         _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
@@ -284,8 +310,8 @@ fn main() -> anyhow::Result<()> {
                         compare::Scenario::S3,
                         compare::Scenario::S4,
                     ];
-                    let summary =
-                        run(common, compare::Plan::smoke(), vec![System::Papo], &all).await?;
+                    let systems = vec![System::Papo, System::Floor];
+                    let summary = run(common, compare::Plan::smoke(), systems, &all).await?;
                     compare::check_smoke(&summary)
                 }
                 Cmd::Loopback {
@@ -300,8 +326,14 @@ fn main() -> anyhow::Result<()> {
                 Cmd::Handshake {
                     connections,
                     ready_bytes,
+                    room_size,
                 } => {
-                    let report = handshake::run(connections, ready_bytes).await?;
+                    let report = handshake::run(handshake::Shape {
+                        connections,
+                        ready_bytes,
+                        room_size,
+                    })
+                    .await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
                     Ok(())
                 }
@@ -313,6 +345,7 @@ fn main() -> anyhow::Result<()> {
                         System::Socketio,
                         System::Channels,
                         System::ChannelsRedis,
+                        System::Floor,
                     ]
                     .into_iter()
                     .filter(|s| summary["systems"][s.key()].is_object())
@@ -328,6 +361,7 @@ fn main() -> anyhow::Result<()> {
                 | Cmd::Pauses { .. }
                 | Cmd::LoopbackWriter { .. }
                 | Cmd::LoopbackSink { .. }
+                | Cmd::FloorServer { .. }
                 | Cmd::HandshakeSide { .. } => {
                     unreachable!("handled above")
                 }
@@ -347,7 +381,10 @@ async fn run(
         postgres_url: common.postgres,
         logs: common.charts.join("logs"),
     };
-    if systems.iter().any(|s| *s != System::Papo) {
+    if systems
+        .iter()
+        .any(|s| !matches!(s, System::Papo | System::Floor))
+    {
         eprintln!("installing the peers (bench/peers/setup)");
         systems::install_peers(&programs.peers).await?;
     }

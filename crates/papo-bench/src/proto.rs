@@ -33,6 +33,9 @@ pub enum System {
     Channels,
     /// Django Channels 4 under Daphne, Redis channel layer (`channels-redis`).
     ChannelsRedis,
+    /// The least a server can do here: a byte-level fan-out in papo-bench itself on the
+    /// Channels wire, nothing checked, a preallocated log file for S4 (see `floor`).
+    Floor,
 }
 
 impl System {
@@ -43,6 +46,7 @@ impl System {
             Self::Socketio => "socketio",
             Self::Channels => "channels",
             Self::ChannelsRedis => "channels_redis",
+            Self::Floor => "floor",
         }
     }
 
@@ -51,7 +55,7 @@ impl System {
         match self {
             Self::Papo => Wire::Papo,
             Self::Socketio => Wire::SocketIo,
-            Self::Channels | Self::ChannelsRedis => Wire::Channels,
+            Self::Channels | Self::ChannelsRedis | Self::Floor => Wire::Channels,
         }
     }
 }

@@ -135,7 +135,13 @@ pub fn table(summary: &Value, systems: &[System]) -> String {
                     } else {
                         r <= 1.0
                     };
-                    format!("{}{}", ratio(r), if better { "" } else { " (worse)" })
+                    // The floor does less than any chat server must: papo above it is expected.
+                    let mark = if better || **p == System::Floor {
+                        ""
+                    } else {
+                        " (worse)"
+                    };
+                    format!("{}{mark}", ratio(r))
                 }
                 _ => "—".into(),
             };

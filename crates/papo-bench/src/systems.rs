@@ -147,16 +147,23 @@ async fn start_papo(programs: &Programs, spec: Spec) -> anyhow::Result<Running> 
 async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::Result<Running> {
     let dir = TempDir::new(system.key())?;
     let port = free_port()?;
-    let script = programs.peers.join(match system {
-        System::Socketio => "start-socketio",
-        _ => "start-channels",
-    });
+    let script = match system {
+        System::Socketio => programs.peers.join("start-socketio"),
+        System::Floor => std::env::current_exe()?,
+        _ => programs.peers.join("start-channels"),
+    };
     std::fs::create_dir_all(&programs.logs)?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(programs.logs.join(format!("{}.log", system.key())))?;
     let mut cmd = pinned(&script, SERVER_CPU);
+    if system == System::Floor {
+        cmd.args(["floor-server", "--port", &port.to_string()]);
+        if spec.persist {
+            cmd.arg("--persist").arg(dir.0.join("messages.log"));
+        }
+    }
     cmd.env("PORT", port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
