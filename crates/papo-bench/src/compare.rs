@@ -65,6 +65,9 @@ pub struct Plan {
     pub warm_up: Duration,
     /// How papo's messages are sent.
     pub papo_send: SendVia,
+    /// Peers and the floor store every message in every scenario, as papo does (otherwise
+    /// only in S4).
+    pub persist_all: bool,
 }
 
 /// A step fails when its p99 passes this (or anything is lost or refused).
@@ -92,6 +95,7 @@ impl Plan {
             settle: Duration::from_millis(500),
             warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
+            persist_all: false,
         }
     }
 
@@ -121,6 +125,7 @@ impl Plan {
             settle: Duration::from_secs(1),
             warm_up: Duration::from_secs(2),
             papo_send: SendVia::Gateway,
+            persist_all: false,
         }
     }
 
@@ -145,6 +150,7 @@ impl Plan {
             settle: Duration::from_millis(500),
             warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
+            persist_all: false,
         }
     }
 }
@@ -320,6 +326,10 @@ async fn loaded(
     settle: Duration,
     plan: &Plan,
 ) -> anyhow::Result<Loaded> {
+    let spec = Spec {
+        persist: spec.persist || plan.persist_all,
+        ..spec
+    };
     let run = systems::start(system, programs, spec).await?;
     let mut fleet = Fleet::for_members(run.members.len()).await?;
     tokio::time::sleep(plan.pause).await;

@@ -98,6 +98,10 @@ enum Cmd {
         /// How papo sends: on the authors' gateway sockets, or with REST requests.
         #[arg(long, value_enum, default_value = "gateway")]
         papo_send: worker::SendVia,
+        /// Peers and the floor store every message in every scenario, as papo does
+        /// (otherwise only in S4).
+        #[arg(long)]
+        persist_all: bool,
     },
     /// Seconds-long run of every scenario against papo and the floor (for CI); fails if a
     /// message is lost.
@@ -285,6 +289,7 @@ fn main() -> anyhow::Result<()> {
                     s2_rates,
                     s4_rates,
                     papo_send,
+                    persist_all,
                 } => {
                     let mut plan = if quick {
                         compare::Plan::quick()
@@ -301,6 +306,7 @@ fn main() -> anyhow::Result<()> {
                         plan.s4_rates = r;
                     }
                     plan.papo_send = papo_send;
+                    plan.persist_all = persist_all;
                     run(common, plan, systems, &scenarios).await.map(drop)
                 }
                 Cmd::Smoke { common } => {
