@@ -8,8 +8,8 @@
 //! checks no token or permission, keeps no history and has no heartbeats. With `persist` it
 //! writes each batch of messages into a preallocated log file and `fdatasync`s it before
 //! fanning them out (group commit on a thread of its own, as papo's writer): the least
-//! durable storage there is. What it reaches is what the core and the disk allow any server here; a target it
-//! cannot meet is beyond this machine.
+//! durable storage there is. What it reaches is what the core and the disk allow any server
+//! here; a target it cannot meet is beyond this machine.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -169,13 +169,14 @@ pub fn serve(port: u16, persist: Option<PathBuf>) -> anyhow::Result<()> {
         .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        // papo's own listening socket (its backlog: S1 opens hundreds at once).
-        let listener = papo_server::serve::listen(([127, 0, 0, 1], port).into())?;
+        // The log is written out before the port opens: the bench starts once it does.
         let (durable_tx, mut durable_rx) = mpsc::unbounded_channel::<()>();
         let commit = match persist {
             Some(path) => Some(committer(path, durable_tx)?),
             None => None,
         };
+        // papo's own listening socket (its backlog: S1 opens hundreds at once).
+        let listener = papo_server::serve::listen(([127, 0, 0, 1], port).into())?;
         let floor = Rc::new(Floor {
             rooms: RefCell::default(),
             next_id: Cell::new(1),
