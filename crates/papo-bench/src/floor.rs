@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
 /// The GUID RFC 6455 appends to the client's key.
@@ -170,43 +170,53 @@ pub fn serve(port: u16, persist: Option<PathBuf>) -> anyhow::Result<()> {
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         // The log is written out before the port opens: the bench starts once it does.
-        let (durable_tx, mut durable_rx) = mpsc::unbounded_channel::<()>();
+        let (durable_tx, durable_rx) = mpsc::unbounded_channel::<()>();
         let commit = match persist {
             Some(path) => Some(committer(path, durable_tx)?),
             None => None,
         };
         // papo's own listening socket (its backlog: S1 opens hundreds at once).
         let listener = papo_server::serve::listen(([127, 0, 0, 1], port).into())?;
-        let floor = Rc::new(Floor {
-            rooms: RefCell::default(),
-            next_id: Cell::new(1),
-            pending: RefCell::default(),
-            in_flight: RefCell::default(),
-            commit,
-            scratch: RefCell::new(vec![0; 64 * 1024]),
-            writer: Rc::default(),
-        });
-        let writer = floor.writer.clone();
-        tokio::task::spawn_local(async move { writer.run().await });
+        run(listener, commit, durable_rx).await
+    })
+}
+
+/// Answers `listener`'s connections (on a `LocalSet`); with `commit`, messages are stored
+/// before their fan-out and `durable` says when a batch is.
+async fn run(
+    listener: TcpListener,
+    commit: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    mut durable: mpsc::UnboundedReceiver<()>,
+) -> anyhow::Result<()> {
+    let floor = Rc::new(Floor {
+        rooms: RefCell::default(),
+        next_id: Cell::new(1),
+        pending: RefCell::default(),
+        in_flight: RefCell::default(),
+        commit,
+        scratch: RefCell::new(vec![0; 64 * 1024]),
+        writer: Rc::default(),
+    });
+    let writer = floor.writer.clone();
+    tokio::task::spawn_local(async move { writer.run().await });
+    let f = floor.clone();
+    tokio::task::spawn_local(async move {
+        while durable.recv().await.is_some() {
+            let batch = std::mem::take(&mut *f.in_flight.borrow_mut());
+            for p in &batch {
+                f.publish(&p.room, &p.frame);
+                p.sender.deliver(&ack_frame(p.ack, p.id));
+            }
+            f.start_commit();
+        }
+    });
+    loop {
+        let (s, _) = listener.accept().await?;
         let f = floor.clone();
         tokio::task::spawn_local(async move {
-            while durable_rx.recv().await.is_some() {
-                let batch = std::mem::take(&mut *f.in_flight.borrow_mut());
-                for p in &batch {
-                    f.publish(&p.room, &p.frame);
-                    p.sender.deliver(&ack_frame(p.ack, p.id));
-                }
-                f.start_commit();
-            }
+            let _ = session(&f, s).await;
         });
-        loop {
-            let (s, _) = listener.accept().await?;
-            let f = floor.clone();
-            tokio::task::spawn_local(async move {
-                let _ = session(&f, s).await;
-            });
-        }
-    })
+    }
 }
 
 impl Floor {
@@ -485,19 +495,7 @@ fn text_frame(payload: &[u8]) -> Vec<u8> {
 /// A server frame (unmasked, final).
 fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 10);
-    out.push(0x80 | opcode);
-    match payload.len() {
-        n if n < 126 => out.push(n as u8),
-        n if n <= 0xFFFF => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(payload);
+    crate::net::ws::encode_unmasked(opcode, payload, &mut out);
     out
 }
 
@@ -586,5 +584,95 @@ mod tests {
             crate::proto::parse_ack(crate::proto::Wire::Channels, &ack[2..]),
             Some(8)
         );
+    }
+
+    /// Starts the floor (storing nothing) on a free port and returns its address.
+    async fn started() -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing is stored, so nothing is ever said durable.
+        let (_, durable) = mpsc::unbounded_channel();
+        tokio::task::spawn_local(run(listener, None, durable));
+        addr
+    }
+
+    /// Sends `path`'s upgrade request and returns the response's head.
+    async fn upgrade(addr: std::net::SocketAddr, path: &str) -> (TcpStream, String) {
+        use tokio::io::AsyncWriteExt as _;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while memchr::memmem::find(&head, b"\r\n\r\n").is_none() {
+            let mut b = [0u8; 1];
+            assert_eq!(s.read(&mut b).await.unwrap(), 1, "closed: {head:?}");
+            head.push(b[0]);
+        }
+        (s, String::from_utf8(head).unwrap())
+    }
+
+    /// Reads one whole (short) server frame's payload.
+    async fn read_text(s: &mut TcpStream) -> String {
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).await.unwrap();
+        assert_eq!(
+            (h[0], h[1] & 0x80),
+            (0x81, 0),
+            "a final unmasked text frame"
+        );
+        let mut payload = vec![0u8; (h[1] & 0x7F) as usize];
+        s.read_exact(&mut payload).await.unwrap();
+        String::from_utf8(payload).unwrap()
+    }
+
+    async fn send_text(s: &mut TcpStream, text: &str) {
+        use tokio::io::AsyncWriteExt as _;
+        let mut out = Vec::new();
+        encode_masked(0x1, text.as_bytes(), 7, &mut out);
+        s.write_all(&out).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_send_reaches_the_room_and_is_acknowledged_and_bad_input_is_refused() {
+        tokio::task::LocalSet::new()
+            .run_until(async {
+                let addr = started().await;
+                let (_, head) = upgrade(addr, "/ws/chat/?user=u1&room=bad%20room").await;
+                assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+
+                let (mut member, head) = upgrade(addr, "/ws/chat/?user=m&room=r1").await;
+                assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+                let (mut sender, _) = upgrade(addr, "/ws/chat/?user=s&room=").await;
+
+                send_text(
+                    &mut sender,
+                    r#"{"type":"send","room":"r1","content":"hi","ack":4}"#,
+                )
+                .await;
+                let ack = read_text(&mut sender).await;
+                assert_eq!(
+                    crate::proto::parse_ack(crate::proto::Wire::Channels, ack.as_bytes()),
+                    Some(4)
+                );
+                let got: serde_json::Value =
+                    serde_json::from_str(&read_text(&mut member).await).unwrap();
+                assert_eq!(
+                    (got["author"].as_str(), got["content"].as_str()),
+                    (Some("s"), Some("hi"))
+                );
+
+                send_text(&mut sender, "not json").await;
+                assert!(read_text(&mut sender).await.contains("bad frame"));
+                send_text(
+                    &mut sender,
+                    r#"{"type":"send","room":"r 1","content":"x","ack":5}"#,
+                )
+                .await;
+                assert!(read_text(&mut sender).await.contains("bad room"));
+            })
+            .await;
     }
 }

@@ -246,19 +246,30 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }
 
-/// Appends a masked client frame.
-pub fn encode_masked(opcode: u8, payload: &[u8], mask: u32, out: &mut Vec<u8>) {
+/// Appends a final frame's header: the opcode, the mask bit and the payload's length.
+fn push_header(opcode: u8, len: usize, masked: bool, out: &mut Vec<u8>) {
+    let mask_bit = if masked { 0x80 } else { 0 };
     out.push(0x80 | opcode);
-    let len = payload.len();
     if len < 126 {
-        out.push(0x80 | len as u8);
+        out.push(mask_bit | len as u8);
     } else if len <= u16::MAX as usize {
-        out.push(0x80 | 126);
+        out.push(mask_bit | 126);
         out.extend_from_slice(&(len as u16).to_be_bytes());
     } else {
-        out.push(0x80 | 127);
+        out.push(mask_bit | 127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
+}
+
+/// Appends a server frame (final, unmasked).
+pub fn encode_unmasked(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
+    push_header(opcode, payload.len(), false, out);
+    out.extend_from_slice(payload);
+}
+
+/// Appends a masked client frame.
+pub fn encode_masked(opcode: u8, payload: &[u8], mask: u32, out: &mut Vec<u8>) {
+    push_header(opcode, payload.len(), true, out);
     let key = mask.to_be_bytes();
     out.extend_from_slice(&key);
     out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
@@ -320,19 +331,8 @@ mod tests {
     use super::*;
 
     fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![0x80 | opcode];
-        match payload.len() {
-            n if n < 126 => out.push(n as u8),
-            n if n <= 65535 => {
-                out.push(126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(payload);
+        let mut out = Vec::new();
+        encode_unmasked(opcode, payload, &mut out);
         out
     }
 
