@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::fleet::{Fleet, GENERATOR_CPU, Joining, StepResult};
+use crate::floor_store::FloorStore;
 use crate::hist::{self, Summary};
 use crate::probe::{CorePauses, Probe};
 use crate::proto::System;
@@ -68,6 +69,8 @@ pub struct Plan {
     /// Peers and the floor store every message in every scenario, as papo does (otherwise
     /// only in S4).
     pub persist_all: bool,
+    /// How the floor stores messages.
+    pub floor_store: FloorStore,
 }
 
 /// A step fails when its p99 passes this (or anything is lost or refused).
@@ -96,6 +99,7 @@ impl Plan {
             warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
             persist_all: false,
+            floor_store: FloorStore::Log,
         }
     }
 
@@ -126,6 +130,7 @@ impl Plan {
             warm_up: Duration::from_secs(2),
             papo_send: SendVia::Gateway,
             persist_all: false,
+            floor_store: FloorStore::Log,
         }
     }
 
@@ -151,6 +156,7 @@ impl Plan {
             warm_up: Duration::from_secs(1),
             papo_send: SendVia::Gateway,
             persist_all: false,
+            floor_store: FloorStore::Log,
         }
     }
 }
@@ -328,6 +334,7 @@ async fn loaded(
 ) -> anyhow::Result<Loaded> {
     let spec = Spec {
         persist: spec.persist || plan.persist_all,
+        floor_store: plan.floor_store,
         ..spec
     };
     let run = systems::start(system, programs, spec).await?;
@@ -451,6 +458,7 @@ fn spec(rooms: usize, size: usize) -> Spec {
         persist: false,
         postgres: false,
         exact_rss: false,
+        floor_store: FloorStore::Log,
     }
 }
 
@@ -613,6 +621,7 @@ pub async fn s4(
         persist: true,
         postgres,
         exact_rss: false,
+        floor_store: plan.floor_store,
     };
     let mut l = loaded(
         system,
@@ -661,7 +670,7 @@ pub async fn s4(
         .map(|s| s.messages_per_sec)
         .fold(0.0, f64::max);
     Ok(json!({
-        "database": if system == System::Floor { "a preallocated log file (fdatasync per batch)" }
+        "database": if system == System::Floor { plan.floor_store.describe() }
             else if system != System::Papo { "sqlite (synchronous=FULL)" }
             else if postgres { "postgresql" } else { "sqlite (synchronous=FULL, group commit)" },
         "messages_per_sec": best,

@@ -123,7 +123,7 @@ fn step(file: &File, log_bytes: u64, rate: f64, secs: f64, pages: f64) -> anyhow
 }
 
 /// CPU time the calling thread has used.
-fn thread_cpu() -> Duration {
+pub fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

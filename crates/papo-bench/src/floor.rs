@@ -6,14 +6,14 @@
 //! the WebSocket upgrade, the new member's presence written to its room, a send's JSON parsed
 //! and the message written once and copied to each member's socket, the acknowledgement. It
 //! checks no token or permission, keeps no history and has no heartbeats. With `persist` it
-//! writes each batch of messages into a preallocated log file and `fdatasync`s it before
-//! fanning them out (group commit on a thread of its own, as papo's writer): the least
-//! durable storage there is. What it reaches is what the core and the disk allow any server
-//! here; a target it cannot meet is beyond this machine.
+//! stores each batch of messages before fanning them out (group commit on a thread of its
+//! own, as papo's writer): in a preallocated log file, `fdatasync`ed, the least durable
+//! storage there is, or in SQLite's least tables ([`crate::floor_store`]). What it reaches
+//! is what the core and the disk allow any server here; a target it cannot meet is beyond
+//! this machine (with storage: for a server storing the same way).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +23,8 @@ use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
+
+use crate::floor_store::{FloorStore, Stored, committer};
 
 /// The GUID RFC 6455 appends to the client's key.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -133,8 +135,8 @@ struct Floor {
     pending: RefCell<Vec<Pending>>,
     /// The batch the committer is writing and syncing.
     in_flight: RefCell<Vec<Pending>>,
-    /// The committer's queue: a batch's bytes to write and sync.
-    commit: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    /// The committer's queue: batches to store.
+    commit: Option<std::sync::mpsc::Sender<Vec<Stored>>>,
     /// Where every socket's reads land first (one thread: one buffer for all).
     scratch: RefCell<Vec<u8>>,
     writer: Rc<Writer>,
@@ -163,16 +165,16 @@ struct Message<'a> {
 }
 
 /// Runs the floor server on `port` until killed.
-pub fn serve(port: u16, persist: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn serve(port: u16, persist: Option<PathBuf>, store: FloorStore) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        // The log is written out before the port opens: the bench starts once it does.
+        // The store is ready before the port opens: the bench starts once it does.
         let (durable_tx, durable_rx) = mpsc::unbounded_channel::<()>();
         let commit = match persist {
-            Some(path) => Some(committer(path, durable_tx)?),
+            Some(path) => Some(committer(store, path, durable_tx)?),
             None => None,
         };
         // papo's own listening socket (its backlog: S1 opens hundreds at once).
@@ -185,7 +187,7 @@ pub fn serve(port: u16, persist: Option<PathBuf>) -> anyhow::Result<()> {
 /// before their fan-out and `durable` says when a batch is.
 async fn run(
     listener: TcpListener,
-    commit: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    commit: Option<std::sync::mpsc::Sender<Vec<Stored>>>,
     mut durable: mpsc::UnboundedReceiver<()>,
 ) -> anyhow::Result<()> {
     let floor = Rc::new(Floor {
@@ -236,12 +238,16 @@ impl Floor {
             return;
         }
         let batch = std::mem::take(&mut *self.pending.borrow_mut());
-        let mut bytes = Vec::with_capacity(batch.iter().map(|p| p.frame.len()).sum());
-        for p in &batch {
-            bytes.extend_from_slice(&p.frame);
-        }
+        let stored = batch
+            .iter()
+            .map(|p| Stored {
+                id: p.id,
+                room: p.room.clone(),
+                frame: p.frame.clone(),
+            })
+            .collect();
         *self.in_flight.borrow_mut() = batch;
-        let _ = commit.send(bytes);
+        let _ = commit.send(stored);
     }
 
     /// A member's send: the message built once, then stored (with persistence) or published.
@@ -283,52 +289,6 @@ impl Floor {
             sender.deliver(&ack_frame(send.ack, id));
         }
     }
-}
-
-/// The log's size: written once with zeros, then overwritten in turn, so that a sync
-/// writes the batch's pages and never the file's size or its block map (as SQLite's log,
-/// reused from its start after each checkpoint).
-const LOG_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The committer thread: writes each batch into the log and syncs it, then says so.
-fn committer(
-    path: PathBuf,
-    durable: mpsc::UnboundedSender<()>,
-) -> anyhow::Result<std::sync::mpsc::Sender<Vec<u8>>> {
-    use std::os::unix::fs::FileExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    let zeros = vec![0u8; 1024 * 1024];
-    for _ in 0..LOG_BYTES / zeros.len() as u64 {
-        file.write_all(&zeros)?;
-    }
-    file.sync_all()?;
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut at = 0u64;
-        for bytes in rx {
-            if at + bytes.len() as u64 > LOG_BYTES {
-                at = 0;
-            }
-            let written = file
-                .write_all_at(&bytes, at)
-                .and_then(|()| file.sync_data());
-            if written.is_err() {
-                eprintln!("floor: the log could not be written");
-                return;
-            }
-            at += bytes.len() as u64;
-            if durable.send(()).is_err() {
-                return;
-            }
-        }
-    });
-    Ok(tx)
 }
 
 /// One connection: the upgrade, then frames until it closes.

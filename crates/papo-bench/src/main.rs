@@ -13,6 +13,7 @@ mod compare;
 mod disk;
 mod fleet;
 mod floor;
+mod floor_store;
 mod handshake;
 mod hist;
 mod loopback;
@@ -102,6 +103,9 @@ enum Cmd {
         /// (otherwise only in S4).
         #[arg(long)]
         persist_all: bool,
+        /// How the floor stores messages (S4, and every scenario with `--persist-all`).
+        #[arg(long, value_enum, default_value = "log")]
+        floor_store: floor_store::FloorStore,
     },
     /// Seconds-long run of every scenario against papo and the floor (for CI); fails if a
     /// message is lost.
@@ -201,9 +205,12 @@ enum Cmd {
     FloorServer {
         #[arg(long)]
         port: u16,
-        /// Append and sync every message to this file before it is acknowledged.
+        /// Store every message in this file before it is acknowledged.
         #[arg(long)]
         persist: Option<PathBuf>,
+        /// How `--persist` stores.
+        #[arg(long, value_enum, default_value = "log")]
+        store: floor_store::FloorStore,
     },
     /// One side of `handshake`: the server, or with `--client` the client.
     #[command(hide = true)]
@@ -249,7 +256,11 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&steps)?);
             return Ok(());
         }
-        Cmd::FloorServer { port, persist } => return floor::serve(port, persist),
+        Cmd::FloorServer {
+            port,
+            persist,
+            store,
+        } => return floor::serve(port, persist, store),
         Cmd::Pauses { secs } => {
             let cores = probe::run(secs);
             println!("{}", serde_json::to_string_pretty(&cores)?);
@@ -290,6 +301,7 @@ fn main() -> anyhow::Result<()> {
                     s4_rates,
                     papo_send,
                     persist_all,
+                    floor_store,
                 } => {
                     let mut plan = if quick {
                         compare::Plan::quick()
@@ -307,6 +319,7 @@ fn main() -> anyhow::Result<()> {
                     }
                     plan.papo_send = papo_send;
                     plan.persist_all = persist_all;
+                    plan.floor_store = floor_store;
                     run(common, plan, systems, &scenarios).await.map(drop)
                 }
                 Cmd::Smoke { common } => {

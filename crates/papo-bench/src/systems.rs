@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio::process::Child;
 
+use crate::floor_store::FloorStore;
 use crate::proto::{MemberSpec, SenderRoom, System, Target, room_name};
 use crate::seed;
 use crate::server::{self, TempDir, pinned};
@@ -33,6 +34,8 @@ pub struct Spec {
     /// Papo: return freed memory to the OS at once, so that RSS follows live memory (S1;
     /// it costs page faults under load, so the other scenarios leave it off).
     pub exact_rss: bool,
+    /// The floor: how it stores messages when it persists.
+    pub floor_store: FloorStore,
 }
 
 /// Where the programs are.
@@ -161,7 +164,9 @@ async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::
     if system == System::Floor {
         cmd.args(["floor-server", "--port", &port.to_string()]);
         if spec.persist {
-            cmd.arg("--persist").arg(dir.0.join("messages.log"));
+            cmd.arg("--persist")
+                .arg(dir.0.join(format!("messages.{}", spec.floor_store.arg())))
+                .args(["--store", spec.floor_store.arg()]);
         }
     }
     cmd.env("PORT", port.to_string())
