@@ -29,14 +29,13 @@ const QUEUE: usize = 4096;
 
 /// Under load, the least time from the start of one commit to the start of the next.
 ///
-/// Measured with `papo-bench` (S4, 5,000 messages a second, docs/benchmarks.md, *Profile-
+/// Measured with `papo-bench` (S4 at 5,000 messages a second, docs/benchmarks.md, *Profile-
 /// driven fixes*): without it the writer was free again before the next message and
-/// committed 1.6–1.9 messages at a time, ~2,700 commits and disk flushes a second, and the
-/// hypervisor took 3–7 % of both cores (steal time), so that 1 ms ticks on both came over 2 ms
-/// late 3–4.5 % of the time and the acknowledgement p99 was 10.7–12.1 ms; with it, 5 messages
-/// a commit, no steal, no late ticks, half the server's CPU per message at 1,000 µs (a third
-/// less at 500) and p99 2.5–3.1 ms. tokio's timer ticks every millisecond, so the wait ends
-/// at the tick after the gap: at most about one commit a millisecond.
+/// committed 1.7 messages at a time, 2,400–3,000 disk flushes a second, and the
+/// hypervisor took 2–7 % of both cores (steal time), so that 1 ms ticks on both came over
+/// 2 ms late 3–4.5 % of the time; with it, 5 messages a commit, no steal, no late ticks and
+/// 38 % less of the server's CPU per message. tokio's timer ticks every millisecond, so the
+/// wait ends at the tick after the gap: at most about one commit a millisecond.
 pub const COMMIT_GAP: Duration = Duration::from_micros(500);
 
 /// When the next commit may start: `None` at once (no load, or the last one started long
