@@ -69,14 +69,12 @@ pub struct Stored {
 }
 
 impl Stored {
-    /// The frame's JSON (the frame without its header; server frames are unmasked).
+    /// The frame's JSON: its payload (the floor writes each message as one whole frame).
     fn json(&self) -> &[u8] {
-        let header = match self.frame.get(1).map(|b| b & 0x7F) {
-            Some(126) => 4,
-            Some(127) => 10,
-            _ => 2,
-        };
-        self.frame.get(header..).unwrap_or_default()
+        match crate::net::ws::frame_at(&self.frame) {
+            Ok(Some((_, start, end))) => &self.frame[start..end],
+            _ => &[],
+        }
     }
 }
 

@@ -299,7 +299,7 @@ fn parse_frames(
 
 /// The frame at the start of `data`: (opcode, payload start, frame end), or `None` if it is
 /// incomplete.
-fn frame_at(data: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
+pub fn frame_at(data: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
     if data.len() < 2 {
         return Ok(None);
     }

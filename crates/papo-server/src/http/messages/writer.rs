@@ -33,7 +33,7 @@ const QUEUE: usize = 4096;
 /// driven fixes*): without it the writer was free again before the next message and
 /// committed 1.7 messages at a time, 2,400–3,000 disk flushes a second, and the
 /// hypervisor took 2–7 % of both cores (steal time), so that 1 ms ticks on both came over
-/// 2 ms late 3–4.5 % of the time; with it, 5 messages a commit, no steal, no late ticks and
+/// 2 ms late 3–4.5 % of the time; with it, 5 messages a commit, steal near 0, no late ticks and
 /// 38 % less of the server's CPU per message. tokio's timer ticks every millisecond, so the
 /// wait ends at the tick after the gap: at most about one commit a millisecond.
 pub const COMMIT_GAP: Duration = Duration::from_micros(500);
