@@ -70,11 +70,11 @@ pub struct Stored {
 
 impl Stored {
     /// The frame's JSON: its payload (the floor writes each message as one whole frame).
-    fn json(&self) -> &[u8] {
-        match crate::net::ws::frame_at(&self.frame) {
-            Ok(Some((_, start, end))) => &self.frame[start..end],
-            _ => &[],
-        }
+    fn json(&self) -> anyhow::Result<&str> {
+        let Some((_, start, end)) = crate::net::ws::frame_at(&self.frame)? else {
+            anyhow::bail!("message {} is not a whole frame", self.id);
+        };
+        std::str::from_utf8(&self.frame[start..end]).context("a message is UTF-8")
     }
 }
 
@@ -206,8 +206,7 @@ fn sqlite(path: &Path, table: &str) -> anyhow::Result<Sink> {
             let mut insert =
                 conn.prepare_cached("INSERT INTO messages (id, room, body) VALUES (?1, ?2, ?3)")?;
             for m in batch {
-                let body = std::str::from_utf8(m.json()).context("a message is UTF-8")?;
-                insert.execute(rusqlite::params![m.id as i64, m.room, body])?;
+                insert.execute(rusqlite::params![m.id as i64, m.room, m.json()?])?;
             }
             conn.prepare_cached("COMMIT")?.execute([])?;
             anyhow::Ok(())
@@ -232,6 +231,41 @@ mod tests {
             room: "r1".into(),
             frame,
         }
+    }
+
+    /// The rows of the table at `path`.
+    fn rows(path: &Path) -> Vec<(i64, String, String)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut q = conn
+            .prepare("SELECT id, room, body FROM messages ORDER BY id")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_with_a_bad_message_is_refused_whole_and_the_store_goes_on() {
+        let dir = crate::server::TempDir::new("floor-store-bad").unwrap();
+        let path = dir.0.join("db");
+        let mut sink = sqlite(&path, TABLE).unwrap();
+        let broken = Stored {
+            id: 2,
+            room: "r1".into(),
+            frame: vec![0x81],
+        };
+        let err = sink(&[stored(1, r#"{"id":1}"#), broken]).unwrap_err();
+        assert!(err.to_string().contains("message 2"), "{err:#}");
+        assert!(
+            rows(&path).is_empty(),
+            "nothing of the refused batch is kept"
+        );
+        sink(&[stored(3, r#"{"id":3}"#)]).unwrap();
+        assert_eq!(
+            rows(&path),
+            [(3, "r1".to_string(), r#"{"id":3}"#.to_string())]
+        );
     }
 
     #[tokio::test]
@@ -262,15 +296,7 @@ mod tests {
                     }
                 }
                 FloorStore::Sqlite | FloorStore::SqliteByRoom => {
-                    let conn = rusqlite::Connection::open(&path).unwrap();
-                    let mut q = conn
-                        .prepare("SELECT id, room, body FROM messages ORDER BY id")
-                        .unwrap();
-                    let rows: Vec<(i64, String, String)> = q
-                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        .unwrap()
-                        .map(Result::unwrap)
-                        .collect();
+                    let rows = rows(&path);
                     let bodies: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
                     assert_eq!(bodies, [r#"{"id":1}"#, long.as_str(), r#"{"id":3}"#]);
                     assert_eq!(rows[1].0, 2);
