@@ -199,11 +199,13 @@ fn store(
             Ok(duplicates)
         }
         Err(err) => {
-            // A failed statement or commit leaves the transaction open: end it, so that the
-            // next batch starts clean.
-            if let Err(rollback) = conn
-                .prepare_cached("ROLLBACK")
-                .and_then(|mut q| q.execute([]))
+            // A failed statement (or a busy commit) leaves the transaction open: end it, so
+            // that the next batch starts clean. Some errors (a full disk, an I/O error) have
+            // SQLite roll it back itself, and then there is nothing to end.
+            if !conn.is_autocommit()
+                && let Err(rollback) = conn
+                    .prepare_cached("ROLLBACK")
+                    .and_then(|mut q| q.execute([]))
             {
                 tracing::warn!(%rollback, "rolling the message batch back failed");
             }
