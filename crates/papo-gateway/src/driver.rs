@@ -67,7 +67,8 @@ const MAX_SENDS_IN_FLIGHT: usize = 64;
 /// completes (`None`: it failed). `slot` is `None` when the client's address is over its
 /// connection limit: the socket is then closed with 4011 at once. `preface` goes out first,
 /// in the same write as the first frame (`hello`): the upgrade's response, when the caller
-/// answers the upgrade itself; empty otherwise.
+/// answers the upgrade itself; empty otherwise. `token`: the access token the upgrade
+/// request carried, if any ([`Connection::identify_on_open`]).
 ///
 /// The upgrade is chained to the connection rather than awaited inside it: an `async` block
 /// keeps what it captures for as long as it lives, so the finished upgrade future would stay
@@ -78,6 +79,7 @@ pub fn run<B, IO, U>(
     upgrade: U,
     slot: Option<ConnectionSlot>,
     preface: Vec<u8>,
+    token: Option<String>,
 ) -> impl Future<Output = ()> + Send
 where
     B: Backend,
@@ -88,8 +90,13 @@ where
         let Some(io) = io else {
             return Either::Left(std::future::ready(()));
         };
+        let now = Instant::now();
+        let mut conn = Connection::new(now, &hub.config);
+        if let Some(token) = token {
+            conn.identify_on_open(now, token);
+        }
         let driver = Driver {
-            conn: Connection::new(Instant::now(), &hub.config),
+            conn,
             hub,
             backend,
             attached: None,
@@ -685,6 +692,7 @@ mod tests {
             async { Some(a) },
             None,
             Vec::new(),
+            None,
         );
         let size = std::mem::size_of_val(&fut);
         assert!(size <= 384, "driver future is {size} bytes");

@@ -252,6 +252,22 @@ impl Connection {
         }
     }
 
+    /// The client identified in its upgrade request (the `papo.token.…` subprotocol, see
+    /// docs/gateway.md): the same as an `identify` frame arriving first, counted against the
+    /// same budget, so that `ready` can leave with `hello` and the upgrade's response in one
+    /// write instead of after a second round trip.
+    pub fn identify_on_open(&mut self, now: Instant, token: String) {
+        if self.phase != Phase::Hello {
+            return;
+        }
+        let c = &self.config;
+        if !self.rate.allow(now, c.frame_window, c.max_frames) {
+            return self.close(CloseCode::RateLimited);
+        }
+        self.phase = Phase::Authenticating;
+        self.actions.push_back(Action::Identify { token });
+    }
+
     /// A binary frame arrived: the protocol is text only.
     pub fn handle_binary(&mut self) {
         self.close(CloseCode::InvalidFrame);
@@ -402,6 +418,25 @@ mod tests {
         assert!(matches!(&a[..], [Action::Identify { token }] if token == "abc"));
         assert!(!c.is_identified());
         c.identified(t0);
+        assert!(c.is_identified());
+    }
+
+    #[test]
+    fn identifying_on_open_asks_to_identify_right_after_hello_and_only_once() {
+        let t0 = Instant::now();
+        let cfg = Arc::new(GatewayConfig::default());
+        let mut c = Connection::new(t0, &cfg);
+        c.identify_on_open(t0, "abc".into());
+        let a = drain(&mut c);
+        assert_eq!(sent(&a[..1])[0]["op"], "hello");
+        assert!(matches!(&a[1..], [Action::Identify { token }] if token == "abc"));
+        // An identify frame on top of it is a second identify.
+        c.handle_text(t0, r#"{"op":"identify","d":{"token":"abc"}}"#);
+        assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::InvalidFrame));
+        // Once identified, a late call changes nothing.
+        let mut c = identified(t0, &cfg);
+        c.identify_on_open(t0, "abc".into());
+        assert!(drain(&mut c).is_empty());
         assert!(c.is_identified());
     }
 

@@ -103,10 +103,10 @@ async fn sort(
     };
     let seen_at = std::time::Instant::now();
     match upgrade {
-        Some((len, accept)) => {
+        Some(upgrade) => {
             // Only the head leaves the socket's queue; a frame sent right behind it stays.
-            if take_head(&tcp, len) {
-                gateway::upgrade_direct(&state, tcp, peer, &accept, seen_at);
+            if take_head(&tcp, upgrade.len) {
+                gateway::upgrade_direct(&state, tcp, peer, upgrade, seen_at);
             }
         }
         None => {
@@ -118,7 +118,7 @@ async fn sort(
 /// Peeks at what the socket holds: a whole gateway upgrade's length and accept key, or
 /// `None` for anything else (including an error or the peer's end); `Pending` if nothing
 /// has arrived yet.
-fn peek_upgrade(tcp: &TcpStream) -> Poll<Option<(usize, String)>> {
+fn peek_upgrade(tcp: &TcpStream) -> Poll<Option<gateway::DirectUpgrade>> {
     let mut head = [std::mem::MaybeUninit::<u8>::uninit(); HEAD_MAX];
     let mut buf = ReadBuf::uninit(&mut head);
     let mut cx = Context::from_waker(Waker::noop());

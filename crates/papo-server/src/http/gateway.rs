@@ -30,6 +30,13 @@ use papo_core::permissions::Permissions;
 /// Where the gateway is: the router's route, and the path [`direct_upgrade`] takes.
 pub const GATEWAY_PATH: &str = "/api/v1/gateway";
 
+/// The subprotocol a client offers to say it speaks this gateway's protocol (echoed in the
+/// upgrade's response when offered: a browser that offers subprotocols requires one back).
+pub const SUBPROTOCOL: &str = "papo.v1";
+/// The subprotocol that carries an access token: `papo.token.<token>`, offered beside
+/// [`SUBPROTOCOL`], identifies the connection as an `identify` frame would (never echoed).
+pub const TOKEN_SUBPROTOCOL: &str = "papo.token.";
+
 /// Bytes allocated for the direct upgrade's response and the `hello` behind it (together
 /// about 200), so that the one buffer is not grown.
 const PREFACE_CAPACITY: usize = 256;
@@ -163,6 +170,11 @@ pub async fn upgrade(
             .with_message("This endpoint expects a WebSocket upgrade (version 13).")
             .into_response();
     };
+    let offer = offer_of(|| {
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+    });
     let on_upgrade = hyper::upgrade::on(&mut req);
     let upgraded = async move {
         match on_upgrade.await {
@@ -173,7 +185,6 @@ pub async fn upgrade(
             }
         }
     };
-    start_driver(&state, peer, upgraded, Vec::new());
     let mut res = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = res.headers_mut();
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -181,17 +192,25 @@ pub async fn upgrade(
     if let Ok(v) = HeaderValue::from_str(&accept) {
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
     }
+    if offer.papo {
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
+    }
+    start_driver(&state, peer, upgraded, Vec::new(), offer.token);
     res
 }
 
 /// Starts the gateway's driver on the socket `io` yields: a connection of `peer`'s, which
 /// takes one of its address's slots (or is closed by the driver when none is left), and
-/// writes `preface` before its first frame.
+/// writes `preface` before its first frame; `token`: the access token the upgrade carried.
 fn start_driver<IO>(
     state: &AppState,
     peer: SocketAddr,
     io: impl Future<Output = Option<IO>> + Send + 'static,
     preface: Vec<u8>,
+    token: Option<String>,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -203,14 +222,55 @@ fn start_driver<IO>(
     let backend = Arc::new(ServerBackend(state.clone()));
     state
         .gateway_tasks
-        .spawn(driver::run(hub, backend, io, slot, preface));
+        .spawn(driver::run(hub, backend, io, slot, preface, token));
 }
 
-/// A gateway upgrade read whole from a connection's first bytes (see `accept`): the
-/// length of its head and the `Sec-WebSocket-Accept` value. `None` for anything else, which
-/// the router answers as before: another request, an upgrade it would refuse, a request
-/// with a body, a head not all there yet.
-pub fn direct_upgrade(bytes: &[u8]) -> Option<(usize, String)> {
+/// A gateway upgrade read whole from a connection's first bytes (see `accept`).
+#[derive(Debug, PartialEq)]
+pub struct DirectUpgrade {
+    /// The length of the request's head.
+    pub len: usize,
+    /// The `Sec-WebSocket-Accept` value.
+    pub accept: String,
+    /// What its `Sec-WebSocket-Protocol` offered.
+    pub offer: Offer,
+}
+
+/// What an upgrade request's `Sec-WebSocket-Protocol` headers offer.
+#[derive(Debug, Default, PartialEq)]
+pub struct Offer {
+    /// [`SUBPROTOCOL`] is among them.
+    pub papo: bool,
+    /// The token of the first [`TOKEN_SUBPROTOCOL`] among them.
+    pub token: Option<String>,
+}
+
+/// Reads the subprotocols offered in a request's headers (name and value pairs, in order).
+fn offer_of<'a, I>(headers: impl Fn() -> I) -> Offer
+where
+    I: Iterator<Item = (&'a str, &'a [u8])>,
+{
+    let mut offer = Offer::default();
+    let offered = headers()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(',').map(str::trim));
+    for p in offered {
+        if p == SUBPROTOCOL {
+            offer.papo = true;
+        } else if let Some(token) = p.strip_prefix(TOKEN_SUBPROTOCOL)
+            && offer.token.is_none()
+        {
+            offer.token = Some(token.to_owned());
+        }
+    }
+    offer
+}
+
+/// A gateway upgrade read whole from a connection's first bytes (see `accept`); `None` for
+/// anything else, which the router answers as before: another request, an upgrade it would
+/// refuse, a request with a body, a head not all there yet.
+pub fn direct_upgrade(bytes: &[u8]) -> Option<DirectUpgrade> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(len) = req.parse(bytes).ok()? else {
@@ -227,7 +287,11 @@ pub fn direct_upgrade(bytes: &[u8]) -> Option<(usize, String)> {
     if has("content-length") || has("transfer-encoding") {
         return None;
     }
-    Some((len, accept_of(headers)?))
+    Some(DirectUpgrade {
+        len,
+        accept: accept_of(headers)?,
+        offer: offer_of(headers),
+    })
 }
 
 /// Answers a [`direct_upgrade`] on its socket (whose head has been read) and starts the
@@ -237,19 +301,25 @@ pub fn upgrade_direct(
     state: &AppState,
     tcp: TcpStream,
     peer: SocketAddr,
-    accept: &str,
+    upgrade: DirectUpgrade,
     seen: std::time::Instant,
 ) {
-    // Room for `hello` too: the driver writes it behind the response.
+    // Room for `hello` too: the driver writes it behind the response (and `ready` when the
+    // request carried a token, which grows the buffer once).
     let mut response = Vec::with_capacity(PREFACE_CAPACITY);
     response.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n");
     response.extend_from_slice(b"connection: upgrade\r\nsec-websocket-accept: ");
-    response.extend_from_slice(accept.as_bytes());
+    response.extend_from_slice(upgrade.accept.as_bytes());
+    if upgrade.offer.papo {
+        response.extend_from_slice(b"\r\nsec-websocket-protocol: ");
+        response.extend_from_slice(SUBPROTOCOL.as_bytes());
+    }
     response.extend_from_slice(b"\r\n\r\n");
     state
         .metrics
         .observe("GET", GATEWAY_PATH, 101, seen.elapsed());
-    start_driver(state, peer, std::future::ready(Some(tcp)), response);
+    let token = upgrade.offer.token;
+    start_driver(state, peer, std::future::ready(Some(tcp)), response, token);
 }
 
 /// The `Sec-WebSocket-Accept` value if the request is a valid version-13 upgrade.
@@ -285,7 +355,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::direct_upgrade;
+    use super::{Offer, direct_upgrade};
 
     const UPGRADE: &str = "GET /api/v1/gateway HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
         Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -293,14 +363,43 @@ mod tests {
 
     #[test]
     fn a_whole_upgrade_is_taken_with_its_length_and_accept_value() {
-        let (len, accept) = direct_upgrade(UPGRADE.as_bytes()).expect("taken");
-        assert_eq!(len, UPGRADE.len());
-        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        let up = direct_upgrade(UPGRADE.as_bytes()).expect("taken");
+        assert_eq!(up.len, UPGRADE.len());
+        assert_eq!(up.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(up.offer, Offer::default());
         // A frame sent right behind the head is not part of it.
         let behind = format!("{UPGRADE}\u{81}\u{85}abcd");
-        assert_eq!(direct_upgrade(behind.as_bytes()).unwrap().0, UPGRADE.len());
+        assert_eq!(
+            direct_upgrade(behind.as_bytes()).unwrap().len,
+            UPGRADE.len()
+        );
         let query = UPGRADE.replace("/gateway ", "/gateway?v=1 ");
         assert!(direct_upgrade(query.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn the_offered_subprotocols_say_papo_and_carry_a_token() {
+        let with = |protocols: &str| {
+            let req = UPGRADE.replace("\r\n\r\n", &format!("\r\n{protocols}\r\n\r\n"));
+            direct_upgrade(req.as_bytes()).expect("taken").offer
+        };
+        let both = with("Sec-WebSocket-Protocol: papo.v1, papo.token.pat_abc-_9");
+        assert!(both.papo);
+        assert_eq!(both.token.as_deref(), Some("pat_abc-_9"));
+        // Over two headers, any case of the name; the first token counts.
+        let split = with(
+            "sec-websocket-protocol: papo.token.first\r\nSEC-WEBSOCKET-PROTOCOL: chat, papo.v1, papo.token.second",
+        );
+        assert!(split.papo);
+        assert_eq!(split.token.as_deref(), Some("first"));
+        // Others' subprotocols, or a token without papo.v1: taken as offered.
+        assert_eq!(
+            with("Sec-WebSocket-Protocol: chat, superchat"),
+            Offer::default()
+        );
+        let bare = with("Sec-WebSocket-Protocol: papo.token.t");
+        assert!(!bare.papo);
+        assert_eq!(bare.token.as_deref(), Some("t"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{Backend, TestApp, access};
-use crate::ws::Ws;
+use crate::ws::{End, Ws};
 
 /// RFC 6455's example key and the accept value it must give.
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -49,12 +49,41 @@ fn masked_text(payload: &[u8]) -> Vec<u8> {
     frame
 }
 
+/// An upgrade request offering `protocols` in `Sec-WebSocket-Protocol`.
+fn request_offering(protocols: &str) -> String {
+    request(13).replace(
+        "\r\n\r\n",
+        &format!("\r\nSec-WebSocket-Protocol: {protocols}\r\n\r\n"),
+    )
+}
+
+/// Sends `req` whole, or in two pieces (so that the router's upgrade answers it), and
+/// returns the socket and the response head, lower-cased.
+async fn upgrade(app: &TestApp, req: &str, pieces: bool) -> (TcpStream, String) {
+    let mut tcp = TcpStream::connect(app.addr).await.unwrap();
+    if pieces {
+        let (first, rest) = req.split_at(30);
+        tcp.write_all(first.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tcp.write_all(rest.as_bytes()).await.unwrap();
+    } else {
+        tcp.write_all(req.as_bytes()).await.unwrap();
+    }
+    let head = response_head(&mut tcp).await.to_ascii_lowercase();
+    (tcp, head)
+}
+
+/// The client's end of an upgraded socket.
+async fn client(tcp: TcpStream) -> Ws {
+    let stream = WebSocketStream::from_raw_socket(MaybeTlsStream::Plain(tcp), Role::Client, None);
+    Ws {
+        stream: stream.await,
+    }
+}
+
 /// The session on an upgraded socket: `hello`, then `identify` unless it was sent already.
 async fn identify(tcp: TcpStream, token: &str, sent: bool) -> Value {
-    let stream = WebSocketStream::from_raw_socket(MaybeTlsStream::Plain(tcp), Role::Client, None);
-    let mut ws = Ws {
-        stream: stream.await,
-    };
+    let mut ws = client(tcp).await;
     assert_eq!(ws.recv().await["op"], "hello");
     if !sent {
         ws.send(json!({"op": "identify", "d": {"token": token}}))
@@ -70,17 +99,8 @@ async fn an_upgrade_whole_or_in_pieces_opens_a_session() {
     let token = access(&auth);
     let req = request(13);
     for pieces in [false, true] {
-        let mut tcp = TcpStream::connect(app.addr).await.unwrap();
-        if pieces {
-            // The head not all there at first: the router's upgrade answers it.
-            let (first, rest) = req.split_at(30);
-            tcp.write_all(first.as_bytes()).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            tcp.write_all(rest.as_bytes()).await.unwrap();
-        } else {
-            tcp.write_all(req.as_bytes()).await.unwrap();
-        }
-        let head = response_head(&mut tcp).await.to_ascii_lowercase();
+        // In pieces, the head is not all there at first: the router's upgrade answers it.
+        let (tcp, head) = upgrade(&app, &req, pieces).await;
         assert!(head.starts_with("http/1.1 101 "), "{head}");
         assert!(head.contains("upgrade: websocket\r\n"), "{head}");
         assert!(
@@ -92,9 +112,57 @@ async fn an_upgrade_whole_or_in_pieces_opens_a_session() {
         );
         // Only the router's answer carries its security headers: each path was taken.
         assert_eq!(head.contains("x-content-type-options"), pieces, "{head}");
+        // No subprotocol offered, none chosen.
+        assert!(!head.contains("sec-websocket-protocol"), "{head}");
         let ready = identify(tcp, &token, false).await;
         assert_eq!(ready["op"], "ready", "pieces: {pieces}: {ready}");
         assert_eq!(ready["d"]["user"]["username"], "up_ana");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_offered_in_the_upgrade_identifies_without_an_identify_frame() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let auth = app.register("up_caio").await;
+    let token = access(&auth);
+    let req = request_offering(&format!("papo.v1, papo.token.{token}"));
+    for pieces in [false, true] {
+        let (tcp, head) = upgrade(&app, &req, pieces).await;
+        assert!(head.starts_with("http/1.1 101 "), "{head}");
+        assert_eq!(head.contains("x-content-type-options"), pieces, "{head}");
+        // papo.v1 is chosen; the token is never sent back.
+        assert!(
+            head.contains("sec-websocket-protocol: papo.v1\r\n"),
+            "{head}"
+        );
+        assert!(!head.contains(&token.to_ascii_lowercase()), "{head}");
+        let ready = identify(tcp, "", true).await;
+        assert_eq!(ready["op"], "ready", "pieces: {pieces}: {ready}");
+        assert_eq!(ready["d"]["user"]["username"], "up_caio");
+    }
+    // A token that is not one ends the socket as a refused identify does, on either path;
+    // so does an identify frame behind a token (a second identify).
+    for pieces in [false, true] {
+        let req = request_offering("papo.v1, papo.token.pat_unknown");
+        let mut ws = client(upgrade(&app, &req, pieces).await.0).await;
+        assert_eq!(ws.recv().await["op"], "hello");
+        assert_eq!(ws.closed().await, End::Closed(4001), "pieces: {pieces}");
+        let mut ws = client(
+            upgrade(
+                &app,
+                &request_offering(&format!("papo.v1, papo.token.{token}")),
+                pieces,
+            )
+            .await
+            .0,
+        )
+        .await;
+        assert_eq!(ws.recv().await["op"], "hello");
+        ws.send(json!({"op": "identify", "d": {"token": token}}))
+            .await;
+        assert_eq!(ws.op("ready").await["op"], "ready");
+        assert_eq!(ws.closed().await, End::Closed(4002), "pieces: {pieces}");
     }
     app.stop().await;
 }
