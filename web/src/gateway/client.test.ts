@@ -13,7 +13,10 @@ class FakeSocket implements WebSocketLike {
   onclose: WebSocketLike['onclose'] = null;
   onerror: WebSocketLike['onerror'] = null;
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    readonly protocols?: string[],
+  ) {
     FakeSocket.all.push(this);
   }
 
@@ -59,7 +62,8 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-function setup(options: { random?: () => number; tokenTtlMs?: number } = {}) {
+/** Most tests drive the `identify` frame (still used to resume, and when a token must be refreshed first); `upgrade` turns on identifying in the upgrade, the app's default. */
+function setup(options: { random?: () => number; tokenTtlMs?: number; upgrade?: boolean } = {}) {
   let counter = 1;
   const mint = (): GatewayToken => ({
     accessToken: `a${counter++}`,
@@ -79,7 +83,8 @@ function setup(options: { random?: () => number; tokenTtlMs?: number } = {}) {
   const client = new GatewayClient({
     url: 'ws://papo.test/api/v1/gateway',
     auth,
-    createSocket: (url) => new FakeSocket(url),
+    createSocket: (url, protocols) => new FakeSocket(url, protocols),
+    identifyOnUpgrade: options.upgrade ?? false,
     onResync,
     random: options.random ?? (() => 0.5),
     logger,
@@ -560,5 +565,68 @@ describe('GatewayClient', () => {
     const settled = expect(silent).rejects.toMatchObject({ name: 'GatewaySendLost' });
     vi.advanceTimersByTime(15_000);
     await settled;
+  });
+});
+
+describe('GatewayClient identifying in the upgrade', () => {
+  it('offers a fresh token as a subprotocol and sends no identify frame', async () => {
+    const t = setup({ upgrade: true });
+    t.client.start();
+    const s = t.socket();
+    expect(s.protocols).toEqual(['papo.v1', 'papo.token.a1']);
+    s.open();
+    s.receive({ op: 'hello', d: { heartbeat_interval_ms: HEARTBEAT } });
+    await flush();
+    expect(s.sent).toEqual([]);
+    s.receive({ op: 'ready', d: { session_id: 's1', user, presences: [] } });
+    expect(t.client.info()).toMatchObject({ state: 'connected', sessionId: 's1' });
+    // Heartbeats start at once: the session is identified.
+    await vi.advanceTimersByTimeAsync(HEARTBEAT);
+    expect(s.ops()).toEqual(['heartbeat']);
+  });
+
+  it('resumes with a frame, offering no token', async () => {
+    const t = setup({ upgrade: true });
+    t.client.start();
+    const s = t.socket();
+    s.open();
+    s.receive({ op: 'hello', d: { heartbeat_interval_ms: HEARTBEAT } });
+    s.receive({ op: 'ready', d: { session_id: 's1', user, presences: [] } });
+    s.receive({ op: 'event', t: 'user.updated', d: user, s: 4 });
+    s.serverClose(1006);
+    await vi.advanceTimersByTimeAsync(30_000);
+    const s2 = t.socket();
+    expect(s2).not.toBe(s);
+    expect(s2.protocols).toBeUndefined();
+    await t.hello();
+    expect(s2.sent).toEqual([{ op: 'resume', d: { token: 'a1', session_id: 's1', seq: 4 } }]);
+  });
+
+  it('refreshes a token about to expire first, then identifies with a frame', async () => {
+    const t = setup({ upgrade: true, tokenTtlMs: 1_000 });
+    vi.setSystemTime(T0 + 2_000);
+    t.client.start();
+    const s = t.socket();
+    expect(s.protocols).toBeUndefined();
+    await t.hello();
+    expect(t.auth.refresh).toHaveBeenCalledTimes(1);
+    expect(s.sent).toEqual([{ op: 'identify', d: { token: 'a2' } }]);
+  });
+
+  it('on 4001 for an offered token refreshes it and offers the new one', async () => {
+    const t = setup({ upgrade: true });
+    t.client.start();
+    const s = await t.hello();
+    s.serverClose(4001);
+    await flush();
+    expect(t.auth.refresh).toHaveBeenCalledTimes(1);
+    const s2 = t.socket();
+    expect(s2).not.toBe(s);
+    expect(s2.protocols).toEqual(['papo.v1', 'papo.token.a2']);
+    await t.hello();
+    expect(s2.sent).toEqual([]);
+    s2.receive({ op: 'ready', d: { session_id: 's2', user, presences: [] } });
+    expect(t.client.state).toBe('connected');
+    expect(t.auth.lost).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,6 @@
 // The gateway connection (docs/gateway.md): one WebSocket, hello → identify /
-// resume, heartbeats, sequence tracking, reconnects with backoff. No React.
+// resume (a new session identifies in the upgrade itself), heartbeats, sequence
+// tracking, reconnects with backoff. No React.
 
 import { backoffDelay, type BackoffOptions } from './backoff';
 import {
@@ -30,6 +31,9 @@ export interface WebSocketLike {
 }
 
 const WS_OPEN = 1;
+/** The subprotocol of this gateway, and the one that carries an access token. */
+const PROTOCOL = 'papo.v1';
+const TOKEN_PROTOCOL = 'papo.token.';
 
 export interface GatewayToken {
   accessToken: string;
@@ -69,7 +73,13 @@ export interface GatewayClientOptions {
   /** ws(s)://host/api/v1/gateway, or a function computing it at connect time. */
   url: string | (() => string);
   auth: GatewayAuth;
-  createSocket?: (url: string) => WebSocketLike;
+  createSocket?: (url: string, protocols?: string[]) => WebSocketLike;
+  /**
+   * Identify a new session in the upgrade request (the `papo.token.…` subprotocol) when the
+   * token is fresh, so that `ready` comes with `hello`, a round trip sooner (default true);
+   * false: always with an `identify` frame.
+   */
+  identifyOnUpgrade?: boolean;
   /** After a new session replaced a lost one (events may have been missed): re-fetch over REST. */
   onResync?: () => void;
   backoff?: BackoffOptions;
@@ -279,10 +289,17 @@ export class GatewayClient {
     this.awaitingAck = false;
     this.setState(this.everConnected ? 'reconnecting' : 'connecting');
 
+    // A new session with a fresh token identifies in the upgrade; a resume, or a token to
+    // refresh first, waits for `hello` (docs/gateway.md, *Identifying in the upgrade*).
+    const token = this.opts.identifyOnUpgrade === false || this.sessionId !== null ? null : this.opts.auth.token();
+    const offered = token !== null && this.now() < token.refreshAt ? token.accessToken : null;
     let socket: WebSocketLike;
     try {
-      const create = this.opts.createSocket ?? ((url: string) => new WebSocket(url) as unknown as WebSocketLike);
-      socket = create(this.url());
+      const create =
+        this.opts.createSocket ??
+        ((url: string, protocols?: string[]) => new WebSocket(url, protocols) as unknown as WebSocketLike);
+      socket = offered === null ? create(this.url()) : create(this.url(), [PROTOCOL, `${TOKEN_PROTOCOL}${offered}`]);
+      this.authSent = offered !== null;
     } catch (err) {
       this.log.warn('papo gateway: cannot open the socket', err);
       this.scheduleReconnect();
@@ -313,7 +330,8 @@ export class GatewayClient {
     switch (frame.op) {
       case 'hello':
         this.startHeartbeat(frame.d.heartbeat_interval_ms);
-        void this.authenticate(gen);
+        // Identified in the upgrade: `ready` (or a 4001 close) follows by itself.
+        if (!this.authSent) void this.authenticate(gen);
         break;
       case 'ready': {
         this.sessionId = frame.d.session_id;
