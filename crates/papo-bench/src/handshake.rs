@@ -1,11 +1,12 @@
 //! `handshake`: the machine's own ceiling for connect+identify. A minimal server pinned to
 //! the server's core accepts loopback TCP connections and plays the byte exchange of a
-//! gateway session's start — an HTTP upgrade request answered by a `101` and the `hello`
-//! frame in one write, then an identify frame answered by a `ready` frame — without parsing
+//! gateway session's start — an HTTP upgrade request carrying the token answered by a `101`,
+//! the `hello` frame and a `ready` frame in one write (or, with `identify_frame`, the `101`
+//! and `hello` first, then an identify frame answered by `ready`) — without parsing
 //! or computing anything, and keeps every connection open as S1 does. A client on the generator's core opens them, a fixed
 //! number at a time. The server reports the CPU it used per connection: the kernel's
-//! share of a connection (accept, the socket's registration with epoll, two reads and two
-//! writes on loopback) plus the least an async Rust server adds.
+//! share of a connection (accept, the socket's registration with epoll, a read and a write on
+//! loopback, two of each with `identify_frame`) plus the least an async Rust server adds.
 //!
 //! With `room_size` above one it also does what S1 asks of a server with presence: the
 //! sessions are grouped in rooms of that size in the order they finish opening, and each new
@@ -30,9 +31,11 @@ use crate::server::{cpu_secs, pinned};
 use crate::systems::SERVER_CPU;
 
 /// What a client sends to open a session: the upgrade request and, once answered, a masked
-/// identify frame. Sizes about as papo-bench's own client sends them.
+/// identify frame; or the upgrade request with the token in it. Sizes about as papo-bench's
+/// own client sends them.
 const REQUEST_BYTES: usize = 160;
 const IDENTIFY_BYTES: usize = 90;
+const REQUEST_WITH_TOKEN_BYTES: usize = 240;
 /// The server's `101 Switching Protocols` response and its `hello` frame.
 const RESPONSE_BYTES: usize = 200;
 /// A `presence.updated` event frame as papo writes it (`user_id`, `status`, no custom status).
@@ -49,6 +52,8 @@ pub struct Shape {
     pub ready_bytes: usize,
     /// Sessions per room; each new one's presence is written to the room's open members.
     pub room_size: usize,
+    /// Identify with a frame after `hello`, a second round trip.
+    pub identify_frame: bool,
 }
 
 /// Runs the measurement: the server on the server's core, the client on the generator's;
@@ -64,6 +69,9 @@ pub async fn run(shape: Shape) -> anyhow::Result<Value> {
         let mut cmd = pinned(&exe, cpu);
         cmd.args(["handshake-side", "--port", &port, "--connections", &n])
             .args(["--ready-bytes", &ready, "--room-size", &room]);
+        if shape.identify_frame {
+            cmd.arg("--identify-frame");
+        }
         if client {
             cmd.arg("--client");
         }
@@ -87,6 +95,7 @@ pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
         connections,
         ready_bytes,
         room_size,
+        identify_frame,
     } = shape;
     anyhow::ensure!(room_size >= 1, "a room holds at least one session");
     current_thread()?.block_on(async move {
@@ -106,7 +115,7 @@ pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
                     accepted += 1;
                     let (done, ready) = (done_tx.clone(), ready.clone());
                     tokio::spawn(async move {
-                        if let Ok(s) = answer(s, &ready).await {
+                        if let Ok(s) = answer(s, &ready, identify_frame).await {
                             let _ = done.send(s);
                         }
                     });
@@ -128,6 +137,7 @@ pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
             "connections": connections,
             "ready_bytes": ready_bytes,
             "room_size": room_size,
+            "identify_frame": identify_frame,
             "presence_writes_per_connect":
                 (presence_writes as f64 / connections as f64 * 100.0).round() / 100.0,
             "seconds": (wall * 1000.0).round() / 1000.0,
@@ -147,12 +157,23 @@ fn room_start(index: usize, room_size: usize) -> usize {
 }
 
 /// One session's opening exchange on the server's side.
-async fn answer(mut s: TcpStream, ready: &[u8]) -> std::io::Result<TcpStream> {
+async fn answer(
+    mut s: TcpStream,
+    ready: &[u8],
+    identify_frame: bool,
+) -> std::io::Result<TcpStream> {
     s.set_nodelay(true)?;
-    read_exactly(&mut s, REQUEST_BYTES).await?;
-    s.write_all(&[b'h'; RESPONSE_BYTES]).await?;
-    read_exactly(&mut s, IDENTIFY_BYTES).await?;
-    s.write_all(ready).await?;
+    if identify_frame {
+        read_exactly(&mut s, REQUEST_BYTES).await?;
+        s.write_all(&[b'h'; RESPONSE_BYTES]).await?;
+        read_exactly(&mut s, IDENTIFY_BYTES).await?;
+        s.write_all(ready).await?;
+    } else {
+        read_exactly(&mut s, REQUEST_WITH_TOKEN_BYTES).await?;
+        let mut answer = vec![b'h'; RESPONSE_BYTES];
+        answer.extend_from_slice(ready);
+        s.write_all(&answer).await?;
+    }
     Ok(s)
 }
 
@@ -161,6 +182,7 @@ pub fn client(port: u16, shape: Shape) -> anyhow::Result<()> {
     let Shape {
         connections,
         ready_bytes,
+        identify_frame,
         ..
     } = shape;
     // Source ports chosen as `compare`'s clients choose them (see `tcp`).
@@ -177,10 +199,15 @@ pub fn client(port: u16, shape: Shape) -> anyhow::Result<()> {
                 while next.get() < connections {
                     next.set(next.get() + 1);
                     let mut s = tcp(Some(source), server).await?;
-                    s.write_all(&[b'q'; REQUEST_BYTES]).await?;
-                    read_exactly(&mut s, RESPONSE_BYTES).await?;
-                    s.write_all(&[b'i'; IDENTIFY_BYTES]).await?;
-                    read_exactly(&mut s, ready_bytes).await?;
+                    if identify_frame {
+                        s.write_all(&[b'q'; REQUEST_BYTES]).await?;
+                        read_exactly(&mut s, RESPONSE_BYTES).await?;
+                        s.write_all(&[b'i'; IDENTIFY_BYTES]).await?;
+                        read_exactly(&mut s, ready_bytes).await?;
+                    } else {
+                        s.write_all(&[b'q'; REQUEST_WITH_TOKEN_BYTES]).await?;
+                        read_exactly(&mut s, RESPONSE_BYTES + ready_bytes).await?;
+                    }
                     kept.push(s);
                 }
                 Ok::<_, anyhow::Error>(kept)

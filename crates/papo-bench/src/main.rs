@@ -141,6 +141,10 @@ enum Cmd {
         /// members, as in S1 (rooms of ten); 1 for no presence.
         #[arg(long, default_value_t = 10)]
         room_size: usize,
+        /// Identify with a frame after `hello` (a second round trip, as papo's clients did
+        /// before identifying in the upgrade request).
+        #[arg(long)]
+        identify_frame: bool,
     },
     /// The machine's floor for S4's acknowledgement latency: one thread commits the
     /// messages due at each rate (log pages written, then `fsync`, as SQLite does) and
@@ -225,6 +229,8 @@ enum Cmd {
         ready_bytes: usize,
         #[arg(long)]
         room_size: usize,
+        #[arg(long)]
+        identify_frame: bool,
     },
 }
 
@@ -272,11 +278,13 @@ fn main() -> anyhow::Result<()> {
             connections,
             ready_bytes,
             room_size,
+            identify_frame,
         } => {
             let shape = handshake::Shape {
                 connections,
                 ready_bytes,
                 room_size,
+                identify_frame,
             };
             return if client {
                 handshake::client(port, shape)
@@ -346,11 +354,13 @@ fn main() -> anyhow::Result<()> {
                     connections,
                     ready_bytes,
                     room_size,
+                    identify_frame,
                 } => {
                     let report = handshake::run(handshake::Shape {
                         connections,
                         ready_bytes,
                         room_size,
+                        identify_frame,
                     })
                     .await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -2,7 +2,9 @@
 //! member connects and identifies, what a delivery looks like, how a message is sent and
 //! acknowledged.
 //!
-//! - **papo**: `GET /api/v1/gateway`, `hello` → `identify {token}` → `ready`; deliveries are
+//! - **papo**: `GET /api/v1/gateway` offering the subprotocols `papo.v1` and
+//!   `papo.token.<token>`, as the web app does, answered by `hello` and `ready` together (no
+//!   `identify` frame: docs/gateway.md, *Identifying in the upgrade*); deliveries are
 //!   `message.created` events; heartbeats carry the last sequence number (as the web app's);
 //!   messages are sent as `message_create` on the author's own socket, answered by
 //!   `message_ack` after commit (or, with `--papo-send rest`, with
@@ -117,12 +119,10 @@ pub async fn connect_member(
 ) -> anyhow::Result<Ws> {
     match target.wire {
         Wire::Papo => {
-            let mut ws = Ws::connect(source, target.server, "/api/v1/gateway").await?;
-            ws.wait_for(|t| find(t, br#""op":"hello""#).is_some())
-                .await
-                .context("hello")?;
-            let identify = format!(r#"{{"op":"identify","d":{{"token":"{}"}}}}"#, member.cred);
-            ws.send_text(identify.as_bytes()).await?;
+            let offer = format!("papo.v1, papo.token.{}", member.cred);
+            let path = "/api/v1/gateway";
+            let mut ws = Ws::connect_offering(source, target.server, path, Some(&offer)).await?;
+            // `hello` comes first, in the same write.
             ws.wait_for(|t| {
                 find(t, br#""op":"ready""#).is_some()
                     || find(t, br#""op":"invalid_session""#).is_some()

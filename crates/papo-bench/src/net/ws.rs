@@ -102,11 +102,24 @@ impl Ws {
         server: SocketAddr,
         path: &str,
     ) -> anyhow::Result<Self> {
+        Self::connect_offering(source, server, path, None).await
+    }
+
+    /// [`Ws::connect`], offering `protocols` (a `Sec-WebSocket-Protocol` value) if given.
+    pub async fn connect_offering(
+        source: Option<IpAddr>,
+        server: SocketAddr,
+        path: &str,
+        protocols: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let mut stream = tcp(source, server).await?;
+        let offer = protocols
+            .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+            .unwrap_or_default();
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Key: cGFwby1iZW5jaC1rZXkxMg==\r\n\
-             Sec-WebSocket-Version: 13\r\n\r\n"
+             {offer}Sec-WebSocket-Version: 13\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
         let mut head = Vec::with_capacity(512);
