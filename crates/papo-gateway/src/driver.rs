@@ -90,10 +90,9 @@ where
         let Some(io) = io else {
             return Either::Left(std::future::ready(()));
         };
-        let now = Instant::now();
-        let mut conn = Connection::new(now, &hub.config);
+        let mut conn = Connection::new(Instant::now(), &hub.config);
         if let Some(token) = token {
-            conn.identify_on_open(now, token);
+            conn.identify_on_open(token);
         }
         let driver = Driver {
             conn,

@@ -253,16 +253,12 @@ impl Connection {
     }
 
     /// The client identified in its upgrade request (the `papo.token.…` subprotocol, see
-    /// docs/gateway.md): the same as an `identify` frame arriving first, counted against the
-    /// same budget, so that `ready` can leave with `hello` and the upgrade's response in one
-    /// write instead of after a second round trip.
-    pub fn identify_on_open(&mut self, now: Instant, token: String) {
+    /// docs/gateway.md): the same as an `identify` frame arriving first (a connection's
+    /// first frame is always within its budget), so that `ready` can leave with `hello` and
+    /// the upgrade's response in one write instead of after a second round trip.
+    pub fn identify_on_open(&mut self, token: String) {
         if self.phase != Phase::Hello {
             return;
-        }
-        let c = &self.config;
-        if !self.rate.allow(now, c.frame_window, c.max_frames) {
-            return self.close(CloseCode::RateLimited);
         }
         self.phase = Phase::Authenticating;
         self.actions.push_back(Action::Identify { token });
@@ -426,7 +422,7 @@ mod tests {
         let t0 = Instant::now();
         let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
-        c.identify_on_open(t0, "abc".into());
+        c.identify_on_open("abc".into());
         let a = drain(&mut c);
         assert_eq!(sent(&a[..1])[0]["op"], "hello");
         assert!(matches!(&a[1..], [Action::Identify { token }] if token == "abc"));
@@ -435,7 +431,7 @@ mod tests {
         assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::InvalidFrame));
         // Once identified, a late call changes nothing.
         let mut c = identified(t0, &cfg);
-        c.identify_on_open(t0, "abc".into());
+        c.identify_on_open("abc".into());
         assert!(drain(&mut c).is_empty());
         assert!(c.is_identified());
     }

@@ -170,11 +170,11 @@ pub async fn upgrade(
             .with_message("This endpoint expects a WebSocket upgrade (version 13).")
             .into_response();
     };
-    let offer = offer_of(|| {
+    let offer = offer_of(
         req.headers()
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes()))
-    });
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+    );
     let on_upgrade = hyper::upgrade::on(&mut req);
     let upgraded = async move {
         match on_upgrade.await {
@@ -246,12 +246,9 @@ pub struct Offer {
 }
 
 /// Reads the subprotocols offered in a request's headers (name and value pairs, in order).
-fn offer_of<'a, I>(headers: impl Fn() -> I) -> Offer
-where
-    I: Iterator<Item = (&'a str, &'a [u8])>,
-{
+fn offer_of<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> Offer {
     let mut offer = Offer::default();
-    let offered = headers()
+    let offered = headers
         .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-protocol"))
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
         .flat_map(|v| v.split(',').map(str::trim));
@@ -290,7 +287,7 @@ pub fn direct_upgrade(bytes: &[u8]) -> Option<DirectUpgrade> {
     Some(DirectUpgrade {
         len,
         accept: accept_of(headers)?,
-        offer: offer_of(headers),
+        offer: offer_of(headers()),
     })
 }
 
