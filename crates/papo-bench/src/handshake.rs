@@ -101,7 +101,15 @@ pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
     current_thread()?.block_on(async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<TcpStream>();
-        let ready = std::sync::Arc::<[u8]>::from(vec![b'r'; ready_bytes]);
+        // Identifying in the upgrade, the response and `hello` leave with `ready`: one buffer,
+        // built once like the rest.
+        let mut first = if identify_frame {
+            Vec::new()
+        } else {
+            vec![b'h'; RESPONSE_BYTES]
+        };
+        first.resize(first.len() + ready_bytes, b'r');
+        let ready = std::sync::Arc::<[u8]>::from(first);
         let presence = [b'p'; PRESENCE_BYTES];
         let mut open: Vec<TcpStream> = Vec::with_capacity(connections);
         let mut presence_writes = 0usize;
@@ -156,7 +164,8 @@ fn room_start(index: usize, room_size: usize) -> usize {
     index / room_size * room_size
 }
 
-/// One session's opening exchange on the server's side.
+/// One session's opening exchange on the server's side; `ready` carries the response and
+/// `hello` in front unless `identify_frame`.
 async fn answer(
     mut s: TcpStream,
     ready: &[u8],
@@ -170,9 +179,7 @@ async fn answer(
         s.write_all(ready).await?;
     } else {
         read_exactly(&mut s, REQUEST_WITH_TOKEN_BYTES).await?;
-        let mut answer = vec![b'h'; RESPONSE_BYTES];
-        answer.extend_from_slice(ready);
-        s.write_all(&answer).await?;
+        s.write_all(ready).await?;
     }
     Ok(s)
 }
