@@ -17,8 +17,10 @@
 //!   `{"type":"ack","ack":…}`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::LazyLock;
 
 use anyhow::Context;
+use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
 use crate::net::ws::{Ws, find};
@@ -108,6 +110,14 @@ pub fn room_name(i: u32) -> String {
     format!("r{i}")
 }
 
+/// Searches made for every session or every delivery, built once (`memmem::find` builds
+/// its searcher on every call).
+static READY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""op":"ready""#));
+static INVALID_SESSION: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(br#""op":"invalid_session""#));
+static PAYLOAD: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"pb:"));
+static EVENT_SEQ: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(br#""s":"#));
+
 /// Opens a member's connection and identifies it; returns the socket ready for events.
 /// Without `announce`, a peer's member joins its room without a presence announcement
 /// (papo decides that itself: no presence pushes in large servers).
@@ -124,8 +134,9 @@ pub async fn connect_member(
             let mut ws = Ws::connect_offering(source, target.server, path, Some(&offer)).await?;
             // `hello` comes first, in the same write.
             ws.wait_for(|t| {
-                find(t, br#""op":"ready""#).is_some()
-                    || find(t, br#""op":"invalid_session""#).is_some()
+                [&*READY, &*INVALID_SESSION]
+                    .iter()
+                    .any(|f| f.find(t).is_some())
             })
             .await
             .context("ready")?;
@@ -254,6 +265,16 @@ pub fn number_after(frame: &[u8], key: &[u8]) -> Option<u64> {
         Some(b':') => &frame[find(frame, key)? + key.len()..],
         _ => value_after(frame, key)?,
     };
+    digits_at(rest)
+}
+
+/// The sequence number of a papo event frame (`"s":`).
+pub fn event_seq(frame: &[u8]) -> Option<u64> {
+    digits_at(&frame[EVENT_SEQ.find(frame)? + 4..])
+}
+
+/// The unsigned number at the start of `rest`.
+fn digits_at(rest: &[u8]) -> Option<u64> {
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
@@ -265,7 +286,7 @@ pub fn payload(step: usize, room: u32, seq: u64, due_ns: u64) -> String {
 
 /// A bench payload found in a frame: (step, room, seq, due unix ns).
 pub fn find_payload(frame: &[u8]) -> Option<(usize, u32, u64, u64)> {
-    let at = find(frame, b"\"pb:")? + 4;
+    let at = PAYLOAD.find(frame)? + 4;
     let end = frame[at..].iter().position(|b| *b == b'"')? + at;
     let mut it = std::str::from_utf8(&frame[at..end]).ok()?.split(':');
     Some((
@@ -297,6 +318,8 @@ mod tests {
         assert_eq!(find_payload(br#"{"content":"hello"}"#), None);
         assert_eq!(find_payload(br#"{"content":"pb:1:2:x:4"}"#), None);
         assert_eq!(number_after(br#"{"s":123,"d":1}"#, br#""s":"#), Some(123));
+        assert_eq!(event_seq(br#"{"op":"event","s":123,"d":1}"#), Some(123));
+        assert_eq!(event_seq(br#"{"op":"ready"}"#), None);
     }
 
     #[test]

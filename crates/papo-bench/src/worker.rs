@@ -481,7 +481,7 @@ async fn receive(
                     let _ = answers.send(answer);
                     return;
                 }
-                if wire == Wire::Papo && let Some(s) = proto::number_after(t, br#""s":"#) {
+                if wire == Wire::Papo && let Some(s) = proto::event_seq(t) {
                     last_event_seq = s;
                 }
                 let Some((step, room, seq, due)) = proto::find_payload(t) else { return };

@@ -1,19 +1,66 @@
 //! A small WebSocket client made for load generation: thousands of connections in one
 //! process with little memory each and no work beyond finding the frames.
 //!
-//! Server frames are read into a stack buffer inside each read (nothing kept between reads
-//! but an incomplete frame's tail); client frames are masked as RFC 6455 requires.
+//! Server frames are read into one buffer per thread, shared by its connections and parsed
+//! before the next await (nothing kept between reads but an incomplete frame's tail);
+//! client frames are masked as RFC 6455 requires.
 
+use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Poll, Waker};
 
 use anyhow::{Context, bail};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 
-/// Bytes read per `read` call (on the stack).
+/// Bytes read per `read` call.
 const READ_CHUNK: usize = 16 * 1024;
+
+thread_local! {
+    /// The thread's read buffer: a read fills it and its frames are handled before the
+    /// next await, so no connection holds one. Read into without being zeroed first: it
+    /// replaced a zeroed 16 KiB on the stack for every read, and a 2 KiB one that took
+    /// papo's handshake answer (`101`, `hello`, `ready`) in two reads.
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(READ_CHUNK));
+}
+
+/// What one read of a socket gave.
+enum Read<T> {
+    /// Nothing to read after all (a stale readiness): wait again.
+    Again,
+    /// The peer closed.
+    Closed,
+    /// What the bytes read made.
+    Got(T),
+}
+
+/// Reads what `stream` holds into the thread's buffer and passes it to `use_bytes`.
+///
+/// Through `AsyncRead`, not `try_read`: tokio takes a read that did not fill the buffer as
+/// proof that the socket is drained and waits for the next event, where after `try_read`
+/// the next read is a system call that finds nothing (one per frame received).
+fn read_with<T>(
+    stream: &mut TcpStream,
+    use_bytes: impl FnOnce(&[u8]) -> anyhow::Result<T>,
+) -> anyhow::Result<Read<T>> {
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        let mut read = ReadBuf::uninit(&mut buf.spare_capacity_mut()[..READ_CHUNK]);
+        // Polled once, right after `readable()`: a `Pending` is a stale readiness, and the
+        // caller waits for `readable()` again, which registers its own waker.
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        match Pin::new(stream).poll_read(&mut cx, &mut read) {
+            Poll::Pending => Ok(Read::Again),
+            Poll::Ready(Err(e)) => Err(e.into()),
+            Poll::Ready(Ok(())) if read.filled().is_empty() => Ok(Read::Closed),
+            Poll::Ready(Ok(())) => use_bytes(read.filled()).map(Read::Got),
+        }
+    })
+}
+
 /// A frame larger than this is a protocol error here (the bench expects small frames).
 const MAX_FRAME: usize = 16 * 1024 * 1024;
 
@@ -122,30 +169,43 @@ impl Ws {
              {offer}Sec-WebSocket-Version: 13\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
-        let mut head = Vec::with_capacity(512);
-        let end = loop {
+        // The answer's head, kept only if it arrives in pieces.
+        let mut head: Vec<u8> = Vec::new();
+        let tail = loop {
             stream.readable().await?;
-            let mut buf = [0u8; 2048];
-            match stream.try_read(&mut buf) {
-                Ok(0) => bail!("closed during the WebSocket handshake"),
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e.into()),
-            }
-            if let Some(i) = find(&head, b"\r\n\r\n") {
-                break i + 4;
+            let read = read_with(&mut stream, |bytes| {
+                let whole = if head.is_empty() {
+                    bytes
+                } else {
+                    head.extend_from_slice(bytes);
+                    &head
+                };
+                let Some(end) = find(whole, b"\r\n\r\n") else {
+                    if head.is_empty() {
+                        head.extend_from_slice(bytes);
+                    }
+                    return Ok(None);
+                };
+                if !whole.starts_with(b"HTTP/1.1 101") {
+                    let line = whole.split(|b| *b == b'\r').next().unwrap_or_default();
+                    bail!("upgrade refused: {}", String::from_utf8_lossy(line));
+                }
+                // Frames sent behind the answer (papo's `hello` and `ready`) stay for
+                // `read_frames`.
+                Ok(Some(whole[end + 4..].to_vec()))
+            })?;
+            match read {
+                Read::Closed => bail!("closed during the WebSocket handshake"),
+                Read::Got(Some(tail)) => break tail,
+                Read::Again | Read::Got(None) => {}
             }
             if head.len() > 16 * 1024 {
                 bail!("handshake answer too long");
             }
         };
-        if !head.starts_with(b"HTTP/1.1 101") {
-            let line = head.split(|b| *b == b'\r').next().unwrap_or_default();
-            bail!("upgrade refused: {}", String::from_utf8_lossy(line));
-        }
         Ok(Self {
             stream,
-            tail: head[end..].to_vec(),
+            tail,
             mask: rand_seed(),
         })
     }
@@ -184,23 +244,23 @@ impl Ws {
         }
         loop {
             self.stream.readable().await?;
-            let mut buf = [0u8; READ_CHUNK];
-            let n = match self.stream.try_read(&mut buf) {
-                Ok(0) => return Ok(None),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let (used, pongs, open) = if self.tail.is_empty() {
-                let (used, pongs, open) = parse_frames(&buf[..n], &mut on_text)?;
-                self.tail.extend_from_slice(&buf[used..n]);
-                (used, pongs, open)
-            } else {
-                self.tail.extend_from_slice(&buf[..n]);
-                let tail = std::mem::take(&mut self.tail);
-                let (used, pongs, open) = parse_frames(&tail, &mut on_text)?;
-                self.tail = tail[used..].to_vec();
-                (used, pongs, open)
+            let tail = &mut self.tail;
+            let read = read_with(&mut self.stream, |bytes| {
+                if tail.is_empty() {
+                    let (used, pongs, open) = parse_frames(bytes, &mut on_text)?;
+                    tail.extend_from_slice(&bytes[used..]);
+                    Ok((used, pongs, open))
+                } else {
+                    tail.extend_from_slice(bytes);
+                    let (used, pongs, open) = parse_frames(tail, &mut on_text)?;
+                    tail.drain(..used);
+                    Ok((used, pongs, open))
+                }
+            })?;
+            let (used, pongs, open) = match read {
+                Read::Again => continue,
+                Read::Closed => return Ok(None),
+                Read::Got(parsed) => parsed,
             };
             if self.tail.is_empty() && self.tail.capacity() > 0 {
                 self.tail = Vec::new();
