@@ -5,16 +5,22 @@
 //! Through hyper and the router an upgrade cost about a sixth of the server's core per
 //! session opened (S1's profile: the request parsed into a `Request`, the router, five
 //! layers of middleware, the upgrade's hand-over), and hyper kept the upgraded socket in a
-//! box of its own for the session's life. Here the request is parsed in place from the
-//! socket's queue (`peek`) and the socket itself goes to the gateway's driver.
+//! box of its own for the session's life. Here the request is read and parsed in place and
+//! the socket itself goes to the gateway's driver; any other connection goes to axum with
+//! the bytes read from it first ([`Prefixed`]).
+//!
+//! One read, not a `peek` and then a read: S1 counted four `recvfrom`s per session on the
+//! server (the peek, the read, and the driver's first read, which found nothing, before the
+//! close) against the floor's three.
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::serve::Listener;
-use tokio::io::ReadBuf;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
@@ -33,8 +39,8 @@ const QUEUED: usize = 1024;
 pub struct GatewayFirst {
     listener: TcpListener,
     state: AppState,
-    to_http_tx: mpsc::Sender<(TcpStream, SocketAddr)>,
-    to_http: mpsc::Receiver<(TcpStream, SocketAddr)>,
+    to_http_tx: mpsc::Sender<(Prefixed, SocketAddr)>,
+    to_http: mpsc::Receiver<(Prefixed, SocketAddr)>,
 }
 
 impl GatewayFirst {
@@ -51,10 +57,10 @@ impl GatewayFirst {
 }
 
 impl Listener for GatewayFirst {
-    type Io = TcpStream;
+    type Io = Prefixed;
     type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+    async fn accept(&mut self) -> (Prefixed, SocketAddr) {
         loop {
             tokio::select! {
                 Some(conn) = self.to_http.recv() => return conn,
@@ -77,68 +83,166 @@ impl Listener for GatewayFirst {
     }
 }
 
-/// Looks at a new connection's first bytes: a whole gateway upgrade request is answered
-/// here, anything else queued for axum untouched.
+/// Reads a new connection's first bytes: a whole gateway upgrade request is answered here,
+/// anything else queued for axum with the bytes read.
 ///
-/// The bytes are looked at in plain functions, between awaits: a buffer held across an
-/// await would make every connection's task 4 KiB larger, copied whole when spawned (2 %
-/// of S1's server CPU in `memcpy` under `tokio::spawn`).
+/// The bytes are read in a plain function, between awaits: a buffer held across an await
+/// would make every connection's task 4 KiB larger, copied whole when spawned (2 % of S1's
+/// server CPU in `memcpy` under `tokio::spawn`).
 async fn sort(
-    tcp: TcpStream,
+    mut tcp: TcpStream,
     peer: SocketAddr,
     state: AppState,
-    to_http: mpsc::Sender<(TcpStream, SocketAddr)>,
+    to_http: mpsc::Sender<(Prefixed, SocketAddr)>,
 ) {
     let deadline = tokio::time::Instant::now() + FIRST_BYTES;
-    let upgrade = loop {
+    let first = loop {
         match tokio::time::timeout_at(deadline, tcp.readable()).await {
             Ok(Ok(())) => {}
-            _ => break None,
+            _ => break First::Http(Box::default()),
         }
-        match peek_upgrade(&tcp) {
-            Poll::Ready(upgrade) => break upgrade,
+        match read_first(&mut tcp) {
+            Poll::Ready(first) => break first,
             // Woken without bytes after all: wait again.
             Poll::Pending => continue,
         }
     };
     let seen_at = std::time::Instant::now();
-    match upgrade {
-        Some(upgrade) => {
-            // Only the head leaves the socket's queue; a frame sent right behind it stays.
-            if take_head(&tcp, upgrade.len) {
-                gateway::upgrade_direct(&state, tcp, peer, upgrade, seen_at);
-            }
-        }
-        None => {
-            let _ = to_http.send((tcp, peer)).await;
+    match first {
+        First::Gateway(upgrade) => gateway::upgrade_direct(&state, tcp, peer, upgrade, seen_at),
+        First::Http(read) => {
+            let _ = to_http.send((Prefixed { tcp, read, at: 0 }, peer)).await;
         }
     }
 }
 
-/// Peeks at what the socket holds: a whole gateway upgrade's length and accept key, or
-/// `None` for anything else (including an error or the peer's end); `Pending` if nothing
-/// has arrived yet.
-fn peek_upgrade(tcp: &TcpStream) -> Poll<Option<gateway::DirectUpgrade>> {
+/// What a connection's first read held.
+enum First {
+    /// A whole gateway upgrade request and nothing behind it.
+    Gateway(gateway::DirectUpgrade),
+    /// Anything else, for axum: the bytes read (none after an error or the peer's end),
+    /// including a gateway upgrade with a frame already behind it, which axum's upgrade
+    /// hands to the gateway with the frame.
+    Http(Box<[u8]>),
+}
+
+/// Reads what the socket holds (up to [`HEAD_MAX`] bytes); `Pending` if nothing has arrived
+/// yet. Through `AsyncRead`: a read that leaves room in the buffer tells tokio the socket is
+/// drained, so the driver's first read waits for the next bytes instead of finding none.
+fn read_first(tcp: &mut TcpStream) -> Poll<First> {
     let mut head = [std::mem::MaybeUninit::<u8>::uninit(); HEAD_MAX];
     let mut buf = ReadBuf::uninit(&mut head);
+    // Polled once, right after `readable()`; on `Pending` the caller waits on `readable()`
+    // again, which registers its own waker.
     let mut cx = Context::from_waker(Waker::noop());
-    match tcp.poll_peek(&mut cx, &mut buf) {
+    match Pin::new(tcp).poll_read(&mut cx, &mut buf) {
         Poll::Pending => Poll::Pending,
-        Poll::Ready(Ok(_)) => Poll::Ready(gateway::direct_upgrade(buf.filled())),
-        Poll::Ready(Err(_)) => Poll::Ready(None),
+        Poll::Ready(Ok(())) => {
+            let read = buf.filled();
+            Poll::Ready(match gateway::direct_upgrade(read) {
+                Some(upgrade) if upgrade.len == read.len() => First::Gateway(upgrade),
+                _ => First::Http(read.into()),
+            })
+        }
+        Poll::Ready(Err(_)) => Poll::Ready(First::Http(Box::default())),
     }
 }
 
-/// Reads the request head's `len` bytes off the socket; they are already in its queue
-/// (peeked), so this does not wait. False if the socket failed.
-fn take_head(tcp: &TcpStream, len: usize) -> bool {
-    let mut head = [0u8; HEAD_MAX];
-    let mut taken = 0;
-    while taken < len {
-        match tcp.try_read(&mut head[..len - taken]) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => taken += n,
+/// A connection for axum: the bytes read from it while it was sorted, then the socket.
+pub struct Prefixed {
+    tcp: TcpStream,
+    /// Read from the socket already; empty once given out.
+    read: Box<[u8]>,
+    /// How much of `read` has been given out.
+    at: usize,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.at < this.read.len() {
+            let n = buf.remaining().min(this.read.len() - this.at);
+            buf.put_slice(&this.read[this.at..this.at + n]);
+            this.at += n;
+            if this.at == this.read.len() {
+                (this.read, this.at) = (Box::default(), 0);
+            }
+            return Poll::Ready(Ok(()));
         }
+        Pin::new(&mut this.tcp).poll_read(cx, buf)
     }
-    true
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_prefixed_connection_gives_the_bytes_read_first_then_the_socket() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut conn = Prefixed {
+            tcp,
+            read: b"GET / HTTP/1.1\r\n".to_vec().into(),
+            at: 0,
+        };
+        client.write_all(b"Host: h\r\n\r\n").await.unwrap();
+        client.shutdown().await.unwrap();
+        // Small reads: the bytes read first come out in pieces, in order.
+        let mut got = Vec::new();
+        let mut piece = [0u8; 5];
+        loop {
+            let n = conn.read(&mut piece).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&piece[..n]);
+        }
+        assert_eq!(got, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert!(conn.read.is_empty(), "given out whole");
+        // Writes go to the socket.
+        conn.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        let mut answer = [0u8; 19];
+        client.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200 OK\r\n\r\n");
+    }
 }

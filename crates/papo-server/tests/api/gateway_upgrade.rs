@@ -169,6 +169,12 @@ async fn a_frame_right_behind_the_upgrade_is_not_lost() {
     tcp.write_all(&bytes).await.unwrap();
     let head = response_head(&mut tcp).await;
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    // The router answered (the gateway takes a request with nothing behind it) and handed
+    // the frame read with the request on to the session.
+    assert!(
+        head.to_ascii_lowercase().contains("x-content-type-options"),
+        "{head}"
+    );
     let ready = identify(tcp, "", true).await;
     assert_eq!(ready["op"], "ready", "{ready}");
     assert_eq!(ready["d"]["user"]["username"], "up_bia");
