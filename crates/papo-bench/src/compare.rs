@@ -202,6 +202,10 @@ pub struct StepReport {
     /// papo: the bucket bound (ms) under which 99 % of the step's batches were stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_p99_ms: Option<f64>,
+    /// papo: the bucket bound (ms) of the step's slowest batch: a stall in one commit of
+    /// thousands holds every message behind it without moving the commits' p99.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_max_ms: Option<f64>,
     /// papo over its gateway: the bucket bound (ms) under which 99 % of the step's sends
     /// were answered, from their frame read to their answer written (from `/metrics`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,6 +254,9 @@ impl StepReport {
             commit_p99_ms: writer
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.commit, 0.99)),
+            commit_max_ms: writer
+                .as_ref()
+                .and_then(|w| server::bucket_quantile_ms(&w.commit, 1.0)),
             send_p99_ms: writer
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
@@ -271,9 +278,10 @@ impl StepReport {
                 .map(|ms| format!(", in-server send p99 ≤ {ms} ms"))
                 .unwrap_or_default();
             format!(
-                ", wait p99 {} ms, commit p99 {} ms{send}",
+                ", wait p99 {} ms, commit p99 {} ms (max {} ms){send}",
                 bound(self.writer_wait_p99_ms),
-                bound(self.commit_p99_ms)
+                bound(self.commit_p99_ms),
+                bound(self.commit_max_ms)
             )
         } else {
             String::new()
