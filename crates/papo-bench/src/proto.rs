@@ -258,17 +258,12 @@ fn value_after<'a>(frame: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     }
 }
 
-/// The unsigned number following `"key":` in `frame`; `key` is given with its quotes, or
-/// also with the colon (`"s":`) when the sender never puts a space there.
+/// The unsigned number following `"key":` in `frame`; `key` is given with its quotes.
 pub fn number_after(frame: &[u8], key: &[u8]) -> Option<u64> {
-    let rest = match key.last() {
-        Some(b':') => &frame[find(frame, key)? + key.len()..],
-        _ => value_after(frame, key)?,
-    };
-    digits_at(rest)
+    digits_at(value_after(frame, key)?)
 }
 
-/// The sequence number of a papo event frame (`"s":`).
+/// The sequence number of a papo event frame (`"s":`; papo never puts a space there).
 pub fn event_seq(frame: &[u8]) -> Option<u64> {
     digits_at(&frame[EVENT_SEQ.find(frame)? + 4..])
 }
@@ -317,7 +312,7 @@ mod tests {
         }
         assert_eq!(find_payload(br#"{"content":"hello"}"#), None);
         assert_eq!(find_payload(br#"{"content":"pb:1:2:x:4"}"#), None);
-        assert_eq!(number_after(br#"{"s":123,"d":1}"#, br#""s":"#), Some(123));
+        assert_eq!(number_after(br#"{"s": 123,"d":1}"#, br#""s""#), Some(123));
         assert_eq!(event_seq(br#"{"op":"event","s":123,"d":1}"#), Some(123));
         assert_eq!(event_seq(br#"{"op":"ready"}"#), None);
     }

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::io::ErrorKind;
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -24,7 +25,8 @@ thread_local! {
     /// next await, so no connection holds one. Read into without being zeroed first: it
     /// replaced a zeroed 16 KiB on the stack for every read, and a 2 KiB one that took
     /// papo's handshake answer (`101`, `hello`, `ready`) in two reads.
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(READ_CHUNK));
+    static SCRATCH: RefCell<Box<[MaybeUninit<u8>]>> =
+        RefCell::new(Box::new_uninit_slice(READ_CHUNK));
 }
 
 /// What one read of a socket gave.
@@ -47,8 +49,7 @@ fn read_with<T>(
     use_bytes: impl FnOnce(&[u8]) -> anyhow::Result<T>,
 ) -> anyhow::Result<Read<T>> {
     SCRATCH.with_borrow_mut(|buf| {
-        buf.clear();
-        let mut read = ReadBuf::uninit(&mut buf.spare_capacity_mut()[..READ_CHUNK]);
+        let mut read = ReadBuf::uninit(buf);
         // Polled once, right after `readable()`: a `Pending` is a stale readiness, and the
         // caller waits for `readable()` again, which registers its own waker.
         let mut cx = std::task::Context::from_waker(Waker::noop());
