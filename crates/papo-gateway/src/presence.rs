@@ -5,7 +5,7 @@
 //! ([`PresenceBook`]). The most "present" status wins; a user whose last local session closed
 //! keeps their status for a grace period so a reconnect does not flicker.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use papo_core::id::{ServerId, UserId};

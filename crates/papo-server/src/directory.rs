@@ -53,14 +53,14 @@ pub struct Directory {
     /// Bumped by every invalidation.
     generation: AtomicU64,
     /// By the raw token hash (32 bytes, not its 64-character hex form: one per session).
-    tokens: Mutex<HashMap<[u8; 32], Timed<TokenOwner>>>,
-    servers: RwLock<HashMap<i64, Arc<ServerEntry>>>,
+    tokens: Mutex<foldhash::HashMap<[u8; 32], Timed<TokenOwner>>>,
+    servers: RwLock<foldhash::HashMap<i64, Arc<ServerEntry>>>,
     /// Servers being read, so that requests for the same one wait for a single read (the
     /// members of a server tend to connect together).
-    server_loads: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    server_loads: Mutex<foldhash::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// The server of each channel seen (a channel never moves between servers).
-    channel_servers: RwLock<HashMap<i64, i64>>,
-    users: Mutex<HashMap<i64, Timed<PublicUser>>>,
+    channel_servers: RwLock<foldhash::HashMap<i64, i64>>,
+    users: Mutex<foldhash::HashMap<i64, Timed<PublicUser>>>,
 }
 
 /// Whether a copy loaded at `loaded` may still be used.
@@ -110,7 +110,7 @@ pub struct ServerEntry {
 #[derive(Default)]
 struct Members {
     /// By user id (`None`: not a member).
-    by_user: HashMap<i64, Option<Arc<MemberEntry>>>,
+    by_user: foldhash::HashMap<i64, Option<Arc<MemberEntry>>>,
     /// Every member is in `by_user`: a user missing from it is not a member. A membership
     /// change clears it (that user is dropped and read alone next time).
     complete: bool,
@@ -392,7 +392,7 @@ impl Directory {
             role_ids.entry(member).or_default().push(role);
         }
         let ids: Arc<[i64]> = rows.iter().map(|m| m.user_id).collect();
-        let by_user: HashMap<i64, Option<Arc<MemberEntry>>> = rows
+        let by_user: foldhash::HashMap<i64, Option<Arc<MemberEntry>>> = rows
             .into_iter()
             .map(|member| {
                 let roles = role_ids.remove(&member.user_id).unwrap_or_default();

@@ -4,7 +4,7 @@
 //! subscriber; each session's driver writes them with its own sequence number. Messages for
 //! other nodes go through the cluster bus ([`crate::bus`]); every node applies them locally.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::task::{Context, Poll, Waker};

@@ -1,7 +1,7 @@
 //! The hub's presence: what a session's status changes announce, to whom, and what `ready`
 //! shows. The aggregation itself is [`crate::presence`]; this is the delivery side.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 use papo_core::id::{ServerId, UserId};
 
@@ -40,7 +40,7 @@ impl Hub {
         let map = self.topics.read().expect("topics lock poisoned");
         // A session in several of the servers is told once; with one server (most users)
         // nobody can be met twice, and building the set was 3 % of quick S1's instructions.
-        let mut seen: Option<HashSet<SessionKey>> = (servers.len() > 1).then(HashSet::new);
+        let mut seen: Option<HashSet<SessionKey>> = (servers.len() > 1).then(HashSet::default);
         let mut deferred = Vec::new();
         for server in servers {
             for s in map.get(&Topic::Presence(*server)).into_iter().flatten() {
