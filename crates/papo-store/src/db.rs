@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use papo_core::change::Change;
 
+use crate::identify_reads::IdentifyReads;
 use crate::messages::sqlite_writer::SqliteWriter;
 use crate::sqlite_reader::SqliteReaders;
 
@@ -39,7 +40,20 @@ pub struct Db {
 struct SqliteFile {
     path: std::path::PathBuf,
     writer: OnceLock<SqliteWriter>,
-    readers: SqliteReaders,
+    readers: Arc<SqliteReaders>,
+    identify_reads: Arc<IdentifyReads>,
+}
+
+impl SqliteFile {
+    fn new(path: std::path::PathBuf) -> Self {
+        let readers = Arc::new(SqliteReaders::new(&path));
+        Self {
+            identify_reads: Arc::new(IdentifyReads::new(Arc::clone(&readers))),
+            readers,
+            path,
+            writer: OnceLock::new(),
+        }
+    }
 }
 
 /// Receives the [`Change`]s committed through a [`Db`].
@@ -211,11 +225,7 @@ impl Db {
             Ok(Self::new(
                 Pool::Sqlite(pool),
                 config.max_connections,
-                Some(Arc::new(SqliteFile {
-                    readers: SqliteReaders::new(&path),
-                    path,
-                    writer: OnceLock::new(),
-                })),
+                Some(Arc::new(SqliteFile::new(path))),
             ))
         }
     }
@@ -250,7 +260,12 @@ impl Db {
 
     /// SQLite: the connections that serve short reads on the calling thread.
     pub(crate) fn sqlite_readers(&self) -> Option<&SqliteReaders> {
-        self.sqlite.as_ref().map(|f| &f.readers)
+        self.sqlite.as_ref().map(|f| &*f.readers)
+    }
+
+    /// SQLite: the queue of gateway identifies that share read transactions.
+    pub(crate) fn sqlite_identify_reads(&self) -> Option<&Arc<IdentifyReads>> {
+        self.sqlite.as_ref().map(|f| &f.identify_reads)
     }
 
     /// The native pool (migrations and bulk work; queries use [`Db::lender`]).

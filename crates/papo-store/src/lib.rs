@@ -9,6 +9,7 @@
 
 pub mod audit;
 mod db;
+mod identify_reads;
 pub mod invites;
 pub mod lend;
 pub mod members;

@@ -204,39 +204,17 @@ pub struct IdentifyRows {
 /// A live access token's session and account, and the account's channels; `None` if the
 /// token is unknown, expired or revoked.
 ///
-/// On SQLite both reads are one read transaction on SQLite's own connections: beginning and
-/// ending one (locks on the log's shared memory, the file's size) was a third of SQLite's
-/// share of an identify.
+/// On SQLite both reads are one read transaction on SQLite's own connections, shared with
+/// the identifies asked for at about the same time (`identify_reads`).
 pub async fn identify(
     db: &Db,
     access_hash: &str,
     now: i64,
 ) -> Result<Option<IdentifyRows>, StoreError> {
-    let sql = AUTHENTICATE_WITH_USER.as_str();
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.read_together(|c| {
-            let found = c
-                .prepare_cached(sql)?
-                .query_row(rusqlite::params![access_hash, now], |row| {
-                    Ok(OwnerWithUser {
-                        owner: TokenOwner {
-                            session_id: row.get(0)?,
-                            user_id: row.get(1)?,
-                            last_used_at: row.get(2)?,
-                            expires_at: row.get(3)?,
-                        },
-                        user: crate::users::UserRow::from_sqlite(row, 4)?,
-                    })
-                })
-                .optional()?;
-            let Some(found) = found else {
-                return Ok(None);
-            };
-            let user = UserId::from_i64(found.owner.user_id);
-            let channels = crate::servers::channels_of_user_on(c, user)?;
-            Ok(Some(IdentifyRows { found, channels }))
-        });
+    if let Some(reads) = db.sqlite_identify_reads() {
+        return reads.identify(access_hash, now).await;
     }
+    let sql = AUTHENTICATE_WITH_USER.as_str();
     let found: Option<OwnerWithUser> = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(access_hash)
         .bind(now)
@@ -247,6 +225,34 @@ pub async fn identify(
     };
     let user = UserId::from_i64(found.owner.user_id);
     let channels = crate::servers::channels_of_user(db, user).await?;
+    Ok(Some(IdentifyRows { found, channels }))
+}
+
+/// [`identify`]'s two reads on one of SQLite's own connections (inside a read transaction).
+pub(crate) fn identify_on(
+    c: &rusqlite::Connection,
+    access_hash: &str,
+    now: i64,
+) -> rusqlite::Result<Option<IdentifyRows>> {
+    let found = c
+        .prepare_cached(AUTHENTICATE_WITH_USER.as_str())?
+        .query_row(rusqlite::params![access_hash, now], |row| {
+            Ok(OwnerWithUser {
+                owner: TokenOwner {
+                    session_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    last_used_at: row.get(2)?,
+                    expires_at: row.get(3)?,
+                },
+                user: crate::users::UserRow::from_sqlite(row, 4)?,
+            })
+        })
+        .optional()?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let user = UserId::from_i64(found.owner.user_id);
+    let channels = crate::servers::channels_of_user_on(c, user)?;
     Ok(Some(IdentifyRows { found, channels }))
 }
 
