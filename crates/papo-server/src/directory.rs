@@ -25,7 +25,7 @@ use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
 use papo_store::users;
-use papo_store::{Db, StoreError, members, roles};
+use papo_store::{Db, StoreError, members};
 
 use crate::http::users::PublicUser;
 
@@ -303,15 +303,15 @@ impl Directory {
         id: ServerId,
     ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
         let seen = self.generation();
-        let Some(server) = servers::by_id(db, id).await? else {
+        let Some(servers::ServerParts {
+            server,
+            roles,
+            channels,
+            overwrites,
+        }) = servers::load(db, id).await?
+        else {
             return Ok(None);
         };
-        let roles = servers::roles(db, id).await?;
-        let mut channels = servers::channels(db, id).await?;
-        for c in &mut channels {
-            c.last_message_id = None;
-        }
-        let overwrites = servers::overwrites(db, id).await?;
         let entry = Arc::new(ServerEntry {
             server,
             roles,
@@ -386,9 +386,9 @@ impl Directory {
     ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
         let seen = self.generation();
         let server = ServerId::from_i64(entry.server.id);
-        let rows = members::all(db, server).await?;
+        let (rows, member_roles) = members::all_with_roles(db, server).await?;
         let mut role_ids: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (member, role) in roles::all_member_roles(db, server).await? {
+        for (member, role) in member_roles {
             role_ids.entry(member).or_default().push(role);
         }
         let ids: Arc<[i64]> = rows.iter().map(|m| m.user_id).collect();

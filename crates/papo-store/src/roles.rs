@@ -139,9 +139,12 @@ pub async fn set_member_roles(
 
 /// Every `(user_id, role_id)` of a server.
 pub async fn all_member_roles(db: &Db, server: ServerId) -> Result<Vec<(i64, i64)>, StoreError> {
-    const SQL: &str = "SELECT user_id, role_id FROM member_roles WHERE server_id = $1";
-    crate::sqlite_reader::rows_for_key(db, SQL, server.as_i64()).await
+    crate::sqlite_reader::rows_for_key(db, ALL_MEMBER_ROLES, server.as_i64()).await
 }
+
+/// [`all_member_roles`]' query.
+pub(crate) const ALL_MEMBER_ROLES: &str =
+    "SELECT user_id, role_id FROM member_roles WHERE server_id = $1";
 
 /// Creates or replaces an overwrite on a channel of `server`.
 pub async fn put_overwrite(

@@ -3,7 +3,7 @@
 use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
-use crate::sqlite_reader::{from_sqlite, rows_for_key};
+use crate::sqlite_reader::{all_on, from_sqlite, optional_on, rows_for_key};
 use crate::{Db, StoreError, on_pool};
 
 /// A server row.
@@ -257,6 +257,54 @@ pub async fn by_id(db: &Db, id: ServerId) -> Result<Option<ServerRow>, StoreErro
     .await)?)
 }
 
+/// A server with what every member's view of it starts from.
+#[derive(Clone, Debug)]
+pub struct ServerParts {
+    /// The server.
+    pub server: ServerRow,
+    /// Its roles ([`roles`]).
+    pub roles: Vec<RoleRow>,
+    /// Its channels by position, without their newest messages (`last_message_id` is
+    /// `None`).
+    pub channels: Vec<ChannelRow>,
+    /// Its channels' overwrites ([`overwrites`]).
+    pub overwrites: Vec<OverwriteRow>,
+}
+
+/// A server with its roles, channels and overwrites; `None` if there is no such server. On
+/// SQLite the four reads are one read transaction (one snapshot, one taking of the log's
+/// read lock).
+pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreError> {
+    let key = [id.as_i64()];
+    if let Some(readers) = db.sqlite_readers() {
+        return readers.read_together(|c| {
+            let by_id = format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1");
+            let Some(server) = optional_on(c, &by_id, key)? else {
+                return Ok(None);
+            };
+            Ok(Some(ServerParts {
+                server,
+                roles: all_on(c, ROLES, key)?,
+                channels: all_on(c, CHANNELS_UNDATED, key)?,
+                overwrites: all_on(c, OVERWRITES, key)?,
+            }))
+        });
+    }
+    let Some(server) = by_id(db, id).await? else {
+        return Ok(None);
+    };
+    let mut channels = channels(db, id).await?;
+    for c in &mut channels {
+        c.last_message_id = None;
+    }
+    Ok(Some(ServerParts {
+        server,
+        roles: roles(db, id).await?,
+        channels,
+        overwrites: overwrites(db, id).await?,
+    }))
+}
+
 /// The servers `user` is a member of, oldest membership first.
 pub async fn of_user(db: &Db, user: UserId) -> Result<Vec<ServerRow>, StoreError> {
     let sql = format!(
@@ -504,10 +552,12 @@ pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bo
 
 /// The server's roles, highest first.
 pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError> {
-    const SQL: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
-         mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
-    rows_for_key(db, SQL, server.as_i64()).await
+    rows_for_key(db, ROLES, server.as_i64()).await
 }
+
+/// [`roles`]' query.
+const ROLES: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
+     mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
 
 /// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
 /// (a send would write the channel's row too): it is the last entry of the messages' channel
@@ -515,6 +565,11 @@ pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError
 const CHANNEL_COLUMNS: &str = "id, server_id, kind, name, position, parent_id, topic, \
      slowmode_secs, user_limit, bitrate, (SELECT m.id FROM messages m \
      WHERE m.channel_id = channels.id ORDER BY m.id DESC LIMIT 1) AS last_message_id";
+
+/// A server's channels by position as [`load`] reads them: without their newest messages.
+const CHANNELS_UNDATED: &str = "SELECT id, server_id, kind, name, position, parent_id, topic, \
+     slowmode_secs, user_limit, bitrate, NULL AS last_message_id FROM channels \
+     WHERE server_id = $1 ORDER BY position, id";
 
 /// The server's channels by position.
 pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, StoreError> {
@@ -563,11 +618,13 @@ pub async fn channel(db: &Db, id: ChannelId) -> Result<Option<ChannelRow>, Store
 
 /// Every overwrite of the server's channels.
 pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, StoreError> {
-    const SQL: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, o.allow, \
-         o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
-         WHERE c.server_id = $1";
-    rows_for_key(db, SQL, server.as_i64()).await
+    rows_for_key(db, OVERWRITES, server.as_i64()).await
 }
+
+/// [`overwrites`]' query.
+const OVERWRITES: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, \
+     o.allow, o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
+     WHERE c.server_id = $1";
 
 /// Adds a channel.
 pub async fn insert_channel(db: &Db, c: &NewChannel) -> Result<(), StoreError> {

@@ -84,11 +84,7 @@ impl SqliteReaders {
         sql: &str,
         params: impl Params,
     ) -> Result<Vec<T>, StoreError> {
-        self.read(|c| {
-            c.prepare_cached(sql)?
-                .query_map(params, T::from_sqlite)?
-                .collect()
-        })
+        self.read(|c| all_on(c, sql, params))
     }
 
     /// The first row `sql` returns, if any, read by `T`'s columns in order.
@@ -97,11 +93,7 @@ impl SqliteReaders {
         sql: &str,
         params: impl Params,
     ) -> Result<Option<T>, StoreError> {
-        self.read(|c| {
-            c.prepare_cached(sql)?
-                .query_row(params, T::from_sqlite)
-                .optional()
-        })
+        self.read(|c| optional_on(c, sql, params))
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -116,6 +108,28 @@ impl SqliteReaders {
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
         Ok(conn)
     }
+}
+
+/// Every row `sql` returns on `c`, read by `T`'s columns in order.
+pub(crate) fn all_on<T: FromSqlite>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> rusqlite::Result<Vec<T>> {
+    c.prepare_cached(sql)?
+        .query_map(params, T::from_sqlite)?
+        .collect()
+}
+
+/// The first row `sql` returns on `c`, if any, read by `T`'s columns in order.
+pub(crate) fn optional_on<T: FromSqlite>(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> rusqlite::Result<Option<T>> {
+    c.prepare_cached(sql)?
+        .query_row(params, T::from_sqlite)
+        .optional()
 }
 
 /// A row type read from SQLite's own connections, its fields from the row's columns in
