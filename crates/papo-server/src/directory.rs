@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use papo_core::change::Change;
@@ -27,6 +27,7 @@ use papo_store::sessions::{self, TokenOwner};
 use papo_store::users;
 use papo_store::{Db, StoreError, members};
 
+use crate::http::servers::ready_json::SharedJson;
 use crate::http::users::PublicUser;
 
 /// In a cluster, the longest a copy is used without being read again from the database.
@@ -104,6 +105,8 @@ pub struct ServerEntry {
     /// Held while every membership of the server is read, so that the members who
     /// connect together wait for one load instead of each starting their own.
     loading: tokio::sync::Mutex<()>,
+    /// What every member's `ready` shares of it, written on first use.
+    pub(crate) shared_json: OnceLock<SharedJson>,
 }
 
 /// The memberships of one server known so far.
@@ -127,6 +130,26 @@ pub struct MemberEntry {
 }
 
 impl ServerEntry {
+    /// A server just read, none of its memberships known yet.
+    pub fn new(
+        server: ServerRow,
+        roles: Vec<RoleRow>,
+        channels: Vec<ChannelRow>,
+        overwrites: Vec<OverwriteRow>,
+    ) -> Self {
+        Self {
+            server,
+            roles,
+            channels,
+            overwrites,
+            member_ids: Mutex::default(),
+            loaded: Instant::now(),
+            members: Mutex::default(),
+            loading: tokio::sync::Mutex::const_new(()),
+            shared_json: OnceLock::new(),
+        }
+    }
+
     /// A channel of this server.
     pub fn channel(&self, id: i64) -> Option<&ChannelRow> {
         self.channels.iter().find(|c| c.id == id)
@@ -312,16 +335,7 @@ impl Directory {
         else {
             return Ok(None);
         };
-        let entry = Arc::new(ServerEntry {
-            server,
-            roles,
-            channels,
-            overwrites,
-            member_ids: Mutex::default(),
-            loaded: Instant::now(),
-            members: Mutex::default(),
-            loading: tokio::sync::Mutex::const_new(()),
-        });
+        let entry = Arc::new(ServerEntry::new(server, roles, channels, overwrites));
         let mut map = self.servers.write().expect("directory poisoned");
         if self.generation() == seen {
             map.insert(id.as_i64(), entry.clone());

@@ -286,7 +286,7 @@ pub struct Identity {
     /// `CurrentUser` JSON for `ready`.
     pub user_json: Box<RawValue>,
     /// The user's servers (JSON array) for `ready`.
-    pub servers_json: Box<RawValue>,
+    pub servers_json: crate::protocol::OwnJson,
     /// The user's read states (JSON array) for `ready`.
     pub read_states_json: Box<RawValue>,
     /// Topics besides the user's own.

@@ -28,7 +28,7 @@ fn identity(user: i64) -> Identity {
         user_id: UserId::from_i64(user),
         auth_session: SessionId::from_i64(user),
         user_json: json("{}"),
-        servers_json: json("[]"),
+        servers_json: crate::protocol::OwnJson::new_unchecked("[]".into()),
         read_states_json: json("[]"),
         topics: vec![Topic::Server(ServerId::from_i64(7))],
         watch: Vec::new(),

@@ -310,8 +310,9 @@ impl ClientFrame {
 pub struct OwnJson(String);
 
 impl OwnJson {
-    /// `text` must be valid JSON; only this crate's own writers build one.
-    pub(crate) fn new_unchecked(text: String) -> Self {
+    /// `text` must be valid JSON: only a writer of its own JSON builds one (this crate's, the
+    /// server's `ready` servers), never with text from outside.
+    pub fn new_unchecked(text: String) -> Self {
         Self(text)
     }
 
@@ -329,7 +330,7 @@ pub struct ReadyData {
     /// Presences visible to the user, pre-serialized (a JSON array).
     pub presences: OwnJson,
     /// The user's servers with their channels, pre-serialized (a JSON array).
-    pub servers: Box<RawValue>,
+    pub servers: OwnJson,
     /// How far the user has read each channel, pre-serialized (a JSON array).
     pub read_states: Box<RawValue>,
 }
@@ -604,7 +605,7 @@ mod tests {
         let data = ReadyData {
             user: RawValue::from_string(r#"{"id":"1"}"#.into()).unwrap(),
             presences: OwnJson::new_unchecked("[]".into()),
-            servers: RawValue::from_string("[]".into()).unwrap(),
+            servers: OwnJson::new_unchecked("[]".into()),
             read_states: RawValue::from_string("[]".into()).unwrap(),
         };
         for f in [

@@ -22,7 +22,7 @@ use crate::auth::tokens;
 use crate::http::error::ApiError;
 use crate::http::messages;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
-use crate::http::servers::{detail_with, views};
+use crate::http::servers::{detail_with, ready_json, views};
 use crate::http::users::CurrentUser;
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
@@ -80,6 +80,7 @@ impl Backend for ServerBackend {
             }
         }
         let mut details = Vec::new();
+        let mut entries = Vec::new();
         // Presences in `ready`: the members of the servers whose presence is pushed.
         let mut watch: Vec<UserId> = Vec::new();
         for id in server_ids.into_iter().take(MAX_READY_SERVERS) {
@@ -91,6 +92,7 @@ impl Backend for ServerBackend {
                     watch.extend(members.await.ok()?.iter().map(|m| UserId::from_i64(*m)));
                 }
                 details.push(d);
+                entries.push(access.entry);
             }
         }
         let read_states = messages::read_states::for_servers(state, user_id, &details, &stored)
@@ -103,7 +105,13 @@ impl Backend for ServerBackend {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
             user_json,
-            servers_json: to_raw_value(&details).ok()?,
+            servers_json: ready_json::servers_array(
+                &entries
+                    .iter()
+                    .map(|e| &**e)
+                    .zip(&details)
+                    .collect::<Vec<_>>(),
+            ),
             read_states_json: to_raw_value(&read_states).ok()?,
             topics,
             watch,

@@ -6,6 +6,7 @@ pub mod channels;
 pub mod dto;
 pub mod invites;
 pub mod members;
+pub mod ready_json;
 pub mod roles;
 pub mod views;
 

@@ -1,0 +1,257 @@
+//! `ready`'s servers written from JSON kept with each server's directory entry.
+//!
+//! Every member of a server who identifies is sent the same server fields, roles and
+//! channels; only which channels they can view, each channel's newest message and their own
+//! standing (`me`) differ. serde wrote all of it again for each of them: `callgrind` on quick
+//! S1 (rooms of ten) counted 10.9k instructions an identify for the servers, most of them
+//! escaping every key character by character. The shared parts are now written once per
+//! loaded server, by serde, and kept in its [`ServerEntry`] (which a change to the server
+//! replaces, so they can never be stale); each identify joins them with what is its own.
+//! The bytes are serde's: a test compares them for channels hidden and shown, newest
+//! messages, overwrites, roles and text that needs escaping.
+
+use papo_gateway::protocol::OwnJson;
+
+use super::dto::{Channel, Role, Server, ServerDetail};
+use crate::directory::ServerEntry;
+
+/// What `channel`'s JSON ends with when it has no newest message: the one field that is
+/// the member's own, which serde writes last.
+const NO_NEWEST: &str = r#","last_message_id":null}"#;
+
+/// A server's JSON that every member's view shares.
+#[derive(Debug)]
+pub struct SharedJson {
+    /// `{` and the server's own fields (`ServerDetail` flattens `Server` first), without the
+    /// closing brace.
+    head: Box<str>,
+    /// Each channel by id, in the entry's order: its object up to its newest message.
+    channels: Vec<(i64, Box<str>)>,
+    /// The roles array.
+    roles: Box<str>,
+}
+
+impl SharedJson {
+    /// `entry`'s shared JSON, written on first use.
+    pub fn of(entry: &ServerEntry) -> &Self {
+        entry.shared_json.get_or_init(|| Self::write(entry))
+    }
+
+    fn write(entry: &ServerEntry) -> Self {
+        let mut head = to_json(&Server::from(&entry.server));
+        head.pop(); // the closing brace
+        let channels = entry
+            .channels
+            .iter()
+            .map(|row| {
+                let mut channel = Channel::new(row, &entry.overwrites);
+                channel.last_message_id = None;
+                let mut json = to_json(&channel);
+                debug_assert!(json.ends_with(NO_NEWEST), "last_message_id is written last");
+                json.truncate(json.len() - NO_NEWEST.len());
+                (row.id, json.into_boxed_str())
+            })
+            .collect();
+        let roles: Vec<Role> = entry.roles.iter().map(Role::from).collect();
+        Self {
+            head: head.into_boxed_str(),
+            channels,
+            roles: to_json(&roles).into_boxed_str(),
+        }
+    }
+
+    /// Appends `detail` to `out` as serde writes it; `detail` must come from the entry this
+    /// was written from ([`super::detail_with`]). False (and `out` as it was) if one of its
+    /// channels is not the entry's.
+    fn append(&self, out: &mut String, detail: &ServerDetail) -> bool {
+        let start = out.len();
+        out.push_str(&self.head);
+        out.push_str(r#","channels":["#);
+        // `detail`'s channels are the entry's in order, less those the member cannot view.
+        let mut shared = self.channels.iter();
+        for (i, channel) in detail.channels.iter().enumerate() {
+            let id = channel.id.as_i64();
+            let Some((_, json)) = shared.find(|(c, _)| *c == id) else {
+                out.truncate(start);
+                return false;
+            };
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(json);
+            out.push_str(r#","last_message_id":"#);
+            match channel.last_message_id {
+                None => out.push_str("null"),
+                Some(m) => out.push_str(&to_json(&m)),
+            }
+            out.push('}');
+        }
+        out.push_str(r#"],"roles":"#);
+        out.push_str(&self.roles);
+        out.push_str(r#","me":"#);
+        out.push_str(&to_json(&detail.me));
+        out.push_str(r#","large":"#);
+        out.push_str(if detail.large { "true}" } else { "false}" });
+        true
+    }
+}
+
+/// The JSON array of `details`, each with the entry it was built from, as serde writes
+/// `Vec<ServerDetail>`.
+pub fn servers_array(details: &[(&ServerEntry, &ServerDetail)]) -> OwnJson {
+    // About a kilobyte a server with a few channels: one allocation for most users.
+    let mut out = String::with_capacity(2 + 1024 * details.len());
+    out.push('[');
+    for (i, (entry, detail)) in details.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if !SharedJson::of(entry).append(&mut out, detail) {
+            out.push_str(&to_json(detail));
+        }
+    }
+    out.push(']');
+    OwnJson::new_unchecked(out)
+}
+
+/// `value` as JSON (the DTOs here always serialize).
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("DTOs serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use papo_core::id::{MessageId, RoleId};
+    use papo_core::permissions::Permissions;
+    use papo_store::servers::{ChannelRow, OverwriteRow, RoleRow, ServerRow};
+
+    use super::*;
+    use crate::http::servers::dto::Me;
+
+    fn channel(id: i64, kind: &str, name: &str, topic: Option<&str>) -> ChannelRow {
+        ChannelRow {
+            id,
+            server_id: 1,
+            kind: kind.into(),
+            name: name.into(),
+            position: id,
+            parent_id: (kind != "category").then_some(12),
+            topic: topic.map(Into::into),
+            slowmode_secs: 5,
+            user_limit: (kind == "voice").then_some(10),
+            bitrate: (kind == "voice").then_some(64_000),
+            last_message_id: None,
+        }
+    }
+
+    fn entry() -> ServerEntry {
+        let server = ServerRow {
+            id: 1,
+            name: "Escola \"Papo\" \\ 🎓".into(),
+            description: Some("line one\nline two\t<b>".into()),
+            icon: None,
+            owner_id: 7,
+            created_at: 1_700_000_000_123,
+        };
+        let role = |id, name: &str, position| RoleRow {
+            id,
+            server_id: 1,
+            name: name.into(),
+            color: (id != 1).then_some(0xff8800),
+            position,
+            permissions: 0x0400 | (id << 3),
+            hoist: id == 2,
+            mentionable: false,
+        };
+        let overwrite = |channel_id, target_id, is_role| OverwriteRow {
+            channel_id,
+            target_id,
+            is_role,
+            allow: 0x0800,
+            deny: 0x0400,
+        };
+        ServerEntry::new(
+            server,
+            vec![role(2, "Mods \"A\"\u{1}", 1), role(1, "@everyone", 0)],
+            vec![
+                channel(10, "text", "geral", Some("regras: \"sem spam\"\n😀")),
+                channel(11, "voice", "Voz", None),
+                channel(12, "category", "Info", None),
+                channel(13, "text", "mods", None),
+            ],
+            vec![
+                overwrite(13, 1, true),
+                overwrite(13, 2, true),
+                overwrite(10, 7, false),
+            ],
+        )
+    }
+
+    /// What `detail_with` builds for a member who sees `visible` with these newest messages.
+    fn detail(entry: &ServerEntry, visible: &[(i64, Option<i64>)], large: bool) -> ServerDetail {
+        ServerDetail {
+            server: Server::from(&entry.server),
+            channels: visible
+                .iter()
+                .map(|(id, newest)| {
+                    let row = entry.channel(*id).expect("the entry's channel");
+                    let mut c = Channel::new(row, &entry.overwrites);
+                    c.last_message_id = newest.map(MessageId::from_i64);
+                    c
+                })
+                .collect(),
+            roles: entry.roles.iter().map(Role::from).collect(),
+            me: Me {
+                permissions: Permissions(0x0c00),
+                roles: vec![RoleId::from_i64(2)],
+                timeout_until: large.then(|| "2026-12-03T12:00:00Z".into()),
+            },
+            large,
+        }
+    }
+
+    #[test]
+    fn servers_are_written_as_serde_writes_them() {
+        let (a, b) = (entry(), entry());
+        let details = [
+            // Every channel, some with a newest message, one as large as an id gets.
+            detail(
+                &a,
+                &[(10, Some(5)), (11, None), (12, None), (13, Some(i64::MAX))],
+                false,
+            ),
+            // Some hidden, from the second entry (its shared JSON written separately).
+            detail(&b, &[(11, None), (13, Some(1))], true),
+            // None visible.
+            detail(&a, &[], false),
+        ];
+        let pairs = [(&a, &details[0]), (&b, &details[1]), (&a, &details[2])];
+        let written = servers_array(&pairs);
+        assert_eq!(written.get(), serde_json::to_string(&details).unwrap());
+        // Each from the shared JSON, not serde's fallback.
+        for (entry, detail) in pairs {
+            let mut out = String::new();
+            assert!(SharedJson::of(entry).append(&mut out, detail));
+            assert_eq!(out, serde_json::to_string(detail).unwrap());
+        }
+        assert_eq!(
+            servers_array(&pairs[..1]).get(),
+            serde_json::to_string(&details[..1]).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_channel_the_entry_does_not_have_is_written_by_serde() {
+        let a = entry();
+        let mut other = detail(&a, &[(10, Some(3))], false);
+        let mut stray = Channel::new(&channel(99, "text", "novo", None), &[]);
+        stray.last_message_id = Some(MessageId::from_i64(4));
+        other.channels.push(stray);
+        // Out of the entry's order, too.
+        let reordered = detail(&a, &[(13, None), (10, None)], false);
+        let written = servers_array(&[(&a, &other), (&a, &reordered)]);
+        let expected = serde_json::to_string(&[&other, &reordered]).unwrap();
+        assert_eq!(written.get(), expected);
+        serde_json::from_str::<serde_json::Value>(written.get()).expect("valid JSON");
+    }
+}
