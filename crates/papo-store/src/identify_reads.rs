@@ -215,6 +215,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn when_the_transaction_cannot_begin_every_identify_asked_together_gets_the_error() {
+        // No such folder: the readers cannot open the file.
+        let path = temp_db("identify-unopenable")
+            .join("missing")
+            .join("db.sqlite");
+        let readers = std::sync::Arc::new(crate::sqlite_reader::SqliteReaders::new(&path));
+        let reads = std::sync::Arc::new(super::IdentifyReads::new(readers));
+        let asks: Vec<_> = (1..=3)
+            .map(|i| {
+                let reads = reads.clone();
+                tokio::spawn(async move { reads.identify(&format!("h{i}"), NOW).await })
+            })
+            .collect();
+        for ask in asks {
+            let err = ask.await.unwrap().expect_err("no database to read");
+            assert!(matches!(err, crate::StoreError::Read(_)), "{err}");
+        }
+        assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
     async fn a_long_queue_is_read_in_transactions_of_at_most_max_batch() {
         let n = super::MAX_BATCH as i64 + 6;
         let db = db_with_users("identify-long", n).await;
