@@ -465,7 +465,6 @@ fn spec(rooms: usize, size: usize) -> Spec {
         size,
         persist: false,
         postgres: false,
-        exact_rss: false,
         floor_store: FloorStore::Log,
     }
 }
@@ -476,10 +475,7 @@ pub async fn s1(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
     let l = loaded(
         system,
         programs,
-        Spec {
-            exact_rss: true,
-            ..spec(rooms, plan.room_size)
-        },
+        spec(rooms, plan.room_size),
         joining(plan, false, true),
         plan.s1_settle,
         plan,
@@ -628,7 +624,6 @@ pub async fn s4(
         size: 1,
         persist: true,
         postgres,
-        exact_rss: false,
         floor_store: plan.floor_store,
     };
     let mut l = loaded(

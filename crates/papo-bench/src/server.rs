@@ -96,7 +96,6 @@ pub async fn start(
     papo: &Path,
     dir: TempDir,
     database_url: Option<&str>,
-    exact_rss: bool,
 ) -> anyhow::Result<Server> {
     let config = dir.0.join("papo.toml");
     std::fs::write(&config, BENCH_CONFIG)?;
@@ -114,10 +113,10 @@ pub async fn start(
         Some(u) => cmd.env("DATABASE_URL", u),
         None => cmd.env_remove("DATABASE_URL"),
     };
-    if exact_rss {
-        // Return freed pages at once, so that RSS tracks live memory.
-        cmd.env("MIMALLOC_PURGE_DELAY", "0");
-    }
+    // The allocator as shipped: S1 once ran papo with `MIMALLOC_PURGE_DELAY=0` (freed pages
+    // returned at once, so that RSS followed live memory), which cost ~10 % of its CPU per
+    // session in page faults and `madvise` (docs/benchmarks.md, *Method*).
+    cmd.env_remove("MIMALLOC_PURGE_DELAY");
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", papo.display()))?;

@@ -31,9 +31,6 @@ pub struct Spec {
     pub persist: bool,
     /// Papo: PostgreSQL instead of SQLite.
     pub postgres: bool,
-    /// Papo: return freed memory to the OS at once, so that RSS follows live memory (S1;
-    /// it costs page faults under load, so the other scenarios leave it off).
-    pub exact_rss: bool,
     /// The floor: how it stores messages when it persists.
     pub floor_store: FloorStore,
 }
@@ -111,7 +108,7 @@ async fn start_papo(programs: &Programs, spec: Spec) -> anyhow::Result<Running> 
         .clone()
         .unwrap_or_else(|| server::sqlite_url(&dir.0));
     let rooms = seed::rooms(&seed_url, spec.rooms, spec.size).await?;
-    let srv = server::start(&programs.papo, dir, database_url.as_deref(), spec.exact_rss).await?;
+    let srv = server::start(&programs.papo, dir, database_url.as_deref()).await?;
     let addr: SocketAddr = srv
         .url
         .trim_start_matches("http://")
