@@ -333,7 +333,7 @@ pub struct Hub {
     /// Cancelled at shutdown ([`Hub::begin_shutdown`]): every driver closes with 1001.
     pub(crate) shutdown: CancellationToken,
     /// Sessions to wake for volatile events ([`volatile`]), and the flusher's signal.
-    volatile: Mutex<Vec<Arc<GwSession>>>,
+    volatile: Mutex<volatile::Waiting>,
     volatile_due: tokio::sync::Notify,
 }
 

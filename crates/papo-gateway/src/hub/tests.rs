@@ -181,3 +181,39 @@ async fn the_ticker_wakes_connections_for_volatile_events_within_the_delay() {
     hub.begin_shutdown();
     ticker.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_waits_at_least_half_the_delay_for_company_and_at_most_the_delay() {
+    let hub = Hub::new(GatewayConfig::default(), 1);
+    let far = Instant::now() + Duration::from_secs(3600);
+    let waiting = |user: i64, server: i64| {
+        let mut id = identity(user);
+        id.topics = vec![Topic::Server(ServerId::from_i64(server))];
+        let (s, generation) = hub.create_session(&id);
+        let task = Arc::new(Task::default());
+        drain(&hub, &s, generation, far);
+        assert!(!poll(&s, generation, &task));
+        task
+    };
+    let (early, late) = (waiting(5, 8), waiting(6, 9));
+    let ticker = tokio::spawn(hub.clone().run_ticker());
+    tokio::task::yield_now().await;
+    let typing = || EncodedEvent::new(EventKind::TypingStarted, &1).unwrap();
+    let woken = |t: &Arc<Task>| t.0.load(Ordering::SeqCst);
+    let ms = Duration::from_millis;
+    let half = super::volatile::DELAY / 2;
+    // `early` goes on the list at 0; `late` just before the flusher's second step.
+    hub.dispatch(Topic::Server(ServerId::from_i64(8)), typing());
+    tokio::time::sleep(2 * half - ms(1)).await;
+    hub.dispatch(Topic::Server(ServerId::from_i64(9)), typing());
+    tokio::time::sleep(ms(2)).await;
+    assert_eq!(woken(&early), 1, "woken within the delay");
+    assert_eq!(woken(&late), 0, "not woken after a millisecond");
+    tokio::time::sleep(half - ms(2)).await;
+    assert_eq!(woken(&late), 0, "not before half the delay");
+    tokio::time::sleep(half).await;
+    assert_eq!(woken(&late), 1, "within the delay");
+    assert_eq!(woken(&early), 1);
+    hub.begin_shutdown();
+    ticker.await.unwrap();
+}
