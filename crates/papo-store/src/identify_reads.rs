@@ -92,9 +92,10 @@ impl IdentifyReads {
     fn read_batch(&self, batch: Vec<Waiting>) {
         self.transactions.fetch_add(1, Ordering::Relaxed);
         let read = self.readers.read_together(|c| {
+            let mut queries = crate::sessions::IdentifyQueries::prepare(c)?;
             Ok(batch
                 .iter()
-                .map(|w| crate::sessions::identify_on(c, &w.access_hash, w.now))
+                .map(|w| queries.identify(&w.access_hash, w.now))
                 .collect::<Vec<_>>())
         });
         match read {
@@ -104,7 +105,8 @@ impl IdentifyReads {
                     let _ = w.answer.send(answer);
                 }
             }
-            // The transaction itself failed (no connection, or `BEGIN` refused): each
+            // The transaction itself failed (no connection, `BEGIN` refused, or a statement
+            // that would not prepare): each
             // identify gets the error.
             Err(err) => {
                 let message = err.to_string();

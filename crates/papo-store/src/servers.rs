@@ -375,7 +375,17 @@ pub(crate) fn channels_of_user_on(
     c: &rusqlite::Connection,
     user: UserId,
 ) -> rusqlite::Result<Vec<UserChannelRow>> {
-    c.prepare_cached(CHANNELS_OF_USER)?
+    let mut query = c.prepare_cached(CHANNELS_OF_USER)?;
+    channels_of_user_with(&mut query, user)
+}
+
+/// [`channels_of_user`] with its query already prepared ([`CHANNELS_OF_USER`]): a batch of
+/// identifies prepares it once.
+pub(crate) fn channels_of_user_with(
+    query: &mut rusqlite::Statement<'_>,
+    user: UserId,
+) -> rusqlite::Result<Vec<UserChannelRow>> {
+    query
         .query_map([user.as_i64()], |row| {
             Ok(UserChannelRow::from_columns((
                 row.get(0)?,
@@ -390,7 +400,7 @@ pub(crate) fn channels_of_user_on(
 }
 
 /// [`channels_of_user`]'s query.
-const CHANNELS_OF_USER: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
+pub(crate) const CHANNELS_OF_USER: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
          (SELECT x.id FROM messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
          r.last_read_id, \
          (SELECT x.id FROM messages x WHERE x.author_id = m.user_id AND x.server_id = c.server_id \

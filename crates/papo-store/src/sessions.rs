@@ -228,32 +228,49 @@ pub async fn identify(
     Ok(Some(IdentifyRows { found, channels }))
 }
 
-/// [`identify`]'s two reads on one of SQLite's own connections (inside a read transaction).
-pub(crate) fn identify_on(
-    c: &rusqlite::Connection,
-    access_hash: &str,
-    now: i64,
-) -> rusqlite::Result<Option<IdentifyRows>> {
-    let found = c
-        .prepare_cached(AUTHENTICATE_WITH_USER.as_str())?
-        .query_row(rusqlite::params![access_hash, now], |row| {
-            Ok(OwnerWithUser {
-                owner: TokenOwner {
-                    session_id: row.get(0)?,
-                    user_id: row.get(1)?,
-                    last_used_at: row.get(2)?,
-                    expires_at: row.get(3)?,
-                },
-                user: crate::users::UserRow::from_sqlite(row, 4)?,
-            })
+/// [`identify`]'s two statements, prepared once for a batch of identifies read together
+/// (rusqlite's statement cache hashes the SQL's text at each use, and puts it back after).
+pub(crate) struct IdentifyQueries<'c> {
+    token: rusqlite::CachedStatement<'c>,
+    channels: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> IdentifyQueries<'c> {
+    /// Both statements, from `c`'s cache.
+    pub(crate) fn prepare(c: &'c rusqlite::Connection) -> rusqlite::Result<Self> {
+        Ok(Self {
+            token: c.prepare_cached(AUTHENTICATE_WITH_USER.as_str())?,
+            channels: c.prepare_cached(crate::servers::CHANNELS_OF_USER)?,
         })
-        .optional()?;
-    let Some(found) = found else {
-        return Ok(None);
-    };
-    let user = UserId::from_i64(found.owner.user_id);
-    let channels = crate::servers::channels_of_user_on(c, user)?;
-    Ok(Some(IdentifyRows { found, channels }))
+    }
+
+    /// [`identify`]'s two reads (inside a read transaction).
+    pub(crate) fn identify(
+        &mut self,
+        access_hash: &str,
+        now: i64,
+    ) -> rusqlite::Result<Option<IdentifyRows>> {
+        let found = self
+            .token
+            .query_row(rusqlite::params![access_hash, now], |row| {
+                Ok(OwnerWithUser {
+                    owner: TokenOwner {
+                        session_id: row.get(0)?,
+                        user_id: row.get(1)?,
+                        last_used_at: row.get(2)?,
+                        expires_at: row.get(3)?,
+                    },
+                    user: crate::users::UserRow::from_sqlite(row, 4)?,
+                })
+            })
+            .optional()?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let user = UserId::from_i64(found.owner.user_id);
+        let channels = crate::servers::channels_of_user_with(&mut self.channels, user)?;
+        Ok(Some(IdentifyRows { found, channels }))
+    }
 }
 
 /// Records when sessions were last used, all in one transaction (one commit for however
