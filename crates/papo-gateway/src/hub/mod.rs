@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use papo_core::change::Change;
 use papo_core::id::{ServerId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -284,11 +283,11 @@ pub struct Identity {
     /// The login session.
     pub auth_session: SessionId,
     /// `CurrentUser` JSON for `ready`.
-    pub user_json: Box<RawValue>,
+    pub user_json: crate::protocol::OwnJson,
     /// The user's servers (JSON array) for `ready`.
     pub servers_json: crate::protocol::OwnJson,
     /// The user's read states (JSON array) for `ready`.
-    pub read_states_json: Box<RawValue>,
+    pub read_states_json: crate::protocol::OwnJson,
     /// Topics besides the user's own.
     pub topics: Vec<Topic>,
     /// Users whose presence the session shows in `ready` (members of its servers).

@@ -23,12 +23,12 @@ impl Wake for Task {
 }
 
 fn identity(user: i64) -> Identity {
-    let json = |s: &str| RawValue::from_string(s.into()).unwrap();
+    let json = |s: &str| crate::protocol::OwnJson::new_unchecked(s.into());
     Identity {
         user_id: UserId::from_i64(user),
         auth_session: SessionId::from_i64(user),
         user_json: json("{}"),
-        servers_json: crate::protocol::OwnJson::new_unchecked("[]".into()),
+        servers_json: json("[]"),
         read_states_json: json("[]"),
         topics: vec![Topic::Server(ServerId::from_i64(7))],
         watch: Vec::new(),

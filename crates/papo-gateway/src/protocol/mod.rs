@@ -311,7 +311,7 @@ pub struct OwnJson(String);
 
 impl OwnJson {
     /// `text` must be valid JSON: only a writer of its own JSON builds one (this crate's, the
-    /// server's `ready` servers), never with text from outside.
+    /// server's `ready` servers, account and read states), never with text from outside.
     pub fn new_unchecked(text: String) -> Self {
         Self(text)
     }
@@ -326,13 +326,13 @@ impl OwnJson {
 #[derive(Debug, Clone)]
 pub struct ReadyData {
     /// The user, pre-serialized (`CurrentUser` JSON).
-    pub user: Box<RawValue>,
+    pub user: OwnJson,
     /// Presences visible to the user, pre-serialized (a JSON array).
     pub presences: OwnJson,
     /// The user's servers with their channels, pre-serialized (a JSON array).
     pub servers: OwnJson,
     /// How far the user has read each channel, pre-serialized (a JSON array).
-    pub read_states: Box<RawValue>,
+    pub read_states: OwnJson,
 }
 
 /// A frame from the server other than an event.
@@ -467,6 +467,18 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// Appends `s` to `out` as a JSON string, byte for byte as serde_json writes it: text with
+/// nothing to escape (no `"`, `\\` or control character) is copied whole.
+pub fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&json_str(s));
+    }
+}
+
 /// A user's presence as others see it (the `presence.updated` payload).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceView {
@@ -505,6 +517,23 @@ impl PresenceView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_written_as_serde_writes_them() {
+        for text in [
+            "",
+            "plain",
+            "aula às 18h 📚",
+            "quote \" and \\ back",
+            "line\nbreak\ttab\r",
+            "\u{0}\u{1f}\u{7f} / </script>",
+        ] {
+            let mut ours = String::from("[");
+            push_json_str(&mut ours, text);
+            let serde = serde_json::to_string(&[text]).unwrap();
+            assert_eq!(ours + "]", serde);
+        }
+    }
 
     #[test]
     fn a_presence_is_written_as_serde_writes_it() {
@@ -603,10 +632,10 @@ mod tests {
     #[test]
     fn server_frames_are_json() {
         let data = ReadyData {
-            user: RawValue::from_string(r#"{"id":"1"}"#.into()).unwrap(),
+            user: OwnJson::new_unchecked(r#"{"id":"1"}"#.into()),
             presences: OwnJson::new_unchecked("[]".into()),
             servers: OwnJson::new_unchecked("[]".into()),
-            read_states: RawValue::from_string("[]".into()).unwrap(),
+            read_states: OwnJson::new_unchecked("[]".into()),
         };
         for f in [
             ServerFrame::Hello {

@@ -14,16 +14,16 @@ use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
-use serde_json::value::{RawValue, to_raw_value};
+use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
-use crate::http::messages;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
 use crate::http::servers::{detail_with, ready_json, views};
 use crate::http::users::CurrentUser;
+use crate::http::{identify_json, messages};
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
 
@@ -60,7 +60,7 @@ impl Backend for ServerBackend {
         let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);
         let user_id = UserId::from_i64(owner.user_id);
         // `to_raw_value`, not `RawValue::from_string`: our own JSON need not be parsed again.
-        let user_json = to_raw_value(&CurrentUser::from_row(&row)).ok()?;
+        let user_json = identify_json::current_user(&CurrentUser::from_row(&row));
         // The user's servers, their channels' newest messages and the user's read states came
         // with the token; servers, roles and memberships come from the directory.
         let mut server_ids: Vec<i64> = Vec::new();
@@ -112,7 +112,7 @@ impl Backend for ServerBackend {
                     .zip(&details)
                     .collect::<Vec<_>>(),
             ),
-            read_states_json: to_raw_value(&read_states).ok()?,
+            read_states_json: identify_json::read_states(&read_states),
             topics,
             watch,
         })

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod health;
+pub mod identify_json;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
