@@ -532,11 +532,20 @@ fn write_within<'a, IO: AsyncWrite + Unpin + Send>(
     )))
 }
 
+/// Room made in an empty write buffer for its first event: events come in bursts (a room's
+/// presences every few milliseconds), and a buffer grown event by event was reallocated for
+/// most of them (callgrind, quick S1: 4,035 allocations for 5,500 events; now 2,036, one a
+/// write). The buffer lives only until its write.
+const FIRST_EVENT_ROOM: usize = 1024;
+
 /// Appends one event frame (WebSocket header + JSON with `seq`, if it has one).
 fn write_event(out: &mut Vec<u8>, seq: Option<u64>, event: &EncodedEvent) {
     let len = event.len_with_seq(seq);
     let mut header = [0u8; ws::MAX_HEADER_LEN];
     let n = ws::frame_header(ws::OpCode::Text, len, &mut header);
+    if out.capacity() == 0 {
+        out.reserve((n + len).max(FIRST_EVENT_ROOM));
+    }
     out.reserve(n + len);
     out.extend_from_slice(&header[..n]);
     event.write_with_seq(seq, out);
