@@ -13,15 +13,20 @@ use crate::protocol::{CustomStatus, EncodedEvent, EventKind, OwnJson, PresenceVi
 /// (`{"user_id":"` + 19 digits + `","status":"` + `invisible` + `","custom_status":null},`).
 const VIEW_BYTES: usize = 76;
 
+/// The `presence.updated` event of `view`, its JSON written by [`PresenceView::write_json`]
+/// (serde's bytes, without escaping each key again for every change).
+fn presence_event(view: &PresenceView) -> crate::protocol::SharedEvent {
+    let mut json = String::with_capacity(VIEW_BYTES);
+    view.write_json(&mut json);
+    EncodedEvent::from_json(EventKind::PresenceUpdated.name(), &json)
+}
+
 impl Hub {
     /// The audience of a presence change: the user's own sessions see their real status;
     /// the presence audience of `servers` (each session once, however many servers it
     /// shares) sees the public view, where `invisible` reads `offline`.
     pub(super) fn deliver_presence(&self, view: &PresenceView, servers: &[ServerId]) {
-        let own = match EncodedEvent::new(EventKind::PresenceUpdated, view) {
-            Ok(ev) => ev,
-            Err(err) => return tracing::error!(%err, "presence not serializable"),
-        };
+        let own = presence_event(view);
         self.deliver(Topic::User(view.user_id), &own);
         if servers.is_empty() {
             return;
@@ -32,10 +37,7 @@ impl Hub {
         let public = if public_view == *view {
             own
         } else {
-            match EncodedEvent::new(EventKind::PresenceUpdated, &public_view) {
-                Ok(ev) => ev,
-                Err(err) => return tracing::error!(%err, "presence not serializable"),
-            }
+            presence_event(&public_view)
         };
         let map = self.topics.read().expect("topics lock poisoned");
         // A session in several of the servers is told once; with one server (most users)
