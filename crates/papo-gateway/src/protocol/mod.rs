@@ -4,8 +4,6 @@
 //! are written by [`ServerFrame::encode`]; event frames are special: their JSON is made once
 //! per event by [`EncodedEvent`] and only the sequence number differs per session.
 
-use std::fmt::Write as _;
-
 use papo_core::id::UserId;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -413,15 +411,20 @@ impl ServerFrame<'_> {
                     data.read_states.get().len(),
                 ];
                 let mut s = String::with_capacity(160 + parts.iter().sum::<usize>());
-                let _ = write!(
-                    s,
-                    r#"{{"op":"ready","d":{{"session_id":{},"user":{},"servers":{},"presences":{},"read_states":{},"resume_window_ms":{resume_window_ms}}}}}"#,
-                    json_str(session_id),
-                    data.user.get(),
-                    data.servers.get(),
-                    data.presences.get(),
-                    data.read_states.get()
-                );
+                // Pieces appended, not `write!`: its formatting machinery was half of this.
+                s.push_str(r#"{"op":"ready","d":{"session_id":"#);
+                push_json_str(&mut s, session_id);
+                s.push_str(r#","user":"#);
+                s.push_str(data.user.get());
+                s.push_str(r#","servers":"#);
+                s.push_str(data.servers.get());
+                s.push_str(r#","presences":"#);
+                s.push_str(data.presences.get());
+                s.push_str(r#","read_states":"#);
+                s.push_str(data.read_states.get());
+                s.push_str(r#","resume_window_ms":"#);
+                s.push_str(itoa::Buffer::new().format(*resume_window_ms));
+                s.push_str("}}");
                 s
             }
             Self::HeartbeatAck => r#"{"op":"heartbeat_ack","d":null}"#.to_owned(),
@@ -660,6 +663,15 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(&f.encode()).unwrap();
             assert!(v["op"].is_string());
         }
+        let ready = ServerFrame::Ready {
+            session_id: "a\"b",
+            data: &data,
+            resume_window_ms: 120_000,
+        };
+        assert_eq!(
+            ready.encode(),
+            r#"{"op":"ready","d":{"session_id":"a\"b","user":{"id":"1"},"servers":[],"presences":[],"read_states":[],"resume_window_ms":120000}}"#
+        );
     }
 
     #[test]
