@@ -6,7 +6,6 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use papo_core::id::{ServerId, SessionId, UserId};
-use serde_json::value::RawValue;
 
 use super::{GwSession, Hub, Identity, Topic};
 use crate::protocol::{EncodedEvent, EventKind};
@@ -216,4 +215,20 @@ async fn a_connection_waits_at_least_half_the_delay_for_company_and_at_most_the_
     assert_eq!(woken(&early), 1);
     hub.begin_shutdown();
     ticker.await.unwrap();
+}
+
+#[test]
+fn session_keys_are_shown_as_32_hex_digits_and_read_back() {
+    for k in [
+        0,
+        1,
+        0xabc,
+        u128::MAX,
+        0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+    ] {
+        let key = super::SessionKey(k);
+        let shown = key.to_string();
+        assert_eq!(shown, format!("{k:032x}"));
+        assert_eq!(super::SessionKey::parse(&shown), Some(key));
+    }
 }
