@@ -106,8 +106,7 @@ impl IdentifyReads {
                 }
             }
             // The transaction itself failed (no connection, `BEGIN` refused, or a statement
-            // that would not prepare): each
-            // identify gets the error.
+            // that would not prepare): each identify gets the error.
             Err(err) => {
                 let message = err.to_string();
                 for w in batch {

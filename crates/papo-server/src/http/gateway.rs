@@ -59,7 +59,7 @@ impl Backend for ServerBackend {
             .ok()??;
         let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);
         let user_id = UserId::from_i64(owner.user_id);
-        // `to_raw_value`, not `RawValue::from_string`: our own JSON need not be parsed again.
+        // Written by hand as serde would (`identify_json`), and never parsed again.
         let user_json = identify_json::current_user(&CurrentUser::from_row(&row));
         // The user's servers, their channels' newest messages and the user's read states came
         // with the token; servers, roles and memberships come from the directory.
