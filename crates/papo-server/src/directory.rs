@@ -226,22 +226,6 @@ impl Directory {
         Ok(owner)
     }
 
-    /// What a gateway identify needs of a token: its session, account and channels, read
-    /// together (one read on SQLite); the owner is cached for the token's REST requests.
-    pub async fn identify(
-        &self,
-        db: &Db,
-        hash: &str,
-        now: i64,
-    ) -> Result<Option<sessions::IdentifyRows>, StoreError> {
-        let seen = self.generation();
-        let found = sessions::identify(db, hash, now).await?;
-        if let Some(rows) = &found {
-            self.keep_owner(hash, seen, rows.found.owner);
-        }
-        Ok(found)
-    }
-
     /// The cached owner of a live token.
     fn cached_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
         let mut map = self.tokens.lock().expect("directory poisoned");

@@ -14,6 +14,7 @@ use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::{MessageCreate, SendReply};
+use papo_store::sessions;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -51,9 +52,11 @@ pub struct ServerBackend(pub AppState);
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
         let state = &self.0;
-        let found = state
-            .directory
-            .identify(&state.db, &tokens::hash(token), crate::now_ms())
+        // Read, not taken from the directory's token cache, and not put in it: an identify
+        // needs the account and channels too, and a token's REST requests cache their owner
+        // themselves (caching it here too cost every identify a map insert, 1.6k instructions
+        // in quick S1, for a later request that may never come).
+        let found = sessions::identify(&state.db, &tokens::hash(token), crate::now_ms())
             .await
             .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
             .ok()??;
