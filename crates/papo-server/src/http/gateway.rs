@@ -23,7 +23,6 @@ use crate::auth::tokens;
 use crate::http::error::ApiError;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
 use crate::http::servers::{detail_with, ready_json, views};
-use crate::http::users::CurrentUser;
 use crate::http::{identify_json, messages};
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
@@ -63,7 +62,7 @@ impl Backend for ServerBackend {
         let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);
         let user_id = UserId::from_i64(owner.user_id);
         // Written by hand as serde would (`identify_json`), and never parsed again.
-        let user_json = identify_json::current_user(&CurrentUser::from_row(&row));
+        let user_json = identify_json::current_user(&row);
         // The user's servers, their channels' newest messages and the user's read states came
         // with the token; servers, roles and memberships come from the directory.
         let mut server_ids: Vec<i64> = Vec::new();

@@ -112,6 +112,11 @@ impl CurrentUser {
 /// every identify read and wrote the settings for its `ready` (callgrind, quick S1: 121.8M
 /// → 112.8M instructions for 1,000 identifies with this).
 fn settings_json(stored: &str) -> Box<RawValue> {
+    with_settings_json(stored, |json| json.to_owned())
+}
+
+/// Calls `f` with [`settings_json`]'s answer for `stored`, without copying it.
+pub(crate) fn with_settings_json<R>(stored: &str, f: impl FnOnce(&RawValue) -> R) -> R {
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, Box<RawValue>)>> =
             const { std::cell::RefCell::new(None) };
@@ -120,12 +125,13 @@ fn settings_json(stored: &str) -> Box<RawValue> {
         if let Some((text, json)) = last.as_ref()
             && text == stored
         {
-            return json.clone();
+            return f(json);
         }
         let json = serde_json::value::to_raw_value(&parse_settings(stored))
             .expect("settings are plain data");
-        *last = Some((stored.to_owned(), json.clone()));
-        json
+        let out = f(&json);
+        *last = Some((stored.to_owned(), json));
+        out
     })
 }
 
