@@ -8,7 +8,6 @@
 //! apart.
 
 use papo_gateway::protocol::{OwnJson, push_json_str};
-
 use papo_store::users::UserRow;
 
 use super::messages::read_states::ReadState;
@@ -29,7 +28,7 @@ pub fn current_user(row: &UserRow) -> OwnJson {
     out.push_str(r#","pronouns":"#);
     push_optional(&mut out, row.pronouns.as_deref());
     out.push_str(r#","accent_color":"#);
-    // As `PublicUser::from_row`: a stored colour outside 24 bits' `u32` reads as none.
+    // As `PublicUser::from_row`: a stored colour that is not a `u32` reads as none.
     match row.accent_color.and_then(|c| u32::try_from(c).ok()) {
         Some(c) => out.push_str(itoa::Buffer::new().format(c)),
         None => out.push_str("null"),
