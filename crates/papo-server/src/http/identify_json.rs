@@ -67,8 +67,8 @@ pub fn read_states(states: &[ReadState]) -> OwnJson {
     OwnJson::new_unchecked(out)
 }
 
-/// An id as its JSON string (ids are written as decimal strings).
-fn push_id(out: &mut String, id: i64) {
+/// An id (or permissions) as its JSON string: serde writes them as decimal strings.
+pub(crate) fn push_id(out: &mut String, id: impl itoa::Integer) {
     out.push('"');
     out.push_str(itoa::Buffer::new().format(id));
     out.push('"');
