@@ -115,7 +115,8 @@ fn settings_json(stored: &str) -> Box<RawValue> {
     with_settings_json(stored, |json| json.to_owned())
 }
 
-/// Calls `f` with [`settings_json`]'s answer for `stored`, without copying it.
+/// Calls `f` with [`settings_json`]'s answer for `stored`, without copying it. The thread's
+/// last answer is borrowed while `f` runs, so `f` must not ask for settings itself.
 pub(crate) fn with_settings_json<R>(stored: &str, f: impl FnOnce(&RawValue) -> R) -> R {
     thread_local! {
         static LAST: std::cell::RefCell<Option<(String, Box<RawValue>)>> =
