@@ -36,7 +36,9 @@ pub enum SendVia {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
-    /// Open and identify these members' connections.
+    /// Take these members' connections, to open and identify at [`Command::Go`]. The
+    /// coordinator hands every worker its share before any starts, so that the connect
+    /// phase is timed from when all of them begin, not from when the first is told.
     Connect {
         /// The system.
         target: Target,
@@ -50,9 +52,11 @@ pub enum Command {
         track_last: bool,
         /// Peers: members announce their presence to their room.
         announce: bool,
-        /// Connections not open by then count as failed.
+        /// Connections not open by then (counted from [`Command::Go`]) count as failed.
         deadline_ms: u64,
     },
+    /// Open and identify the connections [`Command::Connect`] gave.
+    Go,
     /// The rooms this worker sends to.
     Senders {
         /// The rooms.
@@ -94,6 +98,8 @@ pub enum Command {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
+    /// Members taken; waiting for [`Command::Go`].
+    Prepared,
     /// Connections opened.
     Connected {
         /// Identified.
@@ -158,6 +164,8 @@ struct State {
     via: SendVia,
     /// Papo: the rooms sent to over the gateway.
     gateway_rooms: Vec<GatewayRoom>,
+    /// The connections taken by `connect`, waiting for `go`.
+    pending: Option<PendingConnect>,
     /// Papo: what the members' sockets heard back about their sends.
     answers: (
         mpsc::UnboundedSender<Answer>,
@@ -179,6 +187,7 @@ pub async fn run() -> anyhow::Result<()> {
         outboxes: Arc::default(),
         via: SendVia::default(),
         gateway_rooms: Vec::new(),
+        pending: None,
         answers: mpsc::unbounded_channel(),
     };
     while let Some(line) = lines.next_line().await? {
@@ -211,15 +220,29 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
             st.target = Some(target);
             st.source = source;
             st.rec = Recorder::new(track_last);
+            st.pending = Some(PendingConnect {
+                members,
+                concurrency,
+                announce,
+                deadline: Duration::from_millis(deadline_ms),
+            });
+            Ok(Reply::Prepared)
+        }
+        Command::Go => {
+            let target = st.target.ok_or_else(|| anyhow::anyhow!("connect first"))?;
+            let p = st
+                .pending
+                .take()
+                .ok_or_else(|| anyhow::anyhow!("connect first"))?;
             let how = Joining {
                 target,
-                source,
-                announce,
-                deadline: tokio::time::Instant::now() + Duration::from_millis(deadline_ms),
+                source: st.source,
+                announce: p.announce,
+                deadline: tokio::time::Instant::now() + p.deadline,
             };
             let papo =
                 (target.wire == Wire::Papo).then(|| (st.outboxes.clone(), st.answers.0.clone()));
-            Ok(connect_all(how, members, concurrency, &st.rec, papo).await)
+            Ok(connect_all(how, p.members, p.concurrency, &st.rec, papo).await)
         }
         Command::Senders { rooms, via } => {
             let target = st.target.ok_or_else(|| anyhow::anyhow!("connect first"))?;
@@ -338,6 +361,14 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
     }
 }
 
+/// What [`Command::Connect`] gave, until [`Command::Go`].
+struct PendingConnect {
+    members: Vec<MemberSpec>,
+    concurrency: usize,
+    announce: bool,
+    deadline: Duration,
+}
+
 /// How members join.
 #[derive(Clone, Copy)]
 struct Joining {
@@ -364,22 +395,25 @@ async fn connect_all(
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let first_error: Arc<Mutex<Option<String>>> = Arc::default();
+    // One histogram for all the tasks: each is ~180 KB, and one per task had every worker
+    // fault in megabytes of fresh pages as its connections began, while the server waited.
+    let latency = Arc::new(Mutex::new(hist::new()));
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (members, next, failed, first_error, rec, papo) = (
+        let (members, next, failed, first_error, rec, papo, latency) = (
             members.clone(),
             next.clone(),
             failed.clone(),
             first_error.clone(),
             rec.clone(),
             papo.clone(),
+            latency.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut latency = hist::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(m) = members.get(i) else {
-                    return latency;
+                    return;
                 };
                 let began = Instant::now();
                 let joined = tokio::time::timeout_at(how.deadline, join(how, m))
@@ -389,7 +423,8 @@ async fn connect_all(
                     });
                 match joined {
                     Ok(ws) => {
-                        hist::record(&mut latency, began.elapsed().as_micros() as u64);
+                        let took = began.elapsed().as_micros() as u64;
+                        hist::record(&mut latency.lock().expect("poisoned"), took);
                         let sender = papo.as_ref().map(|(outboxes, answers)| {
                             let (tx, rx) = mpsc::unbounded_channel();
                             outboxes
@@ -411,18 +446,16 @@ async fn connect_all(
             }
         }));
     }
-    let mut latency = hist::new();
     for t in tasks {
-        if let Ok(h) = t.await {
-            let _ = latency.add(&h);
-        }
+        let _ = t.await;
     }
+    let latency = hist::to_wire(&latency.lock().expect("poisoned"));
     let failed = failed.load(Ordering::Relaxed);
     Reply::Connected {
         ok: members.len() as u64 - failed,
         failed,
         first_error: first_error.lock().expect("poisoned").take(),
-        latency: hist::to_wire(&latency),
+        latency,
     }
 }
 
