@@ -194,9 +194,9 @@ impl Fleet {
                 })
                 .await?;
         }
-        // Every worker holds its share before any begins: handing a share over (its JSON
-        // written, piped and parsed) took tens of milliseconds each, during which the
-        // workers told first connected alone and the server's core was partly idle.
+        // Every worker holds its share before any begins: the shares are handed over one
+        // after the other (each one's JSON written, piped and parsed), and a clock started
+        // before that counted the hand-over and let the workers told first begin alone.
         for worker in &mut self.workers {
             match worker.reply().await? {
                 Reply::Prepared => {}
