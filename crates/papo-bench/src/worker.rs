@@ -173,23 +173,30 @@ struct State {
     ),
 }
 
+impl State {
+    /// A worker that has been told nothing yet.
+    fn new() -> Self {
+        Self {
+            target: None,
+            source: None,
+            rec: Recorder::new(false),
+            rooms: Vec::new(),
+            pool: None,
+            peer_senders: Vec::new(),
+            outboxes: Arc::default(),
+            via: SendVia::default(),
+            gateway_rooms: Vec::new(),
+            pending: None,
+            answers: mpsc::unbounded_channel(),
+        }
+    }
+}
+
 /// Runs a worker on stdin/stdout until `quit` or end of input.
 pub async fn run() -> anyhow::Result<()> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
-    let mut st = State {
-        target: None,
-        source: None,
-        rec: Recorder::new(false),
-        rooms: Vec::new(),
-        pool: None,
-        peer_senders: Vec::new(),
-        outboxes: Arc::default(),
-        via: SendVia::default(),
-        gateway_rooms: Vec::new(),
-        pending: None,
-        answers: mpsc::unbounded_channel(),
-    };
+    let mut st = State::new();
     while let Some(line) = lines.next_line().await? {
         let cmd: Command = serde_json::from_str(&line)?;
         if matches!(cmd, Command::Quit) {
@@ -596,5 +603,43 @@ async fn drain(rec: &Recorder, step: usize, expected: u64, patience: Duration, g
             last = now;
             still = Instant::now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(members: Vec<MemberSpec>) -> Command {
+        Command::Connect {
+            target: Target {
+                wire: Wire::Papo,
+                server: "127.0.0.1:9".parse().expect("address"),
+            },
+            source: None,
+            members,
+            concurrency: 4,
+            track_last: false,
+            announce: false,
+            deadline_ms: 1_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_wait_for_go_and_go_needs_a_connect() {
+        let mut st = State::new();
+        let early = handle(&mut st, Command::Go).await;
+        assert!(early.is_err_and(|e| e.to_string() == "connect first"));
+        assert!(matches!(
+            handle(&mut st, connect(Vec::new())).await,
+            Ok(Reply::Prepared)
+        ));
+        assert!(st.pending.is_some(), "connect only takes the members");
+        match handle(&mut st, Command::Go).await {
+            Ok(Reply::Connected { ok, failed, .. }) => assert_eq!((ok, failed), (0, 0)),
+            other => panic!("expected connected, got {other:?}"),
+        }
+        let again = handle(&mut st, Command::Go).await;
+        assert!(again.is_err(), "one go per connect");
     }
 }
