@@ -12,6 +12,10 @@ struct Figure {
     label: &'static str,
     path: &'static [&'static str],
     higher_is_better: bool,
+    /// For the best rate of a ladder: where its steps are. A system that failed the first
+    /// step has no rate that passed (0 in the summary), but what it did is bounded: less
+    /// than that step's offered rate, so the table shows "< rate" and papo's ratio "> …".
+    ladder: Option<&'static [&'static str]>,
 }
 
 const FIGURES: &[Figure] = &[
@@ -19,66 +23,79 @@ const FIGURES: &[Figure] = &[
         label: "S1 memory per idle session (KB)",
         path: &["s1", "rss_per_conn_kb"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S1 connect+identify per second",
         path: &["s1", "connects_per_sec"],
         higher_is_better: true,
+        ladder: None,
     },
     Figure {
         label: "S1 connect+identify p99 (ms)",
         path: &["s1", "connect_p99_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S1 slowest connect+identify (ms)",
         path: &["s1", "connect_max_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S1 server CPU per connect+identify (µs)",
         path: &["s1", "server_cpu_us_per_connect"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S2 saturation: deliveries/s with p99 ≤ 50 ms, no loss",
         path: &["s2", "deliveries_per_sec"],
         higher_is_better: true,
+        ladder: Some(&["s2", "steps"]),
     },
     Figure {
         label: "S2 p50 at the reference rate (ms)",
         path: &["s2", "p50_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S2 p99 at the reference rate (ms)",
         path: &["s2", "p99_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S3 send → last recipient p99 (ms)",
         path: &["s3", "p99_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S4 ack p99 at the fixed rate (ms)",
         path: &["s4", "p99_ms"],
         higher_is_better: false,
+        ladder: None,
     },
     Figure {
         label: "S4 persisted messages/s (ack p99 ≤ 50 ms)",
         path: &["s4", "messages_per_sec"],
         higher_is_better: true,
+        ladder: Some(&["s4", "steps"]),
     },
     Figure {
         label: "S4 on PostgreSQL: persisted messages/s",
         path: &["s4", "postgres", "messages_per_sec"],
         higher_is_better: true,
+        ladder: Some(&["s4", "postgres", "steps"]),
     },
     Figure {
         label: "S4 on PostgreSQL: ack p99 at the fixed rate (ms)",
         path: &["s4", "postgres", "p99_ms"],
         higher_is_better: false,
+        ladder: None,
     },
 ];
 
@@ -86,11 +103,62 @@ fn at<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(v, |v, k| &v[*k])
 }
 
-fn cell(v: &Value) -> String {
-    match v.as_f64() {
-        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
-        Some(x) => format!("{x:.2}"),
-        None => "—".into(),
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// What a summary says of one figure for one system.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Measured {
+    /// The figure itself.
+    Value(f64),
+    /// Less than this: the ladder's first step, offered at this rate, failed.
+    Below(f64),
+    /// Not measured.
+    Missing,
+}
+
+fn measured(system: &Value, f: &Figure) -> Measured {
+    let Some(x) = at(system, f.path).as_f64() else {
+        return Measured::Missing;
+    };
+    let first_offered = f
+        .ladder
+        .and_then(|steps| at(system, steps)[0]["offered_per_sec"].as_f64())
+        .filter(|r| *r > 0.0);
+    match first_offered {
+        // No step passed, so the first (the lowest rate) failed.
+        Some(rate) if x == 0.0 => Measured::Below(rate),
+        _ => Measured::Value(x),
+    }
+}
+
+/// papo ÷ peer, "(worse)" where papo is behind (never against the floor, which does less than
+/// any chat server must), "> …" or "< …" where one side is only bounded.
+fn ratio_cell(f: &Figure, papo: Measured, peer: Measured, floor: bool) -> String {
+    let worse = |r: f64| {
+        let better = if f.higher_is_better {
+            r >= 1.0
+        } else {
+            r <= 1.0
+        };
+        if better || floor { "" } else { " (worse)" }
+    };
+    match (papo, peer) {
+        (Measured::Value(a), Measured::Value(b)) if a > 0.0 && b > 0.0 => {
+            format!("{}{}", ratio(a / b), worse(a / b))
+        }
+        // The peer did less than `b`: papo is more than `a / b` times it, which says
+        // something only when that is at least 1.
+        (Measured::Value(a), Measured::Below(b)) if a >= b => format!("> {}", ratio(a / b)),
+        (Measured::Below(a), Measured::Value(b)) if a <= b => {
+            format!("< {}{}", ratio(a / b), worse(a / b))
+        }
+        _ => "—".into(),
     }
 }
 
@@ -123,28 +191,17 @@ pub fn table(summary: &Value, systems: &[System]) -> String {
     for f in FIGURES {
         out.push_str(&format!("| {} |", f.label));
         for s in systems {
-            out.push_str(&format!(" {} |", cell(at(&sys[s.key()], f.path))));
-        }
-        let papo = at(&sys["papo"], f.path).as_f64();
-        for p in &peers {
-            let ratio = match (papo, at(&sys[p.key()], f.path).as_f64()) {
-                (Some(a), Some(b)) if b > 0.0 && a > 0.0 => {
-                    let r = a / b;
-                    let better = if f.higher_is_better {
-                        r >= 1.0
-                    } else {
-                        r <= 1.0
-                    };
-                    // The floor does less than any chat server must: papo above it is expected.
-                    let mark = if better || **p == System::Floor {
-                        ""
-                    } else {
-                        " (worse)"
-                    };
-                    format!("{}{mark}", ratio(r))
-                }
-                _ => "—".into(),
+            let shown = match measured(&sys[s.key()], f) {
+                Measured::Value(x) => number(x),
+                Measured::Below(rate) => format!("< {}", number(rate)),
+                Measured::Missing => "—".into(),
             };
+            out.push_str(&format!(" {shown} |"));
+        }
+        let papo = measured(&sys["papo"], f);
+        for p in &peers {
+            let peer = measured(&sys[p.key()], f);
+            let ratio = ratio_cell(f, papo, peer, **p == System::Floor);
             out.push_str(&format!(" {ratio} |"));
         }
         out.push('\n');
@@ -209,6 +266,49 @@ mod tests {
             "socketio": {"s1": {"connects_per_sec": 10.0}},
         }});
         assert!(table(&worse, &[System::Papo, System::Socketio]).contains("0.50 (worse)"));
+    }
+
+    #[test]
+    fn a_ladder_whose_first_step_failed_bounds_the_ratio() {
+        let steps = |offered: f64, passed: bool| json!([{"offered_per_sec": offered, "deliveries_per_sec": if passed { offered } else { 4.0 }}]);
+        let summary = json!({"systems": {
+            "papo": {"s2": {"deliveries_per_sec": 50000.0, "steps": steps(500.0, true)},
+                     "s4": {"messages_per_sec": 0.0, "steps": steps(500.0, false)}},
+            "channels": {"s2": {"deliveries_per_sec": 0.0, "steps": steps(500.0, false)},
+                         "s4": {"messages_per_sec": 800.0, "steps": steps(500.0, true)}},
+            "socketio": {"s2": {"deliveries_per_sec": 0.0, "steps": steps(100000.0, false)},
+                         "s4": {"messages_per_sec": 200.0, "steps": steps(200.0, true)}},
+            "floor": {"s4": {"messages_per_sec": 100.0, "steps": steps(100.0, true)}},
+        }});
+        let systems = [
+            System::Papo,
+            System::Channels,
+            System::Socketio,
+            System::Floor,
+        ];
+        let t = table(&summary, &systems);
+        let row = |label: &str| {
+            t.lines()
+                .find(|l| l.starts_with(&format!("| {label} |")))
+                .unwrap_or_else(|| panic!("no row {label} in {t}"))
+                .to_owned()
+        };
+        // Channels passed no step: below 500, so papo is more than 100 times it; a first
+        // step above papo's best bounds nothing.
+        assert_eq!(
+            row("S2 saturation: deliveries/s with p99 ≤ 50 ms, no loss"),
+            "| S2 saturation: deliveries/s with p99 ≤ 50 ms, no loss | 50000 | < 500 | < 100000 | — | > 100.00 | — | — |"
+        );
+        // papo passed no step: below 500, less than 0.63 of Channels' 800, nothing against
+        // 200, and never "worse" against the floor.
+        assert_eq!(
+            row("S4 persisted messages/s (ack p99 ≤ 50 ms)"),
+            "| S4 persisted messages/s (ack p99 ≤ 50 ms) | < 500 | 800 | 200 | 100 | < 0.62 (worse) | — | — |"
+        );
+        // A figure without a ladder stays as it was: a 0 is a 0.
+        assert!(
+            measured(&json!({"s1": {"rss_per_conn_kb": 0.0}}), &FIGURES[0]) == Measured::Value(0.0)
+        );
     }
 
     #[test]
