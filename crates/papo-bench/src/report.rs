@@ -305,6 +305,14 @@ mod tests {
             row("S4 persisted messages/s (ack p99 ≤ 50 ms)"),
             "| S4 persisted messages/s (ack p99 ≤ 50 ms) | < 500 | 800 | 200 | 100 | < 0.62 (worse) | — | — |"
         );
+        // A bound reads as "more is better" ("> …" favours papo): only such figures have a
+        // ladder.
+        assert!(
+            FIGURES
+                .iter()
+                .filter(|f| f.ladder.is_some())
+                .all(|f| f.higher_is_better)
+        );
         // A figure without a ladder stays as it was: a 0 is a 0.
         assert!(
             measured(&json!({"s1": {"rss_per_conn_kb": 0.0}}), &FIGURES[0]) == Measured::Value(0.0)
