@@ -155,8 +155,9 @@ fn ratio_cell(f: &Figure, papo: Measured, peer: Measured, floor: bool) -> String
         // The peer did less than `b`: papo is more than `a / b` times it, which says
         // something only when that is at least 1.
         (Measured::Value(a), Measured::Below(b)) if a >= b => format!("> {}", ratio(a / b)),
+        // papo did less than `a`, at most the peer's `b`: behind it, even where `a == b`.
         (Measured::Below(a), Measured::Value(b)) if a <= b => {
-            format!("< {}{}", ratio(a / b), worse(a / b))
+            format!("< {}{}", ratio(a / b), if floor { "" } else { " (worse)" })
         }
         _ => "—".into(),
     }
@@ -313,6 +314,17 @@ mod tests {
                 .iter()
                 .filter(|f| f.ladder.is_some())
                 .all(|f| f.higher_is_better)
+        );
+        // papo below 500 against a peer at exactly 500 is behind it.
+        let tie = json!({"systems": {
+            "papo": {"s2": {"deliveries_per_sec": 0.0, "steps": steps(500.0)}},
+            "socketio": {"s2": {"deliveries_per_sec": 500.0, "steps": steps(500.0)}},
+        }});
+        assert!(
+            table(&tie, &[System::Papo, System::Socketio])
+                .contains("| < 500 | 500 | < 1.00 (worse) |"),
+            "{}",
+            table(&tie, &[System::Papo, System::Socketio])
         );
         // A figure without a ladder stays as it was: a 0 is a 0.
         assert!(
