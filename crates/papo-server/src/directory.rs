@@ -25,7 +25,7 @@ use papo_core::id::{ChannelId, ServerId, UserId};
 use papo_store::servers::{self, ChannelRow, MemberRow, OverwriteRow, RoleRow, ServerRow};
 use papo_store::sessions::{self, TokenOwner};
 use papo_store::users;
-use papo_store::{Db, StoreError, members};
+use papo_store::{Db, StoreError};
 
 use crate::http::servers::ready_json::SharedJson;
 use crate::http::users::PublicUser;
@@ -102,9 +102,6 @@ pub struct ServerEntry {
     loaded: Instant,
     /// Memberships known so far.
     members: Mutex<Members>,
-    /// Held while every membership of the server is read, so that the members who
-    /// connect together wait for one load instead of each starting their own.
-    loading: tokio::sync::Mutex<()>,
     /// What every member's `ready` shares of it, written on first use.
     pub(crate) shared_json: OnceLock<SharedJson>,
 }
@@ -117,8 +114,33 @@ struct Members {
     /// Every member is in `by_user`: a user missing from it is not a member. A membership
     /// change clears it (that user is dropped and read alone next time).
     complete: bool,
-    /// The whole server was read once; later misses read only the member asked for.
-    read_all: bool,
+}
+
+impl Members {
+    /// Every membership of a server, with `(user_id, role_id)` pairs for their roles, and
+    /// the members' ids.
+    fn all(rows: Vec<MemberRow>, member_roles: Vec<(i64, i64)>) -> (Self, Arc<[i64]>) {
+        let mut role_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (member, role) in member_roles {
+            role_ids.entry(member).or_default().push(role);
+        }
+        let ids: Arc<[i64]> = rows.iter().map(|m| m.user_id).collect();
+        let by_user = rows
+            .into_iter()
+            .map(|member| {
+                let roles = role_ids.remove(&member.user_id).unwrap_or_default();
+                (
+                    member.user_id,
+                    Some(Arc::new(MemberEntry { member, roles })),
+                )
+            })
+            .collect();
+        let members = Self {
+            by_user,
+            complete: true,
+        };
+        (members, ids)
+    }
 }
 
 /// One membership with its roles.
@@ -145,7 +167,6 @@ impl ServerEntry {
             member_ids: Mutex::default(),
             loaded: Instant::now(),
             members: Mutex::default(),
-            loading: tokio::sync::Mutex::const_new(()),
             shared_json: OnceLock::new(),
         }
     }
@@ -315,11 +336,17 @@ impl Directory {
             roles,
             channels,
             overwrites,
+            members,
+            member_roles,
         }) = servers::load(db, id).await?
         else {
             return Ok(None);
         };
-        let entry = Arc::new(ServerEntry::new(server, roles, channels, overwrites));
+        let mut entry = ServerEntry::new(server, roles, channels, overwrites);
+        let (members, ids) = Members::all(members, member_roles);
+        entry.members = Mutex::new(members);
+        entry.member_ids = Mutex::new(Some(ids));
+        let entry = Arc::new(entry);
         let mut map = self.servers.write().expect("directory poisoned");
         if self.generation() == seen {
             map.insert(id.as_i64(), entry.clone());
@@ -329,9 +356,9 @@ impl Directory {
 
     /// `user`'s membership in `entry`'s server, or `None` if they are not a member.
     ///
-    /// The first lookup in a server reads all of its memberships (two queries), since its
-    /// members' sessions and requests follow; after that a miss (someone who joined or
-    /// changed since) reads that one membership.
+    /// A server is read with all of its memberships ([`servers::load`]), since its members'
+    /// sessions and requests follow; after that a miss (someone who joined or changed
+    /// since) reads that one membership.
     pub async fn member(
         &self,
         db: &Db,
@@ -340,15 +367,6 @@ impl Directory {
     ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
         if let Some(known) = Self::known_member(entry, user) {
             return Ok(known);
-        }
-        if !entry.members.lock().expect("directory poisoned").read_all {
-            let _loading = entry.loading.lock().await;
-            if let Some(known) = Self::known_member(entry, user) {
-                return Ok(known);
-            }
-            if !entry.members.lock().expect("directory poisoned").read_all {
-                return self.read_all_members(db, entry, user).await;
-            }
         }
         let seen = self.generation();
         let server = ServerId::from_i64(entry.server.id);
@@ -373,45 +391,6 @@ impl Directory {
             Some(m) => Some(m.clone()),
             None => members.complete.then_some(None),
         }
-    }
-
-    /// Reads every membership of `entry`'s server and keeps them; answers for `user`.
-    async fn read_all_members(
-        &self,
-        db: &Db,
-        entry: &ServerEntry,
-        user: UserId,
-    ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
-        let seen = self.generation();
-        let server = ServerId::from_i64(entry.server.id);
-        let (rows, member_roles) = members::all_with_roles(db, server).await?;
-        let mut role_ids: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (member, role) in member_roles {
-            role_ids.entry(member).or_default().push(role);
-        }
-        let ids: Arc<[i64]> = rows.iter().map(|m| m.user_id).collect();
-        let by_user: foldhash::HashMap<i64, Option<Arc<MemberEntry>>> = rows
-            .into_iter()
-            .map(|member| {
-                let roles = role_ids.remove(&member.user_id).unwrap_or_default();
-                (
-                    member.user_id,
-                    Some(Arc::new(MemberEntry { member, roles })),
-                )
-            })
-            .collect();
-        let found = by_user.get(&user.as_i64()).cloned().flatten();
-        let mut members = entry.members.lock().expect("directory poisoned");
-        let mut cached_ids = entry.member_ids.lock().expect("directory poisoned");
-        if self.generation() == seen {
-            *members = Members {
-                by_user,
-                complete: true,
-                read_all: true,
-            };
-            *cached_ids = Some(ids);
-        }
-        Ok(found)
     }
 
     /// How many members `entry`'s server has.

@@ -116,29 +116,10 @@ pub async fn bans(db: &Db, server: ServerId) -> Result<Vec<BanRow>, StoreError> 
 
 /// Every member of a server (for permission fan-out computations).
 pub async fn all(db: &Db, server: ServerId) -> Result<Vec<MemberRow>, StoreError> {
-    // On SQLite on the calling thread: the directory reads a server's members when its
-    // first member connects (see `sqlite_reader`).
+    // On SQLite on the calling thread (see `sqlite_reader`).
     crate::sqlite_reader::rows_for_key(db, ALL, server.as_i64()).await
 }
 
 /// [`all`]'s query.
-const ALL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
+pub(crate) const ALL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
      FROM members WHERE server_id = $1";
-
-/// Every member of a server ([`all`]) and every `(user_id, role_id)` of its members
-/// ([`crate::roles::all_member_roles`]); on SQLite in one read transaction.
-pub async fn all_with_roles(
-    db: &Db,
-    server: ServerId,
-) -> Result<(Vec<MemberRow>, Vec<(i64, i64)>), StoreError> {
-    let key = [server.as_i64()];
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.read_together(|c| {
-            let members = crate::sqlite_reader::all_on(c, ALL, key)?;
-            let roles = crate::sqlite_reader::all_on(c, crate::roles::ALL_MEMBER_ROLES, key)?;
-            Ok((members, roles))
-        });
-    }
-    let members = all(db, server).await?;
-    Ok((members, crate::roles::all_member_roles(db, server).await?))
-}

@@ -269,17 +269,25 @@ pub struct ServerParts {
     pub channels: Vec<ChannelRow>,
     /// Its channels' overwrites ([`overwrites`]).
     pub overwrites: Vec<OverwriteRow>,
+    /// Its members ([`crate::members::all`]).
+    pub members: Vec<MemberRow>,
+    /// Every `(user_id, role_id)` of its members ([`crate::roles::all_member_roles`]).
+    pub member_roles: Vec<(i64, i64)>,
 }
 
-/// A server with its roles, channels and overwrites; `None` if there is no such server. On
-/// SQLite the four reads are one read transaction (one snapshot, one taking of the log's
-/// read lock).
+/// [`load`]'s first read.
+static SERVER_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1"));
+
+/// A server with its roles, channels, overwrites and memberships; `None` if there is no such
+/// server. On SQLite the six reads are one read transaction (one snapshot, one taking of the
+/// log's read lock): a server is read when its first member connects or asks, and its
+/// memberships are asked for next.
 pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreError> {
     let key = [id.as_i64()];
     if let Some(readers) = db.sqlite_readers() {
         return readers.read_together(|c| {
-            let by_id = format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1");
-            let Some(server) = optional_on(c, &by_id, key)? else {
+            let Some(server) = optional_on(c, SERVER_BY_ID.as_str(), key)? else {
                 return Ok(None);
             };
             Ok(Some(ServerParts {
@@ -287,6 +295,8 @@ pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreErr
                 roles: all_on(c, ROLES, key)?,
                 channels: all_on(c, CHANNELS_UNDATED, key)?,
                 overwrites: all_on(c, OVERWRITES, key)?,
+                members: all_on(c, crate::members::ALL, key)?,
+                member_roles: all_on(c, crate::roles::ALL_MEMBER_ROLES, key)?,
             }))
         });
     }
@@ -302,6 +312,8 @@ pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreErr
         roles: roles(db, id).await?,
         channels,
         overwrites: overwrites(db, id).await?,
+        members: crate::members::all(db, id).await?,
+        member_roles: crate::roles::all_member_roles(db, id).await?,
     }))
 }
 
