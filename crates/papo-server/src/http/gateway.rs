@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use crate::auth::tokens;
 use crate::http::error::ApiError;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
-use crate::http::servers::{detail_with, ready_json, views};
+use crate::http::servers::{ready_json, view_with, views};
 use crate::http::{identify_json, messages};
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
@@ -81,39 +81,34 @@ impl Backend for ServerBackend {
                 }
             }
         }
-        let mut details = Vec::new();
-        let mut entries = Vec::new();
+        let mut views = Vec::new();
         // Presences in `ready`: the members of the servers whose presence is pushed.
         let mut watch: Vec<UserId> = Vec::new();
         for id in server_ids.into_iter().take(MAX_READY_SERVERS) {
             // A server deleted or left meanwhile is simply skipped.
             if let Ok(access) = ServerAccess::load(state, ServerId::from_i64(id), user_id).await {
-                let d = detail_with(state, &access, &newest).await.ok()?;
-                if !d.large {
+                let v = view_with(state, &access, &newest).await.ok()?;
+                if !v.large {
                     let members = state.directory.member_ids(&state.db, &access.entry);
                     watch.extend(members.await.ok()?.iter().map(|m| UserId::from_i64(*m)));
                 }
-                details.push(d);
-                entries.push(access.entry);
+                views.push(v);
             }
         }
-        let read_states = messages::read_states::for_servers(state, user_id, &details, &stored)
+        let read_states = messages::read_states::for_servers(state, user_id, &views, &stored)
             .await
             .ok()?;
-        let topics = details.iter().flat_map(views::topics_of).collect();
+        let topics = views
+            .iter()
+            .flat_map(|v| views::topics(v.server_id(), v.large, v.visible().map(|(c, _)| c.id)))
+            .collect();
         watch.sort_unstable_by_key(|u| u.as_i64());
         watch.dedup();
         Some(Identity {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
             user_json,
-            servers_json: ready_json::servers_array(
-                &entries
-                    .iter()
-                    .map(|e| &**e)
-                    .zip(&details)
-                    .collect::<Vec<_>>(),
-            ),
+            servers_json: ready_json::servers_array(&views),
             read_states_json: identify_json::read_states(&read_states),
             topics,
             watch,

@@ -18,8 +18,8 @@ use crate::auth::Auth;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::JsonBody;
 use crate::http::servers::access::ServerAccess;
-use crate::http::servers::detail;
-use crate::http::servers::dto::{ChannelKind, ServerDetail};
+use crate::http::servers::dto::ChannelKind;
+use crate::http::servers::{ServerView, view};
 use crate::state::AppState;
 
 /// Read state routes.
@@ -46,36 +46,31 @@ fn id_floor(unix_ms: i64) -> i64 {
     (since_epoch << 22) as i64
 }
 
-/// The read states of every text channel in `details` (the user's servers as they see them),
+/// The read states of every text channel in `views` (the user's servers as they see them),
 /// given how far the user has read each (`channel → last read id`: acknowledged, or their own
 /// newest message there if later; see [`servers::channels_of_user`]).
 pub async fn for_servers(
     state: &AppState,
     user: UserId,
-    details: &[ServerDetail],
+    views: &[ServerView],
     stored: &HashMap<i64, i64>,
 ) -> ApiResult<Vec<ReadState>> {
     let mut out = Vec::new();
-    for d in details {
-        // The membership as the directory knows it (the caller has just looked it up).
-        let Some(entry) = state.directory.server(&state.db, d.server.id).await? else {
-            continue;
-        };
-        let Some(member) = state.directory.member(&state.db, &entry, user).await? else {
-            continue;
-        };
-        let floor = id_floor(member.member.joined_at);
-        for c in d.channels.iter().filter(|c| c.kind == ChannelKind::Text) {
-            let last_read = stored.get(&c.id.as_i64()).copied().unwrap_or(floor);
-            let unread = c.last_message_id.is_some_and(|m| m.as_i64() > last_read);
+    for v in views {
+        let floor = id_floor(v.joined_at);
+        let text = v
+            .visible()
+            .filter(|(c, _)| ChannelKind::parse(&c.kind) == ChannelKind::Text);
+        for (c, newest) in text {
+            let last_read = stored.get(&c.id).copied().unwrap_or(floor);
+            let unread = newest.is_some_and(|m| m.as_i64() > last_read);
             let mention_count = if unread {
-                read_states::mention_count(&state.db, user.as_i64(), c.id.as_i64(), last_read)
-                    .await?
+                read_states::mention_count(&state.db, user.as_i64(), c.id, last_read).await?
             } else {
                 0
             };
             out.push(ReadState {
-                channel_id: c.id,
+                channel_id: ChannelId::from_i64(c.id),
                 last_read_id: MessageId::from_i64(last_read),
                 mention_count,
             });
@@ -86,10 +81,10 @@ pub async fn for_servers(
 
 /// Read states of the user's visible text channels in all their servers.
 pub async fn of_user(state: &AppState, user: UserId) -> ApiResult<Vec<ReadState>> {
-    let mut details = Vec::new();
+    let mut views = Vec::new();
     for server in servers::of_user(&state.db, user).await? {
         if let Ok(access) = ServerAccess::load(state, ServerId::from_i64(server.id), user).await {
-            details.push(detail(state, &access).await?);
+            views.push(view(state, &access).await?);
         }
     }
     // Acknowledged, or the user's own newest message where that is later.
@@ -98,7 +93,7 @@ pub async fn of_user(state: &AppState, user: UserId) -> ApiResult<Vec<ReadState>
         .into_iter()
         .filter_map(|r| Some((r.channel_id?, r.last_read_id?)))
         .collect();
-    for_servers(state, user, &details, &stored).await
+    for_servers(state, user, &views, &stored).await
 }
 
 /// The caller's read states.

@@ -11,6 +11,7 @@ pub mod roles;
 pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,7 +24,7 @@ use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
-use papo_store::servers::{self, NewChannel, ServerRow};
+use papo_store::servers::{self, ChannelRow, NewChannel, ServerRow};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -31,6 +32,7 @@ use utoipa::ToSchema;
 use self::access::{ServerAccess, unknown_server};
 use self::dto::{Channel, Me, Role, Server, ServerDetail};
 use crate::auth::Auth;
+use crate::directory::ServerEntry;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, JsonBody};
 use crate::state::AppState;
@@ -100,9 +102,14 @@ fn server_name(name: &str) -> Result<String, FieldError> {
 
 /// The server as the caller sees it (channels filtered by `view_channel`).
 pub async fn detail(state: &AppState, access: &ServerAccess) -> ApiResult<ServerDetail> {
+    Ok(view(state, access).await?.detail())
+}
+
+/// [`detail`] before it is written out.
+pub async fn view(state: &AppState, access: &ServerAccess) -> ApiResult<ServerView> {
     let server_id = ServerId::from_i64(access.server().id);
     let newest = servers::last_message_ids(&state.db, server_id).await?;
-    detail_with(state, access, &newest).await
+    view_with(state, access, &newest).await
 }
 
 /// [`detail`] with the newest message id of each channel already read (`channel → id`).
@@ -111,31 +118,50 @@ pub async fn detail_with(
     access: &ServerAccess,
     newest: &HashMap<i64, i64>,
 ) -> ApiResult<ServerDetail> {
-    let overwrites = &access.entry.overwrites;
-    let channels = access
-        .entry
+    Ok(view_with(state, access, newest).await?.detail())
+}
+
+/// A server as one member sees it, before any of it is written: the directory's entry, the
+/// channels the member can view with their newest messages, the member's standing and
+/// whether the server is large. [`ServerView::detail`] makes the REST answer of it; `ready`
+/// writes it from the entry's shared JSON (`ready_json`) without one, as the read states
+/// and topics are taken from it.
+pub struct ServerView {
+    /// The server's directory entry.
+    pub entry: Arc<ServerEntry>,
+    /// The channels the member can view (indices into `entry.channels`, in its order), each
+    /// with its newest message.
+    pub channels: Vec<(usize, Option<MessageId>)>,
+    /// The member's standing.
+    pub me: Me,
+    /// When the member joined (Unix ms).
+    pub joined_at: i64,
+    /// More members than the large-server size.
+    pub large: bool,
+}
+
+/// [`detail_with`] before it is written out.
+pub async fn view_with(
+    state: &AppState,
+    access: &ServerAccess,
+    newest: &HashMap<i64, i64>,
+) -> ApiResult<ServerView> {
+    let entry = &access.entry;
+    let channels = entry
         .channels
         .iter()
-        .filter(|c| {
+        .enumerate()
+        .filter(|(_, c)| {
             access
-                .in_channel(c.id, overwrites)
+                .in_channel(c.id, &entry.overwrites)
                 .contains(Permissions::VIEW_CHANNEL)
         })
-        .map(|c| {
-            let mut channel = Channel::new(c, overwrites);
-            channel.last_message_id = newest.get(&c.id).copied().map(MessageId::from_i64);
-            channel
-        })
+        .map(|(i, c)| (i, newest.get(&c.id).copied().map(MessageId::from_i64)))
         .collect();
-    let members = state
-        .directory
-        .member_count(&state.db, &access.entry)
-        .await?;
-    Ok(ServerDetail {
-        large: members > state.config.large_server_members,
-        server: Server::from(access.server()),
+    let members = state.directory.member_count(&state.db, entry).await?;
+    Ok(ServerView {
+        entry: entry.clone(),
         channels,
-        roles: access.roles().iter().map(Role::from).collect(),
         me: Me {
             permissions: access.base(),
             roles: access
@@ -149,7 +175,42 @@ pub async fn detail_with(
                 .filter(|t| *t > crate::now_ms())
                 .map(crate::http::rfc3339),
         },
+        joined_at: access.member().joined_at,
+        large: members > state.config.large_server_members,
     })
+}
+
+impl ServerView {
+    /// The server's id.
+    pub fn server_id(&self) -> ServerId {
+        ServerId::from_i64(self.entry.server.id)
+    }
+
+    /// The channels the member can view, each with its newest message.
+    pub fn visible(&self) -> impl Iterator<Item = (&ChannelRow, Option<MessageId>)> {
+        self.channels
+            .iter()
+            .map(|(i, newest)| (&self.entry.channels[*i], *newest))
+    }
+
+    /// The REST answer: the server, the channels the member can view, roles and standing.
+    pub fn detail(&self) -> ServerDetail {
+        let entry = &self.entry;
+        ServerDetail {
+            server: Server::from(&entry.server),
+            channels: self
+                .visible()
+                .map(|(row, newest)| {
+                    let mut channel = Channel::new(row, &entry.overwrites);
+                    channel.last_message_id = newest;
+                    channel
+                })
+                .collect(),
+            roles: entry.roles.iter().map(Role::from).collect(),
+            me: self.me.clone(),
+            large: self.large,
+        }
+    }
 }
 
 /// A new server.

@@ -13,7 +13,8 @@
 
 use papo_gateway::protocol::{OwnJson, push_json_str};
 
-use super::dto::{Channel, Role, Server, ServerDetail};
+use super::ServerView;
+use super::dto::{Channel, Role, Server};
 use crate::directory::ServerEntry;
 use crate::http::identify_json::push_id;
 
@@ -63,18 +64,17 @@ impl SharedJson {
         }
     }
 
-    /// Appends `detail` to `out` as serde writes it; `detail` must come from the entry this
-    /// was written from ([`super::detail_with`]). False (and `out` as it was) if one of its
-    /// channels is not the entry's.
-    fn append(&self, out: &mut String, detail: &ServerDetail) -> bool {
+    /// Appends `view` to `out` as serde writes its [`ServerView::detail`]; `view` must come
+    /// from the entry this was written from. False (and `out` as it was) if one of its
+    /// channels has no shared JSON.
+    fn append(&self, out: &mut String, view: &ServerView) -> bool {
         let start = out.len();
         out.push_str(&self.head);
         out.push_str(r#","channels":["#);
-        // `detail`'s channels are the entry's in order, less those the member cannot view.
+        // `view`'s channels are the entry's in order, less those the member cannot view.
         let mut shared = self.channels.iter();
-        for (i, channel) in detail.channels.iter().enumerate() {
-            let id = channel.id.as_i64();
-            let Some((_, json)) = shared.find(|(c, _)| *c == id) else {
+        for (i, (channel, newest)) in view.visible().enumerate() {
+            let Some((_, json)) = shared.find(|(c, _)| *c == channel.id) else {
                 out.truncate(start);
                 return false;
             };
@@ -83,7 +83,7 @@ impl SharedJson {
             }
             out.push_str(json);
             out.push_str(r#","last_message_id":"#);
-            match channel.last_message_id {
+            match newest {
                 None => out.push_str("null"),
                 Some(m) => push_id(out, m.as_i64()),
             }
@@ -92,7 +92,7 @@ impl SharedJson {
         out.push_str(r#"],"roles":"#);
         out.push_str(&self.roles);
         // The member's own standing, as serde writes `Me` (ids and permissions as strings).
-        let me = &detail.me;
+        let me = &view.me;
         out.push_str(r#","me":{"permissions":"#);
         push_id(out, me.permissions.0);
         out.push_str(r#","roles":["#);
@@ -109,23 +109,22 @@ impl SharedJson {
         }
         out.push('}');
         out.push_str(r#","large":"#);
-        out.push_str(if detail.large { "true}" } else { "false}" });
+        out.push_str(if view.large { "true}" } else { "false}" });
         true
     }
 }
 
-/// The JSON array of `details`, each with the entry it was built from, as serde writes
-/// `Vec<ServerDetail>`.
-pub fn servers_array(details: &[(&ServerEntry, &ServerDetail)]) -> OwnJson {
+/// The JSON array of `views`, as serde writes their `Vec<ServerDetail>`.
+pub fn servers_array(views: &[ServerView]) -> OwnJson {
     // About a kilobyte a server with a few channels: one allocation for most users.
-    let mut out = String::with_capacity(2 + 1024 * details.len());
+    let mut out = String::with_capacity(2 + 1024 * views.len());
     out.push('[');
-    for (i, (entry, detail)) in details.iter().enumerate() {
+    for (i, view) in views.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        if !SharedJson::of(entry).append(&mut out, detail) {
-            out.push_str(&to_json(detail));
+        if !SharedJson::of(&view.entry).append(&mut out, view) {
+            out.push_str(&to_json(&view.detail()));
         }
     }
     out.push(']');
@@ -144,6 +143,8 @@ mod tests {
     use papo_store::servers::{ChannelRow, OverwriteRow, RoleRow, ServerRow};
 
     use super::*;
+    use std::sync::Arc;
+
     use crate::http::servers::dto::Me;
 
     fn channel(id: i64, kind: &str, name: &str, topic: Option<&str>) -> ChannelRow {
@@ -205,20 +206,20 @@ mod tests {
         )
     }
 
-    /// What `detail_with` builds for a member who sees `visible` with these newest messages.
-    fn detail(entry: &ServerEntry, visible: &[(i64, Option<i64>)], large: bool) -> ServerDetail {
-        ServerDetail {
-            server: Server::from(&entry.server),
+    /// What `view_with` makes for a member who sees `visible` with these newest messages.
+    fn view(entry: &Arc<ServerEntry>, visible: &[(i64, Option<i64>)], large: bool) -> ServerView {
+        ServerView {
+            entry: entry.clone(),
             channels: visible
                 .iter()
                 .map(|(id, newest)| {
-                    let row = entry.channel(*id).expect("the entry's channel");
-                    let mut c = Channel::new(row, &entry.overwrites);
-                    c.last_message_id = newest.map(MessageId::from_i64);
-                    c
+                    let i = entry.channels.iter().position(|c| c.id == *id);
+                    (
+                        i.expect("the entry's channel"),
+                        newest.map(MessageId::from_i64),
+                    )
                 })
                 .collect(),
-            roles: entry.roles.iter().map(Role::from).collect(),
             me: Me {
                 permissions: Permissions(if large { u64::MAX } else { 0x0c00 }),
                 // None, or two (one as large as an id gets).
@@ -229,52 +230,57 @@ mod tests {
                 },
                 timeout_until: large.then(|| "2026-12-03T12:00:00Z".into()),
             },
+            joined_at: 1_700_000_000_000,
             large,
         }
     }
 
+    fn details(views: &[ServerView]) -> String {
+        serde_json::to_string(&views.iter().map(ServerView::detail).collect::<Vec<_>>()).unwrap()
+    }
+
     #[test]
     fn servers_are_written_as_serde_writes_them() {
-        let (a, b) = (entry(), entry());
-        let details = [
+        let (a, b) = (Arc::new(entry()), Arc::new(entry()));
+        let views = [
             // Every channel, some with a newest message, one as large as an id gets.
-            detail(
+            view(
                 &a,
                 &[(10, Some(5)), (11, None), (12, None), (13, Some(i64::MAX))],
                 false,
             ),
             // Some hidden, from the second entry (its shared JSON written separately).
-            detail(&b, &[(11, None), (13, Some(1))], true),
+            view(&b, &[(11, None), (13, Some(1))], true),
             // None visible.
-            detail(&a, &[], false),
+            view(&a, &[], false),
         ];
-        let pairs = [(&a, &details[0]), (&b, &details[1]), (&a, &details[2])];
-        let written = servers_array(&pairs);
-        assert_eq!(written.get(), serde_json::to_string(&details).unwrap());
+        let written = servers_array(&views);
+        assert_eq!(written.get(), details(&views));
         // Each from the shared JSON, not serde's fallback.
-        for (entry, detail) in pairs {
+        for v in &views {
             let mut out = String::new();
-            assert!(SharedJson::of(entry).append(&mut out, detail));
-            assert_eq!(out, serde_json::to_string(detail).unwrap());
+            assert!(SharedJson::of(&v.entry).append(&mut out, v));
+            assert_eq!(out, serde_json::to_string(&v.detail()).unwrap());
         }
-        assert_eq!(
-            servers_array(&pairs[..1]).get(),
-            serde_json::to_string(&details[..1]).unwrap()
-        );
+        assert_eq!(servers_array(&views[..1]).get(), details(&views[..1]));
     }
 
     #[test]
-    fn a_channel_the_entry_does_not_have_is_written_by_serde() {
-        let a = entry();
-        let mut other = detail(&a, &[(10, Some(3))], false);
-        let mut stray = Channel::new(&channel(99, "text", "novo", None), &[]);
-        stray.last_message_id = Some(MessageId::from_i64(4));
-        other.channels.push(stray);
-        // Out of the entry's order, too.
-        let reordered = detail(&a, &[(13, None), (10, None)], false);
-        let written = servers_array(&[(&a, &other), (&a, &reordered)]);
-        let expected = serde_json::to_string(&[&other, &reordered]).unwrap();
-        assert_eq!(written.get(), expected);
+    fn a_channel_missing_from_the_shared_json_is_written_by_serde() {
+        let a = Arc::new(entry());
+        // Shared JSON without channel 13, as if its JSON had not ended as expected.
+        let mut shared = SharedJson::write(&a);
+        shared.channels.retain(|(id, _)| *id != 13);
+        a.shared_json.set(shared).expect("not written yet");
+        let without = view(&a, &[(10, Some(3)), (12, None)], false);
+        let with = view(&a, &[(10, None), (13, Some(4))], false);
+        let mut out = String::from("[");
+        assert!(!SharedJson::of(&a).append(&mut out, &with));
+        assert_eq!(out, "[", "left as it was");
+        assert!(SharedJson::of(&a).append(&mut out, &without));
+        let views = [without, with];
+        let written = servers_array(&views);
+        assert_eq!(written.get(), details(&views));
         serde_json::from_str::<serde_json::Value>(written.get()).expect("valid JSON");
     }
 }

@@ -103,14 +103,18 @@ impl ServerSnapshot {
 /// The topics a member of a server follows: the server, the channels in `detail`, and the
 /// server's presence changes unless it is large.
 pub fn topics_of(detail: &ServerDetail) -> Vec<Topic> {
-    std::iter::once(Topic::Server(detail.server.id))
-        .chain((!detail.large).then_some(Topic::Presence(detail.server.id)))
-        .chain(
-            detail
-                .channels
-                .iter()
-                .map(|c| Topic::Channel(c.id.as_i64() as u64)),
-        )
+    topics(
+        detail.server.id,
+        detail.large,
+        detail.channels.iter().map(|c| c.id.as_i64()),
+    )
+}
+
+/// The topics of a member of `server` who can view `channels` (see [`topics_of`]).
+pub fn topics(server: ServerId, large: bool, channels: impl Iterator<Item = i64>) -> Vec<Topic> {
+    std::iter::once(Topic::Server(server))
+        .chain((!large).then_some(Topic::Presence(server)))
+        .chain(channels.map(|c| Topic::Channel(c as u64)))
         .collect()
 }
 
