@@ -112,15 +112,6 @@ pub async fn view(state: &AppState, access: &ServerAccess) -> ApiResult<ServerVi
     view_with(state, access, &newest).await
 }
 
-/// [`detail`] with the newest message id of each channel already read (`channel → id`).
-pub async fn detail_with(
-    state: &AppState,
-    access: &ServerAccess,
-    newest: &HashMap<i64, i64>,
-) -> ApiResult<ServerDetail> {
-    Ok(view_with(state, access, newest).await?.detail())
-}
-
 /// A server as one member sees it, before any of it is written: the directory's entry, the
 /// channels the member can view with their newest messages, the member's standing and
 /// whether the server is large. [`ServerView::detail`] makes the REST answer of it; `ready`
@@ -140,7 +131,7 @@ pub struct ServerView {
     pub large: bool,
 }
 
-/// [`detail_with`] before it is written out.
+/// [`view`] with the newest message id of each channel already read (`channel → id`).
 pub async fn view_with(
     state: &AppState,
     access: &ServerAccess,
