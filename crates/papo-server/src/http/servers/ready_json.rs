@@ -138,13 +138,13 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use papo_core::id::{MessageId, RoleId};
     use papo_core::permissions::Permissions;
     use papo_store::servers::{ChannelRow, OverwriteRow, RoleRow, ServerRow};
 
     use super::*;
-    use std::sync::Arc;
-
     use crate::http::servers::dto::Me;
 
     fn channel(id: i64, kind: &str, name: &str, topic: Option<&str>) -> ChannelRow {
