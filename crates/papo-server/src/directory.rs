@@ -187,7 +187,8 @@ impl Directory {
         })
     }
 
-    fn generation(&self) -> u64 {
+    /// Invalidations so far: what was read while this was unchanged may be kept.
+    pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
@@ -331,27 +332,32 @@ impl Directory {
         id: ServerId,
     ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
         let seen = self.generation();
-        let Some(servers::ServerParts {
+        let Some(parts) = servers::load(db, id).await? else {
+            return Ok(None);
+        };
+        let entry = Arc::new(Self::entry(parts));
+        let mut map = self.servers.write().expect("directory poisoned");
+        if self.generation() == seen {
+            map.insert(id.as_i64(), entry.clone());
+        }
+        Ok(Some(entry))
+    }
+
+    /// A server's entry, complete with its memberships.
+    fn entry(parts: servers::ServerParts) -> ServerEntry {
+        let servers::ServerParts {
             server,
             roles,
             channels,
             overwrites,
             members,
             member_roles,
-        }) = servers::load(db, id).await?
-        else {
-            return Ok(None);
-        };
+        } = parts;
         let mut entry = ServerEntry::new(server, roles, channels, overwrites);
         let (members, ids) = Members::all(members, member_roles);
         entry.members = Mutex::new(members);
         entry.member_ids = Mutex::new(Some(ids));
-        let entry = Arc::new(entry);
-        let mut map = self.servers.write().expect("directory poisoned");
-        if self.generation() == seen {
-            map.insert(id.as_i64(), entry.clone());
-        }
-        Ok(Some(entry))
+        entry
     }
 
     /// `user`'s membership in `entry`'s server, or `None` if they are not a member.
@@ -487,6 +493,30 @@ impl Directory {
     }
 }
 
+/// An identify reads the servers the directory lacks with the account, and the directory
+/// keeps them ([`sessions::identify`]).
+impl sessions::ServerCache for Directory {
+    fn lacks(&self, id: ServerId) -> bool {
+        self.cached_server(id).is_none()
+    }
+
+    fn generation(&self) -> u64 {
+        Directory::generation(self)
+    }
+
+    fn keep(&self, parts: servers::ServerParts, seen: u64) {
+        if Directory::generation(self) != seen {
+            return;
+        }
+        let id = parts.server.id;
+        let entry = Arc::new(Self::entry(parts));
+        let mut map = self.servers.write().expect("directory poisoned");
+        if Directory::generation(self) == seen {
+            map.insert(id, entry);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,5 +528,43 @@ mod tests {
         assert_eq!(&key[..4], &[0x00, 0xff, 0x10, 0xa0]);
         assert_eq!(key, token_key(&hex.to_uppercase()));
         assert_ne!(key, token_key(&"00ff10a1".repeat(8)));
+    }
+
+    fn parts(id: i64) -> servers::ServerParts {
+        servers::ServerParts {
+            server: servers::ServerRow {
+                id,
+                name: "s".into(),
+                description: None,
+                icon: None,
+                owner_id: 1,
+                created_at: 0,
+            },
+            roles: Vec::new(),
+            channels: Vec::new(),
+            overwrites: Vec::new(),
+            members: Vec::new(),
+            member_roles: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_server_read_for_an_identify_is_kept_unless_something_was_invalidated_since() {
+        use papo_store::sessions::ServerCache;
+        let directory = Directory::new(None);
+        let (a, b) = (ServerId::from_i64(10), ServerId::from_i64(20));
+        assert!(directory.lacks(a) && directory.lacks(b));
+        let seen = ServerCache::generation(&*directory);
+        directory.keep(parts(10), seen);
+        assert!(!directory.lacks(a), "kept");
+        // Read before an invalidation, handed over after it: dropped.
+        directory.invalidate(&Change::Member {
+            server: b,
+            user: UserId::from_i64(1),
+        });
+        directory.keep(parts(20), seen);
+        assert!(directory.lacks(b), "stale, not kept");
+        directory.keep(parts(20), ServerCache::generation(&*directory));
+        assert!(!directory.lacks(b));
     }
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
-use crate::sessions::IdentifyRows;
+use crate::sessions::{IdentifyRows, ServerCache};
 use crate::sqlite_reader::SqliteReaders;
 
 /// The most identifies read in one transaction (a longer queue takes several, one after
@@ -31,6 +31,7 @@ type Answer = Result<Option<IdentifyRows>, StoreError>;
 struct Waiting {
     access_hash: String,
     now: i64,
+    cache: Arc<dyn ServerCache>,
     answer: oneshot::Sender<Answer>,
 }
 
@@ -54,13 +55,19 @@ impl IdentifyReads {
 
     /// Reads what identifying with the token hashed to `access_hash` needs, together with the
     /// identifies asked for at about the same time. Must be called inside a tokio runtime.
-    pub(crate) async fn identify(self: &Arc<Self>, access_hash: &str, now: i64) -> Answer {
+    pub(crate) async fn identify(
+        self: &Arc<Self>,
+        access_hash: &str,
+        now: i64,
+        cache: Arc<dyn ServerCache>,
+    ) -> Answer {
         let (answer, answered) = oneshot::channel();
         let first = {
             let mut waiting = self.waiting.lock().expect("identify queue poisoned");
             waiting.push(Waiting {
                 access_hash: access_hash.to_owned(),
                 now,
+                cache,
                 answer,
             });
             waiting.len() == 1
@@ -91,11 +98,15 @@ impl IdentifyReads {
 
     fn read_batch(&self, batch: Vec<Waiting>) {
         self.transactions.fetch_add(1, Ordering::Relaxed);
+        // Before the transaction's snapshot: a server read in it is kept only if nothing was
+        // invalidated since.
+        let seen: Vec<u64> = batch.iter().map(|w| w.cache.generation()).collect();
         let read = self.readers.read_together(|c| {
             let mut queries = crate::sessions::IdentifyQueries::prepare(c)?;
             Ok(batch
                 .iter()
-                .map(|w| queries.identify(&w.access_hash, w.now))
+                .zip(seen)
+                .map(|(w, seen)| queries.identify(&w.access_hash, w.now, &*w.cache, seen))
                 .collect::<Vec<_>>())
         });
         match read {
@@ -127,6 +138,35 @@ mod tests {
     use crate::{Db, DbConfig};
 
     const NOW: i64 = 1_700_000_000_000;
+
+    /// A caller's copies of servers: those it `held` from the start and those it was given.
+    #[derive(Default)]
+    struct TestCache {
+        held: Vec<i64>,
+        kept: std::sync::Mutex<Vec<(crate::servers::ServerParts, u64)>>,
+    }
+
+    impl sessions::ServerCache for TestCache {
+        fn lacks(&self, id: papo_core::id::ServerId) -> bool {
+            let kept = self.kept.lock().unwrap();
+            !self.held.contains(&id.as_i64())
+                && !kept.iter().any(|(p, _)| p.server.id == id.as_i64())
+        }
+        fn generation(&self) -> u64 {
+            7
+        }
+        fn keep(&self, parts: crate::servers::ServerParts, seen: u64) {
+            self.kept.lock().unwrap().push((parts, seen));
+        }
+    }
+
+    /// A caller that holds every server there is.
+    fn lacks_none() -> std::sync::Arc<dyn sessions::ServerCache> {
+        std::sync::Arc::new(TestCache {
+            held: (0..10_000).collect(),
+            ..TestCache::default()
+        })
+    }
 
     /// A migrated database with `n` users, user `i` signed in with the token hash `h<i>`.
     async fn db_with_users(tag: &str, n: i64) -> Db {
@@ -176,7 +216,9 @@ mod tests {
         let asks = (1..=21).map(|i| {
             let db = db.clone();
             // User 21 does not exist: an unknown token.
-            tokio::spawn(async move { sessions::identify(&db, &format!("h{i}"), NOW).await })
+            tokio::spawn(async move {
+                sessions::identify(&db, &format!("h{i}"), NOW, lacks_none()).await
+            })
         });
         let asks: Vec<_> = asks.collect();
         for (i, ask) in (1..=21).zip(asks) {
@@ -201,13 +243,19 @@ mod tests {
     #[tokio::test]
     async fn an_identify_asked_after_a_read_began_is_read_in_the_next_transaction() {
         let db = db_with_users("identify-after", 2).await;
-        let first = sessions::identify(&db, "h1", NOW).await.unwrap().unwrap();
+        let first = sessions::identify(&db, "h1", NOW, lacks_none())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(first.found.owner.user_id, 1);
-        let second = sessions::identify(&db, "h2", NOW).await.unwrap().unwrap();
+        let second = sessions::identify(&db, "h2", NOW, lacks_none())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(second.found.owner.user_id, 2);
         // An expired token is not found.
         assert!(
-            sessions::identify(&db, "h2", NOW + 60_000)
+            sessions::identify(&db, "h2", NOW + 60_000, lacks_none())
                 .await
                 .unwrap()
                 .is_none()
@@ -227,7 +275,9 @@ mod tests {
         let asks: Vec<_> = (1..=3)
             .map(|i| {
                 let reads = reads.clone();
-                tokio::spawn(async move { reads.identify(&format!("h{i}"), NOW).await })
+                tokio::spawn(
+                    async move { reads.identify(&format!("h{i}"), NOW, lacks_none()).await },
+                )
             })
             .collect();
         for ask in asks {
@@ -244,7 +294,9 @@ mod tests {
         let asks: Vec<_> = (1..=n)
             .map(|i| {
                 let db = db.clone();
-                tokio::spawn(async move { sessions::identify(&db, &format!("h{i}"), NOW).await })
+                tokio::spawn(async move {
+                    sessions::identify(&db, &format!("h{i}"), NOW, lacks_none()).await
+                })
             })
             .collect();
         for (i, ask) in (1..=n).zip(asks) {
@@ -253,5 +305,99 @@ mod tests {
         }
         let reads = db.sqlite_identify_reads().unwrap();
         assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 2);
+    }
+
+    /// Server `id` owned by `owner`, with text channels at `positions` (channel `id + 1 + i`
+    /// at `positions[i]`).
+    async fn server(db: &Db, id: i64, owner: i64, positions: &[i64]) {
+        use crate::servers::{self, NewChannel, ServerRow};
+        let row = ServerRow {
+            id,
+            name: format!("s{id}"),
+            description: None,
+            icon: None,
+            owner_id: owner,
+            created_at: NOW,
+        };
+        let channels: Vec<NewChannel> = (1..)
+            .zip(positions)
+            .map(|(i, &position)| NewChannel {
+                id: papo_core::id::ChannelId::from_i64(id + i),
+                server_id: papo_core::id::ServerId::from_i64(id),
+                kind: "text",
+                name: format!("c{}", id + i),
+                position,
+                parent_id: None,
+                topic: None,
+                slowmode_secs: 0,
+                user_limit: None,
+                bitrate: None,
+            })
+            .collect();
+        servers::create(db, &row, 0, &channels).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_servers_a_caller_lacks_are_read_with_the_identify_once_a_batch_and_handed_over() {
+        use papo_core::id::ServerId;
+        let db = db_with_users("identify-servers", 3).await;
+        server(&db, 1000, 1, &[2, 0, 1]).await;
+        server(&db, 2000, 2, &[0]).await;
+        for (s, u) in [(1000, 2), (1000, 3), (2000, 3)] {
+            crate::servers::add_member(&db, ServerId::from_i64(s), UserId::from_i64(u), NOW)
+                .await
+                .unwrap();
+        }
+        // The caller holds server 2000 already.
+        let cache = std::sync::Arc::new(TestCache {
+            held: vec![2000],
+            ..TestCache::default()
+        });
+        let asks: Vec<_> = (1..=3)
+            .map(|i| {
+                let db = db.clone();
+                let cache: std::sync::Arc<dyn sessions::ServerCache> = cache.clone();
+                tokio::spawn(
+                    async move { sessions::identify(&db, &format!("h{i}"), NOW, cache).await },
+                )
+            })
+            .collect();
+        for (i, ask) in (1..=3).zip(asks) {
+            let rows = ask.await.unwrap().unwrap().expect("a known token");
+            assert_eq!(rows.found.owner.user_id, i);
+        }
+        {
+            let kept = cache.kept.lock().unwrap();
+            assert_eq!(
+                kept.len(),
+                1,
+                "server 1000 read once for the three, 2000 not at all"
+            );
+            let (parts, seen) = &kept[0];
+            assert_eq!((parts.server.id, *seen), (1000, 7));
+            let channels: Vec<i64> = parts.channels.iter().map(|c| c.id).collect();
+            assert_eq!(channels, [1002, 1003, 1001], "by position");
+            let mut members: Vec<i64> = parts.members.iter().map(|m| m.user_id).collect();
+            members.sort_unstable();
+            assert_eq!(members, [1, 2, 3]);
+            assert_eq!(parts.roles.len(), 1, "@everyone");
+        }
+        let reads = db.sqlite_identify_reads().unwrap();
+        assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 1);
+        // A caller that lacks nothing is given no server.
+        let holds_all = std::sync::Arc::new(TestCache {
+            held: vec![1000, 2000],
+            ..TestCache::default()
+        });
+        let alone = sessions::identify(&db, "h3", NOW, holds_all.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(holds_all.kept.lock().unwrap().is_empty());
+        assert_eq!(
+            alone.channels.len(),
+            4,
+            "server 1000's three channels, 2000's one"
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod messages;
 pub mod owner;
 pub mod read_states;
 pub mod roles;
+mod server_load;
 pub mod servers;
 pub mod sessions;
 mod sqlite_reader;

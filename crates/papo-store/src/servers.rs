@@ -3,7 +3,8 @@
 use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
-use crate::sqlite_reader::{all_on, from_sqlite, optional_on, rows_for_key};
+use crate::server_load::LoadQueries;
+use crate::sqlite_reader::{from_sqlite, rows_for_key};
 use crate::{Db, StoreError, on_pool};
 
 /// A server row.
@@ -276,7 +277,7 @@ pub struct ServerParts {
 }
 
 /// [`load`]'s first read.
-static SERVER_BY_ID: std::sync::LazyLock<String> =
+pub(crate) static SERVER_BY_ID: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("SELECT {SERVER_COLUMNS} FROM servers s WHERE s.id = $1"));
 
 /// A server with its roles, channels, overwrites and memberships; `None` if there is no such
@@ -284,21 +285,8 @@ static SERVER_BY_ID: std::sync::LazyLock<String> =
 /// log's read lock): a server is read when its first member connects or asks, and its
 /// memberships are asked for next.
 pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreError> {
-    let key = [id.as_i64()];
     if let Some(readers) = db.sqlite_readers() {
-        return readers.read_together(|c| {
-            let Some(server) = optional_on(c, SERVER_BY_ID.as_str(), key)? else {
-                return Ok(None);
-            };
-            Ok(Some(ServerParts {
-                server,
-                roles: all_on(c, ROLES, key)?,
-                channels: all_on(c, CHANNELS_UNDATED, key)?,
-                overwrites: all_on(c, OVERWRITES, key)?,
-                members: all_on(c, crate::members::ALL, key)?,
-                member_roles: all_on(c, crate::roles::ALL_MEMBER_ROLES, key)?,
-            }))
-        });
+        return readers.read_together(|c| LoadQueries::prepare(c)?.read(id));
     }
     let Some(server) = by_id(db, id).await? else {
         return Ok(None);
@@ -578,7 +566,7 @@ pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError
 }
 
 /// [`roles`]' query.
-const ROLES: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
+pub(crate) const ROLES: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
      mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
 
 /// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
@@ -589,7 +577,7 @@ const CHANNEL_COLUMNS: &str = "id, server_id, kind, name, position, parent_id, t
      WHERE m.channel_id = channels.id ORDER BY m.id DESC LIMIT 1) AS last_message_id";
 
 /// A server's channels by position as [`load`] reads them: without their newest messages.
-const CHANNELS_UNDATED: &str = "SELECT id, server_id, kind, name, position, parent_id, topic, \
+pub(crate) const CHANNELS_UNDATED: &str = "SELECT id, server_id, kind, name, position, parent_id, topic, \
      slowmode_secs, user_limit, bitrate, NULL AS last_message_id FROM channels \
      WHERE server_id = $1 ORDER BY position, id";
 
@@ -644,7 +632,7 @@ pub async fn overwrites(db: &Db, server: ServerId) -> Result<Vec<OverwriteRow>, 
 }
 
 /// [`overwrites`]' query.
-const OVERWRITES: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, \
+pub(crate) const OVERWRITES: &str = "SELECT o.channel_id, o.target_id, o.kind = 'role' AS is_role, \
      o.allow, o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
      WHERE c.server_id = $1";
 

@@ -1,9 +1,12 @@
 //! Login sessions and their tokens (stored as hashes only).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use papo_core::change::Change;
-use papo_core::id::{SessionId, UserId};
+use papo_core::id::{ServerId, SessionId, UserId};
+
+use crate::server_load::LoadQueries;
+use crate::servers::ServerParts;
 
 use crate::{Db, StoreError, on_pool};
 use rusqlite::OptionalExtension as _;
@@ -201,19 +204,36 @@ pub struct IdentifyRows {
     pub channels: Vec<crate::servers::UserChannelRow>,
 }
 
+/// The caller's copies of servers, which [`identify`] fills: it reads the account's servers
+/// the caller lacks with the account and hands each over as soon as it is read, so that the
+/// identifies that follow find it.
+pub trait ServerCache: Send + Sync {
+    /// Whether there is no fresh copy of server `id`.
+    fn lacks(&self, id: ServerId) -> bool;
+    /// Invalidations so far: what is read while this is unchanged may be kept.
+    fn generation(&self) -> u64;
+    /// Keeps `parts`, read while the generation was `seen`, unless something was
+    /// invalidated since.
+    fn keep(&self, parts: ServerParts, seen: u64);
+}
+
 /// A live access token's session and account, and the account's channels; `None` if the
-/// token is unknown, expired or revoked.
+/// token is unknown, expired or revoked. The account's servers that `cache` lacks are read
+/// too and given to it ([`ServerCache::keep`]).
 ///
-/// On SQLite both reads are one read transaction on SQLite's own connections, shared with
-/// the identifies asked for at about the same time (`identify_reads`).
+/// On SQLite every read is in one read transaction on SQLite's own connections, shared with
+/// the identifies asked for at about the same time (`identify_reads`): a server's first load
+/// costs no transaction of its own, and is read once for the members who connect together.
 pub async fn identify(
     db: &Db,
     access_hash: &str,
     now: i64,
+    cache: Arc<dyn ServerCache>,
 ) -> Result<Option<IdentifyRows>, StoreError> {
     if let Some(reads) = db.sqlite_identify_reads() {
-        return reads.identify(access_hash, now).await;
+        return reads.identify(access_hash, now, cache).await;
     }
+    let seen = cache.generation();
     let sql = AUTHENTICATE_WITH_USER.as_str();
     let found: Option<OwnerWithUser> = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(access_hash)
@@ -225,30 +245,77 @@ pub async fn identify(
     };
     let user = UserId::from_i64(found.owner.user_id);
     let channels = crate::servers::channels_of_user(db, user).await?;
+    for id in server_ids(&channels) {
+        if cache.lacks(id)
+            && let Some(parts) = crate::servers::load(db, id).await?
+        {
+            cache.keep(parts, seen);
+        }
+    }
     Ok(Some(IdentifyRows { found, channels }))
 }
 
-/// [`identify`]'s two statements, prepared once for a batch of identifies read together
-/// (rusqlite's statement cache hashes the SQL's text at each use, and puts it back after).
+/// The servers of a user's channel rows, each once (a server's rows are together).
+fn server_ids(channels: &[crate::servers::UserChannelRow]) -> impl Iterator<Item = ServerId> {
+    let mut last = None;
+    channels
+        .iter()
+        .filter(move |row| last.replace(row.server_id) != Some(row.server_id))
+        .map(|row| ServerId::from_i64(row.server_id))
+}
+
+/// [`identify`]'s statements, prepared once for a batch of identifies read together
+/// (rusqlite's statement cache hashes the SQL's text at each use, and puts it back after),
+/// and the servers the batch has read.
 pub(crate) struct IdentifyQueries<'c> {
+    connection: &'c rusqlite::Connection,
     token: rusqlite::CachedStatement<'c>,
     channels: rusqlite::CachedStatement<'c>,
+    /// A server's statements, prepared when the batch first reads a server.
+    loads: Option<LoadQueries<'c>>,
+    /// The servers read (or found missing) so far in this batch.
+    loaded: foldhash::HashSet<i64>,
 }
 
 impl<'c> IdentifyQueries<'c> {
-    /// Both statements, from `c`'s cache.
+    /// The token's and channels' statements, from `c`'s cache.
     pub(crate) fn prepare(c: &'c rusqlite::Connection) -> rusqlite::Result<Self> {
         Ok(Self {
+            connection: c,
             token: c.prepare_cached(AUTHENTICATE_WITH_USER.as_str())?,
             channels: c.prepare_cached(crate::servers::CHANNELS_OF_USER)?,
+            loads: None,
+            loaded: foldhash::HashSet::default(),
         })
     }
 
-    /// [`identify`]'s two reads (inside a read transaction).
+    /// Reads server `id` for `cache` unless this batch has read it already.
+    fn load_for(
+        &mut self,
+        id: ServerId,
+        cache: &dyn ServerCache,
+        seen: u64,
+    ) -> rusqlite::Result<()> {
+        if !self.loaded.insert(id.as_i64()) {
+            return Ok(());
+        }
+        let loads = match &mut self.loads {
+            Some(loads) => loads,
+            None => self.loads.insert(LoadQueries::prepare(self.connection)?),
+        };
+        if let Some(parts) = loads.read(id)? {
+            cache.keep(parts, seen);
+        }
+        Ok(())
+    }
+
+    /// [`identify`]'s reads (inside a read transaction).
     pub(crate) fn identify(
         &mut self,
         access_hash: &str,
         now: i64,
+        cache: &dyn ServerCache,
+        seen: u64,
     ) -> rusqlite::Result<Option<IdentifyRows>> {
         let found = self
             .token
@@ -269,6 +336,11 @@ impl<'c> IdentifyQueries<'c> {
         };
         let user = UserId::from_i64(found.owner.user_id);
         let channels = crate::servers::channels_of_user_with(&mut self.channels, user)?;
+        for id in server_ids(&channels) {
+            if cache.lacks(id) {
+                self.load_for(id, cache, seen)?;
+            }
+        }
         Ok(Some(IdentifyRows { found, channels }))
     }
 }

@@ -122,9 +122,15 @@ pub(crate) fn all_on<T: FromSqlite>(
     sql: &str,
     params: impl Params,
 ) -> rusqlite::Result<Vec<T>> {
-    c.prepare_cached(sql)?
-        .query_map(params, T::from_sqlite)?
-        .collect()
+    all_with(&mut *c.prepare_cached(sql)?, params)
+}
+
+/// Every row the prepared `statement` returns, read by `T`'s columns in order.
+pub(crate) fn all_with<T: FromSqlite>(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl Params,
+) -> rusqlite::Result<Vec<T>> {
+    statement.query_map(params, T::from_sqlite)?.collect()
 }
 
 /// The first row `sql` returns on `c`, if any, read by `T`'s columns in order.
@@ -133,9 +139,15 @@ pub(crate) fn optional_on<T: FromSqlite>(
     sql: &str,
     params: impl Params,
 ) -> rusqlite::Result<Option<T>> {
-    c.prepare_cached(sql)?
-        .query_row(params, T::from_sqlite)
-        .optional()
+    optional_with(&mut *c.prepare_cached(sql)?, params)
+}
+
+/// The first row the prepared `statement` returns, if any, read by `T`'s columns in order.
+pub(crate) fn optional_with<T: FromSqlite>(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl Params,
+) -> rusqlite::Result<Option<T>> {
+    statement.query_row(params, T::from_sqlite).optional()
 }
 
 /// A row type read from SQLite's own connections, its fields from the row's columns in

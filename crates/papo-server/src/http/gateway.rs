@@ -55,10 +55,17 @@ impl Backend for ServerBackend {
         // needs the account and channels too, and a token's REST requests cache their owner
         // themselves (caching it here too cost every identify a map insert, 1.6k instructions
         // in quick S1, for a later request that may never come).
-        let found = sessions::identify(&state.db, &tokens::hash(token), crate::now_ms())
-            .await
-            .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
-            .ok()??;
+        // The servers not in the directory yet are read with the account (on SQLite in the
+        // transaction the identifies asked together share) and kept there.
+        let found = sessions::identify(
+            &state.db,
+            &tokens::hash(token),
+            crate::now_ms(),
+            state.directory.clone(),
+        )
+        .await
+        .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
+        .ok()??;
         let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);
         let user_id = UserId::from_i64(owner.user_id);
         // Written by hand as serde would (`identify_json`), and never parsed again.
