@@ -1,4 +1,5 @@
-//! Gateway identifies on SQLite, several to one read transaction.
+//! Gateway identifies on SQLite, several to one read transaction, with the first loads of
+//! the servers the caller lacks (`sessions::ServerCache`).
 //!
 //! Each read transaction on SQLite's own connections takes the log's read lock (`fcntl`s on
 //! its shared memory), looks at the log (an `fstat` when it is empty) and, when the writer
@@ -139,10 +140,12 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000_000;
 
-    /// A caller's copies of servers: those it `held` from the start and those it was given.
+    /// A caller's copies of servers: those it `held` from the start and those it was given
+    /// (unless it is `forgetful`: then it keeps nothing, as when every read is stale).
     #[derive(Default)]
     struct TestCache {
         held: Vec<i64>,
+        forgetful: bool,
         kept: std::sync::Mutex<Vec<(crate::servers::ServerParts, u64)>>,
     }
 
@@ -150,7 +153,7 @@ mod tests {
         fn lacks(&self, id: papo_core::id::ServerId) -> bool {
             let kept = self.kept.lock().unwrap();
             !self.held.contains(&id.as_i64())
-                && !kept.iter().any(|(p, _)| p.server.id == id.as_i64())
+                && (self.forgetful || !kept.iter().any(|(p, _)| p.server.id == id.as_i64()))
         }
         fn generation(&self) -> u64 {
             7
@@ -384,6 +387,32 @@ mod tests {
         }
         let reads = db.sqlite_identify_reads().unwrap();
         assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 1);
+        // A caller that keeps nothing still gets each server once a batch.
+        let forgetful = std::sync::Arc::new(TestCache {
+            forgetful: true,
+            ..TestCache::default()
+        });
+        let asks: Vec<_> = (1..=3)
+            .map(|i| {
+                let db = db.clone();
+                let cache: std::sync::Arc<dyn sessions::ServerCache> = forgetful.clone();
+                tokio::spawn(
+                    async move { sessions::identify(&db, &format!("h{i}"), NOW, cache).await },
+                )
+            })
+            .collect();
+        for ask in asks {
+            ask.await.unwrap().unwrap().expect("a known token");
+        }
+        let given: Vec<i64> = forgetful
+            .kept
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(p, _)| p.server.id)
+            .collect();
+        assert_eq!(given, [1000, 2000], "each read once in the batch");
+        assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 2);
         // A caller that lacks nothing is given no server.
         let holds_all = std::sync::Arc::new(TestCache {
             held: vec![1000, 2000],
