@@ -340,6 +340,22 @@ mod tests {
         servers::create(db, &row, 0, &channels).await.unwrap();
     }
 
+    /// Users 1 to `n` identify together with `cache` as the caller's (each token is found).
+    async fn identify_together(db: &Db, n: i64, cache: std::sync::Arc<dyn sessions::ServerCache>) {
+        let asks: Vec<_> = (1..=n)
+            .map(|i| {
+                let (db, cache) = (db.clone(), cache.clone());
+                tokio::spawn(
+                    async move { sessions::identify(&db, &format!("h{i}"), NOW, cache).await },
+                )
+            })
+            .collect();
+        for (i, ask) in (1..=n).zip(asks) {
+            let rows = ask.await.unwrap().unwrap().expect("a known token");
+            assert_eq!(rows.found.owner.user_id, i);
+        }
+    }
+
     #[tokio::test]
     async fn the_servers_a_caller_lacks_are_read_with_the_identify_once_a_batch_and_handed_over() {
         use papo_core::id::ServerId;
@@ -356,19 +372,7 @@ mod tests {
             held: vec![2000],
             ..TestCache::default()
         });
-        let asks: Vec<_> = (1..=3)
-            .map(|i| {
-                let db = db.clone();
-                let cache: std::sync::Arc<dyn sessions::ServerCache> = cache.clone();
-                tokio::spawn(
-                    async move { sessions::identify(&db, &format!("h{i}"), NOW, cache).await },
-                )
-            })
-            .collect();
-        for (i, ask) in (1..=3).zip(asks) {
-            let rows = ask.await.unwrap().unwrap().expect("a known token");
-            assert_eq!(rows.found.owner.user_id, i);
-        }
+        identify_together(&db, 3, cache.clone()).await;
         {
             let kept = cache.kept.lock().unwrap();
             assert_eq!(
@@ -392,18 +396,7 @@ mod tests {
             forgetful: true,
             ..TestCache::default()
         });
-        let asks: Vec<_> = (1..=3)
-            .map(|i| {
-                let db = db.clone();
-                let cache: std::sync::Arc<dyn sessions::ServerCache> = forgetful.clone();
-                tokio::spawn(
-                    async move { sessions::identify(&db, &format!("h{i}"), NOW, cache).await },
-                )
-            })
-            .collect();
-        for ask in asks {
-            ask.await.unwrap().unwrap().expect("a known token");
-        }
+        identify_together(&db, 3, forgetful.clone()).await;
         let given: Vec<i64> = forgetful
             .kept
             .lock()
