@@ -255,13 +255,19 @@ pub async fn identify(
     Ok(Some(IdentifyRows { found, channels }))
 }
 
-/// The servers of a user's channel rows, each once (a server's rows are together).
+/// The most servers an identify reads for its caller: `ready` lists as many (as
+/// `GET /users/@me/servers` does), the first the user joined.
+pub const IDENTIFY_SERVERS: usize = 200;
+
+/// The first [`IDENTIFY_SERVERS`] servers of a user's channel rows, each once (a server's
+/// rows are together).
 fn server_ids(channels: &[crate::servers::UserChannelRow]) -> impl Iterator<Item = ServerId> {
     let mut last = None;
     channels
         .iter()
         .filter(move |row| last.replace(row.server_id) != Some(row.server_id))
         .map(|row| ServerId::from_i64(row.server_id))
+        .take(IDENTIFY_SERVERS)
 }
 
 /// [`identify`]'s statements, prepared once for a batch of identifies read together
@@ -273,7 +279,8 @@ pub(crate) struct IdentifyQueries<'c> {
     channels: rusqlite::CachedStatement<'c>,
     /// A server's statements, prepared when the batch first reads a server.
     loads: Option<LoadQueries<'c>>,
-    /// The servers read (or found missing) so far in this batch.
+    /// The servers read (or found missing) so far in this batch, for whichever identify of
+    /// it (they share one cache: the server's directory).
     loaded: foldhash::HashSet<i64>,
 }
 

@@ -41,8 +41,8 @@ pub const TOKEN_SUBPROTOCOL: &str = "papo.token.";
 /// about 200), so that the one buffer is not grown.
 const PREFACE_CAPACITY: usize = 256;
 
-/// The most servers listed in `ready` (as `GET /users/@me/servers`).
-const MAX_READY_SERVERS: usize = 200;
+/// The most servers listed in `ready` (as `GET /users/@me/servers`): those the identify read.
+const MAX_READY_SERVERS: usize = sessions::IDENTIFY_SERVERS;
 
 /// Resolves gateway tokens with the same rules as the REST API.
 #[derive(Clone)]
