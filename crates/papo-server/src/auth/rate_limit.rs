@@ -3,10 +3,11 @@
 //! In-process: in a cluster each node counts on its own, so the effective limit is at most
 //! N times the configured one (a shared Redis-backed counter arrives with the cluster bus).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use tokio::time::Instant;
 
 /// At most `limit` events per `window` for each key.
@@ -24,7 +25,7 @@ impl WindowLimiter {
         Self {
             limit,
             window,
-            events: Mutex::new(HashMap::new()),
+            events: Mutex::new(HashMap::default()),
         }
     }
 

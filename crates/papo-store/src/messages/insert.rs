@@ -6,7 +6,7 @@
 //! - SQLite: the batch goes to the message writer thread ([`super::sqlite_writer`]) in one
 //!   hand-over.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::{COLUMNS, MessageRow};
 use crate::{Connections, Db, StoreError, placeholders};
@@ -41,14 +41,19 @@ pub(crate) struct Plan {
 /// Decides what to store. `existing` are stored messages holding one of the batch's
 /// `(author, nonce)` pairs; `since` is the oldest time a nonce is still remembered.
 pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i64) -> Plan {
+    /// Who holds an `(author, nonce)` pair: a stored message or a fresh one (indexes into
+    /// `existing` and the plan's `fresh`).
     enum Holder {
-        Stored(MessageRow),
+        Stored(usize),
         Fresh(usize),
     }
-    let mut holders: HashMap<(i64, String), Holder> = existing
-        .into_iter()
-        .filter_map(|m| Some(((m.author_id, m.nonce.clone()?), Holder::Stored(m))))
-        .collect();
+    let mut holders: HashMap<(i64, &str), Holder> =
+        HashMap::with_capacity_and_hasher(existing.len() + messages.len(), Default::default());
+    for (i, m) in existing.iter().enumerate() {
+        if let Some(nonce) = &m.nonce {
+            holders.insert((m.author_id, nonce), Holder::Stored(i));
+        }
+    }
     let mut p = Plan::default();
     for m in messages {
         let Some(nonce) = &m.nonce else {
@@ -56,22 +61,22 @@ pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i6
             p.fresh.push(m.clone());
             continue;
         };
-        let key = (m.author_id, nonce.clone());
+        let key = (m.author_id, nonce.as_str());
         let original = match holders.get(&key) {
-            Some(Holder::Stored(old)) => Some(old.clone()),
-            Some(Holder::Fresh(i)) => Some(p.fresh[*i].clone()),
+            Some(Holder::Stored(i)) => Some(&existing[*i]),
+            Some(Holder::Fresh(i)) => Some(&p.fresh[*i]),
             None => None,
         };
         if let Some(old) = original
             && old.created_at >= since
             && old.channel_id == m.channel_id
         {
-            p.duplicates.push(Some(old));
+            p.duplicates.push(Some(old.clone()));
             continue;
         }
         // The nonce is free again: whoever held it lets go.
         match holders.remove(&key) {
-            Some(Holder::Stored(old)) => p.free_nonces.push(old.id),
+            Some(Holder::Stored(i)) => p.free_nonces.push(existing[i].id),
             Some(Holder::Fresh(i)) => p.fresh[i].nonce = None,
             None => {}
         }

@@ -11,8 +11,11 @@
 //! since). At start the writer reloads the window's nonces from the messages themselves, so a
 //! retry across a restart is still recognised.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+
+use foldhash::HashMap;
+use foldhash::fast::RandomState;
 
 /// Most nonces remembered, about 60 bytes each: 30 MB at most. Only more than this many
 /// sends with a nonce within the window (833 a second for ten minutes) reach it; the oldest
@@ -40,8 +43,8 @@ impl RecentNonces {
     /// Remembers at most `capacity` nonces.
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            hasher: RandomState::new(),
-            holders: HashMap::new(),
+            hasher: RandomState::default(),
+            holders: HashMap::default(),
             order: VecDeque::new(),
             capacity,
         }
