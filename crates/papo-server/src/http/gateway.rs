@@ -143,9 +143,9 @@ impl Backend for ServerBackend {
             Err(err) => return refused(err),
         };
         let created = matches!(sent, messages::Sent::Created(..));
-        match sent.into_json() {
-            Ok(message) => SendReply::Ack { created, message },
-            Err(err) => refused(ApiError::internal(err)),
+        SendReply::Ack {
+            created,
+            message: sent.into_json(),
         }
     }
 

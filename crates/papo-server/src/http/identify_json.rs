@@ -74,7 +74,8 @@ pub(crate) fn push_id(out: &mut String, id: impl itoa::Integer) {
     out.push('"');
 }
 
-fn push_optional(out: &mut String, text: Option<&str>) {
+/// A text or `null`, as serde writes an `Option<String>`.
+pub(crate) fn push_optional(out: &mut String, text: Option<&str>) {
     match text {
         Some(text) => push_json_str(out, text),
         None => out.push_str("null"),
