@@ -1,6 +1,8 @@
 //! What the server reads in message text: mentions, and whether a reaction is one emoji.
 //! Markdown itself is kept raw and rendered by clients.
 
+use std::borrow::Cow;
+
 /// The mentions found in a message.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Mentions {
@@ -44,9 +46,10 @@ fn outside_code(content: &str) -> String {
                 }
             }
         } else {
-            let c = rest.chars().next().expect("non-empty");
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
+            // Up to the next backtick, copied whole.
+            let run = rest.find('`').unwrap_or(rest.len());
+            out.push_str(&rest[..run]);
+            rest = &rest[run..];
         }
     }
     out
@@ -54,9 +57,17 @@ fn outside_code(content: &str) -> String {
 
 /// Finds the mentions in `content`.
 pub fn parse_mentions(content: &str) -> Mentions {
-    let text = outside_code(content);
     let mut m = Mentions::default();
-    let mut rest = text.as_str();
+    // Every mention starts with `<` or `@`; most messages have neither, or no code.
+    if !content.contains(['<', '@']) {
+        return m;
+    }
+    let text = if content.contains('`') {
+        Cow::Owned(outside_code(content))
+    } else {
+        Cow::Borrowed(content)
+    };
+    let mut rest = text.as_ref();
     while let Some(i) = rest.find(['<', '@']) {
         let tail = &rest[i..];
         if let Some(t) = tail.strip_prefix("<@") {
@@ -162,6 +173,17 @@ mod tests {
         let m = parse_mentions("`<@1>` ```\n@everyone <@&2>\n``` <@x> <@> <@3 > @every one");
         assert_eq!(m, Mentions::default());
         assert_eq!(parse_mentions("unclosed `<@5>").users, vec![5]);
+    }
+
+    #[test]
+    fn mentions_around_code_and_text_are_found() {
+        let m = parse_mentions("olá `<@1> código`<@7> ```ñ @here``` são <@&8>` ``");
+        assert_eq!((m.users, m.roles, m.everyone), (vec![7], vec![8], false));
+        assert_eq!(
+            parse_mentions("pb:1:17:42:1764612000000000000"),
+            Mentions::default()
+        );
+        assert_eq!(parse_mentions("ção <@9>").users, vec![9]);
     }
 
     #[test]
