@@ -3,11 +3,10 @@
 //! In-process: in a cluster each node counts on its own, so the effective limit is at most
 //! N times the configured one (a shared Redis-backed counter arrives with the cluster bus).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use foldhash::HashMap;
 use tokio::time::Instant;
 
 /// At most `limit` events per `window` for each key.
@@ -15,7 +14,8 @@ pub struct WindowLimiter {
     limit: u32,
     window: Duration,
     /// Event times per key, oldest first. A plain mutex: held for microseconds, never across
-    /// an await.
+    /// an await. std's SipHash, not foldhash as in the hot maps: keys come from clients
+    /// (the account names tried at login), so the map must stand up to chosen collisions.
     events: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
@@ -25,7 +25,7 @@ impl WindowLimiter {
         Self {
             limit,
             window,
-            events: Mutex::new(HashMap::default()),
+            events: Mutex::new(HashMap::new()),
         }
     }
 
