@@ -1,5 +1,5 @@
 //! SQLite's message writer: one thread owning its own connection to the database file,
-//! which stores each batch in one transaction with cached prepared statements.
+//! which stores each batch in one transaction with statements prepared once for its life.
 //!
 //! Why not the sqlx pool: sqlx runs every SQLite statement on its connection's thread and
 //! hands each one over through a channel, so a batch of a few statements costs a dozen
@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Statement, params};
 use tokio::sync::oneshot;
 
 use super::checkpoint::{self, Checkpointer, WAL_CEILING};
@@ -76,24 +76,20 @@ impl SqliteWriter {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_handler(Some(wait_for_write_lock))?;
-        conn.set_prepared_statement_cache_capacity(32);
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
         let (checkpointer, restart) = checkpoint::start(path)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("papo-sqlite-writer".into())
             .spawn(move || {
+                let mut prepared = None;
                 let mut recent = None;
                 while let Ok(job) = rx.recv() {
-                    let out = match &mut recent {
-                        Some(recent) => store(&conn, recent, &job.messages, job.since),
-                        None => match load_nonces(&conn, job.since) {
-                            Ok(loaded) => {
-                                store(&conn, recent.insert(loaded), &job.messages, job.since)
-                            }
-                            Err(err) => Err(err.into()),
-                        },
-                    };
+                    let out = ready(&conn, &mut prepared, &mut recent, job.since)
+                        .map_err(StoreError::from)
+                        .and_then(|(statements, recent)| {
+                            store(statements, recent, &job.messages, job.since)
+                        });
                     // The caller may have gone (shutting down): the batch is stored anyway.
                     let _ = job.reply.send(out);
                     restart.finish(&conn);
@@ -168,22 +164,79 @@ fn load_nonces(conn: &Connection, since: i64) -> rusqlite::Result<RecentNonces> 
     Ok(recent)
 }
 
+/// The writer's statements, prepared once for the thread's life. Taken from rusqlite's cache
+/// instead, each one's SQL was hashed when taken and again when put back, seven a batch:
+/// ~9k instructions a batch with the two `format!`s of their SQL (`bench/callgrind`, quick
+/// S4), as much as the batch's SQLite work at two messages a batch.
+struct Statements<'c> {
+    conn: &'c Connection,
+    /// `BEGIN IMMEDIATE`: the write lock taken first (waiting up to the busy handler's
+    /// limit), so the reads of the batch never have to be upgraded on a stale snapshot.
+    begin: Statement<'c>,
+    commit: Statement<'c>,
+    /// A remembered nonce's holder, read back by its id.
+    holder: Statement<'c>,
+    free_nonce: Statement<'c>,
+    insert: Statement<'c>,
+    user_mention: Statement<'c>,
+    role_mention: Statement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(conn: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(Self {
+            conn,
+            begin: conn.prepare("BEGIN IMMEDIATE")?,
+            commit: conn.prepare("COMMIT")?,
+            holder: conn.prepare(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?,
+            free_nonce: conn.prepare("UPDATE messages SET nonce = NULL WHERE id = ?1")?,
+            insert: conn.prepare(&format!(
+                "INSERT INTO messages ({COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ))?,
+            user_mention: conn.prepare(
+                "INSERT INTO message_mentions (user_id, channel_id, message_id) \
+                 VALUES (?1, ?2, ?3)",
+            )?,
+            role_mention: conn.prepare(
+                "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
+                 VALUES (?1, ?2, ?3)",
+            )?,
+        })
+    }
+}
+
+/// The writer's statements and remembered nonces, prepared and loaded by the first batch
+/// (a batch that finds them failing gets the error, and the next one tries again).
+fn ready<'a, 'c>(
+    conn: &'c Connection,
+    prepared: &'a mut Option<Statements<'c>>,
+    recent: &'a mut Option<RecentNonces>,
+    since: i64,
+) -> rusqlite::Result<(&'a mut Statements<'c>, &'a mut RecentNonces)> {
+    if prepared.is_none() {
+        *prepared = Some(Statements::prepare(conn)?);
+    }
+    if recent.is_none() {
+        *recent = Some(load_nonces(conn, since)?);
+    }
+    Ok((
+        prepared.as_mut().expect("prepared above"),
+        recent.as_mut().expect("loaded above"),
+    ))
+}
+
 /// Stores one batch in one transaction: `BEGIN IMMEDIATE`, the batch's statements, `COMMIT`,
 /// or `ROLLBACK` if any of them failed (the batch is then stored not at all).
-///
-/// `BEGIN` and `COMMIT` are cached statements like the rest: rusqlite's `Transaction` parsed
-/// both again for every commit (~4.2k instructions a commit in `bench/callgrind`).
 fn store(
-    conn: &Connection,
+    st: &mut Statements<'_>,
     recent: &mut RecentNonces,
     messages: &[MessageRow],
     since: i64,
 ) -> Outcome {
-    // IMMEDIATE: take the write lock first (waiting up to the busy timeout), so the reads
-    // of `statements` never have to be upgraded to a write on a stale snapshot.
-    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-    let stored = statements(conn, recent, messages, since).and_then(|done| {
-        conn.prepare_cached("COMMIT")?.execute([])?;
+    st.begin.execute([])?;
+    let stored = statements(st, recent, messages, since).and_then(|done| {
+        st.commit.execute([])?;
         Ok(done)
     });
     match stored {
@@ -202,10 +255,8 @@ fn store(
             // A failed statement (or a busy commit) leaves the transaction open: end it, so
             // that the next batch starts clean. Some errors (a full disk, an I/O error) have
             // SQLite roll it back itself, and then there is nothing to end.
-            if !conn.is_autocommit()
-                && let Err(rollback) = conn
-                    .prepare_cached("ROLLBACK")
-                    .and_then(|mut q| q.execute([]))
+            if !st.conn.is_autocommit()
+                && let Err(rollback) = st.conn.execute_batch("ROLLBACK")
             {
                 tracing::warn!(%rollback, "rolling the message batch back failed");
             }
@@ -217,67 +268,48 @@ fn store(
 /// The statements of [`store`]'s transaction. Returns the batch's plan: the caller remembers
 /// the nonces of the rows it inserted (`fresh`) only once the transaction commits.
 fn statements(
-    tx: &Connection,
+    st: &mut Statements<'_>,
     recent: &RecentNonces,
     messages: &[MessageRow],
     since: i64,
 ) -> rusqlite::Result<Plan> {
+    // Only a nonce remembered as taken is read back, by its holder's id.
     let mut existing = Vec::new();
-    {
-        // Only a nonce remembered as taken is read back, by its holder's id.
-        let mut q = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?;
-        for m in messages {
-            if let Some(nonce) = &m.nonce
-                && let Some(id) = recent.holder(m.author_id, nonce)
-                && let Some(row) = q.query_row([id], read_row).optional()?
-                && row.author_id == m.author_id
-                && row.nonce.as_deref() == Some(nonce.as_str())
-            {
-                existing.push(row);
-            }
+    for m in messages {
+        if let Some(nonce) = &m.nonce
+            && let Some(id) = recent.holder(m.author_id, nonce)
+            && let Some(row) = st.holder.query_row([id], read_row).optional()?
+            && row.author_id == m.author_id
+            && row.nonce.as_deref() == Some(nonce.as_str())
+        {
+            existing.push(row);
         }
     }
     let planned = plan(messages, existing, since);
-    {
-        let mut q = tx.prepare_cached("UPDATE messages SET nonce = NULL WHERE id = ?1")?;
-        for id in &planned.free_nonces {
-            q.execute([id])?;
-        }
+    for id in &planned.free_nonces {
+        st.free_nonce.execute([id])?;
     }
-    {
-        let mut insert = tx.prepare_cached(&format!(
-            "INSERT INTO messages ({COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        ))?;
-        let mut user_mention = tx.prepare_cached(
-            "INSERT INTO message_mentions (user_id, channel_id, message_id) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut role_mention = tx.prepare_cached(
-            "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
-             VALUES (?1, ?2, ?3)",
-        )?;
-        for m in &planned.fresh {
-            insert.execute(params![
-                m.id,
-                m.channel_id,
-                m.server_id,
-                m.author_id,
-                m.content,
-                m.nonce,
-                m.reply_to,
-                m.mentions,
-                m.mention_roles,
-                m.mention_everyone,
-                m.pinned_at,
-                m.edited_at,
-                m.created_at
-            ])?;
-            for u in m.mention_ids() {
-                user_mention.execute([u, m.channel_id, m.id])?;
-            }
-            for r in m.mention_role_ids() {
-                role_mention.execute([r, m.channel_id, m.id])?;
-            }
+    for m in &planned.fresh {
+        st.insert.execute(params![
+            m.id,
+            m.channel_id,
+            m.server_id,
+            m.author_id,
+            m.content,
+            m.nonce,
+            m.reply_to,
+            m.mentions,
+            m.mention_roles,
+            m.mention_everyone,
+            m.pinned_at,
+            m.edited_at,
+            m.created_at
+        ])?;
+        for u in m.mention_ids() {
+            st.user_mention.execute([u, m.channel_id, m.id])?;
+        }
+        for r in m.mention_role_ids() {
+            st.role_mention.execute([r, m.channel_id, m.id])?;
         }
     }
     Ok(planned)
