@@ -368,6 +368,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn statements_that_cannot_be_prepared_fail_the_batch_and_are_tried_again() {
+        let path = temp_db("prepare");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE message_role_mentions")
+            .unwrap();
+        let w = SqliteWriter::start(&path).unwrap();
+        let refused = w.write(&[msg(1, 10, "a", 1_000)], 0).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("message_role_mentions"),
+            "{refused}"
+        );
+        assert_eq!(stored(&path), []);
+        conn.execute_batch(
+            "CREATE TABLE message_role_mentions (role_id INTEGER, channel_id INTEGER,
+                message_id INTEGER)",
+        )
+        .unwrap();
+        assert_eq!(write(&w, &[msg(2, 10, "a", 1_100)], 0).await, [None]);
+        assert_eq!(stored(&path), [(2, Some("a".into()))]);
+    }
+
+    #[tokio::test]
     async fn a_repeated_nonce_is_recognised_from_memory_and_after_a_restart() {
         let path = temp_db("nonces");
         let w = SqliteWriter::start(&path).unwrap();
