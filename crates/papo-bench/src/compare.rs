@@ -12,15 +12,15 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::fleet::{Fleet, GENERATOR_CPU, Joining, StepResult};
 use crate::floor_store::FloorStore;
-use crate::hist::{self, Summary};
-use crate::probe::{CorePauses, Probe};
+use crate::hist;
+use crate::probe::Probe;
 use crate::proto::System;
 use crate::server;
+use crate::step_report::{StepReport, Usage, thread_usage};
 use crate::systems::{self, Programs, Running, SERVER_CPU, Spec};
 use crate::worker::SendVia;
 
@@ -74,7 +74,7 @@ pub struct Plan {
 }
 
 /// A step fails when its p99 passes this (or anything is lost or refused).
-const P99_LIMIT_MS: f64 = 50.0;
+pub(crate) const P99_LIMIT_MS: f64 = 50.0;
 
 impl Plan {
     /// About two minutes for papo, Socket.IO and both Channels layers.
@@ -159,158 +159,6 @@ impl Plan {
             floor_store: FloorStore::Log,
         }
     }
-}
-
-/// One step of a rate sweep.
-#[derive(Debug, Serialize)]
-pub struct StepReport {
-    /// Offered rate (deliveries/s in S2, messages/s in S4).
-    pub offered_per_sec: f64,
-    /// Deliveries per second that arrived.
-    pub deliveries_per_sec: f64,
-    /// Messages per second accepted.
-    pub messages_per_sec: f64,
-    /// Delivery latency (due time → receipt).
-    pub delivery: Summary,
-    /// Acknowledgement latency (due time → answer).
-    pub ack: Summary,
-    /// The generator's own lateness (due time → message handed to its socket), part of
-    /// both latencies above.
-    pub send_late: Summary,
-    /// Deliveries that never arrived.
-    pub lost: u64,
-    /// Deliveries received twice.
-    pub duplicates: u64,
-    /// Deliveries out of order.
-    pub reordered: u64,
-    /// Sends refused or failed.
-    pub send_errors: u64,
-    /// Receiving connections the server closed (so far in the scenario).
-    pub receivers_closed: u64,
-    /// Why the first failed send failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<String>,
-    /// Server CPU microseconds per delivery.
-    pub server_cpu_us_per_delivery: f64,
-    /// papo: messages per commit of its message writer over the step (from `/metrics`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub messages_per_commit: Option<f64>,
-    /// papo: the bucket bound (ms) under which 99 % of the step's messages waited for their
-    /// batch to start (from `/metrics`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub writer_wait_p99_ms: Option<f64>,
-    /// papo: the bucket bound (ms) under which 99 % of the step's batches were stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit_p99_ms: Option<f64>,
-    /// papo: the bucket bound (ms) of the step's slowest batch: a stall in one commit of
-    /// thousands holds every message behind it without moving the commits' p99.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit_max_ms: Option<f64>,
-    /// papo over its gateway: the bucket bound (ms) under which 99 % of the step's sends
-    /// were answered, from their frame read to their answer written (from `/metrics`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_p99_ms: Option<f64>,
-    /// Share of its core the load generator used during the step (1.0 = saturated).
-    pub generator_load: f64,
-    /// The machine's own pauses on the server's and the generator's cores during the step
-    /// ([`crate::probe`]): a delivery cannot beat them.
-    pub machine: Vec<CorePauses>,
-}
-
-impl StepReport {
-    fn new(offered: f64, r: &StepResult, usage: Usage, duration: Duration) -> Self {
-        let Usage {
-            cpu_secs,
-            generator_load,
-            writer,
-            machine,
-        } = usage;
-        let secs = r.send_elapsed.max(duration).as_secs_f64();
-        Self {
-            offered_per_sec: offered,
-            deliveries_per_sec: (r.received as f64 / secs).round(),
-            messages_per_sec: (r.accepted as f64 / secs).round(),
-            delivery: hist::summary(&r.latency),
-            ack: hist::summary(&r.ack),
-            send_late: hist::summary(&r.late),
-            lost: r.expected.saturating_sub(r.received),
-            duplicates: r.duplicates,
-            reordered: r.reordered,
-            send_errors: r.errors,
-            receivers_closed: r.closed,
-            first_error: r.first_error.clone(),
-            server_cpu_us_per_delivery: if r.received > 0 {
-                (cpu_secs * 1e6 / r.received as f64 * 100.0).round() / 100.0
-            } else {
-                0.0
-            },
-            messages_per_commit: writer
-                .as_ref()
-                .filter(|w| w.commits > 0)
-                .map(|w| (w.messages as f64 / w.commits as f64 * 10.0).round() / 10.0),
-            writer_wait_p99_ms: writer
-                .as_ref()
-                .and_then(|w| server::bucket_quantile_ms(&w.wait, 0.99)),
-            commit_p99_ms: writer
-                .as_ref()
-                .and_then(|w| server::bucket_quantile_ms(&w.commit, 0.99)),
-            commit_max_ms: writer
-                .as_ref()
-                .and_then(|w| server::bucket_quantile_ms(&w.commit, 1.0)),
-            send_p99_ms: writer
-                .as_ref()
-                .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
-            generator_load: (generator_load * 100.0).round() / 100.0,
-            machine,
-        }
-    }
-
-    /// Server CPU per message and, for papo, messages per commit: for the progress lines.
-    fn costs(&self) -> String {
-        let per_commit = self
-            .messages_per_commit
-            .map(|m| format!(", {m} msg/commit"))
-            .unwrap_or_default();
-        let bound = |v: Option<f64>| v.map_or("?".to_owned(), |ms| format!("≤ {ms}"));
-        let writer = if self.messages_per_commit.is_some() {
-            let send = self
-                .send_p99_ms
-                .map(|ms| format!(", in-server send p99 ≤ {ms} ms"))
-                .unwrap_or_default();
-            format!(
-                ", wait p99 {} ms, commit p99 {} ms (max {} ms){send}",
-                bound(self.writer_wait_p99_ms),
-                bound(self.commit_p99_ms),
-                bound(self.commit_max_ms)
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            "{:.1} µs server CPU/msg{per_commit}{writer}, sent late p99 {} ms; {}",
-            self.server_cpu_us_per_delivery,
-            self.send_late.p99_ms,
-            crate::probe::brief(&self.machine)
-        )
-    }
-
-    /// Within the latency bound, nothing lost, nothing refused.
-    fn passed(&self, latency: &Summary) -> bool {
-        latency.p99_ms <= P99_LIMIT_MS && self.lost == 0 && self.send_errors == 0
-    }
-}
-
-/// What a step cost.
-#[derive(Clone, Debug)]
-struct Usage {
-    /// Server CPU seconds.
-    cpu_secs: f64,
-    /// The generator's share of its core (1.0 = saturated).
-    generator_load: f64,
-    /// papo: what its message writer did.
-    writer: Option<server::WriterCounts>,
-    /// The machine's pauses on the server's and the generator's cores.
-    machine: Vec<CorePauses>,
 }
 
 /// A core named as `taskset` takes it.
@@ -398,6 +246,7 @@ impl Loaded {
     ) -> anyhow::Result<(StepResult, Usage)> {
         let writer0 = server::writer_counts(self.run.target).await;
         let cpu0 = server::cpu_secs(self.run.pid)?;
+        let threads0 = server::thread_cpu_secs(self.run.pid);
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
@@ -416,6 +265,7 @@ impl Loaded {
         let machine = probe.finish();
         let r = r?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
+        let threads = thread_usage(&threads0, server::thread_cpu_secs(self.run.pid));
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
         let writer = match (writer0, server::writer_counts(self.run.target).await) {
             (Some(then), Some(now)) => Some(now.since(&then)),
@@ -423,6 +273,7 @@ impl Loaded {
         };
         let usage = Usage {
             cpu_secs: cpu,
+            threads,
             generator_load: load,
             writer,
             machine,

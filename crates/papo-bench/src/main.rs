@@ -27,6 +27,7 @@ mod report;
 mod seed;
 mod send;
 mod server;
+mod step_report;
 mod systems;
 mod worker;
 

@@ -1,5 +1,6 @@
 //! Starting a real `papo serve` for a measurement, and reading its memory and CPU time.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -161,12 +162,37 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 /// User + system CPU seconds `pid` has used (from `/proc/<pid>/stat`, 100 ticks/s).
 pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the parenthesised name; utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')').context("stat format")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11).context("utime")?.parse()?;
-    let stime: f64 = fields.get(12).context("stime")?.parse()?;
-    Ok((utime + stime) / 100.0)
+    Ok(parse_stat(&stat).context("stat format")?.1)
+}
+
+/// CPU seconds by thread name of the threads `pid` has now (`/proc/<pid>/task/*/stat`):
+/// threads of one name (tokio's workers, a pool's) are added together. Threads that have
+/// ended are not in it; empty if nothing could be read.
+pub fn thread_cpu_secs(pid: u32) -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue; // ended meanwhile
+        };
+        if let Some((name, secs)) = parse_stat(&stat) {
+            *by_name.entry(name.to_owned()).or_insert(0.0) += secs;
+        }
+    }
+    by_name
+}
+
+/// A `stat` line's name (what is between its first `(` and last `)`: a name may hold
+/// either) and user + system CPU seconds (fields 14 and 15, in ticks of 1/100 s).
+fn parse_stat(stat: &str) -> Option<(&str, f64)> {
+    let (head, rest) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((name, (utime + stime) / 100.0))
 }
 
 /// papo's message writer counters from its `/metrics`.
@@ -308,6 +334,42 @@ mod tests {
         assert_eq!(bucket_quantile_ms(&step.commit, 1.0), None);
         assert_eq!(bucket_quantile_ms(&step.wait, 0.5), None);
         assert!(WriterCounts::parse("socket_io 1\n").is_none());
+    }
+
+    #[test]
+    fn stat_lines_give_their_name_and_cpu() {
+        let line = "4242 (tokio-rt-worker) S 1 4242 4242 0 -1 4194368 120 0 0 0 250 75 0 0 20 0";
+        assert_eq!(parse_stat(line), Some(("tokio-rt-worker", 3.25)));
+        // A name may hold spaces and parentheses; the fields follow its last `)`.
+        let odd = "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0";
+        assert_eq!(parse_stat(odd), Some(("a (b) c", 0.07)));
+        assert_eq!(parse_stat("7 (short) R 1 2"), None);
+        assert_eq!(parse_stat("no parentheses"), None);
+    }
+
+    #[test]
+    fn this_process_threads_are_read_by_name() {
+        let worker = std::thread::Builder::new()
+            .name("stat-test-spin".into())
+            .spawn(|| {
+                // Enough CPU for a tick or more to show.
+                let started = std::time::Instant::now();
+                let mut x = 0u64;
+                while started.elapsed() < Duration::from_millis(150) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                x
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let threads = thread_cpu_secs(std::process::id());
+        worker.join().unwrap();
+        let spun = threads.get("stat-test-spin").copied();
+        assert!(spun.is_some_and(|s| s > 0.0), "{threads:?}");
+        let total: f64 = threads.values().sum();
+        assert!(total <= cpu_secs(std::process::id()).unwrap() + 0.01);
+        assert!(thread_cpu_secs(u32::MAX).is_empty());
     }
 
     #[tokio::test(flavor = "current_thread")]
