@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 mod event;
+mod parse;
 
 pub use event::{EncodedEvent, EventKind, SharedEvent};
 
@@ -248,57 +249,6 @@ pub enum FrameError {
         /// Why.
         error: String,
     },
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    op: std::borrow::Cow<'a, str>,
-    #[serde(default)]
-    d: Option<&'a RawValue>,
-}
-
-impl ClientFrame {
-    /// Parses one text frame.
-    pub fn parse(text: &str) -> Result<Self, FrameError> {
-        let env: Envelope<'_> =
-            serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
-        fn data<'de, T: Deserialize<'de> + Default>(
-            op: &'static str,
-            d: Option<&'de RawValue>,
-        ) -> Result<T, FrameError> {
-            match d {
-                None => Ok(T::default()),
-                Some(raw) if raw.get() == "null" => Ok(T::default()),
-                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| FrameError::InvalidData {
-                    op,
-                    error: e.to_string(),
-                }),
-            }
-        }
-        fn required<'de, T: Deserialize<'de>>(
-            op: &'static str,
-            d: Option<&'de RawValue>,
-        ) -> Result<T, FrameError> {
-            let raw = d.ok_or_else(|| FrameError::InvalidData {
-                op,
-                error: "missing d".into(),
-            })?;
-            serde_json::from_str(raw.get()).map_err(|e| FrameError::InvalidData {
-                op,
-                error: e.to_string(),
-            })
-        }
-        Ok(match env.op.as_ref() {
-            "identify" => Self::Identify(required("identify", env.d)?),
-            "resume" => Self::Resume(required("resume", env.d)?),
-            "heartbeat" => Self::Heartbeat(data("heartbeat", env.d)?),
-            "presence_update" => Self::PresenceUpdate(required("presence_update", env.d)?),
-            "typing_start" => Self::TypingStart(required("typing_start", env.d)?),
-            "message_create" => Self::MessageCreate(required("message_create", env.d)?),
-            other => return Err(FrameError::UnknownOp(other.to_owned())),
-        })
-    }
 }
 
 /// JSON text this crate wrote itself, spliced into frames as it is: not parsed again to check
