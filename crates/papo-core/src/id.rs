@@ -41,6 +41,12 @@ impl Snowflake {
     pub const fn unix_ms(self) -> u64 {
         (self.0 >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS
     }
+
+    /// The smallest id made at `unix_ms`: every id made then or later is at least this
+    /// (times before [`EPOCH_MS`] give the smallest id).
+    pub const fn first_at(unix_ms: u64) -> Self {
+        Self(unix_ms.saturating_sub(EPOCH_MS) << (NODE_BITS + SEQ_BITS))
+    }
 }
 
 /// Why a string is not an id.
@@ -207,6 +213,18 @@ mod tests {
         let ids: Vec<_> = (0..10_000).map(|_| g.next(now)).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ids[0].unix_ms(), now);
+    }
+
+    #[test]
+    fn the_first_id_of_a_millisecond_bounds_every_id_made_then_or_later() {
+        let g = IdGenerator::new(MAX_NODE);
+        let t = EPOCH_MS + 86_400_000;
+        let first = Snowflake::first_at(t);
+        assert_eq!(first.unix_ms(), t);
+        assert!(g.next(t) >= first);
+        assert!(g.next(t + 1) > first);
+        assert!(IdGenerator::new(MAX_NODE).next(t - 1) < first);
+        assert_eq!(Snowflake::first_at(0).get(), 0);
     }
 
     #[test]

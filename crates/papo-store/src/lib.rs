@@ -14,6 +14,8 @@ pub mod invites;
 pub mod lend;
 pub mod members;
 pub mod messages;
+#[cfg(test)]
+mod migration_tests;
 pub mod owner;
 pub mod read_states;
 pub mod roles;

@@ -24,6 +24,19 @@ pub async fn ack(
     Ok(())
 }
 
+/// `user`'s newest message in `channel`, as their sends recorded it in their read state
+/// (kept when that message is deleted: its author had read up to it).
+pub async fn own_newest(db: &Db, user: i64, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+    let row: Option<(Option<i64>,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT own_last_id FROM read_states WHERE user_id = $1 AND channel_id = $2"
+    )
+    .bind(user)
+    .bind(channel.as_i64())
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.and_then(|(id,)| id))
+}
+
 /// Messages in `channel` after `after` that mention `user` directly, through one of
 /// `user`'s roles in the channel's server, or with `@everyone`/`@here` (not counting the
 /// user's own messages).

@@ -331,8 +331,8 @@ pub struct UserChannelRow {
     /// The channel's newest message.
     pub last_message_id: Option<i64>,
     /// How far the user has read it: the later of what they acknowledged there and their own
-    /// newest message there (authors have read their own messages; a send writes no read
-    /// state). `None`: neither.
+    /// newest message there (authors have read their own messages; each send records its
+    /// author's in their read state). `None`: neither.
     pub last_read_id: Option<i64>,
 }
 
@@ -356,8 +356,8 @@ impl UserChannelRow {
 
 /// Every channel of every server `user` is in, servers in the order they joined them, with
 /// each channel's newest message and how far the user has read it: one query for what
-/// `ready` would otherwise ask server by server. Both message ids are the ends of ranges of
-/// the messages' channel and author indexes.
+/// `ready` would otherwise ask server by server. The newest message is the end of a range of
+/// the messages' channel index; how far the user has read, their read state's row.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
     if let Some(readers) = db.sqlite_readers() {
         // On the calling thread, as the token's lookup.
@@ -402,9 +402,7 @@ pub(crate) fn channels_of_user_with(
 /// [`channels_of_user`]'s query.
 pub(crate) const CHANNELS_OF_USER: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
          (SELECT x.id FROM messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
-         r.last_read_id, \
-         (SELECT x.id FROM messages x WHERE x.author_id = m.user_id AND x.server_id = c.server_id \
-          AND x.channel_id = c.id ORDER BY x.id DESC LIMIT 1) \
+         r.last_read_id, r.own_last_id \
          FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
          LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
          WHERE m.user_id = $1 ORDER BY m.joined_at, m.server_id";

@@ -355,12 +355,12 @@ async fn authors_have_read_their_own_messages(b: Backend) {
         m2
     );
     assert_eq!(last_read(&app, &alice, &general).await, m2);
-    // Her message deleted: the channel's newest is Bob's again, and Alice has read up to
-    // what she acknowledged.
+    // Her message deleted: the channel's newest is Bob's again, and Alice has still read up
+    // to where she wrote (deleting it makes nothing before it unread).
     let path = format!("{}/{m2}", msgs(&general));
     assert_eq!(app.delete(&path, Some(&alice)).await.status, 204);
     assert_eq!(newest_in(&app, &bob, sid, &general).await, m1);
-    assert_eq!(last_read(&app, &alice, &general).await, m1);
+    assert_eq!(last_read(&app, &alice, &general).await, m2);
     app.stop().await;
 }
 
@@ -368,7 +368,13 @@ async fn slow_mode_and_the_send_rate_limit(b: Backend) {
     let app = TestApp::spawn_with(b, |c| c.message_rate_burst = 3).await;
     let alice = access(&app.register("sm_alice").await);
     let bob = access(&app.register("sm_bob").await);
-    let (_, general) = app.community(&alice, &[&bob]).await;
+    let carol = access(&app.register("sm_carol").await);
+    let (_, general) = app.community(&alice, &[&bob, &carol]).await;
+    // Carol writes before slow mode begins: this node remembers no slow-mode send of hers.
+    let r = app
+        .post(&msgs(&general), json!({"content": "0"}), Some(&carol))
+        .await;
+    assert_eq!(r.status, 201);
     let r = app
         .patch(
             &format!("/api/v1/channels/{general}"),
@@ -377,6 +383,14 @@ async fn slow_mode_and_the_send_rate_limit(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200);
+    // Her last message's time is read back from the database (her read state's newest own
+    // message, whose id says when it was made).
+    let r = app
+        .post(&msgs(&general), json!({"content": "1"}), Some(&carol))
+        .await;
+    assert_eq!((r.status, r.code()), (429, "slowmode"));
+    let wait = r.body["retry_after"].as_u64().unwrap();
+    assert!((59..=60).contains(&wait), "{wait}");
     assert_eq!(
         app.post(&msgs(&general), json!({"content": "1"}), Some(&bob))
             .await

@@ -38,6 +38,22 @@ pub(crate) struct Plan {
     pub free_nonces: Vec<i64>,
 }
 
+impl Plan {
+    /// Each author's newest fresh message per channel: `(author, channel, message)`, one per
+    /// author and channel, for their read states (authors have read their own messages).
+    pub(crate) fn own_newest(&self) -> Vec<(i64, i64, i64)> {
+        let mut own: Vec<(i64, i64, i64)> = self
+            .fresh
+            .iter()
+            .map(|m| (m.author_id, m.channel_id, m.id))
+            .collect();
+        // Newest first within each (author, channel), so that `dedup` keeps it.
+        own.sort_unstable_by(|a, b| (a.0, a.1, b.2).cmp(&(b.0, b.1, a.2)));
+        own.dedup_by_key(|o| (o.0, o.1));
+        own
+    }
+}
+
 /// Decides what to store. `existing` are stored messages holding one of the batch's
 /// `(author, nonce)` pairs; `since` is the oldest time a nonce is still remembered.
 pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i64) -> Plan {
@@ -91,6 +107,15 @@ pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i6
 fn tuples(rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, $2, $3, 0), ($4, $5, $6, 0), …`: [`Plan::own_newest`]'s rows as new read states
+/// (nothing acknowledged yet).
+fn own_tuples(rows: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({}, 0)", placeholders(1 + r * 3, 3)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -185,6 +210,21 @@ macro_rules! store_set {
                 }
                 q.execute(&mut *$tx).await?;
             }
+        }
+        // One row per (author, channel) in each statement: PostgreSQL refuses to update a
+        // row twice in one.
+        for rows in plan.own_newest().chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
+                 VALUES {} ON CONFLICT (user_id, channel_id) DO UPDATE \
+                 SET own_last_id = GREATEST(read_states.own_last_id, EXCLUDED.own_last_id)",
+                own_tuples(rows.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (author, channel, message) in rows {
+                q = q.bind(*author).bind(*channel).bind(*message);
+            }
+            q.execute(&mut *$tx).await?;
         }
         plan
     }};
@@ -303,5 +343,21 @@ mod tests {
     #[test]
     fn tuples_number_their_parameters_in_order() {
         assert_eq!(tuples(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(own_tuples(2), "($1, $2, $3, 0), ($4, $5, $6, 0)");
+    }
+
+    #[test]
+    fn each_author_keeps_their_newest_message_per_channel() {
+        let batch = [
+            msg(5, 10, 7, None, 2_000),
+            msg(9, 10, 7, None, 2_000),
+            msg(6, 10, 7, None, 2_000),
+            msg(7, 11, 7, None, 2_000),
+            msg(8, 10, 3, Some("n"), 2_000),
+            // A repeated nonce stores nothing, so it reads nothing either.
+            msg(12, 10, 3, Some("n"), 2_000),
+        ];
+        let p = plan(&batch, Vec::new(), 500);
+        assert_eq!(p.own_newest(), vec![(3, 10, 8), (7, 10, 9), (7, 11, 7)]);
     }
 }

@@ -3,7 +3,7 @@
 //! New messages are written in batches ([`insert_batch`]): one transaction (one fsync) for
 //! every message waiting, so the write rate is not capped by the disk's flush rate.
 
-use papo_core::id::{ChannelId, ServerId};
+use papo_core::id::{ChannelId, ServerId, Snowflake};
 
 use crate::{Db, StoreError, on_pool, placeholders};
 
@@ -252,36 +252,45 @@ pub async fn delete(db: &Db, channel: ChannelId, ids: &[i64]) -> Result<Vec<i64>
 
 /// Deletes `author`'s messages in `server` made at or after `since` (Unix ms); returns
 /// `(channel_id, message_id)` of each.
+///
+/// Read as one range of the channel index per channel of the server, from the first id made a
+/// minute before `since` (ids follow the clock of the node that made them, which may differ
+/// a little from the one that stamped `created_at`).
 pub async fn delete_by_author_since(
     db: &Db,
     server: ServerId,
     author: i64,
     since: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
+    const WHERE: &str = "WHERE channel_id IN (SELECT id FROM channels WHERE server_id = $1) \
+         AND id >= $4 AND author_id = $2 AND created_at >= $3";
+    let first = Snowflake::first_at(since.saturating_sub(ID_CLOCK_SLACK_MS).max(0) as u64);
+    let select = format!("SELECT channel_id, id FROM messages {WHERE}");
+    let delete = format!("DELETE FROM messages {WHERE}");
     let rows: Vec<(i64, i64)> = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, id FROM messages WHERE server_id = $1 AND author_id = $2 \
-             AND created_at >= $3",
-        )
-        .bind(server.as_i64())
-        .bind(author)
-        .bind(since)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM messages WHERE server_id = $1 AND author_id = $2 AND created_at >= $3",
-        )
-        .bind(server.as_i64())
-        .bind(author)
-        .bind(since)
-        .execute(&mut *tx)
-        .await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+            .bind(server.as_i64())
+            .bind(author)
+            .bind(since)
+            .bind(first.as_i64())
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(delete.as_str()))
+            .bind(server.as_i64())
+            .bind(author)
+            .bind(since)
+            .bind(first.as_i64())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(rows)
     })?;
     Ok(rows)
 }
+
+/// How far before a message's `created_at` its id's own time may be (the clocks of two nodes).
+const ID_CLOCK_SLACK_MS: i64 = 60_000;
 
 /// Pins (`Some(now)`) or unpins (`None`) a message.
 pub async fn set_pinned(db: &Db, id: i64, pinned_at: Option<i64>) -> Result<(), StoreError> {
@@ -307,25 +316,6 @@ pub async fn pins(db: &Db, channel: ChannelId) -> Result<Vec<MessageRow>, StoreE
     ))
     .bind(channel.as_i64())
     .fetch_all(p)
-    .await)?)
-}
-
-/// `author`'s newest message in `channel`: its id and when it was sent (Unix ms). For slow
-/// mode, and for how far the author has read the channel (a send writes no read state).
-pub async fn newest_by_author(
-    db: &Db,
-    channel: ChannelId,
-    author: i64,
-) -> Result<Option<(i64, i64)>, StoreError> {
-    // The end of one range of the author index.
-    Ok(on_pool!(db, |p| sqlx::query_as(
-        "SELECT id, created_at FROM messages WHERE author_id = $2 AND server_id = \
-         (SELECT server_id FROM channels WHERE id = $1) AND channel_id = $1 \
-         ORDER BY id DESC LIMIT 1"
-    )
-    .bind(channel.as_i64())
-    .bind(author)
-    .fetch_optional(p)
     .await)?)
 }
 

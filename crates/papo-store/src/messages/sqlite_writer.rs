@@ -180,6 +180,8 @@ struct Statements<'c> {
     insert: Statement<'c>,
     user_mention: Statement<'c>,
     role_mention: Statement<'c>,
+    /// The author's newest message in the channel, into their read state.
+    own_read: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -201,6 +203,11 @@ impl<'c> Statements<'c> {
             role_mention: conn.prepare(
                 "INSERT INTO message_role_mentions (role_id, channel_id, message_id) \
                  VALUES (?1, ?2, ?3)",
+            )?,
+            own_read: conn.prepare(
+                "INSERT INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
+                 VALUES (?1, ?2, ?3, 0) ON CONFLICT (user_id, channel_id) DO UPDATE \
+                 SET own_last_id = max(coalesce(own_last_id, 0), excluded.own_last_id)",
             )?,
         })
     }
@@ -312,6 +319,9 @@ fn statements(
             st.role_mention.execute([r, m.channel_id, m.id])?;
         }
     }
+    for (author, channel, id) in planned.own_newest() {
+        st.own_read.execute([author, channel, id])?;
+    }
     Ok(planned)
 }
 
@@ -335,7 +345,10 @@ mod tests {
                  CREATE TABLE message_mentions (user_id INTEGER, channel_id INTEGER,
                     message_id INTEGER);
                  CREATE TABLE message_role_mentions (role_id INTEGER, channel_id INTEGER,
-                    message_id INTEGER);",
+                    message_id INTEGER);
+                 CREATE TABLE read_states (user_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+                    last_read_id INTEGER NOT NULL, own_last_id INTEGER,
+                    PRIMARY KEY (user_id, channel_id));",
             )
             .unwrap();
         path
@@ -365,6 +378,43 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_records_its_authors_newest_messages_in_their_read_states() {
+        let path = temp_db("own-reads");
+        let conn = Connection::open(&path).unwrap();
+        // Author 7 acknowledged channel 11 up to 50; author 8 has a newer message in 12.
+        conn.execute_batch("INSERT INTO read_states VALUES (7, 11, 50, NULL), (8, 12, 0, 100)")
+            .unwrap();
+        let w = SqliteWriter::start(&path).unwrap();
+        let batch = [
+            row(1, 10, 7, None, 1_000),
+            row(3, 10, 7, None, 1_000),
+            row(2, 11, 7, None, 1_000),
+            row(4, 12, 8, None, 1_000),
+        ];
+        assert_eq!(write(&w, &batch, 0).await, [None; 4]);
+        assert_eq!(write(&w, &[row(5, 10, 9, None, 1_100)], 0).await, [None]);
+        drop(w);
+        let mut q = conn
+            .prepare("SELECT user_id, channel_id, last_read_id, own_last_id FROM read_states ORDER BY 1, 2")
+            .unwrap();
+        let states: Vec<(i64, i64, i64, Option<i64>)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // What was acknowledged stays; an own message never moves back.
+        assert_eq!(
+            states,
+            [
+                (7, 10, 0, Some(3)),
+                (7, 11, 50, Some(2)),
+                (8, 12, 0, Some(100)),
+                (9, 10, 0, Some(5)),
+            ]
+        );
     }
 
     #[tokio::test]

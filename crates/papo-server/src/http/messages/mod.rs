@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
+use papo_core::id::{ChannelId, MessageId, ServerId, Snowflake, UserId};
 use papo_core::markup::parse_mentions;
 use papo_core::permissions::Permissions;
 use papo_gateway::hub::Topic;
@@ -251,13 +251,14 @@ async fn send(
     if ca.channel.slowmode_secs > 0 && !exempt {
         let last = match state.slowmode.last(ca.channel.id, user.as_i64()) {
             Some(t) => Some(t),
-            None => Box::pin(messages::newest_by_author(
+            // When the author's newest message there was made (its id says when).
+            None => Box::pin(papo_store::read_states::own_newest(
                 &state.db,
-                ca.id(),
                 user.as_i64(),
+                ca.id(),
             ))
             .await?
-            .map(|(_, at)| at),
+            .map(|id| Snowflake::from_raw(id as u64).unix_ms() as i64),
         };
         if let Some(t) = last {
             let free_at = t + ca.channel.slowmode_secs * 1000;

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
+use papo_core::id::{ChannelId, MessageId, ServerId, Snowflake, UserId};
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
 use papo_store::{messages, read_states, servers};
@@ -40,12 +40,6 @@ pub struct ReadState {
     pub mention_count: i64,
 }
 
-/// The smallest id made at `unix_ms` (ids before it are older).
-fn id_floor(unix_ms: i64) -> i64 {
-    let since_epoch = (unix_ms as u64).saturating_sub(papo_core::id::EPOCH_MS);
-    (since_epoch << 22) as i64
-}
-
 /// The read states of every text channel in `views` (the user's servers as they see them),
 /// given how far the user has read each (`channel → last read id`: acknowledged, or their own
 /// newest message there if later; see [`servers::channels_of_user`]).
@@ -57,7 +51,7 @@ pub async fn for_servers(
 ) -> ApiResult<Vec<ReadState>> {
     let mut out = Vec::new();
     for v in views {
-        let floor = id_floor(v.joined_at);
+        let floor = Snowflake::first_at(v.joined_at as u64).as_i64();
         let text = v
             .visible()
             .filter(|(c, _)| ChannelKind::parse(&c.kind) == ChannelKind::Text);
@@ -134,8 +128,8 @@ pub async fn ack(
     .await?;
     // Authors have read their own messages: an acknowledgement before the user's own newest
     // message there reads as that message.
-    let own = messages::newest_by_author(&state.db, ca.id(), auth.user_id.as_i64()).await?;
-    let last = own.map_or(req.message_id.as_i64(), |(id, _)| {
+    let own = read_states::own_newest(&state.db, auth.user_id.as_i64(), ca.id()).await?;
+    let last = own.map_or(req.message_id.as_i64(), |id| {
         id.max(req.message_id.as_i64())
     });
     let newest = messages::last_id(&state.db, ca.id()).await?;
