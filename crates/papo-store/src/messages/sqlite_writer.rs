@@ -180,8 +180,11 @@ struct Statements<'c> {
     insert: Statement<'c>,
     user_mention: Statement<'c>,
     role_mention: Statement<'c>,
-    /// The author's newest message in the channel, into their read state.
+    /// The author's newest message in the channel, into their read state: an update of the
+    /// row, which nearly always exists (cheaper than an upsert, which looks for the row as a
+    /// conflict first), and an insert where nothing was updated.
     own_read: Statement<'c>,
+    own_read_new: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -205,9 +208,13 @@ impl<'c> Statements<'c> {
                  VALUES (?1, ?2, ?3)",
             )?,
             own_read: conn.prepare(
-                "INSERT INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
-                 VALUES (?1, ?2, ?3, 0) ON CONFLICT (user_id, channel_id) DO UPDATE \
-                 SET own_last_id = max(coalesce(own_last_id, 0), excluded.own_last_id)",
+                "UPDATE read_states SET own_last_id = ?3 WHERE user_id = ?1 AND channel_id = ?2 \
+                 AND (own_last_id IS NULL OR own_last_id < ?3)",
+            )?,
+            // Also what a row holding a newer message (nothing updated) ignores.
+            own_read_new: conn.prepare(
+                "INSERT OR IGNORE INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
+                 VALUES (?1, ?2, ?3, 0)",
             )?,
         })
     }
@@ -320,7 +327,9 @@ fn statements(
         }
     }
     for (author, channel, id) in planned.own_newest() {
-        st.own_read.execute([author, channel, id])?;
+        if st.own_read.execute([author, channel, id])? == 0 {
+            st.own_read_new.execute([author, channel, id])?;
+        }
     }
     Ok(planned)
 }
