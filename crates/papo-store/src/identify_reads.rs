@@ -133,10 +133,10 @@ impl IdentifyReads {
 mod tests {
     use papo_core::id::{SessionId, UserId};
 
-    use crate::messages::test_support::temp_db;
+    use crate::Db;
+    use crate::messages::test_support::{sqlite_db, temp_db};
     use crate::sessions::{self, NewSession, NewToken, TokenKind};
     use crate::users::{self, NewUser};
-    use crate::{Db, DbConfig};
 
     const NOW: i64 = 1_700_000_000_000;
 
@@ -173,14 +173,7 @@ mod tests {
 
     /// A migrated database with `n` users, user `i` signed in with the token hash `h<i>`.
     async fn db_with_users(tag: &str, n: i64) -> Db {
-        let path = temp_db(tag);
-        let db = Db::connect(&DbConfig {
-            url: format!("sqlite://{}", path.display()),
-            max_connections: 2,
-            pg_schema: None,
-        })
-        .await
-        .unwrap();
+        let db = sqlite_db(tag).await;
         db.migrate().await.unwrap();
         for i in 1..=n {
             let name = format!("user{i}");

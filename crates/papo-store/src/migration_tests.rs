@@ -88,14 +88,7 @@ async fn own_newest_moves_into_read_states(db: Db) {
 
 #[tokio::test]
 async fn sqlite_own_newest_moves_into_read_states() {
-    let path = crate::messages::test_support::temp_db("migrate-0010");
-    let db = Db::connect(&DbConfig {
-        url: format!("sqlite://{}", path.display()),
-        max_connections: 2,
-        pg_schema: None,
-    })
-    .await
-    .unwrap();
+    let db = crate::messages::test_support::sqlite_db("migrate-0010").await;
     own_newest_moves_into_read_states(db).await;
 }
 

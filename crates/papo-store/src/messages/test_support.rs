@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::MessageRow;
+use crate::{Db, DbConfig};
 
 /// A plain message: no reply, mentions or pin.
 pub(crate) fn row(id: i64, channel: i64, author: i64, nonce: Option<&str>, at: i64) -> MessageRow {
@@ -29,4 +30,15 @@ pub(crate) fn temp_db(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("db.sqlite")
+}
+
+/// A SQLite [`Db`] on a fresh file (`tag` names the test), not migrated yet.
+pub(crate) async fn sqlite_db(tag: &str) -> Db {
+    Db::connect(&DbConfig {
+        url: format!("sqlite://{}", temp_db(tag).display()),
+        max_connections: 2,
+        pg_schema: None,
+    })
+    .await
+    .unwrap()
 }
