@@ -13,6 +13,7 @@ mod recent_nonces;
 pub(crate) mod sqlite_writer;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod wal_batch;
 
 pub use insert::{Inserted, insert_batch};
 

@@ -15,12 +15,13 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use rusqlite::{Connection, OptionalExtension, Statement, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, params};
 use tokio::sync::oneshot;
 
 use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
 use super::recent_nonces::{CAPACITY, RecentNonces};
+use super::wal_batch;
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
 
@@ -70,10 +71,7 @@ fn wait_for_write_lock(tries: i32) -> bool {
 impl SqliteWriter {
     /// Opens a connection to `path` (already migrated) and starts the thread.
     pub(crate) fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
-        // The same durability and checks as the pool's connections (they are per connection).
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        let conn = open(path)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_handler(Some(wait_for_write_lock))?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
@@ -114,6 +112,22 @@ impl SqliteWriter {
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+}
+
+/// Opens the writer's connection to `path` through [`wal_batch`]'s VFS, with the pool's
+/// durability (`synchronous=FULL`, on which that VFS relies) and no page written to the log
+/// before its commit.
+pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
+    wal_batch::register().map_err(|rc| {
+        StoreError::Writer(format!(
+            "registering the log's VFS failed (SQLite error {rc})"
+        ))
+    })?;
+    let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), wal_batch::NAME)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_spill", false)?;
+    Ok(conn)
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
@@ -274,6 +288,7 @@ fn store(
             {
                 tracing::warn!(%rollback, "rolling the message batch back failed");
             }
+            wal_batch::discard(st.conn);
             Err(err.into())
         }
     }
