@@ -45,8 +45,8 @@ pub struct Inner {
     pub gateway_tasks: TaskTracker,
     /// The group-commit writer of new messages.
     pub writer: MessageWriter,
-    /// Messages per member (burst per window).
-    pub message_rate: WindowLimiter,
+    /// Messages per member (burst per window), by user id.
+    pub message_rate: WindowLimiter<i64>,
     /// When members last wrote in slow-mode channels.
     pub slowmode: SlowmodeBook,
     /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.

@@ -1,25 +1,27 @@
-//! Sliding-window limiters keyed by string (account, client address).
+//! Sliding-window limiters keyed by account name, client address or user id.
 //!
 //! In-process: in a cluster each node counts on its own, so the effective limit is at most
 //! N times the configured one (a shared Redis-backed counter arrives with the cluster bus).
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// At most `limit` events per `window` for each key.
-pub struct WindowLimiter {
+/// At most `limit` events per `window` for each key (`K`: a string, or a user's id).
+pub struct WindowLimiter<K = String> {
     limit: u32,
     window: Duration,
     /// Event times per key, oldest first. A plain mutex: held for microseconds, never across
     /// an await. std's SipHash, not foldhash as in the hot maps: keys come from clients
     /// (the account names tried at login), so the map must stand up to chosen collisions.
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    events: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
-impl WindowLimiter {
+impl<K: Hash + Eq> WindowLimiter<K> {
     /// A limiter allowing `limit` events per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
         Self {
@@ -30,7 +32,11 @@ impl WindowLimiter {
     }
 
     /// `Err(retry_after)` if `key` already has `limit` events in the window.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
+    pub fn check<Q>(&self, key: &Q) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let now = Instant::now();
         let mut map = self.events.lock().expect("limiter mutex poisoned");
         let Some(q) = map.get_mut(key) else {
@@ -51,7 +57,11 @@ impl WindowLimiter {
     }
 
     /// Records one event for `key`.
-    pub fn record(&self, key: &str) {
+    pub fn record<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         let now = Instant::now();
         let mut map = self.events.lock().expect("limiter mutex poisoned");
         // A key seen before (every send after a user's first) needs no owned copy.
@@ -64,14 +74,22 @@ impl WindowLimiter {
     }
 
     /// Checks, then records: for limits on attempts rather than on failures.
-    pub fn hit(&self, key: &str) -> Result<(), Duration> {
+    pub fn hit<Q>(&self, key: &Q) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         self.check(key)?;
         self.record(key);
         Ok(())
     }
 
     /// Forgets `key` (e.g. after a successful login).
-    pub fn clear(&self, key: &str) {
+    pub fn clear<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.events
             .lock()
             .expect("limiter mutex poisoned")
@@ -109,6 +127,17 @@ mod tests {
         assert!(l.check("a").is_ok());
         l.prune();
         assert!(l.events.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ids_are_keys_as_strings_are() {
+        let l: WindowLimiter<i64> = WindowLimiter::new(2, Duration::from_secs(10));
+        l.hit(&7).unwrap();
+        l.hit(&7).unwrap();
+        assert_eq!(l.hit(&7).unwrap_err(), Duration::from_secs(10));
+        assert!(l.hit(&8).is_ok(), "keys are independent");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(l.hit(&7).is_ok());
     }
 
     #[tokio::test(start_paused = true)]

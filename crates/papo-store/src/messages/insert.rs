@@ -231,53 +231,74 @@ macro_rules! store_set {
 }
 
 /// Stores `messages` in one transaction. A nonce the same author used in the same channel at
-/// or after `nonce_since` (Unix ms) returns the original instead of storing a copy.
+/// or after `nonce_since` (Unix ms) returns the original instead of storing a copy. Each
+/// message comes back with its outcome, in order (the caller builds its answers from them).
 ///
 /// If the batch fails as a whole (say, one message's channel was deleted meanwhile), each
 /// message is retried in its own transaction, so one bad message never sinks the others.
 pub async fn insert_batch(
     db: &Db,
-    messages: &[MessageRow],
+    messages: Vec<MessageRow>,
     nonce_since: i64,
-) -> Vec<Result<Inserted, StoreError>> {
-    match store(db, messages, nonce_since).await {
-        Ok(v) => v.into_iter().map(Ok).collect(),
-        Err(_) if messages.len() > 1 => {
-            let mut out = Vec::with_capacity(messages.len());
-            for one in messages.chunks(1) {
-                out.push(match store(db, one, nonce_since).await {
-                    Ok(mut v) => v
+) -> Vec<Result<(MessageRow, Inserted), StoreError>> {
+    let n = messages.len();
+    let (messages, stored) = store(db, messages, nonce_since).await;
+    match stored {
+        Ok(v) => messages.into_iter().zip(v).map(Ok).collect(),
+        Err(_) if n > 1 && messages.len() == n => {
+            let mut out = Vec::with_capacity(n);
+            for one in messages {
+                let (mut back, stored) = store(db, vec![one], nonce_since).await;
+                out.push(match (stored, back.pop()) {
+                    (Ok(mut v), Some(row)) => v
                         .pop()
+                        .map(|inserted| (row, inserted))
                         .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound)),
-                    Err(e) => Err(e),
+                    (Ok(_), None) => Err(StoreError::Db(sqlx::Error::RowNotFound)),
+                    (Err(e), _) => Err(e),
                 });
             }
             out
         }
+        // One message, or the messages did not come back (the writer stopped).
         Err(e) => vec![Err(e)],
     }
 }
 
-async fn store(db: &Db, messages: &[MessageRow], since: i64) -> Result<Vec<Inserted>, StoreError> {
-    let duplicates = match db.lender() {
-        Connections::Sqlite(_) => db.sqlite_writer()?.write(messages, since).await?,
+/// Stores `messages` in one transaction; gives them back with the outcome.
+async fn store(
+    db: &Db,
+    messages: Vec<MessageRow>,
+    since: i64,
+) -> (Vec<MessageRow>, Result<Vec<Inserted>, StoreError>) {
+    let (messages, duplicates) = match db.lender() {
+        Connections::Sqlite(_) => match db.sqlite_writer() {
+            Ok(writer) => writer.write(messages, since).await,
+            Err(e) => (messages, Err(e)),
+        },
         Connections::Postgres(lender) => {
-            let mut lent = lender.lend().await?;
             let outcome: Result<_, StoreError> = async {
-                let mut tx = lent.conn().begin().await?;
-                let plan = store_set!(tx, messages, since);
-                tx.commit().await?;
-                Ok(plan.duplicates)
+                let mut lent = lender.lend().await?;
+                let outcome: Result<_, StoreError> = async {
+                    let mut tx = lent.conn().begin().await?;
+                    let plan = store_set!(tx, &messages, since);
+                    tx.commit().await?;
+                    Ok(plan.duplicates)
+                }
+                .await;
+                lent.give_back(&outcome);
+                outcome
             }
             .await;
-            lent.give_back(&outcome);
-            outcome?
+            (messages, outcome)
         }
     };
-    Ok(duplicates
-        .into_iter()
-        .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
-        .collect())
+    let inserted = duplicates.map(|d| {
+        d.into_iter()
+            .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
+            .collect()
+    });
+    (messages, inserted)
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ pub(crate) type Outcome = Result<Vec<Option<MessageRow>>, StoreError>;
 struct Job {
     messages: Vec<MessageRow>,
     since: i64,
-    reply: oneshot::Sender<Outcome>,
+    /// The messages go back with the outcome: the caller keeps using them.
+    reply: oneshot::Sender<(Vec<MessageRow>, Outcome)>,
 }
 
 /// Handle to the writer thread; the thread ends (closing its connection) when every handle
@@ -89,7 +90,7 @@ impl SqliteWriter {
                             store(statements, recent, &job.messages, job.since)
                         });
                     // The caller may have gone (shutting down): the batch is stored anyway.
-                    let _ = job.reply.send(out);
+                    let _ = job.reply.send((job.messages, out));
                     restart.finish(&conn);
                 }
             })
@@ -100,17 +101,25 @@ impl SqliteWriter {
         })
     }
 
-    /// Stores `messages` in one transaction (see [`super::insert_batch`]).
-    pub(crate) async fn write(&self, messages: &[MessageRow], since: i64) -> Outcome {
+    /// Stores `messages` in one transaction (see [`super::insert_batch`]), and gives them
+    /// back with the outcome (none if the thread is gone).
+    pub(crate) async fn write(
+        &self,
+        messages: Vec<MessageRow>,
+        since: i64,
+    ) -> (Vec<MessageRow>, Outcome) {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job {
-                messages: messages.to_vec(),
-                since,
-                reply,
-            })
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let job = Job {
+            messages,
+            since,
+            reply,
+        };
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            return (job.messages, Err(stopped()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| (Vec::new(), Err(stopped())))
     }
 }
 
@@ -385,8 +394,9 @@ mod tests {
 
     /// Per message: `None` if stored, or the id of the original it repeats.
     async fn write(w: &SqliteWriter, batch: &[MessageRow], since: i64) -> Vec<Option<i64>> {
-        w.write(batch, since)
-            .await
+        let (back, outcome) = w.write(batch.to_vec(), since).await;
+        assert_eq!(back.len(), batch.len(), "the messages come back");
+        outcome
             .unwrap()
             .into_iter()
             .map(|d| d.map(|m| m.id))
@@ -448,7 +458,11 @@ mod tests {
         conn.execute_batch("DROP TABLE message_role_mentions")
             .unwrap();
         let w = SqliteWriter::start(&path).unwrap();
-        let refused = w.write(&[msg(1, 10, "a", 1_000)], 0).await.unwrap_err();
+        let refused = w
+            .write(vec![msg(1, 10, "a", 1_000)], 0)
+            .await
+            .1
+            .unwrap_err();
         assert!(
             refused.to_string().contains("message_role_mentions"),
             "{refused}"
@@ -495,8 +509,9 @@ mod tests {
         // Message 2 is fine, but the batch also repeats id 1 (with a nonce of its own, so
         // not as a repeated send): the insert fails and the whole batch with it.
         let failed = w
-            .write(&[msg(2, 10, "b", 1_100), msg(1, 10, "c", 1_100)], 0)
-            .await;
+            .write(vec![msg(2, 10, "b", 1_100), msg(1, 10, "c", 1_100)], 0)
+            .await
+            .1;
         assert!(failed.is_err(), "{failed:?}");
         // The transaction was ended: the next batch commits, and nonce "b" was never taken.
         assert_eq!(

@@ -70,11 +70,11 @@ pub struct ReactionCount {
     pub me: bool,
 }
 
-/// Builds wire messages for `rows` (same order). With `me`, reaction totals are included
-/// with `me` set for that user.
+/// Builds wire messages from `rows` (same order), moving their text. With `me`, reaction
+/// totals are included with `me` set for that user.
 pub async fn build(
     state: &AppState,
-    rows: &[MessageRow],
+    rows: Vec<MessageRow>,
     me: Option<UserId>,
 ) -> ApiResult<Vec<Message>> {
     let reply_ids: Vec<i64> = rows.iter().filter_map(|r| r.reply_to).collect();
@@ -106,14 +106,20 @@ pub async fn build(
             .unwrap_or_else(|| PublicUser::deleted(UserId::from_i64(id)))
     };
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|r| Message {
             id: MessageId::from_i64(r.id),
             channel_id: ChannelId::from_i64(r.channel_id),
             server_id: ServerId::from_i64(r.server_id),
             author: author(r.author_id),
-            content: r.content.clone(),
-            nonce: r.nonce.clone(),
+            mentions: r.mention_ids().into_iter().map(UserId::from_i64).collect(),
+            mention_roles: r
+                .mention_role_ids()
+                .into_iter()
+                .map(RoleId::from_i64)
+                .collect(),
+            content: r.content,
+            nonce: r.nonce,
             created_at: rfc3339(r.created_at),
             edited_at: r.edited_at.map(rfc3339),
             reply_to: r.reply_to.map(MessageId::from_i64),
@@ -125,12 +131,6 @@ pub async fn build(
                     author: author(m.author_id),
                     content: m.content.chars().take(200).collect(),
                 }),
-            mentions: r.mention_ids().into_iter().map(UserId::from_i64).collect(),
-            mention_roles: r
-                .mention_role_ids()
-                .into_iter()
-                .map(RoleId::from_i64)
-                .collect(),
             mention_everyone: r.mention_everyone,
             pinned: r.pinned_at.is_some(),
             reactions: me.map(|_| reactions.remove(&r.id).unwrap_or_default()),

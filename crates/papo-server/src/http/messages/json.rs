@@ -16,7 +16,13 @@ use crate::http::users::PublicUser;
 impl Message {
     /// The message as `serde_json::to_string` writes it, byte for byte.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(480 + self.content.len());
+        // The keys, ids and timestamps take about 480 bytes: with the free text on top, the
+        // string is not grown while written (it was, once a message, for the nonce).
+        let text = self.content.len()
+            + self.nonce.as_ref().map_or(0, String::len)
+            + self.author.username.len()
+            + self.author.display_name.as_ref().map_or(0, String::len);
+        let mut out = String::with_capacity(512 + text);
         self.push_json(&mut out);
         out
     }

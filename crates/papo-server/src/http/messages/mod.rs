@@ -95,14 +95,14 @@ fn check_content(raw: &str) -> Result<String, FieldError> {
 }
 
 /// Who a message may mention: members of the server, mentionable roles (any role with
-/// `mention_everyone`), `@everyone`/`@here` only with `mention_everyone`.
+/// `mention_everyone`), `@everyone`/`@here` only with `mention_everyone`. Sets `row`'s
+/// mentions from its content.
 async fn resolve_mentions(
     state: &AppState,
     ca: &ChannelAccess,
-    content: &str,
     row: &mut MessageRow,
 ) -> ApiResult<()> {
-    let found = parse_mentions(content);
+    let found = parse_mentions(&row.content);
     let may_everyone = ca.perms.contains(Permissions::MENTION_EVERYONE);
     let ids: Vec<i64> = found.users.iter().map(|u| *u as i64).collect();
     let members = servers::members_among(&state.db, ca.server_id(), &ids).await?;
@@ -241,8 +241,7 @@ async fn send(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    let user_key = user.to_string();
-    state.message_rate.check(&user_key).map_err(|wait| {
+    state.message_rate.check(&user.as_i64()).map_err(|wait| {
         ApiError::rate_limited(wait).with_message("You are sending messages too fast.")
     })?;
     let exempt = ca.perms.contains(Permissions::MANAGE_MESSAGES)
@@ -268,7 +267,7 @@ async fn send(
             }
         }
     }
-    state.message_rate.record(&user_key);
+    state.message_rate.record(&user.as_i64());
     let mut row = MessageRow {
         id: state.next_id().as_i64(),
         channel_id: ca.channel.id,
@@ -284,8 +283,8 @@ async fn send(
         edited_at: None,
         created_at: now,
     };
-    resolve_mentions(state, &ca, &row.content.clone(), &mut row).await?;
-    let outcome = state.writer.write(row.clone()).await.map_err(|e| match e {
+    resolve_mentions(state, &ca, &mut row).await?;
+    let (row, outcome) = state.writer.write(row).await.map_err(|e| match e {
         WriteError::Store(s) => ApiError::from(s),
         WriteError::Stopped => ApiError::new(ErrorCode::ServiceUnavailable),
     })?;
@@ -294,10 +293,11 @@ async fn send(
             if ca.channel.slowmode_secs > 0 {
                 state.slowmode.sent(ca.channel.id, user.as_i64(), now);
             }
-            let message = build(state, &[row.clone()], None).await?.remove(0);
+            let channel = row.channel_id;
+            let message = build(state, vec![row], None).await?.remove(0);
             let json = message.to_json();
             state.hub.dispatch(
-                Topic::Channel(row.channel_id as u64),
+                Topic::Channel(channel as u64),
                 EncodedEvent::from_json(EventKind::MessageCreated.name(), &json),
             );
             let mut answer = message;
@@ -305,7 +305,7 @@ async fn send(
             Ok(Sent::Created(answer, json))
         }
         Inserted::Duplicate(original) => {
-            let message = Box::pin(build(state, &[*original], Some(user)))
+            let message = Box::pin(build(state, vec![*original], Some(user)))
                 .await?
                 .remove(0);
             Ok(Sent::Repeated(message))
@@ -372,7 +372,7 @@ pub async fn history(
         }
     }
     let rows = messages::history(&state.db, ca.id(), page, limit).await?;
-    Ok(Json(build(&state, &rows, Some(auth.user_id)).await?))
+    Ok(Json(build(&state, rows, Some(auth.user_id)).await?))
 }
 
 /// One message (`read_message_history`).
@@ -390,7 +390,9 @@ pub async fn get_message(
         .await?
         .ok_or_else(unknown_message)?;
     Ok(Json(
-        build(&state, &[row], Some(auth.user_id)).await?.remove(0),
+        build(&state, vec![row], Some(auth.user_id))
+            .await?
+            .remove(0),
     ))
 }
 
@@ -426,16 +428,19 @@ pub async fn edit_message(
     row.content = check_content(&req.content)
         .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("content".into(), e)])))?;
     row.edited_at = Some(crate::now_ms());
-    resolve_mentions(&state, &ca, &row.content.clone(), &mut row).await?;
+    resolve_mentions(&state, &ca, &mut row).await?;
     messages::edit(&state.db, &row).await?;
-    let message = build(&state, &[row.clone()], None).await?.remove(0);
+    let channel = row.channel_id;
+    let message = build(&state, vec![row.clone()], None).await?.remove(0);
     state.hub.emit(
-        Topic::Channel(row.channel_id as u64),
+        Topic::Channel(channel as u64),
         EventKind::MessageUpdated,
         &message,
     );
     Ok(Json(
-        build(&state, &[row], Some(auth.user_id)).await?.remove(0),
+        build(&state, vec![row], Some(auth.user_id))
+            .await?
+            .remove(0),
     ))
 }
 

@@ -134,7 +134,7 @@ pub async fn list_pins(
     let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::READ_MESSAGE_HISTORY)?;
     let rows = messages::pins(&state.db, ca.id()).await?;
-    Ok(Json(build(&state, &rows, Some(auth.user_id)).await?))
+    Ok(Json(build(&state, rows, Some(auth.user_id)).await?))
 }
 
 async fn set_pin(
@@ -155,7 +155,7 @@ async fn set_pin(
     }
     row.pinned_at = on.then(crate::now_ms);
     messages::set_pinned(&state.db, row.id, row.pinned_at).await?;
-    let message = build(state, &[row.clone()], None).await?.remove(0);
+    let message = build(state, vec![row.clone()], None).await?.remove(0);
     let topic = Topic::Channel(row.channel_id as u64);
     state.hub.emit(topic, EventKind::MessageUpdated, &message);
     state.hub.emit(

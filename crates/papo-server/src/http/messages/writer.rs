@@ -52,7 +52,8 @@ fn commit_not_before(
 struct Job {
     row: MessageRow,
     queued: Instant,
-    reply: oneshot::Sender<Result<Inserted, StoreError>>,
+    /// The row comes back with its outcome.
+    reply: oneshot::Sender<Result<(MessageRow, Inserted), StoreError>>,
 }
 
 /// Handle to the writer task. Cheap to clone.
@@ -114,8 +115,9 @@ impl MessageWriter {
         }
     }
 
-    /// Stores `row` (or finds the original of a repeated nonce) once committed.
-    pub async fn write(&self, row: MessageRow) -> Result<Inserted, WriteError> {
+    /// Stores `row` (or finds the original of a repeated nonce) once committed; gives the
+    /// row back with the outcome.
+    pub async fn write(&self, row: MessageRow) -> Result<(MessageRow, Inserted), WriteError> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job {
@@ -131,6 +133,7 @@ impl MessageWriter {
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut waiting = Vec::with_capacity(MAX_BATCH);
     let mut busy = false;
     let mut last_start = None;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -150,25 +153,27 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
             }
         }
         busy = batch.len() > 1;
-        let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
         let since = crate::now_ms() - NONCE_WINDOW_MS;
         last_start = Some(tokio::time::Instant::now());
         let started = Instant::now();
-        for job in &batch {
+        // The rows move to the store and come back with their outcomes, uncopied.
+        let mut rows = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
             counts.wait.observe(started - job.queued);
+            rows.push(job.row);
+            waiting.push(job.reply);
         }
-        let mut results = messages::insert_batch(&db, &rows, since).await.into_iter();
+        let n = rows.len() as u64;
+        let mut results = messages::insert_batch(&db, rows, since).await.into_iter();
         counts.commit.observe(started.elapsed());
         counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
-            .messages
-            .fetch_add(rows.len() as u64, Ordering::Relaxed);
+        counts.messages.fetch_add(n, Ordering::Relaxed);
         // `insert_batch` answers once per message; a job without an answer (never expected)
         // is dropped, which its handler sees as `Stopped`.
-        for job in batch.drain(..) {
+        for reply in waiting.drain(..) {
             if let Some(r) = results.next() {
                 // The handler may have gone (client hung up): the message is stored anyway.
-                let _ = job.reply.send(r);
+                let _ = reply.send(r);
             }
         }
     }
