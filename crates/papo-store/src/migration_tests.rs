@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use sqlx::migrate::Migrator;
 
 use crate::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use crate::{Db, DbConfig, Pool, StoreError, on_pool};
+use crate::{Db, Pool, StoreError, on_pool};
 
 /// The migrations before `version`, as a migrator of their own.
 fn before(all: &Migrator, version: i64) -> Migrator {
@@ -94,31 +94,7 @@ async fn sqlite_own_newest_moves_into_read_states() {
 
 #[tokio::test]
 async fn postgres_own_newest_moves_into_read_states() {
-    let url = std::env::var("PAPO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!(
-        "mig_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let db = Db::connect(&DbConfig {
-        url,
-        max_connections: 2,
-        pg_schema: Some(schema.clone()),
-    })
-    .await
-    .unwrap();
+    let (db, schema) = crate::messages::test_support::postgres_db("mig").await;
     own_newest_moves_into_read_states(db).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    crate::messages::test_support::drop_postgres_schema(&schema).await;
 }

@@ -305,6 +305,7 @@ async fn store(
 mod tests {
     use super::*;
     use crate::messages::test_support::row as msg;
+    use crate::on_pool;
 
     fn dup_ids(p: &Plan) -> Vec<Option<i64>> {
         p.duplicates
@@ -380,5 +381,63 @@ mod tests {
         ];
         let p = plan(&batch, Vec::new(), 500);
         assert_eq!(p.own_newest(), vec![(3, 10, 8), (7, 10, 9), (7, 11, 7)]);
+    }
+
+    /// One account, a server and its channel 20, for [`a_bad_message_does_not_sink_its_batch`].
+    const SEED: &str = "\
+        INSERT INTO users (id, username, email, email_key, password_hash, created_at, updated_at) \
+            VALUES (1, 'a', 'a@x', 'a@x', 'h', 0, 0);
+        INSERT INTO servers (id, name, owner_id, created_at) VALUES (10, 's', 1, 0);
+        INSERT INTO channels (id, server_id, kind, name, position) \
+            VALUES (20, 10, 'text', 'general', 0);";
+
+    /// A batch with one message that cannot be stored (its channel does not exist): the
+    /// others are stored, and each message comes back with its outcome, in order.
+    async fn a_bad_message_does_not_sink_its_batch(db: Db) -> Result<(), StoreError> {
+        db.migrate().await?;
+        on_pool!(&db, |p| sqlx::raw_sql(SEED).execute(p).await.map(|_| ()))?;
+        let in_server = |mut m: MessageRow| {
+            m.server_id = 10;
+            m
+        };
+        let batch = vec![
+            in_server(msg(101, 20, 1, Some("a"), 1_000)),
+            in_server(msg(102, 99, 1, Some("b"), 1_000)),
+            in_server(msg(103, 20, 1, None, 1_000)),
+        ];
+        let out = insert_batch(&db, batch, 0).await;
+        let got: Vec<Result<(i64, &str), String>> = out
+            .iter()
+            .map(|r| match r {
+                Ok((row, Inserted::New)) => Ok((row.id, row.content.as_str())),
+                Ok((row, Inserted::Duplicate(_))) => Err(format!("{} repeated", row.id)),
+                Err(_) => Err("refused".into()),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [Ok((101, "m101")), Err("refused".into()), Ok((103, "m103"))]
+        );
+        let stored: Vec<(i64,)> = on_pool!(&db, |p| sqlx::query_as(
+            "SELECT id FROM messages ORDER BY id"
+        )
+        .fetch_all(p)
+        .await)?;
+        assert_eq!(stored, [(101,), (103,)]);
+        db.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sqlite_a_bad_message_does_not_sink_its_batch() {
+        let db = crate::messages::test_support::sqlite_db("bad-in-batch").await;
+        a_bad_message_does_not_sink_its_batch(db).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn postgres_a_bad_message_does_not_sink_its_batch() {
+        let (db, schema) = crate::messages::test_support::postgres_db("batch").await;
+        a_bad_message_does_not_sink_its_batch(db).await.unwrap();
+        crate::messages::test_support::drop_postgres_schema(&schema).await;
     }
 }

@@ -42,3 +42,46 @@ pub(crate) async fn sqlite_db(tag: &str) -> Db {
     .await
     .unwrap()
 }
+
+/// A PostgreSQL [`Db`] in a fresh schema of its own on the test server
+/// (`PAPO_TEST_POSTGRES_URL`, else the machine's `test` database), not migrated yet; give
+/// the schema to [`drop_postgres_schema`] when done.
+pub(crate) async fn postgres_db(tag: &str) -> (Db, String) {
+    let schema = format!(
+        "{tag}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&postgres_admin().await)
+        .await
+        .unwrap();
+    let db = Db::connect(&DbConfig {
+        url: postgres_url(),
+        max_connections: 2,
+        pg_schema: Some(schema.clone()),
+    })
+    .await
+    .unwrap();
+    (db, schema)
+}
+
+/// Removes a schema [`postgres_db`] made.
+pub(crate) async fn drop_postgres_schema(schema: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&postgres_admin().await)
+        .await
+        .unwrap();
+}
+
+fn postgres_url() -> String {
+    std::env::var("PAPO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn postgres_admin() -> sqlx::PgPool {
+    sqlx::PgPool::connect(&postgres_url()).await.unwrap()
+}
