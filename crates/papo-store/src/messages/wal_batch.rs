@@ -374,16 +374,22 @@ mod tests {
         path
     }
 
-    /// Rows `ids` with a blob of 3,000 bytes each (about one page a row).
-    fn insert(c: &Connection, ids: std::ops::Range<i64>) {
-        let tx = c.unchecked_transaction().unwrap();
+    /// Rows `ids` with a blob of 3,000 bytes each (about one page a row), in the
+    /// connection's open transaction or each in its own.
+    fn insert_rows(c: &Connection, ids: std::ops::Range<i64>) {
         for id in ids {
-            tx.execute(
+            c.execute(
                 "INSERT INTO t (id, v) VALUES (?1, zeroblob(3000))",
                 params![id],
             )
             .unwrap();
         }
+    }
+
+    /// Rows `ids` as [`insert_rows`], committed together.
+    fn insert(c: &Connection, ids: std::ops::Range<i64>) {
+        let tx = c.unchecked_transaction().unwrap();
+        insert_rows(&tx, ids);
         tx.commit().unwrap();
     }
 
@@ -471,13 +477,7 @@ mod tests {
         insert(&c, 0..10);
         let tx = c.unchecked_transaction().unwrap();
         // About 5 MB of pages, more than the page cache holds (2 MB): some go to the log.
-        for id in 10..1700 {
-            tx.execute(
-                "INSERT INTO t (id, v) VALUES (?1, zeroblob(3000))",
-                params![id],
-            )
-            .unwrap();
-        }
+        insert_rows(&tx, 10..1700);
         let gathered = gathered(&c);
         assert!(gathered > 0, "nothing gathered");
         // Dropped before the rollback, which would otherwise write them out (it reads the
@@ -502,13 +502,7 @@ mod tests {
         {
             let tx = w.unchecked_transaction().unwrap();
             // About 5 MB of pages, more than the page cache holds (2 MB).
-            for id in 10..1700 {
-                tx.execute(
-                    "INSERT INTO t (id, v) VALUES (?1, zeroblob(3000))",
-                    params![id],
-                )
-                .unwrap();
-            }
+            insert_rows(&tx, 10..1700);
             tx.rollback().unwrap();
         }
         // The other's frames take the places in the log that the rolled-back ones had.
