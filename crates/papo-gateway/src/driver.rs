@@ -27,6 +27,7 @@ use tokio::task::JoinSet;
 use tokio_util::either::Either;
 
 use crate::hub::{ConnectionSlot, GwSession, Hub, Identity, Topic, Wake};
+use crate::order::{InOrder, Tail};
 use crate::protocol::{
     CloseCode, EncodedEvent, EventKind, MessageCreate, ReadyData, SendReply, ServerFrame,
 };
@@ -44,12 +45,17 @@ pub trait Backend: Send + Sync + 'static {
         channel_id: &str,
     ) -> impl Future<Output = Option<Topic>> + Send;
     /// Sends a message for `user` with the rules of the REST endpoint; answers once it is
-    /// committed (and fanned out) or refused.
+    /// committed (and fanned out) or refused. Called as the frame is read, in the order of
+    /// the connection's frames (what it does before returning its future, such as taking
+    /// the message's id, follows that order); the future runs as a task of its own.
+    /// `order`: its place among the connection's sends, to announce its message in
+    /// ([`InOrder`]).
     fn send_message(
-        &self,
+        self: Arc<Self>,
         user: UserId,
         message: MessageCreate,
-    ) -> impl Future<Output = SendReply> + Send;
+        order: InOrder,
+    ) -> impl Future<Output = SendReply> + Send + 'static;
     /// A send's answer is about to be written, `took` after its frame was read (for
     /// metrics; nothing by default).
     fn send_answered(&self, took: Duration) {
@@ -114,9 +120,17 @@ struct Driver<B> {
     attached: Option<(Arc<GwSession>, u64)>,
     /// Bytes to write next; empty (no capacity) between wake-ups.
     out: Vec<u8>,
-    /// `message_create`s in flight, each yielding its answer frame and when its own frame
-    /// was read; `None` (no allocation) while none is.
-    sends: Option<Box<JoinSet<(String, Instant)>>>,
+    /// `message_create`s in flight; `None` (no allocation) while none is.
+    sends: Option<Box<Sends>>,
+}
+
+/// A connection's `message_create`s in flight.
+#[derive(Default)]
+struct Sends {
+    /// Each yields its answer frame and when its own frame was read.
+    set: JoinSet<(String, Instant)>,
+    /// Where the next one joins their order ([`InOrder`]).
+    tail: Option<Tail>,
 }
 
 impl<B: Backend> Driver<B> {
@@ -165,7 +179,7 @@ impl<B: Backend> Driver<B> {
         }
         // Sends already accepted finish (commit and fan-out) without anyone to answer.
         if let Some(mut sends) = self.sends.take() {
-            sends.detach_all();
+            sends.set.detach_all();
         }
     }
 
@@ -236,7 +250,7 @@ impl<B: Backend> Driver<B> {
                         return Poll::Ready(Woke::Wake);
                     }
                     let mut reading = true;
-                    if let Some(set) = sends.as_mut() {
+                    if let Some(Sends { set, .. }) = sends.as_deref_mut() {
                         if let Poll::Ready(Some(answer)) = set.poll_join_next(cx) {
                             return Poll::Ready(Woke::Answer(answer));
                         }
@@ -448,10 +462,10 @@ impl<B: Backend> Driver<B> {
         let Some(sends) = self.sends.as_mut() else {
             return;
         };
-        while let Some(answer) = sends.try_join_next() {
+        while let Some(answer) = sends.set.try_join_next() {
             write_answer(&*self.backend, answer, &mut self.out);
         }
-        if sends.is_empty() {
+        if sends.set.is_empty() {
             self.sends = None;
         }
     }
@@ -461,14 +475,17 @@ impl<B: Backend> Driver<B> {
             return;
         };
         let user = session.user_id;
-        let backend = self.backend.clone();
         let sends = self.sends.get_or_insert_with(Box::default);
+        // Announced in the order of the frames, whatever order the tasks run in.
+        let (order, tail) = InOrder::after(sends.tail.take());
+        sends.tail = Some(tail);
         let read_at = Instant::now();
-        sends.spawn(async move {
-            let nonce = message.nonce.clone();
-            // Boxed: the send is a large future, and a task's future is moved whole when it
-            // is spawned and again when it finishes (measured: `memcpy` under `spawn`).
-            let frame = match Box::pin(backend.send_message(user, message)).await {
+        let nonce = message.nonce.clone();
+        // Boxed: the send is a large future, and a task's future is moved whole when it is
+        // spawned and again when it finishes (measured: `memcpy` under `spawn`).
+        let send = Box::pin(self.backend.clone().send_message(user, message, order));
+        sends.set.spawn(async move {
+            let frame = match send.await {
                 SendReply::Ack { created, message } => ServerFrame::MessageAck {
                     nonce: &nonce,
                     created,
@@ -676,7 +693,12 @@ mod tests {
             std::hint::black_box(&scratch);
             None
         }
-        async fn send_message(&self, _: UserId, _: MessageCreate) -> SendReply {
+        async fn send_message(
+            self: Arc<Self>,
+            _: UserId,
+            _: MessageCreate,
+            _: InOrder,
+        ) -> SendReply {
             let scratch = [0u8; 8192];
             tokio::task::yield_now().await;
             std::hint::black_box(&scratch);

@@ -13,6 +13,7 @@ use papo_core::error::{ErrorCode, FieldCode, FieldError};
 use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
+use papo_gateway::order::InOrder;
 use papo_gateway::protocol::{MessageCreate, SendReply};
 use papo_store::sessions;
 use serde_json::value::RawValue;
@@ -122,30 +123,41 @@ impl Backend for ServerBackend {
         })
     }
 
-    async fn send_message(&self, user: UserId, m: MessageCreate) -> SendReply {
-        let reply_to = match m.reply_to.as_deref().map(str::parse::<MessageId>) {
-            None => None,
-            Some(Ok(id)) => Some(id),
-            Some(Err(_)) => {
-                return refused(ApiError::new(ErrorCode::ValidationFailed).with_field(
-                    "reply_to",
-                    FieldError::new(FieldCode::InvalidValue, "Not a message id."),
-                ));
+    fn send_message(
+        self: Arc<Self>,
+        user: UserId,
+        m: MessageCreate,
+        order: InOrder,
+    ) -> impl Future<Output = SendReply> + Send + 'static {
+        // Taken as the frame is read: one connection's messages are numbered in its order.
+        let id = self.0.next_id();
+        async move {
+            let reply_to = match m.reply_to.as_deref().map(str::parse::<MessageId>) {
+                None => None,
+                Some(Ok(id)) => Some(id),
+                Some(Err(_)) => {
+                    return refused(ApiError::new(ErrorCode::ValidationFailed).with_field(
+                        "reply_to",
+                        FieldError::new(FieldCode::InvalidValue, "Not a message id."),
+                    ));
+                }
+            };
+            let req = messages::CreateMessage {
+                content: m.content,
+                nonce: Some(m.nonce),
+                reply_to,
+            };
+            let state = &self.0;
+            let sent =
+                match messages::send_message(state, user, &m.channel_id, req, id, order).await {
+                    Ok(sent) => sent,
+                    Err(err) => return refused(err),
+                };
+            let created = matches!(sent, messages::Sent::Created(..));
+            SendReply::Ack {
+                created,
+                message: sent.into_json(),
             }
-        };
-        let req = messages::CreateMessage {
-            content: m.content,
-            nonce: Some(m.nonce),
-            reply_to,
-        };
-        let sent = match messages::send_message(&self.0, user, &m.channel_id, req).await {
-            Ok(sent) => sent,
-            Err(err) => return refused(err),
-        };
-        let created = matches!(sent, messages::Sent::Created(..));
-        SendReply::Ack {
-            created,
-            message: sent.into_json(),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::ws::{End, Ws};
 both!(
     gateway_sends_follow_the_rest_rules,
     gateway_send_refusals_keep_the_socket_open,
+    gateway_sends_of_one_socket_keep_their_order,
 );
 
 fn create(channel: &str, content: &str, nonce: &str) -> Value {
@@ -195,5 +196,51 @@ async fn gateway_send_refusals_keep_the_socket_open(b: Backend) {
             .await;
     }
     assert_eq!(bob_ws.closed().await, End::Closed(4008));
+    app.stop().await;
+}
+
+/// Sends that arrive together are numbered, and announced, in the order they were sent,
+/// whatever order their tasks run in.
+async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| {
+        c.message_rate_burst = 1000;
+        c.gateway.max_sends = 1000;
+    })
+    .await;
+    let alice = access(&app.register("go_alice").await);
+    let bob = access(&app.register("go_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    const N: usize = 40;
+    for round in 0..3 {
+        let sends: Vec<Value> = (0..N)
+            .map(|i| create(&general, &format!("{round}-{i}"), &format!("o-{round}-{i}")))
+            .collect();
+        bob_ws.send_together(&sends).await;
+        // The answers may come in any order; the ids follow the order of the sends.
+        let mut ids = vec![0u64; N];
+        for _ in 0..N {
+            let ack = bob_ws.op("message_ack").await;
+            let nonce = ack["d"]["nonce"].as_str().unwrap();
+            let i: usize = nonce.rsplit('-').next().unwrap().parse().unwrap();
+            ids[i] = ack["d"]["message"]["id"].as_str().unwrap().parse().unwrap();
+        }
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: {ids:?}"
+        );
+        // Another member sees them in that order too.
+        let seen: Vec<String> = {
+            let mut seen = Vec::new();
+            while seen.len() < N {
+                let ev = alice_ws.event("message.created").await;
+                seen.push(ev["d"]["content"].as_str().unwrap().to_owned());
+            }
+            seen
+        };
+        let sent: Vec<String> = (0..N).map(|i| format!("{round}-{i}")).collect();
+        assert_eq!(seen, sent, "round {round}");
+    }
     app.stop().await;
 }

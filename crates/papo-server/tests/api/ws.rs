@@ -86,6 +86,17 @@ impl Ws {
             .expect("send");
     }
 
+    /// Sends `vs` in one write (as a client that queued them sends them).
+    pub async fn send_together(&mut self, vs: &[Value]) {
+        for v in vs {
+            self.stream
+                .feed(Message::Text(v.to_string().into()))
+                .await
+                .expect("feed");
+        }
+        self.stream.flush().await.expect("flush");
+    }
+
     pub async fn send_raw(&mut self, m: Message) {
         let _ = self.stream.send(m).await;
     }

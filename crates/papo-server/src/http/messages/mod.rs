@@ -19,6 +19,7 @@ use papo_core::id::{ChannelId, MessageId, ServerId, Snowflake, UserId};
 use papo_core::markup::parse_mentions;
 use papo_core::permissions::Permissions;
 use papo_gateway::hub::Topic;
+use papo_gateway::order::InOrder;
 use papo_gateway::protocol::{EncodedEvent, EventKind};
 use papo_store::messages::{self, Inserted, MessageRow, Page, join_ids};
 use papo_store::servers;
@@ -155,7 +156,8 @@ pub async fn create_message(
     let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::SEND_MESSAGES)?;
     let req = body.parse()?;
-    let sent = send(&state, ca, auth.user_id, req).await?;
+    let id = state.next_id();
+    let sent = send(&state, ca, auth.user_id, req, id, &mut InOrder::none()).await?;
     let status = match sent {
         Sent::Created(..) => StatusCode::CREATED,
         Sent::Repeated(_) => StatusCode::OK,
@@ -195,17 +197,22 @@ impl Sent {
     }
 }
 
-/// Sends a message as `user` into channel `channel` (the raw id as given): the one path of
-/// `POST /channels/{id}/messages` and the gateway's `message_create`.
+/// Sends a message as `user` into channel `channel` (the raw id as given) with id `id`
+/// (taken when the request came, so that one client's messages are numbered in the order it
+/// sent them): the one path of `POST /channels/{id}/messages` and the gateway's
+/// `message_create`. `order`: where the send stands among its connection's (a gateway send
+/// announces its message after the one its client sent before).
 pub async fn send_message(
     state: &AppState,
     user: UserId,
     channel: &str,
     req: CreateMessage,
+    id: Snowflake,
+    mut order: InOrder,
 ) -> ApiResult<Sent> {
     let ca = text_channel(state, channel, user).await?;
     ca.require(Permissions::SEND_MESSAGES)?;
-    send(state, ca, user, req).await
+    send(state, ca, user, req, id, &mut order).await
 }
 
 async fn send(
@@ -213,6 +220,8 @@ async fn send(
     ca: ChannelAccess,
     user: UserId,
     req: CreateMessage,
+    id: Snowflake,
+    order: &mut InOrder,
 ) -> ApiResult<Sent> {
     let mut errors = FieldErrors::new();
     let content = check_content(&req.content)
@@ -269,7 +278,7 @@ async fn send(
     }
     state.message_rate.record(&user.as_i64());
     let mut row = MessageRow {
-        id: state.next_id().as_i64(),
+        id: id.as_i64(),
         channel_id: ca.channel.id,
         server_id: ca.channel.server_id,
         author_id: user.as_i64(),
@@ -296,10 +305,12 @@ async fn send(
             let channel = row.channel_id;
             let message = build(state, vec![row], None).await?.remove(0);
             let json = message.to_json();
+            order.announce().await;
             state.hub.dispatch(
                 Topic::Channel(channel as u64),
                 EncodedEvent::from_json(EventKind::MessageCreated.name(), &json),
             );
+            order.announced();
             let mut answer = message;
             answer.reactions = Some(Vec::new());
             Ok(Sent::Created(answer, json))
