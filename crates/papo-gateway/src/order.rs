@@ -9,22 +9,29 @@
 //! the message's id is taken then), and each send announces its message only after the one
 //! before it. The wait is a one-shot signal from the send before, given when it has announced
 //! its message or when it ends without one (refused, a repeated nonce, a failure): dropping an
-//! [`InOrder`] gives it.
+//! [`InOrder`] gives it. A send that ends before the one before it has announced hands that
+//! wait on with its signal, so the order holds across sends that announce nothing.
 
 use tokio::sync::oneshot;
 
-/// A send's place in its connection's order. Dropping it lets the next send announce.
+/// A send's place in its connection's order. Dropping it lets the next send announce once
+/// every send before it has.
 #[derive(Debug, Default)]
 pub struct InOrder {
     /// Given when the send before has announced its message (or ended).
-    before: Option<oneshot::Receiver<()>>,
+    before: Option<oneshot::Receiver<Signal>>,
     /// For the send after: this one has announced its message (or ended).
-    announced: Option<oneshot::Sender<()>>,
+    announced: Option<oneshot::Sender<Signal>>,
 }
+
+/// What a send tells the next: done, or done but wait for this one (what it was still
+/// waiting for itself when it ended).
+#[derive(Debug)]
+struct Signal(Option<oneshot::Receiver<Signal>>);
 
 /// Where the next send of a connection joins the order: the last one's signal.
 #[derive(Debug)]
-pub struct Tail(oneshot::Receiver<()>);
+pub struct Tail(oneshot::Receiver<Signal>);
 
 impl InOrder {
     /// Ordered after nothing, and nothing after it (a REST request: HTTP does not order
@@ -47,18 +54,28 @@ impl InOrder {
     /// Waits until the send before has announced its message (or ended). The signal is
     /// kept until it comes, so a wait given up early can be taken up again.
     pub async fn announce(&mut self) {
-        if let Some(before) = &mut self.before {
-            // An error is the send before ending without a signal: as good as one.
-            let _ = before.await;
-            self.before = None;
+        while let Some(before) = &mut self.before {
+            // An error cannot come (a dropped `InOrder` signals); taken as done.
+            self.before = before.await.ok().and_then(|Signal(then)| then);
         }
     }
 
     /// This send's message is announced: the next send may announce its own.
     pub fn announced(&mut self) {
+        self.pass_on();
+    }
+
+    /// Signals the next send, handing it what this one still waited for.
+    fn pass_on(&mut self) {
         if let Some(next) = self.announced.take() {
-            let _ = next.send(());
+            let _ = next.send(Signal(self.before.take()));
         }
+    }
+}
+
+impl Drop for InOrder {
+    fn drop(&mut self) {
+        self.pass_on();
     }
 }
 
@@ -85,6 +102,24 @@ mod tests {
         assert!(third.announce().now_or_never().is_none());
         drop(second);
         assert!(third.announce().now_or_never().is_some());
+    }
+
+    #[test]
+    fn a_send_that_ends_early_hands_on_the_wait_for_the_ones_before() {
+        let (mut first, tail) = InOrder::after(None);
+        let (second, tail) = InOrder::after(Some(tail));
+        let (third, tail) = InOrder::after(Some(tail));
+        let (mut fourth, _) = InOrder::after(Some(tail));
+        // The second and third are refused while the first is still being stored.
+        drop(second);
+        drop(third);
+        assert!(
+            fourth.announce().now_or_never().is_none(),
+            "the first comes first"
+        );
+        first.announce().now_or_never().unwrap();
+        first.announced();
+        assert!(fourth.announce().now_or_never().is_some());
     }
 
     #[test]

@@ -200,7 +200,7 @@ async fn gateway_send_refusals_keep_the_socket_open(b: Backend) {
 }
 
 /// Sends that arrive together are numbered, and announced, in the order they were sent,
-/// whatever order their tasks run in.
+/// whatever order their tasks run in, and with refused ones among them.
 async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
         c.message_rate_burst = 1000;
@@ -214,32 +214,57 @@ async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
     let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
     const N: usize = 40;
     for round in 0..3 {
+        // In the last round every fifth send is refused (blank), and answered at once.
+        let refused = |i: usize| round == 2 && i % 5 == 1;
         let sends: Vec<Value> = (0..N)
-            .map(|i| create(&general, &format!("{round}-{i}"), &format!("o-{round}-{i}")))
+            .map(|i| {
+                let content = if refused(i) {
+                    " ".to_owned()
+                } else {
+                    format!("{round}-{i}")
+                };
+                create(&general, &content, &format!("o-{round}-{i}"))
+            })
             .collect();
         bob_ws.send_together(&sends).await;
         // The answers may come in any order; the ids follow the order of the sends.
-        let mut ids = vec![0u64; N];
-        for _ in 0..N {
-            let ack = bob_ws.op("message_ack").await;
-            let nonce = ack["d"]["nonce"].as_str().unwrap();
+        let mut ids = vec![None; N];
+        let mut answered = 0;
+        while answered < N {
+            let f = bob_ws.recv().await;
+            let ack = match f["op"].as_str() {
+                Some("message_ack") => true,
+                Some("error") => false,
+                _ => continue, // events, the sender's own `message.created` among them
+            };
+            let nonce = f["d"]["nonce"].as_str().unwrap();
             let i: usize = nonce.rsplit('-').next().unwrap().parse().unwrap();
-            ids[i] = ack["d"]["message"]["id"].as_str().unwrap().parse().unwrap();
+            answered += 1;
+            if ack {
+                let id: u64 = f["d"]["message"]["id"].as_str().unwrap().parse().unwrap();
+                ids[i] = Some(id);
+            } else {
+                assert!(refused(i), "{f}");
+                assert_eq!(f["d"]["code"], "validation_failed", "{f}");
+            }
         }
+        let stored: Vec<u64> = ids.iter().flatten().copied().collect();
+        let expected = (0..N).filter(|&i| !refused(i)).count();
+        assert_eq!(stored.len(), expected, "round {round}");
         assert!(
-            ids.windows(2).all(|w| w[0] < w[1]),
+            stored.windows(2).all(|w| w[0] < w[1]),
             "round {round}: {ids:?}"
         );
         // Another member sees them in that order too.
-        let seen: Vec<String> = {
-            let mut seen = Vec::new();
-            while seen.len() < N {
-                let ev = alice_ws.event("message.created").await;
-                seen.push(ev["d"]["content"].as_str().unwrap().to_owned());
-            }
-            seen
-        };
-        let sent: Vec<String> = (0..N).map(|i| format!("{round}-{i}")).collect();
+        let mut seen = Vec::new();
+        while seen.len() < expected {
+            let ev = alice_ws.event("message.created").await;
+            seen.push(ev["d"]["content"].as_str().unwrap().to_owned());
+        }
+        let sent: Vec<String> = (0..N)
+            .filter(|&i| !refused(i))
+            .map(|i| format!("{round}-{i}"))
+            .collect();
         assert_eq!(seen, sent, "round {round}");
     }
     app.stop().await;
