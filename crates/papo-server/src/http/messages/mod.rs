@@ -156,8 +156,8 @@ pub async fn create_message(
     let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::SEND_MESSAGES)?;
     let req = body.parse()?;
-    let id = state.next_id();
-    let sent = send(&state, ca, auth.user_id, req, id, &mut InOrder::none()).await?;
+    let message_id = state.next_id();
+    let sent = send(&state, ca, auth.user_id, req, message_id, &mut InOrder::none()).await?;
     let status = match sent {
         Sent::Created(..) => StatusCode::CREATED,
         Sent::Repeated(_) => StatusCode::OK,
