@@ -157,7 +157,15 @@ pub async fn create_message(
     ca.require(Permissions::SEND_MESSAGES)?;
     let req = body.parse()?;
     let message_id = state.next_id();
-    let sent = send(&state, ca, auth.user_id, req, message_id, &mut InOrder::none()).await?;
+    let sent = send(
+        &state,
+        ca,
+        auth.user_id,
+        req,
+        message_id,
+        &mut InOrder::none(),
+    )
+    .await?;
     let status = match sent {
         Sent::Created(..) => StatusCode::CREATED,
         Sent::Repeated(_) => StatusCode::OK,
