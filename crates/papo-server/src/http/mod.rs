@@ -11,7 +11,10 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod servers;
+pub mod timestamp;
 pub mod users;
+
+pub use timestamp::rfc3339;
 
 use std::time::Instant;
 
@@ -129,15 +132,4 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         started.elapsed(),
     );
     response
-}
-
-/// Formats Unix milliseconds as an RFC 3339 UTC timestamp.
-pub fn rfc3339(unix_ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
