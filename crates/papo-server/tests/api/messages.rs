@@ -38,6 +38,13 @@ async fn a_conversation_with_retries_edits_reactions_and_pins(b: Backend) {
     assert_eq!(first.body["author"]["username"], "msg_bob");
     assert_eq!(first.body["nonce"], "n-1");
     let id = first.body["id"].as_str().unwrap().to_owned();
+    // The answer (written by hand) is the message as reading it back gives it (serde's).
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    assert_eq!(first.body["reactions"], json!([]));
+    let read = app
+        .get(&format!("{}/{id}", msgs(&general)), Some(&bob))
+        .await;
+    assert_eq!(read.body, first.body);
     let ev = alice_ws.event("message.created").await;
     assert_eq!(ev["d"]["id"], id.as_str());
     assert!(
@@ -49,6 +56,8 @@ async fn a_conversation_with_retries_edits_reactions_and_pins(b: Backend) {
         (retry.status, retry.body["id"].as_str()),
         (200, Some(id.as_str()))
     );
+    assert_eq!(retry.header("content-type"), Some("application/json"));
+    assert_eq!(retry.body, first.body);
     // A reply; its event is the next message.created Alice sees (no duplicate in between).
     let reply = app
         .post(
