@@ -24,6 +24,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use papo_core::error::ErrorCode;
+use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -42,16 +43,23 @@ pub fn router(state: AppState) -> Router {
         .route("/gateway", axum::routing::get(gateway::upgrade))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
-    Router::new()
+    // What reads the matched route (metrics by route pattern) is applied to each route.
+    let routes = Router::new()
         .nest("/api/v1", api)
         .merge(health::router())
         .merge(openapi::swagger_ui())
         .fallback(crate::web::serve_asset)
-        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
-        .layer(middleware::from_fn(log_internal_errors))
-        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        .layer(middleware::from_fn(security_headers))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .with_state(state);
+    // The rest wraps the router once. `Router::layer` boxes each route once more per layer,
+    // and a request clones its route's whole chain of boxes: with these six layers there
+    // too, ~43 boxes in 55 allocations a request, 5 in 9 without (`bench/callgrind`, quick
+    // S4 over REST: 6.7k instructions a request).
+    let edge = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req
                 .extensions()
@@ -60,8 +68,12 @@ pub fn router(state: AppState) -> Router {
                 .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
-        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_internal_errors))
+        .service(routes);
+    Router::new().fallback_service(edge)
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
