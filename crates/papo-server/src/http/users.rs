@@ -23,8 +23,8 @@ use crate::state::AppState;
 /// Routes under `/api/v1/users`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/users/@me", get(get_me).patch(patch_me))
-        .route("/users/{id}", get(get_user))
+        .route("/api/v1/users/@me", get(get_me).patch(patch_me))
+        .route("/api/v1/users/{id}", get(get_user))
 }
 
 /// A profile as anyone may see it.

@@ -49,8 +49,11 @@ async fn body_errors_have_codes(b: Backend) {
         )
         .await;
     assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+    for path in ["/api/v1/no/such/route", "/api/v1/", "/api/v1"] {
+        let r = app.get(path, None).await;
+        assert_eq!((r.status, r.code()), (404, "not_found"), "{path}");
+    }
     let r = app.get("/api/v1/no/such/route", None).await;
-    assert_eq!((r.status, r.code()), (404, "not_found"));
     assert!(
         r.header("content-type")
             .unwrap()

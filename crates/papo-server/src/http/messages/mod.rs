@@ -40,12 +40,18 @@ use crate::state::AppState;
 /// Message routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/channels/{id}/messages", get(history).post(create_message))
         .route(
-            "/channels/{id}/messages/{mid}",
+            "/api/v1/channels/{id}/messages",
+            get(history).post(create_message),
+        )
+        .route(
+            "/api/v1/channels/{id}/messages/{mid}",
             get(get_message).patch(edit_message).delete(delete_message),
         )
-        .route("/channels/{id}/messages/bulk-delete", post(bulk_delete))
+        .route(
+            "/api/v1/channels/{id}/messages/bulk-delete",
+            post(bulk_delete),
+        )
         .merge(reactions::router())
         .merge(read_states::router())
 }

@@ -25,11 +25,11 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/channels/{id}/messages/{mid}/reactions/{emoji}",
+            "/api/v1/channels/{id}/messages/{mid}/reactions/{emoji}",
             put(add_reaction).delete(remove_reaction),
         )
-        .route("/channels/{id}/pins", get(list_pins))
-        .route("/channels/{id}/pins/{mid}", put(pin).delete(unpin))
+        .route("/api/v1/channels/{id}/pins", get(list_pins))
+        .route("/api/v1/channels/{id}/pins/{mid}", put(pin).delete(unpin))
 }
 
 /// Most pinned messages per channel.

@@ -25,8 +25,8 @@ use crate::state::AppState;
 /// Read state routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/channels/{id}/ack", post(ack))
-        .route("/users/@me/read-states", get(list))
+        .route("/api/v1/channels/{id}/ack", post(ack))
+        .route("/api/v1/users/@me/read-states", get(list))
 }
 
 /// How far the user has read a channel.

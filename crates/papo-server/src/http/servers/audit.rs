@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// Audit log routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/servers/{id}/audit-log", get(list))
+    Router::new().route("/api/v1/servers/{id}/audit-log", get(list))
 }
 
 /// The header carrying a moderator's reason.

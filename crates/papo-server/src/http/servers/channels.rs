@@ -30,13 +30,13 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/servers/{id}/channels",
+            "/api/v1/servers/{id}/channels",
             get(list_channels)
                 .post(create_channel)
                 .patch(reorder_channels),
         )
         .route(
-            "/channels/{id}",
+            "/api/v1/channels/{id}",
             patch(patch_channel).delete(delete_channel),
         )
 }

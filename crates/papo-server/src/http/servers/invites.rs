@@ -31,11 +31,14 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/servers/{id}/invites",
+            "/api/v1/servers/{id}/invites",
             get(list_invites).post(create_invite),
         )
-        .route("/invites/{code}", get(preview_invite).delete(revoke_invite))
-        .route("/invites/{code}/accept", post(accept_invite))
+        .route(
+            "/api/v1/invites/{code}",
+            get(preview_invite).delete(revoke_invite),
+        )
+        .route("/api/v1/invites/{code}/accept", post(accept_invite))
 }
 
 fn unknown_invite() -> ApiError {

@@ -33,14 +33,14 @@ use crate::state::AppState;
 /// Member and ban routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/servers/{id}/members", get(list_members))
+        .route("/api/v1/servers/{id}/members", get(list_members))
         .route(
-            "/servers/{id}/members/{user_id}",
+            "/api/v1/servers/{id}/members/{user_id}",
             get(get_member).patch(patch_member).delete(kick_member),
         )
-        .route("/servers/{id}/bans", get(list_bans))
+        .route("/api/v1/servers/{id}/bans", get(list_bans))
         .route(
-            "/servers/{id}/bans/{user_id}",
+            "/api/v1/servers/{id}/bans/{user_id}",
             put(ban_member).delete(unban_member),
         )
 }

@@ -40,12 +40,12 @@ use crate::state::AppState;
 /// Routes for servers and channels.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/permissions", get(list_permissions))
-        .route("/servers", post(create_server))
-        .route("/users/@me/servers", get(my_servers))
-        .route("/users/@me/servers/{id}", delete(leave_server))
+        .route("/api/v1/permissions", get(list_permissions))
+        .route("/api/v1/servers", post(create_server))
+        .route("/api/v1/users/@me/servers", get(my_servers))
+        .route("/api/v1/users/@me/servers/{id}", delete(leave_server))
         .route(
-            "/servers/{id}",
+            "/api/v1/servers/{id}",
             get(get_server).patch(patch_server).delete(delete_server),
         )
         .merge(channels::router())

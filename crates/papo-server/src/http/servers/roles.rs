@@ -29,13 +29,16 @@ use crate::state::AppState;
 /// Role and overwrite routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/servers/{id}/roles", get(list_roles).post(create_role))
         .route(
-            "/servers/{id}/roles/{role_id}",
+            "/api/v1/servers/{id}/roles",
+            get(list_roles).post(create_role),
+        )
+        .route(
+            "/api/v1/servers/{id}/roles/{role_id}",
             patch(patch_role).delete(delete_role),
         )
         .route(
-            "/channels/{id}/permissions/{target_id}",
+            "/api/v1/channels/{id}/permissions/{target_id}",
             put(put_overwrite).delete(delete_overwrite),
         )
 }
