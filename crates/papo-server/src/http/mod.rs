@@ -88,8 +88,14 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = format!("{:016x}", rand::random::<u64>());
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
+        // By hand: `format!` and `HeaderValue::from_str` took 727 instructions a request.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bits = rand::random::<u64>();
+        let mut id = [0u8; 16];
+        for (i, digit) in id.iter_mut().enumerate() {
+            *digit = HEX[(bits >> (60 - 4 * i)) as usize & 0xf];
+        }
+        HeaderValue::from_bytes(&id).ok().map(RequestId::new)
     }
 }
 
