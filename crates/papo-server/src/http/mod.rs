@@ -23,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::any;
+use axum::routing::{any, get};
 use papo_core::error::ErrorCode;
 use tower::ServiceBuilder;
 use tower_http::request_id::{
@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(servers::router())
         .merge(messages::router())
-        .route("/api/v1/gateway", axum::routing::get(gateway::upgrade))
+        .route("/api/v1/gateway", get(gateway::upgrade))
         .method_not_allowed_fallback(api_method_not_allowed)
         .route("/api/v1", any(api_not_found))
         .route("/api/v1/{*rest}", any(api_not_found));
