@@ -453,30 +453,37 @@ impl Directory {
         Ok(row.map(|r| (entry, r)))
     }
 
-    /// Public profiles of `ids` (unknown ids are missing from the answer).
-    pub async fn public_users(
-        &self,
-        db: &Db,
-        ids: &[i64],
-    ) -> Result<HashMap<i64, PublicUser>, StoreError> {
-        let mut out = HashMap::with_capacity(ids.len());
+    /// Public profiles of `ids`, in the order of their ids (unknown ids are missing from the
+    /// answer), to be found by binary search: a map cost each gateway send 520 instructions
+    /// more (`bench/callgrind`, quick S4), for the one author it looks up.
+    pub async fn public_users(&self, db: &Db, ids: &[i64]) -> Result<Vec<PublicUser>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
             let map = self.users.lock().expect("directory poisoned");
             for id in ids {
                 match map.get(id).and_then(|u| u.fresh(self.max_age)) {
-                    Some(u) => {
-                        out.insert(*id, u.clone());
-                    }
+                    Some(u) => out.push(u.clone()),
                     None => missing.push(*id),
                 }
             }
         }
-        if missing.is_empty() {
-            return Ok(out);
+        if !missing.is_empty() {
+            self.read_public_users(db, &missing, &mut out).await?;
         }
+        out.sort_unstable_by_key(|u| u.id.as_i64());
+        Ok(out)
+    }
+
+    /// Reads the profiles of `ids` into `out`, and keeps them.
+    async fn read_public_users(
+        &self,
+        db: &Db,
+        ids: &[i64],
+        out: &mut Vec<PublicUser>,
+    ) -> Result<(), StoreError> {
         let seen = self.generation();
-        let rows = users::by_ids(db, &missing).await?;
+        let rows = users::by_ids(db, ids).await?;
         let mut map = self.users.lock().expect("directory poisoned");
         let keep = self.generation() == seen;
         if map.len() + rows.len() > MAX_ENTRIES {
@@ -487,9 +494,9 @@ impl Directory {
             if keep {
                 map.insert(row.id, Timed::new(user.clone()));
             }
-            out.insert(row.id, user);
+            out.push(user);
         }
-        Ok(out)
+        Ok(())
     }
 }
 

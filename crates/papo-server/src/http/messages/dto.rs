@@ -99,11 +99,9 @@ pub async fn build(
             });
         }
     }
-    let author = |id: i64| {
-        authors
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| PublicUser::deleted(UserId::from_i64(id)))
+    let author = |id: i64| match authors.binary_search_by_key(&id, |u| u.id.as_i64()) {
+        Ok(i) => authors[i].clone(),
+        Err(_) => PublicUser::deleted(UserId::from_i64(id)),
     };
     Ok(rows
         .into_iter()
