@@ -18,7 +18,7 @@ pub fn rfc3339(unix_ms: i64) -> String {
         // Before 1970 or past 9999: never a stored time, written by the library.
         return by_library(unix_ms);
     }
-    // In range, so neither part is negative nor past `u32` but the days' milliseconds.
+    // In range: neither part is negative, and both fit a `u32`.
     let (days, ms_of_day) = ((unix_ms / MS_PER_DAY) as u32, (unix_ms % MS_PER_DAY) as u32);
     let (year, month, day) = civil_from_days(days);
     let secs = ms_of_day / 1000;
