@@ -11,6 +11,9 @@
 //!   room's history is one range of it, as a chat server reading history needs: each message
 //!   goes into its room's newest leaf, and a batch across many rooms writes a 4 KiB page per
 //!   room it touches.
+//! - [`FloorStore::SqliteIndexed`]: papo's own shape: the table keyed by id, and an index on
+//!   `(room, id)` for a room's history; each message appends to the table's last leaf and
+//!   goes into its room's leaf of the index.
 //!
 //! What papo stores beyond these (its columns, a second index, foreign keys, nonces, its own
 //! checkpoint thread) is papo's cost; what they cost is SQLite's on this machine.
@@ -34,6 +37,8 @@ pub enum FloorStore {
     Sqlite,
     /// The same, keyed by `(room, id)`: a room's history is one range.
     SqliteByRoom,
+    /// Keyed by id with an index on `(room, id)`, as papo stores messages.
+    SqliteIndexed,
 }
 
 impl FloorStore {
@@ -43,6 +48,7 @@ impl FloorStore {
             Self::Log => "log",
             Self::Sqlite => "sqlite",
             Self::SqliteByRoom => "sqlite-by-room",
+            Self::SqliteIndexed => "sqlite-indexed",
         }
     }
 
@@ -53,6 +59,9 @@ impl FloorStore {
             Self::Sqlite => "sqlite, one table keyed by id (synchronous=FULL, group commit)",
             Self::SqliteByRoom => {
                 "sqlite, one table keyed by (room, id) (synchronous=FULL, group commit)"
+            }
+            Self::SqliteIndexed => {
+                "sqlite, one table keyed by id, indexed by (room, id) (synchronous=FULL, group commit)"
             }
         }
     }
@@ -112,6 +121,7 @@ pub fn committer(
         FloorStore::Log => log(&path)?,
         FloorStore::Sqlite => sqlite(&path, TABLE)?,
         FloorStore::SqliteByRoom => sqlite(&path, TABLE_BY_ROOM)?,
+        FloorStore::SqliteIndexed => sqlite(&path, TABLE_INDEXED)?,
     };
     let (tx, rx) = std::sync::mpsc::channel::<Vec<Stored>>();
     std::thread::spawn(move || {
@@ -189,6 +199,11 @@ const TABLE: &str = "CREATE TABLE messages (
 const TABLE_BY_ROOM: &str = "CREATE TABLE messages (
     room TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (room, id)) WITHOUT ROWID";
+
+/// [`FloorStore::SqliteIndexed`]'s table and index.
+const TABLE_INDEXED: &str = "CREATE TABLE messages (
+    id INTEGER PRIMARY KEY, room TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE INDEX messages_room ON messages (room, id)";
 
 /// One SQLite table made by `table`: each batch inserted in one transaction and committed
 /// (synced).
@@ -276,6 +291,7 @@ mod tests {
             FloorStore::Log,
             FloorStore::Sqlite,
             FloorStore::SqliteByRoom,
+            FloorStore::SqliteIndexed,
         ] {
             let path = dir.0.join(store.arg());
             let (durable_tx, mut durable) = mpsc::unbounded_channel();
@@ -295,7 +311,7 @@ mod tests {
                         assert!(text.contains(part), "{part} is in the log");
                     }
                 }
-                FloorStore::Sqlite | FloorStore::SqliteByRoom => {
+                FloorStore::Sqlite | FloorStore::SqliteByRoom | FloorStore::SqliteIndexed => {
                     let rows = rows(&path);
                     let bodies: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
                     assert_eq!(bodies, [r#"{"id":1}"#, long.as_str(), r#"{"id":3}"#]);
