@@ -39,9 +39,14 @@ impl<K: Hash + Eq> WindowLimiter<K> {
     {
         let now = Instant::now();
         let mut map = self.events.lock().expect("limiter mutex poisoned");
-        let Some(q) = map.get_mut(key) else {
-            return Ok(());
-        };
+        match map.get_mut(key) {
+            Some(q) => self.admits(q, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Drops `q`'s events that left the window; `Err(retry_after)` if `limit` remain.
+    fn admits(&self, q: &mut VecDeque<Instant>, now: Instant) -> Result<(), Duration> {
         while q
             .front()
             .is_some_and(|t| now.duration_since(*t) >= self.window)
@@ -73,14 +78,25 @@ impl<K: Hash + Eq> WindowLimiter<K> {
         }
     }
 
-    /// Checks, then records: for limits on attempts rather than on failures.
+    /// Checks, then records: for limits on attempts rather than on failures. One lookup of
+    /// the key, under one lock and one reading of the clock (each message sent with no slow
+    /// mode comes through here).
     pub fn hit<Q>(&self, key: &Q) -> Result<(), Duration>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.check(key)?;
-        self.record(key);
+        let now = Instant::now();
+        let mut map = self.events.lock().expect("limiter mutex poisoned");
+        match map.get_mut(key) {
+            Some(q) => {
+                self.admits(q, now)?;
+                q.push_back(now);
+            }
+            None => {
+                map.insert(key.to_owned(), VecDeque::from([now]));
+            }
+        }
         Ok(())
     }
 
