@@ -168,7 +168,8 @@ pub(crate) fn start(path: &Path) -> Result<(Checkpointer, RestartDue), StoreErro
     Ok((Checkpointer { stop }, RestartDue(due)))
 }
 
-/// How far the checkpoint thread's nice value is raised above the process's. Nice 10 weighs
+/// How far the checkpoint thread raises the nice value it started with (the process's,
+/// inherited from the thread that started it). Nice 10 weighs
 /// 110 against a default thread's 1,024: on a core kept busy by the writer and the tasks
 /// answering sends it still gets 5–10 % of it, two to three times what copying the log
 /// takes at 35,000 messages a second (about 30,000 frames a second at 0.8 µs each). At the
