@@ -67,8 +67,9 @@ pub trait Backend: Send + Sync + 'static {
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read per poll (on the stack, not kept between polls).
 const READ_CHUNK: usize = 4096;
-/// Sends one connection may have in flight; reading pauses at this many, and what the client
-/// sends meanwhile waits in the socket's buffers. Each send in flight is a task holding its
+/// Sends in flight at which a connection's reading pauses, until one is answered; what the
+/// client sends meanwhile waits in the socket's buffers (the frames of the read that got
+/// there are all handled, so a burst read at once may go past it). Each send in flight is a task holding its
 /// message until the writer has committed it, and past what the writer takes at once more of
 /// them only wait longer, in memory: S4 at 35,000 msg/s from 1,000 sockets (2026-12-05, an
 /// AMD EPYC), which this core cannot keep up with, acknowledged 30,684–32,677 a second at
@@ -679,6 +680,9 @@ fn poll_read_some<IO: AsyncRead + Unpin>(
     let invalid = decoder.feed(filled, &mut msgs).err();
     Poll::Ready(Ok(Some(Decoded { msgs, invalid })))
 }
+
+#[cfg(test)]
+mod in_flight_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,130 @@
+//! A connection's sends in flight, driven over an in-memory socket with a backend whose sends
+//! finish only when the test lets them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use papo_core::id::SessionId;
+use serde_json::value::RawValue;
+use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
+
+use super::*;
+use crate::protocol::OwnJson;
+use crate::session::GatewayConfig;
+
+/// Identifies anyone; each send counts itself as begun, then waits for a permit.
+struct GatedBackend {
+    begun: AtomicUsize,
+    gate: Semaphore,
+}
+
+impl GatedBackend {
+    fn closed() -> Self {
+        Self {
+            begun: AtomicUsize::new(0),
+            gate: Semaphore::new(0),
+        }
+    }
+}
+
+impl Backend for GatedBackend {
+    async fn authenticate(&self, _: &str) -> Option<Identity> {
+        Some(Identity {
+            user_id: UserId::from_i64(7),
+            auth_session: SessionId::from_i64(8),
+            user_json: OwnJson::new_unchecked("{}".into()),
+            servers_json: OwnJson::new_unchecked("[]".into()),
+            read_states_json: OwnJson::new_unchecked("[]".into()),
+            topics: Vec::new(),
+            watch: Vec::new(),
+        })
+    }
+
+    async fn channel_topic(&self, _: UserId, _: &str) -> Option<Topic> {
+        None
+    }
+
+    async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, _: InOrder) -> SendReply {
+        self.begun.fetch_add(1, Ordering::SeqCst);
+        self.gate.acquire().await.expect("never closed").forget();
+        SendReply::Refused(RawValue::from_string("{}".into()).expect("JSON"))
+    }
+}
+
+/// A masked client text frame (payloads under 126 bytes).
+fn client_text(payload: &str) -> Vec<u8> {
+    const MASK: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
+    let bytes = payload.as_bytes();
+    assert!(bytes.len() < 126);
+    let mut out = vec![0x81, 0x80 | bytes.len() as u8];
+    out.extend_from_slice(&MASK);
+    out.extend(bytes.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    out
+}
+
+/// Lets the driver run until `begun` sends have started, or fails after a while.
+async fn until_begun(backend: &GatedBackend, begun: usize) {
+    for _ in 0..1000 {
+        if backend.begun.load(Ordering::SeqCst) >= begun {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!(
+        "{} sends begun, expected {begun}",
+        backend.begun.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn reading_pauses_at_the_bound_of_sends_in_flight() {
+    let hub = Hub::new(GatewayConfig::default(), 0);
+    let slot = hub.claim_slot("127.0.0.1".parse().expect("an address"));
+    let backend = Arc::new(GatedBackend::closed());
+    let (server, mut client) = tokio::io::duplex(64 * 1024);
+    let token = Some("token".to_string());
+    tokio::spawn(run(
+        hub,
+        backend.clone(),
+        async { Some(server) },
+        slot,
+        Vec::new(),
+        token,
+    ));
+    // Identified once `ready` arrives (hello and ready: at least one read).
+    let mut got = [0u8; 4096];
+    assert!(client.read(&mut got).await.expect("the server's frames") > 0);
+
+    // A burst read at once is handled whole, past the bound.
+    let burst = MAX_SENDS_IN_FLIGHT + 3;
+    client.write_all(&sends(0..burst)).await.expect("written");
+    until_begun(&backend, burst).await;
+    // Then reading pauses: what comes next waits unread while none finishes...
+    client
+        .write_all(&sends(burst..burst + 2))
+        .await
+        .expect("written");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(backend.begun.load(Ordering::SeqCst), burst);
+    // ... and while the bound's number are still in flight ...
+    backend.gate.add_permits(burst - MAX_SENDS_IN_FLIGHT);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(backend.begun.load(Ordering::SeqCst), burst);
+    // ... until one fewer is: the rest is read and begins, nothing lost.
+    backend.gate.add_permits(1);
+    until_begun(&backend, burst + 2).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(backend.begun.load(Ordering::SeqCst), burst + 2);
+}
+
+/// Masked `message_create` frames with the nonces `n{i}`.
+fn sends(range: std::ops::Range<usize>) -> Vec<u8> {
+    let mut frames = Vec::new();
+    for i in range {
+        let frame = format!(
+            r#"{{"op":"message_create","d":{{"channel_id":"1","content":"m","nonce":"n{i}"}}}}"#
+        );
+        frames.extend(client_text(&frame));
+    }
+    frames
+}
