@@ -232,8 +232,9 @@ mod tests {
         let seen = probe.finish();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].core, 0);
-        // About 50 ticks in 50 ms (fewer if the test machine is busy, never none).
-        assert!((10..=60).contains(&seen[0].late.count), "{:?}", seen[0]);
+        // About 50 ticks in 50 ms, never more, and never none. Fewer when the test machine
+        // is busy: under a loaded CI run the thread once started so late that it ticked once.
+        assert!((1..=60).contains(&seen[0].late.count), "{:?}", seen[0]);
     }
 
     #[test]
