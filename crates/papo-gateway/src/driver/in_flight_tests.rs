@@ -51,17 +51,6 @@ impl Backend for GatedBackend {
     }
 }
 
-/// A masked client text frame (payloads under 126 bytes).
-fn client_text(payload: &str) -> Vec<u8> {
-    const MASK: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
-    let bytes = payload.as_bytes();
-    assert!(bytes.len() < 126);
-    let mut out = vec![0x81, 0x80 | bytes.len() as u8];
-    out.extend_from_slice(&MASK);
-    out.extend(bytes.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    out
-}
-
 /// Lets the driver run until `begun` sends have started, or fails after a while.
 async fn until_begun(backend: &GatedBackend, begun: usize) {
     for _ in 0..1000 {
@@ -124,7 +113,7 @@ fn sends(range: std::ops::Range<usize>) -> Vec<u8> {
         let frame = format!(
             r#"{{"op":"message_create","d":{{"channel_id":"1","content":"m","nonce":"n{i}"}}}}"#
         );
-        frames.extend(client_text(&frame));
+        frames.extend(ws::tests::text(&frame));
     }
     frames
 }

@@ -30,7 +30,7 @@ mod decoder;
 mod encoder;
 mod handshake;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use decoder::Decoder;
 pub use encoder::{

@@ -60,7 +60,8 @@ fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     frame_m(fin, opcode, payload, MASK)
 }
 
-fn text(s: &str) -> Vec<u8> {
+/// A masked client text frame (also the driver's tests' client).
+pub(crate) fn text(s: &str) -> Vec<u8> {
     frame(true, 1, s.as_bytes())
 }
 
