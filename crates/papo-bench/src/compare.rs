@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::core_share::{CoreShare, CoreTimes};
 use crate::fleet::{Fleet, GENERATOR_CPU, Joining, StepResult};
 use crate::floor_store::FloorStore;
 use crate::hist;
@@ -250,6 +251,7 @@ impl Loaded {
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
+        let server_core0 = CoreTimes::now(core(SERVER_CPU));
         let probe = Probe::start(&[core(SERVER_CPU), core(GENERATOR_CPU)]);
         let r = self
             .fleet
@@ -263,6 +265,9 @@ impl Loaded {
             )
             .await;
         let machine = probe.finish();
+        let server_core = server_core0
+            .zip(CoreTimes::now(core(SERVER_CPU)))
+            .and_then(|(before, after)| CoreShare::between(core(SERVER_CPU), &before, &after));
         let r = r?;
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let threads = thread_usage(&threads0, server::thread_cpu_secs(self.run.pid));
@@ -277,6 +282,7 @@ impl Loaded {
             generator_load: load,
             writer,
             machine,
+            server_core,
         };
         Ok((r, usage))
     }

@@ -10,6 +10,7 @@
 
 mod chart;
 mod compare;
+mod core_share;
 mod disk;
 mod fleet;
 mod floor;

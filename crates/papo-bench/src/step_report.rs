@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::compare::P99_LIMIT_MS;
+use crate::core_share::CoreShare;
 use crate::fleet::StepResult;
 use crate::hist::{self, Summary};
 use crate::probe::CorePauses;
@@ -69,6 +70,10 @@ pub struct StepReport {
     /// The machine's own pauses on the server's and the generator's cores during the step
     /// ([`crate::probe`]): a delivery cannot beat them.
     pub machine: Vec<CorePauses>,
+    /// How the server's core spent the step in all ([`crate::core_share`]): its softirq
+    /// is not in the server's CPU above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_core: Option<CoreShare>,
 }
 
 impl StepReport {
@@ -80,6 +85,7 @@ impl StepReport {
             generator_load,
             writer,
             machine,
+            server_core,
         } = usage;
         let per_delivery = |secs: f64| {
             if r.received > 0 {
@@ -125,6 +131,7 @@ impl StepReport {
                 .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
             generator_load: (generator_load * 100.0).round() / 100.0,
             machine,
+            server_core,
         }
     }
 
@@ -149,8 +156,13 @@ impl StepReport {
         } else {
             String::new()
         };
+        let server_core = self
+            .server_core
+            .as_ref()
+            .map(|c| format!("; server's {}", c.brief()))
+            .unwrap_or_default();
         format!(
-            "{:.1} µs server CPU/msg{}{per_commit}{writer}, sent late p99 {} ms; {}",
+            "{:.1} µs server CPU/msg{}{per_commit}{writer}, sent late p99 {} ms; {}{server_core}",
             self.server_cpu_us_per_delivery,
             by_thread(&self.server_cpu_us_by_thread),
             self.send_late.p99_ms,
@@ -177,6 +189,8 @@ pub struct Usage {
     pub writer: Option<server::WriterCounts>,
     /// The machine's pauses on the server's and the generator's cores.
     pub machine: Vec<CorePauses>,
+    /// How the server's core spent the step.
+    pub server_core: Option<CoreShare>,
 }
 
 /// CPU seconds by thread name between two readings of [`server::thread_cpu_secs`]: the
