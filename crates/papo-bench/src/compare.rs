@@ -246,12 +246,13 @@ impl Loaded {
         plan: &Plan,
     ) -> anyhow::Result<(StepResult, Usage)> {
         let writer0 = server::writer_counts(self.run.target).await;
+        // The core's counters and the server's CPU read together, at the start and the end.
+        let server_core0 = CoreTimes::now(core(SERVER_CPU));
         let cpu0 = server::cpu_secs(self.run.pid)?;
         let threads0 = server::thread_cpu_secs(self.run.pid);
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
-        let server_core0 = CoreTimes::now(core(SERVER_CPU));
         let probe = Probe::start(&[core(SERVER_CPU), core(GENERATOR_CPU)]);
         let r = self
             .fleet
@@ -265,11 +266,12 @@ impl Loaded {
             )
             .await;
         let machine = probe.finish();
-        let server_core = server_core0
-            .zip(CoreTimes::now(core(SERVER_CPU)))
-            .and_then(|(before, after)| CoreShare::between(core(SERVER_CPU), &before, &after));
         let r = r?;
+        let server_core1 = CoreTimes::now(core(SERVER_CPU));
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
+        let server_core = server_core0.zip(server_core1).and_then(|(before, after)| {
+            CoreShare::between(core(SERVER_CPU), &before, &after, Some(cpu))
+        });
         let threads = thread_usage(&threads0, server::thread_cpu_secs(self.run.pid));
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
         let writer = match (writer0, server::writer_counts(self.run.target).await) {

@@ -1,12 +1,14 @@
 //! How the server's core spent a step, from the kernel's own count (`/proc/stat`).
 //!
-//! The server's CPU per message counts its threads' time. Work the kernel does on the
-//! server's core outside them is not in it: the receiving side's TCP processing of the
-//! packets the server sends, which loopback runs as a softirq on the sending core, and the
-//! disk's interrupts. At S4's 35k msg/s on an AMD EPYC (2026-12-05) that softirq was 8–13 %
-//! of the core, ~2.9 µs a message beside the threads' 26.5 (docs/benchmarks.md, *Targets*).
-//! Read at a step's start and end, the core's counters say how busy it was in all, how much
-//! of that was softirq, and how long it sat idle waiting for the disk.
+//! The server's CPU per message counts its own threads' time. The core also runs other
+//! tasks (the kernel's workers, the step's own probe, the machine's agents), and it may sit
+//! idle waiting for the disk. Read at a step's start and end, the core's counters say how
+//! busy it was in all; less the server's threads' share, what the other tasks took. Softirq
+//! (on loopback mostly the receiving side's work for the packets the server sends) is
+//! shown too, but it is not beside the threads' time: with tick-based accounting the
+//! kernel charges each tick of softirq to the task it interrupted, most often the server's.
+//! At S4's 35k msg/s on an AMD EPYC (2026-12-05) the core was busy all the time, the
+//! server's threads 94 % of it and other tasks ~6 % (docs/benchmarks.md, *Targets*).
 
 use serde::Serialize;
 
@@ -55,6 +57,11 @@ impl CoreTimes {
         Self::parse(&std::fs::read_to_string("/proc/stat").ok()?, core)
     }
 
+    /// Seconds of the core's time (`/proc/stat` counts in hundredths of a second).
+    fn total_secs(&self) -> f64 {
+        self.total() as f64 / 100.0
+    }
+
     fn total(&self) -> u64 {
         self.user
             + self.nice
@@ -81,11 +88,23 @@ pub struct CoreShare {
     pub iowait_pct: f64,
     /// Taken by the hypervisor, part of `busy_pct`.
     pub steal_pct: f64,
+    /// The server's threads, part of `busy_pct` (their CPU time over the core's time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_pct: Option<f64>,
+    /// Every other task on the core: `busy_pct` less `server_pct`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub others_pct: Option<f64>,
 }
 
 impl CoreShare {
-    /// The shares of core `core` from `before` to `after` (`None` if no time passed).
-    pub fn between(core: usize, before: &CoreTimes, after: &CoreTimes) -> Option<Self> {
+    /// The shares of core `core` from `before` to `after` (`None` if no time passed), with
+    /// the server's, when its threads used `server_cpu_secs` in between.
+    pub fn between(
+        core: usize,
+        before: &CoreTimes,
+        after: &CoreTimes,
+        server_cpu_secs: Option<f64>,
+    ) -> Option<Self> {
         let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
         let total = d(before.total(), after.total());
         if total <= 0.0 {
@@ -94,19 +113,30 @@ impl CoreShare {
         let pct = |jiffies: f64| (jiffies * 1000.0 / total).round() / 10.0;
         let idle = d(before.idle, after.idle);
         let iowait = d(before.iowait, after.iowait);
+        let busy = total - idle - iowait;
+        let secs = after.total_secs() - before.total_secs();
+        // The server's seconds in the core's jiffies; its share is at most what was busy
+        // (the two are read a moment apart).
+        let server = server_cpu_secs.map(|s| (s / secs * total).clamp(0.0, busy));
         Some(Self {
             core,
-            busy_pct: pct(total - idle - iowait),
+            busy_pct: pct(busy),
             softirq_pct: pct(d(before.softirq, after.softirq)),
             iowait_pct: pct(iowait),
             steal_pct: pct(d(before.steal, after.steal)),
+            server_pct: server.map(pct),
+            others_pct: server.map(|s| pct(busy - s)),
         })
     }
 
-    /// For a progress line: `core 0 busy 100 % (softirq 9.8 %, iowait 0 %)`.
+    /// For a progress line: `core 0 busy 100 % (other tasks 5.9 %, softirq 9.8 %, iowait 0 %)`.
     pub fn brief(&self) -> String {
+        let others = self
+            .others_pct
+            .map(|o| format!("other tasks {o} %, "))
+            .unwrap_or_default();
         format!(
-            "core {} busy {} % (softirq {} %, iowait {} %)",
+            "core {} busy {} % ({others}softirq {} %, iowait {} %)",
             self.core, self.busy_pct, self.softirq_pct, self.iowait_pct
         )
     }
@@ -139,20 +169,30 @@ mod tests {
             CoreTimes::parse(BEFORE, 0).unwrap(),
             CoreTimes::parse(AFTER, 0).unwrap(),
         );
-        // Core 0: 500 user + 300 system + 100 softirq, never idle.
-        let s = CoreShare::between(0, &b, &a).unwrap();
+        // Core 0: 500 user + 300 system + 100 softirq in 9 s, never idle; the server's
+        // threads used 8.1 s of it.
+        let s = CoreShare::between(0, &b, &a, Some(8.1)).unwrap();
         assert_eq!(s.busy_pct, 100.0);
         assert_eq!(s.softirq_pct, 11.1);
         assert_eq!(s.iowait_pct, 0.0);
-        assert_eq!(s.brief(), "core 0 busy 100 % (softirq 11.1 %, iowait 0 %)");
+        assert_eq!((s.server_pct, s.others_pct), (Some(90.0), Some(10.0)));
+        assert_eq!(
+            s.brief(),
+            "core 0 busy 100 % (other tasks 10 %, softirq 11.1 %, iowait 0 %)"
+        );
+        // Read a moment apart, the server's time may pass the core's: nothing is negative.
+        let s = CoreShare::between(0, &b, &a, Some(9.5)).unwrap();
+        assert_eq!((s.server_pct, s.others_pct), (Some(100.0), Some(0.0)));
         // Core 1: 100 user + 100 system, 100 idle, 10 waiting for the disk.
         let (b, a) = (
             CoreTimes::parse(BEFORE, 1).unwrap(),
             CoreTimes::parse(AFTER, 1).unwrap(),
         );
-        let s = CoreShare::between(1, &b, &a).unwrap();
+        let s = CoreShare::between(1, &b, &a, None).unwrap();
         assert_eq!(s.busy_pct, 64.5);
         assert_eq!(s.iowait_pct, 3.2);
-        assert_eq!(CoreShare::between(1, &a, &a), None, "no time passed");
+        assert_eq!(s.others_pct, None);
+        assert_eq!(s.brief(), "core 1 busy 64.5 % (softirq 0 %, iowait 3.2 %)");
+        assert_eq!(CoreShare::between(1, &a, &a, None), None, "no time passed");
     }
 }
