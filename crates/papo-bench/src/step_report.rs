@@ -70,8 +70,8 @@ pub struct StepReport {
     /// The machine's own pauses on the server's and the generator's cores during the step
     /// ([`crate::probe`]): a delivery cannot beat them.
     pub machine: Vec<CorePauses>,
-    /// How the server's core spent the step in all ([`crate::core_share`]): its softirq
-    /// is not in the server's CPU above.
+    /// How the server's core spent the step in all ([`crate::core_share`]): busy, and of
+    /// that what tasks other than the server's took, beside the server's CPU above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_core: Option<CoreShare>,
 }
