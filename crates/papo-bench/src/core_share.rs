@@ -12,6 +12,9 @@
 
 use serde::Serialize;
 
+/// `/proc/stat`'s unit: `USER_HZ`, 100 on Linux.
+const JIFFIES_PER_SEC: f64 = 100.0;
+
 /// Jiffies of one core by state, as `/proc/stat` lists them on the core's line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CoreTimes {
@@ -55,11 +58,6 @@ impl CoreTimes {
     /// Core `core`'s counters now (`None` where `/proc/stat` cannot be read).
     pub fn now(core: usize) -> Option<Self> {
         Self::parse(&std::fs::read_to_string("/proc/stat").ok()?, core)
-    }
-
-    /// Seconds of the core's time (`/proc/stat` counts in hundredths of a second).
-    fn total_secs(&self) -> f64 {
-        self.total() as f64 / 100.0
     }
 
     fn total(&self) -> u64 {
@@ -114,10 +112,9 @@ impl CoreShare {
         let idle = d(before.idle, after.idle);
         let iowait = d(before.iowait, after.iowait);
         let busy = total - idle - iowait;
-        let secs = after.total_secs() - before.total_secs();
-        // The server's seconds in the core's jiffies; its share is at most what was busy
-        // (the two are read a moment apart).
-        let server = server_cpu_secs.map(|s| (s / secs * total).clamp(0.0, busy));
+        // The server's seconds in the core's jiffies (`/proc/stat` counts hundredths of a
+        // second); its share is at most what was busy (the two are read a moment apart).
+        let server = server_cpu_secs.map(|s| (s * JIFFIES_PER_SEC).clamp(0.0, busy));
         Some(Self {
             core,
             busy_pct: pct(busy),
