@@ -248,6 +248,7 @@ impl Loaded {
         let writer0 = server::writer_counts(self.run.target).await;
         // The core's counters and the server's CPU read together, at the start and the end.
         let server_core0 = CoreTimes::now(core(SERVER_CPU));
+        let core_read0 = std::time::Instant::now();
         let cpu0 = server::cpu_secs(self.run.pid)?;
         let threads0 = server::thread_cpu_secs(self.run.pid);
         let gen0 = self.fleet.cpu_secs();
@@ -268,9 +269,10 @@ impl Loaded {
         let machine = probe.finish();
         let r = r?;
         let server_core1 = CoreTimes::now(core(SERVER_CPU));
+        let core_secs = core_read0.elapsed().as_secs_f64();
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let server_core = server_core0.zip(server_core1).and_then(|(before, after)| {
-            CoreShare::between(core(SERVER_CPU), &before, &after, Some(cpu))
+            CoreShare::between(core(SERVER_CPU), &before, &after, core_secs, Some(cpu))
         });
         let threads = thread_usage(&threads0, server::thread_cpu_secs(self.run.pid));
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
