@@ -171,9 +171,9 @@ impl ServerEntry {
         }
     }
 
-    /// A channel of this server.
-    pub fn channel(&self, id: i64) -> Option<&ChannelRow> {
-        self.channels.iter().find(|c| c.id == id)
+    /// Where channel `id` stands in `channels`, if it is one of this server's.
+    pub fn channel_at(&self, id: i64) -> Option<usize> {
+        self.channels.iter().position(|c| c.id == id)
     }
 }
 
@@ -420,12 +420,13 @@ impl Directory {
         Ok(ids)
     }
 
-    /// A channel with its server, or `None` if it does not exist.
+    /// A channel's server and where the channel stands in its `channels`, or `None` if it
+    /// does not exist.
     pub async fn channel(
         &self,
         db: &Db,
         id: ChannelId,
-    ) -> Result<Option<(Arc<ServerEntry>, ChannelRow)>, StoreError> {
+    ) -> Result<Option<(Arc<ServerEntry>, usize)>, StoreError> {
         let known = self
             .channel_servers
             .read()
@@ -449,8 +450,7 @@ impl Directory {
         let Some(entry) = self.server(db, ServerId::from_i64(server)).await? else {
             return Ok(None);
         };
-        let row = entry.channel(id.as_i64()).cloned();
-        Ok(row.map(|r| (entry, r)))
+        Ok(entry.channel_at(id.as_i64()).map(|at| (entry, at)))
     }
 
     /// Public profiles of `ids`, in the order of their ids (unknown ids are missing from the

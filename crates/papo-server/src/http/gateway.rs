@@ -170,7 +170,7 @@ impl Backend for ServerBackend {
         let ca = ChannelAccess::load(&self.0, channel_id, user).await.ok()?;
         ca.perms
             .contains(Permissions::SEND_MESSAGES)
-            .then_some(Topic::Channel(ca.channel.id as u64))
+            .then_some(Topic::Channel(ca.channel().id as u64))
     }
 }
 

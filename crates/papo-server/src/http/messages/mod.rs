@@ -73,7 +73,7 @@ fn parse_message_id(raw: &str) -> ApiResult<i64> {
 /// A text channel the caller can view, or 404 / 400.
 async fn text_channel(state: &AppState, raw_id: &str, user: UserId) -> ApiResult<ChannelAccess> {
     let ca = ChannelAccess::load(state, raw_id, user).await?;
-    if ca.channel.kind != "text" {
+    if ca.channel().kind != "text" {
         return Err(
             ApiError::new(ErrorCode::BadRequest).with_message("Messages go in text channels.")
         );
@@ -119,7 +119,7 @@ async fn resolve_mentions(
         .iter()
         .map(|r| *r as i64)
         .filter(|r| {
-            *r != ca.channel.server_id
+            *r != ca.channel().server_id
                 && ca
                     .access
                     .roles()
@@ -267,12 +267,12 @@ async fn send(
     let exempt = ca.perms.contains(Permissions::MANAGE_MESSAGES)
         || ca.perms.contains(Permissions::MANAGE_CHANNELS);
     let now = crate::now_ms();
-    if ca.channel.slowmode_secs <= 0 || exempt {
+    if ca.channel().slowmode_secs <= 0 || exempt {
         // Checked and recorded in one lookup: nothing else can refuse the send here.
         state.message_rate.hit(&user.as_i64()).map_err(too_fast)?;
     } else {
         state.message_rate.check(&user.as_i64()).map_err(too_fast)?;
-        let last = match state.slowmode.last(ca.channel.id, user.as_i64()) {
+        let last = match state.slowmode.last(ca.channel().id, user.as_i64()) {
             Some(t) => Some(t),
             // When the author's newest message there was made (its id says when).
             None => Box::pin(papo_store::read_states::own_newest(
@@ -284,7 +284,7 @@ async fn send(
             .map(|id| Snowflake::from_raw(id as u64).unix_ms() as i64),
         };
         if let Some(t) = last {
-            let free_at = t + ca.channel.slowmode_secs * 1000;
+            let free_at = t + ca.channel().slowmode_secs * 1000;
             if free_at > now {
                 return Err(ApiError::new(ErrorCode::Slowmode)
                     .with_retry_after(Duration::from_millis((free_at - now) as u64)));
@@ -294,8 +294,8 @@ async fn send(
     }
     let mut row = MessageRow {
         id: id.as_i64(),
-        channel_id: ca.channel.id,
-        server_id: ca.channel.server_id,
+        channel_id: ca.channel().id,
+        server_id: ca.channel().server_id,
         author_id: user.as_i64(),
         content,
         nonce: req.nonce.clone(),
@@ -314,8 +314,8 @@ async fn send(
     })?;
     match outcome {
         Inserted::New => {
-            if ca.channel.slowmode_secs > 0 {
-                state.slowmode.sent(ca.channel.id, user.as_i64(), now);
+            if ca.channel().slowmode_secs > 0 {
+                state.slowmode.sent(ca.channel().id, user.as_i64(), now);
             }
             let channel = row.channel_id;
             let message = build(state, vec![row], None).await?.remove(0);
@@ -502,7 +502,7 @@ pub async fn delete_message(
             Some(row.author_id),
             "message_delete",
             Some(
-                json!({"channel_id": ca.channel.id.to_string(), "message_id": row.id.to_string()}),
+                json!({"channel_id": ca.channel().id.to_string(), "message_id": row.id.to_string()}),
             ),
             &reason,
         )
@@ -543,12 +543,15 @@ pub async fn bulk_delete(
     announce_deleted(
         &state,
         ca.server_id(),
-        &gone.iter().map(|m| (ca.channel.id, *m)).collect::<Vec<_>>(),
+        &gone
+            .iter()
+            .map(|m| (ca.channel().id, *m))
+            .collect::<Vec<_>>(),
     );
     audit::record(
         &state,
         &ca.access,
-        Some(ca.channel.id),
+        Some(ca.channel().id),
         "message_bulk_delete",
         Some(json!({"count": gone.len()})),
         &reason,

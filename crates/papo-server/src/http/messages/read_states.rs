@@ -135,7 +135,7 @@ pub async fn ack(
     let newest = messages::last_id(&state.db, ca.id()).await?;
     let unread = newest.is_some_and(|m| m > last);
     let mention_count = if unread {
-        read_states::mention_count(&state.db, auth.user_id.as_i64(), ca.channel.id, last).await?
+        read_states::mention_count(&state.db, auth.user_id.as_i64(), ca.channel().id, last).await?
     } else {
         0
     };

@@ -192,8 +192,9 @@ pub fn unknown_channel() -> ApiError {
 
 /// The caller's standing in one channel.
 pub struct ChannelAccess {
-    /// The channel (its `last_message_id` is not loaded: read it from the database).
-    pub channel: ChannelRow,
+    /// Where the channel stands in its server's cached channels (shared, not copied: a
+    /// gateway send checks access once per message).
+    at: usize,
     /// The caller's standing in its server.
     pub access: ServerAccess,
     /// The caller's permissions in the channel.
@@ -204,7 +205,7 @@ impl ChannelAccess {
     /// Loads the channel with id `raw_id` (a path segment); 404 unless the caller can view it.
     pub async fn load(state: &AppState, raw_id: &str, user: UserId) -> ApiResult<Self> {
         let id: ChannelId = raw_id.parse().map_err(|_| unknown_channel())?;
-        let (entry, channel) = state
+        let (entry, at) = state
             .directory
             .channel(&state.db, id)
             .await?
@@ -212,15 +213,16 @@ impl ChannelAccess {
         let access = ServerAccess::of(state, &entry, user)
             .await
             .map_err(|_| unknown_channel())?;
-        let perms = access.in_channel(channel.id, &entry.overwrites);
+        let perms = access.in_channel(id.as_i64(), &entry.overwrites);
         if !perms.contains(Permissions::VIEW_CHANNEL) {
             return Err(unknown_channel());
         }
-        Ok(Self {
-            channel,
-            access,
-            perms,
-        })
+        Ok(Self { at, access, perms })
+    }
+
+    /// The channel (its `last_message_id` is not loaded: read it from the database).
+    pub fn channel(&self) -> &ChannelRow {
+        &self.access.entry.channels[self.at]
     }
 
     /// Every overwrite of the server's channels.
@@ -230,12 +232,12 @@ impl ChannelAccess {
 
     /// The channel's id.
     pub fn id(&self) -> ChannelId {
-        ChannelId::from_i64(self.channel.id)
+        ChannelId::from_i64(self.channel().id)
     }
 
     /// The channel's server.
     pub fn server_id(&self) -> ServerId {
-        ServerId::from_i64(self.channel.server_id)
+        ServerId::from_i64(self.channel().server_id)
     }
 
     /// 403 unless the caller has all of `needed` in the channel.

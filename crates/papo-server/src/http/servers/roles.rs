@@ -540,7 +540,7 @@ pub async fn put_overwrite(
     .await?;
     resync_after(&state, server_id, &before).await?;
     announce_channel(&state, &ca).await?;
-    audit::record(&state, &ca.access, Some(ca.channel.id), "overwrite_update",
+    audit::record(&state, &ca.access, Some(ca.channel().id), "overwrite_update",
         Some(json!({"target_id": target.to_string(), "type": req.kind, "allow": allow, "deny": deny})), &reason).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -563,7 +563,7 @@ pub async fn delete_overwrite(
     let existing = ca
         .overwrites()
         .iter()
-        .find(|o| o.channel_id == ca.channel.id && o.target_id == target)
+        .find(|o| o.channel_id == ca.channel().id && o.target_id == target)
         .copied()
         .ok_or_else(unknown_target)?;
     let touched = Permissions((existing.allow | existing.deny) as u64);
@@ -576,7 +576,7 @@ pub async fn delete_overwrite(
     audit::record(
         &state,
         &ca.access,
-        Some(ca.channel.id),
+        Some(ca.channel().id),
         "overwrite_delete",
         Some(json!({"target_id": target.to_string()})),
         &reason,
