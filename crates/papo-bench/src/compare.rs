@@ -55,6 +55,8 @@ pub struct Plan {
     pub grace: Duration,
     /// How long opening a scenario's connections may take (the rest count as failed).
     pub connect_limit: Duration,
+    /// Between two ticks of each step's probe ([`crate::probe`]).
+    pub probe_tick: Duration,
     /// Between steps, for the backlog of the one before to clear; also after a system
     /// starts, before its memory is read.
     pub pause: Duration,
@@ -95,6 +97,7 @@ impl Plan {
             grace: Duration::from_millis(1_500),
             connect_limit: Duration::from_secs(30),
             pause: Duration::from_millis(250),
+            probe_tick: crate::probe::STEP_TICK,
             s1_settle: Duration::from_secs(1),
             settle: Duration::from_millis(500),
             warm_up: Duration::from_secs(1),
@@ -126,6 +129,7 @@ impl Plan {
             grace: Duration::from_secs(30),
             connect_limit: Duration::from_secs(180),
             pause: Duration::from_millis(500),
+            probe_tick: crate::probe::STEP_TICK,
             s1_settle: Duration::from_secs(3),
             settle: Duration::from_secs(1),
             warm_up: Duration::from_secs(2),
@@ -152,6 +156,7 @@ impl Plan {
             grace: Duration::from_secs(10),
             connect_limit: Duration::from_secs(30),
             pause: Duration::from_millis(250),
+            probe_tick: crate::probe::STEP_TICK,
             s1_settle: Duration::from_secs(1),
             settle: Duration::from_millis(500),
             warm_up: Duration::from_secs(1),
@@ -254,7 +259,7 @@ impl Loaded {
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
         let rooms = self.run.rooms.len();
-        let probe = Probe::start(&[core(SERVER_CPU), core(GENERATOR_CPU)]);
+        let probe = Probe::start(&[core(SERVER_CPU), core(GENERATOR_CPU)], plan.probe_tick);
         let r = self
             .fleet
             .step(

@@ -98,6 +98,10 @@ enum Cmd {
         /// Offered S4 rates (messages/s) instead of the plan's.
         #[arg(long, value_delimiter = ',')]
         s4_rates: Option<Vec<f64>>,
+        /// Milliseconds between two ticks of each step's probe instead of 5 (1 until
+        /// 2026-12-05).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        probe_ms: Option<u64>,
         /// How papo sends: on the authors' gateway sockets, or with REST requests.
         #[arg(long, value_enum, default_value = "gateway")]
         papo_send: worker::SendVia,
@@ -309,6 +313,7 @@ fn main() -> anyhow::Result<()> {
                     step_secs,
                     s2_rates,
                     s4_rates,
+                    probe_ms,
                     papo_send,
                     persist_all,
                     floor_store,
@@ -326,6 +331,9 @@ fn main() -> anyhow::Result<()> {
                     }
                     if let Some(r) = s4_rates {
                         plan.s4_rates = r;
+                    }
+                    if let Some(ms) = probe_ms {
+                        plan.probe_tick = std::time::Duration::from_millis(ms);
                     }
                     plan.papo_send = papo_send;
                     plan.persist_all = persist_all;
