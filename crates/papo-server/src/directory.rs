@@ -475,6 +475,30 @@ impl Directory {
         Ok(out)
     }
 
+    /// Calls `f` with the public profile of `id` (a deleted user's if there is none), lent
+    /// from the cache while its lock is held, or read first and kept: the send path writes a
+    /// new message's JSON this way without copying its author's profile. `f` should be
+    /// short (it holds the profiles' lock).
+    pub async fn with_public_user<R>(
+        &self,
+        db: &Db,
+        id: i64,
+        f: impl FnOnce(&PublicUser) -> R,
+    ) -> Result<R, StoreError> {
+        {
+            let map = self.users.lock().expect("directory poisoned");
+            if let Some(u) = map.get(&id).and_then(|u| u.fresh(self.max_age)) {
+                return Ok(f(u));
+            }
+        }
+        let mut read = Vec::with_capacity(1);
+        self.read_public_users(db, &[id], &mut read).await?;
+        Ok(match read.first() {
+            Some(u) => f(u),
+            None => f(&PublicUser::deleted(UserId::from_i64(id))),
+        })
+    }
+
     /// Reads the profiles of `ids` into `out`, and keeps them.
     async fn read_public_users(
         &self,

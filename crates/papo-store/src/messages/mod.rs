@@ -51,11 +51,21 @@ pub struct MessageRow {
 impl MessageRow {
     /// Mentioned user ids.
     pub fn mention_ids(&self) -> Vec<i64> {
-        split_ids(&self.mentions)
+        self.mentioned().collect()
     }
 
     /// Mentioned role ids.
     pub fn mention_role_ids(&self) -> Vec<i64> {
+        self.mentioned_roles().collect()
+    }
+
+    /// Mentioned user ids, in order, read from the column as they are asked for.
+    pub fn mentioned(&self) -> impl Iterator<Item = i64> + Clone + '_ {
+        split_ids(&self.mentions)
+    }
+
+    /// Mentioned role ids, in order, read from the column as they are asked for.
+    pub fn mentioned_roles(&self) -> impl Iterator<Item = i64> + Clone + '_ {
         split_ids(&self.mention_roles)
     }
 }
@@ -65,8 +75,8 @@ pub fn join_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn split_ids(s: &str) -> Vec<i64> {
-    s.split(',').filter_map(|p| p.parse().ok()).collect()
+fn split_ids(s: &str) -> impl Iterator<Item = i64> + Clone + '_ {
+    s.split(',').filter_map(|p| p.parse().ok())
 }
 
 pub(crate) const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \

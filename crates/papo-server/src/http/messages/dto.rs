@@ -105,33 +105,47 @@ pub async fn build(
     };
     Ok(rows
         .into_iter()
-        .map(|r| Message {
-            id: MessageId::from_i64(r.id),
-            channel_id: ChannelId::from_i64(r.channel_id),
-            server_id: ServerId::from_i64(r.server_id),
-            author: author(r.author_id),
-            mentions: r.mention_ids().into_iter().map(UserId::from_i64).collect(),
-            mention_roles: r
-                .mention_role_ids()
-                .into_iter()
-                .map(RoleId::from_i64)
-                .collect(),
-            content: r.content,
-            nonce: r.nonce,
-            created_at: rfc3339(r.created_at),
-            edited_at: r.edited_at.map(rfc3339),
-            reply_to: r.reply_to.map(MessageId::from_i64),
-            referenced_message: r
+        .map(|r| {
+            let referenced = r
                 .reply_to
                 .and_then(|id| replied.get(&id))
                 .map(|m| MessageRef {
                     id: MessageId::from_i64(m.id),
                     author: author(m.author_id),
                     content: m.content.chars().take(200).collect(),
-                }),
-            mention_everyone: r.mention_everyone,
-            pinned: r.pinned_at.is_some(),
-            reactions: me.map(|_| reactions.remove(&r.id).unwrap_or_default()),
+                });
+            let reactions = me.map(|_| reactions.remove(&r.id).unwrap_or_default());
+            let author = author(r.author_id);
+            Message::from_row(r, author, referenced, reactions)
         })
         .collect())
+}
+
+impl Message {
+    /// The wire message of `row`, moving its text, with its author's profile, the excerpt
+    /// of the message it replies to and its reaction totals (REST answers only).
+    pub fn from_row(
+        r: MessageRow,
+        author: PublicUser,
+        referenced_message: Option<MessageRef>,
+        reactions: Option<Vec<ReactionCount>>,
+    ) -> Self {
+        Self {
+            id: MessageId::from_i64(r.id),
+            channel_id: ChannelId::from_i64(r.channel_id),
+            server_id: ServerId::from_i64(r.server_id),
+            author,
+            mentions: r.mentioned().map(UserId::from_i64).collect(),
+            mention_roles: r.mentioned_roles().map(RoleId::from_i64).collect(),
+            created_at: rfc3339(r.created_at),
+            edited_at: r.edited_at.map(rfc3339),
+            reply_to: r.reply_to.map(MessageId::from_i64),
+            referenced_message,
+            mention_everyone: r.mention_everyone,
+            pinned: r.pinned_at.is_some(),
+            reactions,
+            content: r.content,
+            nonce: r.nonce,
+        }
+    }
 }

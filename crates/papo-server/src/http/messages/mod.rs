@@ -318,8 +318,22 @@ async fn send(
                 state.slowmode.sent(ca.channel().id, user.as_i64(), now);
             }
             let channel = row.channel_id;
-            let message = build(state, vec![row], None).await?.remove(0);
-            let json = message.to_json();
+            let json = match row.reply_to {
+                // Written from the row and the author's cached profile, as `build` and
+                // `to_json` would write it.
+                None => {
+                    state
+                        .directory
+                        .with_public_user(&state.db, row.author_id, |author| {
+                            json::created_json(&row, author)
+                        })
+                        .await?
+                }
+                Some(_) => Box::pin(build(state, vec![row], None))
+                    .await?
+                    .remove(0)
+                    .to_json(),
+            };
             order.announce().await;
             state.hub.dispatch(
                 Topic::Channel(channel as u64),
