@@ -46,7 +46,7 @@ pub struct Inner {
     /// The group-commit writer of new messages.
     pub writer: MessageWriter,
     /// Messages per member (burst per window), by user id.
-    pub message_rate: WindowLimiter<i64>,
+    pub message_rate: WindowLimiter<i64, foldhash::fast::RandomState>,
     /// When members last wrote in slow-mode channels.
     pub slowmode: SlowmodeBook,
     /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.
@@ -122,7 +122,7 @@ impl AppState {
             touches: Touches::default(),
             gateway_tasks: TaskTracker::new(),
             writer: MessageWriter::start(db.clone()),
-            message_rate: WindowLimiter::new(
+            message_rate: WindowLimiter::with_hasher(
                 config.message_rate_burst,
                 Duration::from_secs(config.message_rate_window_secs),
             ),

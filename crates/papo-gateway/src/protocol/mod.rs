@@ -442,32 +442,41 @@ pub fn push_json_str(out: &mut String, s: &str) {
 }
 
 /// Whether `bytes` holds a byte JSON escapes: `"`, `\\` or a control character (below 0x20).
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    first_escaped(bytes).is_some()
+}
+
+/// Where the first byte JSON escapes stands in `bytes` (`"`, `\\` or a control character).
 ///
 /// Eight bytes at a time: for a word `v`, `(v - n·0x01…01) & !v & 0x80…80` is non-zero
 /// exactly when some byte of `v` is below `n` (for `n` ≤ 128: a byte below `n` borrows and
 /// keeps its top bit clear in `v`; without such a byte nothing borrows, and a byte whose
 /// difference has its top bit set was already ≥ 0x80 in `v`). A byte equal to `c` is a zero
-/// byte of `v ^ c·0x01…01`. A message's text, its author's name and its timestamp go through
-/// here on every send; byte by byte this was about 2,000 instructions a message
-/// (`bench/callgrind`, quick S4).
-fn needs_escape(bytes: &[u8]) -> bool {
+/// byte of `v ^ c·0x01…01`. A borrow only runs upwards, so the lowest byte flagged is a
+/// true one: read little-endian, it is the first in `bytes`. A message's text, its author's
+/// name and its timestamp go through here on every send; byte by byte this was about 2,000
+/// instructions a message (`bench/callgrind`, quick S4).
+pub(crate) fn first_escaped(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
     let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & TOPS;
     let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
     for word in &mut words {
-        let v = u64::from_ne_bytes(word.try_into().expect("chunks of eight"));
+        let v = u64::from_le_bytes(word.try_into().expect("chunks of eight"));
         let found = below(v, 0x20)
             | below(v ^ (ONES * u64::from(b'"')), 1)
             | below(v ^ (ONES * u64::from(b'\\')), 1);
         if found != 0 {
-            return true;
+            return Some(at + found.trailing_zeros() as usize / 8);
         }
+        at += 8;
     }
     words
         .remainder()
         .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 /// A user's presence as others see it (the `presence.updated` payload).
@@ -527,9 +536,9 @@ mod tests {
     }
 
     #[test]
-    fn the_escape_check_finds_every_byte_that_needs_escaping_wherever_it_stands() {
+    fn the_escape_check_finds_the_first_byte_that_needs_escaping_wherever_it_stands() {
         use rand::Rng;
-        let slow = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        let slow = |b: &[u8]| b.iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\');
         // Each byte value at each place of a text long enough for two words and a rest, in a
         // background of plain ASCII and of bytes with their top bit set (UTF-8 beyond ASCII).
         for background in [b'a', 0x80, 0xff, b'!', b'#', b'[', b']'] {
@@ -538,7 +547,8 @@ mod tests {
                     for byte in 0..=255u8 {
                         let mut text = vec![background; len];
                         text[at] = byte;
-                        assert_eq!(needs_escape(&text), slow(&text), "{text:?}");
+                        assert_eq!(first_escaped(&text), slow(&text), "{text:?}");
+                        assert_eq!(needs_escape(&text), slow(&text).is_some());
                     }
                 }
             }
@@ -547,7 +557,7 @@ mod tests {
         for _ in 0..20_000 {
             let len = rng.gen_range(0..40);
             let text: Vec<u8> = (0..len).map(|_| rng.r#gen()).collect();
-            assert_eq!(needs_escape(&text), slow(&text), "{text:?}");
+            assert_eq!(first_escaped(&text), slow(&text), "{text:?}");
         }
     }
 
