@@ -7,6 +7,7 @@ use std::time::Duration;
 use papo_core::change::Change;
 
 use crate::identify_reads::IdentifyReads;
+use crate::messages::parents::Removed;
 use crate::messages::sqlite_writer::SqliteWriter;
 use crate::sqlite_reader::SqliteReaders;
 
@@ -40,6 +41,8 @@ pub struct Db {
 struct SqliteFile {
     path: std::path::PathBuf,
     writer: OnceLock<SqliteWriter>,
+    /// Channels and servers deleted since the process started, for the writer's checks.
+    removed: Arc<Removed>,
     readers: Arc<SqliteReaders>,
     identify_reads: Arc<IdentifyReads>,
 }
@@ -52,6 +55,7 @@ impl SqliteFile {
             readers,
             path,
             writer: OnceLock::new(),
+            removed: Arc::default(),
         }
     }
 }
@@ -255,7 +259,7 @@ impl Db {
         if let Some(w) = file.writer.get() {
             return Ok(w);
         }
-        let started = SqliteWriter::start(&file.path)?;
+        let started = SqliteWriter::start(&file.path, Arc::clone(&file.removed))?;
         // Two first callers may race: one thread wins, the other's ends with its handle.
         Ok(file.writer.get_or_init(|| started))
     }
@@ -284,6 +288,22 @@ impl Db {
     /// is set, changes go nowhere.
     pub fn on_change(&self, sink: ChangeSink) {
         let _ = self.changes.set(sink);
+    }
+
+    /// SQLite: tells the message writer that a channel is about to be deleted, so that a
+    /// message on its way there is refused rather than stored without its channel (see
+    /// `messages::parents`). Call before the `DELETE`.
+    pub(crate) fn removing_channel(&self, id: i64) {
+        if let Some(file) = &self.sqlite {
+            file.removed.channel(id);
+        }
+    }
+
+    /// SQLite: the same for a server, and so all of its channels.
+    pub(crate) fn removing_server(&self, id: i64) {
+        if let Some(file) = &self.sqlite {
+            file.removed.server(id);
+        }
     }
 
     /// Reports a committed change.

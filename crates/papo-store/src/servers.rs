@@ -444,6 +444,7 @@ pub async fn transfer(db: &Db, id: ServerId, owner: UserId) -> Result<bool, Stor
 
 /// Deletes a server and everything in it.
 pub async fn delete(db: &Db, id: ServerId) -> Result<(), StoreError> {
+    db.removing_server(id.as_i64());
     on_pool!(db, |p| sqlx::query("DELETE FROM servers WHERE id = $1")
         .bind(id.as_i64())
         .execute(p)
@@ -704,6 +705,7 @@ pub async fn update_channels(db: &Db, rows: &[ChannelRow]) -> Result<(), StoreEr
 
 /// Deletes a channel of `server` (its children lose their parent).
 pub async fn delete_channel(db: &Db, server: ServerId, id: ChannelId) -> Result<(), StoreError> {
+    db.removing_channel(id.as_i64());
     on_pool!(db, |p| sqlx::query("DELETE FROM channels WHERE id = $1")
         .bind(id.as_i64())
         .execute(p)

@@ -383,13 +383,67 @@ mod tests {
         assert_eq!(p.own_newest(), vec![(3, 10, 8), (7, 10, 9), (7, 11, 7)]);
     }
 
-    /// One account, a server and its channel 20, for [`a_bad_message_does_not_sink_its_batch`].
+    /// One account, a server and its channels 20 and 21.
     const SEED: &str = "\
         INSERT INTO users (id, username, email, email_key, password_hash, created_at, updated_at) \
             VALUES (1, 'a', 'a@x', 'a@x', 'h', 0, 0);
         INSERT INTO servers (id, name, owner_id, created_at) VALUES (10, 's', 1, 0);
         INSERT INTO channels (id, server_id, kind, name, position) \
-            VALUES (20, 10, 'text', 'general', 0);";
+            VALUES (20, 10, 'text', 'general', 0), (21, 10, 'text', 'random', 1);";
+
+    /// A message sent to a channel deleted after it was checked (its channel, then its
+    /// server, deleted while the message was on its way to the store) is refused, and
+    /// nothing is left of the channel's messages.
+    async fn a_message_for_a_deleted_channel_is_refused(db: Db) -> Result<(), StoreError> {
+        use papo_core::id::{ChannelId, ServerId};
+        db.migrate().await?;
+        on_pool!(&db, |p| sqlx::raw_sql(SEED).execute(p).await.map(|_| ()))?;
+        let in_server = |mut m: MessageRow| {
+            m.server_id = 10;
+            m
+        };
+        let outcome = |out: Vec<Result<(MessageRow, Inserted), StoreError>>| -> Vec<bool> {
+            out.iter().map(Result::is_ok).collect()
+        };
+        let first = vec![
+            in_server(msg(101, 20, 1, None, 1_000)),
+            in_server(msg(102, 21, 1, None, 1_000)),
+        ];
+        assert_eq!(outcome(insert_batch(&db, first, 0).await), [true, true]);
+        crate::servers::delete_channel(&db, ServerId::from_i64(10), ChannelId::from_i64(20))
+            .await?;
+        let second = vec![
+            in_server(msg(103, 20, 1, None, 1_100)),
+            in_server(msg(104, 21, 1, None, 1_100)),
+        ];
+        assert_eq!(outcome(insert_batch(&db, second, 0).await), [false, true]);
+        crate::servers::delete(&db, ServerId::from_i64(10)).await?;
+        let third = vec![in_server(msg(105, 21, 1, None, 1_200))];
+        assert_eq!(outcome(insert_batch(&db, third, 0).await), [false]);
+        let left: Vec<(i64,)> = on_pool!(&db, |p| sqlx::query_as("SELECT id FROM messages")
+            .fetch_all(p)
+            .await)?;
+        assert_eq!(left, []);
+        db.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sqlite_a_message_for_a_deleted_channel_is_refused() {
+        let db = crate::messages::test_support::sqlite_db("deleted-channel").await;
+        a_message_for_a_deleted_channel_is_refused(db)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn postgres_a_message_for_a_deleted_channel_is_refused() {
+        let (db, schema) = crate::messages::test_support::postgres_db("deleted").await;
+        a_message_for_a_deleted_channel_is_refused(db)
+            .await
+            .unwrap();
+        crate::messages::test_support::drop_postgres_schema(&schema).await;
+    }
 
     /// A batch with one message that cannot be stored (its channel does not exist): the
     /// others are stored, and each message comes back with its outcome, in order.

@@ -10,16 +10,19 @@
 //! looked up in a unique index.
 //!
 //! Checkpoints are not left to the commit that happens to cross SQLite's threshold, which
-//! would stall that batch and every answer waiting on it: see [`super::checkpoint`].
+//! would stall that batch and every answer waiting on it: see [`super::checkpoint`]. Foreign
+//! keys are off on this connection; a message's channel and author are checked by
+//! [`super::parents`] instead.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, params};
 use tokio::sync::oneshot;
 
 use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
+use super::parents::{Lookups, Parents, Removed};
 use super::recent_nonces::{CAPACITY, RecentNonces};
 use super::wal_batch;
 use super::{COLUMNS, MessageRow};
@@ -70,10 +73,11 @@ fn wait_for_write_lock(tries: i32) -> bool {
 }
 
 impl SqliteWriter {
-    /// Opens a connection to `path` (already migrated) and starts the thread.
-    pub(crate) fn start(path: &Path) -> Result<Self, StoreError> {
+    /// Opens a connection to `path` (already migrated) and starts the thread; `removed`
+    /// holds the channels and servers deleted meanwhile.
+    pub(crate) fn start(path: &Path, removed: Arc<Removed>) -> Result<Self, StoreError> {
         let conn = open(path)?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.busy_handler(Some(wait_for_write_lock))?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
         let (checkpointer, restart) = checkpoint::start(path)?;
@@ -83,11 +87,12 @@ impl SqliteWriter {
             .spawn(move || {
                 let mut prepared = None;
                 let mut recent = None;
+                let mut parents = Parents::new(removed);
                 while let Ok(job) = rx.recv() {
                     let out = ready(&conn, &mut prepared, &mut recent, job.since)
                         .map_err(StoreError::from)
                         .and_then(|(statements, recent)| {
-                            store(statements, recent, &job.messages, job.since)
+                            store(statements, recent, &mut parents, &job.messages, job.since)
                         });
                     // The caller may have gone (shutting down): the batch is stored anyway.
                     let _ = job.reply.send((job.messages, out));
@@ -208,6 +213,8 @@ struct Statements<'c> {
     /// conflict first), and an insert where nothing was updated.
     own_read: Statement<'c>,
     own_read_new: Statement<'c>,
+    /// A message's channel and author looked up.
+    parents: Lookups<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -239,6 +246,10 @@ impl<'c> Statements<'c> {
                 "INSERT OR IGNORE INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
                  VALUES (?1, ?2, ?3, 0)",
             )?,
+            parents: Lookups {
+                channel: conn.prepare("SELECT 1 FROM channels WHERE id = ?1")?,
+                user: conn.prepare("SELECT 1 FROM users WHERE id = ?1")?,
+            },
         })
     }
 }
@@ -268,14 +279,18 @@ fn ready<'a, 'c>(
 fn store(
     st: &mut Statements<'_>,
     recent: &mut RecentNonces,
+    parents: &mut Parents,
     messages: &[MessageRow],
     since: i64,
 ) -> Outcome {
     st.begin.execute([])?;
-    let stored = statements(st, recent, messages, since).and_then(|done| {
-        st.commit.execute([])?;
-        Ok(done)
-    });
+    let stored = parents
+        .check(&mut st.parents, messages)
+        .and_then(|()| statements(st, recent, messages, since))
+        .and_then(|done| {
+            st.commit.execute([])?;
+            Ok(done)
+        });
     match stored {
         Ok(Plan {
             duplicates, fresh, ..
@@ -364,7 +379,8 @@ mod tests {
 
     use crate::messages::test_support::row;
 
-    /// A database with the tables the writer touches (no other tables, so no foreign keys).
+    /// A database with the tables the writer touches, channels 10–12 and authors 7–9 (no
+    /// other tables, so no foreign keys).
     fn temp_db(tag: &str) -> std::path::PathBuf {
         let path = crate::messages::test_support::temp_db(&format!("writer-{tag}"));
         Connection::open(&path)
@@ -381,7 +397,11 @@ mod tests {
                     message_id INTEGER);
                  CREATE TABLE read_states (user_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
                     last_read_id INTEGER NOT NULL, own_last_id INTEGER,
-                    PRIMARY KEY (user_id, channel_id));",
+                    PRIMARY KEY (user_id, channel_id));
+                 CREATE TABLE channels (id INTEGER PRIMARY KEY);
+                 CREATE TABLE users (id INTEGER PRIMARY KEY);
+                 INSERT INTO channels VALUES (10), (11), (12);
+                 INSERT INTO users VALUES (7), (8), (9);",
             )
             .unwrap();
         path
@@ -421,7 +441,7 @@ mod tests {
         // Author 7 acknowledged channel 11 up to 50; author 8 has a newer message in 12.
         conn.execute_batch("INSERT INTO read_states VALUES (7, 11, 50, NULL), (8, 12, 0, 100)")
             .unwrap();
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         let batch = [
             row(1, 10, 7, None, 1_000),
             row(3, 10, 7, None, 1_000),
@@ -457,7 +477,7 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch("DROP TABLE message_role_mentions")
             .unwrap();
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         let refused = w
             .write(vec![msg(1, 10, "a", 1_000)], 0)
             .await
@@ -478,15 +498,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_message_whose_channel_or_author_is_missing_or_removed_is_refused() {
+        let path = temp_db("parents");
+        let removed = Arc::new(Removed::default());
+        let w = SqliteWriter::start(&path, Arc::clone(&removed)).unwrap();
+        let refused = |outcome: Outcome| match outcome {
+            Err(e) => assert!(e.to_string().contains("FOREIGN KEY"), "{e}"),
+            Ok(v) => panic!("stored: {v:?}"),
+        };
+        assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
+        // A channel and an author that do not exist; then channel 10, found before, and
+        // the server of channel 11 (every test row's is 1) marked removed.
+        refused(w.write(vec![msg(2, 99, "b", 1_000)], 0).await.1);
+        refused(w.write(vec![row(3, 10, 98, None, 1_000)], 0).await.1);
+        removed.channel(10);
+        refused(w.write(vec![msg(4, 10, "c", 1_000)], 0).await.1);
+        assert_eq!(write(&w, &[msg(5, 11, "d", 1_000)], 0).await, [None]);
+        removed.server(1);
+        refused(w.write(vec![msg(6, 11, "e", 1_000)], 0).await.1);
+        drop(w);
+        assert_eq!(
+            stored(&path),
+            [(1, Some("a".into())), (5, Some("d".into()))]
+        );
+    }
+
+    #[tokio::test]
     async fn a_repeated_nonce_is_recognised_from_memory_and_after_a_restart() {
         let path = temp_db("nonces");
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         assert_eq!(write(&w, &[msg(2, 10, "a", 1_100)], 0).await, [Some(1)]);
         drop(w);
 
         // A new writer reloads the window's nonces from the messages.
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         assert_eq!(
             write(&w, &[msg(3, 10, "a", 1_200), msg(4, 10, "b", 1_200)], 500).await,
             [Some(1), None]
@@ -504,7 +550,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_batch_stores_nothing_remembers_nothing_and_the_writer_goes_on() {
         let path = temp_db("rollback");
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         // Message 2 is fine, but the batch also repeats id 1 (with a nonce of its own, so
         // not as a repeated send): the insert fails and the whole batch with it.
@@ -528,7 +574,7 @@ mod tests {
     #[tokio::test]
     async fn a_deleted_or_forgotten_holder_does_not_count() {
         let path = temp_db("forgotten");
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         Connection::open(&path)
             .unwrap()
@@ -539,7 +585,7 @@ mod tests {
         assert_eq!(write(&w, &[msg(3, 10, "a", 5_000)], 2_000).await, [None]);
         drop(w);
         // Reloading reads only the window: message 3, not 2.
-        let w = SqliteWriter::start(&path).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
         assert_eq!(write(&w, &[msg(4, 10, "a", 5_100)], 4_000).await, [Some(3)]);
     }
 }
