@@ -129,9 +129,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Gateway timings and limits.
     pub gateway: GatewayConfig,
-    /// Messages one member may send per `message_rate_window_secs` (all channels).
+    /// Messages one member may send at once (all channels); a spent burst refills evenly
+    /// over `message_rate_window_secs`.
     pub message_rate_burst: u32,
-    /// The window of `message_rate_burst`.
+    /// The time in which a spent `message_rate_burst` refills.
     pub message_rate_window_secs: u64,
     /// Servers with more members than this are large: their members' presence changes are
     /// not pushed to every member (the member list carries presence instead).

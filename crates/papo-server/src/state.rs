@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Touches;
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::WindowLimiter;
+use crate::auth::rate_limit::{BurstLimiter, WindowLimiter};
 use crate::config::Config;
 use crate::directory::{CLUSTER_MAX_AGE, Directory};
 use crate::http::messages::writer::MessageWriter;
@@ -46,7 +46,7 @@ pub struct Inner {
     /// The group-commit writer of new messages.
     pub writer: MessageWriter,
     /// Messages per member (burst per window), by user id.
-    pub message_rate: WindowLimiter<i64, foldhash::fast::RandomState>,
+    pub message_rate: BurstLimiter<i64, foldhash::fast::RandomState>,
     /// When members last wrote in slow-mode channels.
     pub slowmode: SlowmodeBook,
     /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.
@@ -122,7 +122,7 @@ impl AppState {
             touches: Touches::default(),
             gateway_tasks: TaskTracker::new(),
             writer: MessageWriter::start(db.clone()),
-            message_rate: WindowLimiter::with_hasher(
+            message_rate: BurstLimiter::new(
                 config.message_rate_burst,
                 Duration::from_secs(config.message_rate_window_secs),
             ),

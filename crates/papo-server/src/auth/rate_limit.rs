@@ -1,4 +1,5 @@
-//! Sliding-window limiters keyed by account name, client address or user id.
+//! Rate limiters: sliding windows keyed by account name or client address, and a burst
+//! limiter keyed by user id for messages.
 //!
 //! In-process: in a cluster each node counts on its own, so the effective limit is at most
 //! N times the configured one (a shared Redis-backed counter arrives with the cluster bus).
@@ -12,34 +13,22 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// At most `limit` events per `window` for each key (`K`: a string, or a user's id).
-///
-/// Keys are hashed with `S`: std's SipHash by default, because keys that come from clients
-/// (the account names tried at login) must not be able to pile into one bucket. Keys the
-/// server assigns (user ids) may use foldhash, as the hot maps do: for the message limiter,
-/// which every send goes through, SipHash was about 140 instructions a send and foldhash
-/// about 20 (`bench/callgrind`, quick S4).
-pub struct WindowLimiter<K = String, S = RandomState> {
+pub struct WindowLimiter<K = String> {
     limit: u32,
     window: Duration,
     /// Event times per key, oldest first. A plain mutex: held for microseconds, never across
-    /// an await.
-    events: Mutex<HashMap<K, VecDeque<Instant>, S>>,
+    /// an await. std's SipHash, not foldhash as in the hot maps: keys come from clients
+    /// (the account names tried at login), so the map must stand up to chosen collisions.
+    events: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
 impl<K: Hash + Eq> WindowLimiter<K> {
-    /// A limiter allowing `limit` events per `window`, its keys hashed with SipHash.
+    /// A limiter allowing `limit` events per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self::with_hasher(limit, window)
-    }
-}
-
-impl<K: Hash + Eq, S: BuildHasher + Default> WindowLimiter<K, S> {
-    /// A limiter allowing `limit` events per `window`, its keys hashed with `S`.
-    pub fn with_hasher(limit: u32, window: Duration) -> Self {
         Self {
             limit,
             window,
-            events: Mutex::new(HashMap::default()),
+            events: Mutex::new(HashMap::new()),
         }
     }
 
@@ -135,6 +124,101 @@ impl<K: Hash + Eq, S: BuildHasher + Default> WindowLimiter<K, S> {
     }
 }
 
+/// At most `burst` events at once for each key, then `burst` per `window` as time passes:
+/// the generic cell rate algorithm, a token bucket kept as one instant per key (when the
+/// key's next event is due if its bucket were empty).
+///
+/// The message limit, which every send goes through. [`WindowLimiter`] keeps the time of
+/// each event in the window, so a key's memory grows with its limit and each send pushes
+/// and pops at the two ends of its log: with S4's limit (a million per 5 s, so that the
+/// benchmark is never refused) that was 3.3 % of tokio's thread at 35k msg/s, most of it
+/// cache misses (`perf`, docs/benchmarks.md). Here a key is one instant, read and written in
+/// place. It is looser than a window: after a burst, one event every `window / burst`, so
+/// up to twice `burst` within some `window`. Right for a send rate, not for login attempts.
+pub struct BurstLimiter<K, S = RandomState> {
+    /// Between two events once the burst is spent: `window / burst`.
+    interval: Duration,
+    /// How far ahead of now a key's next slot may be: `burst × interval`.
+    tolerance: Duration,
+    /// Per key: when its next event would be due with its burst spent.
+    due: Mutex<HashMap<K, Instant, S>>,
+}
+
+impl<K: Hash + Eq, S: BuildHasher + Default> BurstLimiter<K, S> {
+    /// A limiter allowing a burst of `burst` events, then `burst` per `window`.
+    pub fn new(burst: u32, window: Duration) -> Self {
+        let interval = window / burst.max(1);
+        Self {
+            interval,
+            tolerance: interval * burst.max(1),
+            due: Mutex::new(HashMap::default()),
+        }
+    }
+
+    /// The key's next due time if one more event is admitted at `now`, or how long to wait.
+    fn admits(&self, due: Option<Instant>, now: Instant) -> Result<Instant, Duration> {
+        let next = due.map_or(now, |d| d.max(now)) + self.interval;
+        match next.checked_duration_since(now + self.tolerance) {
+            Some(early) if !early.is_zero() => Err(early.max(Duration::from_secs(1))),
+            _ => Ok(next),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Instant, S>> {
+        self.due.lock().expect("limiter mutex poisoned")
+    }
+
+    /// `Err(retry_after)` if `key` has spent its burst; records nothing.
+    pub fn check<Q>(&self, key: &Q) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let now = Instant::now();
+        self.admits(self.lock().get(key).copied(), now).map(|_| ())
+    }
+
+    /// Records one event for `key` (after [`Self::check`]), admitted or not.
+    pub fn record<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let now = Instant::now();
+        let mut due = self.lock();
+        match due.get_mut(key) {
+            Some(d) => *d = (*d).max(now) + self.interval,
+            None => {
+                due.insert(key.to_owned(), now + self.interval);
+            }
+        }
+    }
+
+    /// Checks, then records: one lookup under one lock.
+    pub fn hit<Q>(&self, key: &Q) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let now = Instant::now();
+        let mut due = self.lock();
+        match due.get_mut(key) {
+            Some(d) => *d = self.admits(Some(*d), now)?,
+            None => {
+                let next = self.admits(None, now)?;
+                due.insert(key.to_owned(), next);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops keys whose bucket is full again (as good as never seen).
+    pub fn prune(&self) {
+        let now = Instant::now();
+        self.lock().retain(|_, due| *due > now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +250,50 @@ mod tests {
         assert!(l.hit(&8).is_ok(), "keys are independent");
         tokio::time::advance(Duration::from_secs(10)).await;
         assert!(l.hit(&7).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_is_allowed_then_one_event_per_interval() {
+        // A burst of 3, then 3 per 6 s: one every 2 s.
+        let l: BurstLimiter<i64> = BurstLimiter::new(3, Duration::from_secs(6));
+        for _ in 0..3 {
+            l.hit(&7).unwrap();
+        }
+        assert_eq!(l.hit(&7).unwrap_err(), Duration::from_secs(2));
+        assert!(l.hit(&8).is_ok(), "keys are independent");
+        tokio::time::advance(Duration::from_millis(1_500)).await;
+        // Half a second early: the wait is rounded up to a second.
+        assert_eq!(l.hit(&7).unwrap_err(), Duration::from_secs(1));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        l.hit(&7).unwrap();
+        assert!(l.hit(&7).is_err(), "one slot came back, and it is spent");
+        // Idle for the whole window, the burst is whole again.
+        tokio::time::advance(Duration::from_secs(6)).await;
+        for _ in 0..3 {
+            l.hit(&7).unwrap();
+        }
+        assert!(l.hit(&7).is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_check_records_nothing_and_prune_forgets_full_buckets() {
+        let l: BurstLimiter<i64> = BurstLimiter::new(2, Duration::from_secs(10));
+        for _ in 0..5 {
+            assert!(l.check(&7).is_ok());
+        }
+        l.record(&7);
+        l.record(&7);
+        assert_eq!(l.check(&7).unwrap_err(), Duration::from_secs(5));
+        // A refused event that is recorded anyway (a check raced) pushes the slot on.
+        l.record(&7);
+        assert_eq!(l.check(&7).unwrap_err(), Duration::from_secs(10));
+        l.hit(&8).unwrap();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        l.prune();
+        assert_eq!(l.due.lock().unwrap().len(), 1, "8's bucket is full again");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        l.prune();
+        assert!(l.due.lock().unwrap().is_empty());
     }
 
     #[tokio::test(start_paused = true)]
