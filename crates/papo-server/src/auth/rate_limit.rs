@@ -155,9 +155,14 @@ impl<K: Hash + Eq, S: BuildHasher + Default> BurstLimiter<K, S> {
         }
     }
 
+    /// The key's next due time once one more event is recorded at `now`.
+    fn after_one(&self, due: Option<Instant>, now: Instant) -> Instant {
+        due.map_or(now, |d| d.max(now)) + self.interval
+    }
+
     /// The key's next due time if one more event is admitted at `now`, or how long to wait.
     fn admits(&self, due: Option<Instant>, now: Instant) -> Result<Instant, Duration> {
-        let next = due.map_or(now, |d| d.max(now)) + self.interval;
+        let next = self.after_one(due, now);
         match next.checked_duration_since(now + self.tolerance) {
             Some(early) if !early.is_zero() => Err(early.max(Duration::from_secs(1))),
             _ => Ok(next),
@@ -166,6 +171,28 @@ impl<K: Hash + Eq, S: BuildHasher + Default> BurstLimiter<K, S> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Instant, S>> {
         self.due.lock().expect("limiter mutex poisoned")
+    }
+
+    /// Sets `key`'s due time to what `next` makes of it (`None`: the key was not seen), in
+    /// one lookup; nothing changes if `next` refuses.
+    fn update<Q>(
+        &self,
+        key: &Q,
+        next: impl FnOnce(Option<Instant>) -> Result<Instant, Duration>,
+    ) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let mut due = self.lock();
+        match due.get_mut(key) {
+            Some(d) => *d = next(Some(*d))?,
+            None => {
+                let d = next(None)?;
+                due.insert(key.to_owned(), d);
+            }
+        }
+        Ok(())
     }
 
     /// `Err(retry_after)` if `key` has spent its burst; records nothing.
@@ -185,13 +212,8 @@ impl<K: Hash + Eq, S: BuildHasher + Default> BurstLimiter<K, S> {
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         let now = Instant::now();
-        let mut due = self.lock();
-        match due.get_mut(key) {
-            Some(d) => *d = (*d).max(now) + self.interval,
-            None => {
-                due.insert(key.to_owned(), now + self.interval);
-            }
-        }
+        // Recording never refuses: nothing to return.
+        let _ = self.update(key, |due| Ok(self.after_one(due, now)));
     }
 
     /// Checks, then records: one lookup under one lock.
@@ -201,15 +223,7 @@ impl<K: Hash + Eq, S: BuildHasher + Default> BurstLimiter<K, S> {
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         let now = Instant::now();
-        let mut due = self.lock();
-        match due.get_mut(key) {
-            Some(d) => *d = self.admits(Some(*d), now)?,
-            None => {
-                let next = self.admits(None, now)?;
-                due.insert(key.to_owned(), next);
-            }
-        }
-        Ok(())
+        self.update(key, |due| self.admits(due, now))
     }
 
     /// Drops keys whose bucket is full again (as good as never seen).
