@@ -61,7 +61,20 @@ pub struct Directory {
     server_loads: Mutex<foldhash::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// The server of each channel seen (a channel never moves between servers).
     channel_servers: RwLock<foldhash::HashMap<i64, i64>>,
-    users: Mutex<foldhash::HashMap<i64, Timed<PublicUser>>>,
+    users: Mutex<foldhash::HashMap<i64, Timed<Profile>>>,
+}
+
+/// A public profile, and its JSON as a message's author.
+struct Profile {
+    user: PublicUser,
+    json: String,
+}
+
+impl Profile {
+    fn new(user: PublicUser) -> Self {
+        let json = crate::http::messages::json::user_json(&user);
+        Self { user, json }
+    }
 }
 
 /// Whether a copy loaded at `loaded` may still be used.
@@ -463,7 +476,7 @@ impl Directory {
             let map = self.users.lock().expect("directory poisoned");
             for id in ids {
                 match map.get(id).and_then(|u| u.fresh(self.max_age)) {
-                    Some(u) => out.push(u.clone()),
+                    Some(p) => out.push(p.user.clone()),
                     None => missing.push(*id),
                 }
             }
@@ -475,28 +488,29 @@ impl Directory {
         Ok(out)
     }
 
-    /// Calls `f` with the public profile of `id` (a deleted user's if there is none), lent
-    /// from the cache while its lock is held, or read first and kept: the send path writes a
-    /// new message's JSON this way without copying its author's profile. `f` should be
-    /// short (it holds the profiles' lock).
-    pub async fn with_public_user<R>(
+    /// Calls `f` with the JSON of the public profile of `id` (a deleted user's if there is
+    /// none), lent from the cache while its lock is held, or read first and kept: the send
+    /// path writes a new message's JSON this way, copying its author's as written once.
+    /// `f` should be short (it holds the profiles' lock).
+    pub async fn with_user_json<R>(
         &self,
         db: &Db,
         id: i64,
-        f: impl FnOnce(&PublicUser) -> R,
+        f: impl FnOnce(&str) -> R,
     ) -> Result<R, StoreError> {
         {
             let map = self.users.lock().expect("directory poisoned");
-            if let Some(u) = map.get(&id).and_then(|u| u.fresh(self.max_age)) {
-                return Ok(f(u));
+            if let Some(p) = map.get(&id).and_then(|p| p.fresh(self.max_age)) {
+                return Ok(f(&p.json));
             }
         }
         let mut read = Vec::with_capacity(1);
         self.read_public_users(db, &[id], &mut read).await?;
-        Ok(match read.first() {
-            Some(u) => f(u),
-            None => f(&PublicUser::deleted(UserId::from_i64(id))),
-        })
+        let user = match read.pop() {
+            Some(u) => u,
+            None => PublicUser::deleted(UserId::from_i64(id)),
+        };
+        Ok(f(&crate::http::messages::json::user_json(&user)))
     }
 
     /// Reads the profiles of `ids` into `out`, and keeps them.
@@ -516,7 +530,7 @@ impl Directory {
         for row in &rows {
             let user = PublicUser::from_row(row);
             if keep {
-                map.insert(row.id, Timed::new(user.clone()));
+                map.insert(row.id, Timed::new(Profile::new(user.clone())));
             }
             out.push(user);
         }

@@ -14,6 +14,7 @@ both!(
     slow_mode_and_the_send_rate_limit,
     concurrent_sends_are_committed_in_batches,
     presence_reaches_members_of_shared_servers,
+    a_new_message_carries_its_authors_current_profile,
 );
 
 fn msgs(channel: &str) -> String {
@@ -577,5 +578,45 @@ async fn presence_reaches_members_of_shared_servers(b: Backend) {
             break;
         }
     }
+    app.stop().await;
+}
+
+/// A new message's author is written from the profile's JSON the server keeps: a change of
+/// profile shows in the next message, in its answer and its event alike.
+async fn a_new_message_carries_its_authors_current_profile(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("prof_alice").await);
+    let bob = access(&app.register("prof_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let first = app
+        .post(&msgs(&general), json!({"content": "one"}), Some(&bob))
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(first.body["author"]["display_name"], Value::Null);
+    alice_ws.event("message.created").await;
+    let edit = json!({"display_name": "Bia \"B\" ✨", "pronouns": "ela/dela"});
+    let r = app.patch("/api/v1/users/@me", edit, Some(&bob)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let second = app
+        .post(&msgs(&general), json!({"content": "two"}), Some(&bob))
+        .await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let author = &second.body["author"];
+    assert_eq!(author["display_name"], "Bia \"B\" ✨");
+    assert_eq!(author["pronouns"], "ela/dela");
+    let ev = loop {
+        let ev = alice_ws.event("message.created").await;
+        if ev["d"]["content"] == "two" {
+            break ev;
+        }
+    };
+    assert_eq!(&ev["d"]["author"], author);
+    // As reading it back writes it (the REST path builds the author anew).
+    let id = second.body["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("{}/{id}", msgs(&general)), Some(&bob))
+        .await;
+    assert_eq!(&read.body["author"], author);
     app.stop().await;
 }

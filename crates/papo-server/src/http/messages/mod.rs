@@ -2,7 +2,7 @@
 //! delete, bulk delete; reactions and pins in [`reactions`]; read states in [`read_states`].
 
 pub mod dto;
-mod json;
+pub(crate) mod json;
 pub mod reactions;
 pub mod read_states;
 pub mod writer;
@@ -330,7 +330,7 @@ async fn send(
                 None => {
                     state
                         .directory
-                        .with_public_user(&state.db, row.author_id, |author| {
+                        .with_user_json(&state.db, row.author_id, |author| {
                             json::created_json(&row, author)
                         })
                         .await?
