@@ -59,7 +59,9 @@ fn outside_code(content: &str) -> String {
 pub fn parse_mentions(content: &str) -> Mentions {
     let mut m = Mentions::default();
     // Every mention starts with `<` or `@`; most messages have neither, or no code.
-    if !content.contains(['<', '@']) {
+    // (Searched as bytes: a pattern of two `char`s decodes every character, ~300
+    // instructions for a 40-byte message.)
+    if memchr::memchr2(b'<', b'@', content.as_bytes()).is_none() {
         return m;
     }
     let text = if content.contains('`') {
