@@ -32,8 +32,9 @@ use crate::StoreError;
 /// How often the checkpoint thread copies the log back into the database.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Log frames (4 KiB pages) past which the writer completes the thread's checkpoint so that
-/// the log starts over: 32 MiB, about half a second of S4 at 5,000 messages a second.
+/// Log frames past which the writer completes the thread's checkpoint so that the log starts
+/// over: 16 MiB of 2 KiB pages (32 MiB in a database made before 2026-12-05, of 4 KiB
+/// pages), about half a second of S4 at 5,000 messages a second.
 const RESTART_AT: i64 = 8_192;
 
 /// At most about this many frames are left for the writer to copy when it finishes a

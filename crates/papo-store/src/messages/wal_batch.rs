@@ -32,8 +32,8 @@ use rusqlite::ffi;
 /// The VFS's name, for `Connection::open_with_flags_and_vfs`.
 pub(crate) const NAME: &CStr = c"papo-wal-batch";
 
-/// The most bytes gathered before they are written (31 frames of 4 KiB pages): the most the
-/// unix VFS writes in one call (its `seekAndWrite` keeps a length's low 17 bits).
+/// The most bytes gathered before they are written (31 frames of 4 KiB pages, 63 of 2 KiB):
+/// the most the unix VFS writes in one call (its `seekAndWrite` keeps a length's low 17 bits).
 const CAPACITY: usize = 0x1ffff;
 
 /// Writes of gathered bytes handed to the default VFS so far (for tests).
