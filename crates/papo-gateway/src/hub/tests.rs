@@ -74,6 +74,9 @@ fn an_idle_connection_is_woken_by_events_closes_replacement_and_its_deadline() {
     assert_eq!(task.0.load(Ordering::SeqCst), 1);
     hub.tick(t0 + Duration::from_secs(6));
     assert_eq!(task.0.load(Ordering::SeqCst), 2);
+    // Ready until the driver notes its next deadline, whatever the clock says.
+    assert!(poll(&s, generation, &task));
+    assert!(poll(&s, generation, &task));
     drain(&hub, &s, generation, far);
     // Shutdown wakes it with a close decision.
     assert!(!poll(&s, generation, &task));
