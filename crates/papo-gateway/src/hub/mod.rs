@@ -208,7 +208,7 @@ impl GwSession {
         if !st.owned_by(generation) || st.close.is_some() || st.queue.unsent() > 0 {
             return Poll::Ready(());
         }
-        // Told by the hub's tick, not read from the clock (a third of tokio's thread's clock
+        // Told by the hub's tick, not read from the clock (a fifth of tokio's thread's clock
         // reads in S4 came from here): a deadline is seen within a tick, as when idle.
         if st.due {
             return Poll::Ready(());
