@@ -9,6 +9,7 @@ use papo_core::change::Change;
 use crate::identify_reads::IdentifyReads;
 use crate::messages::parents::Removed;
 use crate::messages::sqlite_writer::SqliteWriter;
+use crate::messages::unlisted;
 use crate::sqlite_reader::SqliteReaders;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -45,13 +46,17 @@ struct SqliteFile {
     removed: Arc<Removed>,
     readers: Arc<SqliteReaders>,
     identify_reads: Arc<IdentifyReads>,
+    /// Messages stored but not yet in their channel's list, found again by [`Db::migrate`].
+    unlisted: unlisted::Shared,
 }
 
 impl SqliteFile {
     fn new(path: std::path::PathBuf) -> Self {
         let readers = Arc::new(SqliteReaders::new(&path));
+        let unlisted = unlisted::Shared::default();
         Self {
-            identify_reads: Arc::new(IdentifyReads::new(Arc::clone(&readers))),
+            identify_reads: Arc::new(IdentifyReads::new(Arc::clone(&readers), unlisted.clone())),
+            unlisted,
             readers,
             path,
             writer: OnceLock::new(),
@@ -265,9 +270,29 @@ impl Db {
         if let Some(w) = file.writer.get() {
             return Ok(w);
         }
-        let started = SqliteWriter::start(&file.path, Arc::clone(&file.removed))?;
+        let started =
+            SqliteWriter::start(&file.path, Arc::clone(&file.removed), file.unlisted.clone())?;
         // Two first callers may race: one thread wins, the other's ends with its handle.
         Ok(file.writer.get_or_init(|| started))
+    }
+
+    /// SQLite: the messages not yet in their channel's list (a reader copies what it needs
+    /// before it reads the database). `None` on PostgreSQL, whose lists are an index.
+    pub(crate) fn unlisted(&self) -> Option<&unlisted::Shared> {
+        self.sqlite.as_ref().map(|f| &f.unlisted)
+    }
+
+    /// Each channel's newest message not yet in its list (none on PostgreSQL): copied before
+    /// a read of the lists, and merged with what it finds.
+    pub(crate) fn unlisted_newest(&self) -> foldhash::HashMap<i64, i64> {
+        self.unlisted()
+            .map(|u| u.lock().newest_by_channel())
+            .unwrap_or_default()
+    }
+
+    /// [`Db::unlisted_newest`] of one channel.
+    pub(crate) fn unlisted_newest_in(&self, channel: i64) -> Option<i64> {
+        self.unlisted().and_then(|u| u.lock().newest(channel))
     }
 
     /// SQLite: the connections that serve short reads on the calling thread.
@@ -330,7 +355,14 @@ impl Db {
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Sqlite(p) => {
+                SQLITE_MIGRATIONS.run(p).await?;
+                // What the last process stored without entering it in its channel's list.
+                if let Some(file) = &self.sqlite {
+                    let found = file.readers.read(unlisted::recover)?;
+                    *file.unlisted.lock() = found;
+                }
+            }
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())

@@ -39,6 +39,8 @@ struct Waiting {
 /// The identifies waiting for their read, and the connections that read them.
 pub(crate) struct IdentifyReads {
     readers: Arc<SqliteReaders>,
+    /// Messages not yet in their channel's list: a channel's newest may be one of them.
+    unlisted: crate::messages::unlisted::Shared,
     waiting: Mutex<Vec<Waiting>>,
     /// Read transactions begun so far.
     transactions: AtomicU64,
@@ -46,9 +48,13 @@ pub(crate) struct IdentifyReads {
 
 impl IdentifyReads {
     /// Identifies read through `readers`.
-    pub(crate) fn new(readers: Arc<SqliteReaders>) -> Self {
+    pub(crate) fn new(
+        readers: Arc<SqliteReaders>,
+        unlisted: crate::messages::unlisted::Shared,
+    ) -> Self {
         Self {
             readers,
+            unlisted,
             waiting: Mutex::new(Vec::new()),
             transactions: AtomicU64::new(0),
         }
@@ -102,6 +108,8 @@ impl IdentifyReads {
         // Before the transaction's snapshot: a server read in it is kept only if nothing was
         // invalidated since.
         let seen: Vec<u64> = batch.iter().map(|w| w.cache.generation()).collect();
+        // Also before it: a message entered in its list after the snapshot is still here.
+        let newest = self.unlisted.lock().newest_by_channel();
         let read = self.readers.read_together(|c| {
             let mut queries = crate::sessions::IdentifyQueries::prepare(c)?;
             Ok(batch
@@ -112,7 +120,10 @@ impl IdentifyReads {
         });
         match read {
             Ok(answers) => {
-                for (w, answer) in batch.into_iter().zip(answers) {
+                for (w, mut answer) in batch.into_iter().zip(answers) {
+                    if let Ok(Some(rows)) = &mut answer {
+                        crate::servers::add_unlisted_newest(&mut rows.channels, &newest);
+                    }
                     let answer = answer.map_err(|err| StoreError::Read(err.to_string()));
                     let _ = w.answer.send(answer);
                 }
@@ -267,7 +278,7 @@ mod tests {
             .join("missing")
             .join("db.sqlite");
         let readers = std::sync::Arc::new(crate::sqlite_reader::SqliteReaders::new(&path));
-        let reads = std::sync::Arc::new(super::IdentifyReads::new(readers));
+        let reads = std::sync::Arc::new(super::IdentifyReads::new(readers, Default::default()));
         let asks: Vec<_> = (1..=3)
             .map(|i| {
                 let reads = reads.clone();

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use sqlx::migrate::Migrator;
 
 use crate::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use papo_core::id::{ChannelId, ServerId};
+
 use crate::{Db, Pool, StoreError, on_pool};
 
 /// The migrations before `version`, as a migrator of their own.
@@ -96,5 +98,78 @@ async fn sqlite_own_newest_moves_into_read_states() {
 async fn postgres_own_newest_moves_into_read_states() {
     let (db, schema) = crate::messages::test_support::postgres_db("mig").await;
     own_newest_moves_into_read_states(db).await;
+    crate::messages::test_support::drop_postgres_schema(&schema).await;
+}
+
+/// Ids of a channel's messages as its history reads them, newest first.
+async fn history_ids(db: &Db, channel: i64) -> Vec<i64> {
+    let page = crate::messages::Page::Latest;
+    let rows = crate::messages::history(db, ChannelId::from_i64(channel), page, 10)
+        .await
+        .unwrap();
+    rows.iter().map(|m| m.id).collect()
+}
+
+/// How many rows `table` holds.
+async fn count(db: &Db, table: &str) -> i64 {
+    async fn counted(db: &Db, sql: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(p)
+            .await)?;
+        Ok(n)
+    }
+    counted(db, &format!("SELECT COUNT(*) FROM {table}"))
+        .await
+        .unwrap()
+}
+
+/// 0011 reads a channel's messages from `channel_messages` (on SQLite a table the rebuilt
+/// `messages` fills, on PostgreSQL a view of its index): every message stored before is in its
+/// channel's list, the rebuild keeps mentions and reactions, and deleting a channel, or a
+/// server with its channels, still deletes their messages with what hangs on them.
+async fn channel_lists_hold_every_message(db: Db) {
+    migrate_before(&db, 11).await;
+    exec(&db, SEED).await.unwrap();
+    exec(
+        &db,
+        "INSERT INTO message_mentions (user_id, channel_id, message_id) VALUES (2, 20, 100);
+         INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (110, 'x', 1, 0);",
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(history_ids(&db, 20).await, [105, 103, 100]);
+    assert_eq!(history_ids(&db, 21).await, [110]);
+    assert_eq!(count(&db, "message_mentions").await, 1);
+    assert_eq!(count(&db, "reactions").await, 1);
+
+    crate::servers::delete_channel(&db, ServerId::from_i64(10), ChannelId::from_i64(20))
+        .await
+        .unwrap();
+    assert_eq!(history_ids(&db, 20).await, [] as [i64; 0]);
+    assert_eq!(count(&db, "messages").await, 1);
+    assert_eq!(count(&db, "channel_messages").await, 1);
+    assert_eq!(count(&db, "message_mentions").await, 0);
+    assert_eq!(count(&db, "reactions").await, 1);
+
+    crate::servers::delete(&db, ServerId::from_i64(10))
+        .await
+        .unwrap();
+    assert_eq!(count(&db, "messages").await, 0);
+    assert_eq!(count(&db, "channel_messages").await, 0);
+    assert_eq!(count(&db, "reactions").await, 0);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_channel_lists_hold_every_message() {
+    let db = crate::messages::test_support::sqlite_db("migrate-0011").await;
+    channel_lists_hold_every_message(db).await;
+}
+
+#[tokio::test]
+async fn postgres_channel_lists_hold_every_message() {
+    let (db, schema) = crate::messages::test_support::postgres_db("mig11").await;
+    channel_lists_hold_every_message(db).await;
     crate::messages::test_support::drop_postgres_schema(&schema).await;
 }

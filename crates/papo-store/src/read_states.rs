@@ -46,19 +46,30 @@ pub async fn mention_count(
     channel: i64,
     after: i64,
 ) -> Result<i64, StoreError> {
-    let row: (i64,) = on_pool!(db, |p| sqlx::query_as(
-        "SELECT COUNT(*) FROM messages m WHERE m.channel_id = $1 AND m.id > $2 \
-         AND m.author_id <> $3 AND (m.mention_everyone \
+    // SQLite: with the channel's messages not yet in its list (copied before the read).
+    let unlisted: Vec<i64> = db.unlisted().map_or_else(Vec::new, |u| {
+        u.lock()
+            .ids(channel)
+            .iter()
+            .copied()
+            .filter(|id| *id > after)
+            .collect()
+    });
+    let sql = format!(
+        "SELECT COUNT(*) FROM messages m WHERE (id IN (SELECT id FROM channel_messages \
+         WHERE channel_id = $1 AND id > $2){}) AND m.author_id <> $3 AND (m.mention_everyone \
            OR EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = $3 \
                       AND mm.channel_id = $1 AND mm.message_id = m.id) \
            OR EXISTS (SELECT 1 FROM message_role_mentions rm JOIN member_roles mr \
                       ON mr.role_id = rm.role_id AND mr.user_id = $3 \
-                      WHERE rm.channel_id = $1 AND rm.message_id = m.id))"
-    )
-    .bind(channel)
-    .bind(after)
-    .bind(user)
-    .fetch_one(p)
-    .await)?;
+                      WHERE rm.channel_id = $1 AND rm.message_id = m.id))",
+        crate::messages::or_in(&unlisted)
+    );
+    let row: (i64,) = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(channel)
+        .bind(after)
+        .bind(user)
+        .fetch_one(p)
+        .await)?;
     Ok(row.0)
 }

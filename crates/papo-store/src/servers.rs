@@ -357,17 +357,36 @@ impl UserChannelRow {
 /// Every channel of every server `user` is in, servers in the order they joined them, with
 /// each channel's newest message and how far the user has read it: one query for what
 /// `ready` would otherwise ask server by server. The newest message is the end of a range of
-/// the messages' channel index; how far the user has read, their read state's row.
+/// the channel's list (`channel_messages`); how far the user has read, their read state's row.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
-    if let Some(readers) = db.sqlite_readers() {
+    if let (Some(readers), Some(unlisted)) = (db.sqlite_readers(), db.unlisted()) {
+        // Before the read: a message entered in its list after the snapshot is still here.
+        let newest = unlisted.lock().newest_by_channel();
         // On the calling thread, as the token's lookup.
-        return readers.read(|c| channels_of_user_on(c, user));
+        let mut rows = readers.read(|c| channels_of_user_on(c, user))?;
+        add_unlisted_newest(&mut rows, &newest);
+        return Ok(rows);
     }
     let rows: Vec<UserChannelColumns> = on_pool!(db, |p| sqlx::query_as(CHANNELS_OF_USER)
         .bind(user.as_i64())
         .fetch_all(p)
         .await)?;
     Ok(rows.into_iter().map(UserChannelRow::from_columns).collect())
+}
+
+/// SQLite: raises each row's newest message to the newest not yet in the channel's list
+/// (`newest`, copied before the rows were read).
+pub(crate) fn add_unlisted_newest(
+    rows: &mut [UserChannelRow],
+    newest: &foldhash::HashMap<i64, i64>,
+) {
+    for row in rows {
+        if let Some(channel) = row.channel_id
+            && let Some(&id) = newest.get(&channel)
+        {
+            row.last_message_id = row.last_message_id.max(Some(id));
+        }
+    }
 }
 
 /// [`channels_of_user`] on one of SQLite's own connections (or its transaction).
@@ -401,7 +420,7 @@ pub(crate) fn channels_of_user_with(
 
 /// [`channels_of_user`]'s query.
 pub(crate) const CHANNELS_OF_USER: &str = "SELECT m.server_id, m.joined_at, c.id AS channel_id, \
-         (SELECT x.id FROM messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
+         (SELECT x.id FROM channel_messages x WHERE x.channel_id = c.id ORDER BY x.id DESC LIMIT 1), \
          r.last_read_id, r.own_last_id \
          FROM members m LEFT JOIN channels c ON c.server_id = m.server_id \
          LEFT JOIN read_states r ON r.user_id = m.user_id AND r.channel_id = c.id \
@@ -569,10 +588,10 @@ pub(crate) const ROLES: &str = "SELECT id, server_id, name, color, position, per
      mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";
 
 /// A channel's columns (from `channels`, unaliased). Its newest message is not stored with it
-/// (a send would write the channel's row too): it is the last entry of the messages' channel
-/// index.
+/// (a send would write the channel's row too): it is the last entry of the channel's
+/// list (`channel_messages`).
 const CHANNEL_COLUMNS: &str = "id, server_id, kind, name, position, parent_id, topic, \
-     slowmode_secs, user_limit, bitrate, (SELECT m.id FROM messages m \
+     slowmode_secs, user_limit, bitrate, (SELECT m.id FROM channel_messages m \
      WHERE m.channel_id = channels.id ORDER BY m.id DESC LIMIT 1) AS last_message_id";
 
 /// A server's channels by position as [`load`] reads them: without their newest messages.
@@ -585,15 +604,18 @@ pub async fn channels(db: &Db, server: ServerId) -> Result<Vec<ChannelRow>, Stor
     let sql = format!(
         "SELECT {CHANNEL_COLUMNS} FROM channels WHERE server_id = $1 ORDER BY position, id"
     );
-    if let Some(readers) = db.sqlite_readers() {
-        return readers.all(&sql, [server.as_i64()]);
+    let newest = db.unlisted_newest();
+    let mut rows: Vec<ChannelRow> = match db.sqlite_readers() {
+        Some(readers) => readers.all(&sql, [server.as_i64()])?,
+        None => on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(server.as_i64())
+            .fetch_all(p)
+            .await)?,
+    };
+    for row in &mut rows {
+        row.last_message_id = row.last_message_id.max(newest.get(&row.id).copied());
     }
-    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(server.as_i64())
-    .fetch_all(p)
-    .await)?)
+    Ok(rows)
 }
 
 /// The newest message id of each of the server's channels that has one.
@@ -601,8 +623,9 @@ pub async fn last_message_ids(
     db: &Db,
     server: ServerId,
 ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let unlisted = db.unlisted_newest();
     let rows: Vec<(i64, Option<i64>)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT c.id, (SELECT m.id FROM messages m WHERE m.channel_id = c.id \
+        "SELECT c.id, (SELECT m.id FROM channel_messages m WHERE m.channel_id = c.id \
          ORDER BY m.id DESC LIMIT 1) AS newest FROM channels c WHERE c.server_id = $1"
     )
     .bind(server.as_i64())
@@ -610,19 +633,23 @@ pub async fn last_message_ids(
     .await)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(c, m)| Some((c, m?)))
+        .filter_map(|(c, m)| Some((c, m.max(unlisted.get(&c).copied())?)))
         .collect())
 }
 
 /// One channel.
 pub async fn channel(db: &Db, id: ChannelId) -> Result<Option<ChannelRow>, StoreError> {
     let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1");
-    Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id.as_i64())
-    .fetch_optional(p)
-    .await)?)
+    let unlisted = db.unlisted_newest_in(id.as_i64());
+    let row: Option<ChannelRow> =
+        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id.as_i64())
+            .fetch_optional(p)
+            .await)?;
+    Ok(row.map(|mut row| {
+        row.last_message_id = row.last_message_id.max(unlisted);
+        row
+    }))
 }
 
 /// Every overwrite of the server's channels.

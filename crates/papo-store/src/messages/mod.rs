@@ -14,6 +14,9 @@ mod recent_nonces;
 pub(crate) mod sqlite_writer;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub(crate) mod unlisted;
+#[cfg(test)]
+mod unlisted_tests;
 mod wal_batch;
 
 pub use insert::{Inserted, insert_batch};
@@ -93,15 +96,17 @@ fn split_ids(s: &str) -> impl Iterator<Item = i64> + Clone + '_ {
 pub(crate) const COLUMNS: &str = "id, channel_id, server_id, author_id, content, nonce, reply_to, mentions, \
      mention_roles, mention_everyone, pinned_at, edited_at, created_at";
 
-/// The newest message id of a channel (the last entry of its index: nothing else stores it).
+/// The newest message id of a channel (the last entry of its list, `channel_messages`:
+/// nothing else stores it).
 pub async fn last_id(db: &Db, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+    let unlisted = db.unlisted_newest_in(channel.as_i64());
     let row: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(
-        "SELECT id FROM messages WHERE channel_id = $1 ORDER BY id DESC LIMIT 1"
+        "SELECT id FROM channel_messages WHERE channel_id = $1 ORDER BY id DESC LIMIT 1"
     )
     .bind(channel.as_i64())
     .fetch_optional(p)
     .await)?;
-    Ok(row.map(|(id,)| id))
+    Ok(row.map(|(id,)| id).max(unlisted))
 }
 
 /// One message of a channel.
@@ -155,9 +160,25 @@ async fn page_query(
     pivot: i64,
     limit: i64,
 ) -> Result<Vec<MessageRow>, StoreError> {
+    // The ids from the channel's list (`channel_messages`) and those not in it yet (SQLite:
+    // copied before the read, as many as the page takes), the rows by id.
+    let mut unlisted = unlisted_ids(db, channel, |id| match cond {
+        "<" => id < pivot,
+        "<=" => id <= pivot,
+        _ => id > pivot,
+    });
+    // Only the page's first `limit` can be on it.
+    if order == "DESC" {
+        unlisted.sort_unstable_by(|a, b| b.cmp(a));
+    } else {
+        unlisted.sort_unstable();
+    }
+    unlisted.truncate(usize::try_from(limit).unwrap_or(0));
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE channel_id = $1 AND id {cond} $2 \
-         ORDER BY id {order} LIMIT $3"
+        "SELECT {COLUMNS} FROM messages WHERE id IN (SELECT id FROM channel_messages \
+         WHERE channel_id = $1 AND id {cond} $2 ORDER BY id {order} LIMIT $3){} \
+         ORDER BY id {order} LIMIT $3",
+        or_in(&unlisted),
     );
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
@@ -167,6 +188,28 @@ async fn page_query(
     .bind(limit)
     .fetch_all(p)
     .await)?)
+}
+
+/// SQLite: the ids of `channel`'s messages not yet in its list that `keep` accepts.
+fn unlisted_ids(db: &Db, channel: i64, keep: impl Fn(i64) -> bool) -> Vec<i64> {
+    db.unlisted().map_or_else(Vec::new, |u| {
+        u.lock()
+            .ids(channel)
+            .iter()
+            .copied()
+            .filter(|id| keep(*id))
+            .collect()
+    })
+}
+
+/// ` OR id IN (…)` for `ids` (none: nothing). Ids are integers the server made, written into
+/// the statement as such.
+pub(crate) fn or_in(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!(" OR id IN ({})", list.join(","))
 }
 
 /// Up to `limit` messages of `channel`, newest first.
@@ -266,29 +309,63 @@ pub async fn delete(db: &Db, channel: ChannelId, ids: &[i64]) -> Result<Vec<i64>
             d = d.bind(*id);
         }
         d.execute(&mut *tx).await?;
+        deleting_unlisted(db, found.iter().map(|(id,)| (channel.as_i64(), *id)));
         tx.commit().await?;
         Ok::<_, sqlx::Error>(found)
     })?;
-    Ok(found.into_iter().map(|(id,)| id).collect())
+    let found: Vec<i64> = found.into_iter().map(|(id,)| id).collect();
+    forget_unlisted(db, found.iter().map(|id| (channel.as_i64(), *id)));
+    Ok(found)
+}
+
+/// SQLite: notes messages being deleted, inside the deleting transaction once its delete
+/// holds the write lock (see [`unlisted::Unlisted::deleting`]).
+fn deleting_unlisted(db: &Db, deleted: impl Iterator<Item = (i64, i64)>) {
+    if let Some(unlisted) = db.unlisted() {
+        unlisted.lock().deleting(deleted);
+    }
+}
+
+/// SQLite: deleted messages no longer wait for their channel's list (after the commit).
+fn forget_unlisted(db: &Db, deleted: impl Iterator<Item = (i64, i64)>) {
+    if let Some(unlisted) = db.unlisted() {
+        let mut unlisted = unlisted.lock();
+        for (channel, id) in deleted {
+            unlisted.forget(channel, &[id]);
+        }
+    }
 }
 
 /// Deletes `author`'s messages in `server` made at or after `since` (Unix ms); returns
 /// `(channel_id, message_id)` of each.
 ///
-/// Read as one range of the channel index per channel of the server, from the first id made a
-/// minute before `since` (ids follow the clock of the node that made them, which may differ
-/// a little from the one that stamped `created_at`).
+/// Read as one range of the channel's list (`channel_messages`) per channel of the server,
+/// from the first id made a minute before `since` (ids follow the clock of the node that made
+/// them, which may differ a little from the one that stamped `created_at`).
 pub async fn delete_by_author_since(
     db: &Db,
     server: ServerId,
     author: i64,
     since: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
-    const WHERE: &str = "WHERE channel_id IN (SELECT id FROM channels WHERE server_id = $1) \
-         AND id >= $4 AND author_id = $2 AND created_at >= $3";
     let first = Snowflake::first_at(since.saturating_sub(ID_CLOCK_SLACK_MS).max(0) as u64);
-    let select = format!("SELECT channel_id, id FROM messages {WHERE}");
-    let delete = format!("DELETE FROM messages {WHERE}");
+    // SQLite: with every message not yet in its channel's list from then on (copied before
+    // the read; the conditions below keep the server's and the author's).
+    let unlisted: Vec<i64> = db.unlisted().map_or_else(Vec::new, |u| {
+        u.lock()
+            .all_ids()
+            .filter(|id| *id >= first.as_i64())
+            .collect()
+    });
+    let filter = format!(
+        "WHERE (id IN (SELECT id FROM channel_messages \
+         WHERE channel_id IN (SELECT id FROM channels WHERE server_id = $1) AND id >= $4){}) \
+         AND channel_id IN (SELECT id FROM channels WHERE server_id = $1) \
+         AND author_id = $2 AND created_at >= $3",
+        or_in(&unlisted)
+    );
+    let select = format!("SELECT channel_id, id FROM messages {filter}");
+    let delete = format!("DELETE FROM messages {filter}");
     let rows: Vec<(i64, i64)> = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
@@ -305,9 +382,11 @@ pub async fn delete_by_author_since(
             .bind(first.as_i64())
             .execute(&mut *tx)
             .await?;
+        deleting_unlisted(db, rows.iter().copied());
         tx.commit().await?;
         Ok::<_, sqlx::Error>(rows)
     })?;
+    forget_unlisted(db, rows.iter().copied());
     Ok(rows)
 }
 

@@ -24,9 +24,13 @@ use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
 use super::parents::{Lookups, Parents, Removed};
 use super::recent_nonces::{CAPACITY, RecentNonces};
+use super::unlisted::{self, Due, LAG, Unlisted};
 use super::wal_batch;
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
+
+/// How often at most the mark of what waits for its channel's list moves up.
+const MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Per message: `None` if stored as new, or the original of a repeated nonce.
 pub(crate) type Outcome = Result<Vec<Option<MessageRow>>, StoreError>;
@@ -75,7 +79,11 @@ fn wait_for_write_lock(tries: i32) -> bool {
 impl SqliteWriter {
     /// Opens a connection to `path` (already migrated) and starts the thread; `removed`
     /// holds the channels and servers deleted meanwhile.
-    pub(crate) fn start(path: &Path, removed: Arc<Removed>) -> Result<Self, StoreError> {
+    pub(crate) fn start(
+        path: &Path,
+        removed: Arc<Removed>,
+        unlisted: unlisted::Shared,
+    ) -> Result<Self, StoreError> {
         let conn = open(path)?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.busy_handler(Some(wait_for_write_lock))?;
@@ -92,7 +100,12 @@ impl SqliteWriter {
                     let out = ready(&conn, &mut prepared, &mut recent, job.since)
                         .map_err(StoreError::from)
                         .and_then(|(statements, recent)| {
-                            store(statements, recent, &mut parents, &job.messages, job.since)
+                            let batch = Batch {
+                                messages: &job.messages,
+                                since: job.since,
+                                unlisted: &unlisted,
+                            };
+                            store(statements, recent, &mut parents, batch)
                         });
                     // The caller may have gone (shutting down): the batch is stored anyway.
                     let _ = job.reply.send((job.messages, out));
@@ -210,6 +223,16 @@ struct Statements<'c> {
     /// so 7 parameters are bound instead of 13 (~1.1k instructions a message fewer:
     /// `bench/callgrind`, S4 at 4,000 msg/s).
     insert_plain: Statement<'c>,
+    /// A stored message entered in its channel's list (`channel_messages`, which a channel's
+    /// history is read from).
+    enter: Statement<'c>,
+    /// The same, unless it was deleted meanwhile.
+    enter_if_there: Statement<'c>,
+    /// Every message with a smaller id is in its channel's list.
+    mark: Statement<'c>,
+    /// The mark as last committed, and when it was last moved up.
+    marked: i64,
+    marked_at: std::time::Instant,
     user_mention: Statement<'c>,
     role_mention: Statement<'c>,
     /// The author's newest message in the channel, into their read state: an update of the
@@ -237,6 +260,14 @@ impl<'c> Statements<'c> {
                 "INSERT INTO messages (id, channel_id, server_id, author_id, content, nonce, \
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
+            enter: conn.prepare("INSERT INTO channel_messages (channel_id, id) VALUES (?1, ?2)")?,
+            enter_if_there: conn.prepare(
+                "INSERT INTO channel_messages (channel_id, id) \
+                 SELECT channel_id, id FROM messages WHERE id = ?2 AND channel_id = ?1",
+            )?,
+            mark: conn.prepare("UPDATE channel_messages_mark SET below = ?1")?,
+            marked: unlisted::mark(conn)?,
+            marked_at: std::time::Instant::now(),
             user_mention: conn.prepare(
                 "INSERT INTO message_mentions (user_id, channel_id, message_id) \
                  VALUES (?1, ?2, ?3)",
@@ -288,27 +319,38 @@ fn store(
     st: &mut Statements<'_>,
     recent: &mut RecentNonces,
     parents: &mut Parents,
-    messages: &[MessageRow],
-    since: i64,
+    batch: Batch<'_>,
 ) -> Outcome {
     st.begin.execute([])?;
     let stored = parents
-        .check(&mut st.parents, messages)
-        .and_then(|()| statements(st, recent, messages, since))
+        .check(&mut st.parents, batch.messages)
+        .and_then(|()| statements(st, recent, &batch))
         .and_then(|done| {
             st.commit.execute([])?;
             Ok(done)
         });
     match stored {
-        Ok(Plan {
-            duplicates, fresh, ..
-        }) => {
+        Ok((
+            Plan {
+                duplicates, fresh, ..
+            },
+            entered,
+            below,
+        )) => {
+            if below > st.marked {
+                st.marked_at = std::time::Instant::now();
+            }
+            st.marked = below;
+            // Committed: the entries leave what waits, the new messages join it.
+            let mut unlisted = batch.unlisted.lock();
+            unlisted.entered(&entered);
             for m in &fresh {
+                unlisted.note(m.channel_id, m.id);
                 if let Some(nonce) = &m.nonce {
                     recent.remember(m.author_id, nonce, m.id, m.created_at);
                 }
             }
-            recent.forget_before(since);
+            recent.forget_before(batch.since);
             Ok(duplicates)
         }
         Err(err) => {
@@ -326,6 +368,48 @@ fn store(
     }
 }
 
+/// One batch for [`store`].
+struct Batch<'a> {
+    messages: &'a [MessageRow],
+    /// The oldest time a nonce is still remembered.
+    since: i64,
+    /// Messages not yet in their channel's list.
+    unlisted: &'a unlisted::Shared,
+}
+
+/// Enters the channels `due` in their lists (`maybe_deleted`: ids whose deletion began, each
+/// entered only if its row is still there). The messages of a channel deleted since they
+/// were stored (its deletion removed the ones in its list) are deleted with what hangs on
+/// them: this connection does not cascade.
+fn enter(
+    st: &mut Statements<'_>,
+    due: &Due,
+    maybe_deleted: &foldhash::HashSet<i64>,
+) -> rusqlite::Result<()> {
+    for (channel, ids) in due {
+        if st.parents.channel.exists([channel])? {
+            for id in ids {
+                match maybe_deleted.contains(id) {
+                    false => st.enter.execute([channel, id])?,
+                    true => st.enter_if_there.execute([channel, id])?,
+                };
+            }
+            continue;
+        }
+        for id in ids {
+            for sql in [
+                "DELETE FROM message_mentions WHERE message_id = ?1",
+                "DELETE FROM message_role_mentions WHERE message_id = ?1",
+                "DELETE FROM reactions WHERE message_id = ?1",
+                "DELETE FROM messages WHERE id = ?1",
+            ] {
+                st.conn.prepare_cached(sql)?.execute([id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether `m` stores as the plain insert does: what it leaves out holds the columns'
 /// defaults (no reply, mentions, pin or edit).
 fn is_plain(m: &MessageRow) -> bool {
@@ -337,14 +421,15 @@ fn is_plain(m: &MessageRow) -> bool {
         && m.edited_at.is_none()
 }
 
-/// The statements of [`store`]'s transaction. Returns the batch's plan: the caller remembers
-/// the nonces of the rows it inserted (`fresh`) only once the transaction commits.
+/// The statements of [`store`]'s transaction. Returns the batch's plan and the channels it
+/// entered in their lists: the caller remembers the nonces of the rows it inserted (`fresh`)
+/// and moves them and the entered ones in what waits only once the transaction commits.
 fn statements(
     st: &mut Statements<'_>,
     recent: &RecentNonces,
-    messages: &[MessageRow],
-    since: i64,
-) -> rusqlite::Result<Plan> {
+    batch: &Batch<'_>,
+) -> rusqlite::Result<(Plan, Due, i64)> {
+    let (messages, since) = (batch.messages, batch.since);
     // Only a nonce remembered as taken is read back, by its holder's id.
     let mut existing = Vec::new();
     for m in messages {
@@ -401,7 +486,40 @@ fn statements(
             st.own_read_new.execute([author, channel, id])?;
         }
     }
-    Ok(planned)
+    // The oldest channels' waiting messages, entered in their lists (the new ones wait).
+    let (maybe_deleted, due, below) = {
+        let unlisted = batch.unlisted.lock();
+        let due = unlisted.due(planned.fresh.len(), LAG);
+        let below = mark_after(st, &unlisted, &due, &planned.fresh);
+        (unlisted.maybe_deleted(&due), due, below)
+    };
+    enter(st, &due, &maybe_deleted)?;
+    if below != st.marked {
+        st.mark.execute([below])?;
+    }
+    Ok((planned, due, below))
+}
+
+/// Where the mark goes with this commit: down to a new message older than it at once (every
+/// waiting id must be at least the mark), up to the smallest id left waiting at most once a
+/// second ([`MARK_EVERY`]): a row rewritten, and every waiting id looked at, for each move.
+/// A mark behind costs only a longer look at a restart or a channel's deletion.
+fn mark_after(st: &Statements<'_>, unlisted: &Unlisted, due: &Due, fresh: &[MessageRow]) -> i64 {
+    let fresh = fresh.iter().map(|m| m.id).min();
+    if let Some(id) = fresh
+        && id < st.marked
+    {
+        return id;
+    }
+    if due.is_empty() || st.marked_at.elapsed() < MARK_EVERY {
+        return st.marked;
+    }
+    unlisted
+        .min_after(due)
+        .into_iter()
+        .chain(fresh)
+        .min()
+        .unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -423,6 +541,11 @@ mod tests {
                     mention_roles TEXT NOT NULL DEFAULT '',
                     mention_everyone INTEGER NOT NULL DEFAULT 0,
                     pinned_at INTEGER, edited_at INTEGER, created_at INTEGER NOT NULL);
+                 CREATE TABLE channel_messages (channel_id INTEGER NOT NULL, id INTEGER NOT NULL,
+                    PRIMARY KEY (channel_id, id)) WITHOUT ROWID;
+                 CREATE TABLE channel_messages_mark (below INTEGER NOT NULL);
+                 INSERT INTO channel_messages_mark VALUES (9223372036854775807);
+                 CREATE TABLE reactions (message_id INTEGER, emoji TEXT, user_id INTEGER);
                  CREATE TABLE message_mentions (user_id INTEGER, channel_id INTEGER,
                     message_id INTEGER);
                  CREATE TABLE message_role_mentions (role_id INTEGER, channel_id INTEGER,
@@ -473,7 +596,7 @@ mod tests {
         // Author 7 acknowledged channel 11 up to 50; author 8 has a newer message in 12.
         conn.execute_batch("INSERT INTO read_states VALUES (7, 11, 50, NULL), (8, 12, 0, 100)")
             .unwrap();
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         let batch = [
             row(1, 10, 7, None, 1_000),
             row(3, 10, 7, None, 1_000),
@@ -509,7 +632,7 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch("DROP TABLE message_role_mentions")
             .unwrap();
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         let refused = w
             .write(vec![msg(1, 10, "a", 1_000)], 0)
             .await
@@ -532,7 +655,7 @@ mod tests {
     #[tokio::test]
     async fn plain_and_full_messages_read_back_as_written() {
         let path = temp_db("columns");
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         let plain = row(1, 10, 7, Some("a"), 1_000);
         let mut full = row(2, 10, 7, None, 1_100);
         full.reply_to = Some(1);
@@ -561,7 +684,7 @@ mod tests {
     async fn a_message_whose_channel_or_author_is_missing_or_removed_is_refused() {
         let path = temp_db("parents");
         let removed = Arc::new(Removed::default());
-        let w = SqliteWriter::start(&path, Arc::clone(&removed)).unwrap();
+        let w = SqliteWriter::start(&path, Arc::clone(&removed), Default::default()).unwrap();
         let refused = |outcome: Outcome| match outcome {
             Err(e) => assert!(e.to_string().contains("FOREIGN KEY"), "{e}"),
             Ok(v) => panic!("stored: {v:?}"),
@@ -586,13 +709,13 @@ mod tests {
     #[tokio::test]
     async fn a_repeated_nonce_is_recognised_from_memory_and_after_a_restart() {
         let path = temp_db("nonces");
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         assert_eq!(write(&w, &[msg(2, 10, "a", 1_100)], 0).await, [Some(1)]);
         drop(w);
 
         // A new writer reloads the window's nonces from the messages.
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         assert_eq!(
             write(&w, &[msg(3, 10, "a", 1_200), msg(4, 10, "b", 1_200)], 500).await,
             [Some(1), None]
@@ -610,7 +733,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_batch_stores_nothing_remembers_nothing_and_the_writer_goes_on() {
         let path = temp_db("rollback");
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         // Message 2 is fine, but the batch also repeats id 1 (with a nonce of its own, so
         // not as a repeated send): the insert fails and the whole batch with it.
@@ -634,7 +757,7 @@ mod tests {
     #[tokio::test]
     async fn a_deleted_or_forgotten_holder_does_not_count() {
         let path = temp_db("forgotten");
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         assert_eq!(write(&w, &[msg(1, 10, "a", 1_000)], 0).await, [None]);
         Connection::open(&path)
             .unwrap()
@@ -645,7 +768,7 @@ mod tests {
         assert_eq!(write(&w, &[msg(3, 10, "a", 5_000)], 2_000).await, [None]);
         drop(w);
         // Reloading reads only the window: message 3, not 2.
-        let w = SqliteWriter::start(&path, Arc::default()).unwrap();
+        let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
         assert_eq!(write(&w, &[msg(4, 10, "a", 5_100)], 4_000).await, [Some(3)]);
     }
 }

@@ -1,0 +1,293 @@
+//! SQLite: messages stored but not yet entered in their channel's list (`channel_messages`),
+//! and how a restart finds them again.
+//!
+//! A message's entry in its channel's list lands in that channel's newest leaf, and with many
+//! channels busy each message of a commit lands in a different leaf, logged and synced whole.
+//! So SQLite's message writer stores the message itself at once (its row is what makes it
+//! durable) and enters it in the list later, a few channels at a time, each channel with
+//! all its waiting messages: one leaf written for many entries. Readers add what waits here to
+//! what they read from the list. S4 (docs/benchmarks.md, *after 15:43* in
+//! benchmarks/s4-what-was-tried.md): a third of the disk's writes, the writer ~2 µs a message
+//! less at 35k.
+//!
+//! The writer alone changes it, and only after the commit that did so: a message is noted
+//! once its row is committed, and leaves once its entry is. A reader copies what it needs
+//! before it reads the database, so an entry moved in between is in one or both (both
+//! are merged), never in neither.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use foldhash::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
+
+/// Messages waiting beyond which the writer enters the oldest channels' ones in the commit
+/// that finds them: about four per channel with S4's thousand busy channels, and at most a
+/// few milliseconds of a busy channel's messages to merge into a read.
+pub(crate) const LAG: usize = 4_096;
+
+/// At most this many entries a commit, as a multiple of its own messages: the backlog of a
+/// burst is worked off over the next commits instead of in one long one.
+pub(crate) const CATCH_UP: usize = 4;
+
+/// What waits, shared by SQLite's message writer (which changes it) and its readers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shared(Arc<Mutex<Unlisted>>);
+
+impl Shared {
+    /// The lock (a panic while holding it leaves nothing half-changed that matters more
+    /// than reading on).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Unlisted> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// What waits, by channel; channels in the order their oldest waiting message arrived.
+#[derive(Debug, Default)]
+pub(crate) struct Unlisted {
+    by_channel: HashMap<i64, Vec<i64>>,
+    order: VecDeque<i64>,
+    total: usize,
+    /// Waiting ids whose deletion began (its commit may yet fail): entered only if their
+    /// row is still there.
+    deleted: HashSet<i64>,
+}
+
+/// Channels whose entries a commit writes: each with every id it has waiting.
+pub(crate) type Due = Vec<(i64, Vec<i64>)>;
+
+impl Unlisted {
+    /// Notes a committed message.
+    pub(crate) fn note(&mut self, channel: i64, id: i64) {
+        match self.by_channel.entry(channel) {
+            Entry::Occupied(ids) => ids.into_mut().push(id),
+            Entry::Vacant(ids) => {
+                ids.insert(vec![id]);
+                self.order.push_back(channel);
+            }
+        }
+        self.total += 1;
+    }
+
+    /// Notes messages being deleted, by the deleting transaction once it holds the write
+    /// lock (so not while the writer is inside a commit), before its own commit.
+    pub(crate) fn deleting(&mut self, deleted: impl IntoIterator<Item = (i64, i64)>) {
+        for (channel, id) in deleted {
+            if self.ids(channel).contains(&id) {
+                self.deleted.insert(id);
+            }
+        }
+    }
+
+    /// Of `due`'s ids, those whose deletion began: each is entered only if its row is there.
+    pub(crate) fn maybe_deleted(&self, due: &Due) -> HashSet<i64> {
+        if self.deleted.is_empty() {
+            return HashSet::default();
+        }
+        let ids = due.iter().flat_map(|(_, ids)| ids);
+        ids.filter(|id| self.deleted.contains(id))
+            .copied()
+            .collect()
+    }
+
+    /// Forgets deleted messages (after the deletion's commit; a channel stays queued even
+    /// if nothing of it is left).
+    pub(crate) fn forget(&mut self, channel: i64, ids: &[i64]) {
+        if let Some(waiting) = self.by_channel.get_mut(&channel) {
+            let before = waiting.len();
+            waiting.retain(|id| !ids.contains(id));
+            self.total -= before - waiting.len();
+        }
+        for id in ids {
+            self.deleted.remove(id);
+        }
+    }
+
+    /// The channels a commit of `fresh` messages should enter, oldest first: while more than
+    /// `lag` would be left waiting, and up to [`CATCH_UP`] times `fresh` entries (at least
+    /// one channel).
+    pub(crate) fn due(&self, fresh: usize, lag: usize) -> Due {
+        let mut due = Vec::new();
+        let mut left = self.total + fresh;
+        let mut taken = 0;
+        for channel in &self.order {
+            if left <= lag || (taken > 0 && taken >= CATCH_UP * fresh.max(1)) {
+                break;
+            }
+            let ids = &self.by_channel[channel];
+            due.push((*channel, ids.clone()));
+            left -= ids.len();
+            taken += ids.len();
+        }
+        due
+    }
+
+    /// Takes out what [`Unlisted::due`] returned, once its commit is done. Nothing is noted
+    /// in between (both on the writer's thread).
+    pub(crate) fn entered(&mut self, due: &Due) {
+        for (channel, _) in due {
+            debug_assert_eq!(self.order.front(), Some(channel));
+            self.order.pop_front();
+            if let Some(ids) = self.by_channel.remove(channel) {
+                self.total -= ids.len();
+                if !self.deleted.is_empty() {
+                    for id in &ids {
+                        self.deleted.remove(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ids waiting in `channel`, in the order they were stored.
+    pub(crate) fn ids(&self, channel: i64) -> &[i64] {
+        self.by_channel.get(&channel).map_or(&[], Vec::as_slice)
+    }
+
+    /// The newest id waiting in `channel`.
+    pub(crate) fn newest(&self, channel: i64) -> Option<i64> {
+        self.ids(channel).iter().copied().max()
+    }
+
+    /// Every waiting id.
+    pub(crate) fn all_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.by_channel.values().flatten().copied()
+    }
+
+    /// The smallest id left waiting once `due` (the front of the queue) is entered: with the
+    /// new messages', the mark a restart starts from ([`recover`]). Every waiting id is
+    /// looked at (ids are made before they are stored, so a later channel may hold an older
+    /// one): a few microseconds a commit at [`LAG`].
+    pub(crate) fn min_after(&self, due: &Due) -> Option<i64> {
+        self.order
+            .iter()
+            .skip(due.len())
+            .filter_map(|c| self.ids(*c).iter().copied().min())
+            .min()
+    }
+
+    /// Each channel's newest waiting id.
+    pub(crate) fn newest_by_channel(&self) -> HashMap<i64, i64> {
+        self.by_channel
+            .iter()
+            .filter_map(|(c, ids)| Some((*c, ids.iter().copied().max()?)))
+            .collect()
+    }
+
+    /// How many ids wait.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.total
+    }
+}
+
+/// The mark: every message with a smaller id is in its channel's list (`i64::MAX`: all are).
+pub(crate) fn mark(c: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    c.query_row("SELECT below FROM channel_messages_mark", [], |r| r.get(0))
+}
+
+/// What a restart finds waiting: the messages from the mark on that are not in their
+/// channel's list, oldest first.
+pub(crate) fn recover(c: &rusqlite::Connection) -> rusqlite::Result<Unlisted> {
+    let below = mark(c)?;
+    let mut query = c.prepare(
+        "SELECT channel_id, id FROM messages m WHERE m.id >= ?1 AND NOT EXISTS \
+         (SELECT 1 FROM channel_messages l WHERE l.channel_id = m.channel_id AND l.id = m.id) \
+         ORDER BY m.id",
+    )?;
+    let mut found = Unlisted::default();
+    let mut rows = query.query([below])?;
+    while let Some(row) = rows.next()? {
+        found.note(row.get(0)?, row.get(1)?);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(notes: &[(i64, i64)]) -> Unlisted {
+        let mut w = Unlisted::default();
+        for (c, id) in notes {
+            w.note(*c, *id);
+        }
+        w
+    }
+
+    #[test]
+    fn nothing_is_due_within_the_lag() {
+        let w = waiting(&[(1, 10), (2, 11), (1, 12)]);
+        assert_eq!(w.due(1, 4), Due::new());
+        assert_eq!(w.len(), 3);
+        assert_eq!(w.ids(1), [10, 12]);
+        assert_eq!(w.newest(1), Some(12));
+        assert_eq!(w.newest(3), None);
+    }
+
+    #[test]
+    fn the_oldest_channels_are_due_whole_until_the_lag_is_kept() {
+        let w = waiting(&[(1, 10), (2, 11), (1, 12), (3, 13), (2, 14)]);
+        // 5 waiting + 2 coming, lag 3: channel 1 (2 ids) leaves 5, channel 2 (2) leaves 3.
+        let due = w.due(2, 3);
+        assert_eq!(due, vec![(1, vec![10, 12]), (2, vec![11, 14])]);
+        assert_eq!(w.min_after(&due), Some(13));
+        assert_eq!(w.min_after(&Due::new()), Some(10));
+        assert_eq!(w.newest_by_channel().get(&2), Some(&14));
+    }
+
+    #[test]
+    fn the_mark_is_the_smallest_waiting_id_whichever_channel_holds_it() {
+        // Ids are made before they are stored: a later channel may hold an older one.
+        let w = waiting(&[(1, 20), (2, 5), (1, 21)]);
+        assert_eq!(w.min_after(&Due::new()), Some(5));
+        assert_eq!(w.min_after(&w.due(0, 1)), Some(5));
+        assert_eq!(w.min_after(&w.due(0, 0)), None);
+    }
+
+    #[test]
+    fn a_commit_enters_at_most_catch_up_times_its_own_messages() {
+        let notes: Vec<(i64, i64)> = (0..20).map(|i| (i, 100 + i)).collect();
+        let w = waiting(&notes);
+        let due = w.due(1, 0);
+        assert_eq!(due.len(), CATCH_UP);
+    }
+
+    #[test]
+    fn entered_and_deleted_ids_leave_and_a_channel_keeps_its_place_until_entered() {
+        let mut w = waiting(&[(1, 10), (2, 11), (1, 12)]);
+        let due = w.due(0, 1);
+        assert_eq!(due, vec![(1, vec![10, 12])]);
+        w.entered(&due);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.ids(1), [] as [i64; 0]);
+        assert_eq!(w.min_after(&Due::new()), Some(11));
+        w.note(1, 15);
+        w.deleting([(2, 11), (2, 12), (1, 15)]);
+        assert_eq!(
+            w.maybe_deleted(&vec![(2, vec![11])]),
+            HashSet::from_iter([11])
+        );
+        w.forget(2, &[11, 99]);
+        assert_eq!(w.len(), 1);
+        // A deletion that did not commit: its id stays, entered only if its row is there.
+        assert_eq!(
+            w.maybe_deleted(&vec![(1, vec![15])]),
+            HashSet::from_iter([15])
+        );
+        w.note(2, 16);
+        assert_eq!(w.due(0, 1), vec![(2, vec![16])]);
+        w.forget(2, &[16]);
+        w.note(2, 11);
+        let mut all: Vec<i64> = w.all_ids().collect();
+        all.sort();
+        assert_eq!(all, [11, 15]);
+        let due = w.due(0, 1);
+        assert_eq!(due, vec![(2, vec![11])]);
+        assert_eq!(w.min_after(&due), Some(15));
+        w.entered(&due);
+        assert_eq!(w.min_after(&Due::new()), Some(15));
+    }
+}
