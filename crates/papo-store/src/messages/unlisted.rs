@@ -6,14 +6,16 @@
 //! So SQLite's message writer stores the message itself at once (its row is what makes it
 //! durable) and enters it in the list later, a few channels at a time, each channel with
 //! all its waiting messages: one leaf written for many entries. Readers add what waits here to
-//! what they read from the list. S4 (docs/benchmarks.md, *after 15:43* in
-//! benchmarks/s4-what-was-tried.md): a third of the disk's writes, the writer ~2 µs a message
-//! less at 35k.
+//! what they read from the list. S4 at 35k msg/s (*after 15:43* in
+//! docs/benchmarks/s4-what-was-tried.md): the writer ~1.8 µs a message less, about half the
+//! disk's writes.
 //!
-//! The writer alone changes it, and only after the commit that did so: a message is noted
-//! once its row is committed, and leaves once its entry is. A reader copies what it needs
-//! before it reads the database, so an entry moved in between is in one or both (both
-//! are merged), never in neither.
+//! The writer changes it only after the commit that did so: a message is noted once its row
+//! is committed, and leaves once its entry is. A reader copies what it needs before it
+//! reads the database, so an entry moved in between is in one or both (both are merged),
+//! never in neither. A deletion notes its ids before its commit ([`Unlisted::deleting`]),
+//! so that the writer enters them only if their rows are still there, and forgets them
+//! after it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
