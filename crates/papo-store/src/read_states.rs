@@ -47,14 +47,7 @@ pub async fn mention_count(
     after: i64,
 ) -> Result<i64, StoreError> {
     // SQLite: with the channel's messages not yet in its list (copied before the read).
-    let unlisted: Vec<i64> = db.unlisted().map_or_else(Vec::new, |u| {
-        u.lock()
-            .ids(channel)
-            .iter()
-            .copied()
-            .filter(|id| *id > after)
-            .collect()
-    });
+    let unlisted = crate::messages::unlisted_ids(db, channel, |id| id > after);
     let sql = format!(
         "SELECT COUNT(*) FROM messages m WHERE (id IN (SELECT id FROM channel_messages \
          WHERE channel_id = $1 AND id > $2){}) AND m.author_id <> $3 AND (m.mention_everyone \

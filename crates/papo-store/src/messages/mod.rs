@@ -191,7 +191,7 @@ async fn page_query(
 }
 
 /// SQLite: the ids of `channel`'s messages not yet in its list that `keep` accepts.
-fn unlisted_ids(db: &Db, channel: i64, keep: impl Fn(i64) -> bool) -> Vec<i64> {
+pub(crate) fn unlisted_ids(db: &Db, channel: i64, keep: impl Fn(i64) -> bool) -> Vec<i64> {
     db.unlisted().map_or_else(Vec::new, |u| {
         u.lock()
             .ids(channel)
