@@ -418,8 +418,8 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use crate::messages::test_support::{sqlite_db, temp_db};
-    use crate::{Db, DbConfig, Pool};
+    use crate::messages::test_support::{sqlite_db, sqlite_db_at, temp_db};
+    use crate::{Db, Pool};
 
     async fn page_size(db: &Db) -> i64 {
         let Pool::Sqlite(p) = db.pool() else {
@@ -443,13 +443,7 @@ mod tests {
             .unwrap()
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
             .unwrap();
-        let db = Db::connect(&DbConfig {
-            url: format!("sqlite://{}", path.display()),
-            max_connections: 2,
-            pg_schema: None,
-        })
-        .await
-        .unwrap();
+        let db = sqlite_db_at(&path).await;
         db.migrate().await.unwrap();
         assert_eq!(page_size(&db).await, 4096);
     }

@@ -7,6 +7,7 @@ use sqlx::migrate::Migrator;
 use crate::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use papo_core::id::{ChannelId, ServerId};
 
+use crate::messages::test_support::{exec, scalar};
 use crate::{Db, Pool, StoreError, on_pool};
 
 /// The migrations before `version`, as a migrator of their own.
@@ -30,14 +31,6 @@ async fn migrate_before(db: &Db, version: i64) {
         Pool::Postgres(p) => before(&POSTGRES_MIGRATIONS, version).run(p).await,
     }
     .expect("earlier migrations");
-}
-
-async fn exec(db: &Db, sql: &str) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(p)
-        .await
-        .map(|_| ()))?;
-    Ok(())
 }
 
 type StateRow = (i64, i64, i64, Option<i64>);
@@ -112,15 +105,7 @@ async fn history_ids(db: &Db, channel: i64) -> Vec<i64> {
 
 /// How many rows `table` holds.
 async fn count(db: &Db, table: &str) -> i64 {
-    async fn counted(db: &Db, sql: &str) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_one(p)
-            .await)?;
-        Ok(n)
-    }
-    counted(db, &format!("SELECT COUNT(*) FROM {table}"))
-        .await
-        .unwrap()
+    scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 /// 0011 reads a channel's messages from `channel_messages` (on SQLite a table the rebuilt

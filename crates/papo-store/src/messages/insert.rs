@@ -383,21 +383,13 @@ mod tests {
         assert_eq!(p.own_newest(), vec![(3, 10, 8), (7, 10, 9), (7, 11, 7)]);
     }
 
-    /// One account, a server and its channels 20 and 21.
-    const SEED: &str = "\
-        INSERT INTO users (id, username, email, email_key, password_hash, created_at, updated_at) \
-            VALUES (1, 'a', 'a@x', 'a@x', 'h', 0, 0);
-        INSERT INTO servers (id, name, owner_id, created_at) VALUES (10, 's', 1, 0);
-        INSERT INTO channels (id, server_id, kind, name, position) \
-            VALUES (20, 10, 'text', 'general', 0), (21, 10, 'text', 'random', 1);";
-
     /// A message sent to a channel deleted after it was checked (its channel, then its
     /// server, deleted while the message was on its way to the store) is refused, and
     /// nothing is left of the channel's messages.
     async fn a_message_for_a_deleted_channel_is_refused(db: Db) -> Result<(), StoreError> {
         use papo_core::id::{ChannelId, ServerId};
         db.migrate().await?;
-        on_pool!(&db, |p| sqlx::raw_sql(SEED).execute(p).await.map(|_| ()))?;
+        crate::messages::test_support::exec(&db, crate::messages::test_support::ONE_SERVER).await?;
         let in_server = |mut m: MessageRow| {
             m.server_id = 10;
             m
@@ -449,7 +441,7 @@ mod tests {
     /// others are stored, and each message comes back with its outcome, in order.
     async fn a_bad_message_does_not_sink_its_batch(db: Db) -> Result<(), StoreError> {
         db.migrate().await?;
-        on_pool!(&db, |p| sqlx::raw_sql(SEED).execute(p).await.map(|_| ()))?;
+        crate::messages::test_support::exec(&db, crate::messages::test_support::ONE_SERVER).await?;
         let in_server = |mut m: MessageRow| {
             m.server_id = 10;
             m

@@ -342,10 +342,14 @@ fn store(
             }
             st.marked = below;
             // Committed: the entries leave what waits, the new messages join it.
-            let mut unlisted = batch.unlisted.lock();
-            unlisted.entered(&entered);
+            {
+                let mut unlisted = batch.unlisted.lock();
+                unlisted.entered(&entered);
+                for m in &fresh {
+                    unlisted.note(m.channel_id, m.id);
+                }
+            }
             for m in &fresh {
-                unlisted.note(m.channel_id, m.id);
                 if let Some(nonce) = &m.nonce {
                     recent.remember(m.author_id, nonce, m.id, m.created_at);
                 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::MessageRow;
-use crate::{Db, DbConfig};
+use crate::{Db, DbConfig, StoreError, on_pool};
 
 /// A plain message: no reply, mentions or pin.
 pub(crate) fn row(id: i64, channel: i64, author: i64, nonce: Option<&str>, at: i64) -> MessageRow {
@@ -34,13 +34,46 @@ pub(crate) fn temp_db(tag: &str) -> PathBuf {
 
 /// A SQLite [`Db`] on a fresh file (`tag` names the test), not migrated yet.
 pub(crate) async fn sqlite_db(tag: &str) -> Db {
+    sqlite_db_at(&temp_db(tag)).await
+}
+
+/// A SQLite [`Db`] on the file at `path` (made if missing), not migrated yet.
+pub(crate) async fn sqlite_db_at(path: &std::path::Path) -> Db {
     Db::connect(&DbConfig {
-        url: format!("sqlite://{}", temp_db(tag).display()),
+        url: format!("sqlite://{}", path.display()),
         max_connections: 2,
         pg_schema: None,
     })
     .await
     .unwrap()
+}
+
+/// User 1, who owns server 10 with text channels 20 and 21.
+pub(crate) const ONE_SERVER: &str = "\
+    INSERT INTO users (id, username, email, email_key, password_hash, created_at, updated_at) \
+        VALUES (1, 'a', 'a@x', 'a@x', 'h', 0, 0);
+    INSERT INTO servers (id, name, owner_id, created_at) VALUES (10, 's', 1, 0);
+    INSERT INTO channels (id, server_id, kind, name, position) \
+        VALUES (20, 10, 'text', 'general', 0), (21, 10, 'text', 'random', 1);";
+
+/// Runs `sql` (any number of statements).
+pub(crate) async fn exec(db: &Db, sql: &str) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// The one integer `sql` reads.
+pub(crate) async fn scalar(db: &Db, sql: &str) -> i64 {
+    async fn read(db: &Db, sql: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(p)
+            .await)?;
+        Ok(n)
+    }
+    read(db, sql).await.unwrap()
 }
 
 /// A PostgreSQL [`Db`] in a fresh schema of its own on the test server
