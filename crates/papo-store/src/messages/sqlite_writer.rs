@@ -29,8 +29,13 @@ use super::wal_batch;
 use super::{COLUMNS, MessageRow};
 use crate::StoreError;
 
-/// How often at most the mark of what waits for its channel's list moves up.
-const MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often at most the mark of what waits for its channel's list moves up. A channel's
+/// deletion looks at every message from the mark on: under S4's load at 50k msg/s the mark
+/// trailed by ~32k messages when it moved once a second and ~12k at 100 ms, and deleting a
+/// server of 1,000 channels (125k messages) took 0.57–1.06 s in four runs against
+/// 0.49–0.71 s in seven (each move costs a row rewritten and a look at every waiting id, ten
+/// times a second at most).
+const MARK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Per message: `None` if stored as new, or the original of a repeated nonce.
 pub(crate) type Outcome = Result<Vec<Option<MessageRow>>, StoreError>;
@@ -505,9 +510,9 @@ fn statements(
 }
 
 /// Where the mark goes with this commit: down to a new message older than it at once (every
-/// waiting id must be at least the mark), up to the smallest id left waiting at most once a
-/// second ([`MARK_EVERY`]): a row rewritten, and every waiting id looked at, for each move.
-/// A mark behind costs only a longer look at a restart or a channel's deletion.
+/// waiting id must be at least the mark), up to the smallest id left waiting at most every
+/// [`MARK_EVERY`]: a row rewritten, and every waiting id looked at, for each move. A mark
+/// behind costs only a longer look at a restart or a channel's deletion.
 fn mark_after(st: &Statements<'_>, unlisted: &Unlisted, due: &Due, fresh: &[MessageRow]) -> i64 {
     let fresh = fresh.iter().map(|m| m.id).min();
     if let Some(id) = fresh
