@@ -30,11 +30,11 @@ use super::{COLUMNS, MessageRow};
 use crate::StoreError;
 
 /// How often at most the mark of what waits for its channel's list moves up. A channel's
-/// deletion looks at every message from the mark on: under S4's load at 50k msg/s the mark
-/// trailed by ~32k messages when it moved once a second and ~12k at 100 ms, and deleting a
-/// server of 1,000 channels (125k messages) took 0.57–1.06 s in four runs against
-/// 0.49–0.71 s in seven (each move costs a row rewritten and a look at every waiting id, ten
-/// times a second at most).
+/// deletion looks at every message from the mark on: with messages stored at a steady 50k
+/// a second, the mark trailed by ~32k messages when it moved once a second and by ~12k at
+/// 100 ms, and deleting a server of 1,000 channels (125k messages) took 0.57–1.06 s in four
+/// runs against 0.49–0.71 s in seven (each move costs a row rewritten and a look at every
+/// waiting id, ten times a second at most).
 const MARK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Per message: `None` if stored as new, or the original of a repeated nonce.

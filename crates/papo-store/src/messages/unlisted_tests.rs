@@ -69,7 +69,7 @@ async fn histories_span_listed_and_waiting_messages_through_a_restart_and_deleti
     store(&db, 1_000..1_000 + n).await;
     let oldest = db.unlisted().unwrap().lock().all_ids().min().unwrap();
     assert!(mark().await <= oldest, "the mark is above a waiting id");
-    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    std::thread::sleep(std::time::Duration::from_millis(250));
     let end = 1_000 + n + LAG as i64;
     store(&db, 1_000 + n..end).await;
     let mut all: Vec<i64> = (1_000..end).collect();
