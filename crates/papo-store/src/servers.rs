@@ -359,9 +359,9 @@ impl UserChannelRow {
 /// `ready` would otherwise ask server by server. The newest message is the end of a range of
 /// the channel's list (`channel_messages`); how far the user has read, their read state's row.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
-    if let (Some(readers), Some(unlisted)) = (db.sqlite_readers(), db.unlisted()) {
+    if let Some(readers) = db.sqlite_readers() {
         // Before the read: a message entered in its list after the snapshot is still here.
-        let newest = unlisted.lock().newest_by_channel();
+        let newest = db.unlisted_newest();
         // On the calling thread, as the token's lookup.
         let mut rows = readers.read(|c| channels_of_user_on(c, user))?;
         add_unlisted_newest(&mut rows, &newest);
