@@ -221,6 +221,7 @@ impl Db {
                 .foreign_keys(true)
                 // FULL: a commit survives power loss; group commit amortises the fsync.
                 .synchronous(SqliteSynchronous::Full)
+                // Replaced on each connection by `sqlite_busy`'s even wait (`after_connect`).
                 .busy_timeout(Duration::from_secs(10))
                 // 512 KiB of page cache per pooled connection instead of SQLite's 2 MiB: hot
                 // reads are served from the server's own caches, the rest from the OS's.
@@ -237,6 +238,11 @@ impl Db {
                 // A local file does not drop connections: no ping (a thread round trip)
                 // before every query.
                 .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        crate::sqlite_busy::install(conn.lock_handle().await?.as_raw_handle())
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             Ok(Self::new(

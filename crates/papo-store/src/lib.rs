@@ -22,6 +22,7 @@ pub mod roles;
 mod server_load;
 pub mod servers;
 pub mod sessions;
+mod sqlite_busy;
 mod sqlite_reader;
 pub mod users;
 

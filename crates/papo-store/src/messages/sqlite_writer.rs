@@ -64,23 +64,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// How long the writer waits for the write lock between tries.
-const LOCK_RETRY: std::time::Duration = std::time::Duration::from_micros(100);
-/// Tries before the writer gives up on the write lock (about 10 s).
-const LOCK_TRIES: i32 = 100_000;
-
-/// The writer's busy handler: waits for the write lock in short, even sleeps. SQLite's own
-/// (`busy_timeout`) backs off to 100 ms sleeps, so a batch of messages that found the lock
-/// taken by a few short transactions (session use, written in chunks) slept on through the
-/// moments it was free.
-fn wait_for_write_lock(tries: i32) -> bool {
-    if tries >= LOCK_TRIES {
-        return false;
-    }
-    std::thread::sleep(LOCK_RETRY);
-    true
-}
-
 impl SqliteWriter {
     /// Opens a connection to `path` (already migrated) and starts the thread; `removed`
     /// holds the channels and servers deleted meanwhile.
@@ -91,7 +74,9 @@ impl SqliteWriter {
     ) -> Result<Self, StoreError> {
         let conn = open(path)?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
-        conn.busy_handler(Some(wait_for_write_lock))?;
+        // A batch that found the lock taken by a few short transactions (session use, written in
+        // chunks) slept on through the moments it was free under SQLite's own wait.
+        conn.busy_handler(Some(crate::sqlite_busy::wait_for_write_lock))?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
         let (checkpointer, restart) = checkpoint::start(path)?;
         let (jobs, rx) = mpsc::channel::<Job>();
