@@ -5,8 +5,9 @@
 //! found the lock taken slept on through the moments it was free: under the message
 //! writer's steady commits most tries fail, and the sleeps grow long. Measured with S4 at
 //! 20k messages a second (docs/benchmarks/s4-what-was-tried.md, *Writes beside the message
-//! writer*): a channel's creation, edit or deletion over REST took 40–50 ms at p50 and up
-//! to 243 ms.
+//! writer*): of marking a channel read, editing it, creating one and deleting it over REST,
+//! the slowest took 33–100 ms at p50 and up to 854 ms; 31–60 and up to 113 ms with the wait
+//! below.
 
 use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
