@@ -178,6 +178,9 @@ pub struct PoolStats {
     pub size: u32,
     /// Idle connections.
     pub idle: u32,
+    /// Tries of SQLite's pooled connections that found the write lock taken, by every
+    /// database of the process since it started (0 on PostgreSQL).
+    pub lock_waits: u64,
 }
 
 pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
@@ -406,6 +409,10 @@ impl Db {
         PoolStats {
             size: size + open as u32,
             idle: (pool_idle + idle) as u32,
+            lock_waits: match &self.pool {
+                Pool::Sqlite(_) => crate::sqlite_busy::pool_waits(),
+                Pool::Postgres(_) => 0,
+            },
         }
     }
 

@@ -47,6 +47,11 @@ fn pool_wait(tries: i32) -> Option<Duration> {
 /// Times sqlx's connections found the write lock taken (every try counts).
 static POOL_WAITS: AtomicU64 = AtomicU64::new(0);
 
+/// Tries of sqlx's connections that found the write lock taken, since the process started.
+pub(crate) fn pool_waits() -> u64 {
+    POOL_WAITS.load(Ordering::Relaxed)
+}
+
 /// [`pool_wait`] as SQLite's C callback.
 extern "C" fn busy_callback(_: *mut c_void, tries: c_int) -> c_int {
     POOL_WAITS.fetch_add(1, Ordering::Relaxed);
@@ -91,7 +96,7 @@ mod tests {
         holder
             .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
             .unwrap();
-        let before = POOL_WAITS.load(Ordering::Relaxed);
+        let before = db.pool_stats().lock_waits;
         // SQLite's own wait would try at 228 ms and next at 328: 98 ms after the release.
         let hold = Duration::from_millis(230);
         let released = std::thread::spawn(move || {
@@ -102,10 +107,7 @@ mod tests {
         exec(&db, "INSERT INTO t VALUES (2)").await.unwrap();
         let done = Instant::now();
         let released = released.join().unwrap();
-        assert!(
-            POOL_WAITS.load(Ordering::Relaxed) > before,
-            "not our handler"
-        );
+        assert!(db.pool_stats().lock_waits > before, "not our handler");
         let late = done.saturating_duration_since(released);
         assert!(
             late < Duration::from_millis(60),

@@ -176,6 +176,11 @@ impl Metrics {
             pool.size.saturating_sub(pool.idle)
         );
         out.push_str(
+            "# HELP papo_db_lock_waits_total Tries of pooled SQLite connections that found the write lock taken.\n\
+             # TYPE papo_db_lock_waits_total counter\n",
+        );
+        let _ = writeln!(out, "papo_db_lock_waits_total {}", pool.lock_waits);
+        out.push_str(
             "# HELP papo_message_writer_messages_total Messages the writer stored or found as repeats.\n\
              # TYPE papo_message_writer_messages_total counter\n",
         );
@@ -246,7 +251,11 @@ mod tests {
         commits.observe(Duration::from_secs(9));
         m.gateway_send.observe(Duration::from_micros(700));
         let text = m.render(
-            PoolStats { size: 3, idle: 2 },
+            PoolStats {
+                size: 3,
+                idle: 2,
+                lock_waits: 5,
+            },
             WriterStats {
                 messages: 7,
                 batches: 2,
@@ -262,6 +271,7 @@ mod tests {
         assert!(text.contains("route=\"/x\",status=\"200\",le=\"10\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 3"));
         assert!(text.contains("papo_db_pool_connections{state=\"in_use\"} 1"));
+        assert!(text.contains("\npapo_db_lock_waits_total 5\n"));
         assert!(text.contains("\npapo_message_writer_messages_total 7\n"));
         assert!(text.contains("\npapo_message_writer_commits_total 2\n"));
         assert!(text.contains("\npapo_message_commit_seconds_bucket{le=\"0.00025\"} 0\n"));

@@ -87,6 +87,7 @@ async fn operations_endpoints(b: Backend) {
     );
     assert!(text.contains("papo_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/auth/register\",status=\"201\",le=\"+Inf\"} 1"));
     assert!(text.contains("papo_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("\npapo_db_lock_waits_total "), "{text}");
     assert!(
         text.contains("\npapo_message_writer_messages_total 1\n"),
         "{text}"
