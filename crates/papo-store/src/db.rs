@@ -224,7 +224,7 @@ impl Db {
                 .foreign_keys(true)
                 // FULL: a commit survives power loss; group commit amortises the fsync.
                 .synchronous(SqliteSynchronous::Full)
-                // Replaced on each connection by `sqlite_busy`'s even wait (`after_connect`).
+                // Replaced on each connection by `sqlite_busy`'s short waits (`after_connect`).
                 .busy_timeout(Duration::from_secs(10))
                 // 512 KiB of page cache per pooled connection instead of SQLite's 2 MiB: hot
                 // reads are served from the server's own caches, the rest from the OS's.
