@@ -9,6 +9,7 @@ use crate::{Db, StoreError, on_pool, placeholders};
 
 mod checkpoint;
 mod insert;
+mod lookaside;
 pub(crate) mod parents;
 mod recent_nonces;
 pub(crate) mod sqlite_writer;

@@ -141,6 +141,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
         ))
     })?;
     let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), wal_batch::NAME)?;
+    super::lookaside::enlarge(&conn)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_spill", false)?;
