@@ -14,6 +14,7 @@
 //! keys are off on this connection; a message's channel and author are checked by
 //! [`super::parents`] instead.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 
@@ -419,11 +420,11 @@ fn is_plain(m: &MessageRow) -> bool {
 /// The statements of [`store`]'s transaction. Returns the batch's plan and the channels it
 /// entered in their lists: the caller remembers the nonces of the rows it inserted (`fresh`)
 /// and moves them and the entered ones in what waits only once the transaction commits.
-fn statements(
+fn statements<'b>(
     st: &mut Statements<'_>,
     recent: &RecentNonces,
-    batch: &Batch<'_>,
-) -> rusqlite::Result<(Plan, Due, i64)> {
+    batch: &Batch<'b>,
+) -> rusqlite::Result<(Plan<'b>, Due, i64)> {
     let (messages, since) = (batch.messages, batch.since);
     // Only a nonce remembered as taken is read back, by its holder's id.
     let mut existing = Vec::new();
@@ -499,7 +500,12 @@ fn statements(
 /// waiting id must be at least the mark), up to the smallest id left waiting at most every
 /// [`MARK_EVERY`]: a row rewritten, and every waiting id looked at, for each move. A mark
 /// behind costs only a longer look at a restart or a channel's deletion.
-fn mark_after(st: &Statements<'_>, unlisted: &Unlisted, due: &Due, fresh: &[MessageRow]) -> i64 {
+fn mark_after(
+    st: &Statements<'_>,
+    unlisted: &Unlisted,
+    due: &Due,
+    fresh: &[Cow<'_, MessageRow>],
+) -> i64 {
     let fresh = fresh.iter().map(|m| m.id).min();
     if let Some(id) = fresh
         && id < st.marked
