@@ -2,7 +2,14 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import './i18n';
-import './styles.css';
+// The app's styles, in this order: the small screens' rules override the others.
+import './styles/base.css';
+import './styles/controls.css';
+import './styles/pages.css';
+import './styles/shell.css';
+import './styles/settings.css';
+import './styles/servers.css';
+import './styles/small-screens.css';
 import { App } from './App';
 import { readCachedTheme } from './preferences';
 import { AuthProvider } from './state/AuthProvider';
