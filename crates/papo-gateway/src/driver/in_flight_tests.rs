@@ -1,5 +1,5 @@
-//! A connection's sends in flight, driven over an in-memory socket with a backend whose sends
-//! finish only when the test lets them.
+//! A connection's reads and sends in flight, driven over an in-memory socket with a backend
+//! whose sends finish only when the test lets them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -104,6 +104,41 @@ async fn reading_pauses_at_the_bound_of_sends_in_flight() {
     until_begun(&backend, burst + 2).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(backend.begun.load(Ordering::SeqCst), burst + 2);
+}
+
+#[tokio::test]
+async fn frames_cut_anywhere_across_reads_are_read_whole() {
+    let hub = Hub::new(GatewayConfig::default(), 0);
+    let slot = hub.claim_slot("127.0.0.1".parse().expect("an address"));
+    let backend = Arc::new(GatedBackend::closed());
+    let (server, mut client) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(run(
+        hub,
+        backend.clone(),
+        async { Some(server) },
+        slot,
+        Vec::new(),
+        Some("token".to_string()),
+    ));
+    let mut got = [0u8; 4096];
+    assert!(client.read(&mut got).await.expect("the server's frames") > 0);
+
+    // Three frames, cut inside the first one's header, inside its payload and inside the
+    // second one's header: each part read on its own.
+    let frames = sends(0..3);
+    let one = frames.len() / 3;
+    for part in [
+        &frames[..1],
+        &frames[1..one / 2],
+        &frames[one / 2..one + 1],
+        &frames[one + 1..],
+    ] {
+        client.write_all(part).await.expect("written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    until_begun(&backend, 3).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(backend.begun.load(Ordering::SeqCst), 3);
 }
 
 /// Masked `message_create` frames with the nonces `n{i}`.
