@@ -65,24 +65,29 @@ async fn until_begun(backend: &GatedBackend, begun: usize) {
     );
 }
 
-#[tokio::test]
-async fn reading_pauses_at_the_bound_of_sends_in_flight() {
+/// A connection identified in its upgrade, driven over an in-memory socket: its backend and
+/// the client's end, once `ready` has arrived (hello and ready: at least one read).
+async fn identified() -> (Arc<GatedBackend>, tokio::io::DuplexStream) {
     let hub = Hub::new(GatewayConfig::default(), 0);
     let slot = hub.claim_slot("127.0.0.1".parse().expect("an address"));
     let backend = Arc::new(GatedBackend::closed());
     let (server, mut client) = tokio::io::duplex(64 * 1024);
-    let token = Some("token".to_string());
     tokio::spawn(run(
         hub,
         backend.clone(),
         async { Some(server) },
         slot,
         Vec::new(),
-        token,
+        Some("token".to_string()),
     ));
-    // Identified once `ready` arrives (hello and ready: at least one read).
     let mut got = [0u8; 4096];
     assert!(client.read(&mut got).await.expect("the server's frames") > 0);
+    (backend, client)
+}
+
+#[tokio::test]
+async fn reading_pauses_at_the_bound_of_sends_in_flight() {
+    let (backend, mut client) = identified().await;
 
     // A burst read at once is handled whole, past the bound.
     let burst = MAX_SENDS_IN_FLIGHT + 3;
@@ -108,21 +113,7 @@ async fn reading_pauses_at_the_bound_of_sends_in_flight() {
 
 #[tokio::test]
 async fn frames_cut_anywhere_across_reads_are_read_whole() {
-    let hub = Hub::new(GatewayConfig::default(), 0);
-    let slot = hub.claim_slot("127.0.0.1".parse().expect("an address"));
-    let backend = Arc::new(GatedBackend::closed());
-    let (server, mut client) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(run(
-        hub,
-        backend.clone(),
-        async { Some(server) },
-        slot,
-        Vec::new(),
-        Some("token".to_string()),
-    ));
-    let mut got = [0u8; 4096];
-    assert!(client.read(&mut got).await.expect("the server's frames") > 0);
-
+    let (backend, mut client) = identified().await;
     // Three frames, cut inside the first one's header, inside its payload and inside the
     // second one's header: each part read on its own.
     let frames = sends(0..3);
