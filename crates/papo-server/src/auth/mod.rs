@@ -76,8 +76,8 @@ impl Touches {
             .insert(session, at);
     }
 
-    /// Writes what was noted, [`TOUCH_CHUNK`] sessions per transaction (a long one would
-    /// hold SQLite's write lock away from the message writer).
+    /// Writes what was noted, `TOUCH_CHUNK` (256) sessions per transaction: a long one would
+    /// hold SQLite's write lock away from the message writer.
     pub async fn flush(&self, db: &papo_store::Db) {
         let batch: Vec<(SessionId, i64)> =
             std::mem::take(&mut *self.pending.lock().expect("touches poisoned"))
