@@ -34,17 +34,37 @@ use crate::http::users::PublicUser;
 pub const CLUSTER_MAX_AGE: Duration = Duration::from_secs(30);
 /// Tokens or profiles kept at most; past that the map starts over.
 const MAX_ENTRIES: usize = 200_000;
+/// Live access tokens loaded at a start at most: half of the most kept (`MAX_ENTRIES`),
+/// leaving room for those issued or presented afterwards before the map starts over.
+pub const PRELOADED_TOKENS: usize = MAX_ENTRIES / 2;
 
 /// The cache key of a token hash given in hex (anything else maps to its first bytes; only
 /// hashes of our own making are looked up).
 fn token_key(hex: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
     for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-        *k = (nibble(pair[0]) << 4) | pair.get(1).map_or(0, |c| nibble(*c));
+        let low = pair.get(1).map_or(0, |c| NIBBLES[usize::from(*c)]);
+        *k = (NIBBLES[usize::from(pair[0])] << 4) | low;
     }
     key
 }
+
+/// The value of each byte as a hex digit (0 for a byte that is not one): found by index, as
+/// `char::to_digit` cost each token lookup about 900 instructions (quick S1).
+static NIBBLES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = match c as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 0,
+        };
+        c += 1;
+    }
+    table
+};
 
 /// The cached copies of one node.
 #[derive(Default)]
@@ -259,6 +279,50 @@ impl Directory {
             self.keep_owner(hash, seen, *o);
         }
         Ok(owner)
+    }
+
+    /// Loads the owners of the live access tokens (at most [`PRELOADED_TOKENS`], the most
+    /// recently used sessions first), so that the first request or gateway identify of each
+    /// after a start finds its token here instead of searching for it in the database: after
+    /// a restart every client reconnects at once. Returns how many were kept (none if an
+    /// invalidation happened while they were read: they may predate it).
+    pub async fn preload_tokens(&self, db: &Db, now: i64) -> Result<usize, StoreError> {
+        let seen = self.generation();
+        let live = sessions::live_access_tokens(db, now, PRELOADED_TOKENS).await?;
+        let mut map = self.tokens.lock().expect("directory poisoned");
+        if self.generation() != seen {
+            return Ok(0);
+        }
+        map.reserve(live.len());
+        for t in &live {
+            map.insert(token_key(&t.hash), Timed::new(t.owner));
+        }
+        Ok(live.len())
+    }
+
+    /// The owner of a live access token (by its hash) if this directory holds it, without
+    /// reading the database; `None` says nothing about the token (it may be unknown here
+    /// only). A revoked session's tokens are dropped when the revocation is reported, as for
+    /// [`Directory::authenticate`].
+    pub fn live_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
+        self.cached_owner(hash, now)
+    }
+
+    /// Holds the owner of an access token just issued (at a sign-in or a refresh), so that
+    /// its first request or identify does not search for it. `seen` is the
+    /// [`Directory::generation`] from before the token was stored: if a revocation came
+    /// since, the owner is not held (it may be that session's).
+    pub fn hold_issued(&self, hash: &str, seen: u64, owner: TokenOwner) {
+        self.keep_owner(hash, seen, owner);
+    }
+
+    /// Forgets the tokens expired at `now` (housekeeping: a token is never used past its
+    /// expiry, but one nobody presents again would stay).
+    pub fn forget_expired_tokens(&self, now: i64) -> usize {
+        let mut map = self.tokens.lock().expect("directory poisoned");
+        let before = map.len();
+        map.retain(|_, t| t.value.expires_at > now);
+        before - map.len()
     }
 
     /// The cached owner of a live token.
@@ -573,6 +637,48 @@ mod tests {
         assert_eq!(&key[..4], &[0x00, 0xff, 0x10, 0xa0]);
         assert_eq!(key, token_key(&hex.to_uppercase()));
         assert_ne!(key, token_key(&"00ff10a1".repeat(8)));
+        let every_digit = "0123456789abcdefABCDEF".repeat(3);
+        assert_eq!(
+            &token_key(&every_digit)[..11],
+            &[
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef
+            ]
+        );
+        // Not a digit: zero, as an odd length's missing half.
+        assert_eq!(&token_key("zz1")[..3], &[0x00, 0x10, 0x00]);
+    }
+
+    #[test]
+    fn an_issued_token_is_held_unless_a_revocation_came_since_and_is_forgotten_once_expired() {
+        use papo_core::id::SessionId;
+        let directory = Directory::new(None);
+        let owner = TokenOwner {
+            session_id: 5,
+            user_id: 1,
+            last_used_at: 0,
+            expires_at: 1_000,
+        };
+        let (a, b) = ("aa".repeat(32), "bb".repeat(32));
+        let seen = directory.generation();
+        directory.hold_issued(&a, seen, owner);
+        directory.invalidate(&Change::Sessions {
+            sessions: vec![SessionId::from_i64(9)],
+        });
+        directory.hold_issued(&b, seen, owner);
+        assert_eq!(directory.live_owner(&a, 999).map(|o| o.session_id), Some(5));
+        assert!(
+            directory.live_owner(&b, 999).is_none(),
+            "stored before a revocation"
+        );
+        assert_eq!(directory.forget_expired_tokens(999), 0);
+        assert_eq!(directory.forget_expired_tokens(1_000), 1);
+        assert!(directory.live_owner(&a, 0).is_none(), "forgotten");
+        // A revoked session's tokens go at once.
+        directory.hold_issued(&a, directory.generation(), owner);
+        directory.invalidate(&Change::Sessions {
+            sessions: vec![SessionId::from_i64(5)],
+        });
+        assert!(directory.live_owner(&a, 0).is_none(), "revoked");
     }
 
     fn parts(id: i64) -> servers::ServerParts {

@@ -84,6 +84,13 @@ pub async fn run(
             .context("connecting to Redis (REDIS_URL)")?;
         tracing::info!(node = state.config.node_id, "cluster bus on Redis");
     }
+    // After the bus is up, so that a revocation on another node meanwhile is not missed.
+    let preloaded = state
+        .directory
+        .preload_tokens(&state.db, crate::now_ms())
+        .await
+        .context("loading the live access tokens")?;
+    tracing::info!(tokens = preloaded, "live access tokens loaded");
     let hub = state.hub.clone();
     let shutdown = async move {
         shutdown.await;

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
-use crate::sessions::{IdentifyRows, ServerCache};
+use crate::sessions::{IdentifyRows, ServerCache, Who};
 use crate::sqlite_reader::SqliteReaders;
 
 /// The most identifies read in one transaction (a longer queue takes several, one after
@@ -30,8 +30,7 @@ type Answer = Result<Option<IdentifyRows>, StoreError>;
 
 /// An identify waiting for the next read transaction.
 struct Waiting {
-    access_hash: String,
-    now: i64,
+    who: Who,
     cache: Arc<dyn ServerCache>,
     answer: oneshot::Sender<Answer>,
 }
@@ -60,23 +59,17 @@ impl IdentifyReads {
         }
     }
 
-    /// Reads what identifying with the token hashed to `access_hash` needs, together with the
-    /// identifies asked for at about the same time. Must be called inside a tokio runtime.
+    /// Reads what identifying `who` needs, together with the identifies asked for at about
+    /// the same time. Must be called inside a tokio runtime.
     pub(crate) async fn identify(
         self: &Arc<Self>,
-        access_hash: &str,
-        now: i64,
+        who: Who,
         cache: Arc<dyn ServerCache>,
     ) -> Answer {
         let (answer, answered) = oneshot::channel();
         let first = {
             let mut waiting = self.waiting.lock().expect("identify queue poisoned");
-            waiting.push(Waiting {
-                access_hash: access_hash.to_owned(),
-                now,
-                cache,
-                answer,
-            });
+            waiting.push(Waiting { who, cache, answer });
             waiting.len() == 1
         };
         if first {
@@ -115,7 +108,7 @@ impl IdentifyReads {
             Ok(batch
                 .iter()
                 .zip(seen)
-                .map(|(w, seen)| queries.identify(&w.access_hash, w.now, &*w.cache, seen))
+                .map(|(w, seen)| queries.identify(&w.who, &*w.cache, seen))
                 .collect::<Vec<_>>())
         });
         match read {
@@ -272,6 +265,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn owners_known_already_are_read_without_their_token_with_the_others() {
+        let db = db_with_users("identify-owners", 3).await;
+        // The owner as a caller that knows the token would give it (user 9 has no account).
+        let owner = |user: i64| sessions::TokenOwner {
+            session_id: 100 + user,
+            user_id: user,
+            last_used_at: NOW - 5,
+            expires_at: NOW + 60_000,
+        };
+        let asks: Vec<_> = [1, 2, 9]
+            .into_iter()
+            .map(|user| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    sessions::identify_owner(&db, owner(user), lacks_none()).await
+                })
+            })
+            .collect();
+        let by_token = {
+            let db = db.clone();
+            tokio::spawn(async move { sessions::identify(&db, "h3", NOW, lacks_none()).await })
+        };
+        for (user, ask) in [1, 2, 9].into_iter().zip(asks) {
+            let found = ask.await.unwrap().unwrap();
+            match found {
+                Some(rows) => {
+                    assert_eq!(rows.found.user.username, format!("user{user}"));
+                    assert_eq!(rows.found.owner.session_id, 100 + user);
+                    assert_eq!(rows.found.owner.last_used_at, NOW - 5, "the caller's");
+                }
+                None => assert_eq!(user, 9, "only the missing account is not found"),
+            }
+        }
+        let rows = by_token.await.unwrap().unwrap().expect("a live token");
+        assert_eq!(rows.found.user.username, "user3");
+        let reads = db.sqlite_identify_reads().unwrap();
+        assert_eq!(reads.transactions.load(super::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
     async fn when_the_transaction_cannot_begin_every_identify_asked_together_gets_the_error() {
         // No such folder: the readers cannot open the file.
         let path = temp_db("identify-unopenable")
@@ -282,9 +315,13 @@ mod tests {
         let asks: Vec<_> = (1..=3)
             .map(|i| {
                 let reads = reads.clone();
-                tokio::spawn(
-                    async move { reads.identify(&format!("h{i}"), NOW, lacks_none()).await },
-                )
+                tokio::spawn(async move {
+                    let who = crate::sessions::Who::Token {
+                        hash: format!("h{i}"),
+                        now: NOW,
+                    };
+                    reads.identify(who, lacks_none()).await
+                })
             })
             .collect();
         for ask in asks {

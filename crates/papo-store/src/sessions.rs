@@ -169,6 +169,35 @@ pub async fn authenticate(
     .await)?)
 }
 
+/// A live access token: its hash (hex) and its owner.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LiveToken {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// Who it belongs to.
+    #[sqlx(flatten)]
+    pub owner: TokenOwner,
+}
+
+/// Up to `limit` access tokens live at `now` (unexpired, their session not revoked), those of
+/// the most recently used sessions first.
+pub async fn live_access_tokens(
+    db: &Db,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<LiveToken>, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_as(
+        "SELECT t.hash, s.id AS session_id, s.user_id, s.last_used_at, t.expires_at \
+         FROM auth_tokens t JOIN sessions s ON s.id = t.session_id \
+         WHERE t.kind = 'access' AND t.expires_at > $1 AND s.revoked_at IS NULL \
+         ORDER BY s.last_used_at DESC, t.expires_at DESC LIMIT $2"
+    )
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(p)
+    .await)?)
+}
+
 /// A token's owner together with their account.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OwnerWithUser {
@@ -193,6 +222,10 @@ static AUTHENTICATE_WITH_USER: LazyLock<String> = LazyLock::new(|| {
          WHERE t.hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.revoked_at IS NULL"
     )
 });
+
+/// An account by id, for an identify whose token's owner is known.
+static USER_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM users WHERE id = ?1", crate::users::COLUMNS));
 
 /// What a gateway identify reads: the token's session and account, and the account's
 /// channels ([`crate::servers::channels_of_user`]).
@@ -230,16 +263,55 @@ pub async fn identify(
     now: i64,
     cache: Arc<dyn ServerCache>,
 ) -> Result<Option<IdentifyRows>, StoreError> {
+    let who = Who::Token {
+        hash: access_hash.to_owned(),
+        now,
+    };
+    identify_who(db, who, cache).await
+}
+
+/// As [`identify`], for a token whose owner the caller already knows (and has checked is
+/// live): the account and its channels are read, the token is not looked up. `None` if the
+/// account no longer exists.
+pub async fn identify_owner(
+    db: &Db,
+    owner: TokenOwner,
+    cache: Arc<dyn ServerCache>,
+) -> Result<Option<IdentifyRows>, StoreError> {
+    identify_who(db, Who::Owner(owner), cache).await
+}
+
+/// Who an identify is for: a token to look up, or its owner, known already.
+#[derive(Clone, Debug)]
+pub(crate) enum Who {
+    /// The hash of an access token, live at `now` (Unix ms).
+    Token { hash: String, now: i64 },
+    /// A live token's owner.
+    Owner(TokenOwner),
+}
+
+async fn identify_who(
+    db: &Db,
+    who: Who,
+    cache: Arc<dyn ServerCache>,
+) -> Result<Option<IdentifyRows>, StoreError> {
     if let Some(reads) = db.sqlite_identify_reads() {
-        return reads.identify(access_hash, now, cache).await;
+        return reads.identify(who, cache).await;
     }
     let seen = cache.generation();
-    let sql = AUTHENTICATE_WITH_USER.as_str();
-    let found: Option<OwnerWithUser> = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(access_hash)
-        .bind(now)
-        .fetch_optional(p)
-        .await)?;
+    let found = match who {
+        Who::Token { hash, now } => {
+            let sql = AUTHENTICATE_WITH_USER.as_str();
+            on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&hash)
+                .bind(now)
+                .fetch_optional(p)
+                .await)?
+        }
+        Who::Owner(owner) => crate::users::by_id(db, UserId::from_i64(owner.user_id))
+            .await?
+            .map(|user| OwnerWithUser { owner, user }),
+    };
     let Some(found) = found else {
         return Ok(None);
     };
@@ -276,6 +348,8 @@ fn server_ids(channels: &[crate::servers::UserChannelRow]) -> impl Iterator<Item
 pub(crate) struct IdentifyQueries<'c> {
     connection: &'c rusqlite::Connection,
     token: rusqlite::CachedStatement<'c>,
+    /// An account by id, prepared when the batch first identifies a known owner.
+    user: Option<rusqlite::CachedStatement<'c>>,
     channels: rusqlite::CachedStatement<'c>,
     /// A server's statements, prepared when the batch first reads a server.
     loads: Option<LoadQueries<'c>>,
@@ -290,6 +364,7 @@ impl<'c> IdentifyQueries<'c> {
         Ok(Self {
             connection: c,
             token: c.prepare_cached(AUTHENTICATE_WITH_USER.as_str())?,
+            user: None,
             channels: c.prepare_cached(crate::servers::CHANNELS_OF_USER)?,
             loads: None,
             loaded: foldhash::HashSet::default(),
@@ -316,28 +391,44 @@ impl<'c> IdentifyQueries<'c> {
         Ok(())
     }
 
-    /// [`identify`]'s reads (inside a read transaction).
+    /// [`identify`]'s or [`identify_owner`]'s reads (inside a read transaction).
     pub(crate) fn identify(
         &mut self,
-        access_hash: &str,
-        now: i64,
+        who: &Who,
         cache: &dyn ServerCache,
         seen: u64,
     ) -> rusqlite::Result<Option<IdentifyRows>> {
-        let found = self
-            .token
-            .query_row(rusqlite::params![access_hash, now], |row| {
-                Ok(OwnerWithUser {
-                    owner: TokenOwner {
-                        session_id: row.get(0)?,
-                        user_id: row.get(1)?,
-                        last_used_at: row.get(2)?,
-                        expires_at: row.get(3)?,
-                    },
-                    user: crate::users::UserRow::from_sqlite(row, 4)?,
+        let found = match who {
+            Who::Token { hash, now } => self
+                .token
+                .query_row(rusqlite::params![hash, now], |row| {
+                    Ok(OwnerWithUser {
+                        owner: TokenOwner {
+                            session_id: row.get(0)?,
+                            user_id: row.get(1)?,
+                            last_used_at: row.get(2)?,
+                            expires_at: row.get(3)?,
+                        },
+                        user: crate::users::UserRow::from_sqlite(row, 4)?,
+                    })
                 })
-            })
-            .optional()?;
+                .optional()?,
+            Who::Owner(owner) => {
+                let user = match &mut self.user {
+                    Some(user) => user,
+                    None => self
+                        .user
+                        .insert(self.connection.prepare_cached(&USER_BY_ID)?),
+                };
+                user.query_row([owner.user_id], |row| {
+                    Ok(OwnerWithUser {
+                        owner: *owner,
+                        user: crate::users::UserRow::from_sqlite(row, 0)?,
+                    })
+                })
+                .optional()?
+            }
+        };
         let Some(found) = found else {
             return Ok(None);
         };

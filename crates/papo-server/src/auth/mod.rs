@@ -116,6 +116,8 @@ pub async fn housekeeping(state: AppState) {
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "purging expired tokens failed"),
         }
+        let forgotten = state.directory.forget_expired_tokens(crate::now_ms());
+        tracing::debug!(tokens = forgotten, "expired tokens forgotten");
         state.login_failures_by_account.prune();
         state.login_failures_by_ip.prune();
         state.registrations_by_ip.prune();

@@ -43,6 +43,13 @@ pub fn mint(now_ms: i64, access_ttl_secs: u64, refresh_ttl_secs: u64) -> TokenPa
     }
 }
 
+impl TokenPair {
+    /// The access token's stored form (its hash and expiry).
+    pub fn stored_access(&self) -> &NewToken {
+        &self.stored[0]
+    }
+}
+
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -75,6 +82,7 @@ mod tests {
         assert_ne!(a.access, b.access);
         assert!(a.access.starts_with("pat_") && a.refresh.starts_with("prt_"));
         assert_eq!(a.stored[0].hash, hash(&a.access));
+        assert_eq!(a.stored_access().kind, TokenKind::Access);
         assert_eq!(a.stored[0].hash.len(), 64);
         assert_eq!(a.stored[0].expires_at, 60_000);
         assert_eq!(a.stored[1].expires_at, 120_000);

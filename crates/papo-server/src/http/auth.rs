@@ -9,7 +9,7 @@ use papo_core::id::{SessionId, UserId};
 use papo_core::settings::UserSettings;
 use papo_core::validate::{Email, NewPassword, Username, limits, optional_text};
 use papo_store::StoreError;
-use papo_store::sessions::{self, NewSession, RefreshOutcome};
+use papo_store::sessions::{self, NewSession, RefreshOutcome, TokenOwner};
 use papo_store::users::{self, NewUser, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -125,7 +125,17 @@ async fn start_session(
         ip: client.ip.as_deref(),
         now,
     };
+    let seen = state.directory.generation();
     sessions::create(&state.db, &session, &pair.stored).await?;
+    let owner = TokenOwner {
+        session_id: session.id.as_i64(),
+        user_id: user.id,
+        last_used_at: now,
+        expires_at: pair.stored_access().expires_at,
+    };
+    state
+        .directory
+        .hold_issued(&pair.stored_access().hash, seen, owner);
     Ok(AuthResponse {
         user: CurrentUser::from_row(user),
         access_token: pair.access,
@@ -269,6 +279,7 @@ pub async fn refresh(
         state.config.access_token_ttl_secs,
         state.config.refresh_token_ttl_secs,
     );
+    let seen = state.directory.generation();
     let outcome = sessions::rotate_refresh(
         &state.db,
         &tokens::hash(req.refresh_token.trim()),
@@ -277,7 +288,19 @@ pub async fn refresh(
     )
     .await?;
     match outcome {
-        RefreshOutcome::Rotated { user_id, .. } => {
+        RefreshOutcome::Rotated {
+            session_id,
+            user_id,
+        } => {
+            let owner = TokenOwner {
+                session_id: session_id.as_i64(),
+                user_id: user_id.as_i64(),
+                last_used_at: now,
+                expires_at: pair.stored_access().expires_at,
+            };
+            state
+                .directory
+                .hold_issued(&pair.stored_access().hash, seen, owner);
             let user = load_me(&state, user_id).await?;
             Ok(Json(AuthResponse {
                 user: CurrentUser::from_row(&user),

@@ -52,19 +52,21 @@ pub struct ServerBackend(pub AppState);
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
         let state = &self.0;
-        // Read, not taken from the directory's token cache, and not put in it: an identify
-        // needs the account and channels too, and a token's REST requests cache their owner
-        // themselves (caching it here too cost every identify a map insert, 1.6k instructions
-        // in quick S1, for a later request that may never come).
+        // A token whose owner the directory holds (it loads every live one at start: see
+        // `Directory::preload_tokens`) is not looked up again; the account and channels are
+        // read all the same. A token it lacks is read with them, and not put in it: caching
+        // it here cost every identify a map insert (1.6k instructions in quick S1) for a
+        // later request that may never come; a token's REST requests cache their owner
+        // themselves.
         // The servers not in the directory yet are read with the account (on SQLite in the
         // transaction the identifies asked together share) and kept there.
-        let found = sessions::identify(
-            &state.db,
-            &tokens::hash(token),
-            crate::now_ms(),
-            state.directory.clone(),
-        )
-        .await
+        let hash = tokens::hash(token);
+        let now = crate::now_ms();
+        let cache = state.directory.clone();
+        let found = match state.directory.live_owner(&hash, now) {
+            Some(owner) => sessions::identify_owner(&state.db, owner, cache).await,
+            None => sessions::identify(&state.db, &hash, now, cache).await,
+        }
         .inspect_err(|err| tracing::error!(%err, "gateway authentication failed"))
         .ok()??;
         let (owner, row, rows) = (found.found.owner, found.found.user, found.channels);

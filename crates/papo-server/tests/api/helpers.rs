@@ -107,6 +107,11 @@ impl TestApp {
         }
         config.listen = "127.0.0.1:0".parse().unwrap();
         tweak(&mut config);
+        Self::start(config, dir, pg_schema).await
+    }
+
+    /// Serves `config` on a new port; the app owns `dir` and `pg_schema` (removed at its stop).
+    async fn start(config: Config, dir: PathBuf, pg_schema: Option<String>) -> Self {
         let listener = papo_server::serve::listen(config.listen).unwrap();
         let addr = listener.local_addr().unwrap();
         let db = papo_server::serve::open_db(&config).await.expect("open db");
@@ -127,6 +132,20 @@ impl TestApp {
             dir: Some(dir),
             pg_schema,
         }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database and
+    /// configuration, listening on a new port: a restart.
+    pub async fn restart(mut self) -> Self {
+        let config = self.state.config.clone();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server result");
+        }
+        let dir = self.dir.take().expect("a running app's folder");
+        Self::start(config, dir, self.pg_schema.take()).await
     }
 
     pub fn url(&self, path: &str) -> String {

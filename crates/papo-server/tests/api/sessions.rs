@@ -1,14 +1,17 @@
 //! Logout, the session list, revoking a device, and password changes.
 
-use serde_json::json;
+use papo_server::auth::tokens;
+use serde_json::{Value, json};
 
 use crate::both;
 use crate::helpers::{Backend, PASSWORD, TestApp, access, refresh};
+use crate::ws::{End, Ws};
 
 both!(
     logout_kills_the_sessions_tokens_at_once,
     sessions_are_listed_and_revocable,
     password_change_revokes_other_sessions,
+    live_tokens_are_held_from_a_start_and_a_revoked_one_is_refused,
 );
 
 async fn logout_kills_the_sessions_tokens_at_once(b: Backend) {
@@ -174,5 +177,75 @@ async fn password_change_revokes_other_sessions(b: Backend) {
     assert_eq!(r.status, 401);
     assert_eq!(app.login("max", PASSWORD).await.status, 401);
     assert_eq!(app.login("max", "a brand new secret").await.status, 200);
+    app.stop().await;
+}
+
+async fn live_tokens_are_held_from_a_start_and_a_revoked_one_is_refused(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let one = app.register("lia").await;
+    let two = app.login("lia", PASSWORD).await.body;
+    let gone = app.login("lia", PASSWORD).await.body;
+    let r = app
+        .post("/api/v1/auth/logout", json!({}), Some(&access(&gone)))
+        .await;
+    assert_eq!(r.status, 204);
+    let app = app.restart().await;
+    // Answered once the server accepts, which is after the tokens are loaded.
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    let now = papo_server::now_ms();
+    let held = |auth: &Value| {
+        app.state
+            .directory
+            .live_owner(&tokens::hash(&access(auth)), now)
+    };
+    // Loaded at the start, before any request: the live sessions' tokens, not the revoked one.
+    let user_id: i64 = one["user"]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(held(&one).map(|o| o.user_id), Some(user_id));
+    assert_eq!(held(&two).map(|o| o.user_id), Some(user_id));
+    assert!(held(&gone).is_none());
+    // Identified from memory; the account is read as it is now.
+    let r = app
+        .patch(
+            "/api/v1/users/@me",
+            json!({"display_name": "Lia"}),
+            Some(&access(&one)),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (_one_ws, ready) = Ws::identify(&app, &access(&one)).await;
+    assert_eq!(ready["user"]["display_name"], "Lia");
+    // Revoked while held: dropped at once, for the gateway as for REST.
+    let (mut two_ws, _) = Ws::identify(&app, &access(&two)).await;
+    let r = app
+        .post("/api/v1/auth/logout", json!({}), Some(&access(&two)))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(two_ws.closed().await, End::Closed(4001));
+    assert!(held(&two).is_none());
+    for dead in [&two, &gone] {
+        let mut ws = Ws::connect(&app).await;
+        assert_eq!(ws.recv().await["op"], "hello");
+        ws.send(json!({"op": "identify", "d": {"token": access(dead)}}))
+            .await;
+        assert_eq!(ws.closed().await, End::Closed(4001));
+    }
+    // Tokens issued after the start are held as they are issued: at a sign-in, a refresh.
+    let three = app.login("lia", PASSWORD).await.body;
+    assert_eq!(held(&three).map(|o| o.user_id), Some(user_id));
+    let r = app
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": refresh(&three)}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(held(&r.body).map(|o| o.user_id), Some(user_id));
+    let (_fresh_ws, ready) = Ws::identify(&app, &access(&r.body)).await;
+    assert_eq!(ready["user"]["username"], "lia");
+    // A held token is not used past its expiry (access tokens live 15 minutes by default).
+    let later = now + 16 * 60 * 1000;
+    let hash = tokens::hash(&access(&one));
+    assert!(app.state.directory.live_owner(&hash, later).is_none());
     app.stop().await;
 }
