@@ -270,7 +270,7 @@ impl Directory {
         hash: &str,
         now: i64,
     ) -> Result<Option<TokenOwner>, StoreError> {
-        if let Some(owner) = self.cached_owner(hash, now) {
+        if let Some(owner) = self.live_owner(hash, now) {
             return Ok(Some(owner));
         }
         let seen = self.generation();
@@ -300,22 +300,6 @@ impl Directory {
         Ok(live.len())
     }
 
-    /// The owner of a live access token (by its hash) if this directory holds it, without
-    /// reading the database; `None` says nothing about the token (it may be unknown here
-    /// only). A revoked session's tokens are dropped when the revocation is reported, as for
-    /// [`Directory::authenticate`].
-    pub fn live_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
-        self.cached_owner(hash, now)
-    }
-
-    /// Holds the owner of an access token just issued (at a sign-in or a refresh), so that
-    /// its first request or identify does not search for it. `seen` is the
-    /// [`Directory::generation`] from before the token was stored: if a revocation came
-    /// since, the owner is not held (it may be that session's).
-    pub fn hold_issued(&self, hash: &str, seen: u64, owner: TokenOwner) {
-        self.keep_owner(hash, seen, owner);
-    }
-
     /// Forgets the tokens expired at `now` (housekeeping: a token is never used past its
     /// expiry, but one nobody presents again would stay).
     pub fn forget_expired_tokens(&self, now: i64) -> usize {
@@ -325,21 +309,26 @@ impl Directory {
         before - map.len()
     }
 
-    /// The cached owner of a live token.
-    fn cached_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
+    /// The owner of a live access token (by its hash) if this directory holds it, without
+    /// reading the database; `None` says nothing about the token (it may be unknown here
+    /// only). A revoked session's tokens are dropped when the revocation is reported.
+    pub fn live_owner(&self, hash: &str, now: i64) -> Option<TokenOwner> {
+        let key = token_key(hash);
         let mut map = self.tokens.lock().expect("directory poisoned");
-        let t = map.get(&token_key(hash))?;
+        let t = map.get(&key)?;
         match t.fresh(self.max_age) {
             Some(owner) if owner.expires_at > now => Some(*owner),
             _ => {
-                map.remove(&token_key(hash));
+                map.remove(&key);
                 None
             }
         }
     }
 
-    /// Caches a token's owner read while the generation was `seen`.
-    fn keep_owner(&self, hash: &str, seen: u64, owner: TokenOwner) {
+    /// Holds a token's owner, read (or issued: at a sign-in or a refresh, so that its first
+    /// request or identify does not search for it) while the generation was `seen`: if an
+    /// invalidation came since, it is not held (a revocation may have been that session's).
+    pub fn keep_owner(&self, hash: &str, seen: u64, owner: TokenOwner) {
         let mut map = self.tokens.lock().expect("directory poisoned");
         if self.generation() == seen {
             if map.len() >= MAX_ENTRIES {
@@ -660,11 +649,11 @@ mod tests {
         };
         let (a, b) = ("aa".repeat(32), "bb".repeat(32));
         let seen = directory.generation();
-        directory.hold_issued(&a, seen, owner);
+        directory.keep_owner(&a, seen, owner);
         directory.invalidate(&Change::Sessions {
             sessions: vec![SessionId::from_i64(9)],
         });
-        directory.hold_issued(&b, seen, owner);
+        directory.keep_owner(&b, seen, owner);
         assert_eq!(directory.live_owner(&a, 999).map(|o| o.session_id), Some(5));
         assert!(
             directory.live_owner(&b, 999).is_none(),
@@ -674,7 +663,7 @@ mod tests {
         assert_eq!(directory.forget_expired_tokens(1_000), 1);
         assert!(directory.live_owner(&a, 0).is_none(), "forgotten");
         // A revoked session's tokens go at once.
-        directory.hold_issued(&a, directory.generation(), owner);
+        directory.keep_owner(&a, directory.generation(), owner);
         directory.invalidate(&Change::Sessions {
             sessions: vec![SessionId::from_i64(5)],
         });

@@ -347,7 +347,8 @@ fn server_ids(channels: &[crate::servers::UserChannelRow]) -> impl Iterator<Item
 /// and the servers the batch has read.
 pub(crate) struct IdentifyQueries<'c> {
     connection: &'c rusqlite::Connection,
-    token: rusqlite::CachedStatement<'c>,
+    /// A token with its account, prepared when the batch first looks a token up.
+    token: Option<rusqlite::CachedStatement<'c>>,
     /// An account by id, prepared when the batch first identifies a known owner.
     user: Option<rusqlite::CachedStatement<'c>>,
     channels: rusqlite::CachedStatement<'c>,
@@ -359,11 +360,11 @@ pub(crate) struct IdentifyQueries<'c> {
 }
 
 impl<'c> IdentifyQueries<'c> {
-    /// The token's and channels' statements, from `c`'s cache.
+    /// The channels' statement, from `c`'s cache (the others when first needed).
     pub(crate) fn prepare(c: &'c rusqlite::Connection) -> rusqlite::Result<Self> {
         Ok(Self {
             connection: c,
-            token: c.prepare_cached(AUTHENTICATE_WITH_USER.as_str())?,
+            token: None,
             user: None,
             channels: c.prepare_cached(crate::servers::CHANNELS_OF_USER)?,
             loads: None,
@@ -399,27 +400,24 @@ impl<'c> IdentifyQueries<'c> {
         seen: u64,
     ) -> rusqlite::Result<Option<IdentifyRows>> {
         let found = match who {
-            Who::Token { hash, now } => self
-                .token
-                .query_row(rusqlite::params![hash, now], |row| {
-                    Ok(OwnerWithUser {
-                        owner: TokenOwner {
-                            session_id: row.get(0)?,
-                            user_id: row.get(1)?,
-                            last_used_at: row.get(2)?,
-                            expires_at: row.get(3)?,
-                        },
-                        user: crate::users::UserRow::from_sqlite(row, 4)?,
+            Who::Token { hash, now } => {
+                let token = prepared(&mut self.token, self.connection, &AUTHENTICATE_WITH_USER)?;
+                token
+                    .query_row(rusqlite::params![hash, now], |row| {
+                        Ok(OwnerWithUser {
+                            owner: TokenOwner {
+                                session_id: row.get(0)?,
+                                user_id: row.get(1)?,
+                                last_used_at: row.get(2)?,
+                                expires_at: row.get(3)?,
+                            },
+                            user: crate::users::UserRow::from_sqlite(row, 4)?,
+                        })
                     })
-                })
-                .optional()?,
+                    .optional()?
+            }
             Who::Owner(owner) => {
-                let user = match &mut self.user {
-                    Some(user) => user,
-                    None => self
-                        .user
-                        .insert(self.connection.prepare_cached(&USER_BY_ID)?),
-                };
+                let user = prepared(&mut self.user, self.connection, &USER_BY_ID)?;
                 user.query_row([owner.user_id], |row| {
                     Ok(OwnerWithUser {
                         owner: *owner,
@@ -440,6 +438,18 @@ impl<'c> IdentifyQueries<'c> {
             }
         }
         Ok(Some(IdentifyRows { found, channels }))
+    }
+}
+
+/// The statement in `slot`, prepared from `c`'s cache with `sql` the first time.
+fn prepared<'s, 'c>(
+    slot: &'s mut Option<rusqlite::CachedStatement<'c>>,
+    c: &'c rusqlite::Connection,
+    sql: &str,
+) -> rusqlite::Result<&'s mut rusqlite::CachedStatement<'c>> {
+    match slot {
+        Some(statement) => Ok(statement),
+        None => Ok(slot.insert(c.prepare_cached(sql)?)),
     }
 }
 

@@ -135,7 +135,7 @@ async fn start_session(
     };
     state
         .directory
-        .hold_issued(&pair.stored_access().hash, seen, owner);
+        .keep_owner(&pair.stored_access().hash, seen, owner);
     Ok(AuthResponse {
         user: CurrentUser::from_row(user),
         access_token: pair.access,
@@ -300,7 +300,7 @@ pub async fn refresh(
             };
             state
                 .directory
-                .hold_issued(&pair.stored_access().hash, seen, owner);
+                .keep_owner(&pair.stored_access().hash, seen, owner);
             let user = load_me(&state, user_id).await?;
             Ok(Json(AuthResponse {
                 user: CurrentUser::from_row(&user),

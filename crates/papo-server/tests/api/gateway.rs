@@ -212,22 +212,22 @@ async fn logout_closes_the_sessions_sockets(b: Backend) {
     assert_eq!(r.status, 204);
     assert_eq!(ws.closed().await, End::Closed(4001));
     // The session cannot be resumed or re-identified with the dead token.
-    let mut ws = Ws::connect(&app).await;
-    ws.recv().await;
-    ws.send(json!({"op": "identify", "d": {"token": token}}))
-        .await;
-    assert_eq!(ws.closed().await, End::Closed(4001));
+    let host = app.addr.to_string();
+    assert_eq!(
+        Ws::identify_refused_at(&host, &token).await,
+        End::Closed(4001)
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn bad_token_closes_4001_and_unknown_session_is_invalid() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let mut ws = Ws::connect(&app).await;
-    assert_eq!(ws.recv().await["op"], "hello");
-    ws.send(json!({"op": "identify", "d": {"token": "pat_nope"}}))
-        .await;
-    assert_eq!(ws.closed().await, End::Closed(4001));
+    let host = app.addr.to_string();
+    assert_eq!(
+        Ws::identify_refused_at(&host, "pat_nope").await,
+        End::Closed(4001)
+    );
 
     let token = access(&app.register("gw_fabi").await);
     let mut ws = Ws::connect(&app).await;

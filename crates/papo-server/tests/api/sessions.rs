@@ -222,12 +222,10 @@ async fn live_tokens_are_held_from_a_start_and_a_revoked_one_is_refused(b: Backe
     assert_eq!(r.status, 204);
     assert_eq!(two_ws.closed().await, End::Closed(4001));
     assert!(held(&two).is_none());
+    let host = app.addr.to_string();
     for dead in [&two, &gone] {
-        let mut ws = Ws::connect(&app).await;
-        assert_eq!(ws.recv().await["op"], "hello");
-        ws.send(json!({"op": "identify", "d": {"token": access(dead)}}))
-            .await;
-        assert_eq!(ws.closed().await, End::Closed(4001));
+        let end = Ws::identify_refused_at(&host, &access(dead)).await;
+        assert_eq!(end, End::Closed(4001));
     }
     // Tokens issued after the start are held as they are issued: at a sign-in, a refresh.
     let three = app.login("lia", PASSWORD).await.body;

@@ -54,6 +54,16 @@ impl Ws {
         (ws, ready["d"].clone())
     }
 
+    /// Connects to the server at `host:port`, reads `hello`, identifies with `token`, and
+    /// returns how the connection ended (a refused token: `End::Closed(4001)`).
+    pub async fn identify_refused_at(host: &str, token: &str) -> End {
+        let mut ws = Self::connect_to(host).await;
+        assert_eq!(ws.recv().await["op"], "hello");
+        ws.send(json!({"op": "identify", "d": {"token": token}}))
+            .await;
+        ws.closed().await
+    }
+
     /// Connects, reads `hello`, resumes `session_id` after `seq`, and returns the replayed
     /// frames (every one an event) and the `resumed` frame.
     pub async fn resume(
