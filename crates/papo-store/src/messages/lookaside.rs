@@ -3,8 +3,8 @@
 //! SQLite serves a connection's small allocations (a statement's cursors, the record it
 //! builds, a bound text's copy) from the connection's *lookaside* slots, a free list, and
 //! only falls back to the process's allocator when those are taken. By default a connection
-//! has 30 slots of 1,200 bytes and 93 of 128, which a connection holding the writer's 15
-//! prepared statements runs out of (the test below): under `callgrind`, nearly every cursor
+//! has 30 slots of 1,200 bytes and 93 of 128, which a connection holding the writer's
+//! prepared statements (15 when measured) runs out of (the test below): under `callgrind`, nearly every cursor
 //! and record of the writer's statements went to `malloc` and back to `free` (about nine
 //! allocations a message), through SQLite's global memory statistics and its mutex. More
 //! slots for this one connection keep those in the free list: the writer's work in S4 at

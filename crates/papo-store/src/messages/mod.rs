@@ -7,6 +7,7 @@ use papo_core::id::{ChannelId, ServerId, Snowflake};
 
 use crate::{Db, StoreError, on_pool, placeholders};
 
+mod bulk;
 mod checkpoint;
 mod insert;
 mod lookaside;
