@@ -12,18 +12,24 @@
 //! retry across a restart is still recognised.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 
 use foldhash::HashMap;
 use foldhash::fast::RandomState;
 
-/// Most nonces remembered, about 60 bytes each: 30 MB at most. Only more than this many
-/// sends with a nonce within the window (833 a second for ten minutes) reach it; the oldest
-/// are forgotten first.
+/// Most nonces remembered, about 60 bytes each (a map slot of 16 bytes and its control
+/// byte, the map between half and seven eighths full, and 24 in the queue): 30 MB at most,
+/// 43 MB while the key was the pair. Only more than this many sends with a nonce within the
+/// window (833 a second for ten minutes) reach it; the oldest are forgotten first.
 pub(crate) const CAPACITY: usize = 500_000;
 
-/// `(author, hash of the nonce)`.
-type Key = (i64, u64);
+/// A hash of `(author, nonce)`: 8 bytes instead of the pair's 16, so that more of the map
+/// stays in the processor's caches (at S4's 50k msg/s it holds 500,000 nonces, and each
+/// message looked one up, remembered one and forgot one: 12 % of the writer's time, nearly
+/// all of it waiting for memory). Two pairs with the same hash are possible, as before with
+/// two nonces of one author: a holder is read back and compared before it counts.
+type Key = u64;
 
 /// Who took which nonce, newest last.
 pub(crate) struct RecentNonces {
@@ -51,7 +57,7 @@ impl RecentNonces {
     }
 
     fn key(&self, author: i64, nonce: &str) -> Key {
-        (author, self.hasher.hash_one(nonce))
+        self.hasher.hash_one((author, nonce))
     }
 
     /// The id of the message that last took `nonce` for `author`, if remembered: to be read
@@ -83,10 +89,11 @@ impl RecentNonces {
 
     fn drop_oldest(&mut self) {
         if let Some(t) = self.order.pop_front()
+            && let Entry::Occupied(held) = self.holders.entry(t.key)
             // A nonce taken again since is held by the newer message: keep that.
-            && self.holders.get(&t.key) == Some(&t.id)
+            && *held.get() == t.id
         {
-            self.holders.remove(&t.key);
+            held.remove();
         }
     }
 
