@@ -1,12 +1,12 @@
 //! SQLite's message writer: plain messages and entries in a channel's list inserted several
 //! rows to a statement.
 //!
-//! Each execution of a prepared statement costs SQLite the same fixed work however little
-//! it inserts: its program started and halted, a cursor opened and closed, the B-tree
-//! searched from its root. A statement of many `VALUES` rows pays that once for all of
-//! them and keeps its cursor between rows. The writer stores a batch of up to hundreds of
-//! plain messages and enters a few ids per channel, so each kind has statements for 1, 2,
-//! 4, 8 and 16 rows: a run of `n` rows takes at most `n / 16 + 4` executions.
+//! Each execution of a prepared statement costs the same fixed work however little it
+//! inserts: its program started and halted, its cursor opened and closed, rusqlite's checks
+//! and the statement's reset. A statement of many `VALUES` rows pays that once for all of
+//! them (each row is still looked for in its B-tree). The writer stores a batch of up to
+//! hundreds of plain messages and enters a few ids per channel, so each kind has statements
+//! for 1, 2, 4, 8 and 16 rows: a run of `n` rows takes at most `n / 16 + 4` executions.
 //!
 //! Measured by replaying the writer's statements under `callgrind` (60,000 messages in
 //! commits of 255 or of 40, a thousand channels, four ids entered at a time): ~1.5k

@@ -4,14 +4,14 @@
 //! builds, a bound text's copy) from the connection's *lookaside* slots, a free list, and
 //! only falls back to the process's allocator when those are taken. By default a connection
 //! has 30 slots of 1,200 bytes and 93 of 128, which a connection holding the writer's
-//! prepared statements (15 when measured) runs out of (the test below): under `callgrind`, nearly every cursor
-//! and record of the writer's statements went to `malloc` and back to `free` (about nine
-//! allocations a message), through SQLite's global memory statistics and its mutex. More
-//! slots for this one connection keep those in the free list: the writer's work in S4 at
-//! 4,000 msg/s went from 897.8M to 849.0M instructions (40,100 messages), and its CPU time
-//! at 20k msg/s from 8.6–10.4 to 8.0–9.2 µs a message (four alternated pairs; at 35k,
-//! with larger commits, three pairs showed no difference: docs/benchmarks/s4-what-was-tried.md,
-//! *The writer's small allocations*).
+//! prepared statements (15 when measured) runs out of (the test below): under `callgrind`,
+//! nearly every cursor and record of the writer's statements went to `malloc` and back to
+//! `free` (about nine allocations a message), through SQLite's global memory statistics and
+//! its mutex. More slots for this one connection keep those in the free list: the writer's
+//! work in S4 at 4,000 msg/s went from 897.8M to 849.0M instructions (40,100 messages),
+//! and its CPU time at 20k msg/s from 8.6–10.4 to 8.0–9.2 µs a message (four alternated
+//! pairs; at 35k, with larger commits, three pairs showed no difference:
+//! docs/benchmarks/s4-what-was-tried.md, *The writer's small allocations*).
 
 use std::ffi::{c_int, c_void};
 
