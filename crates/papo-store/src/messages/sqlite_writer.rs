@@ -380,13 +380,11 @@ fn enter(
                 st.bulk.enter(*channel, ids)?;
                 continue;
             }
-            for id in ids {
-                match maybe_deleted.contains(id) {
-                    false => st.bulk.enter(*channel, &[*id])?,
-                    true => {
-                        st.enter_if_there.execute([channel, id])?;
-                    }
-                };
+            let (gone, kept): (Vec<i64>, Vec<i64>) =
+                ids.iter().partition(|id| maybe_deleted.contains(*id));
+            st.bulk.enter(*channel, &kept)?;
+            for id in gone {
+                st.enter_if_there.execute([*channel, id])?;
             }
             continue;
         }
