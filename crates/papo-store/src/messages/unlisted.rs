@@ -24,9 +24,16 @@ use foldhash::{HashMap, HashSet};
 use std::collections::hash_map::Entry;
 
 /// Messages waiting beyond which the writer enters the oldest channels' ones in the commit
-/// that finds them: about four per channel with S4's thousand busy channels, and at most a
-/// few milliseconds of a busy channel's messages to merge into a read.
-pub(crate) const LAG: usize = 4_096;
+/// that finds them: about sixteen per channel with S4's thousand busy channels, so that each
+/// leaf written enters about sixteen. S4 at 35k msg/s on an AMD EPYC, four alternated pairs
+/// against 4,096 (*More ids waiting* in docs/benchmarks/s4-writer.md): SQLite's writer
+/// 5.6–6.0 µs a message against 6.6–6.8, the checkpoint 0.6 against 0.9.
+pub(crate) const LAG: usize = 16_384;
+
+/// Most ids one channel keeps waiting: a channel that reaches it is entered by the next
+/// commit, whatever its place. It bounds what a read of a busy channel merges and what one
+/// commit enters for one channel (with 2 KiB pages, about two leaves of entries).
+pub(crate) const CHANNEL_CAP: usize = 256;
 
 /// At most this many entries a commit, as a multiple of its own messages: the backlog of a
 /// burst is worked off over the next commits instead of in one long one.
@@ -49,12 +56,28 @@ impl Shared {
 /// What waits, by channel; channels in the order their oldest waiting message arrived.
 #[derive(Debug, Default)]
 pub(crate) struct Unlisted {
-    by_channel: HashMap<i64, Vec<i64>>,
-    order: VecDeque<i64>,
+    by_channel: HashMap<i64, Waiting>,
+    /// Channels in the order their oldest waiting message arrived, each with the turn it was
+    /// queued in. A place whose channel was entered out of turn (it reached [`CHANNEL_CAP`])
+    /// is stale: skipped, and dropped once it reaches the front.
+    order: VecDeque<(i64, u64)>,
+    /// Channels that reached [`CHANNEL_CAP`], due with the next commit.
+    full: Vec<i64>,
+    /// Turns given so far.
+    turns: u64,
     total: usize,
     /// Waiting ids whose deletion began (its commit may yet fail): entered only if their
     /// row is still there.
     deleted: HashSet<i64>,
+}
+
+/// One channel's waiting ids.
+#[derive(Debug)]
+struct Waiting {
+    /// In the order they were stored.
+    ids: Vec<i64>,
+    /// The turn of its place in the order.
+    turn: u64,
 }
 
 /// Channels whose entries a commit writes: each with every id it has waiting.
@@ -63,14 +86,34 @@ pub(crate) type Due = Vec<(i64, Vec<i64>)>;
 impl Unlisted {
     /// Notes a committed message.
     pub(crate) fn note(&mut self, channel: i64, id: i64) {
-        match self.by_channel.entry(channel) {
-            Entry::Occupied(ids) => ids.into_mut().push(id),
-            Entry::Vacant(ids) => {
-                ids.insert(vec![id]);
-                self.order.push_back(channel);
+        let waiting = match self.by_channel.entry(channel) {
+            Entry::Occupied(w) => {
+                let w = w.into_mut();
+                w.ids.push(id);
+                w.ids.len()
             }
+            Entry::Vacant(w) => {
+                self.turns += 1;
+                let turn = self.turns;
+                w.insert(Waiting {
+                    ids: vec![id],
+                    turn,
+                });
+                self.order.push_back((channel, turn));
+                1
+            }
+        };
+        if waiting == CHANNEL_CAP {
+            self.full.push(channel);
         }
         self.total += 1;
+    }
+
+    /// Whether a place in the order is its channel's (not left by an entry out of turn).
+    fn holds(&self, (channel, turn): (i64, u64)) -> bool {
+        self.by_channel
+            .get(&channel)
+            .is_some_and(|w| w.turn == turn)
     }
 
     /// Notes messages being deleted, by the deleting transaction once it holds the write
@@ -98,30 +141,48 @@ impl Unlisted {
     /// if nothing of it is left).
     pub(crate) fn forget(&mut self, channel: i64, ids: &[i64]) {
         if let Some(waiting) = self.by_channel.get_mut(&channel) {
-            let before = waiting.len();
-            waiting.retain(|id| !ids.contains(id));
-            self.total -= before - waiting.len();
+            let before = waiting.ids.len();
+            waiting.ids.retain(|id| !ids.contains(id));
+            self.total -= before - waiting.ids.len();
         }
         for id in ids {
             self.deleted.remove(id);
         }
     }
 
-    /// The channels a commit of `fresh` messages should enter, oldest first: while more than
-    /// `lag` would be left waiting, and up to [`CATCH_UP`] times `fresh` entries (at least
-    /// one channel).
+    /// The channels a commit of `fresh` messages should enter: those at [`CHANNEL_CAP`], then
+    /// the oldest while more than `lag` would be left waiting, up to [`CATCH_UP`] times
+    /// `fresh` entries (at least one channel). A commit that enters a full channel enters the
+    /// oldest one too, so that a channel kept busy below the lag by its cap cannot hold the
+    /// queue, and the mark, still behind a quiet one.
     pub(crate) fn due(&self, fresh: usize, lag: usize) -> Due {
-        let mut due = Vec::new();
-        let mut left = self.total + fresh;
+        let mut due: Due = Vec::new();
+        let most = CATCH_UP * fresh.max(1);
         let mut taken = 0;
-        for channel in &self.order {
-            if left <= lag || (taken > 0 && taken >= CATCH_UP * fresh.max(1)) {
+        for channel in &self.full {
+            if taken > 0 && taken >= most {
                 break;
             }
-            let ids = &self.by_channel[channel];
-            due.push((*channel, ids.clone()));
-            left -= ids.len();
+            if let Some(w) = self.by_channel.get(channel)
+                && !due.iter().any(|(c, _)| c == channel)
+            {
+                due.push((*channel, w.ids.clone()));
+                taken += w.ids.len();
+            }
+        }
+        let mut oldest_owed = !due.is_empty();
+        for &(channel, turn) in &self.order {
+            let left = self.total + fresh - taken;
+            if !oldest_owed && (left <= lag || (taken > 0 && taken >= most)) {
+                break;
+            }
+            if !self.holds((channel, turn)) || self.full.contains(&channel) {
+                continue;
+            }
+            let ids = &self.by_channel[&channel].ids;
+            due.push((channel, ids.clone()));
             taken += ids.len();
+            oldest_owed = false;
         }
         due
     }
@@ -130,22 +191,29 @@ impl Unlisted {
     /// in between (both on the writer's thread).
     pub(crate) fn entered(&mut self, due: &Due) {
         for (channel, _) in due {
-            debug_assert_eq!(self.order.front(), Some(channel));
-            self.order.pop_front();
-            if let Some(ids) = self.by_channel.remove(channel) {
-                self.total -= ids.len();
+            if let Some(w) = self.by_channel.remove(channel) {
+                self.total -= w.ids.len();
                 if !self.deleted.is_empty() {
-                    for id in &ids {
+                    for id in &w.ids {
                         self.deleted.remove(id);
                     }
                 }
             }
         }
+        let by_channel = &self.by_channel;
+        self.full.retain(|c| by_channel.contains_key(c));
+        while let Some(&place) = self.order.front()
+            && !self.holds(place)
+        {
+            self.order.pop_front();
+        }
     }
 
     /// The ids waiting in `channel`, in the order they were stored.
     pub(crate) fn ids(&self, channel: i64) -> &[i64] {
-        self.by_channel.get(&channel).map_or(&[], Vec::as_slice)
+        self.by_channel
+            .get(&channel)
+            .map_or(&[], |w| w.ids.as_slice())
     }
 
     /// The newest id waiting in `channel`.
@@ -155,18 +223,19 @@ impl Unlisted {
 
     /// Every waiting id.
     pub(crate) fn all_ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.by_channel.values().flatten().copied()
+        self.by_channel.values().flat_map(|w| w.ids.iter().copied())
     }
 
-    /// The smallest id left waiting once `due` (the front of the queue) is entered: with the
-    /// new messages', the mark a restart starts from ([`recover`]). Every waiting id is
-    /// looked at (ids are made before they are stored, so a later channel may hold an older
-    /// one): a few microseconds a commit at [`LAG`].
+    /// The smallest id left waiting once `due` is entered: with the new messages', the mark
+    /// a restart starts from ([`recover`]). Every waiting id is looked at (ids are made
+    /// before they are stored, so a later channel may hold an older one): some tens of
+    /// microseconds at [`LAG`], at most every `MARK_EVERY` (the writer's).
     pub(crate) fn min_after(&self, due: &Due) -> Option<i64> {
-        self.order
+        let entering: HashSet<i64> = due.iter().map(|(c, _)| *c).collect();
+        self.by_channel
             .iter()
-            .skip(due.len())
-            .filter_map(|c| self.ids(*c).iter().copied().min())
+            .filter(|(c, _)| !entering.contains(*c))
+            .filter_map(|(_, w)| w.ids.iter().copied().min())
             .min()
     }
 
@@ -174,7 +243,7 @@ impl Unlisted {
     pub(crate) fn newest_by_channel(&self) -> HashMap<i64, i64> {
         self.by_channel
             .iter()
-            .filter_map(|(c, ids)| Some((*c, ids.iter().copied().max()?)))
+            .filter_map(|(c, w)| Some((*c, w.ids.iter().copied().max()?)))
             .collect()
     }
 
@@ -255,6 +324,54 @@ mod tests {
         let w = waiting(&notes);
         let due = w.due(1, 0);
         assert_eq!(due.len(), CATCH_UP);
+    }
+
+    #[test]
+    fn a_channel_at_its_cap_is_due_at_once_with_the_oldest_channel() {
+        let mut w = waiting(&[(1, 10), (2, 11)]);
+        for id in 100..99 + CHANNEL_CAP as i64 {
+            w.note(3, id);
+        }
+        assert_eq!(w.due(0, LAG), Due::new(), "below the cap and the lag");
+        w.note(3, 99_999);
+        let due = w.due(0, LAG);
+        let channels: Vec<i64> = due.iter().map(|(c, _)| *c).collect();
+        assert_eq!(channels, [3, 1]);
+        assert_eq!(due[0].1.len(), CHANNEL_CAP);
+        assert_eq!(w.min_after(&due), Some(11));
+        w.entered(&due);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.ids(3), [] as [i64; 0]);
+        assert_eq!(w.due(0, 0), vec![(2, vec![11])]);
+    }
+
+    #[test]
+    fn places_left_by_full_channels_do_not_pile_up() {
+        // A quiet channel, and a busy one filled to its cap over and over while a third
+        // gets a message now and then: each commit that enters the busy one moves the
+        // queue's front on, and the places it left are dropped there.
+        let mut w = waiting(&[(1, 1)]);
+        let mut id = 10;
+        let mut note = |w: &mut Unlisted, channel: i64| {
+            w.note(channel, id);
+            id += 1;
+        };
+        for round in 0..50 {
+            for _ in 0..CHANNEL_CAP {
+                note(&mut w, 2);
+            }
+            if round % 3 == 0 {
+                note(&mut w, 3);
+            }
+            let due = w.due(CHANNEL_CAP, LAG);
+            assert_eq!(due[0].0, 2, "round {round}");
+            assert_eq!(due[0].1.len(), CHANNEL_CAP, "round {round}");
+            w.entered(&due);
+            assert!(w.order.len() <= 2, "round {round}: {:?}", w.order);
+            assert!(w.full.is_empty());
+        }
+        assert_eq!(w.ids(1), [] as [i64; 0], "the quiet channel was entered");
+        assert!(w.len() <= 1);
     }
 
     #[test]
