@@ -299,6 +299,14 @@ impl Db {
             .unwrap_or_default()
     }
 
+    /// `user`'s newest message in each channel not yet in their read state (none on
+    /// PostgreSQL): copied before a read of the read states, and merged with what it finds.
+    pub(crate) fn unwritten_own(&self, user: i64) -> foldhash::HashMap<i64, i64> {
+        self.unlisted()
+            .map(|u| u.lock().own.of(user))
+            .unwrap_or_default()
+    }
+
     /// [`Db::unlisted_newest`] of one channel.
     pub(crate) fn unlisted_newest_in(&self, channel: i64) -> Option<i64> {
         self.unlisted().and_then(|u| u.lock().newest(channel))

@@ -101,8 +101,12 @@ impl IdentifyReads {
         // Before the transaction's snapshot: a server read in it is kept only if nothing was
         // invalidated since.
         let seen: Vec<u64> = batch.iter().map(|w| w.cache.generation()).collect();
-        // Also before it: a message entered in its list after the snapshot is still here.
-        let newest = self.unlisted.lock().newest_by_channel();
+        // Also before it: a message entered in its list, or a read state written, after the
+        // snapshot is still here.
+        let (newest, own) = {
+            let unlisted = self.unlisted.lock();
+            (unlisted.newest_by_channel(), unlisted.own.clone())
+        };
         let read = self.readers.read_together(|c| {
             let mut queries = crate::sessions::IdentifyQueries::prepare(c)?;
             Ok(batch
@@ -116,6 +120,8 @@ impl IdentifyReads {
                 for (w, mut answer) in batch.into_iter().zip(answers) {
                     if let Ok(Some(rows)) = &mut answer {
                         crate::servers::add_unlisted_newest(&mut rows.channels, &newest);
+                        let user = rows.found.owner.user_id;
+                        crate::servers::add_unwritten_own(&mut rows.channels, &own.of(user));
                     }
                     let answer = answer.map_err(|err| StoreError::Read(err.to_string()));
                     let _ = w.answer.send(answer);

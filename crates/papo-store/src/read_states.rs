@@ -27,6 +27,10 @@ pub async fn ack(
 /// `user`'s newest message in `channel`, as their sends recorded it in their read state
 /// (kept when that message is deleted: its author had read up to it).
 pub async fn own_newest(db: &Db, user: i64, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+    // SQLite: what is not written yet, copied before the read.
+    let unwritten = db
+        .unlisted()
+        .and_then(|u| u.lock().own.newest(user, channel.as_i64()));
     let row: Option<(Option<i64>,)> = on_pool!(db, |p| sqlx::query_as(
         "SELECT own_last_id FROM read_states WHERE user_id = $1 AND channel_id = $2"
     )
@@ -34,7 +38,7 @@ pub async fn own_newest(db: &Db, user: i64, channel: ChannelId) -> Result<Option
     .bind(channel.as_i64())
     .fetch_optional(p)
     .await)?;
-    Ok(row.and_then(|(id,)| id))
+    Ok(row.and_then(|(id,)| id).max(unwritten))
 }
 
 /// Messages in `channel` after `after` that mention `user` directly, through one of

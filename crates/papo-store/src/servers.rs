@@ -360,11 +360,14 @@ impl UserChannelRow {
 /// the channel's list (`channel_messages`); how far the user has read, their read state's row.
 pub async fn channels_of_user(db: &Db, user: UserId) -> Result<Vec<UserChannelRow>, StoreError> {
     if let Some(readers) = db.sqlite_readers() {
-        // Before the read: a message entered in its list after the snapshot is still here.
+        // Before the read: a message entered in its list, or a read state written, after the
+        // snapshot is still here.
         let newest = db.unlisted_newest();
+        let own = db.unwritten_own(user.as_i64());
         // On the calling thread, as the token's lookup.
         let mut rows = readers.read(|c| channels_of_user_on(c, user))?;
         add_unlisted_newest(&mut rows, &newest);
+        add_unwritten_own(&mut rows, &own);
         return Ok(rows);
     }
     let rows: Vec<UserChannelColumns> = on_pool!(db, |p| sqlx::query_as(CHANNELS_OF_USER)
@@ -385,6 +388,18 @@ pub(crate) fn add_unlisted_newest(
             && let Some(&id) = newest.get(&channel)
         {
             row.last_message_id = row.last_message_id.max(Some(id));
+        }
+    }
+}
+
+/// SQLite: raises how far the user has read each row's channel to their own newest message
+/// there not yet in their read state (`own`, copied before the rows were read).
+pub(crate) fn add_unwritten_own(rows: &mut [UserChannelRow], own: &foldhash::HashMap<i64, i64>) {
+    for row in rows {
+        if let Some(channel) = row.channel_id
+            && let Some(&id) = own.get(&channel)
+        {
+            row.last_read_id = row.last_read_id.max(Some(id));
         }
     }
 }

@@ -11,6 +11,7 @@ mod bulk;
 mod checkpoint;
 mod insert;
 mod lookaside;
+pub(crate) mod own_reads;
 pub(crate) mod parents;
 mod recent_nonces;
 pub(crate) mod sqlite_writer;

@@ -92,6 +92,13 @@ impl Parents {
         }
     }
 
+    /// Whether `channel`, or its `server`, was marked removed (call inside the write
+    /// transaction, as [`Parents::check`]).
+    pub(crate) fn gone(&self, channel: i64, server: i64) -> bool {
+        let marks = self.removed.marks();
+        marks.channels.contains(&channel) || marks.servers.contains(&server)
+    }
+
     /// `Ok` if every message's channel and author exist; else the foreign-key error. Call
     /// inside the write transaction (see the module's notes).
     pub(crate) fn check(

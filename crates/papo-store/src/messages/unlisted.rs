@@ -69,6 +69,9 @@ pub(crate) struct Unlisted {
     /// Waiting ids whose deletion began (its commit may yet fail): entered only if their
     /// row is still there.
     deleted: HashSet<i64>,
+    /// Authors' newest messages not yet in their read states, written when the mark moves
+    /// up (every message below it has its author's read state written).
+    pub(crate) own: super::own_reads::OwnReads,
 }
 
 /// One channel's waiting ids.
@@ -259,19 +262,24 @@ pub(crate) fn mark(c: &rusqlite::Connection) -> rusqlite::Result<i64> {
     c.query_row("SELECT below FROM channel_messages_mark", [], |r| r.get(0))
 }
 
-/// What a restart finds waiting: the messages from the mark on that are not in their
-/// channel's list, oldest first.
+/// What a restart finds waiting among the messages from the mark on, oldest first: those
+/// not in their channel's list, and each author's newest in a channel for their read state
+/// (written already or not: writing it again changes nothing).
 pub(crate) fn recover(c: &rusqlite::Connection) -> rusqlite::Result<Unlisted> {
     let below = mark(c)?;
     let mut query = c.prepare(
-        "SELECT channel_id, id FROM messages m WHERE m.id >= ?1 AND NOT EXISTS \
-         (SELECT 1 FROM channel_messages l WHERE l.channel_id = m.channel_id AND l.id = m.id) \
+        "SELECT channel_id, id, author_id, server_id, EXISTS (SELECT 1 FROM channel_messages l \
+         WHERE l.channel_id = m.channel_id AND l.id = m.id) FROM messages m WHERE m.id >= ?1 \
          ORDER BY m.id",
     )?;
     let mut found = Unlisted::default();
     let mut rows = query.query([below])?;
     while let Some(row) = rows.next()? {
-        found.note(row.get(0)?, row.get(1)?);
+        let (channel, id) = (row.get(0)?, row.get(1)?);
+        if !row.get::<_, bool>(4)? {
+            found.note(channel, id);
+        }
+        found.own.note(row.get(2)?, channel, row.get(3)?, id);
     }
     Ok(found)
 }

@@ -191,3 +191,62 @@ async fn histories_span_listed_and_waiting_messages_through_a_restart_and_deleti
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM messages").await, in_20);
     db.close().await;
 }
+
+#[tokio::test]
+async fn authors_read_states_are_written_as_the_mark_moves_and_read_before() {
+    let path = temp_db("own-reads");
+    let db = open(&path).await;
+    exec(&db, ONE_SERVER).await.unwrap();
+    exec(
+        &db,
+        "INSERT INTO members (server_id, user_id, joined_at) VALUES (10, 1, 0)",
+    )
+    .await
+    .unwrap();
+    let own = async |db: &Db, channel: i64| {
+        crate::read_states::own_newest(db, 1, ChannelId::from_i64(channel))
+            .await
+            .unwrap()
+    };
+    let stored = async |db: &Db| {
+        scalar(
+            db,
+            "SELECT COALESCE(MAX(own_last_id), 0) FROM read_states \
+             WHERE user_id = 1 AND channel_id = 20",
+        )
+        .await
+    };
+    let read_in_20 = async |db: &Db| {
+        let rows = crate::servers::channels_of_user(db, papo_core::id::UserId::from_i64(1));
+        let rows = rows.await.unwrap();
+        let row = rows.iter().find(|r| r.channel_id == Some(20)).unwrap();
+        row.last_read_id
+    };
+
+    // Author 1's messages, even ids in channel 20: nothing written yet, all of it read.
+    store(&db, 1_000..1_010).await;
+    assert_eq!(stored(&db).await, 0, "written before the mark moved");
+    assert_eq!(own(&db, 20).await, Some(1_008));
+    assert_eq!(own(&db, 21).await, Some(1_009));
+    assert_eq!(read_in_20(&db).await, Some(1_008));
+
+    // A restart finds them among the messages from the mark on.
+    db.close().await;
+    let db = open(&path).await;
+    assert_eq!(own(&db, 20).await, Some(1_008));
+    assert_eq!(read_in_20(&db).await, Some(1_008));
+
+    // Channels entered and the mark moved up (at most every 100 ms): what waited is written
+    // with it, and the newest still waits, read all the same.
+    store(&db, 1_010..1_600).await;
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    store(&db, 1_600..2_400).await;
+    let written = stored(&db).await;
+    assert!((1_010..2_398).contains(&written), "{written}");
+    assert_eq!(own(&db, 20).await, Some(2_398));
+    assert_eq!(read_in_20(&db).await, Some(2_398));
+    db.close().await;
+    let db = open(&path).await;
+    assert_eq!(own(&db, 20).await, Some(2_398));
+    db.close().await;
+}
