@@ -72,7 +72,8 @@ async fn authors_newest_messages_reach_their_read_states_when_the_mark_moves_up(
     // Author 7 acknowledged channel 11 up to 50; author 8 has a newer message in 12.
     conn.execute_batch("INSERT INTO read_states VALUES (7, 11, 50, NULL), (8, 12, 0, 100)")
         .unwrap();
-    let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
+    let removed = Arc::new(Removed::default());
+    let w = SqliteWriter::start(&path, removed.clone(), Default::default()).unwrap();
     let batch = [
         row(1, 10, 7, None, 1_000),
         row(3, 10, 7, None, 1_000),
@@ -80,7 +81,10 @@ async fn authors_newest_messages_reach_their_read_states_when_the_mark_moves_up(
         row(4, 12, 8, None, 1_000),
     ];
     assert_eq!(write(&w, &batch, 0).await, [None; 4]);
-    assert_eq!(write(&w, &[row(5, 10, 9, None, 1_100)], 0).await, [None]);
+    let more = [row(5, 10, 9, None, 1_100), row(2_000, 12, 9, None, 1_100)];
+    assert_eq!(write(&w, &more, 0).await, [None; 2]);
+    // Channel 12 removed meanwhile: author 9's read state there is not written.
+    removed.channel(12);
     // Written when the mark moves up: channel 10 full (its waiting ids at their cap), due
     // with the next commit, past `MARK_EVERY`. That commit's own message waits on.
     std::thread::sleep(MARK_EVERY + std::time::Duration::from_millis(50));
