@@ -72,8 +72,40 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// mimalloc's `purge_delay` option: its place in `mi_option_e` (mimalloc 3's `mimalloc.h`),
+/// which `libmimalloc-sys` names no constant for. A test checks it holds mimalloc's default.
+#[cfg(feature = "mimalloc")]
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// How long mimalloc keeps a freed page before it gives it back to the system: 60 s, longer
+/// than a gateway heartbeat (30 s). A session keeps the events it sent until its client
+/// acknowledges them with a heartbeat, then frees them all at once, and the next ones fill
+/// pages again. With mimalloc's default of 1 s, those pages went back to the system between
+/// heartbeats and came back with a page fault each: at S4's 50k msg/s, 6,900–9,500 faults a
+/// second and 2.4 % of the server's profile (docs/benchmarks/s4-writer.md, *Freed pages kept*).
+#[cfg(feature = "mimalloc")]
+const PURGE_DELAY_MS: std::ffi::c_long = 60_000;
+
+/// Sets [`PURGE_DELAY_MS`] unless `MIMALLOC_PURGE_DELAY` chose a delay already. Called
+/// before any other thread runs (mimalloc's options are not synchronized).
+#[cfg(feature = "mimalloc")]
+fn keep_freed_pages() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: a valid option and value; no other thread runs yet.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    #[cfg(feature = "mimalloc")]
+    keep_freed_pages();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.config()?;
     papo_server::telemetry::init(config.log_format);
@@ -87,11 +119,29 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     use std::alloc::{GlobalAlloc, Layout};
 
-    use super::MiMalloc;
+    use super::{MiMalloc, PURGE_DELAY, PURGE_DELAY_MS, keep_freed_pages};
 
     /// Sizes across mimalloc's small, medium and large blocks, odd ones included.
     fn sizes() -> impl Iterator<Item = usize> {
         (1..=2_100).chain([4_095, 4_096, 4_097, 9_000, 70_001, 600_000, 5 << 20])
+    }
+
+    #[test]
+    fn freed_pages_are_kept_for_the_purge_delay_set_in_place_of_mimallocs_one_second() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reading and setting a valid option (nothing else in this test binary sets
+        // one).
+        let before = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
+        assert_eq!(
+            before, 1_000,
+            "option 15 is the purge delay, mimalloc's default 1 s"
+        );
+        keep_freed_pages();
+        // SAFETY: as above.
+        let after = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
+        assert_eq!(after, PURGE_DELAY_MS);
     }
 
     #[test]
