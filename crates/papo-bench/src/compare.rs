@@ -255,6 +255,7 @@ impl Loaded {
         let server_core0 = CoreTimes::now(core(SERVER_CPU));
         let core_read0 = std::time::Instant::now();
         let cpu0 = server::cpu_secs(self.run.pid)?;
+        let faults0 = server::minor_faults(self.run.pid).ok();
         let threads0 = server::thread_cpu_secs(self.run.pid);
         let gen0 = self.fleet.cpu_secs();
         let started = std::time::Instant::now();
@@ -276,6 +277,9 @@ impl Loaded {
         let server_core1 = CoreTimes::now(core(SERVER_CPU));
         let core_secs = core_read0.elapsed().as_secs_f64();
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
+        let minor_faults = faults0
+            .zip(server::minor_faults(self.run.pid).ok())
+            .map(|(before, after)| after.saturating_sub(before));
         let server_core = server_core0.zip(server_core1).and_then(|(before, after)| {
             CoreShare::between(core(SERVER_CPU), &before, &after, core_secs, Some(cpu))
         });
@@ -287,6 +291,7 @@ impl Loaded {
         };
         let usage = Usage {
             cpu_secs: cpu,
+            minor_faults,
             threads,
             generator_load: load,
             writer,

@@ -165,6 +165,23 @@ pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     Ok(parse_stat(&stat).context("stat format")?.1)
 }
 
+/// Minor page faults `pid` has taken (field 10 of `/proc/<pid>/stat`): pages the kernel
+/// mapped on their first touch, such as those an allocator gave back and then used again.
+pub fn minor_faults(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_minor_faults(&stat).context("stat format")
+}
+
+/// A `stat` line's minor faults: the eighth field after its name.
+fn parse_minor_faults(stat: &str) -> Option<u64> {
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(7)?
+        .parse()
+        .ok()
+}
+
 /// CPU seconds by thread name of the threads `pid` has now (`/proc/<pid>/task/*/stat`):
 /// threads of one name (tokio's workers, a pool's) are added together. Threads that have
 /// ended are not in it; empty if nothing could be read.
@@ -345,6 +362,9 @@ mod tests {
         assert_eq!(parse_stat(odd), Some(("a (b) c", 0.07)));
         assert_eq!(parse_stat("7 (short) R 1 2"), None);
         assert_eq!(parse_stat("no parentheses"), None);
+        assert_eq!(parse_minor_faults(line), Some(120));
+        assert_eq!(parse_minor_faults(odd), Some(0));
+        assert_eq!(parse_minor_faults("7 (short) R 1 2"), None);
     }
 
     #[test]

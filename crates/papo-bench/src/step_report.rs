@@ -47,6 +47,9 @@ pub struct StepReport {
     /// microseconds per delivery of the threads alive at the step's end.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub server_cpu_us_by_thread: BTreeMap<String, f64>,
+    /// The server's minor page faults a second over the step: pages mapped on first touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_minor_faults_per_sec: Option<f64>,
     /// papo: messages per commit of its message writer over the step (from `/metrics`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_per_commit: Option<f64>,
@@ -81,6 +84,7 @@ impl StepReport {
     pub fn new(offered: f64, r: &StepResult, usage: Usage, duration: Duration) -> Self {
         let Usage {
             cpu_secs,
+            minor_faults,
             threads,
             generator_load,
             writer,
@@ -113,6 +117,7 @@ impl StepReport {
                 .into_iter()
                 .map(|(name, secs)| (name, per_delivery(secs)))
                 .collect(),
+            server_minor_faults_per_sec: minor_faults.map(|n| (n as f64 / secs).round()),
             messages_per_commit: writer
                 .as_ref()
                 .filter(|w| w.commits > 0)
@@ -161,8 +166,12 @@ impl StepReport {
             .as_ref()
             .map(|c| format!("; server's {}", c.brief()))
             .unwrap_or_default();
+        let faults = self
+            .server_minor_faults_per_sec
+            .map(|n| format!(", {n:.0} page faults/s"))
+            .unwrap_or_default();
         format!(
-            "{:.1} µs server CPU/msg{}{per_commit}{writer}, sent late p99 {} ms; {}{server_core}",
+            "{:.1} µs server CPU/msg{}{faults}{per_commit}{writer}, sent late p99 {} ms; {}{server_core}",
             self.server_cpu_us_per_delivery,
             by_thread(&self.server_cpu_us_by_thread),
             self.send_late.p99_ms,
@@ -181,6 +190,8 @@ impl StepReport {
 pub struct Usage {
     /// Server CPU seconds.
     pub cpu_secs: f64,
+    /// The server's minor page faults, when they could be read.
+    pub minor_faults: Option<u64>,
     /// Server CPU seconds by thread name ([`thread_usage`]).
     pub threads: BTreeMap<String, f64>,
     /// The generator's share of its core (1.0 = saturated).
