@@ -172,14 +172,9 @@ pub fn minor_faults(pid: u32) -> anyhow::Result<u64> {
     parse_minor_faults(&stat).context("stat format")
 }
 
-/// A `stat` line's minor faults: the eighth field after its name.
+/// A `stat` line's minor faults (field 10: the eighth after its name).
 fn parse_minor_faults(stat: &str) -> Option<u64> {
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(7)?
-        .parse()
-        .ok()
+    split_stat(stat)?.1.nth(7)?.parse().ok()
 }
 
 /// CPU seconds by thread name of the threads `pid` has now (`/proc/<pid>/task/*/stat`):
@@ -202,11 +197,17 @@ pub fn thread_cpu_secs(pid: u32) -> BTreeMap<String, f64> {
 }
 
 /// A `stat` line's name (what is between its first `(` and last `)`: a name may hold
-/// either) and user + system CPU seconds (fields 14 and 15, in ticks of 1/100 s).
-fn parse_stat(stat: &str) -> Option<(&str, f64)> {
+/// either) and the fields after it, from field 3 (the state) on.
+fn split_stat(stat: &str) -> Option<(&str, std::str::SplitWhitespace<'_>)> {
     let (head, rest) = stat.rsplit_once(')')?;
-    let name = head.split_once('(')?.1;
-    let mut fields = rest.split_whitespace().skip(11);
+    Some((head.split_once('(')?.1, rest.split_whitespace()))
+}
+
+/// A `stat` line's name and user + system CPU seconds (fields 14 and 15, in ticks of
+/// 1/100 s).
+fn parse_stat(stat: &str) -> Option<(&str, f64)> {
+    let (name, fields) = split_stat(stat)?;
+    let mut fields = fields.skip(11);
     let utime: f64 = fields.next()?.parse().ok()?;
     let stime: f64 = fields.next()?.parse().ok()?;
     Some((name, (utime + stime) / 100.0))
