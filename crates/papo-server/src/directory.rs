@@ -359,6 +359,18 @@ impl Directory {
         if let Some(e) = self.cached_server(id) {
             return Ok(Some(e));
         }
+        // Boxed, like every read below that the copy answers nearly always: a future is as
+        // large as its largest await, and a message's send awaits these
+        // (docs/benchmarks/s4-writer.md, *Smaller sends*).
+        Box::pin(self.load_server(db, id)).await
+    }
+
+    /// Reads a server the copy lacks, one reader at a time per server.
+    async fn load_server(
+        &self,
+        db: &Db,
+        id: ServerId,
+    ) -> Result<Option<Arc<ServerEntry>>, StoreError> {
         let load = self
             .server_loads
             .lock()
@@ -442,13 +454,16 @@ impl Directory {
         }
         let seen = self.generation();
         let server = ServerId::from_i64(entry.server.id);
-        let loaded = match servers::member(db, server, user).await? {
-            Some(member) => Some(Arc::new(MemberEntry {
-                member,
-                roles: servers::member_role_ids(db, server, user).await?,
-            })),
-            None => None,
-        };
+        let loaded = Box::pin(async {
+            Ok::<_, StoreError>(match servers::member(db, server, user).await? {
+                Some(member) => Some(Arc::new(MemberEntry {
+                    member,
+                    roles: servers::member_role_ids(db, server, user).await?,
+                })),
+                None => None,
+            })
+        })
+        .await?;
         let mut members = entry.members.lock().expect("directory poisoned");
         if self.generation() == seen {
             members.by_user.insert(user.as_i64(), loaded.clone());
@@ -502,7 +517,7 @@ impl Directory {
         let server = match known {
             Some(s) => s,
             None => {
-                let Some(row) = servers::channel(db, id).await? else {
+                let Some(row) = Box::pin(servers::channel(db, id)).await? else {
                     return Ok(None);
                 };
                 let mut map = self.channel_servers.write().expect("directory poisoned");
@@ -558,7 +573,7 @@ impl Directory {
             }
         }
         let mut read = Vec::with_capacity(1);
-        self.read_public_users(db, &[id], &mut read).await?;
+        Box::pin(self.read_public_users(db, &[id], &mut read)).await?;
         let user = match read.pop() {
             Some(u) => u,
             None => PublicUser::deleted(UserId::from_i64(id)),

@@ -117,17 +117,25 @@ impl MessageWriter {
 
     /// Stores `row` (or finds the original of a repeated nonce) once committed; gives the
     /// row back with the outcome.
-    pub async fn write(&self, row: MessageRow) -> Result<(MessageRow, Inserted), WriteError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job {
+    ///
+    /// Not an `async fn`, which would keep a second copy of the row in every send's future
+    /// (see [`super::send_message`]). A place in the queue is taken before the job is made,
+    /// for the same reason: waiting to send the job would hold it as well.
+    #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
+    pub fn write(
+        &self,
+        row: MessageRow,
+    ) -> impl Future<Output = Result<(MessageRow, Inserted), WriteError>> + Send + '_ {
+        async move {
+            let place = self.tx.reserve().await.map_err(|_| WriteError::Stopped)?;
+            let (reply, rx) = oneshot::channel();
+            place.send(Job {
                 row,
                 queued: Instant::now(),
                 reply,
-            })
-            .await
-            .map_err(|_| WriteError::Stopped)?;
-        Ok(rx.await.map_err(|_| WriteError::Stopped)??)
+            });
+            Ok(rx.await.map_err(|_| WriteError::Stopped)??)
+        }
     }
 }
 
