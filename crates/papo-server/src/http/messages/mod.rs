@@ -238,7 +238,7 @@ impl Sent {
 /// This and what it awaits are plain functions returning an `async` block, not `async fn`s:
 /// an `async fn` keeps a second copy of its arguments for as long as it runs, and these nest,
 /// so every send's future carried each copy (`-Zprint-type-sizes`: 1,776 bytes a send with
-/// them; docs/benchmarks/s4-writer.md, *Smaller sends*).
+/// them, 1,360 without; docs/benchmarks/s4-writer.md, *Smaller sends*).
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
 pub fn send_message<'a>(
     state: &'a AppState,
