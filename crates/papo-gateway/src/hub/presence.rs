@@ -18,7 +18,7 @@ const VIEW_BYTES: usize = 76;
 fn presence_event(view: &PresenceView) -> crate::protocol::SharedEvent {
     let mut json = String::with_capacity(VIEW_BYTES);
     view.write_json(&mut json);
-    EncodedEvent::from_json(EventKind::PresenceUpdated.name(), &json)
+    EncodedEvent::of_kind(EventKind::PresenceUpdated, &json)
 }
 
 impl Hub {

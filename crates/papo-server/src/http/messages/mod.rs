@@ -370,7 +370,7 @@ fn send<'a>(
                 order.announce().await;
                 state.hub.dispatch(
                     Topic::Channel(channel as u64),
-                    EncodedEvent::from_json(EventKind::MessageCreated.name(), &json),
+                    EncodedEvent::of_kind(EventKind::MessageCreated, &json),
                 );
                 order.announced();
                 Ok(Sent::Created(json))
