@@ -127,13 +127,12 @@ impl MessageWriter {
         row: MessageRow,
     ) -> impl Future<Output = Result<(MessageRow, Inserted), WriteError>> + Send + '_ {
         async move {
+            // Before the wait for a place, as when the job was made first: the writer's wait
+            // (`WriterStats::wait`) counts a full queue too.
+            let queued = Instant::now();
             let place = self.tx.reserve().await.map_err(|_| WriteError::Stopped)?;
             let (reply, rx) = oneshot::channel();
-            place.send(Job {
-                row,
-                queued: Instant::now(),
-                reply,
-            });
+            place.send(Job { row, queued, reply });
             Ok(rx.await.map_err(|_| WriteError::Stopped)??)
         }
     }
