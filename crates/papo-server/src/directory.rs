@@ -454,21 +454,25 @@ impl Directory {
         }
         let seen = self.generation();
         let server = ServerId::from_i64(entry.server.id);
-        let loaded = Box::pin(async {
-            Ok::<_, StoreError>(match servers::member(db, server, user).await? {
-                Some(member) => Some(Arc::new(MemberEntry {
-                    member,
-                    roles: servers::member_role_ids(db, server, user).await?,
-                })),
-                None => None,
-            })
-        })
-        .await?;
+        let loaded = Box::pin(Self::read_member(db, server, user)).await?;
         let mut members = entry.members.lock().expect("directory poisoned");
         if self.generation() == seen {
             members.by_user.insert(user.as_i64(), loaded.clone());
         }
         Ok(loaded)
+    }
+
+    /// Reads one membership and its roles from the database.
+    async fn read_member(
+        db: &Db,
+        server: ServerId,
+        user: UserId,
+    ) -> Result<Option<Arc<MemberEntry>>, StoreError> {
+        let Some(member) = servers::member(db, server, user).await? else {
+            return Ok(None);
+        };
+        let roles = servers::member_role_ids(db, server, user).await?;
+        Ok(Some(Arc::new(MemberEntry { member, roles })))
     }
 
     /// What the copy says of `user`'s membership, if it knows.
