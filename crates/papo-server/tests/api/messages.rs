@@ -213,6 +213,7 @@ async fn mentions_and_read_states(b: Backend) {
     let (server, general) = app.community(&alice, &[&bob]).await;
     let alice_id = me_id(&app, &alice).await;
     let bob_id = me_id(&app, &bob).await;
+    let outsider_id = me_id(&app, &access(&app.register("rs_outsider").await)).await;
     // Alice's own @here (read by her as she sends it), then Bob mentions her.
     let owner_everyone = app
         .post(
@@ -225,7 +226,9 @@ async fn mentions_and_read_states(b: Backend) {
     let r = app
         .post(
             &msgs(&general),
-            json!({"content": format!("oi <@{alice_id}> e @everyone, `<@{bob_id}>`")}),
+            json!({"content": format!(
+                "oi <@{alice_id}> e <@{outsider_id}> e @everyone, `<@{bob_id}>`"
+            )}),
             Some(&bob),
         )
         .await;
@@ -233,7 +236,7 @@ async fn mentions_and_read_states(b: Backend) {
     assert_eq!(
         r.body["mentions"],
         json!([alice_id]),
-        "code spans do not mention"
+        "code spans do not mention, and nor does a user outside the server"
     );
     assert_eq!(
         r.body["mention_everyone"], false,
