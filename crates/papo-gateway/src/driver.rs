@@ -10,27 +10,26 @@
 //! (before identify, a boxed timer does). This keeps an idle session small (every idle
 //! session is one task).
 //!
-//! Messages sent over the socket (`message_create`) run as tasks of their own, so that a
-//! commit never holds up the session's events; their answers are written as they finish.
+//! Messages sent over the socket (`message_create`) are started in the order of their frames
+//! and answered by whoever finishes them ([`Answers`]): a commit never holds up the session's
+//! events, and a send waiting for its commit holds no task of its own.
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Poll, ready};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use papo_core::id::UserId;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::task::JoinSet;
 use tokio_util::either::Either;
 
+use crate::answers::{AnswerSlot, Answers};
 use crate::hub::{ConnectionSlot, GwSession, Hub, Identity, Topic, Wake};
-use crate::order::{InOrder, Tail};
-use crate::protocol::{
-    CloseCode, EncodedEvent, EventKind, MessageCreate, ReadyData, SendReply, ServerFrame,
-};
+use crate::protocol::{CloseCode, EncodedEvent, EventKind, MessageCreate, ReadyData, ServerFrame};
 use crate::session::{Action, Connection};
 use crate::ws::{self, Decoder, Message, ProtocolError};
 
@@ -44,23 +43,18 @@ pub trait Backend: Send + Sync + 'static {
         user: UserId,
         channel_id: &str,
     ) -> impl Future<Output = Option<Topic>> + Send;
-    /// Sends a message for `user` with the rules of the REST endpoint; answers once it is
-    /// committed (and fanned out) or refused. Called as the frame is read, in the order of
-    /// the connection's frames (what it does before returning its future, such as taking
-    /// the message's id, follows that order); the future runs as a task of its own.
-    /// `order`: its place among the connection's sends, to announce its message in
-    /// ([`InOrder`]).
+    /// Starts sending a message for `user` with the rules of the REST endpoint, answered
+    /// through `answer` once it is committed (and fanned out) or refused. The future ends
+    /// once the message is handed over to be stored (or refused); only then does the
+    /// connection's next send start, so a connection's messages are stored, and announced,
+    /// in the order of its frames. It is polled by the connection's task, so it should
+    /// rarely wait: a miss of a cache, a full queue.
     fn send_message(
         self: Arc<Self>,
         user: UserId,
         message: MessageCreate,
-        order: InOrder,
-    ) -> impl Future<Output = SendReply> + Send + 'static;
-    /// A send's answer is about to be written, `took` after its frame was read (for
-    /// metrics; nothing by default).
-    fn send_answered(&self, took: Duration) {
-        let _ = took;
-    }
+        answer: AnswerSlot,
+    ) -> impl Future<Output = ()> + Send + 'static;
 }
 
 /// Authentication must answer within this.
@@ -69,9 +63,10 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CHUNK: usize = 4096;
 /// Sends in flight at which a connection's reading pauses, until one is answered; what the
 /// client sends meanwhile waits in the socket's buffers (the frames of the read that got
-/// there are all handled, so a burst read at once may go past it). Each send in flight is a task holding its
-/// message until the writer has committed it, and past what the writer takes at once more of
-/// them only wait longer, in memory: S4 at 35,000 msg/s from 1,000 sockets (2026-12-05, an
+/// there are all handled, so a burst read at once may go past it). Each send in flight holds
+/// its message until the writer has committed it, and past what the writer takes at once
+/// more of them only wait longer, in memory (measured when each was a task of its own): S4
+/// at 35,000 msg/s from 1,000 sockets (2026-12-05, an
 /// AMD EPYC), which this core cannot keep up with, acknowledged 30,684–32,677 a second at
 /// 29.3–30.8 µs a message with 64 (tokio's thread up to 15 % in page faults as the waiting
 /// tasks' memory grew; one run of five kept up) and 34,382–34,970 at 26.7–27.5 µs with 4
@@ -132,13 +127,100 @@ struct Driver<B> {
     sends: Option<Box<Sends>>,
 }
 
+/// The future of a send being started ([`Backend::send_message`]).
+type Starting = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A connection's `message_create`s in flight.
-#[derive(Default)]
 struct Sends {
-    /// Each yields its answer frame and when its own frame was read.
-    set: JoinSet<(String, Instant)>,
-    /// Where the next one joins their order ([`InOrder`]).
-    tail: Option<Tail>,
+    /// Whose they are.
+    user: UserId,
+    /// Their answers, and how many are still to come.
+    answers: Arc<Answers>,
+    /// The send being started, if it had to wait.
+    starting: Option<Starting>,
+    /// Frames read while another send was starting (and when each was read): each starts
+    /// after the one before it.
+    waiting: VecDeque<(MessageCreate, Instant)>,
+}
+
+impl Sends {
+    fn new(user: UserId) -> Self {
+        Self {
+            user,
+            answers: Arc::default(),
+            starting: None,
+            waiting: VecDeque::new(),
+        }
+    }
+
+    /// The sends of `user`: this thread's spare, or new.
+    fn of(user: UserId) -> Box<Self> {
+        match SPARE_SENDS.with(Cell::take) {
+            Some(mut spare) => {
+                spare.user = user;
+                spare
+            }
+            None => Box::new(Self::new(user)),
+        }
+    }
+
+    /// Keeps idle sends as this thread's spare, if nothing else holds their answers: a
+    /// connection sending now and then would otherwise make them anew for each message
+    /// (three allocations).
+    fn keep_spare(self: Box<Self>) {
+        if Arc::strong_count(&self.answers) == 1 {
+            // The last driver's waker would keep its task.
+            self.answers.forget_waker();
+            SPARE_SENDS.with(|spare| spare.set(Some(self)));
+        }
+    }
+
+    /// Starts `message` (read at `read_at`) now if no send before it is still starting,
+    /// else after those. Polled at once, without a waker: nearly every send is handed over
+    /// without waiting; one that waits is polled again, with the connection's waker, before
+    /// the connection parks.
+    fn start<B: Backend>(&mut self, backend: &Arc<B>, message: MessageCreate, read_at: Instant) {
+        self.answers.begin();
+        if self.starting.is_none() && self.waiting.is_empty() {
+            self.starting = Some(self.open(backend, message, read_at));
+        } else {
+            self.waiting.push_back((message, read_at));
+        }
+        self.advance(backend, &mut Context::from_waker(std::task::Waker::noop()));
+    }
+
+    /// Starts the sends waiting, one after another, until one has to wait (it is polled
+    /// again with the connection's next wake-up) or none is left.
+    fn advance<B: Backend>(&mut self, backend: &Arc<B>, cx: &mut Context<'_>) {
+        loop {
+            if let Some(starting) = self.starting.as_mut() {
+                if starting.as_mut().poll(cx).is_pending() {
+                    return;
+                }
+                self.starting = None;
+            }
+            let Some((message, read_at)) = self.waiting.pop_front() else {
+                return;
+            };
+            self.starting = Some(self.open(backend, message, read_at));
+        }
+    }
+
+    /// The future that starts one send.
+    fn open<B: Backend>(&self, backend: &Arc<B>, message: MessageCreate, at: Instant) -> Starting {
+        let answer = AnswerSlot::new(self.answers.clone(), message.nonce.clone(), at);
+        // Boxed: a send's future is large, and it is kept only if it has to wait.
+        Box::pin(backend.clone().send_message(self.user, message, answer))
+    }
+
+    /// Nothing in flight and no answer left to take: the connection may let go of it. (The
+    /// count is read first: an answer's frame is in place before its send is counted out.)
+    fn is_idle(&self) -> bool {
+        self.starting.is_none()
+            && self.waiting.is_empty()
+            && self.answers.in_flight() == 0
+            && !self.answers.has_answers()
+    }
 }
 
 impl<B: Backend> Driver<B> {
@@ -185,9 +267,16 @@ impl<B: Backend> Driver<B> {
             self.hub
                 .detach(&session, generation, Instant::now(), resumable);
         }
-        // Sends already accepted finish (commit and fan-out) without anyone to answer.
+        // Sends already read finish (commit and fan-out) without anyone to answer.
         if let Some(mut sends) = self.sends.take() {
-            sends.set.detach_all();
+            let backend = self.backend.clone();
+            tokio::spawn(poll_fn(move |cx| {
+                sends.advance(&backend, cx);
+                match sends.starting.is_none() && sends.waiting.is_empty() {
+                    true => Poll::Ready(()),
+                    false => Poll::Pending,
+                }
+            }));
         }
     }
 
@@ -247,7 +336,7 @@ impl<B: Backend> Driver<B> {
                         ))),
                     ),
                 };
-                let sends = &mut self.sends;
+                let (sends, backend) = (&mut self.sends, &self.backend);
                 let woke = poll_fn(|cx| {
                     let woken = match (&session, shutdown.as_mut()) {
                         (Some((s, generation)), _) => s.poll_wake(*generation, cx).is_ready(),
@@ -258,12 +347,15 @@ impl<B: Backend> Driver<B> {
                         return Poll::Ready(Woke::Wake);
                     }
                     let mut reading = true;
-                    if let Some(Sends { set, .. }) = sends.as_deref_mut() {
-                        if let Poll::Ready(Some(answer)) = set.poll_join_next(cx) {
-                            return Poll::Ready(Woke::Answer(answer));
+                    if let Some(sends) = sends.as_deref_mut() {
+                        // Registered before looking: an answer given meanwhile wakes it.
+                        sends.answers.register(cx);
+                        sends.advance(backend, cx);
+                        if sends.answers.has_answers() {
+                            return Poll::Ready(Woke::Answered);
                         }
-                        // Too many sends in flight: stop reading until some finish.
-                        reading = set.len() < MAX_SENDS_IN_FLIGHT;
+                        // Too many sends in flight: stop reading until some are answered.
+                        reading = sends.answers.in_flight() < MAX_SENDS_IN_FLIGHT;
                     }
                     if reading
                         && let Poll::Ready(read) = poll_read_some(cx, io, &mut decoder, max_frame)
@@ -282,7 +374,8 @@ impl<B: Backend> Driver<B> {
                     // Events, a close decision or shutdown: handled at the top of the loop. Or the
                     // hub's tick saw the deadline pass: the core decides whether it has.
                     Woke::Wake => self.conn.handle_timeout(Instant::now()),
-                    Woke::Answer(answer) => write_answer(&*self.backend, answer, &mut self.out),
+                    // Written at the top of the loop.
+                    Woke::Answered => {}
                     Woke::Read(read) => {
                         let now = Instant::now();
                         let Ok(Some(Decoded { msgs, invalid })) = read else {
@@ -298,12 +391,12 @@ impl<B: Backend> Driver<B> {
                                 Message::Binary(_) => self.conn.handle_binary(),
                                 Message::Ping(payload) => ws::encode_pong(&payload, &mut self.out),
                                 Message::Pong(_) => {}
-                                // A browser cannot drop a socket without a close frame: only
-                                // 1000/1001 end the session, anything else may be resumed.
-                                Message::Close(Some(1000 | 1001), _) => {
-                                    return Some(CloseCode::Normal);
+                                // Closed after what came before it (messages sent just before
+                                // it are stored); what follows it is not read.
+                                Message::Close(code, _) => {
+                                    self.conn.handle_close(code);
+                                    break;
                                 }
-                                Message::Close(_, _) => return Some(CloseCode::ClientDropped),
                             }
                         }
                         if decoder.as_ref().is_some_and(|d| d.is_idle()) {
@@ -465,49 +558,28 @@ impl<B: Backend> Driver<B> {
         }
     }
 
-    /// Writes the answers of the sends that have finished, without waiting.
+    /// Writes the answers given so far, without waiting.
     fn take_finished_answers(&mut self) {
         let Some(sends) = self.sends.as_mut() else {
             return;
         };
-        while let Some(answer) = sends.set.try_join_next() {
-            write_answer(&*self.backend, answer, &mut self.out);
-        }
-        if sends.set.is_empty() {
-            self.sends = None;
+        // Into this thread's spare buffer, with room for the events that usually follow.
+        sends.answers.take_into(&mut self.out, ready_buffer);
+        if sends.is_idle()
+            && let Some(sends) = self.sends.take()
+        {
+            sends.keep_spare();
         }
     }
 
+    /// Starts a send now if none before it is still starting, else after those.
     fn send_message(&mut self, message: MessageCreate) {
         let Some((session, _)) = &self.attached else {
             return;
         };
         let user = session.user_id;
-        let sends = self.sends.get_or_insert_with(Box::default);
-        // Announced in the order of the frames, whatever order the tasks run in.
-        let (order, tail) = InOrder::after(sends.tail.take());
-        sends.tail = Some(tail);
-        let read_at = Instant::now();
-        let nonce = message.nonce.clone();
-        // Boxed: the send is a large future, and a task's future is moved whole when it is
-        // spawned and again when it finishes (measured: `memcpy` under `spawn`).
-        let send = Box::pin(self.backend.clone().send_message(user, message, order));
-        sends.set.spawn(async move {
-            let frame = match send.await {
-                SendReply::Ack { created, message } => ServerFrame::MessageAck {
-                    nonce: &nonce,
-                    created,
-                    message: &message,
-                }
-                .encode(),
-                SendReply::Refused(error) => ServerFrame::SendRefused {
-                    nonce: &nonce,
-                    error: &error,
-                }
-                .encode(),
-            };
-            (frame, read_at)
-        });
+        let sends = self.sends.get_or_insert_with(|| Sends::of(user));
+        sends.start(&self.backend, message, Instant::now());
     }
 
     /// Moves queued events into the write buffer. Returns a close code if the session must
@@ -575,6 +647,9 @@ thread_local! {
     /// a buffer of its own and freed it after its write (quick S2: 28,053 allocations for
     /// 31,500 events). An idle connection still holds none.
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+
+    /// Idle sends, emptied, for the next connection on this thread that sends ([`Sends::of`]).
+    static SPARE_SENDS: Cell<Option<Box<Sends>>> = const { Cell::new(None) };
 }
 
 /// Gives `out`, if it holds no buffer, this thread's spare one, with at least `room` bytes.
@@ -605,23 +680,6 @@ fn write_event(out: &mut Vec<u8>, seq: Option<u64>, event: &EncodedEvent) {
     event.write_with_seq(seq, out);
 }
 
-/// Appends a finished send's answer frame. A send task that panicked has no answer: the
-/// client's wait for it runs out and it sends again with the same nonce.
-fn write_answer<B: Backend>(
-    backend: &B,
-    answer: Result<(String, Instant), tokio::task::JoinError>,
-    out: &mut Vec<u8>,
-) {
-    match answer {
-        Ok((frame, read_at)) => {
-            ready_buffer(out, frame.len() + ws::MAX_HEADER_LEN);
-            ws::encode_text(frame.as_bytes(), out);
-            backend.send_answered(read_at.elapsed());
-        }
-        Err(err) => tracing::error!(%err, "message send task failed"),
-    }
-}
-
 /// What [`Driver::apply_next_action`] did.
 enum Applied<'a> {
     /// Performed an action.
@@ -639,8 +697,8 @@ enum Woke {
     /// The session has events or must close; before identify: the hub is shutting down
     /// (afterwards [`Hub::begin_shutdown`] tells the session).
     Wake,
-    /// A send finished.
-    Answer(Result<(String, Instant), tokio::task::JoinError>),
+    /// A send was answered.
+    Answered,
     /// The socket had bytes (`None`: end of stream) or failed.
     Read(std::io::Result<Option<Decoded>>),
     /// The core's deadline passed (before identify; afterwards the hub's tick wakes the

@@ -5,13 +5,13 @@
 //! - [`session`]: the sans-IO connection state machine (frames and time in, actions out).
 //! - [`hub`]: topics to sessions; each event is serialized once and shared.
 //! - [`driver`]: the thin tokio task that owns one socket.
-//! - [`order`]: one connection's sends announced in the order their frames came.
+//! - [`answers`]: a connection's answers to its sends, given by whoever finishes them.
 #![deny(missing_docs)]
 
+pub mod answers;
 pub mod bus;
 pub mod driver;
 pub mod hub;
-pub mod order;
 pub mod presence;
 pub mod protocol;
 pub mod queue;

@@ -269,6 +269,16 @@ impl Connection {
         self.close(CloseCode::InvalidFrame);
     }
 
+    /// The client's close frame arrived (with `code`, if any): the connection closes once
+    /// the actions before it are done. A browser cannot drop a socket without a close frame,
+    /// so only 1000 and 1001 end the session; after any other it may be resumed.
+    pub fn handle_close(&mut self, code: Option<u16>) {
+        self.close(match code {
+            Some(1000 | 1001) => CloseCode::Normal,
+            _ => CloseCode::ClientDropped,
+        });
+    }
+
     /// A frame over the size limit arrived.
     pub fn handle_oversized(&mut self) {
         self.close(CloseCode::InvalidFrame);
@@ -399,6 +409,30 @@ mod tests {
         drain(&mut c);
         c.identified(now);
         c
+    }
+
+    #[test]
+    fn a_close_frame_closes_after_what_came_before_it() {
+        let t0 = Instant::now();
+        let cfg = Arc::new(GatewayConfig::default());
+        let send = r#"{"op":"message_create","d":{"channel_id":"1","content":"m","nonce":"n"}}"#;
+        for (code, closed) in [
+            (Some(1000), CloseCode::Normal),
+            (Some(1001), CloseCode::Normal),
+            (Some(4000), CloseCode::ClientDropped),
+            (None, CloseCode::ClientDropped),
+        ] {
+            let mut c = identified(t0, &cfg);
+            c.handle_text(t0, send);
+            c.handle_text(t0, send);
+            c.handle_close(code);
+            let a = drain(&mut c);
+            assert!(matches!(
+                &a[..],
+                [Action::SendMessage(_), Action::SendMessage(_), Action::Close(c)] if *c == closed
+            ));
+            assert!(c.is_closed());
+        }
     }
 
     #[test]

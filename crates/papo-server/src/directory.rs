@@ -87,12 +87,13 @@ pub struct Directory {
 /// A public profile, and its JSON as a message's author.
 struct Profile {
     user: PublicUser,
-    json: String,
+    /// Its JSON, shared with the sends that write it into their messages.
+    json: Arc<str>,
 }
 
 impl Profile {
     fn new(user: PublicUser) -> Self {
-        let json = crate::http::messages::json::user_json(&user);
+        let json = crate::http::messages::json::user_json(&user).into();
         Self { user, json }
     }
 }
@@ -560,20 +561,14 @@ impl Directory {
         Ok(out)
     }
 
-    /// Calls `f` with the JSON of the public profile of `id` (a deleted user's if there is
-    /// none), lent from the cache while its lock is held, or read first and kept: the send
-    /// path writes a new message's JSON this way, copying its author's as written once.
-    /// `f` should be short (it holds the profiles' lock).
-    pub async fn with_user_json<R>(
-        &self,
-        db: &Db,
-        id: i64,
-        f: impl FnOnce(&str) -> R,
-    ) -> Result<R, StoreError> {
+    /// The JSON of the public profile of `id` (a deleted user's if there is none), shared
+    /// with the cache, or read first and kept: the send path writes a new message's JSON
+    /// with it, copying its author's as written once.
+    pub async fn user_json(&self, db: &Db, id: i64) -> Result<Arc<str>, StoreError> {
         {
             let map = self.users.lock().expect("directory poisoned");
             if let Some(p) = map.get(&id).and_then(|p| p.fresh(self.max_age)) {
-                return Ok(f(&p.json));
+                return Ok(p.json.clone());
             }
         }
         let mut read = Vec::with_capacity(1);
@@ -582,7 +577,7 @@ impl Directory {
             Some(u) => u,
             None => PublicUser::deleted(UserId::from_i64(id)),
         };
-        Ok(f(&crate::http::messages::json::user_json(&user)))
+        Ok(crate::http::messages::json::user_json(&user).into())
     }
 
     /// Reads the profiles of `ids` into `out`, and keeps them.

@@ -1,5 +1,5 @@
 //! A connection's reads and sends in flight, driven over an in-memory socket with a backend
-//! whose sends finish only when the test lets them.
+//! whose sends are answered only when the test lets them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,7 +12,7 @@ use super::*;
 use crate::protocol::OwnJson;
 use crate::session::GatewayConfig;
 
-/// Identifies anyone; each send counts itself as begun, then waits for a permit.
+/// Identifies anyone; each send counts itself as begun, and is answered once a permit lets it.
 struct GatedBackend {
     begun: AtomicUsize,
     gate: Semaphore,
@@ -44,10 +44,14 @@ impl Backend for GatedBackend {
         None
     }
 
-    async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, _: InOrder) -> SendReply {
+    async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, answer: AnswerSlot) {
+        // Handed over at once, answered when the gate lets it (as a writer's commit would).
         self.begun.fetch_add(1, Ordering::SeqCst);
-        self.gate.acquire().await.expect("never closed").forget();
-        SendReply::Refused(RawValue::from_string("{}".into()).expect("JSON"))
+        let gated = self.clone();
+        tokio::spawn(async move {
+            gated.gate.acquire().await.expect("never closed").forget();
+            answer.refuse(&RawValue::from_string("{}".into()).expect("JSON"));
+        });
     }
 }
 

@@ -19,11 +19,11 @@ impl Backend for HeavyBackend {
         std::hint::black_box(&scratch);
         None
     }
-    async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, _: InOrder) -> SendReply {
+    async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, answer: AnswerSlot) {
         let scratch = [0u8; 8192];
         tokio::task::yield_now().await;
         std::hint::black_box(&scratch);
-        SendReply::Refused(RawValue::from_string("{}".into()).unwrap())
+        answer.refuse(&RawValue::from_string("{}".into()).unwrap());
     }
 }
 

@@ -11,12 +11,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use papo_core::error::{ErrorCode, FieldCode, FieldError};
 use papo_core::id::{MessageId, ServerId, SessionId, UserId};
+use papo_gateway::answers::AnswerSlot;
 use papo_gateway::driver::{self, Backend};
 use papo_gateway::hub::{Identity, Topic};
-use papo_gateway::order::InOrder;
-use papo_gateway::protocol::{MessageCreate, SendReply};
+use papo_gateway::protocol::MessageCreate;
 use papo_store::sessions;
-use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -129,19 +128,22 @@ impl Backend for ServerBackend {
         self: Arc<Self>,
         user: UserId,
         m: MessageCreate,
-        order: InOrder,
-    ) -> impl Future<Output = SendReply> + Send + 'static {
-        // Taken as the frame is read: one connection's messages are numbered in its order.
+        answer: AnswerSlot,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        // Taken as the send starts, in the order of the connection's frames.
         let id = self.0.next_id();
         async move {
+            let state = &self.0;
+            let to = messages::Answer::Gateway(answer);
             let reply_to = match m.reply_to.as_deref().map(str::parse::<MessageId>) {
                 None => None,
                 Some(Ok(id)) => Some(id),
                 Some(Err(_)) => {
-                    return refused(ApiError::new(ErrorCode::ValidationFailed).with_field(
+                    let err = ApiError::new(ErrorCode::ValidationFailed).with_field(
                         "reply_to",
                         FieldError::new(FieldCode::InvalidValue, "Not a message id."),
-                    ));
+                    );
+                    return to.give(state, Err(err));
                 }
             };
             let req = messages::CreateMessage {
@@ -149,22 +151,8 @@ impl Backend for ServerBackend {
                 nonce: Some(m.nonce),
                 reply_to,
             };
-            let state = &self.0;
-            let sent =
-                match messages::send_message(state, user, &m.channel_id, req, id, order).await {
-                    Ok(sent) => sent,
-                    Err(err) => return refused(err),
-                };
-            let created = matches!(sent, messages::Sent::Created(..));
-            SendReply::Ack {
-                created,
-                message: sent.into_json(),
-            }
+            messages::send_message(state, user, &m.channel_id, req, id, to).await
         }
-    }
-
-    fn send_answered(&self, took: std::time::Duration) {
-        self.0.metrics.gateway_send.observe(took);
     }
 
     async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
@@ -174,15 +162,6 @@ impl Backend for ServerBackend {
             .contains(Permissions::SEND_MESSAGES)
             .then_some(Topic::Channel(ca.channel().id as u64))
     }
-}
-
-/// A refused `message_create`: the REST error body.
-fn refused(err: ApiError) -> SendReply {
-    let body = err.into_body();
-    SendReply::Refused(
-        serde_json::value::to_raw_value(&body)
-            .unwrap_or_else(|_| RawValue::from_string("{}".into()).expect("an empty object")),
-    )
 }
 
 /// Upgrades to a WebSocket and hands the connection to the gateway driver.

@@ -112,7 +112,7 @@ fn write_histogram(
 pub struct Metrics {
     /// Keyed by (method, route, status). A mutex held only to bump numbers.
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
-    /// Gateway sends: from a `message_create` frame read to its answer written.
+    /// Gateway sends: from a `message_create` frame read to its answer given.
     pub gateway_send: AtomicHistogram,
 }
 
@@ -219,7 +219,7 @@ impl Metrics {
             writer.commit.sum_secs,
         );
         out.push_str(
-            "# HELP papo_gateway_send_seconds From a gateway message_create read to its answer (ack or refusal) written.\n\
+            "# HELP papo_gateway_send_seconds From a gateway message_create read to its answer (ack or refusal) given to its connection.\n\
              # TYPE papo_gateway_send_seconds histogram\n",
         );
         let sends = self.gateway_send.snapshot();

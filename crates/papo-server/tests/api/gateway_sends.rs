@@ -10,6 +10,7 @@ both!(
     gateway_sends_follow_the_rest_rules,
     gateway_send_refusals_keep_the_socket_open,
     gateway_sends_of_one_socket_keep_their_order,
+    gateway_sends_read_before_a_close_are_stored,
 );
 
 fn create(channel: &str, content: &str, nonce: &str) -> Value {
@@ -199,8 +200,9 @@ async fn gateway_send_refusals_keep_the_socket_open(b: Backend) {
     app.stop().await;
 }
 
-/// Sends that arrive together are numbered, and announced, in the order they were sent,
-/// whatever order their tasks run in, and with refused ones among them.
+/// Sends that arrive together are numbered, and announced, in the order they were sent, with
+/// refused ones among them, and with replies among them (a reply reads the message it
+/// replies to before it is stored, so the sends after it wait for it to be handed over).
 async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
         c.message_rate_burst = 1000;
@@ -213,9 +215,12 @@ async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
     let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
     let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
     const N: usize = 40;
+    let mut first = None;
     for round in 0..3 {
         // In the last round every fifth send is refused (blank), and answered at once.
         let refused = |i: usize| round == 2 && i % 5 == 1;
+        // In the second, every fourth replies to the first message of the first.
+        let reply = |i: usize| round == 1 && i % 4 == 2;
         let sends: Vec<Value> = (0..N)
             .map(|i| {
                 let content = if refused(i) {
@@ -223,7 +228,11 @@ async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
                 } else {
                     format!("{round}-{i}")
                 };
-                create(&general, &content, &format!("o-{round}-{i}"))
+                let mut send = create(&general, &content, &format!("o-{round}-{i}"));
+                if reply(i) {
+                    send["d"]["reply_to"] = json!(first);
+                }
+                send
             })
             .collect();
         bob_ws.send_together(&sends).await;
@@ -255,10 +264,18 @@ async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
             stored.windows(2).all(|w| w[0] < w[1]),
             "round {round}: {ids:?}"
         );
-        // Another member sees them in that order too.
+        first = first.or(Some(stored[0].to_string()));
+        // Another member sees them in that order too, the replies with what they reply to.
         let mut seen = Vec::new();
         while seen.len() < expected {
             let ev = alice_ws.event("message.created").await;
+            let replied = &ev["d"]["referenced_message"];
+            if reply(seen.len()) {
+                assert_eq!(replied["content"], "0-0", "{ev}");
+                assert_eq!(replied["author"]["username"], "go_bob", "{ev}");
+            } else {
+                assert!(replied.is_null(), "{ev}");
+            }
             seen.push(ev["d"]["content"].as_str().unwrap().to_owned());
         }
         let sent: Vec<String> = (0..N)
@@ -267,5 +284,51 @@ async fn gateway_sends_of_one_socket_keep_their_order(b: Backend) {
             .collect();
         assert_eq!(seen, sent, "round {round}");
     }
+    app.stop().await;
+}
+
+/// Sends read just before their socket closes are still stored and announced, in order,
+/// those that had to wait to start included (a reply reads the message it replies to first;
+/// the sends after it wait for it).
+async fn gateway_sends_read_before_a_close_are_stored(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("gc_alice").await);
+    let bob = access(&app.register("gc_bob").await);
+    let (_, general) = app.community(&alice, &[&bob]).await;
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    bob_ws.send(create(&general, "first", "c-0")).await;
+    let first = bob_ws.op("message_ack").await["d"]["message"]["id"].clone();
+    assert_eq!(
+        alice_ws.event("message.created").await["d"]["content"],
+        "first"
+    );
+
+    let mut reply = create(&general, "reply", "c-1");
+    reply["d"]["reply_to"] = first;
+    let sends = [
+        reply,
+        create(&general, "after-1", "c-2"),
+        create(&general, "after-2", "c-3"),
+    ];
+    bob_ws.send_then_close(&sends).await;
+    for content in ["reply", "after-1", "after-2"] {
+        let ev = alice_ws.event("message.created").await;
+        assert_eq!(ev["d"]["content"], content, "{ev}");
+    }
+    let history = app
+        .get(
+            &format!("/api/v1/channels/{general}/messages"),
+            Some(&alice),
+        )
+        .await;
+    let stored: Vec<&str> = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(stored, ["after-2", "after-1", "reply", "first"]);
     app.stop().await;
 }

@@ -107,6 +107,22 @@ impl Ws {
         self.stream.flush().await.expect("flush");
     }
 
+    /// Sends `vs` and a close frame (1000) in one write.
+    pub async fn send_then_close(&mut self, vs: &[Value]) {
+        for v in vs {
+            self.stream
+                .feed(Message::Text(v.to_string().into()))
+                .await
+                .expect("feed");
+        }
+        let close = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: 1000.into(),
+            reason: "".into(),
+        };
+        let _ = self.stream.feed(Message::Close(Some(close))).await;
+        let _ = self.stream.flush().await;
+    }
+
     pub async fn send_raw(&mut self, m: Message) {
         let _ = self.stream.send(m).await;
     }

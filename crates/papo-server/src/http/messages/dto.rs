@@ -109,16 +109,23 @@ pub async fn build(
             let referenced = r
                 .reply_to
                 .and_then(|id| replied.get(&id))
-                .map(|m| MessageRef {
-                    id: MessageId::from_i64(m.id),
-                    author: author(m.author_id),
-                    content: m.content.chars().take(200).collect(),
-                });
+                .map(|m| MessageRef::of(m, author(m.author_id)));
             let reactions = me.map(|_| reactions.remove(&r.id).unwrap_or_default());
             let author = author(r.author_id);
             Message::from_row(r, author, referenced, reactions)
         })
         .collect())
+}
+
+impl MessageRef {
+    /// The excerpt of `m` (by `author`) that a reply to it carries.
+    pub fn of(m: &MessageRow, author: PublicUser) -> Self {
+        Self {
+            id: MessageId::from_i64(m.id),
+            author,
+            content: m.content.chars().take(200).collect(),
+        }
+    }
 }
 
 impl Message {

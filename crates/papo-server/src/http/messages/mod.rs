@@ -5,31 +5,29 @@ pub mod dto;
 pub(crate) mod json;
 pub mod reactions;
 pub mod read_states;
+pub mod send;
 pub mod writer;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{ChannelId, MessageId, ServerId, Snowflake, UserId};
-use papo_core::markup::parse_mentions;
+use papo_core::id::{ChannelId, MessageId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_gateway::hub::Topic;
-use papo_gateway::order::InOrder;
-use papo_gateway::protocol::{EncodedEvent, EventKind};
-use papo_store::messages::{self, Inserted, MessageRow, Page, join_ids};
-use papo_store::servers;
+use papo_gateway::protocol::EventKind;
+use papo_store::messages::{self, Page};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 pub use self::dto::Message;
 use self::dto::build;
-use self::writer::WriteError;
+pub use self::send::{Answer, Sent, send_message};
+use self::send::{resolve_mentions, send};
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::JsonBody;
@@ -107,52 +105,6 @@ fn check_content(raw: String) -> Result<String, FieldError> {
     })
 }
 
-/// Who a message may mention: members of the server, mentionable roles (any role with
-/// `mention_everyone`), `@everyone`/`@here` only with `mention_everyone`: those of
-/// `content`.
-async fn resolve_mentions(
-    state: &AppState,
-    ca: &ChannelAccess,
-    content: &str,
-) -> ApiResult<Mentions> {
-    let found = parse_mentions(content);
-    let may_everyone = ca.perms.contains(Permissions::MENTION_EVERYONE);
-    let ids: Vec<i64> = found.users.iter().map(|u| *u as i64).collect();
-    // Boxed, and only when someone is mentioned: the send's future would otherwise carry
-    // the query's state in every send.
-    let users: Vec<i64> = if ids.is_empty() {
-        ids
-    } else {
-        let members = Box::pin(servers::members_among(&state.db, ca.server_id(), &ids)).await?;
-        ids.into_iter().filter(|u| members.contains(u)).collect()
-    };
-    let roles: Vec<i64> = found
-        .roles
-        .iter()
-        .map(|r| *r as i64)
-        .filter(|r| {
-            *r != ca.channel().server_id
-                && ca
-                    .access
-                    .roles()
-                    .iter()
-                    .any(|x| x.id == *r && (x.mentionable || may_everyone))
-        })
-        .collect();
-    Ok(Mentions {
-        users: join_ids(&users),
-        roles: join_ids(&roles),
-        everyone: found.everyone && may_everyone,
-    })
-}
-
-/// A message's mentions as stored ([`MessageRow`]'s columns).
-struct Mentions {
-    users: String,
-    roles: String,
-    everyone: bool,
-}
-
 /// A new message.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -183,15 +135,11 @@ pub async fn create_message(
     ca.require(Permissions::SEND_MESSAGES)?;
     let req = body.parse()?;
     let message_id = state.next_id();
-    let sent = send(
-        &state,
-        ca,
-        auth.user_id,
-        req,
-        message_id,
-        &mut InOrder::none(),
-    )
-    .await?;
+    let (tx, answer) = tokio::sync::oneshot::channel();
+    send(&state, ca, auth.user_id, req, message_id, Answer::Wait(tx)).await;
+    let sent = answer
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::ServiceUnavailable))??;
     let status = match sent {
         Sent::Created(..) => StatusCode::CREATED,
         Sent::Repeated(_) => StatusCode::OK,
@@ -201,188 +149,6 @@ pub async fn create_message(
     // (`bench/callgrind`, quick S4 over REST).
     let json = [(header::CONTENT_TYPE, "application/json")];
     Ok((status, json, sent.into_json()))
-}
-
-/// What [`send_message`] did.
-#[derive(Debug)]
-pub enum Sent {
-    /// Committed and fanned out now: the JSON of the message its event carried.
-    Created(String),
-    /// The original of a repeated nonce (rare: boxed, so that a new message's answer is
-    /// small to move).
-    Repeated(Box<Message>),
-}
-
-impl Sent {
-    /// The message as answered, in JSON. A new message's is its event's JSON with its (empty)
-    /// reactions added, so a gateway send serializes the message once for both.
-    pub fn into_json(self) -> String {
-        match self {
-            Self::Created(mut json) => {
-                // An event's message is an object without reactions: close it with them.
-                json.pop();
-                json.push_str(r#","reactions":[]}"#);
-                json
-            }
-            Self::Repeated(m) => m.to_json(),
-        }
-    }
-}
-
-/// Sends a message as `user` into channel `channel` (the raw id as given) with id `id`
-/// (taken when the request came, so that one client's messages are numbered in the order it
-/// sent them): the one path of `POST /channels/{id}/messages` and the gateway's
-/// `message_create`. `order`: where the send stands among its connection's (a gateway send
-/// announces its message after the one its client sent before).
-///
-/// This and what it awaits are plain functions returning an `async` block, not `async fn`s:
-/// an `async fn` keeps a second copy of its arguments for as long as it runs, and these nest,
-/// so every send's future carried each copy (`-Zprint-type-sizes`: 1,776 bytes a send with
-/// them, 1,360 without; docs/benchmarks/s4-writer.md, *Smaller sends*).
-#[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
-pub fn send_message<'a>(
-    state: &'a AppState,
-    user: UserId,
-    channel: &'a str,
-    req: CreateMessage,
-    id: Snowflake,
-    mut order: InOrder,
-) -> impl Future<Output = ApiResult<Sent>> + Send + 'a {
-    async move {
-        let ca = text_channel(state, channel, user).await?;
-        ca.require(Permissions::SEND_MESSAGES)?;
-        send(state, ca, user, req, id, &mut order).await
-    }
-}
-
-/// The send once the channel is known ([`send_message`]).
-#[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see `send_message`
-fn send<'a>(
-    state: &'a AppState,
-    ca: ChannelAccess,
-    user: UserId,
-    req: CreateMessage,
-    id: Snowflake,
-    order: &'a mut InOrder,
-) -> impl Future<Output = ApiResult<Sent>> + Send + 'a {
-    async move {
-        let mut errors = FieldErrors::new();
-        let content = check_content(req.content)
-            .map_err(|e| errors.insert("content".into(), e))
-            .unwrap_or_default();
-        if let Some(n) = &req.nonce
-            && (n.is_empty() || n.chars().count() > MAX_NONCE)
-        {
-            errors.insert(
-                "nonce".into(),
-                FieldError::new(FieldCode::InvalidValue, "1 to 64 characters."),
-            );
-        }
-        // Rare paths' queries are boxed: an `async fn` is as large as its largest await, and
-        // this future is moved whole whenever a send is spawned.
-        if let Some(r) = req.reply_to
-            && Box::pin(messages::by_id(&state.db, ca.id(), r.as_i64()))
-                .await?
-                .is_none()
-        {
-            errors.insert(
-                "reply_to".into(),
-                FieldError::new(FieldCode::InvalidValue, "Not a message of this channel."),
-            );
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid_fields(errors));
-        }
-        let too_fast =
-            |wait| ApiError::rate_limited(wait).with_message("You are sending messages too fast.");
-        let exempt = ca.perms.contains(Permissions::MANAGE_MESSAGES)
-            || ca.perms.contains(Permissions::MANAGE_CHANNELS);
-        let now = crate::now_ms();
-        if ca.channel().slowmode_secs <= 0 || exempt {
-            // Checked and recorded in one lookup: nothing else can refuse the send here.
-            state.message_rate.hit(&user.as_i64()).map_err(too_fast)?;
-        } else {
-            state.message_rate.check(&user.as_i64()).map_err(too_fast)?;
-            let last = match state.slowmode.last(ca.channel().id, user.as_i64()) {
-                Some(t) => Some(t),
-                // When the author's newest message there was made (its id says when).
-                None => Box::pin(papo_store::read_states::own_newest(
-                    &state.db,
-                    user.as_i64(),
-                    ca.id(),
-                ))
-                .await?
-                .map(|id| Snowflake::from_raw(id as u64).unix_ms() as i64),
-            };
-            if let Some(t) = last {
-                let free_at = t + ca.channel().slowmode_secs * 1000;
-                if free_at > now {
-                    return Err(ApiError::new(ErrorCode::Slowmode)
-                        .with_retry_after(Duration::from_millis((free_at - now) as u64)));
-                }
-            }
-            state.message_rate.record(&user.as_i64());
-        }
-        let mentions = resolve_mentions(state, &ca, &content).await?;
-        // Made in the call: a row kept in a local across the wait would take its room in
-        // the send's future as well as in the writer's.
-        let written = state.writer.write(MessageRow {
-            id: id.as_i64(),
-            channel_id: ca.channel().id,
-            server_id: ca.channel().server_id,
-            author_id: user.as_i64(),
-            content,
-            nonce: req.nonce,
-            reply_to: req.reply_to.map(MessageId::as_i64),
-            mentions: mentions.users,
-            mention_roles: mentions.roles,
-            mention_everyone: mentions.everyone,
-            pinned_at: None,
-            edited_at: None,
-            created_at: now,
-        });
-        let (row, outcome) = written.await.map_err(|e| match e {
-            WriteError::Store(s) => ApiError::from(s),
-            WriteError::Stopped => ApiError::new(ErrorCode::ServiceUnavailable),
-        })?;
-        match outcome {
-            Inserted::New => {
-                if ca.channel().slowmode_secs > 0 {
-                    state.slowmode.sent(ca.channel().id, user.as_i64(), now);
-                }
-                let channel = row.channel_id;
-                let json = match row.reply_to {
-                    // Written from the row and the author's cached profile, as `build` and
-                    // `to_json` would write it.
-                    None => {
-                        state
-                            .directory
-                            .with_user_json(&state.db, row.author_id, |author| {
-                                json::created_json(&row, author)
-                            })
-                            .await?
-                    }
-                    Some(_) => Box::pin(build(state, vec![row], None))
-                        .await?
-                        .remove(0)
-                        .to_json(),
-                };
-                order.announce().await;
-                state.hub.dispatch(
-                    Topic::Channel(channel as u64),
-                    EncodedEvent::of_kind(EventKind::MessageCreated, &json),
-                );
-                order.announced();
-                Ok(Sent::Created(json))
-            }
-            Inserted::Duplicate(original) => {
-                let message = Box::pin(build(state, vec![*original], Some(user)))
-                    .await?
-                    .remove(0);
-                Ok(Sent::Repeated(Box::new(message)))
-            }
-        }
-    }
 }
 
 /// Where a page of history starts.

@@ -1,8 +1,9 @@
 //! The one write path for new messages: group commit.
 //!
-//! Handlers hand their message to a single writer task and wait. The writer takes every
-//! message waiting (up to [`MAX_BATCH`]) and stores them in one transaction, so a burst of
-//! N messages costs one fsync instead of N; each handler is answered only after the commit.
+//! Senders hand their message to a single writer task. The writer takes every message
+//! waiting (up to [`MAX_BATCH`]) and stores them in one transaction, so a burst of N messages
+//! costs one fsync instead of N; after the commit it finishes each send in the order of its
+//! queue ([`Then::committed`]: the message announced, the sender answered).
 //! With no load a batch is one message and nothing waits. Under load (the last batch held
 //! several messages) the writer first lets every task that is ready run — requests already
 //! read reach the queue — and starts a commit no sooner than [`COMMIT_GAP`] after the last
@@ -16,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use papo_store::Db;
 use papo_store::StoreError;
-use papo_store::messages::{self, Inserted, MessageRow};
-use tokio::sync::{mpsc, oneshot};
+use papo_store::messages::{self, MessageRow};
+use tokio::sync::mpsc;
 
+use super::send::Then;
 use crate::http::metrics::{AtomicHistogram, HistogramSnapshot};
 
 /// Most messages committed in one transaction.
@@ -52,8 +54,8 @@ fn commit_not_before(
 struct Job {
     row: MessageRow,
     queued: Instant,
-    /// The row comes back with its outcome.
-    reply: oneshot::Sender<Result<(MessageRow, Inserted), StoreError>>,
+    /// Given the row back with its outcome.
+    then: Then,
 }
 
 /// Handle to the writer task. Cheap to clone.
@@ -115,25 +117,23 @@ impl MessageWriter {
         }
     }
 
-    /// Stores `row` (or finds the original of a repeated nonce) once committed; gives the
-    /// row back with the outcome.
+    /// Queues `row` to be stored (or the original of a repeated nonce found); `then` is
+    /// given the row back with the outcome once its batch is committed, or `Stopped` if the
+    /// writer is gone. Waits only for a place in the queue.
     ///
     /// Not an `async fn`, which would keep a second copy of the row in every send's future
     /// (see [`super::send_message`]). A place in the queue is taken before the job is made,
     /// for the same reason: waiting to send the job would hold it as well.
     #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
-    pub fn write(
-        &self,
-        row: MessageRow,
-    ) -> impl Future<Output = Result<(MessageRow, Inserted), WriteError>> + Send + '_ {
+    pub fn write(&self, row: MessageRow, then: Then) -> impl Future<Output = ()> + Send + '_ {
         async move {
             // Before the wait for a place, as when the job was made first: the writer's wait
             // (`WriterStats::wait`) counts a full queue too.
             let queued = Instant::now();
-            let place = self.tx.reserve().await.map_err(|_| WriteError::Stopped)?;
-            let (reply, rx) = oneshot::channel();
-            place.send(Job { row, queued, reply });
-            Ok(rx.await.map_err(|_| WriteError::Stopped)??)
+            match self.tx.reserve().await {
+                Ok(place) => place.send(Job { row, queued, then }),
+                Err(_) => then.committed(Err(WriteError::Stopped)),
+            }
         }
     }
 }
@@ -168,20 +168,20 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
         for job in batch.drain(..) {
             counts.wait.observe(started - job.queued);
             rows.push(job.row);
-            waiting.push(job.reply);
+            waiting.push(job.then);
         }
         let n = rows.len() as u64;
         let mut results = messages::insert_batch(&db, rows, since).await.into_iter();
         counts.commit.observe(started.elapsed());
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.messages.fetch_add(n, Ordering::Relaxed);
-        // `insert_batch` answers once per message; a job without an answer (never expected)
-        // is dropped, which its handler sees as `Stopped`.
-        for reply in waiting.drain(..) {
-            if let Some(r) = results.next() {
-                // The handler may have gone (client hung up): the message is stored anyway.
-                let _ = reply.send(r);
-            }
+        // `insert_batch` answers once per message, in order; a job without an answer (never
+        // expected) is told the writer stopped.
+        for then in waiting.drain(..) {
+            then.committed(match results.next() {
+                Some(r) => r.map_err(WriteError::Store),
+                None => Err(WriteError::Stopped),
+            });
         }
     }
 }
