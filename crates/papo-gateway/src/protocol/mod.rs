@@ -201,20 +201,6 @@ pub struct MessageCreate {
     pub reply_to: Option<String>,
 }
 
-/// How the server answered a `message_create`.
-#[derive(Debug)]
-pub enum SendReply {
-    /// Committed (or the original of a repeated nonce, `created: false`).
-    Ack {
-        /// Whether this request created the message.
-        created: bool,
-        /// The message as REST returns it, in JSON (the backend's own serialization).
-        message: String,
-    },
-    /// Refused: the REST error body (`{"code", "message", "fields"?, "retry_after"?}`).
-    Refused(Box<RawValue>),
-}
-
 /// A frame from the client.
 #[derive(Debug)]
 pub enum ClientFrame {
