@@ -7,9 +7,10 @@
 //! in the order they were handed to it; a gateway connection hands over its sends one after
 //! another, in the order of its frames. Nothing a send needs after its commit waits: what its
 //! event needs from the database (its author's profile, the message it replies to) is read
-//! before. A send waiting for its commit holds no task and no channel of its own (before, each
-//! gateway send was a task woken by a one-shot channel from the writer, then ordered by
-//! another: docs/benchmarks/s4-writer.md, *Sends finished by the writer*).
+//! before. A gateway send waiting for its commit holds no task and no channel of its own
+//! (before, each was a task woken by a one-shot channel from the writer, then ordered by
+//! another: docs/benchmarks/s4-writer.md, *Sends finished by the writer*); a REST request
+//! waits on a one-shot channel.
 
 use std::sync::Arc;
 use std::time::Duration;
