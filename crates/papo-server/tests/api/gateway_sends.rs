@@ -13,6 +13,20 @@ both!(
     gateway_sends_read_before_a_close_are_stored,
 );
 
+/// The contents of `channel`'s messages as REST lists them for `token`, newest first.
+async fn stored(app: &TestApp, channel: &str, token: &str) -> Vec<String> {
+    let history = app
+        .get(&format!("/api/v1/channels/{channel}/messages"), Some(token))
+        .await;
+    history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn create(channel: &str, content: &str, nonce: &str) -> Value {
     json!({"op": "message_create", "d": {"channel_id": channel, "content": content, "nonce": nonce}})
 }
@@ -76,19 +90,12 @@ async fn gateway_sends_follow_the_rest_rules(b: Backend) {
         reply["d"]["message"]["referenced_message"]["id"],
         id.as_str()
     );
-    let history = app
-        .get(&format!("/api/v1/channels/{general}/messages"), Some(&bob))
-        .await;
-    let contents: Vec<&str> = history
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
-    assert_eq!(contents, ["resposta", "olá <b>pelo socket</b>"]);
+    assert_eq!(
+        stored(&app, &general, &bob).await,
+        ["resposta", "olá <b>pelo socket</b>"]
+    );
 
-    // Each of the three answers was timed, from its frame read to its answer written.
+    // Each of the three answers was timed, from its frame read to its answer given.
     let metrics = app.metrics().await;
     assert!(
         metrics.contains("\npapo_gateway_send_seconds_count 3\n"),
@@ -316,19 +323,9 @@ async fn gateway_sends_read_before_a_close_are_stored(b: Backend) {
         let ev = alice_ws.event("message.created").await;
         assert_eq!(ev["d"]["content"], content, "{ev}");
     }
-    let history = app
-        .get(
-            &format!("/api/v1/channels/{general}/messages"),
-            Some(&alice),
-        )
-        .await;
-    let stored: Vec<&str> = history
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
-    assert_eq!(stored, ["after-2", "after-1", "reply", "first"]);
+    assert_eq!(
+        stored(&app, &general, &alice).await,
+        ["after-2", "after-1", "reply", "first"]
+    );
     app.stop().await;
 }

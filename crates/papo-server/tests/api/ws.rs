@@ -96,25 +96,25 @@ impl Ws {
             .expect("send");
     }
 
-    /// Sends `vs` in one write (as a client that queued them sends them).
-    pub async fn send_together(&mut self, vs: &[Value]) {
+    /// Queues `vs` to be written together.
+    async fn feed(&mut self, vs: &[Value]) {
         for v in vs {
             self.stream
                 .feed(Message::Text(v.to_string().into()))
                 .await
                 .expect("feed");
         }
+    }
+
+    /// Sends `vs` in one write (as a client that queued them sends them).
+    pub async fn send_together(&mut self, vs: &[Value]) {
+        self.feed(vs).await;
         self.stream.flush().await.expect("flush");
     }
 
     /// Sends `vs` and a close frame (1000) in one write.
     pub async fn send_then_close(&mut self, vs: &[Value]) {
-        for v in vs {
-            self.stream
-                .feed(Message::Text(v.to_string().into()))
-                .await
-                .expect("feed");
-        }
+        self.feed(vs).await;
         let close = tokio_tungstenite::tungstenite::protocol::CloseFrame {
             code: 1000.into(),
             reason: "".into(),
