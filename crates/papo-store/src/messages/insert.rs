@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use foldhash::HashMap;
 
+use super::sqlite_writer::{Outcome, Pending};
 use super::{COLUMNS, MessageRow};
 use crate::{Connections, Db, StoreError, placeholders};
 use sqlx::Connection as _;
@@ -249,45 +250,96 @@ pub async fn insert_batch(
     messages: Vec<MessageRow>,
     nonce_since: i64,
 ) -> Vec<Result<(MessageRow, Inserted), StoreError>> {
-    let n = messages.len();
-    let (messages, stored) = store(db, messages, nonce_since).await;
-    match stored {
-        Ok(v) => messages.into_iter().zip(v).map(Ok).collect(),
-        Err(_) if n > 1 && messages.len() == n => {
-            let mut out = Vec::with_capacity(n);
-            for one in messages {
-                let (mut back, stored) = store(db, vec![one], nonce_since).await;
-                out.push(match (stored, back.pop()) {
-                    (Ok(mut v), Some(row)) => v
-                        .pop()
-                        .map(|inserted| (row, inserted))
-                        .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound)),
-                    (Ok(_), None) => Err(StoreError::Db(sqlx::Error::RowNotFound)),
-                    (Err(e), _) => Err(e),
-                });
-            }
-            out
-        }
-        // One message, or the messages did not come back (the writer stopped).
-        Err(e) => vec![Err(e)],
+    submit_batch(db, messages, nonce_since)
+        .await
+        .outcome(db)
+        .await
+}
+
+/// Hands `messages` to the store as [`insert_batch`] does, and returns once the batch is
+/// committed, before it is known to be durable: with SQLite, the writer's thread has stored
+/// it and its log's sync is still to come (the next batch may be stored meanwhile); with
+/// PostgreSQL, its commit has returned. [`Submitted::outcome`] waits for the rest.
+pub async fn submit_batch(db: &Db, messages: Vec<MessageRow>, nonce_since: i64) -> Submitted {
+    Submitted {
+        n: messages.len(),
+        since: nonce_since,
+        storing: submit(db, messages, nonce_since).await,
     }
 }
 
-/// Stores `messages` in one transaction; gives them back with the outcome.
-async fn store(
-    db: &Db,
-    messages: Vec<MessageRow>,
+/// A batch handed to the store ([`submit_batch`]), its outcome to come.
+pub struct Submitted {
+    n: usize,
     since: i64,
-) -> (Vec<MessageRow>, Result<Vec<Inserted>, StoreError>) {
-    let (messages, duplicates) = match db.lender() {
+    storing: Storing,
+}
+
+impl Submitted {
+    /// Each message with its outcome, in order, once the batch is durable; a batch that
+    /// failed as a whole is retried a message at a time (see [`insert_batch`]).
+    pub async fn outcome(self, db: &Db) -> Vec<Result<(MessageRow, Inserted), StoreError>> {
+        let Self { n, since, storing } = self;
+        let (messages, stored) = storing.finish().await;
+        match stored {
+            Ok(v) => messages.into_iter().zip(v).map(Ok).collect(),
+            Err(_) if n > 1 && messages.len() == n => {
+                let mut out = Vec::with_capacity(n);
+                for one in messages {
+                    let (mut back, stored) = submit(db, vec![one], since).await.finish().await;
+                    out.push(match (stored, back.pop()) {
+                        (Ok(mut v), Some(row)) => v
+                            .pop()
+                            .map(|inserted| (row, inserted))
+                            .ok_or_else(|| StoreError::Db(sqlx::Error::RowNotFound)),
+                        (Ok(_), None) => Err(StoreError::Db(sqlx::Error::RowNotFound)),
+                        (Err(e), _) => Err(e),
+                    });
+                }
+                out
+            }
+            // One message, or the messages did not come back (the writer stopped).
+            Err(e) => vec![Err(e)],
+        }
+    }
+}
+
+/// A batch in the store's hands.
+enum Storing {
+    /// SQLite's writer thread has it.
+    Sqlite(Pending),
+    /// Done (PostgreSQL's commit, or a failure to hand it over): the messages and, per
+    /// message, the original of a repeated nonce.
+    Done(Vec<MessageRow>, Outcome),
+}
+
+impl Storing {
+    /// The messages back, with their outcome.
+    async fn finish(self) -> (Vec<MessageRow>, Result<Vec<Inserted>, StoreError>) {
+        let (messages, duplicates) = match self {
+            Self::Sqlite(pending) => pending.outcome().await,
+            Self::Done(messages, outcome) => (messages, outcome),
+        };
+        let inserted = duplicates.map(|d| {
+            d.into_iter()
+                .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
+                .collect()
+        });
+        (messages, inserted)
+    }
+}
+
+/// Stores `messages` in one transaction, up to its commit ([`submit_batch`]).
+async fn submit(db: &Db, messages: Vec<MessageRow>, since: i64) -> Storing {
+    match db.lender() {
         Connections::Sqlite(_) => match db.sqlite_writer() {
-            Ok(writer) => writer.write(messages, since).await,
-            Err(e) => (messages, Err(e)),
+            Ok(writer) => Storing::Sqlite(writer.submit(messages, since).await),
+            Err(e) => Storing::Done(messages, Err(e)),
         },
         Connections::Postgres(lender) => {
-            let outcome: Result<_, StoreError> = async {
+            let outcome: Outcome = async {
                 let mut lent = lender.lend().await?;
-                let outcome: Result<_, StoreError> = async {
+                let outcome: Outcome = async {
                     let mut tx = lent.conn().begin().await?;
                     let plan = store_set!(tx, &messages, since);
                     tx.commit().await?;
@@ -298,15 +350,9 @@ async fn store(
                 outcome
             }
             .await;
-            (messages, outcome)
+            Storing::Done(messages, outcome)
         }
-    };
-    let inserted = duplicates.map(|d| {
-        d.into_iter()
-            .map(|d| d.map_or(Inserted::New, |m| Inserted::Duplicate(Box::new(m))))
-            .collect()
-    });
-    (messages, inserted)
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::{Db, StoreError, on_pool, placeholders};
 mod bulk;
 mod checkpoint;
 mod insert;
+mod log_sync;
 mod lookaside;
 pub(crate) mod own_reads;
 pub(crate) mod parents;
@@ -22,7 +23,7 @@ pub(crate) mod unlisted;
 mod unlisted_tests;
 mod wal_batch;
 
-pub use insert::{Inserted, insert_batch};
+pub use insert::{Inserted, Submitted, insert_batch, submit_batch};
 
 /// A message row.
 #[derive(Clone, Debug, sqlx::FromRow)]

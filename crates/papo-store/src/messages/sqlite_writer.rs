@@ -4,7 +4,9 @@
 //! Why not the sqlx pool: sqlx runs every SQLite statement on its connection's thread and
 //! hands each one over through a channel, so a batch of a few statements costs a dozen
 //! thread switches on the async side. Here the async side hands over the whole batch once
-//! and waits for one answer; everything else runs on this thread, the `fsync` included.
+//! and waits for one answer; everything else runs on this thread but the log's sync after
+//! each commit, which a thread of its own does while this one stores the next batch
+//! ([`super::log_sync`]).
 //! The SQL and the nonce rules ([`super::insert::plan`]) are the same as PostgreSQL's; who
 //! holds a recent nonce is remembered by this thread ([`super::recent_nonces`]) instead of
 //! looked up in a unique index.
@@ -24,6 +26,7 @@ use tokio::sync::oneshot;
 use super::bulk::{Bulk, is_plain};
 use super::checkpoint::{self, Checkpointer, WAL_CEILING};
 use super::insert::{Plan, plan};
+use super::log_sync::{LogSync, Owed};
 use super::own_reads::OwnRead;
 use super::parents::{Lookups, Parents, Removed};
 use super::recent_nonces::{CAPACITY, RecentNonces};
@@ -46,8 +49,31 @@ pub(crate) type Outcome = Result<Vec<Option<MessageRow>>, StoreError>;
 struct Job {
     messages: Vec<MessageRow>,
     since: i64,
-    /// The messages go back with the outcome: the caller keeps using them.
+    /// The messages go back with the outcome, once durable: the caller keeps using them.
     reply: oneshot::Sender<(Vec<MessageRow>, Outcome)>,
+    /// Told once the batch is committed, its log's sync perhaps still to come
+    /// ([`SqliteWriter::submit`]).
+    stored: Option<oneshot::Sender<()>>,
+}
+
+/// A batch handed to the writer's thread ([`SqliteWriter::submit`]), its outcome to come.
+pub(crate) enum Pending {
+    /// Stored; answered once durable.
+    Waiting(oneshot::Receiver<(Vec<MessageRow>, Outcome)>),
+    /// Not handed over: the thread is gone.
+    Refused(Vec<MessageRow>),
+}
+
+impl Pending {
+    /// The messages back, with their outcome once durable.
+    pub(crate) async fn outcome(self) -> (Vec<MessageRow>, Outcome) {
+        match self {
+            Self::Waiting(answer) => answer
+                .await
+                .unwrap_or_else(|_| (Vec::new(), Err(stopped()))),
+            Self::Refused(messages) => (messages, Err(stopped())),
+        }
+    }
 }
 
 /// Handle to the writer thread; the thread ends (closing its connection) when every handle
@@ -82,6 +108,9 @@ impl SqliteWriter {
         conn.busy_handler(Some(crate::sqlite_busy::wait_for_write_lock))?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CEILING)?;
         let (checkpointer, restart) = checkpoint::start(path)?;
+        let mut log = path.as_os_str().to_owned();
+        log.push("-wal");
+        let log_sync = LogSync::start(log.into())?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("papo-sqlite-writer".into())
@@ -90,6 +119,8 @@ impl SqliteWriter {
                 let mut recent = None;
                 let mut parents = Parents::new(removed);
                 while let Ok(job) = rx.recv() {
+                    // The commit's sync is owed instead of done (see `log_sync`).
+                    wal_batch::defer_syncs(&conn, true);
                     let out = ready(&conn, &mut prepared, &mut recent, job.since)
                         .map_err(StoreError::from)
                         .and_then(|(statements, recent)| {
@@ -100,8 +131,22 @@ impl SqliteWriter {
                             };
                             store(statements, recent, &mut parents, batch)
                         });
-                    // The caller may have gone (shutting down): the batch is stored anyway.
-                    let _ = job.reply.send((job.messages, out));
+                    let owed = wal_batch::defer_syncs(&conn, false);
+                    let batch = Owed {
+                        reply: job.reply,
+                        messages: job.messages,
+                        outcome: out,
+                    };
+                    if owed && batch.outcome.is_ok() {
+                        log_sync.answer_when_synced(batch);
+                    } else {
+                        // Nothing committed (or nothing written): nothing to wait for. The
+                        // caller may have gone (shutting down): the batch is stored anyway.
+                        let _ = batch.reply.send((batch.messages, batch.outcome));
+                    }
+                    if let Some(stored) = job.stored {
+                        let _ = stored.send(());
+                    }
                     restart.finish(&conn);
                 }
             })
@@ -113,24 +158,44 @@ impl SqliteWriter {
     }
 
     /// Stores `messages` in one transaction (see [`super::insert_batch`]), and gives them
-    /// back with the outcome (none if the thread is gone).
+    /// back with the outcome once durable (none if the thread is gone).
+    #[cfg(test)]
     pub(crate) async fn write(
         &self,
         messages: Vec<MessageRow>,
         since: i64,
     ) -> (Vec<MessageRow>, Outcome) {
+        self.hand_over(messages, since, None).outcome().await
+    }
+
+    /// Hands `messages` to the thread to be stored in one transaction, and returns once it
+    /// is committed; its outcome comes once it is durable, after the log's sync
+    /// ([`super::log_sync`]), while the thread stores the next batch.
+    pub(crate) async fn submit(&self, messages: Vec<MessageRow>, since: i64) -> Pending {
+        let (stored, is_stored) = oneshot::channel();
+        let pending = self.hand_over(messages, since, Some(stored));
+        // Told, or dropped with the job if the thread is gone.
+        let _ = is_stored.await;
+        pending
+    }
+
+    fn hand_over(
+        &self,
+        messages: Vec<MessageRow>,
+        since: i64,
+        stored: Option<oneshot::Sender<()>>,
+    ) -> Pending {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             messages,
             since,
             reply,
+            stored,
         };
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            return (job.messages, Err(stopped()));
+        match self.jobs.send(job) {
+            Ok(()) => Pending::Waiting(answer),
+            Err(mpsc::SendError(job)) => Pending::Refused(job.messages),
         }
-        answer
-            .await
-            .unwrap_or_else(|_| (Vec::new(), Err(stopped())))
     }
 }
 

@@ -266,3 +266,27 @@ async fn a_deleted_or_forgotten_holder_does_not_count() {
     let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
     assert_eq!(write(&w, &[msg(4, 10, "a", 5_100)], 4_000).await, [Some(3)]);
 }
+
+#[tokio::test]
+async fn a_batch_is_stored_while_the_one_before_waits_for_its_sync() {
+    let path = temp_db("submitted");
+    let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
+    let first = w.submit(vec![msg(1, 10, "a", 1_000)], 0).await;
+    // Committed when `submit` returns: other connections read it.
+    assert_eq!(stored(&path), [(1, Some("a".into()))]);
+    let second = w
+        .submit(vec![msg(2, 10, "a", 1_000), msg(3, 11, "b", 1_000)], 0)
+        .await;
+    let ids: Vec<i64> = stored(&path).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, [1, 3], "the repeated nonce is not stored again");
+    // Each outcome in turn, once durable: the repeated nonce finds the first batch's message.
+    let (back, outcome) = first.outcome().await;
+    assert_eq!((back[0].id, outcome.unwrap().len()), (1, 1));
+    let (back, outcome) = second.outcome().await;
+    let repeats: Vec<Option<i64>> = outcome
+        .unwrap()
+        .iter()
+        .map(|d| d.as_ref().map(|m| m.id))
+        .collect();
+    assert_eq!((back.len(), repeats), (2, vec![Some(1), None]));
+}

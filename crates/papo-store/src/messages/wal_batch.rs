@@ -16,8 +16,10 @@
 //! visible to other connections (in the shared log index) only after they are written and,
 //! with `synchronous=FULL`, synced; the sync writes them out first. That holds when SQLite
 //! does not pad commits to a sector boundary (which it skips on files that report
-//! `SQLITE_IOCAP_POWERSAFE_OVERWRITE`, as the default VFS's do) and syncs every commit
-//! (`synchronous=FULL`, which [`super::sqlite_writer`] sets right after opening). A log file
+//! `SQLITE_IOCAP_POWERSAFE_OVERWRITE`, as the default VFS's do) and asks for a sync at every
+//! commit (`synchronous=FULL`, which [`super::sqlite_writer`] sets right after opening), also
+//! when the sync itself is deferred ([`defer_syncs`]): the gathered bytes are written then all
+//! the same. A log file
 //! without that capability has its writes passed through as they come. The writer's
 //! connection also never writes frames before its commit (`cache_spill` off), so a
 //! rolled-back transaction leaves nothing gathered that could later be written over another
@@ -50,6 +52,11 @@ struct WalFile {
     /// Gathered bytes (null until the first write), to be written at `start`.
     buf: *mut Vec<u8>,
     start: i64,
+    /// Syncs are deferred ([`defer_syncs`]): a sync asked for writes the gathered bytes and
+    /// is owed instead of done.
+    defer: bool,
+    /// A sync was deferred and not done since.
+    owed: bool,
 }
 
 /// Bytes from the start of a file object to the default VFS's object inside it.
@@ -131,6 +138,26 @@ pub(crate) fn discard(conn: &rusqlite::Connection) -> usize {
     gathered
 }
 
+/// Defers the syncs of `conn`'s log from now on (`true`) or ends that (`false`); returns
+/// whether a sync is owed, and forgets it. While deferred, a sync SQLite asks for (its
+/// commit's, with `synchronous=FULL`) writes the gathered bytes out, so that the commit is
+/// whole in the file and other connections may read it, but does not wait for the disk:
+/// the caller syncs the log itself before it tells anyone the commit is durable (on its own
+/// descriptor of the file, from another thread: [`super::sqlite_writer`]).
+///
+/// Nothing is copied from the log into the database file before it is durable: a read of
+/// the log while a sync is owed (a checkpoint copying frames reads them first) does the
+/// sync. The checkpoints of other connections sync the log themselves.
+pub(crate) fn defer_syncs(conn: &rusqlite::Connection, on: bool) -> bool {
+    let Some(mut w) = log_of(conn) else {
+        return false;
+    };
+    // SAFETY: called on the connection's thread between its statements.
+    let w = unsafe { w.as_mut() };
+    w.defer = on;
+    std::mem::take(&mut w.owed)
+}
+
 /// The bytes gathered for `conn`'s log.
 #[cfg(test)]
 fn gathered(conn: &rusqlite::Connection) -> usize {
@@ -203,6 +230,8 @@ unsafe extern "C" fn open(
             gather: characteristics & ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0,
             buf: std::ptr::null_mut(),
             start: 0,
+            defer: false,
+            owed: false,
         });
         rc
     }
@@ -245,6 +274,21 @@ impl WalFile {
             )
         };
         buf.clear();
+        rc
+    }
+
+    /// Writes the gathered bytes and syncs the file (what was owed with it).
+    fn sync_now(&mut self, flags: c_int) -> c_int {
+        let rc = self.flush();
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        let sync = self.methods().xSync.expect("the default VFS syncs");
+        // SAFETY: the default VFS's sync on its own object.
+        let rc = unsafe { sync(self.inner, flags) };
+        if rc == ffi::SQLITE_OK {
+            self.owed = false;
+        }
         rc
     }
 
@@ -345,9 +389,48 @@ macro_rules! passing {
     };
 }
 
-flushing!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64));
-flushing!(truncate, xTruncate, (size: i64));
-flushing!(sync, xSync, (flags: c_int));
+/// Writes the gathered bytes, then syncs the log, unless syncs are deferred
+/// ([`defer_syncs`]).
+unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+    // SAFETY: SQLite calls this on an open log file.
+    let w = unsafe { wal(file) };
+    if !w.defer {
+        return w.sync_now(flags);
+    }
+    let rc = w.flush();
+    if rc == ffi::SQLITE_OK {
+        w.owed = true;
+    }
+    rc
+}
+
+/// Defines a log file method that does the sync owed, if any ([`defer_syncs`]), then writes
+/// the gathered bytes and calls the default VFS's.
+macro_rules! settling {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*)) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
+            // SAFETY: SQLite calls this on an open log file.
+            unsafe {
+                let w = wal(file);
+                if w.owed {
+                    let rc = w.sync_now(ffi::SQLITE_SYNC_NORMAL);
+                    if rc != ffi::SQLITE_OK {
+                        return rc;
+                    }
+                }
+                let rc = w.flush();
+                if rc != ffi::SQLITE_OK {
+                    return rc;
+                }
+                let method = w.methods().$method.expect("the default VFS has every method");
+                method(w.inner $(, $arg)*)
+            }
+        }
+    };
+}
+
+settling!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64));
+settling!(truncate, xTruncate, (size: i64));
 flushing!(file_size, xFileSize, (size: *mut i64));
 flushing!(file_control, xFileControl, (op: c_int, arg: *mut c_void));
 passing!(lock, xLock, (level: c_int));
@@ -440,6 +523,42 @@ mod tests {
             "{calls} writes for {frames} frames"
         );
         assert_eq!(stored(&path), (0..200).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_deferred_commit_is_read_by_others_and_its_sync_owed() {
+        let path = blobs("deferred");
+        let w = open_writer(&path).unwrap();
+        insert(&w, 0..1);
+        defer_syncs(&w, true);
+        insert(&w, 1..20);
+        assert!(defer_syncs(&w, false), "the commit's sync is owed");
+        assert_eq!(stored(&path), (0..20).collect::<Vec<_>>());
+        insert(&w, 20..30);
+        assert!(!defer_syncs(&w, false), "synced at its commit");
+    }
+
+    #[test]
+    fn a_checkpoint_while_syncs_are_deferred_syncs_the_log_before_copying_it() {
+        let path = blobs("deferred-checkpoint");
+        let w = open_writer(&path).unwrap();
+        insert(&w, 0..1);
+        defer_syncs(&w, true);
+        insert(&w, 1..20);
+        let (log, copied): (i64, i64) = w
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert!(
+            copied > 0 && copied == log,
+            "{copied} of {log} frames copied"
+        );
+        assert!(
+            !defer_syncs(&w, false),
+            "the sync owed was done before the copy"
+        );
+        assert_eq!(stored(&path), (0..20).collect::<Vec<_>>());
     }
 
     #[test]

@@ -10,6 +10,13 @@
 //! one started, so that more messages join it: a commit costs about the same for one message
 //! or a hundred (the `fsync`, and on a virtual disk the exits it takes), so fewer, larger
 //! commits leave more of the core to everything else.
+//!
+//! A commit is durable once its log is synced, which SQLite's writer does on a thread of its
+//! own (`papo_store`'s `log_sync`): the writer waits for its last batch to be durable before
+//! it stores the next, as long as that takes at most [`SYNC_PATIENCE`]; past that it stores
+//! the next batch meanwhile, so that a slow sync delays the answers it holds but not the
+//! storing of what comes after. A second task finishes the batches, in order, as each
+//! becomes durable.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use papo_store::Db;
 use papo_store::StoreError;
-use papo_store::messages::{self, MessageRow};
-use tokio::sync::mpsc;
+use papo_store::messages::{self, MessageRow, Submitted};
+use tokio::sync::{mpsc, watch};
 
 use super::send::Then;
 use crate::http::metrics::{AtomicHistogram, HistogramSnapshot};
@@ -39,6 +46,14 @@ const QUEUE: usize = 4096;
 /// 38 % less of the server's CPU per message. tokio's timer ticks every millisecond, so the
 /// wait ends at the tick after the gap: at most about one commit a millisecond.
 pub const COMMIT_GAP: Duration = Duration::from_micros(500);
+
+/// The longest the writer waits for its last batch to be durable before it stores the next.
+/// A sync usually takes well under a millisecond here, and the batch that gathers meanwhile
+/// is stored with one commit; a sync of tens of milliseconds, now and then on a virtual
+/// disk, held up every message behind it when the writer waited for each: at S4's 50k msg/s
+/// the writer's queue then filled, and in a 15-s step its wait had a p99 of 100–500 ms
+/// while its commits' was 5–7.5 ms (docs/benchmarks/s4-writer.md, *Syncs off the writer*).
+pub const SYNC_PATIENCE: Duration = Duration::from_millis(2);
 
 /// When the next commit may start: `None` at once (no load, or the last one started long
 /// enough ago), or the instant `COMMIT_GAP` after the last one started.
@@ -82,8 +97,8 @@ pub struct WriterStats {
     pub batches: u64,
     /// Per message: from its hand-over to the writer to the start of its batch's store.
     pub wait: HistogramSnapshot,
-    /// Per batch: the store, from the hand-over to the database to its answer (the
-    /// commit's `fsync` included).
+    /// Per batch: the store, from the hand-over to the database to its outcome, once
+    /// durable (the log's sync included).
     pub commit: HistogramSnapshot,
 }
 
@@ -139,10 +154,13 @@ impl MessageWriter {
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
+    let (to_finish, finishing) = mpsc::unbounded_channel();
+    let (finished, mut durable) = watch::channel(0u64);
+    tokio::spawn(finish(db.clone(), finishing, counts.clone(), finished));
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    let mut waiting = Vec::with_capacity(MAX_BATCH);
     let mut busy = false;
     let mut last_start = None;
+    let mut submitted = 0u64;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if batch.len() < MAX_BATCH
             && let Some(due) = commit_not_before(busy, last_start, tokio::time::Instant::now())
@@ -165,24 +183,63 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
         let started = Instant::now();
         // The rows move to the store and come back with their outcomes, uncopied.
         let mut rows = Vec::with_capacity(batch.len());
+        let mut thens = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
             counts.wait.observe(started - job.queued);
             rows.push(job.row);
-            waiting.push(job.then);
+            thens.push(job.then);
         }
-        let n = rows.len() as u64;
-        let mut results = messages::insert_batch(&db, rows, since).await.into_iter();
+        let stored = messages::submit_batch(&db, rows, since).await;
+        submitted += 1;
+        // The finishing task is gone only if it panicked: nothing is left to answer these.
+        let _ = to_finish.send(Committed {
+            started,
+            stored,
+            thens,
+        });
+        // Usually durable within the patience, while the next batch gathers.
+        let _ = tokio::time::timeout(SYNC_PATIENCE, durable.wait_for(|d| *d >= submitted)).await;
+    }
+}
+
+/// A batch committed, to be finished once durable.
+struct Committed {
+    started: Instant,
+    stored: Submitted,
+    thens: Vec<Then>,
+}
+
+/// Finishes the committed batches in order, each once durable ([`Then::committed`]: the
+/// message announced, the sender answered); counts them in `finished`.
+async fn finish(
+    db: Db,
+    mut committed: mpsc::UnboundedReceiver<Committed>,
+    counts: Arc<Counts>,
+    finished: watch::Sender<u64>,
+) {
+    let mut done = 0u64;
+    while let Some(Committed {
+        started,
+        stored,
+        thens,
+    }) = committed.recv().await
+    {
+        let mut results = stored.outcome(&db).await.into_iter();
         counts.commit.observe(started.elapsed());
         counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts.messages.fetch_add(n, Ordering::Relaxed);
-        // `insert_batch` answers once per message, in order; a job without an answer (never
+        counts
+            .messages
+            .fetch_add(thens.len() as u64, Ordering::Relaxed);
+        // The store answers once per message, in order; a job without an answer (never
         // expected) is told the writer stopped.
-        for then in waiting.drain(..) {
+        for then in thens {
             then.committed(match results.next() {
                 Some(r) => r.map_err(WriteError::Store),
                 None => Err(WriteError::Stopped),
             });
         }
+        done += 1;
+        finished.send_replace(done);
     }
 }
 
