@@ -207,7 +207,7 @@ impl Metrics {
             writer.wait.sum_secs,
         );
         out.push_str(
-            "# HELP papo_message_commit_seconds How long the writer took to store one batch (one transaction).\n\
+            "# HELP papo_message_commit_seconds How long one batch (one transaction) took from its hand-over to the store until durable.\n\
              # TYPE papo_message_commit_seconds histogram\n",
         );
         write_histogram(

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use foldhash::HashMap;
 
-use super::sqlite_writer::{Outcome, Pending};
+use super::sqlite_writer::{Outcome, Pending, stopped};
 use super::{COLUMNS, MessageRow};
 use crate::{Connections, Db, StoreError, placeholders};
 use sqlx::Connection as _;
@@ -256,10 +256,11 @@ pub async fn insert_batch(
         .await
 }
 
-/// Hands `messages` to the store as [`insert_batch`] does, and returns once the batch is
-/// committed, before it is known to be durable: with SQLite, the writer's thread has stored
-/// it and its log's sync is still to come (the next batch may be stored meanwhile); with
-/// PostgreSQL, its commit has returned. [`Submitted::outcome`] waits for the rest.
+/// Hands `messages` to the store as [`insert_batch`] does, without waiting for the batch to
+/// be durable: with SQLite, it returns at once (the writer's thread stores the batches in
+/// the order they came, and syncs its log while it stores the next:
+/// [`Submitted::poll_durable`]); with PostgreSQL, once the commit has returned.
+/// [`Submitted::outcome`] gives the outcome.
 pub async fn submit_batch(db: &Db, messages: Vec<MessageRow>, nonce_since: i64) -> Submitted {
     Submitted {
         n: messages.len(),
@@ -276,6 +277,16 @@ pub struct Submitted {
 }
 
 impl Submitted {
+    /// Ready once the batch is durable and its outcome known; [`Self::outcome`] then
+    /// answers at once, unless the batch failed as a whole (see [`insert_batch`]).
+    pub fn poll_durable(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if let Storing::Sqlite(pending) = &mut self.storing {
+            let (messages, outcome) = std::task::ready!(std::pin::Pin::new(pending).poll(cx));
+            self.storing = Storing::Done(messages, outcome);
+        }
+        std::task::Poll::Ready(())
+    }
+
     /// Each message with its outcome, in order, once the batch is durable; a batch that
     /// failed as a whole is retried a message at a time (see [`insert_batch`]).
     pub async fn outcome(self, db: &Db) -> Vec<Result<(MessageRow, Inserted), StoreError>> {
@@ -317,7 +328,7 @@ impl Storing {
     /// The messages back, with their outcome.
     async fn finish(self) -> (Vec<MessageRow>, Result<Vec<Inserted>, StoreError>) {
         let (messages, duplicates) = match self {
-            Self::Sqlite(pending) => pending.outcome().await,
+            Self::Sqlite(pending) => pending.await,
             Self::Done(messages, outcome) => (messages, outcome),
         };
         let inserted = duplicates.map(|d| {
@@ -333,7 +344,10 @@ impl Storing {
 async fn submit(db: &Db, messages: Vec<MessageRow>, since: i64) -> Storing {
     match db.lender() {
         Connections::Sqlite(_) => match db.sqlite_writer() {
-            Ok(writer) => Storing::Sqlite(writer.submit(messages, since).await),
+            Ok(writer) => match writer.submit(messages, since) {
+                Ok(pending) => Storing::Sqlite(pending),
+                Err(messages) => Storing::Done(messages, Err(stopped())),
+            },
             Err(e) => Storing::Done(messages, Err(e)),
         },
         Connections::Postgres(lender) => {

@@ -46,6 +46,10 @@ impl Owed {
     }
 }
 
+/// Batches handed over so far, in this process (for tests).
+#[cfg(test)]
+pub(crate) static HANDED_OVER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Handle to the sync thread, which ends when this is dropped.
 pub(crate) struct LogSync {
     owed: mpsc::Sender<Owed>,
@@ -81,6 +85,8 @@ impl LogSync {
     /// Answers `batch` once a sync of the log that began after this call has ended (here and
     /// now, should the thread be gone).
     pub(crate) fn answer_when_synced(&self, batch: Owed) {
+        #[cfg(test)]
+        HANDED_OVER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(mpsc::SendError(batch)) = self.owed.send(batch) {
             let synced = sync(&mut None, &self.log);
             batch.answer(synced.as_ref().err());

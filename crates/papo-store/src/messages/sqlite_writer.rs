@@ -43,6 +43,14 @@ use crate::StoreError;
 /// waiting id, ten times a second at most).
 const MARK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// Batches of at least this many messages are synced by the sync thread ([`super::log_sync`])
+/// while this one stores the next; smaller ones here, at their commit. Small batches mean a
+/// light load, where a slow sync holds up few messages, and handing each sync over cost more
+/// than it saved: in S4's 5k msg/s step (five messages a commit) the server took 43.6–47.3 µs
+/// of CPU a message with every sync handed over against 40.1–41.5 without, two more thread
+/// wake-ups a commit (docs/benchmarks/s4-writer.md, *Syncs off the writer*).
+const SYNC_APART_FROM: usize = 32;
+
 /// Per message: `None` if stored as new, or the original of a repeated nonce.
 pub(crate) type Outcome = Result<Vec<Option<MessageRow>>, StoreError>;
 
@@ -51,28 +59,22 @@ struct Job {
     since: i64,
     /// The messages go back with the outcome, once durable: the caller keeps using them.
     reply: oneshot::Sender<(Vec<MessageRow>, Outcome)>,
-    /// Told once the batch is committed, its log's sync perhaps still to come
-    /// ([`SqliteWriter::submit`]).
-    stored: Option<oneshot::Sender<()>>,
 }
 
-/// A batch handed to the writer's thread ([`SqliteWriter::submit`]), its outcome to come.
-pub(crate) enum Pending {
-    /// Stored; answered once durable.
-    Waiting(oneshot::Receiver<(Vec<MessageRow>, Outcome)>),
-    /// Not handed over: the thread is gone.
-    Refused(Vec<MessageRow>),
-}
+/// A batch handed to the writer's thread ([`SqliteWriter::submit`]), its outcome to come
+/// once the batch is durable.
+pub(crate) struct Pending(oneshot::Receiver<(Vec<MessageRow>, Outcome)>);
 
-impl Pending {
-    /// The messages back, with their outcome once durable.
-    pub(crate) async fn outcome(self) -> (Vec<MessageRow>, Outcome) {
-        match self {
-            Self::Waiting(answer) => answer
-                .await
-                .unwrap_or_else(|_| (Vec::new(), Err(stopped()))),
-            Self::Refused(messages) => (messages, Err(stopped())),
-        }
+impl Future for Pending {
+    type Output = (Vec<MessageRow>, Outcome);
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| (Vec::new(), Err(stopped()))))
     }
 }
 
@@ -83,7 +85,7 @@ pub(crate) struct SqliteWriter {
     _checkpointer: Checkpointer,
 }
 
-fn stopped() -> StoreError {
+pub(super) fn stopped() -> StoreError {
     StoreError::Writer("the SQLite message writer stopped".into())
 }
 
@@ -119,8 +121,6 @@ impl SqliteWriter {
                 let mut recent = None;
                 let mut parents = Parents::new(removed);
                 while let Ok(job) = rx.recv() {
-                    // The commit's sync is owed instead of done (see `log_sync`).
-                    wal_batch::defer_syncs(&conn, true);
                     let out = ready(&conn, &mut prepared, &mut recent, job.since)
                         .map_err(StoreError::from)
                         .and_then(|(statements, recent)| {
@@ -128,6 +128,7 @@ impl SqliteWriter {
                                 messages: &job.messages,
                                 since: job.since,
                                 unlisted: &unlisted,
+                                sync_apart: job.messages.len() >= SYNC_APART_FROM,
                             };
                             store(statements, recent, &mut parents, batch)
                         });
@@ -143,9 +144,6 @@ impl SqliteWriter {
                         // Nothing committed (or nothing written): nothing to wait for. The
                         // caller may have gone (shutting down): the batch is stored anyway.
                         let _ = batch.reply.send((batch.messages, batch.outcome));
-                    }
-                    if let Some(stored) = job.stored {
-                        let _ = stored.send(());
                     }
                     restart.finish(&conn);
                 }
@@ -165,36 +163,30 @@ impl SqliteWriter {
         messages: Vec<MessageRow>,
         since: i64,
     ) -> (Vec<MessageRow>, Outcome) {
-        self.hand_over(messages, since, None).outcome().await
+        match self.submit(messages, since) {
+            Ok(pending) => pending.await,
+            Err(messages) => (messages, Err(stopped())),
+        }
     }
 
-    /// Hands `messages` to the thread to be stored in one transaction, and returns once it
-    /// is committed; its outcome comes once it is durable, after the log's sync
-    /// ([`super::log_sync`]), while the thread stores the next batch.
-    pub(crate) async fn submit(&self, messages: Vec<MessageRow>, since: i64) -> Pending {
-        let (stored, is_stored) = oneshot::channel();
-        let pending = self.hand_over(messages, since, Some(stored));
-        // Told, or dropped with the job if the thread is gone.
-        let _ = is_stored.await;
-        pending
-    }
-
-    fn hand_over(
+    /// Hands `messages` to the thread, to be stored in one transaction after the batches
+    /// handed over before; its outcome comes once it is durable, after the log's sync
+    /// ([`super::log_sync`]), while the thread stores the next batch. Gives the messages
+    /// back if the thread is gone.
+    pub(crate) fn submit(
         &self,
         messages: Vec<MessageRow>,
         since: i64,
-        stored: Option<oneshot::Sender<()>>,
-    ) -> Pending {
+    ) -> Result<Pending, Vec<MessageRow>> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             messages,
             since,
             reply,
-            stored,
         };
         match self.jobs.send(job) {
-            Ok(()) => Pending::Waiting(answer),
-            Err(mpsc::SendError(job)) => Pending::Refused(job.messages),
+            Ok(()) => Ok(Pending(answer)),
+            Err(mpsc::SendError(job)) => Err(job.messages),
         }
     }
 }
@@ -374,6 +366,9 @@ fn store(
         .check(&mut st.parents, batch.messages)
         .and_then(|()| statements(st, recent, parents, &batch))
         .and_then(|done| {
+            // A large batch's sync is owed instead of done (see `log_sync`); the log is open
+            // by now.
+            wal_batch::defer_syncs(st.conn, batch.sync_apart);
             st.commit.execute([])?;
             Ok(done)
         });
@@ -434,6 +429,8 @@ struct Batch<'a> {
     since: i64,
     /// Messages not yet in their channel's list.
     unlisted: &'a unlisted::Shared,
+    /// The commit's sync is left to the sync thread ([`SYNC_APART_FROM`]).
+    sync_apart: bool,
 }
 
 /// Enters the channels `due` in their lists (`maybe_deleted`: ids whose deletion began, each

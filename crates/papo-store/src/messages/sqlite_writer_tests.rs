@@ -268,25 +268,38 @@ async fn a_deleted_or_forgotten_holder_does_not_count() {
 }
 
 #[tokio::test]
-async fn a_batch_is_stored_while_the_one_before_waits_for_its_sync() {
+async fn large_batches_are_synced_apart_stored_in_turn_and_answered_once_durable() {
+    use crate::messages::log_sync::HANDED_OVER;
+    use std::sync::atomic::Ordering;
     let path = temp_db("submitted");
     let w = SqliteWriter::start(&path, Arc::default(), Default::default()).unwrap();
-    let first = w.submit(vec![msg(1, 10, "a", 1_000)], 0).await;
-    // Committed when `submit` returns: other connections read it.
-    assert_eq!(stored(&path), [(1, Some("a".into()))]);
-    let second = w
-        .submit(vec![msg(2, 10, "a", 1_000), msg(3, 11, "b", 1_000)], 0)
-        .await;
-    let ids: Vec<i64> = stored(&path).into_iter().map(|(id, _)| id).collect();
-    assert_eq!(ids, [1, 3], "the repeated nonce is not stored again");
-    // Each outcome in turn, once durable: the repeated nonce finds the first batch's message.
-    let (back, outcome) = first.outcome().await;
-    assert_eq!((back[0].id, outcome.unwrap().len()), (1, 1));
-    let (back, outcome) = second.outcome().await;
+    let nonce = |i: i64| format!("n{i}");
+    let first: Vec<MessageRow> = (1..=40).map(|i| msg(i, 10, &nonce(i), 1_000)).collect();
+    // The first's first nonce again, then new ones.
+    let second: Vec<MessageRow> = (100..140)
+        .map(|i| msg(i, 10, &nonce(if i == 100 { 1 } else { i }), 1_000))
+        .collect();
+    let handed_over = HANDED_OVER.load(Ordering::Relaxed);
+    // Handed over together: stored in the order they came.
+    let first = w.submit(first, 0).unwrap();
+    let second = w.submit(second, 0).unwrap();
+    let (back, outcome) = first.await;
+    assert_eq!((back.len(), outcome.unwrap().len()), (40, 40));
+    let (back, outcome) = second.await;
     let repeats: Vec<Option<i64>> = outcome
         .unwrap()
         .iter()
         .map(|d| d.as_ref().map(|m| m.id))
         .collect();
-    assert_eq!((back.len(), repeats), (2, vec![Some(1), None]));
+    assert_eq!((back.len(), &repeats[..2]), (40, &[Some(1), None][..]));
+    assert!(repeats[2..].iter().all(Option::is_none));
+    assert!(
+        HANDED_OVER.load(Ordering::Relaxed) >= handed_over + 2,
+        "both were synced by the sync thread"
+    );
+    assert_eq!(
+        stored(&path).len(),
+        79,
+        "the repeated nonce is not stored again"
+    );
 }

@@ -15,9 +15,10 @@
 //! own (`papo_store`'s `log_sync`): the writer waits for its last batch to be durable before
 //! it stores the next, as long as that takes at most [`SYNC_PATIENCE`]; past that it stores
 //! the next batch meanwhile, so that a slow sync delays the answers it holds but not the
-//! storing of what comes after. A second task finishes the batches, in order, as each
-//! becomes durable.
+//! storing of what comes after. Batches are finished in order, each once durable.
 
+use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use papo_store::Db;
 use papo_store::StoreError;
 use papo_store::messages::{self, MessageRow, Submitted};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::send::Then;
 use crate::http::metrics::{AtomicHistogram, HistogramSnapshot};
@@ -154,14 +155,29 @@ impl MessageWriter {
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
-    let (to_finish, finishing) = mpsc::unbounded_channel();
-    let (finished, mut durable) = watch::channel(0u64);
-    tokio::spawn(finish(db.clone(), finishing, counts.clone(), finished));
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // Batches stored, not yet durable, oldest first (one, but while a sync is slow).
+    let mut pending: VecDeque<Committed> = VecDeque::new();
     let mut busy = false;
     let mut last_start = None;
-    let mut submitted = 0u64;
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = match pending.front_mut() {
+            None => rx.recv_many(&mut batch, MAX_BATCH).await,
+            Some(oldest) => {
+                // Whichever comes first: new messages, or the oldest batch durable.
+                tokio::select! {
+                    biased;
+                    () = poll_fn(|cx| oldest.stored.poll_durable(cx)) => {
+                        finish_durable(&db, &mut pending, &counts).await;
+                        continue;
+                    }
+                    n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+                }
+            }
+        };
+        if received == 0 {
+            break;
+        }
         if batch.len() < MAX_BATCH
             && let Some(due) = commit_not_before(busy, last_start, tokio::time::Instant::now())
         {
@@ -189,57 +205,59 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>) {
             rows.push(job.row);
             thens.push(job.then);
         }
-        let stored = messages::submit_batch(&db, rows, since).await;
-        submitted += 1;
-        // The finishing task is gone only if it panicked: nothing is left to answer these.
-        let _ = to_finish.send(Committed {
+        pending.push_back(Committed {
             started,
-            stored,
+            stored: messages::submit_batch(&db, rows, since).await,
             thens,
         });
         // Usually durable within the patience, while the next batch gathers.
-        let _ = tokio::time::timeout(SYNC_PATIENCE, durable.wait_for(|d| *d >= submitted)).await;
+        let patience = tokio::time::Instant::now() + SYNC_PATIENCE;
+        while let Some(oldest) = pending.front_mut() {
+            let durable = poll_fn(|cx| oldest.stored.poll_durable(cx));
+            if tokio::time::timeout_at(patience, durable).await.is_err() {
+                break;
+            }
+            finish_durable(&db, &mut pending, &counts).await;
+        }
+    }
+    // Shutting down: every batch stored is finished.
+    while let Some(oldest) = pending.front_mut() {
+        poll_fn(|cx| oldest.stored.poll_durable(cx)).await;
+        finish_durable(&db, &mut pending, &counts).await;
     }
 }
 
-/// A batch committed, to be finished once durable.
+/// A batch handed to the store, to be finished once durable.
 struct Committed {
     started: Instant,
     stored: Submitted,
     thens: Vec<Then>,
 }
 
-/// Finishes the committed batches in order, each once durable ([`Then::committed`]: the
-/// message announced, the sender answered); counts them in `finished`.
-async fn finish(
-    db: Db,
-    mut committed: mpsc::UnboundedReceiver<Committed>,
-    counts: Arc<Counts>,
-    finished: watch::Sender<u64>,
-) {
-    let mut done = 0u64;
-    while let Some(Committed {
+/// Finishes the oldest batch of `pending`, durable by now: [`Then::committed`] for each of
+/// its sends, in order (the message announced, the sender answered).
+async fn finish_durable(db: &Db, pending: &mut VecDeque<Committed>, counts: &Counts) {
+    let Some(Committed {
         started,
         stored,
         thens,
-    }) = committed.recv().await
-    {
-        let mut results = stored.outcome(&db).await.into_iter();
-        counts.commit.observe(started.elapsed());
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
-            .messages
-            .fetch_add(thens.len() as u64, Ordering::Relaxed);
-        // The store answers once per message, in order; a job without an answer (never
-        // expected) is told the writer stopped.
-        for then in thens {
-            then.committed(match results.next() {
-                Some(r) => r.map_err(WriteError::Store),
-                None => Err(WriteError::Stopped),
-            });
-        }
-        done += 1;
-        finished.send_replace(done);
+    }) = pending.pop_front()
+    else {
+        return;
+    };
+    let mut results = stored.outcome(db).await.into_iter();
+    counts.commit.observe(started.elapsed());
+    counts.batches.fetch_add(1, Ordering::Relaxed);
+    counts
+        .messages
+        .fetch_add(thens.len() as u64, Ordering::Relaxed);
+    // The store answers once per message, in order; a job without an answer (never
+    // expected) is told the writer stopped.
+    for then in thens {
+        then.committed(match results.next() {
+            Some(r) => r.map_err(WriteError::Store),
+            None => Err(WriteError::Stopped),
+        });
     }
 }
 
