@@ -52,8 +52,8 @@ pub const COMMIT_GAP: Duration = Duration::from_micros(500);
 /// A sync usually takes well under a millisecond here, and the batch that gathers meanwhile
 /// is stored with one commit; a sync of tens of milliseconds, now and then on a virtual
 /// disk, held up every message behind it when the writer waited for each: at S4's 50k msg/s
-/// the writer's queue then filled, and in a 15-s step its wait had a p99 of 100–500 ms
-/// while its commits' was 5–7.5 ms (docs/benchmarks/s4-writer.md, *Syncs off the writer*).
+/// the writer's queue then filled: in 15-s steps its wait had a p99 of up to 500 ms while
+/// its commits' was 5–25 ms (docs/benchmarks/s4-writer.md, *Syncs off the writer*).
 pub const SYNC_PATIENCE: Duration = Duration::from_millis(2);
 
 /// When the next commit may start: `None` at once (no load, or the last one started long
