@@ -172,6 +172,21 @@ enum Cmd {
         /// starts over at about 32 MiB in papo).
         #[arg(long, default_value_t = 64)]
         log_mib: u64,
+        /// MiB a second written beside the log, as papo's checkpoint copies pages into the
+        /// database: 4 KiB pages at scattered places, in a burst every `--beside-every-ms`,
+        /// each burst then synced. 0: nothing beside.
+        #[arg(long, default_value_t = 0.0)]
+        beside_mib: f64,
+        /// Milliseconds between two bursts beside the log (papo's checkpoint: 500).
+        #[arg(long, default_value_t = 500)]
+        beside_every_ms: u64,
+        /// Size in MiB of the file the bursts are scattered in.
+        #[arg(long, default_value_t = 256)]
+        beside_file_mib: u64,
+        /// Append the pages beside the log to a file that starts empty, as a growing
+        /// database's are, instead of scattering them in `--beside-file-mib`.
+        #[arg(long)]
+        beside_grow: bool,
     },
     /// The machine's own pauses: how late a real-time thread on each core wakes on a
     /// 1 ms grid, the machine otherwise idle (the share of ticks over 2 ms late is the share
@@ -263,8 +278,24 @@ fn main() -> anyhow::Result<()> {
             pages,
             dir,
             log_mib,
+            beside_mib,
+            beside_every_ms,
+            beside_file_mib,
+            beside_grow,
         } => {
-            let steps = disk::run(&dir, &rates, secs, pages, log_mib)?;
+            let plan = disk::Plan {
+                rates,
+                secs,
+                pages,
+                log_mib,
+                beside: (beside_mib > 0.0).then(|| disk::Beside {
+                    mib_per_sec: beside_mib,
+                    every: std::time::Duration::from_millis(beside_every_ms.max(1)),
+                    file_mib: beside_file_mib,
+                    grow: beside_grow,
+                }),
+            };
+            let steps = disk::run(&dir, &plan)?;
             println!("{}", serde_json::to_string_pretty(&steps)?);
             return Ok(());
         }
