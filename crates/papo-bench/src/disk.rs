@@ -90,7 +90,7 @@ pub struct Plan {
 /// message into a file of `plan.log_mib` MiB under `dir` (removed afterwards). The file is
 /// written in full and synced first, then reused from its start whenever full, as SQLite's
 /// log is after a checkpoint: syncs overwrite blocks already allocated, as in a long run.
-/// The file beside it, if any, is prepared the same way.
+/// The file beside it, if any, is prepared the same way, unless it is to grow from empty.
 pub fn run(dir: &Path, plan: &Plan) -> anyhow::Result<Vec<DiskStep>> {
     std::fs::create_dir_all(dir)?;
     let log_path = dir.join("disk-floor.log");
