@@ -244,13 +244,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_finished_checkpoint_lets_the_next_commit_start_the_log_over() {
-        let path = temp_db("restart");
+    /// A new database in WAL mode with a table `t`, whose log only grows until a checkpoint
+    /// is asked for (SQLite's own automatic checkpoint off).
+    fn log_kept(name: &str) -> (std::path::PathBuf, Connection) {
+        let path = temp_db(name);
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
         conn.execute("CREATE TABLE t (x BLOB)", []).unwrap();
+        (path, conn)
+    }
+
+    #[test]
+    fn a_finished_checkpoint_lets_the_next_commit_start_the_log_over() {
+        let (path, conn) = log_kept("restart");
         let commit = || {
             conn.execute("INSERT INTO t VALUES (zeroblob(3000))", [])
                 .unwrap();
@@ -277,12 +284,8 @@ mod tests {
 
     #[test]
     fn a_round_asks_the_writer_to_finish_only_once_a_long_log_is_copied() {
-        let path = temp_db("round");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        let (path, conn) = log_kept("round");
         conn.pragma_update(None, "synchronous", "OFF").unwrap();
-        conn.execute("CREATE TABLE t (x BLOB)", []).unwrap();
         let db_file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
