@@ -226,6 +226,12 @@ impl Directory {
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// Whether what was read of `entry` while the generation was `seen` still holds:
+    /// nothing was invalidated since, and the copy has not expired.
+    pub fn unchanged_since(&self, entry: &ServerEntry, seen: u64) -> bool {
+        self.generation() == seen && young(entry.loaded, self.max_age)
+    }
+
     /// Forgets what `change` made stale.
     pub fn invalidate(&self, change: &Change) {
         match change {

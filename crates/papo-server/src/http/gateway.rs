@@ -124,14 +124,18 @@ impl Backend for ServerBackend {
         })
     }
 
+    type SendCache = messages::SendCache;
+
     fn send_message(
         self: Arc<Self>,
         user: UserId,
         m: MessageCreate,
         answer: AnswerSlot,
+        cache: &Arc<messages::SendCache>,
     ) -> impl Future<Output = ()> + Send + 'static {
         // Taken as the send starts, in the order of the connection's frames.
         let id = self.0.next_id();
+        let cache = cache.clone();
         async move {
             let state = &self.0;
             let to = messages::Answer::Gateway(answer);
@@ -151,7 +155,7 @@ impl Backend for ServerBackend {
                 nonce: Some(m.nonce),
                 reply_to,
             };
-            messages::send_message(state, user, &m.channel_id, req, id, to).await
+            messages::send_message(state, user, &m.channel_id, (req, id), to, &cache).await
         }
     }
 

@@ -11,6 +11,7 @@ both!(
     gateway_send_refusals_keep_the_socket_open,
     gateway_sends_of_one_socket_keep_their_order,
     gateway_sends_read_before_a_close_are_stored,
+    a_socket_s_sends_follow_the_sender_s_standing,
 );
 
 /// The contents of `channel`'s messages as REST lists them for `token`, newest first.
@@ -327,5 +328,44 @@ async fn gateway_sends_read_before_a_close_are_stored(b: Backend) {
         stored(&app, &general, &alice).await,
         ["after-2", "after-1", "reply", "first"]
     );
+    app.stop().await;
+}
+
+/// A socket keeps its last channel's access from one send to the next: every change to the
+/// sender's standing between two sends still counts, and so does a timeout that runs out on
+/// its own (nothing reports that).
+async fn a_socket_s_sends_follow_the_sender_s_standing(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("gk_alice").await);
+    let bob = access(&app.register("gk_bob").await);
+    let (server, general) = app.community(&alice, &[&bob]).await;
+    let sid = server["id"].as_str().unwrap();
+    let bob_id = app.get("/api/v1/users/@me", Some(&bob)).await.body["id"].clone();
+    let member = format!("/api/v1/servers/{sid}/members/{}", bob_id.as_str().unwrap());
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    let acked = |f: Value| f["d"]["nonce"].as_str().unwrap().to_owned();
+
+    bob_ws.send(create(&general, "um", "k-1")).await;
+    assert_eq!(acked(bob_ws.op("message_ack").await), "k-1");
+    // Timed out until a moment from now: refused, then free again once it has run out.
+    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let until = until
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = app
+        .patch(&member, json!({"timeout_until": until}), Some(&alice))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    bob_ws.send(create(&general, "dois", "k-2")).await;
+    assert_eq!(refusal(&mut bob_ws, "k-2").await["code"], "forbidden");
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    bob_ws.send(create(&general, "três", "k-3")).await;
+    assert_eq!(acked(bob_ws.op("message_ack").await), "k-3");
+    // Kicked: the channel is unknown to him, as to anyone outside the server.
+    let r = app.delete(&member, Some(&alice)).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    bob_ws.send(create(&general, "quatro", "k-4")).await;
+    assert_eq!(refusal(&mut bob_ws, "k-4").await["code"], "not_found");
+    assert_eq!(stored(&app, &general, &alice).await, ["três", "um"]);
     app.stop().await;
 }

@@ -26,7 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub use self::dto::Message;
 use self::dto::build;
-pub use self::send::{Answer, Sent, send_message};
+pub use self::send::{Answer, SendCache, Sent, send_message};
 use self::send::{resolve_mentions, send};
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
@@ -136,6 +136,7 @@ pub async fn create_message(
     let req = body.parse()?;
     let message_id = state.next_id();
     let (tx, answer) = tokio::sync::oneshot::channel();
+    let ca = std::sync::Arc::new(ca);
     send(&state, ca, auth.user_id, req, message_id, Answer::Wait(tx)).await;
     let sent = answer
         .await

@@ -12,11 +12,11 @@
 //! another: docs/benchmarks/s4-writer.md, *Sends finished by the writer*); a REST request
 //! waits on a one-shot channel.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{MessageId, Snowflake, UserId};
+use papo_core::id::{ChannelId, MessageId, Snowflake, UserId};
 use papo_core::markup::parse_mentions;
 use papo_core::permissions::Permissions;
 use papo_gateway::answers::AnswerSlot;
@@ -106,19 +106,28 @@ fn error_json(err: ApiError) -> Box<RawValue> {
 /// This and what it awaits are plain functions returning an `async` block, not `async fn`s:
 /// an `async fn` keeps a second copy of its arguments for as long as it runs, and these nest
 /// (docs/benchmarks/s4-writer.md, *Smaller sends*).
+///
+/// The channel's access is taken from `cache` when the sender's last send checked the same
+/// channel and nothing changed since ([`SendCache`]).
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
 pub fn send_message<'a>(
     state: &'a AppState,
     user: UserId,
     channel: &'a str,
-    req: CreateMessage,
-    id: Snowflake,
+    (req, id): (CreateMessage, Snowflake),
     to: Answer,
+    cache: &'a SendCache,
 ) -> impl Future<Output = ()> + Send + 'a {
     async move {
-        let ca = match text_channel(state, channel, user).await {
-            Ok(ca) => ca,
-            Err(err) => return to.give(state, Err(err)),
+        let ca = match cache.get(state, channel) {
+            Some(ca) => ca,
+            None => {
+                let seen = state.directory.generation();
+                match text_channel(state, channel, user).await {
+                    Ok(ca) => cache.keep(seen, ca),
+                    Err(err) => return to.give(state, Err(err)),
+                }
+            }
         };
         if let Err(err) = ca.require(Permissions::SEND_MESSAGES) {
             return to.give(state, Err(err));
@@ -127,11 +136,53 @@ pub fn send_message<'a>(
     }
 }
 
+/// The channel a gateway connection last sent to, as checked then, for its next send
+/// there. It holds while the directory is unchanged ([`Directory::generation`]: any
+/// membership, role, channel or profile change anywhere moves it) and its copy not
+/// expired, and only for someone not timed out (which a timeout's end would change with no
+/// change reported). Looking a channel's access up in the directory each time (its channel,
+/// server and membership maps, and the permissions computed anew) was about 7 % of the
+/// server's core at S4's 50k msg/s, mostly cache misses (docs/benchmarks/s4-writer.md,
+/// *The channel's access kept by the connection*).
+///
+/// [`Directory::generation`]: crate::directory::Directory::generation
+#[derive(Default)]
+pub struct SendCache(Mutex<Option<Checked>>);
+
+/// A channel's access, checked while the directory's generation was `seen`.
+struct Checked {
+    seen: u64,
+    access: Arc<ChannelAccess>,
+}
+
+impl SendCache {
+    /// The access kept for `channel` (the raw id as given), if it still holds.
+    fn get(&self, state: &AppState, channel: &str) -> Option<Arc<ChannelAccess>> {
+        let id = channel.parse::<ChannelId>().ok()?;
+        let kept = self.0.lock().expect("send cache poisoned");
+        let Checked { seen, access } = kept.as_ref()?;
+        (access.id() == id && state.directory.unchanged_since(&access.access.entry, *seen))
+            .then(|| access.clone())
+    }
+
+    /// Keeps `access`, checked while the generation was `seen` (unless the caller is timed
+    /// out), and gives it back.
+    fn keep(&self, seen: u64, access: ChannelAccess) -> Arc<ChannelAccess> {
+        let access = Arc::new(access);
+        let kept = (!access.timed_out()).then(|| Checked {
+            seen,
+            access: access.clone(),
+        });
+        *self.0.lock().expect("send cache poisoned") = kept;
+        access
+    }
+}
+
 /// The send once the channel is known ([`send_message`]).
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see `send_message`
 pub fn send<'a>(
     state: &'a AppState,
-    ca: ChannelAccess,
+    ca: Arc<ChannelAccess>,
     user: UserId,
     req: CreateMessage,
     id: Snowflake,

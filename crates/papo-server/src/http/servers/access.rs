@@ -220,6 +220,11 @@ impl ChannelAccess {
         Ok(Self { at, access, perms })
     }
 
+    /// Whether the caller is timed out (checked when this was loaded).
+    pub fn timed_out(&self) -> bool {
+        self.access.timed_out
+    }
+
     /// The channel (its `last_message_id` is not loaded: read it from the database).
     pub fn channel(&self) -> &ChannelRow {
         &self.access.entry.channels[self.at]
