@@ -48,19 +48,13 @@ pub trait Backend: Send + Sync + 'static {
     /// once the message is handed over to be stored (or refused); only then does the
     /// connection's next send start, so a connection's messages are stored, and announced,
     /// in the order of its frames. It is polled by the connection's task, so it should
-    /// rarely wait: a miss of a cache, a full queue. `cache` is the connection's own, the
-    /// same for each of its sends.
+    /// rarely wait: a miss of a cache, a full queue.
     fn send_message(
         self: Arc<Self>,
         user: UserId,
         message: MessageCreate,
         answer: AnswerSlot,
-        cache: &Arc<Self::SendCache>,
     ) -> impl Future<Output = ()> + Send + 'static;
-
-    /// What a connection's sends keep from one to the next, made at its first send: what
-    /// the backend checked for the last one, say, to be reused while nothing changed.
-    type SendCache: Default + Send + Sync + 'static;
 }
 
 /// Authentication must answer within this.
@@ -117,13 +111,12 @@ where
             attached: None,
             out: preface,
             sends: None,
-            send_cache: None,
         };
         Either::Right(driver.run(io, slot))
     })
 }
 
-struct Driver<B: Backend> {
+struct Driver<B> {
     hub: Arc<Hub>,
     backend: Arc<B>,
     conn: Connection,
@@ -132,8 +125,6 @@ struct Driver<B: Backend> {
     out: Vec<u8>,
     /// `message_create`s in flight; `None` (no allocation) while none is.
     sends: Option<Box<Sends>>,
-    /// The connection's [`Backend::SendCache`], once it has sent.
-    send_cache: Option<Arc<B::SendCache>>,
 }
 
 /// The future of a send being started ([`Backend::send_message`]).
@@ -188,29 +179,19 @@ impl Sends {
     /// else after those. Polled at once, without a waker: nearly every send is handed over
     /// without waiting; one that waits is polled again, with the connection's waker, before
     /// the connection parks.
-    fn start<B: Backend>(
-        &mut self,
-        (backend, cache): (&Arc<B>, &Arc<B::SendCache>),
-        message: MessageCreate,
-        read_at: Instant,
-    ) {
+    fn start<B: Backend>(&mut self, backend: &Arc<B>, message: MessageCreate, read_at: Instant) {
         self.answers.begin();
         if self.starting.is_none() && self.waiting.is_empty() {
-            self.starting = Some(self.open(backend, cache, message, read_at));
+            self.starting = Some(self.open(backend, message, read_at));
         } else {
             self.waiting.push_back((message, read_at));
         }
-        let noop = &mut Context::from_waker(std::task::Waker::noop());
-        self.advance((backend, cache), noop);
+        self.advance(backend, &mut Context::from_waker(std::task::Waker::noop()));
     }
 
     /// Starts the sends waiting, one after another, until one has to wait (it is polled
     /// again with the connection's next wake-up) or none is left.
-    fn advance<B: Backend>(
-        &mut self,
-        (backend, cache): (&Arc<B>, &Arc<B::SendCache>),
-        cx: &mut Context<'_>,
-    ) {
+    fn advance<B: Backend>(&mut self, backend: &Arc<B>, cx: &mut Context<'_>) {
         loop {
             if let Some(starting) = self.starting.as_mut() {
                 if starting.as_mut().poll(cx).is_pending() {
@@ -221,25 +202,15 @@ impl Sends {
             let Some((message, read_at)) = self.waiting.pop_front() else {
                 return;
             };
-            self.starting = Some(self.open(backend, cache, message, read_at));
+            self.starting = Some(self.open(backend, message, read_at));
         }
     }
 
     /// The future that starts one send.
-    fn open<B: Backend>(
-        &self,
-        backend: &Arc<B>,
-        cache: &Arc<B::SendCache>,
-        message: MessageCreate,
-        at: Instant,
-    ) -> Starting {
+    fn open<B: Backend>(&self, backend: &Arc<B>, message: MessageCreate, at: Instant) -> Starting {
         let answer = AnswerSlot::new(self.answers.clone(), message.nonce.clone(), at);
         // Boxed: a send's future is large, and it is kept only if it has to wait.
-        Box::pin(
-            backend
-                .clone()
-                .send_message(self.user, message, answer, cache),
-        )
+        Box::pin(backend.clone().send_message(self.user, message, answer))
     }
 
     /// Nothing in flight and no answer left to take: the connection may let go of it. (The
@@ -299,9 +270,8 @@ impl<B: Backend> Driver<B> {
         // Sends already read finish (commit and fan-out) without anyone to answer.
         if let Some(mut sends) = self.sends.take() {
             let backend = self.backend.clone();
-            let cache = self.send_cache.take().unwrap_or_default();
             tokio::spawn(poll_fn(move |cx| {
-                sends.advance((&backend, &cache), cx);
+                sends.advance(&backend, cx);
                 match sends.starting.is_none() && sends.waiting.is_empty() {
                     true => Poll::Ready(()),
                     false => Poll::Pending,
@@ -367,7 +337,6 @@ impl<B: Backend> Driver<B> {
                     ),
                 };
                 let (sends, backend) = (&mut self.sends, &self.backend);
-                let cache = &self.send_cache;
                 let woke = poll_fn(|cx| {
                     let woken = match (&session, shutdown.as_mut()) {
                         (Some((s, generation)), _) => s.poll_wake(*generation, cx).is_ready(),
@@ -378,10 +347,10 @@ impl<B: Backend> Driver<B> {
                         return Poll::Ready(Woke::Wake);
                     }
                     let mut reading = true;
-                    if let (Some(sends), Some(cache)) = (sends.as_deref_mut(), cache) {
+                    if let Some(sends) = sends.as_deref_mut() {
                         // Registered before looking: an answer given meanwhile wakes it.
                         sends.answers.register(cx);
-                        sends.advance((backend, cache), cx);
+                        sends.advance(backend, cx);
                         if sends.answers.has_answers() {
                             return Poll::Ready(Woke::Answered);
                         }
@@ -610,8 +579,7 @@ impl<B: Backend> Driver<B> {
         };
         let user = session.user_id;
         let sends = self.sends.get_or_insert_with(|| Sends::of(user));
-        let cache = self.send_cache.get_or_insert_with(Arc::default);
-        sends.start((&self.backend, cache), message, Instant::now());
+        sends.start(&self.backend, message, Instant::now());
     }
 
     /// Moves queued events into the write buffer. Returns a close code if the session must

@@ -44,13 +44,17 @@ const PREFACE_CAPACITY: usize = 256;
 /// The most servers listed in `ready` (as `GET /users/@me/servers`): those the identify read.
 const MAX_READY_SERVERS: usize = sessions::IDENTIFY_SERVERS;
 
-/// Resolves gateway tokens with the same rules as the REST API.
-#[derive(Clone)]
-pub struct ServerBackend(pub AppState);
+/// What one gateway connection needs of the server (each has its own): tokens resolved and
+/// messages sent with the same rules as the REST API.
+pub struct ServerBackend {
+    state: AppState,
+    /// The connection's last channel sent to, checked ([`messages::SendCache`]).
+    sends: messages::SendCache,
+}
 
 impl Backend for ServerBackend {
     async fn authenticate(&self, token: &str) -> Option<Identity> {
-        let state = &self.0;
+        let state = &self.state;
         // A token whose owner the directory holds (it loads every live one at start: see
         // `Directory::preload_tokens`) is not looked up again; the account and channels are
         // read all the same. A token it lacks is read with them, and not put in it: caching
@@ -124,20 +128,16 @@ impl Backend for ServerBackend {
         })
     }
 
-    type SendCache = messages::SendCache;
-
     fn send_message(
         self: Arc<Self>,
         user: UserId,
         m: MessageCreate,
         answer: AnswerSlot,
-        cache: &Arc<messages::SendCache>,
     ) -> impl Future<Output = ()> + Send + 'static {
         // Taken as the send starts, in the order of the connection's frames.
-        let id = self.0.next_id();
-        let cache = cache.clone();
+        let id = self.state.next_id();
         async move {
-            let state = &self.0;
+            let state = &self.state;
             let to = messages::Answer::Gateway(answer);
             let reply_to = match m.reply_to.as_deref().map(str::parse::<MessageId>) {
                 None => None,
@@ -155,13 +155,16 @@ impl Backend for ServerBackend {
                 nonce: Some(m.nonce),
                 reply_to,
             };
-            messages::send_message(state, user, &m.channel_id, (req, id), to, &cache).await
+            let cache = &self.sends;
+            messages::send_message(state, user, &m.channel_id, (req, id), to, cache).await
         }
     }
 
     async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
         // Typing is shown to the channel's viewers, and only by those who may send there.
-        let ca = ChannelAccess::load(&self.0, channel_id, user).await.ok()?;
+        let ca = ChannelAccess::load(&self.state, channel_id, user)
+            .await
+            .ok()?;
         ca.perms
             .contains(Permissions::SEND_MESSAGES)
             .then_some(Topic::Channel(ca.channel().id as u64))
@@ -228,7 +231,10 @@ fn start_driver<IO>(
     if slot.is_none() {
         tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
     }
-    let backend = Arc::new(ServerBackend(state.clone()));
+    let backend = Arc::new(ServerBackend {
+        state: state.clone(),
+        sends: messages::SendCache::default(),
+    });
     state
         .gateway_tasks
         .spawn(driver::run(hub, backend, io, slot, preface, token));

@@ -137,7 +137,8 @@ pub fn send_message<'a>(
 }
 
 /// The channel a gateway connection last sent to, as checked then, for its next send
-/// there. It holds while the directory is unchanged ([`Directory::generation`]: any
+/// there (each connection's backend holds one: an idle connection's task does not grow).
+/// It holds while the directory is unchanged ([`Directory::generation`]: any
 /// membership, role, channel or profile change anywhere moves it) and its copy not
 /// expired, and only for someone not timed out (which a timeout's end would change with no
 /// change reported). Looking a channel's access up in the directory each time (its channel,
