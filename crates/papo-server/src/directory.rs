@@ -205,6 +205,11 @@ impl ServerEntry {
         }
     }
 
+    /// When this copy was loaded.
+    pub fn loaded(&self) -> Instant {
+        self.loaded
+    }
+
     /// Where channel `id` stands in `channels`, if it is one of this server's.
     pub fn channel_at(&self, id: i64) -> Option<usize> {
         self.channels.iter().position(|c| c.id == id)
@@ -226,10 +231,11 @@ impl Directory {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// Whether what was read of `entry` while the generation was `seen` still holds:
-    /// nothing was invalidated since, and the copy has not expired.
-    pub fn unchanged_since(&self, entry: &ServerEntry, seen: u64) -> bool {
-        self.generation() == seen && young(entry.loaded, self.max_age)
+    /// Whether what was read while the generation was `seen`, from copies loaded at
+    /// `loaded` or later, still holds: nothing was invalidated since, and those copies have
+    /// not expired.
+    pub fn unchanged_since(&self, loaded: Instant, seen: u64) -> bool {
+        self.generation() == seen && young(loaded, self.max_age)
     }
 
     /// Forgets what `change` made stale.
@@ -571,19 +577,29 @@ impl Directory {
     /// with the cache, or read first and kept: the send path writes a new message's JSON
     /// with it, copying its author's as written once.
     pub async fn user_json(&self, db: &Db, id: i64) -> Result<Arc<str>, StoreError> {
+        Ok(self.user_json_loaded(db, id).await?.0)
+    }
+
+    /// [`Directory::user_json`], with when its copy was loaded.
+    pub async fn user_json_loaded(
+        &self,
+        db: &Db,
+        id: i64,
+    ) -> Result<(Arc<str>, Instant), StoreError> {
         {
             let map = self.users.lock().expect("directory poisoned");
-            if let Some(p) = map.get(&id).and_then(|p| p.fresh(self.max_age)) {
-                return Ok(p.json.clone());
+            if let Some(p) = map.get(&id).filter(|p| young(p.loaded, self.max_age)) {
+                return Ok((p.value.json.clone(), p.loaded));
             }
         }
+        let now = Instant::now();
         let mut read = Vec::with_capacity(1);
         Box::pin(self.read_public_users(db, &[id], &mut read)).await?;
         let user = match read.pop() {
             Some(u) => u,
             None => PublicUser::deleted(UserId::from_i64(id)),
         };
-        Ok(crate::http::messages::json::user_json(&user).into())
+        Ok((crate::http::messages::json::user_json(&user).into(), now))
     }
 
     /// Reads the profiles of `ids` into `out`, and keeps them.

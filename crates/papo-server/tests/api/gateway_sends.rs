@@ -331,9 +331,9 @@ async fn gateway_sends_read_before_a_close_are_stored(b: Backend) {
     app.stop().await;
 }
 
-/// A socket keeps its last channel's access from one send to the next: every change to the
-/// sender's standing between two sends still counts, and so does a timeout that runs out on
-/// its own (nothing reports that).
+/// A socket keeps its last channel's access and its sender's profile from one send to the
+/// next: every change to the sender's standing or profile between two sends still counts,
+/// and so does a timeout that runs out on its own (nothing reports that).
 async fn a_socket_s_sends_follow_the_sender_s_standing(b: Backend) {
     let app = TestApp::spawn(b).await;
     let alice = access(&app.register("gk_alice").await);
@@ -346,7 +346,20 @@ async fn a_socket_s_sends_follow_the_sender_s_standing(b: Backend) {
     let acked = |f: Value| f["d"]["nonce"].as_str().unwrap().to_owned();
 
     bob_ws.send(create(&general, "um", "k-1")).await;
-    assert_eq!(acked(bob_ws.op("message_ack").await), "k-1");
+    let ack = bob_ws.op("message_ack").await;
+    assert_eq!(ack["d"]["message"]["author"]["display_name"], Value::Null);
+    // A new name shows in the next message.
+    let r = app
+        .patch(
+            "/api/v1/users/@me",
+            json!({"display_name": "Beto"}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    bob_ws.send(create(&general, "um e meio", "k-1b")).await;
+    let ack = bob_ws.op("message_ack").await;
+    assert_eq!(ack["d"]["message"]["author"]["display_name"], "Beto");
     // Timed out until a moment from now: refused, then free again once it has run out.
     let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
     let until = until
@@ -366,6 +379,9 @@ async fn a_socket_s_sends_follow_the_sender_s_standing(b: Backend) {
     assert_eq!(r.status, 204, "{:?}", r.body);
     bob_ws.send(create(&general, "quatro", "k-4")).await;
     assert_eq!(refusal(&mut bob_ws, "k-4").await["code"], "not_found");
-    assert_eq!(stored(&app, &general, &alice).await, ["três", "um"]);
+    assert_eq!(
+        stored(&app, &general, &alice).await,
+        ["três", "um e meio", "um"]
+    );
     app.stop().await;
 }

@@ -137,7 +137,16 @@ pub async fn create_message(
     let message_id = state.next_id();
     let (tx, answer) = tokio::sync::oneshot::channel();
     let ca = std::sync::Arc::new(ca);
-    send(&state, ca, auth.user_id, req, message_id, Answer::Wait(tx)).await;
+    send(
+        &state,
+        ca,
+        auth.user_id,
+        req,
+        message_id,
+        Answer::Wait(tx),
+        None,
+    )
+    .await;
     let sent = answer
         .await
         .map_err(|_| ApiError::new(ErrorCode::ServiceUnavailable))??;

@@ -13,7 +13,7 @@
 //! waits on a one-shot channel.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::{ChannelId, MessageId, Snowflake, UserId};
@@ -119,20 +119,18 @@ pub fn send_message<'a>(
     cache: &'a SendCache,
 ) -> impl Future<Output = ()> + Send + 'a {
     async move {
-        let ca = match cache.get(state, channel) {
-            Some(ca) => ca,
-            None => {
-                let seen = state.directory.generation();
-                match text_channel(state, channel, user).await {
-                    Ok(ca) => cache.keep(seen, ca),
-                    Err(err) => return to.give(state, Err(err)),
-                }
-            }
+        let (ca, author) = match cache.get(state, channel) {
+            Some(kept) => kept,
+            // The rare path boxed: a future is as large as its largest await.
+            None => match Box::pin(cache.check(state, channel, user)).await {
+                Ok(checked) => checked,
+                Err(err) => return to.give(state, Err(err)),
+            },
         };
         if let Err(err) = ca.require(Permissions::SEND_MESSAGES) {
             return to.give(state, Err(err));
         }
-        send(state, ca, user, req, id, to).await
+        send(state, ca, user, req, id, to, Some(author)).await
     }
 }
 
@@ -150,32 +148,49 @@ pub fn send_message<'a>(
 #[derive(Default)]
 pub struct SendCache(Mutex<Option<Checked>>);
 
-/// A channel's access, checked while the directory's generation was `seen`.
+/// A channel's access and the sender's profile (as a message's event shows its author),
+/// read while the directory's generation was `seen` from copies loaded at `loaded` or
+/// later. Checked without touching the copies themselves (`channel`, `loaded`).
 struct Checked {
     seen: u64,
+    loaded: Instant,
+    channel: ChannelId,
     access: Arc<ChannelAccess>,
+    author: Arc<str>,
 }
 
 impl SendCache {
-    /// The access kept for `channel` (the raw id as given), if it still holds.
-    fn get(&self, state: &AppState, channel: &str) -> Option<Arc<ChannelAccess>> {
+    /// The access and profile kept for `channel` (the raw id as given), if they still hold.
+    fn get(&self, state: &AppState, channel: &str) -> Option<(Arc<ChannelAccess>, Arc<str>)> {
         let id = channel.parse::<ChannelId>().ok()?;
         let kept = self.0.lock().expect("send cache poisoned");
-        let Checked { seen, access } = kept.as_ref()?;
-        (access.id() == id && state.directory.unchanged_since(&access.access.entry, *seen))
-            .then(|| access.clone())
+        let c = kept.as_ref()?;
+        (c.channel == id && state.directory.unchanged_since(c.loaded, c.seen))
+            .then(|| (c.access.clone(), c.author.clone()))
     }
 
-    /// Keeps `access`, checked while the generation was `seen` (unless the caller is timed
-    /// out), and gives it back.
-    fn keep(&self, seen: u64, access: ChannelAccess) -> Arc<ChannelAccess> {
-        let access = Arc::new(access);
+    /// Checks `user`'s access to `channel` and reads their profile, and keeps both (unless
+    /// the user is timed out).
+    async fn check(
+        &self,
+        state: &AppState,
+        channel: &str,
+        user: UserId,
+    ) -> ApiResult<(Arc<ChannelAccess>, Arc<str>)> {
+        let seen = state.directory.generation();
+        let access = Arc::new(text_channel(state, channel, user).await?);
+        let (author, user_loaded) = (state.directory)
+            .user_json_loaded(&state.db, user.as_i64())
+            .await?;
         let kept = (!access.timed_out()).then(|| Checked {
             seen,
+            loaded: access.access.entry.loaded().min(user_loaded),
+            channel: access.id(),
             access: access.clone(),
+            author: author.clone(),
         });
         *self.0.lock().expect("send cache poisoned") = kept;
-        access
+        Ok((access, author))
     }
 }
 
@@ -188,9 +203,10 @@ pub fn send<'a>(
     req: CreateMessage,
     id: Snowflake,
     to: Answer,
+    author: Option<Arc<str>>,
 ) -> impl Future<Output = ()> + Send + 'a {
     async move {
-        let (row, author) = match prepare(state, &ca, user, req, id).await {
+        let (row, author) = match prepare(state, &ca, user, (req, id), author).await {
             Ok(prepared) => prepared,
             Err(err) => return to.give(state, Err(err)),
         };
@@ -211,8 +227,8 @@ fn prepare<'a>(
     state: &'a AppState,
     ca: &'a ChannelAccess,
     user: UserId,
-    req: CreateMessage,
-    id: Snowflake,
+    (req, id): (CreateMessage, Snowflake),
+    author: Option<Arc<str>>,
 ) -> impl Future<Output = ApiResult<(MessageRow, Author)>> + Send + 'a {
     async move {
         let mut errors = FieldErrors::new();
@@ -273,7 +289,10 @@ fn prepare<'a>(
         }
         let mentions = resolve_mentions(state, ca, &content).await?;
         let author = match replied {
-            None => Author::Json(state.directory.user_json(&state.db, user.as_i64()).await?),
+            None => match author {
+                Some(json) => Author::Json(json),
+                None => Author::Json(state.directory.user_json(&state.db, user.as_i64()).await?),
+            },
             Some(replied) => Box::pin(reply_author(state, user, replied)).await?,
         };
         let row = MessageRow {
