@@ -107,8 +107,8 @@ fn error_json(err: ApiError) -> Box<RawValue> {
 /// an `async fn` keeps a second copy of its arguments for as long as it runs, and these nest
 /// (docs/benchmarks/s4-writer.md, *Smaller sends*).
 ///
-/// The channel's access is taken from `cache` when the sender's last send checked the same
-/// channel and nothing changed since ([`SendCache`]).
+/// The channel's access and the sender's profile are taken from `cache` when the sender's
+/// last send checked the same channel and nothing changed since ([`SendCache`]).
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see above
 pub fn send_message<'a>(
     state: &'a AppState,
@@ -134,11 +134,11 @@ pub fn send_message<'a>(
     }
 }
 
-/// The channel a gateway connection last sent to, as checked then, for its next send
-/// there (each connection's backend holds one: an idle connection's task does not grow).
-/// It holds while the directory is unchanged ([`Directory::generation`]: any
-/// membership, role, channel or profile change anywhere moves it) and its copy not
-/// expired, and only for someone not timed out (which a timeout's end would change with no
+/// The channel a gateway connection last sent to, as checked then, and its sender's
+/// profile, for its next send there (each connection's backend holds one: an idle
+/// connection's task does not grow). They hold while the directory is unchanged
+/// ([`Directory::generation`]: any membership, role, channel or profile change anywhere
+/// moves it) and their copies not expired, and only for someone not timed out (which a timeout's end would change with no
 /// change reported). Looking a channel's access up in the directory each time (its channel,
 /// server and membership maps, and the permissions computed anew) was about 7 % of the
 /// server's core at S4's 50k msg/s, mostly cache misses (docs/benchmarks/s4-writer.md,
@@ -194,7 +194,8 @@ impl SendCache {
     }
 }
 
-/// The send once the channel is known ([`send_message`]).
+/// The send once the channel is known ([`send_message`]); `author`: the sender's profile
+/// as a message's event shows it, if already read (else it is read here).
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`: see `send_message`
 pub fn send<'a>(
     state: &'a AppState,
