@@ -168,7 +168,7 @@ impl Plan {
 }
 
 /// A core named as `taskset` takes it.
-fn core(cpu: &str) -> usize {
+pub fn core(cpu: &str) -> usize {
     cpu.parse().expect("a core number")
 }
 
@@ -253,6 +253,7 @@ impl Loaded {
         let writer0 = server::writer_counts(self.run.target).await;
         // The core's counters and the server's CPU read together, at the start and the end.
         let server_core0 = CoreTimes::now(core(SERVER_CPU));
+        let generator_core0 = CoreTimes::now(core(GENERATOR_CPU));
         let core_read0 = std::time::Instant::now();
         let cpu0 = server::cpu_secs(self.run.pid)?;
         let faults0 = server::minor_faults(self.run.pid).ok();
@@ -275,6 +276,7 @@ impl Loaded {
         let machine = probe.finish();
         let r = r?;
         let server_core1 = CoreTimes::now(core(SERVER_CPU));
+        let generator_core1 = CoreTimes::now(core(GENERATOR_CPU));
         let core_secs = core_read0.elapsed().as_secs_f64();
         let cpu = server::cpu_secs(self.run.pid)? - cpu0;
         let minor_faults = faults0
@@ -283,6 +285,11 @@ impl Loaded {
         let server_core = server_core0.zip(server_core1).and_then(|(before, after)| {
             CoreShare::between(core(SERVER_CPU), &before, &after, core_secs, Some(cpu))
         });
+        let generator_core = generator_core0
+            .zip(generator_core1)
+            .and_then(|(before, after)| {
+                CoreShare::between(core(GENERATOR_CPU), &before, &after, core_secs, None)
+            });
         let threads = thread_usage(&threads0, server::thread_cpu_secs(self.run.pid));
         let load = (self.fleet.cpu_secs() - gen0) / started.elapsed().as_secs_f64().max(1e-3);
         let writer = match (writer0, server::writer_counts(self.run.target).await) {
@@ -297,6 +304,7 @@ impl Loaded {
             writer,
             machine,
             server_core,
+            generator_core,
         };
         Ok((r, usage))
     }

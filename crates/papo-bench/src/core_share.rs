@@ -24,6 +24,8 @@ pub struct CoreTimes {
     iowait: u64,
     softirq: u64,
     steal: u64,
+    /// Packets the core's network backlog dropped, from `/proc/net/softnet_stat`.
+    backlog_drops: u64,
 }
 
 impl CoreTimes {
@@ -46,12 +48,37 @@ impl CoreTimes {
             iowait: field(4),
             softirq: field(6),
             steal: field(7),
+            backlog_drops: 0,
         })
+    }
+
+    /// With the backlog's drops of core `core` read from `softnet` (the text of
+    /// `/proc/net/softnet_stat`: a line per online core, hexadecimal, the drops second and
+    /// the core's number thirteenth since Linux 5.10; by position before).
+    pub fn with_softnet(mut self, softnet: &str, core: usize) -> Self {
+        let lines: Vec<Vec<u64>> = softnet
+            .lines()
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| u64::from_str_radix(w, 16).unwrap_or(0))
+                    .collect()
+            })
+            .collect();
+        let line = lines
+            .iter()
+            .find(|v| v.get(12) == Some(&(core as u64)))
+            .or_else(|| lines.get(core).filter(|v| v.len() < 13));
+        self.backlog_drops = line.and_then(|v| v.get(1).copied()).unwrap_or(0);
+        self
     }
 
     /// Core `core`'s counters now (`None` where `/proc/stat` cannot be read).
     pub fn now(core: usize) -> Option<Self> {
-        Self::parse(&std::fs::read_to_string("/proc/stat").ok()?, core)
+        let times = Self::parse(&std::fs::read_to_string("/proc/stat").ok()?, core)?;
+        Some(match std::fs::read_to_string("/proc/net/softnet_stat") {
+            Ok(softnet) => times.with_softnet(&softnet, core),
+            Err(_) => times,
+        })
     }
 }
 
@@ -69,6 +96,9 @@ pub struct CoreShare {
     pub iowait_pct: f64,
     /// Taken by the hypervisor, part of `busy_pct`. Counted by the tick, as softirq.
     pub steal_pct: f64,
+    /// Packets dropped at the core's network backlog (full at `netdev_max_backlog`): on
+    /// loopback each is a TCP segment its sender must send again, often after a timeout.
+    pub backlog_drops: u64,
     /// The server's threads, part of `busy_pct` (their CPU time over the core's time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_pct: Option<f64>,
@@ -110,19 +140,25 @@ impl CoreShare {
             softirq_pct: pct(d(before.softirq, after.softirq)),
             iowait_pct: pct(iowait),
             steal_pct: pct(d(before.steal, after.steal)),
+            backlog_drops: after.backlog_drops.saturating_sub(before.backlog_drops),
             server_pct: server.map(pct),
             others_pct: server.map(|s| pct(busy - s)),
         })
     }
 
-    /// For a progress line: `core 0 busy 100 % (other tasks 5.9 %, softirq 9.8 %, iowait 0 %)`.
+    /// For a progress line: `core 0 busy 100 % (other tasks 5.9 %, softirq 9.8 %, iowait 0 %)`,
+    /// with `, 12 packets dropped` when the backlog dropped any.
     pub fn brief(&self) -> String {
         let others = self
             .others_pct
             .map(|o| format!("other tasks {o} %, "))
             .unwrap_or_default();
+        let drops = match self.backlog_drops {
+            0 => String::new(),
+            n => format!(", {n} packets dropped"),
+        };
         format!(
-            "core {} busy {} % ({others}softirq {} %, iowait {} %)",
+            "core {} busy {} % ({others}softirq {} %, iowait {} %{drops})",
             self.core, self.busy_pct, self.softirq_pct, self.iowait_pct
         )
     }
@@ -148,6 +184,22 @@ mod tests {
         assert_eq!(CoreTimes::parse(AFTER, 1).unwrap().steal, 3);
         assert_eq!(CoreTimes::parse(BEFORE, 2), None, "no such core");
         assert_eq!(CoreTimes::parse("cpu0 1 2 x 4\n", 0), None, "not a number");
+    }
+
+    #[test]
+    fn the_backlog_s_drops_are_read_by_the_core_s_number() {
+        let t = CoreTimes::parse(BEFORE, 1).unwrap();
+        // Since 5.10: the core's number is the 13th field (core 0 offline here).
+        let numbered = "0294895d 002b3230 0 0 0 0 0 0 0 0013502e 0 0 00000001 0 0\n";
+        assert_eq!(t.with_softnet(numbered, 1).backlog_drops, 0x2b3230);
+        assert_eq!(t.with_softnet(numbered, 0).backlog_drops, 0, "not listed");
+        // Before: one line per core, in order.
+        let by_position = "01eb84ef 00000884 00000001\n0294895d 00000010 0\n";
+        assert_eq!(t.with_softnet(by_position, 1).backlog_drops, 16);
+        let (b, a) = (t.with_softnet(by_position, 0), t.with_softnet(numbered, 1));
+        let s = CoreShare::between(1, &b, &a, 1.0, None).unwrap();
+        assert_eq!(s.backlog_drops, 0x2b3230 - 0x884);
+        assert!(s.brief().ends_with(", 2828716 packets dropped)"));
     }
 
     #[test]

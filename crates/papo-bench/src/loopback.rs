@@ -14,12 +14,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use crate::compare::core;
+use crate::core_share::{CoreShare, CoreTimes};
 use crate::fleet::GENERATOR_CPU;
 use crate::server::pinned;
 use crate::systems::SERVER_CPU;
 
 /// Runs the measurement: starts the sink on the generator's core and the writer on the
-/// server's core; returns the writer's report.
+/// server's core; returns the writer's report, with how the sink's core spent the run
+/// (`sink_core`: its backlog drops what the sink's core cannot take in time when loopback's
+/// receives are steered to it, [`crate::steer`]).
 pub async fn run(sockets: usize, bytes: usize, secs: u64) -> anyhow::Result<Value> {
     let exe = std::env::current_exe()?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -32,6 +36,8 @@ pub async fn run(sockets: usize, bytes: usize, secs: u64) -> anyhow::Result<Valu
         .spawn()
         .context("starting the sink")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let sink_core = core(GENERATOR_CPU);
+    let (before, started) = (CoreTimes::now(sink_core), Instant::now());
     let out = pinned(&exe, SERVER_CPU)
         .args([
             "loopback-writer",
@@ -48,9 +54,14 @@ pub async fn run(sockets: usize, bytes: usize, secs: u64) -> anyhow::Result<Valu
         .output()
         .await
         .context("running the writer")?;
+    let share = before.zip(CoreTimes::now(sink_core)).and_then(|(b, a)| {
+        CoreShare::between(sink_core, &b, &a, started.elapsed().as_secs_f64(), None)
+    });
     let _ = sink.kill().await;
     anyhow::ensure!(out.status.success(), "the writer failed");
-    Ok(serde_json::from_slice(&out.stdout)?)
+    let mut report: Value = serde_json::from_slice(&out.stdout)?;
+    report["sink_core"] = json!(share);
+    Ok(report)
 }
 
 /// The writer: `sockets` connections, `bytes`-byte frames, one `write()` each, for `secs`.

@@ -77,6 +77,11 @@ pub struct StepReport {
     /// that what tasks other than the server's took, beside the server's CPU above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_core: Option<CoreShare>,
+    /// How the generator's core spent the step: busy near 100 % means the generator, not
+    /// the server, may have set the step's latency (its softirq share grows when loopback's
+    /// receives are steered to it: [`crate::steer`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator_core: Option<CoreShare>,
 }
 
 impl StepReport {
@@ -90,6 +95,7 @@ impl StepReport {
             writer,
             machine,
             server_core,
+            generator_core,
         } = usage;
         let per_delivery = |secs: f64| {
             if r.received > 0 {
@@ -137,6 +143,7 @@ impl StepReport {
             generator_load: (generator_load * 100.0).round() / 100.0,
             machine,
             server_core,
+            generator_core,
         }
     }
 
@@ -166,12 +173,17 @@ impl StepReport {
             .as_ref()
             .map(|c| format!("; server's {}", c.brief()))
             .unwrap_or_default();
+        let generator_core = self
+            .generator_core
+            .as_ref()
+            .map(|c| format!("; generator's {}", c.brief()))
+            .unwrap_or_default();
         let faults = self
             .server_minor_faults_per_sec
             .map(|n| format!(", {n:.0} page faults/s"))
             .unwrap_or_default();
         format!(
-            "{:.1} µs server CPU/msg{}{faults}{per_commit}{writer}, sent late p99 {} ms; {}{server_core}",
+            "{:.1} µs server CPU/msg{}{faults}{per_commit}{writer}, sent late p99 {} ms; {}{server_core}{generator_core}",
             self.server_cpu_us_per_delivery,
             by_thread(&self.server_cpu_us_by_thread),
             self.send_late.p99_ms,
@@ -202,6 +214,8 @@ pub struct Usage {
     pub machine: Vec<CorePauses>,
     /// How the server's core spent the step.
     pub server_core: Option<CoreShare>,
+    /// How the generator's core spent the step.
+    pub generator_core: Option<CoreShare>,
 }
 
 /// CPU seconds by thread name between two readings of [`server::thread_cpu_secs`]: the
