@@ -28,6 +28,7 @@ mod report;
 mod seed;
 mod send;
 mod server;
+mod steer;
 mod step_report;
 mod systems;
 mod worker;
@@ -68,6 +69,11 @@ struct Common {
     /// Where to write the charts.
     #[arg(long, default_value = "target/bench")]
     charts: PathBuf,
+    /// Steer every packet loopback delivers to the generator's core for the run, so that
+    /// the recipients' network stack does not run on the server's core (needs root; see
+    /// `steer`). Recorded as the summary's `machine.loopback_receives`.
+    #[arg(long)]
+    receives_on_generator: bool,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +137,10 @@ enum Cmd {
         /// Seconds to write for.
         #[arg(long, default_value_t = 5)]
         secs: u64,
+        /// Steer loopback's receives to the sink's core (as `compare`'s option of the same
+        /// name).
+        #[arg(long)]
+        receives_on_generator: bool,
     },
     /// The machine's connect ceiling: the server CPU a minimal server on one core spends
     /// per session opened over loopback (upgrade request and response, identify and
@@ -386,7 +396,9 @@ fn main() -> anyhow::Result<()> {
                     sockets,
                     bytes,
                     secs,
+                    receives_on_generator,
                 } => {
+                    let _steering = steered(receives_on_generator)?;
                     let report = loopback::run(sockets, bytes, secs).await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
                     Ok(())
@@ -439,6 +451,19 @@ fn main() -> anyhow::Result<()> {
         })
 }
 
+/// Loopback's receives on the generator's core while the result lives, if `asked`.
+fn steered(asked: bool) -> anyhow::Result<Option<steer::Steering>> {
+    if !asked {
+        return Ok(None);
+    }
+    let steering = steer::loopback_to(compare::core(fleet::GENERATOR_CPU))?;
+    eprintln!(
+        "loopback's receives run on the generator's core {}",
+        fleet::GENERATOR_CPU
+    );
+    Ok(Some(steering))
+}
+
 async fn run(
     common: Common,
     plan: compare::Plan,
@@ -458,6 +483,7 @@ async fn run(
         eprintln!("installing the peers (bench/peers/setup)");
         systems::install_peers(&programs.peers).await?;
     }
+    let steering = steered(common.receives_on_generator)?;
     let claim = priority::claim();
     match claim.nice {
         Some(nice) => {
@@ -476,8 +502,15 @@ async fn run(
     }
     let claim_nice = claim.nice;
     drop(claim);
+    let steered = steering.is_some();
+    drop(steering);
     let mut machine = report::machine();
     machine["session_nice"] = json!(claim_nice);
+    machine["loopback_receives"] = json!(if steered {
+        "generator_core"
+    } else {
+        "sender_core"
+    });
     let mut summary = json!({
         "machine": machine,
         "plan": format!("{plan:?}"),
