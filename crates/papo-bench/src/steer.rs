@@ -40,7 +40,8 @@ const MAX_BACKLOG: &str = "/proc/sys/net/core/netdev_max_backlog";
 /// acknowledgements, several times over.
 pub const BACKLOG: u32 = 100_000;
 
-/// Receives steered to one core; each queue's former mask is written back when dropped.
+/// Receives steered to one core; every value it changed (each queue's mask, the backlog's
+/// limit) is written back when dropped.
 pub struct Steering {
     /// Each queue's `rps_cpus` file and the backlog's limit, with what each held before.
     before: Vec<(PathBuf, String)>,
