@@ -46,9 +46,23 @@ impl Schedule {
         (((now - self.start_ns) as f64 / 1e9 * self.rate) as u64 + 1).min(self.total)
     }
 
-    /// How long until message `j` is due.
-    fn wait_for(&self, j: u64) -> Duration {
-        Duration::from_nanos(self.due_ns(j).saturating_sub(crate::recorder::unix_ns()))
+    /// When a sending loop that has handed over messages up to `j` (exclusive) wakes next,
+    /// and how often its timer repeats after that: when message `j` is due, then at the
+    /// spacing between messages; after the last, once at the deadline for answers.
+    fn next_wake_ns(&self, j: u64) -> (u64, u64) {
+        if j < self.total {
+            (self.due_ns(j), self.spacing_ns())
+        } else {
+            (self.deadline_ns, 0)
+        }
+    }
+
+    /// Nanoseconds between two messages, rounded up: the timer's grid then falls behind
+    /// the schedule by under a nanosecond a message, and stays on it (see [`Pacer`]) until
+    /// that adds up to a microsecond. Rounded down, it would run ahead, and the tick after a
+    /// due time would be a whole spacing late.
+    fn spacing_ns(&self) -> u64 {
+        (1e9 / self.rate).ceil() as u64
     }
 
     /// How long until the deadline for answers.
@@ -117,11 +131,15 @@ fn pacer() -> Option<Pacer> {
     Pacer::new().ok()
 }
 
-/// Waits `d` on `pacer`, or on tokio's timer without one.
-async fn wait(pacer: &Option<Pacer>, d: Duration) {
+/// Waits until the Unix time `at_ns` on `pacer` (left repeating every `then_every_ns`, 0:
+/// once), or on tokio's timer without one.
+async fn wait(pacer: &Option<Pacer>, at_ns: u64, then_every_ns: u64) {
     match pacer {
-        Some(p) if p.sleep(d).await.is_ok() => {}
-        _ => tokio::time::sleep(d).await,
+        Some(p) if p.sleep_until(at_ns, then_every_ns).await.is_ok() => {}
+        _ => {
+            let d = at_ns.saturating_sub(crate::recorder::unix_ns());
+            tokio::time::sleep(Duration::from_nanos(d)).await
+        }
     }
 }
 
@@ -141,7 +159,7 @@ pub async fn send_papo(
     let (pacer, mut late) = (pacer(), Lateness::new());
     let mut j = 0;
     while j < s.total {
-        wait(&pacer, s.wait_for(j)).await;
+        wait(&pacer, s.due_ns(j), s.spacing_ns()).await;
         let due = s.due_by_now();
         while j < due {
             let room = &rooms[(j % n) as usize];
@@ -252,11 +270,7 @@ async fn peer_lane(
         if j >= s.total && (pending.is_empty() || s.until_deadline().is_zero()) {
             break;
         }
-        let wait = if j < s.total {
-            s.wait_for(j)
-        } else {
-            s.until_deadline()
-        };
+        let (wake_ns, then_every_ns) = s.next_wake_ns(j);
         let mut acked = Vec::new();
         let mut engine_ping = false;
         tokio::select! {
@@ -275,7 +289,7 @@ async fn peer_lane(
                     break;
                 }
             },
-            () = self::wait(&pacer, wait) => {}
+            () = self::wait(&pacer, wake_ns, then_every_ns) => {}
         }
         if engine_ping {
             let _ = ws.send_text(b"3").await;
@@ -381,11 +395,7 @@ pub async fn send_gateway(
         if j >= s.total && (pending == 0 || s.until_deadline().is_zero()) {
             break;
         }
-        let wait = if j < s.total {
-            s.wait_for(j)
-        } else {
-            s.until_deadline()
-        };
+        let (wake_ns, then_every_ns) = s.next_wake_ns(j);
         tokio::select! {
             first = answers.recv() => {
                 let Some(first) = first else { break };
@@ -406,7 +416,7 @@ pub async fn send_gateway(
                     next = answers.try_recv().ok();
                 }
             }
-            () = self::wait(&pacer, wait) => {}
+            () = self::wait(&pacer, wake_ns, then_every_ns) => {}
         }
     }
     late.add_to(acc);
