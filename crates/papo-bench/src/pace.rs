@@ -8,9 +8,10 @@
 //! and repeats at the loop's spacing between messages, so it stays armed for the next
 //! message's due time: a loop waits for it again without a `timerfd_settime`, and re-arms
 //! only when its time is not on the timer's grid (the grid falls behind the schedule by
-//! under a nanosecond a message, and is armed afresh once that is a microsecond). Each arming reprograms the core's timer, which in this
-//! VM costs an exit to the hypervisor; arming at every wake-up took 12.4 % of the
-//! generator's core at S4's 50k messages a second, and once a message 10.5 %.
+//! under a nanosecond a message, and is armed afresh once that is a microsecond). Each
+//! arming reprograms the core's timer, which in this VM costs an exit to the hypervisor;
+//! arming at every wake-up took 12.4 % of the generator's core at S4's 50k messages a
+//! second, and once a message 10.5 %.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -87,9 +88,12 @@ impl Pacer {
             let n = unsafe { libc::read(fd, expirations.as_mut_ptr().cast(), 8) };
             if n == 8 {
                 if self.every.load(Ordering::Relaxed) == 0 {
+                    // A one-shot timer's count was reset when it was armed for `at_ns`.
                     self.base.store(0, Ordering::Relaxed);
+                    return Ok(());
                 }
-                // An expiry before `at_ns` (one the loop did not wait for) is not the end.
+                // A repeating timer's expiry before `at_ns` (one the loop did not wait
+                // for) is not the end: its next one is.
                 if crate::recorder::unix_ns() >= at_ns {
                     return Ok(());
                 }
