@@ -138,11 +138,11 @@ pub fn send_message<'a>(
 /// profile, for its next send there (each connection's backend holds one: an idle
 /// connection's task does not grow). They hold while the directory is unchanged
 /// ([`Directory::generation`]: any membership, role, channel or profile change anywhere
-/// moves it) and their copies not expired, and only for someone not timed out (which a timeout's end would change with no
-/// change reported). Looking a channel's access up in the directory each time (its channel,
-/// server and membership maps, and the permissions computed anew) was about 7 % of the
-/// server's core at S4's 50k msg/s, mostly cache misses (docs/benchmarks/s4-writer.md,
-/// *The channel's access kept by the connection*).
+/// moves it) and their copies not expired, and only for someone not timed out (which a
+/// timeout's end would change with no change reported). Looking a channel's access up in
+/// the directory each time (its channel, server and membership maps, and the permissions
+/// computed anew) was about 7 % of the server's core at S4's 50k msg/s, mostly cache misses
+/// (docs/benchmarks/s4-writer.md, *The channel's access kept by the connection*).
 ///
 /// [`Directory::generation`]: crate::directory::Directory::generation
 #[derive(Default)]
