@@ -509,22 +509,25 @@ async fn receive(
     let mut last_event_seq: u64 = 0;
     loop {
         let mut engine_ping = false;
+        // Biased: the socket first, and it is left only to write, so a wake-up for a frame
+        // polls the outbox and the heartbeat once, after the frames are handled.
         tokio::select! {
-            read = ws.read_frames(|t| {
+            biased;
+            read = ws.read_on(|t| {
                 if wire == Wire::SocketIo && t == b"2" {
                     engine_ping = true;
-                    return;
+                    return true;
                 }
                 if let Some(answers) = &answers
                     && let Some(answer) = answer_in(t)
                 {
                     let _ = answers.send(answer);
-                    return;
+                    return false;
                 }
                 if wire == Wire::Papo && let Some(s) = proto::event_seq(t) {
                     last_event_seq = s;
                 }
-                let Some((step, room, seq, due)) = proto::find_payload(t) else { return };
+                let Some((step, room, seq, due)) = proto::find_payload(t) else { return false };
                 let now = crate::recorder::unix_ns();
                 let order = match last {
                     Some((s, q)) if s == step && q == seq => Order::Duplicate,
@@ -535,6 +538,7 @@ async fn receive(
                     last = Some((step, seq));
                 }
                 rec.record(step, room, seq, now.saturating_sub(due) / 1000, order);
+                false
             }) => {
                 match read {
                     Ok(Some(pongs)) => {

@@ -231,15 +231,48 @@ impl Ws {
         &mut self,
         mut on_text: impl FnMut(&[u8]),
     ) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+        self.read_until(
+            |t| {
+                on_text(t);
+                true
+            },
+            true,
+        )
+        .await
+    }
+
+    /// Reads frames as they come, calling `on_text` for every complete text frame, and
+    /// returns only when pings need an answer ([`Ws::send_pongs`]), when `on_text` returned
+    /// `true` for a frame of the last read (its caller has something to write), or with
+    /// `None` once the connection is closed. Cancel-safe as [`Ws::read_frames`] is: a frame
+    /// handled stays handled.
+    ///
+    /// For a connection that mostly listens: after a wake-up it reads until the socket is
+    /// empty and then waits in the same call, so a `select!` around it is not left and
+    /// entered again (polling each of its other branches twice) for every frame.
+    pub async fn read_on(
+        &mut self,
+        on_text: impl FnMut(&[u8]) -> bool,
+    ) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+        self.read_until(on_text, false).await
+    }
+
+    /// [`Ws::read_frames`] (`after_any`) or [`Ws::read_on`].
+    async fn read_until(
+        &mut self,
+        mut on_text: impl FnMut(&[u8]) -> bool,
+        after_any: bool,
+    ) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+        let mut stop = false;
         // Frames already buffered (e.g. right after the handshake) come first.
         if !self.tail.is_empty() {
             let tail = std::mem::take(&mut self.tail);
-            let (used, pongs, open) = parse_frames(&tail, &mut on_text)?;
+            let (used, pongs, open) = parse_frames(&tail, &mut |t| stop |= on_text(t))?;
             self.tail = tail[used..].to_vec();
             if !open {
                 return Ok(None);
             }
-            if used > 0 {
+            if used > 0 && (after_any || stop || !pongs.is_empty()) {
                 return Ok(Some(pongs));
             }
         }
@@ -247,6 +280,7 @@ impl Ws {
             self.stream.readable().await?;
             let tail = &mut self.tail;
             let read = read_with(&mut self.stream, |bytes| {
+                let mut on_text = |t: &[u8]| stop |= on_text(t);
                 if tail.is_empty() {
                     let (used, pongs, open) = parse_frames(bytes, &mut on_text)?;
                     tail.extend_from_slice(&bytes[used..]);
@@ -269,7 +303,7 @@ impl Ws {
             if !open {
                 return Ok(None);
             }
-            if used > 0 {
+            if used > 0 && (after_any || stop || !pongs.is_empty()) {
                 return Ok(Some(pongs));
             }
         }
@@ -403,6 +437,7 @@ pub fn frame_at(data: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -434,6 +469,76 @@ mod tests {
         assert!(!open);
         assert_eq!(n, 0);
         assert!(parse_frames(&[0x81, 0x85, 0, 0, 0, 0, 1], &mut |_| {}).is_err());
+    }
+
+    /// `read_on` stays in the call across wake-ups until a frame asks to stop, a ping needs
+    /// its pong or the peer closes; `read_frames` returns after the first read with frames.
+    #[tokio::test]
+    async fn read_on_returns_only_to_write_or_at_the_close() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut ws = Ws {
+            stream,
+            tail: Vec::new(),
+            mask: 1,
+        };
+        let writer = tokio::spawn(async move {
+            let mut two = server_frame(1, b"a");
+            two.extend(server_frame(1, b"b"));
+            server.write_all(&two).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            server.write_all(&server_frame(1, b"c")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            server.write_all(&server_frame(1, b"stop")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            server.write_all(&server_frame(9, b"pp")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let mut two = server_frame(1, b"x");
+            two.extend(server_frame(1, b"y"));
+            server.write_all(&two).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            server.write_all(&server_frame(1, b"z")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        });
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let pongs = ws
+            .read_on(|t| {
+                seen.push(t.to_vec());
+                t == b"stop"
+            })
+            .await
+            .unwrap();
+        assert_eq!(pongs, Some(vec![]));
+        assert_eq!(seen, [&b"a"[..], b"b", b"c", b"stop"]);
+        let pongs = ws
+            .read_on(|t| {
+                seen.push(t.to_vec());
+                false
+            })
+            .await
+            .unwrap();
+        assert_eq!(pongs, Some(vec![b"pp".to_vec()]), "a ping ends the call");
+        assert_eq!(seen.len(), 4);
+        let pongs = ws.read_frames(|t| seen.push(t.to_vec())).await.unwrap();
+        assert_eq!(pongs, Some(vec![]));
+        assert_eq!(
+            seen[4..],
+            [&b"x"[..], b"y"],
+            "read_frames returns after one read"
+        );
+        let end = ws
+            .read_on(|t| {
+                seen.push(t.to_vec());
+                false
+            })
+            .await
+            .unwrap();
+        assert_eq!(end, None, "the close ends the call");
+        assert_eq!(seen[6..], [&b"z"[..]]);
+        writer.await.unwrap();
     }
 
     #[test]
