@@ -407,12 +407,13 @@ pub async fn s2(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
         let (r, usage) = l.step(i + 1, rate / plan.room_size as f64, plan).await?;
         let report = StepReport::new(*rate, &r, usage, plan.step);
         eprintln!(
-            "  s2 {:>8.0}/s offered → {:>8.0}/s delivered, p50 {} ms, p99 {} ms, lost {}, errors {}",
+            "  s2 {:>8.0}/s offered → {:>8.0}/s delivered, p50 {} ms, p99 {} ms, lost {}, {}, errors {}",
             rate,
             report.deliveries_per_sec,
             report.delivery.p50_ms,
             report.delivery.p99_ms,
             report.lost,
+            report.order(),
             report.send_errors
         );
         let passed = report.passed(&report.delivery);
@@ -474,8 +475,13 @@ pub async fn s3(system: System, programs: &Programs, plan: &Plan) -> anyhow::Res
     // Only a run where every message reached every member has a time to the last one.
     let whole = r.accepted > 0 && complete == r.accepted && connected == plan.s3_members as u64;
     eprintln!(
-        "  s3 {} members: {} messages ({} complete), to last recipient p50 {} ms, p99 {} ms",
-        connected, r.accepted, complete, last.p50_ms, last.p99_ms
+        "  s3 {} members: {} messages ({} complete), to last recipient p50 {} ms, p99 {} ms, {}",
+        connected,
+        r.accepted,
+        complete,
+        last.p50_ms,
+        last.p99_ms,
+        report.order()
     );
     Ok(json!({
         "members": connected,
@@ -518,10 +524,11 @@ pub async fn s4(
     let (r, usage) = l.step(1, plan.s4_rate, plan).await?;
     let fixed = StepReport::new(plan.s4_rate, &r, usage, plan.step);
     eprintln!(
-        "  s4 {:>6.0} msg/s: ack p50 {} ms, p99 {} ms, errors {}, {}",
+        "  s4 {:>6.0} msg/s: ack p50 {} ms, p99 {} ms, {}, errors {}, {}",
         plan.s4_rate,
         fixed.ack.p50_ms,
         fixed.ack.p99_ms,
+        fixed.order(),
         fixed.send_errors,
         fixed.costs()
     );
@@ -531,11 +538,12 @@ pub async fn s4(
         let (r, usage) = l.step(i + 2, *rate, plan).await?;
         let report = StepReport::new(*rate, &r, usage, plan.step);
         eprintln!(
-            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, lost {}, errors {}, {}",
+            "  s4 {:>6.0} msg/s offered → {:>6.0}/s acknowledged, ack p99 {} ms, lost {}, {}, errors {}, {}",
             rate,
             report.messages_per_sec,
             report.ack.p99_ms,
             report.lost,
+            report.order(),
             report.send_errors,
             report.costs()
         );

@@ -32,7 +32,10 @@ pub struct StepReport {
     pub lost: u64,
     /// Deliveries received twice.
     pub duplicates: u64,
-    /// Deliveries out of order.
+    /// Deliveries that came after a later message of their room (by the sequence the
+    /// generator gave them). Papo's messages to a room go out on its members' own sockets in
+    /// turn, so for papo these include different authors' messages read by the server in
+    /// another order than they were sent.
     pub reordered: u64,
     /// Sends refused or failed.
     pub send_errors: u64,
@@ -145,6 +148,15 @@ impl StepReport {
             server_core,
             generator_core,
         }
+    }
+
+    /// Duplicates and deliveries out of order, for the progress lines: always printed, so
+    /// that a step without any says so.
+    pub fn order(&self) -> String {
+        format!(
+            "duplicates {}, reordered {}",
+            self.duplicates, self.reordered
+        )
     }
 
     /// Server CPU per message and, for papo, messages per commit: for the progress lines.
