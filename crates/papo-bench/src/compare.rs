@@ -637,7 +637,7 @@ pub async fn system(
 }
 
 /// Checks what a smoke run must show whatever the speed: every accepted message reached
-/// every member, once, and nothing was refused.
+/// every member, once, no author's messages out of their order, and nothing was refused.
 pub fn check_smoke(summary: &Value) -> anyhow::Result<()> {
     for (name, p) in summary["systems"].as_object().into_iter().flatten() {
         anyhow::ensure!(
@@ -649,11 +649,13 @@ pub fn check_smoke(summary: &Value) -> anyhow::Result<()> {
             .as_array()
             .into_iter()
             .flatten()
-            .chain(p["s4"]["steps"].as_array().into_iter().flatten());
+            .chain(p["s4"]["steps"].as_array().into_iter().flatten())
+            .chain(std::iter::once(&p["s3"]["step"]));
         for s in steps {
             anyhow::ensure!(
                 s["lost"] == 0
                     && s["duplicates"] == 0
+                    && s["reordered_same_author"] == 0
                     && s["send_errors"] == 0
                     && s["messages_per_sec"].as_f64() > Some(0.0),
                 "{name}: smoke step failed: {s}"
@@ -667,4 +669,36 @@ pub fn check_smoke(summary: &Value) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(reordered_same_author: u64) -> Value {
+        json!({
+            "lost": 0, "duplicates": 0, "send_errors": 0, "messages_per_sec": 10.0,
+            "reordered": 7, "reordered_same_author": reordered_same_author,
+        })
+    }
+
+    fn summary(s2_step: Value) -> Value {
+        json!({"systems": {"papo": {
+            "s1": {"failed": 0, "sessions": 10},
+            "s2": {"steps": [s2_step]},
+            "s3": {"messages": 2, "complete_messages": 2, "step": step(0)},
+            "s4": {"steps": [step(0)]},
+        }}})
+    }
+
+    /// Different authors' messages may arrive in another order; one author's may not.
+    #[test]
+    fn a_smoke_run_fails_on_one_authors_messages_out_of_order() {
+        check_smoke(&summary(step(0))).unwrap();
+        let err = check_smoke(&summary(step(1))).unwrap_err();
+        assert!(err.to_string().contains("smoke step failed"), "{err}");
+        let mut lost = step(0);
+        lost["lost"] = json!(3);
+        assert!(check_smoke(&summary(lost)).is_err());
+    }
 }

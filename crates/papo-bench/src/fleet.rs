@@ -116,6 +116,8 @@ pub struct StepResult {
     pub duplicates: u64,
     /// Reordered.
     pub reordered: u64,
+    /// Reordered within one author's messages.
+    pub reordered_same_author: u64,
     /// Delivery latency.
     pub latency: Histogram<u64>,
     /// Per message (room, seq): deliveries and latest latency, when tracked.
@@ -287,6 +289,7 @@ impl Fleet {
             received: 0,
             duplicates: 0,
             reordered: 0,
+            reordered_same_author: 0,
             latency: hist::new(),
             last: HashMap::new(),
             closed: 0,
@@ -339,6 +342,7 @@ impl Fleet {
                     received,
                     duplicates,
                     reordered,
+                    reordered_same_author,
                     latency,
                     last,
                     closed,
@@ -347,6 +351,7 @@ impl Fleet {
                     res.received += received;
                     res.duplicates += duplicates;
                     res.reordered += reordered;
+                    res.reordered_same_author += reordered_same_author;
                     hist::merge(&mut res.latency, &latency);
                     for (room, seq, n, max) in last {
                         let e = res.last.entry((room, seq)).or_insert((0, 0));

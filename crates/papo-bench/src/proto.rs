@@ -275,21 +275,39 @@ fn digits_at(rest: &[u8]) -> Option<u64> {
 }
 
 /// The bench payload: `pb:<step>:<room>:<seq>:<due unix ns>`.
-pub fn payload(step: usize, room: u32, seq: u64, due_ns: u64) -> String {
-    format!("pb:{step}:{room}:{seq}:{due_ns}")
+pub fn payload(step: usize, room: u32, seq: u64, due_ns: u64, author: u32) -> String {
+    format!("pb:{step}:{room}:{seq}:{due_ns}:{author}")
 }
 
-/// A bench payload found in a frame: (step, room, seq, due unix ns).
-pub fn find_payload(frame: &[u8]) -> Option<(usize, u32, u64, u64)> {
+/// A bench payload found in a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The step it was sent in.
+    pub step: usize,
+    /// Its room.
+    pub room: u32,
+    /// Its place in the room's sequence of the step.
+    pub seq: u64,
+    /// When it was due (Unix ns).
+    pub due_ns: u64,
+    /// Which of the room's senders sent it (the same socket, in this worker, for the same
+    /// number): messages of one author must arrive in their order whatever the server does
+    /// with several authors' sends.
+    pub author: u32,
+}
+
+/// The bench payload in a frame, if any.
+pub fn find_payload(frame: &[u8]) -> Option<Stamp> {
     let at = PAYLOAD.find(frame)? + 4;
     let end = frame[at..].iter().position(|b| *b == b'"')? + at;
     let mut it = std::str::from_utf8(&frame[at..end]).ok()?.split(':');
-    Some((
-        it.next()?.parse().ok()?,
-        it.next()?.parse().ok()?,
-        it.next()?.parse().ok()?,
-        it.next()?.parse().ok()?,
-    ))
+    Some(Stamp {
+        step: it.next()?.parse().ok()?,
+        room: it.next()?.parse().ok()?,
+        seq: it.next()?.parse().ok()?,
+        due_ns: it.next()?.parse().ok()?,
+        author: it.next()?.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -298,7 +316,7 @@ mod tests {
 
     #[test]
     fn payloads_are_found_in_each_protocol() {
-        let p = payload(3, 7, 42, 1_700_000_000_000_000_000);
+        let p = payload(3, 7, 42, 1_700_000_000_000_000_000, 2);
         let papo = format!(
             r#"{{"op":"event","t":"message.created","s":9,"d":{{"id":"1","content":"{p}"}}}}"#
         );
@@ -307,11 +325,22 @@ mod tests {
         for f in [papo, sio, ch] {
             assert_eq!(
                 find_payload(f.as_bytes()),
-                Some((3, 7, 42, 1_700_000_000_000_000_000))
+                Some(Stamp {
+                    step: 3,
+                    room: 7,
+                    seq: 42,
+                    due_ns: 1_700_000_000_000_000_000,
+                    author: 2
+                })
             );
         }
         assert_eq!(find_payload(br#"{"content":"hello"}"#), None);
-        assert_eq!(find_payload(br#"{"content":"pb:1:2:x:4"}"#), None);
+        assert_eq!(find_payload(br#"{"content":"pb:1:2:x:4:0"}"#), None);
+        assert_eq!(
+            find_payload(br#"{"content":"pb:1:2:3:4"}"#),
+            None,
+            "no author"
+        );
         assert_eq!(number_after(br#"{"s": 123,"d":1}"#, br#""s""#), Some(123));
         assert_eq!(event_seq(br#"{"op":"event","s":123,"d":1}"#), Some(123));
         assert_eq!(event_seq(br#"{"op":"ready"}"#), None);

@@ -164,13 +164,16 @@ pub async fn send_papo(
         while j < due {
             let room = &rooms[(j % n) as usize];
             let seq = j / n;
-            let author = &room.creds[(seq % room.creds.len() as u64) as usize];
+            // Each request on a connection of its own: one author's requests run concurrently,
+            // so over REST even one author's messages may be stored out of their order.
+            let slot = (seq % room.creds.len() as u64) as u32;
+            let author = &room.creds[slot as usize];
             let due_ns = s.due_ns(j);
             late.handed(due_ns);
             let path = format!("/api/v1/channels/{}/messages", room.address);
             let body = format!(
                 r#"{{"content":"{}"}}"#,
-                proto::payload(s.step, room.room, seq, due_ns)
+                proto::payload(s.step, room.room, seq, due_ns, slot)
             );
             let (pool, acc, permits, token, room) = (
                 pool.clone(),
@@ -256,7 +259,8 @@ async fn peer_lane(
             let room = rooms[(j % n) as usize];
             let due_ns = s.due_ns(j);
             late.handed(due_ns);
-            let content = proto::payload(s.step, room.room, j / n, due_ns);
+            // One socket sends all of a room's messages here: one author.
+            let content = proto::payload(s.step, room.room, j / n, due_ns, 0);
             out.push(proto::send_frame(wire, &room.address, &content, *next_ack));
             pending.insert(*next_ack, (room.room, due_ns));
             *next_ack += 1;
@@ -377,12 +381,13 @@ pub async fn send_gateway(
             let seq = j / n;
             let due_ns = s.due_ns(j);
             late.handed(due_ns);
-            let payload = proto::payload(s.step, room.room, seq, due_ns);
+            let slot = (seq % room.outboxes.len() as u64) as u32;
+            let payload = proto::payload(s.step, room.room, seq, due_ns, slot);
             let frame = format!(
                 r#"{{"op":"message_create","d":{{"channel_id":"{}","content":"{payload}","nonce":"{payload}"}}}}"#,
                 room.address
             );
-            let outbox = &room.outboxes[(seq % room.outboxes.len() as u64) as usize];
+            let outbox = &room.outboxes[slot as usize];
             if outbox.send(frame).is_ok() {
                 pending += 1;
             } else {

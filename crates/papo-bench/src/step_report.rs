@@ -37,6 +37,10 @@ pub struct StepReport {
     /// turn, so for papo these include different authors' messages read by the server in
     /// another order than they were sent.
     pub reordered: u64,
+    /// Of those, deliveries after a later message of their own author: over one connection
+    /// (the gateway, the peers' sender sockets) a server that keeps each connection's sends
+    /// in order delivers none.
+    pub reordered_same_author: u64,
     /// Sends refused or failed.
     pub send_errors: u64,
     /// Receiving connections the server closed (so far in the scenario).
@@ -118,6 +122,7 @@ impl StepReport {
             lost: r.expected.saturating_sub(r.received),
             duplicates: r.duplicates,
             reordered: r.reordered,
+            reordered_same_author: r.reordered_same_author,
             send_errors: r.errors,
             receivers_closed: r.closed,
             first_error: r.first_error.clone(),
@@ -154,8 +159,8 @@ impl StepReport {
     /// that a step without any says so.
     pub fn order(&self) -> String {
         format!(
-            "duplicates {}, reordered {}",
-            self.duplicates, self.reordered
+            "duplicates {}, reordered {} ({} within one author's)",
+            self.duplicates, self.reordered, self.reordered_same_author
         )
     }
 

@@ -18,7 +18,7 @@ use crate::hist;
 use crate::net::http::Pool;
 use crate::net::ws::Ws;
 use crate::proto::{self, MemberSpec, SenderRoom, Target, Wire};
-use crate::recorder::{Order, Recorder};
+use crate::recorder::{OrderCheck, Recorder};
 use crate::send::{self, Answer, GatewayRoom, Outbox, PeerSender, Schedule, SendAcc};
 
 /// How papo's messages are sent.
@@ -134,6 +134,8 @@ pub enum Reply {
         duplicates: u64,
         /// Out of order.
         reordered: u64,
+        /// Out of the order their own author sent them in.
+        reordered_same_author: u64,
         /// Due time → receipt latency.
         latency: hist::Wire,
         /// Per message (room, seq, deliveries, latest latency µs) when tracked.
@@ -355,6 +357,7 @@ async fn handle(st: &mut State, cmd: Command) -> anyhow::Result<Reply> {
                 received: s.received,
                 duplicates: s.duplicates,
                 reordered: s.reordered,
+                reordered_same_author: s.reordered_same_author,
                 latency: hist::to_wire(&s.latency),
                 last: s
                     .last
@@ -505,7 +508,7 @@ async fn receive(
     let _closed = rec.connection_guard();
     let period = Duration::from_secs(22);
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    let mut last: Option<(usize, u64)> = None;
+    let mut order = OrderCheck::default();
     let mut last_event_seq: u64 = 0;
     loop {
         let mut engine_ping = false;
@@ -527,17 +530,10 @@ async fn receive(
                 if wire == Wire::Papo && let Some(s) = proto::event_seq(t) {
                     last_event_seq = s;
                 }
-                let Some((step, room, seq, due)) = proto::find_payload(t) else { return false };
+                let Some(stamp) = proto::find_payload(t) else { return false };
                 let now = crate::recorder::unix_ns();
-                let order = match last {
-                    Some((s, q)) if s == step && q == seq => Order::Duplicate,
-                    Some((s, q)) if s == step && q > seq => Order::Reordered,
-                    _ => Order::Fresh,
-                };
-                if !matches!(order, Order::Reordered) {
-                    last = Some((step, seq));
-                }
-                rec.record(step, room, seq, now.saturating_sub(due) / 1000, order);
+                let micros = now.saturating_sub(stamp.due_ns) / 1000;
+                rec.record(stamp.step, stamp.room, stamp.seq, micros, order.check(&stamp));
                 false
             }) => {
                 match read {
@@ -575,7 +571,9 @@ fn answer_in(frame: &[u8]) -> Option<Answer> {
     if !acked && !frame.starts_with(br#"{"op":"error""#) {
         return None;
     }
-    let (step, room, _, due_ns) = proto::find_payload(frame)?;
+    let proto::Stamp {
+        step, room, due_ns, ..
+    } = proto::find_payload(frame)?;
     Some(if acked {
         Answer::Acked { step, room, due_ns }
     } else {
