@@ -141,6 +141,10 @@ enum Cmd {
         /// name).
         #[arg(long)]
         receives_on_generator: bool,
+        /// Submit the sends through io_uring, this many per system call, instead of one
+        /// `write()` each.
+        #[arg(long)]
+        batch: Option<usize>,
     },
     /// The machine's connect ceiling: the server CPU a minimal server on one core spends
     /// per session opened over loopback (upgrade request and response, identify and
@@ -228,6 +232,8 @@ enum Cmd {
         bytes: usize,
         #[arg(long)]
         secs: u64,
+        #[arg(long)]
+        batch: Option<usize>,
     },
     /// The reading side of `loopback`.
     #[command(hide = true)]
@@ -280,7 +286,8 @@ fn main() -> anyhow::Result<()> {
             sockets,
             bytes,
             secs,
-        } => return loopback::writer(port, sockets, bytes, secs),
+            batch,
+        } => return loopback::writer(port, sockets, bytes, secs, batch),
         Cmd::LoopbackSink { port } => return loopback::sink(port),
         Cmd::Disk {
             rates,
@@ -397,9 +404,10 @@ fn main() -> anyhow::Result<()> {
                     bytes,
                     secs,
                     receives_on_generator,
+                    batch,
                 } => {
                     let _steering = steered(receives_on_generator)?;
-                    let report = loopback::run(sockets, bytes, secs).await?;
+                    let report = loopback::run(sockets, bytes, secs, batch).await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
                     Ok(())
                 }
