@@ -323,8 +323,10 @@ pub struct PeerSender {
     pub next_ack: u64,
 }
 
-/// A papo member's gateway socket as a sender: frames put here go out on it.
-pub type Outbox = mpsc::UnboundedSender<String>;
+/// A papo member's gateway socket as a sender: the sending loop writes its frames to the
+/// socket itself, without waking the task that reads it (one hand-over and one wake-up
+/// less a message on the generator's core).
+pub type Outbox = crate::net::ws::FrameWriter;
 
 /// What a papo member's socket heard back about a message it sent.
 #[derive(Debug)]
@@ -388,7 +390,7 @@ pub async fn send_gateway(
                 room.address
             );
             let outbox = &room.outboxes[slot as usize];
-            if outbox.send(frame).is_ok() {
+            if outbox.send_text(frame.as_bytes()).await.is_ok() {
                 pending += 1;
             } else {
                 acc.lock()

@@ -435,15 +435,14 @@ async fn connect_all(
                     Ok(ws) => {
                         let took = began.elapsed().as_micros() as u64;
                         hist::record(&mut latency.lock().expect("poisoned"), took);
-                        let sender = papo.as_ref().map(|(outboxes, answers)| {
-                            let (tx, rx) = mpsc::unbounded_channel();
+                        let answers = papo.as_ref().map(|(outboxes, answers)| {
                             outboxes
                                 .lock()
                                 .expect("poisoned")
-                                .insert(m.cred.clone(), tx);
-                            (rx, answers.clone())
+                                .insert(m.cred.clone(), ws.writer());
+                            answers.clone()
                         });
-                        tokio::spawn(receive(ws, how.target.wire, rec.clone(), sender));
+                        tokio::spawn(receive(ws, how.target.wire, rec.clone(), answers));
                     }
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -492,18 +491,14 @@ async fn join(how: Joining, m: &MemberSpec) -> anyhow::Result<Ws> {
 const JOIN_ATTEMPTS: u32 = 5;
 
 /// Reads one member's frames until the connection closes, recording deliveries; keeps the
-/// session alive the way each protocol's own clients do. A papo member also sends what its
-/// outbox gets and reports the answers.
+/// session alive the way each protocol's own clients do. A papo member's socket is also
+/// written by the sending loop ([`Outbox`]); this task reports the answers to its sends.
 async fn receive(
     mut ws: Ws,
     wire: Wire,
     rec: Arc<Recorder>,
-    sender: Option<(
-        mpsc::UnboundedReceiver<String>,
-        mpsc::UnboundedSender<Answer>,
-    )>,
+    answers: Option<mpsc::UnboundedSender<Answer>>,
 ) {
-    let (mut outbox, answers) = sender.unzip();
     // Papo's heartbeat (interval 30 s, sent a little early) acknowledges the last event.
     let _closed = rec.connection_guard();
     let period = Duration::from_secs(22);
@@ -513,7 +508,7 @@ async fn receive(
     loop {
         let mut engine_ping = false;
         // Biased: the socket first, and it is left only to write, so a wake-up for a frame
-        // polls the outbox and the heartbeat once, after the frames are handled.
+        // polls the heartbeat once, after the frames are handled.
         tokio::select! {
             biased;
             read = ws.read_on(|t| {
@@ -548,11 +543,6 @@ async fn receive(
                     return;
                 }
             }
-            Some(frame) = next_out(&mut outbox) => {
-                if ws.send_text(frame.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
             _ = beat.tick(), if wire == Wire::Papo => {
                 let hb = format!(r#"{{"op":"heartbeat","d":{{"seq":{last_event_seq}}}}}"#);
                 if ws.send_text(hb.as_bytes()).await.is_err() {
@@ -582,14 +572,6 @@ fn answer_in(frame: &[u8]) -> Option<Answer> {
             why: String::from_utf8_lossy(frame).into_owned(),
         }
     })
-}
-
-/// The next frame a member's socket must send (never, without an outbox).
-async fn next_out(outbox: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
-    match outbox {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Waits until `expected` deliveries of `step` arrived, or `patience` passed without

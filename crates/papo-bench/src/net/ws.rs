@@ -10,11 +10,13 @@ use std::io::ErrorKind;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Poll, Waker};
 
 use anyhow::{Context, bail};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// Bytes read per `read` call.
@@ -45,7 +47,7 @@ enum Read<T> {
 /// proof that the socket is drained and waits for the next event, where after `try_read`
 /// the next read is a system call that finds nothing (one per frame received).
 fn read_with<T>(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + Unpin),
     use_bytes: impl FnOnce(&[u8]) -> anyhow::Result<T>,
 ) -> anyhow::Result<Read<T>> {
     SCRATCH.with_borrow_mut(|buf| {
@@ -67,11 +69,56 @@ const MAX_FRAME: usize = 16 * 1024 * 1024;
 
 /// An open WebSocket.
 pub struct Ws {
-    stream: TcpStream,
+    /// The reading side.
+    read: OwnedReadHalf,
+    /// The writing side, shared with the handles [`Ws::writer`] gives.
+    write: FrameWriter,
     /// Bytes of an incomplete frame (empty almost always).
     tail: Vec<u8>,
+}
+
+/// Writes whole client frames to a WebSocket. Clones share the socket: the task reading the
+/// connection and a sender writing to it directly (without waking that task) both hold one,
+/// and the lock keeps one writer's frame whole when a write takes more than one call.
+#[derive(Clone)]
+pub struct FrameWriter(Arc<tokio::sync::Mutex<WriteSide>>);
+
+/// What a [`FrameWriter`]'s lock guards.
+struct WriteSide {
+    half: OwnedWriteHalf,
     /// Masking key source (any value is valid; it only has to vary).
     mask: u32,
+    /// The frame being written, kept for the next one.
+    out: Vec<u8>,
+}
+
+impl FrameWriter {
+    fn new(half: OwnedWriteHalf, mask: u32) -> Self {
+        Self(Arc::new(tokio::sync::Mutex::new(WriteSide {
+            half,
+            mask,
+            out: Vec::new(),
+        })))
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&self, payload: &[u8]) -> anyhow::Result<()> {
+        self.send(0x1, payload).await
+    }
+
+    /// Sends one frame of `opcode`, masked.
+    async fn send(&self, opcode: u8, payload: &[u8]) -> anyhow::Result<()> {
+        let mut side = self.0.lock().await;
+        let side = &mut *side;
+        side.mask = side
+            .mask
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
+        side.out.clear();
+        encode_masked(opcode, payload, side.mask, &mut side.out);
+        side.half.write_all(&side.out).await?;
+        Ok(())
+    }
 }
 
 /// Source ports handed out by [`source_port`] (explicit, outside the kernel's ephemeral
@@ -204,23 +251,28 @@ impl Ws {
                 bail!("handshake answer too long");
             }
         };
-        Ok(Self {
-            stream,
+        Ok(Self::open(stream, tail, rand_seed()))
+    }
+
+    /// The WebSocket on `stream`, its handshake done, with `tail` read past it.
+    fn open(stream: TcpStream, tail: Vec<u8>, mask: u32) -> Self {
+        let (read, write) = stream.into_split();
+        Self {
+            read,
+            write: FrameWriter::new(write, mask),
             tail,
-            mask: rand_seed(),
-        })
+        }
+    }
+
+    /// A handle that writes to this socket from elsewhere (the socket stays open for
+    /// writing while one is held).
+    pub fn writer(&self) -> FrameWriter {
+        self.write.clone()
     }
 
     /// Sends a text frame.
     pub async fn send_text(&mut self, payload: &[u8]) -> anyhow::Result<()> {
-        let mut out = Vec::with_capacity(payload.len() + 14);
-        self.mask = self
-            .mask
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        encode_masked(0x1, payload, self.mask, &mut out);
-        self.stream.write_all(&out).await?;
-        Ok(())
+        self.write.send_text(payload).await
     }
 
     /// Reads until at least one frame is complete and calls `on_text` for every complete
@@ -277,9 +329,9 @@ impl Ws {
             }
         }
         loop {
-            self.stream.readable().await?;
+            self.read.readable().await?;
             let tail = &mut self.tail;
-            let read = read_with(&mut self.stream, |bytes| {
+            let read = read_with(&mut self.read, |bytes| {
                 let mut on_text = |t: &[u8]| stop |= on_text(t);
                 if tail.is_empty() {
                     let (used, pongs, open) = parse_frames(bytes, &mut on_text)?;
@@ -312,9 +364,7 @@ impl Ws {
     /// Answers pings.
     pub async fn send_pongs(&mut self, pongs: Vec<Vec<u8>>) -> anyhow::Result<()> {
         for p in pongs {
-            let mut out = Vec::with_capacity(p.len() + 14);
-            encode_masked(0xA, &p, self.mask, &mut out);
-            self.stream.write_all(&out).await?;
+            self.write.send(0xA, &p).await?;
         }
         Ok(())
     }
@@ -480,11 +530,7 @@ mod tests {
             .await
             .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
-        let mut ws = Ws {
-            stream,
-            tail: Vec::new(),
-            mask: 1,
-        };
+        let mut ws = Ws::open(stream, Vec::new(), 1);
         let writer = tokio::spawn(async move {
             let mut two = server_frame(1, b"a");
             two.extend(server_frame(1, b"b"));
@@ -562,5 +608,61 @@ mod tests {
                 .collect();
             assert_eq!(unmasked, payload);
         }
+    }
+
+    /// Client frames in `data`: (opcode, unmasked payload) each, and the bytes left over.
+    fn client_frames(mut data: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while !data.is_empty() {
+            assert_eq!(data[1] & 0x80, 0x80, "a client frame is masked");
+            let (len, at) = match data[1] & 0x7f {
+                126 => (u16::from_be_bytes([data[2], data[3]]) as usize, 4),
+                127 => (
+                    u64::from_be_bytes(data[2..10].try_into().unwrap()) as usize,
+                    10,
+                ),
+                n => (n as usize, 2),
+            };
+            let (mask, body) = (&data[at..at + 4], &data[at + 4..at + 4 + len]);
+            let payload = body
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i % 4])
+                .collect();
+            frames.push((data[0] & 0x0f, payload));
+            data = &data[at + 4 + len..];
+        }
+        frames
+    }
+
+    /// A socket's writer handles share it a frame at a time: frames larger than the socket
+    /// takes at once, written from two handles together, still arrive whole.
+    #[tokio::test]
+    async fn frames_from_two_writers_arrive_whole() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut ws = Ws::open(stream, Vec::new(), 7);
+        let other = ws.writer();
+        let (a, b) = (vec![b'a'; 8 << 20], vec![b'b'; 8 << 20]);
+        let reader = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut all = Vec::new();
+            server.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        let (one, two) = tokio::join!(ws.send_text(&a), other.send_text(&b));
+        one.unwrap();
+        two.unwrap();
+        ws.send_pongs(vec![b"pp".to_vec()]).await.unwrap();
+        drop((ws, other));
+        let frames = client_frames(&reader.await.unwrap());
+        assert_eq!(frames.len(), 3);
+        let mut texts: Vec<&Vec<u8>> = frames[..2].iter().map(|(_, p)| p).collect();
+        texts.sort();
+        assert_eq!(texts, [&a, &b]);
+        assert_eq!(frames[2], (0xA, b"pp".to_vec()));
     }
 }
