@@ -521,16 +521,21 @@ mod tests {
         assert!(parse_frames(&[0x81, 0x85, 0, 0, 0, 0, 1], &mut |_| {}).is_err());
     }
 
-    /// `read_on` stays in the call across wake-ups until a frame asks to stop, a ping needs
-    /// its pong or the peer closes; `read_frames` returns after the first read with frames.
-    #[tokio::test]
-    async fn read_on_returns_only_to_write_or_at_the_close() {
+    /// A [`Ws`] (its handshake taken as done, masking from `mask`) and the server's end.
+    async fn open_pair(mask: u32) -> (Ws, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
-        let mut ws = Ws::open(stream, Vec::new(), 1);
+        let (server, _) = listener.accept().await.unwrap();
+        (Ws::open(stream, Vec::new(), mask), server)
+    }
+
+    /// `read_on` stays in the call across wake-ups until a frame asks to stop, a ping needs
+    /// its pong or the peer closes; `read_frames` returns after the first read with frames.
+    #[tokio::test]
+    async fn read_on_returns_only_to_write_or_at_the_close() {
+        let (mut ws, mut server) = open_pair(1).await;
         let writer = tokio::spawn(async move {
             let mut two = server_frame(1, b"a");
             two.extend(server_frame(1, b"b"));
@@ -639,12 +644,7 @@ mod tests {
     /// takes at once, written from two handles together, still arrive whole.
     #[tokio::test]
     async fn frames_from_two_writers_arrive_whole() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
-        let mut ws = Ws::open(stream, Vec::new(), 7);
+        let (mut ws, mut server) = open_pair(7).await;
         let other = ws.writer();
         let (a, b) = (vec![b'a'; 8 << 20], vec![b'b'; 8 << 20]);
         let reader = tokio::spawn(async move {
