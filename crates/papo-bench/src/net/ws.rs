@@ -88,7 +88,7 @@ struct WriteSide {
     half: OwnedWriteHalf,
     /// Masking key source (any value is valid; it only has to vary).
     mask: u32,
-    /// The frame being written, kept for the next one.
+    /// The frame being written, kept for the next one (up to [`KEPT_FRAME`]).
     out: Vec<u8>,
 }
 
@@ -117,9 +117,16 @@ impl FrameWriter {
         side.out.clear();
         encode_masked(opcode, payload, side.mask, &mut side.out);
         side.half.write_all(&side.out).await?;
+        if side.out.capacity() > KEPT_FRAME {
+            side.out = Vec::new();
+        }
         Ok(())
     }
 }
+
+/// The largest frame buffer a [`FrameWriter`] keeps between frames (the bench's are a few
+/// hundred bytes).
+const KEPT_FRAME: usize = 64 * 1024;
 
 /// Source ports handed out by [`source_port`] (explicit, outside the kernel's ephemeral
 /// range).
