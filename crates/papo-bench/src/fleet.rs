@@ -274,7 +274,9 @@ impl Fleet {
                     step,
                     rate: rate * share,
                     duration_ms: duration.as_millis() as u64,
-                    start_unix_ns,
+                    // Each worker from its own phase: their messages fall between each
+                    // other's instead of at the same instants.
+                    start_unix_ns: start_unix_ns + crate::send::phase_ns(i, rate),
                     grace_ms: grace.as_millis() as u64,
                 })
                 .await?;

@@ -32,7 +32,31 @@ pub struct Schedule {
     pub deadline_ns: u64,
 }
 
+/// How long after a schedule's start unit `i` of the units that send it together (workers,
+/// or a worker's sender sockets) begins: `i` spacings of the whole `rate`. With equal shares
+/// their messages then fall between each other's (unit `i`'s message `j` is due at
+/// `start + (j × units + i) / rate`), so together they offer the rate evenly; from the same
+/// start they would all be due at the same instants, in bursts of as many messages as units.
+pub fn phase_ns(i: usize, rate: f64) -> u64 {
+    if rate > 0.0 {
+        (i as f64 * 1e9 / rate) as u64
+    } else {
+        0
+    }
+}
+
 impl Schedule {
+    /// Unit `i`'s part of this schedule when its rooms are shared out, `share` of them to
+    /// the unit: the share's rate and messages, from the unit's phase ([`phase_ns`]).
+    pub fn part(&self, i: usize, share: f64) -> Schedule {
+        Schedule {
+            rate: self.rate * share,
+            total: (self.total as f64 * share).round() as u64,
+            start_ns: self.start_ns + phase_ns(i, self.rate),
+            ..*self
+        }
+    }
+
     fn due_ns(&self, j: u64) -> u64 {
         self.start_ns + (j as f64 / self.rate * 1e9) as u64
     }
@@ -230,12 +254,7 @@ pub async fn send_peers(
             continue;
         }
         let share = mine.len() as f64 / rooms.len() as f64;
-        let lane = Schedule {
-            rate: s.rate * share,
-            total: (s.total as f64 * share).round() as u64,
-            ..s
-        };
-        lanes.push(peer_lane(wire, sender, mine, lane, acc));
+        lanes.push(peer_lane(wire, sender, mine, s.part(i, share), acc));
     }
     futures::future::join_all(lanes).await;
 }
@@ -430,5 +449,72 @@ pub async fn send_gateway(
     let mut acc = acc.lock().expect("send poisoned");
     for _ in 0..pending {
         acc.failed("no acknowledgement".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The due times of every message of `s`.
+    fn due_times(s: &Schedule) -> Vec<u64> {
+        (0..s.total).map(|j| s.due_ns(j)).collect()
+    }
+
+    #[test]
+    fn parts_of_a_schedule_offer_it_evenly() {
+        // 10,000 messages a second, sent as a peer's are: three workers, each with its
+        // third of the rooms over eight sender sockets.
+        let whole = Schedule {
+            step: 1,
+            rate: 10_000.0,
+            total: 4_800,
+            start_ns: 1_000_000_000,
+            deadline_ns: 3_000_000_000,
+        };
+        let mut due = Vec::new();
+        for w in 0..3 {
+            let worker = whole.part(w, 1.0 / 3.0);
+            assert_eq!(worker.total, 1_600);
+            for lane in 0..8 {
+                due.extend(due_times(&worker.part(lane, 1.0 / 8.0)));
+            }
+        }
+        due.sort_unstable();
+        let one_sender = due_times(&whole);
+        assert_eq!(due.len(), one_sender.len());
+        for (k, (parts, one)) in due.iter().zip(&one_sender).enumerate() {
+            assert!(
+                parts.abs_diff(*one) <= 2,
+                "message {k}: due at {parts} ns from the parts, {one} ns from one sender"
+            );
+        }
+        // From one start the 24 senders' messages would come in bursts of 24.
+        let same_start = Schedule {
+            rate: 10_000.0 / 24.0,
+            total: 200,
+            ..whole
+        };
+        let bursts = due_times(&same_start);
+        assert_eq!(bursts[0], one_sender[0]);
+        assert!(bursts[1].abs_diff(one_sender[24]) <= 2);
+    }
+
+    #[test]
+    fn a_part_without_rooms_sends_nothing() {
+        let whole = Schedule {
+            step: 1,
+            rate: 50.0,
+            total: 100,
+            start_ns: 0,
+            deadline_ns: 10_000_000_000,
+        };
+        let none = whole.part(3, 0.0);
+        assert_eq!((none.total, none.rate), (0, 0.0));
+        assert_eq!(
+            none.start_ns, 60_000_000,
+            "three spacings of the whole rate"
+        );
+        assert_eq!(phase_ns(5, 0.0), 0);
     }
 }
