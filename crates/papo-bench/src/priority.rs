@@ -9,16 +9,22 @@
 //! held the generator's core for 52 ms while the server's sat idle (docs/benchmarks.md,
 //! *The machine's other tasks*).
 //!
-//! So `compare` and `smoke` raise their session's weight (`/proc/self/autogroup`, nice −10,
-//! about nine times the default), as a benchmark would isolate its cores: background tasks
-//! still run, in shorter turns. Every system under test is started from this session and
+//! So `compare` and `smoke` raise their session's weight (`/proc/self/autogroup`, nice −15,
+//! about 28 times the default and three times one of the agent's threads), as a benchmark
+//! would isolate its cores: background tasks still run, in shorter turns. Every system under test is started from this session and
 //! gets the same. The weight is given back when the run ends (not if it is killed). Where
 //! the kernel has no autogroups or the run may not raise its priority, nothing changes and
 //! the summary says so (`session_nice`).
 
-/// The nice value asked for the session: −10 weighs 9,548 against a default task's 1,024.
-/// Lower would also outweigh the kernel's own threads, which the disk's completions need.
-const SESSION_NICE: i32 = -10;
+/// The nice value asked for the session: −15 weighs 29,154 against a default task's 1,024.
+///
+/// The VM's agent runs its threads at nice −10 outside any session, so at −10 one of them
+/// weighed as much as the whole benchmark: traced in S2's 100k step, it held a core for
+/// 36–64 ms at a time in 2–5 ms turns while the server or the workers waited up to 17 ms
+/// (docs/benchmarks.md, *The machine's other tasks*). −15 outweighs it three times; −20
+/// did no better for S2 and outweighs the kernel's own threads (ksoftirqd, writeback) 87
+/// times, which S4's saturated steps felt (a commit stalled 2.5 s).
+const SESSION_NICE: i32 = -15;
 
 /// The raised weight, given back when dropped (the session may be the shell's that ran
 /// the benchmark).
