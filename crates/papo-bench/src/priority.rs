@@ -11,10 +11,10 @@
 //!
 //! So `compare` and `smoke` raise their session's weight (`/proc/self/autogroup`, nice −15,
 //! about 28 times the default and three times one of the agent's threads), as a benchmark
-//! would isolate its cores: background tasks still run, in shorter turns. Every system under test is started from this session and
-//! gets the same. The weight is given back when the run ends (not if it is killed). Where
-//! the kernel has no autogroups or the run may not raise its priority, nothing changes and
-//! the summary says so (`session_nice`).
+//! would isolate its cores: background tasks still run, in shorter turns. Every system
+//! under test is started from this session and gets the same. The weight is given back
+//! when the run ends (not if it is killed). Where the kernel has no autogroups or the run
+//! may not raise its priority, nothing changes and the summary says so (`session_nice`).
 
 /// The nice value asked for the session: −15 weighs 29,154 against a default task's 1,024.
 ///
