@@ -24,7 +24,9 @@
 /// (docs/benchmarks.md, *The machine's other tasks*). −15 outweighs it three times; −20
 /// did no better for S2. Both outweigh the kernel's own threads at nice 0 (ksoftirqd,
 /// writeback) 28 and 87 times: S4's 75k, both cores saturated, stalled a commit for
-/// 0.5–2.5 s in three of five runs at −15 and −20, none over 0.1 s in three at −10.
+/// 0.5–2.5 s in eight of thirteen runs at −15 and −20, none over 0.1 s in six at −10, with
+/// the generator's core's `ksoftirqd` and per-CPU worker runnable for seconds without
+/// running (docs/benchmarks/s4-writer.md, *S4's saturated step at nice −15*).
 const SESSION_NICE: i32 = -15;
 
 /// The raised weight, given back when dropped (the session may be the shell's that ran
