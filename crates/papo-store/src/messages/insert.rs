@@ -1,8 +1,8 @@
 //! Storing new messages in batches: one transaction per batch. What to write is decided by
 //! [`plan`], a pure function (nonce deduplication follows the same rules as if the messages
 //! had been stored one after the other); how depends on the database:
-//! - PostgreSQL: a handful of multi-row statements whatever the batch's size (each
-//!   statement is a network round trip);
+//! - PostgreSQL: two statements whatever the batch's size, more if it has mentions or
+//!   repeats a stored nonce ([`super::pg_batch`]);
 //! - SQLite: the batch goes to the message writer thread ([`super::sqlite_writer`]) in one
 //!   hand-over.
 
@@ -10,9 +10,9 @@ use std::borrow::Cow;
 
 use foldhash::HashMap;
 
+use super::MessageRow;
 use super::sqlite_writer::{Outcome, Pending, stopped};
-use super::{COLUMNS, MessageRow};
-use crate::{Connections, Db, StoreError, placeholders};
+use crate::{Connections, Db, StoreError};
 use sqlx::Connection as _;
 
 /// What a batched insert did with one message.
@@ -23,11 +23,6 @@ pub enum Inserted {
     /// The author sent this nonce recently: the original message, nothing stored.
     Duplicate(Box<MessageRow>),
 }
-
-/// Rows per multi-row statement. Small enough that full chunks reuse one prepared
-/// statement and SQLite's parameter bookkeeping (linear in the parameter count, per
-/// parameter) stays cheap; large enough that a big batch needs few statements.
-const CHUNK: usize = 32;
 
 /// What one batch writes.
 #[derive(Debug, Default)]
@@ -110,133 +105,6 @@ pub(crate) fn plan(messages: &[MessageRow], existing: Vec<MessageRow>, since: i6
         p.fresh.push(Cow::Borrowed(m));
     }
     p
-}
-
-/// `($s, $s+1, …), (…)`: `rows` tuples of `cols` parameters starting at `$start`.
-fn tuples(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `($1, $2, $3, 0), ($4, $5, $6, 0), …`: [`Plan::own_newest`]'s rows as new read states
-/// (nothing acknowledged yet).
-fn own_tuples(rows: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({}, 0)", placeholders(1 + r * 3, 3)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Runs the statements of one batch inside transaction `$tx` (a macro so that the same
-/// statements serve both backends' transaction types). Evaluates to the plan.
-macro_rules! store_set {
-    ($tx:expr, $messages:expr, $since:expr) => {{
-        let messages: &[MessageRow] = $messages;
-        let keyed: Vec<&MessageRow> = messages.iter().filter(|m| m.nonce.is_some()).collect();
-        let mut existing: Vec<MessageRow> = Vec::new();
-        if !keyed.is_empty() {
-            // One index lookup per (author, nonce) pair. (`nonce IN (…) AND author_id IN (…)`
-            // made the planner probe every combination: n² lookups per batch.)
-            let pairs = (0..keyed.len())
-                .map(|i| format!("(author_id = ${} AND nonce = ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let sql = format!("SELECT {COLUMNS} FROM messages WHERE {pairs}");
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-            for m in &keyed {
-                q = q.bind(m.author_id).bind(m.nonce.clone());
-            }
-            existing = q.fetch_all(&mut *$tx).await?;
-        }
-        let plan = plan(messages, existing, $since);
-        if !plan.free_nonces.is_empty() {
-            let sql = format!(
-                "UPDATE messages SET nonce = NULL WHERE id IN ({})",
-                placeholders(1, plan.free_nonces.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in &plan.free_nonces {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *$tx).await?;
-        }
-        for rows in plan.fresh.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO messages ({COLUMNS}) VALUES {}",
-                tuples(rows.len(), 13)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for m in rows {
-                q = q
-                    .bind(m.id)
-                    .bind(m.channel_id)
-                    .bind(m.server_id)
-                    .bind(m.author_id)
-                    .bind(&m.content)
-                    .bind(&m.nonce)
-                    .bind(m.reply_to)
-                    .bind(&m.mentions)
-                    .bind(&m.mention_roles)
-                    .bind(m.mention_everyone)
-                    .bind(m.pinned_at)
-                    .bind(m.edited_at)
-                    .bind(m.created_at);
-            }
-            q.execute(&mut *$tx).await?;
-        }
-        for (table, column, triples) in [
-            (
-                "message_mentions",
-                "user_id",
-                plan.fresh
-                    .iter()
-                    .flat_map(|m| m.mention_ids().into_iter().map(|u| (u, m.channel_id, m.id)))
-                    .collect::<Vec<_>>(),
-            ),
-            (
-                "message_role_mentions",
-                "role_id",
-                plan.fresh
-                    .iter()
-                    .flat_map(|m| {
-                        m.mention_role_ids()
-                            .into_iter()
-                            .map(|r| (r, m.channel_id, m.id))
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-        ] {
-            for rows in triples.chunks(CHUNK) {
-                let sql = format!(
-                    "INSERT INTO {table} ({column}, channel_id, message_id) VALUES {}",
-                    tuples(rows.len(), 3)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (target, channel, message) in rows {
-                    q = q.bind(*target).bind(*channel).bind(*message);
-                }
-                q.execute(&mut *$tx).await?;
-            }
-        }
-        // One row per (author, channel) in each statement: PostgreSQL refuses to update a
-        // row twice in one.
-        for rows in plan.own_newest().chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO read_states (user_id, channel_id, own_last_id, last_read_id) \
-                 VALUES {} ON CONFLICT (user_id, channel_id) DO UPDATE \
-                 SET own_last_id = GREATEST(read_states.own_last_id, EXCLUDED.own_last_id)",
-                own_tuples(rows.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for (author, channel, message) in rows {
-                q = q.bind(*author).bind(*channel).bind(*message);
-            }
-            q.execute(&mut *$tx).await?;
-        }
-        plan
-    }};
 }
 
 /// Stores `messages` in one transaction. A nonce the same author used in the same channel at
@@ -355,7 +223,7 @@ async fn submit(db: &Db, messages: Vec<MessageRow>, since: i64) -> Storing {
                 let mut lent = lender.lend().await?;
                 let outcome: Outcome = async {
                     let mut tx = lent.conn().begin().await?;
-                    let plan = store_set!(tx, &messages, since);
+                    let plan = super::pg_batch::store(&mut tx, &messages, since).await?;
                     tx.commit().await?;
                     Ok(plan.duplicates)
                 }
@@ -431,12 +299,6 @@ mod tests {
     }
 
     #[test]
-    fn tuples_number_their_parameters_in_order() {
-        assert_eq!(tuples(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(own_tuples(2), "($1, $2, $3, 0), ($4, $5, $6, 0)");
-    }
-
-    #[test]
     fn each_author_keeps_their_newest_message_per_channel() {
         let batch = [
             msg(5, 10, 7, None, 2_000),
@@ -502,6 +364,75 @@ mod tests {
         a_message_for_a_deleted_channel_is_refused(db)
             .await
             .unwrap();
+        crate::messages::test_support::drop_postgres_schema(&schema).await;
+    }
+
+    /// A batch repeating stored nonces is stored as if its messages came one at a time: a
+    /// nonce repeated in its channel returns the original, one from another channel is
+    /// taken over (the original keeps its message, not its nonce), and the rest are new.
+    /// (On PostgreSQL the batch's first insert skips the repeats, and the batch is stored
+    /// again knowing them.)
+    async fn stored_nonces_are_repeated_or_taken_over(db: Db) -> Result<(), StoreError> {
+        db.migrate().await?;
+        crate::messages::test_support::exec(&db, crate::messages::test_support::ONE_SERVER).await?;
+        let in_server = |mut m: MessageRow| {
+            m.server_id = 10;
+            m
+        };
+        let first = vec![
+            in_server(msg(101, 20, 1, Some("a"), 1_000)),
+            in_server(msg(102, 20, 1, Some("b"), 1_000)),
+        ];
+        assert!(
+            insert_batch(&db, first, 500)
+                .await
+                .iter()
+                .all(Result::is_ok)
+        );
+        let second = vec![
+            in_server(msg(103, 20, 1, Some("a"), 1_100)),
+            in_server(msg(104, 21, 1, Some("b"), 1_100)),
+            in_server(msg(105, 20, 1, Some("c"), 1_100)),
+        ];
+        let got: Vec<String> = insert_batch(&db, second, 500)
+            .await
+            .into_iter()
+            .map(|r| match r {
+                Ok((row, Inserted::New)) => format!("{} new", row.id),
+                Ok((row, Inserted::Duplicate(old))) => format!("{} repeats {}", row.id, old.id),
+                Err(e) => format!("refused: {e}"),
+            })
+            .collect();
+        assert_eq!(got, ["103 repeats 101", "104 new", "105 new"]);
+        let stored: Vec<(i64, Option<String>)> = on_pool!(&db, |p| sqlx::query_as(
+            "SELECT id, nonce FROM messages ORDER BY id"
+        )
+        .fetch_all(p)
+        .await)?;
+        let nonce = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            stored,
+            [
+                (101, nonce("a")),
+                (102, None),
+                (104, nonce("b")),
+                (105, nonce("c"))
+            ]
+        );
+        db.close().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sqlite_stored_nonces_are_repeated_or_taken_over() {
+        let db = crate::messages::test_support::sqlite_db("stored-nonces").await;
+        stored_nonces_are_repeated_or_taken_over(db).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn postgres_stored_nonces_are_repeated_or_taken_over() {
+        let (db, schema) = crate::messages::test_support::postgres_db("nonces").await;
+        stored_nonces_are_repeated_or_taken_over(db).await.unwrap();
         crate::messages::test_support::drop_postgres_schema(&schema).await;
     }
 

@@ -14,6 +14,7 @@ mod log_sync;
 mod lookaside;
 pub(crate) mod own_reads;
 pub(crate) mod parents;
+mod pg_batch;
 mod recent_nonces;
 pub(crate) mod sqlite_writer;
 #[cfg(test)]
