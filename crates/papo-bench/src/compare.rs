@@ -80,18 +80,21 @@ pub struct Plan {
 pub(crate) const P99_LIMIT_MS: f64 = 50.0;
 
 impl Plan {
-    /// About two minutes for papo, Socket.IO and both Channels layers.
+    /// About two minutes for the five systems once the peers are installed. (With a 5k
+    /// deliveries/s step in S2 and a 500 msg/s step, below the fixed 1k, first in S4's
+    /// ladder: 2 min 17 s on 2026-12-07. A shorter warm-up left Channels still busy with it
+    /// at the first step.)
     pub fn quick() -> Self {
         Self {
             s1_sessions: 1_000,
             s2_rooms: 100,
-            s2_rates: vec![1_000.0, 5_000.0, 20_000.0, 50_000.0, 100_000.0],
+            s2_rates: vec![1_000.0, 20_000.0, 50_000.0, 100_000.0],
             s2_reference: 100_000.0,
             s3_members: 500,
             s3_rate: 5.0,
             s4_rooms: 100,
             s4_rate: 1_000.0,
-            s4_rates: vec![500.0, 2_000.0, 5_000.0, 20_000.0, 50_000.0],
+            s4_rates: vec![2_000.0, 5_000.0, 20_000.0, 50_000.0],
             step: Duration::from_secs(1),
             room_size: 10,
             grace: Duration::from_millis(1_500),

@@ -233,14 +233,14 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 async fn wait_for_port(addr: SocketAddr, child: &mut Child) -> anyhow::Result<()> {
-    for _ in 0..300 {
+    for _ in 0..1_500 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Ok(());
         }
         if let Some(status) = child.try_wait()? {
             bail!("the server exited: {status}");
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     bail!("nothing listens on {addr} after 30 s")
 }
