@@ -484,6 +484,7 @@ async fn run(
         postgres_url: common.postgres,
         logs: common.charts.join("logs"),
     };
+    let started = std::time::Instant::now();
     if systems
         .iter()
         .any(|s| !matches!(s, System::Papo | System::Floor))
@@ -491,6 +492,7 @@ async fn run(
         eprintln!("installing the peers (bench/peers/setup)");
         systems::install_peers(&programs.peers).await?;
     }
+    let installed = started.elapsed();
     let steering = steered(common.receives_on_generator)?;
     let claim = priority::claim();
     match claim.nice {
@@ -508,6 +510,7 @@ async fn run(
             compare::system(*s, &programs, &plan, scenarios).await?,
         );
     }
+    let scenarios_took = started.elapsed() - installed;
     let claim_nice = claim.nice;
     drop(claim);
     let steered = steering.is_some();
@@ -523,6 +526,10 @@ async fn run(
         "machine": machine,
         "plan": format!("{plan:?}"),
         "systems": results,
+        "elapsed_secs": {
+            "installing_peers": round1(installed.as_secs_f64()),
+            "scenarios": round1(scenarios_took.as_secs_f64()),
+        },
     });
     let charts = chart::write_all(&summary, &systems, &common.charts)?;
     summary["charts"] = json!(charts);
@@ -532,5 +539,15 @@ async fn run(
         eprintln!("wrote {}", p.display());
     }
     eprintln!("charts: {}", charts.join(", "));
+    eprintln!(
+        "the scenarios took {:.0} s (installing the peers before them {:.1} s)",
+        scenarios_took.as_secs_f64(),
+        installed.as_secs_f64()
+    );
     Ok(summary)
+}
+
+/// Seconds to a tenth.
+fn round1(secs: f64) -> f64 {
+    (secs * 10.0).round() / 10.0
 }
