@@ -20,6 +20,7 @@ use crate::floor_store::FloorStore;
 use crate::hist;
 use crate::probe::Probe;
 use crate::proto::System;
+use crate::report::rounded;
 use crate::server;
 use crate::step_report::{StepReport, Usage, thread_usage};
 use crate::systems::{self, Programs, Running, SERVER_CPU, Spec};
@@ -238,13 +239,13 @@ impl Loaded {
 
     /// Microseconds of CPU per session opened: the server's and the generator's.
     fn cpu_us_per_connect(&self) -> (f64, f64) {
-        let per = |secs: f64| (secs * 1e6 / self.connected.ok.max(1) as f64 * 10.0).round() / 10.0;
+        let per = |secs: f64| rounded(secs * 1e6 / self.connected.ok.max(1) as f64, 1);
         (per(self.connect_cpu.0), per(self.connect_cpu.1))
     }
 
     fn rss_per_conn_kb(&self) -> f64 {
         let grown = self.rss_after_kib.saturating_sub(self.rss_before_kib) as f64 * 1.024;
-        (grown / self.connected.ok.max(1) as f64 * 100.0).round() / 100.0
+        rounded(grown / self.connected.ok.max(1) as f64, 2)
     }
 
     async fn step(

@@ -13,6 +13,8 @@
 
 use serde::Serialize;
 
+use crate::report::rounded;
+
 /// `/proc/stat`'s unit: `USER_HZ`, 100 on Linux.
 const JIFFIES_PER_SEC: f64 = 100.0;
 
@@ -128,7 +130,7 @@ impl CoreShare {
         if total <= 0.0 {
             return None;
         }
-        let pct = |jiffies: f64| (jiffies.min(total) * 1000.0 / total).round() / 10.0;
+        let pct = |jiffies: f64| rounded(jiffies.min(total) * 100.0 / total, 1);
         let iowait = d(before.iowait, after.iowait);
         let busy = (total - d(before.idle, after.idle) - iowait).max(0.0);
         // The server's seconds in the core's jiffies (`/proc/stat` counts hundredths of a

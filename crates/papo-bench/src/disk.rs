@@ -22,6 +22,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::hist::{self, Summary};
+use crate::report::rounded;
 
 const PAGE: usize = 4096;
 
@@ -190,7 +191,7 @@ fn write_beside(file: &File, beside: &Beside, stop: &AtomicBool) -> anyhow::Resu
     }
     let secs = start.elapsed().as_secs_f64();
     Ok(BesideStep {
-        mb_per_sec: (written as f64 / secs / 1e5).round() / 10.0,
+        mb_per_sec: rounded(written as f64 / secs / 1e6, 1),
         sync: hist::summary(&sync),
     })
 }
@@ -236,13 +237,12 @@ fn step(file: &File, log_bytes: u64, rate: f64, secs: f64, pages: f64) -> anyhow
         commits += 1;
         next = upto;
     }
-    let round1 = |x: f64| (x * 10.0).round() / 10.0;
     Ok(DiskStep {
         rate,
         commits,
-        messages_per_commit: round1(total as f64 / commits.max(1) as f64),
+        messages_per_commit: rounded(total as f64 / commits.max(1) as f64, 1),
         messages_per_sec: (total as f64 / start.elapsed().as_secs_f64()).round(),
-        cpu_us_per_message: round1(busy.as_secs_f64() * 1e6 / total.max(1) as f64),
+        cpu_us_per_message: rounded(busy.as_secs_f64() * 1e6 / total.max(1) as f64, 1),
         ack: hist::summary(&ack),
         sync: hist::summary(&sync),
         beside: None,

@@ -27,6 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::fleet::GENERATOR_CPU;
 use crate::net::ws::tcp;
+use crate::report::rounded;
 use crate::server::{cpu_secs, pinned};
 use crate::systems::SERVER_CPU;
 
@@ -146,12 +147,11 @@ pub fn server(port: u16, shape: Shape) -> anyhow::Result<()> {
             "ready_bytes": ready_bytes,
             "room_size": room_size,
             "identify_frame": identify_frame,
-            "presence_writes_per_connect":
-                (presence_writes as f64 / connections as f64 * 100.0).round() / 100.0,
-            "seconds": (wall * 1000.0).round() / 1000.0,
+            "presence_writes_per_connect": rounded(presence_writes as f64 / connections as f64, 2),
+            "seconds": rounded(wall, 3),
             "connects_per_sec": (connections as f64 / wall).round(),
             "server_cpu_secs": cpu,
-            "server_us_per_connect": (cpu * 1e6 / connections as f64 * 10.0).round() / 10.0,
+            "server_us_per_connect": rounded(cpu * 1e6 / connections as f64, 1),
             "connects_per_server_cpu_sec": (connections as f64 / cpu).round(),
         });
         println!("{report}");

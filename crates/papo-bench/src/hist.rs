@@ -30,7 +30,7 @@ pub struct Summary {
 
 /// Summarises `h`.
 pub fn summary(h: &Histogram<u64>) -> Summary {
-    let ms = |v: u64| (v as f64 / 1000.0 * 1000.0).round() / 1000.0;
+    let ms = |v: u64| crate::report::rounded(v as f64 / 1000.0, 3);
     Summary {
         count: h.len(),
         p50_ms: ms(h.value_at_quantile(0.50)),

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::compare::core;
 use crate::core_share::{CoreShare, CoreTimes};
 use crate::fleet::GENERATOR_CPU;
+use crate::report::rounded;
 use crate::server::pinned;
 use crate::systems::SERVER_CPU;
 
@@ -122,8 +123,8 @@ pub fn writer(
         "io_uring_batch": batch,
         "writes": writes,
         "writes_per_sec": (writes as f64 / elapsed).round(),
-        "us_per_write": (elapsed * 1e6 / writes as f64 * 1000.0).round() / 1000.0,
-        "cpu_us_per_write": (cpu * 1e6 / writes as f64 * 1000.0).round() / 1000.0,
+        "us_per_write": rounded(elapsed * 1e6 / writes as f64, 3),
+        "cpu_us_per_write": rounded(cpu * 1e6 / writes as f64, 3),
     });
     println!("{report}");
     Ok(())

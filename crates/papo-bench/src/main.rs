@@ -527,8 +527,8 @@ async fn run(
         "plan": format!("{plan:?}"),
         "systems": results,
         "elapsed_secs": {
-            "installing_peers": round1(installed.as_secs_f64()),
-            "scenarios": round1(scenarios_took.as_secs_f64()),
+            "installing_peers": report::rounded(installed.as_secs_f64(), 1),
+            "scenarios": report::rounded(scenarios_took.as_secs_f64(), 1),
         },
     });
     let charts = chart::write_all(&summary, &systems, &common.charts)?;
@@ -545,9 +545,4 @@ async fn run(
         installed.as_secs_f64()
     );
     Ok(summary)
-}
-
-/// Seconds to a tenth.
-fn round1(secs: f64) -> f64 {
-    (secs * 10.0).round() / 10.0
 }

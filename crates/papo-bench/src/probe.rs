@@ -66,7 +66,7 @@ impl CorePauses {
                 .filter(|v| h.lowest_equivalent(v.value_iterated_to()) > ms * 1000)
                 .map(|v| v.count_at_value())
                 .sum();
-            (over as f64 * 100.0 / h.len().max(1) as f64 * 1000.0).round() / 1000.0
+            crate::report::rounded(over as f64 * 100.0 / h.len().max(1) as f64, 3)
         };
         Self {
             core,

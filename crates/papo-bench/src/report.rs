@@ -6,6 +6,12 @@ use serde_json::{Value, json};
 use crate::proto::System;
 use crate::server::which;
 
+/// `x` rounded to `places` decimal places, as the summaries give their figures.
+pub fn rounded(x: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (x * scale).round() / scale
+}
+
 /// A headline figure: its label, where it is in a system's summary, and whether more is
 /// better.
 struct Figure {
@@ -243,6 +249,17 @@ pub fn machine() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_rounded_to_their_places() {
+        assert_eq!(rounded(2.3456, 1), 2.3);
+        assert_eq!(rounded(2.35, 2), 2.35);
+        assert_eq!(rounded(0.0004, 3), 0.0);
+        assert_eq!(rounded(0.0005, 3), 0.001);
+        assert_eq!(rounded(16.5499, 2), 16.55);
+        assert_eq!(rounded(-1.25, 1), -1.3);
+        assert_eq!(rounded(99_533.6, 0), 99_534.0);
+    }
 
     #[test]
     fn the_table_shows_figures_and_ratios() {

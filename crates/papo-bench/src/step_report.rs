@@ -10,6 +10,7 @@ use crate::core_share::CoreShare;
 use crate::fleet::StepResult;
 use crate::hist::{self, Summary};
 use crate::probe::CorePauses;
+use crate::report::rounded;
 use crate::server;
 
 /// One step of a rate sweep.
@@ -106,7 +107,7 @@ impl StepReport {
         } = usage;
         let per_delivery = |secs: f64| {
             if r.received > 0 {
-                (secs * 1e6 / r.received as f64 * 100.0).round() / 100.0
+                rounded(secs * 1e6 / r.received as f64, 2)
             } else {
                 0.0
             }
@@ -135,7 +136,7 @@ impl StepReport {
             messages_per_commit: writer
                 .as_ref()
                 .filter(|w| w.commits > 0)
-                .map(|w| (w.messages as f64 / w.commits as f64 * 10.0).round() / 10.0),
+                .map(|w| rounded(w.messages as f64 / w.commits as f64, 1)),
             writer_wait_p99_ms: writer
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.wait, 0.99)),
@@ -148,7 +149,7 @@ impl StepReport {
             send_p99_ms: writer
                 .as_ref()
                 .and_then(|w| server::bucket_quantile_ms(&w.send, 0.99)),
-            generator_load: (generator_load * 100.0).round() / 100.0,
+            generator_load: rounded(generator_load, 2),
             machine,
             server_core,
             generator_core,
