@@ -640,6 +640,22 @@ pub async fn system(
     Ok(out)
 }
 
+/// The scenarios of a run that broke down instead of being measured (`papo s1: …`), so
+/// that `compare` can fail after its table and summary are out.
+pub fn breakdowns(summary: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, p) in summary["systems"].as_object().into_iter().flatten() {
+        for (scenario, v) in p.as_object().into_iter().flatten() {
+            for (what, v) in [("", v), (" on PostgreSQL", &v["postgres"])] {
+                if let Some(e) = v["error"].as_str() {
+                    out.push(format!("{name} {scenario}{what}: {e}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Checks what a smoke run must show whatever the speed: every accepted message reached
 /// every member, once, no author's messages out of their order, and nothing was refused.
 pub fn check_smoke(summary: &Value) -> anyhow::Result<()> {
@@ -693,6 +709,25 @@ mod tests {
             "s3": {"messages": 2, "complete_messages": 2, "step": step(0)},
             "s4": {"steps": [step(0)]},
         }}})
+    }
+
+    /// Every scenario that broke down is named, PostgreSQL's S4 included; measured ones
+    /// (however badly they did) are not.
+    #[test]
+    fn breakdowns_names_the_scenarios_that_were_not_measured() {
+        let run = json!({"systems": {
+            "papo": {"s1": {"error": "running papo migrate: no such file"},
+                     "s4": {"steps": [], "postgres": {"error": "connection refused"}}},
+            "socketio": {"s2": {"deliveries_per_sec": 0.0, "steps": []}},
+        }});
+        assert_eq!(
+            breakdowns(&run),
+            [
+                "papo s1: running papo migrate: no such file",
+                "papo s4 on PostgreSQL: connection refused",
+            ]
+        );
+        assert!(breakdowns(&summary(step(0))).is_empty());
     }
 
     /// Different authors' messages may arrive in another order; one author's may not.

@@ -50,9 +50,10 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Common {
-    /// The papo binary to start.
-    #[arg(long, default_value = "target/release/papo")]
-    papo: PathBuf,
+    /// The papo binary to start [default: papo built from this checkout first, with
+    /// `cargo build --release -p papo-server`, then `target/release/papo`].
+    #[arg(long)]
+    papo: Option<PathBuf>,
     /// The peers' folder (start scripts and local installs).
     #[arg(long, default_value = "bench/peers")]
     peers: PathBuf,
@@ -386,7 +387,15 @@ fn main() -> anyhow::Result<()> {
                     plan.papo_send = papo_send;
                     plan.persist_all = persist_all;
                     plan.floor_store = floor_store;
-                    run(common, plan, systems, &scenarios).await.map(drop)
+                    let summary = run(common, plan, systems, &scenarios).await?;
+                    let broke = compare::breakdowns(&summary);
+                    anyhow::ensure!(
+                        broke.is_empty(),
+                        "{} scenario(s) could not be measured:\n  {}",
+                        broke.len(),
+                        broke.join("\n  ")
+                    );
+                    Ok(())
                 }
                 Cmd::Smoke { common } => {
                     let all = [
@@ -478,13 +487,19 @@ async fn run(
     systems: Vec<System>,
     scenarios: &[compare::Scenario],
 ) -> anyhow::Result<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let papo = match common.papo {
+        given if systems.contains(&System::Papo) => systems::papo_binary(given).await?,
+        // Not started in this run.
+        given => given.unwrap_or_default(),
+    };
+    let built = started.elapsed();
     let programs = Programs {
-        papo: common.papo,
+        papo,
         peers: common.peers,
         postgres_url: common.postgres,
         logs: common.charts.join("logs"),
     };
-    let started = std::time::Instant::now();
     if systems
         .iter()
         .any(|s| !matches!(s, System::Papo | System::Floor))
@@ -492,7 +507,7 @@ async fn run(
         eprintln!("installing the peers (bench/peers/setup)");
         systems::install_peers(&programs.peers).await?;
     }
-    let installed = started.elapsed();
+    let installed = started.elapsed() - built;
     let steering = steered(common.receives_on_generator)?;
     let claim = priority::claim();
     match claim.nice {
@@ -510,7 +525,7 @@ async fn run(
             compare::system(*s, &programs, &plan, scenarios).await?,
         );
     }
-    let scenarios_took = started.elapsed() - installed;
+    let scenarios_took = started.elapsed() - built - installed;
     let claim_nice = claim.nice;
     drop(claim);
     let steered = steering.is_some();
@@ -527,6 +542,7 @@ async fn run(
         "plan": format!("{plan:?}"),
         "systems": results,
         "elapsed_secs": {
+            "building_papo": report::rounded(built.as_secs_f64(), 1),
             "installing_peers": report::rounded(installed.as_secs_f64(), 1),
             "scenarios": report::rounded(scenarios_took.as_secs_f64(), 1),
         },
@@ -540,8 +556,9 @@ async fn run(
     }
     eprintln!("charts: {}", charts.join(", "));
     eprintln!(
-        "the scenarios took {:.0} s (installing the peers before them {:.1} s)",
+        "the scenarios took {:.0} s (before them, building papo {:.1} s and installing the peers {:.1} s)",
         scenarios_took.as_secs_f64(),
+        built.as_secs_f64(),
         installed.as_secs_f64()
     );
     Ok(summary)

@@ -216,6 +216,36 @@ async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::
     })
 }
 
+/// The papo binary to start: `given` when there is one (it must exist); otherwise papo built
+/// from this checkout first (`cargo build --release -p papo-server`, a no-op when it is up to
+/// date), so that `cargo run --release -p papo-bench -- compare` from a fresh clone measures
+/// the server as its source stands, not a binary that is missing or stale.
+pub async fn papo_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = given {
+        anyhow::ensure!(
+            path.is_file(),
+            "no papo binary at {} (leave --papo out to have papo built from this checkout)",
+            path.display()
+        );
+        return Ok(path);
+    }
+    // `cargo run` says which cargo it is; a bare `papo-bench` takes the one on the PATH.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("building papo (cargo build --release -p papo-server)");
+    let status = tokio::process::Command::new(&cargo)
+        .args(["build", "--release", "-p", "papo-server"])
+        .status()
+        .await
+        .with_context(|| format!("running {}", Path::new(&cargo).display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "building papo failed (cargo build --release -p papo-server: {status})"
+    );
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    Ok(target.join("release").join("papo"))
+}
+
 /// Installs the peers' packages into `bench/peers` (npm, a Python venv) when missing.
 pub async fn install_peers(peers: &Path) -> anyhow::Result<()> {
     let setup = peers.join("setup");
@@ -270,6 +300,17 @@ fn replace_database(url: &str, name: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A papo binary named with `--papo` is taken as it is, and one that is not there is
+    /// refused before any scenario starts, with what to do instead.
+    #[tokio::test]
+    async fn a_named_papo_binary_must_exist() {
+        let here = std::env::current_exe().unwrap();
+        assert_eq!(papo_binary(Some(here.clone())).await.unwrap(), here);
+        let missing = here.with_file_name("no-such-papo");
+        let e = papo_binary(Some(missing)).await.unwrap_err().to_string();
+        assert!(e.contains("no-such-papo") && e.contains("leave --papo out"), "{e}");
+    }
 
     #[test]
     fn database_names_are_replaced() {
