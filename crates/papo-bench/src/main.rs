@@ -51,7 +51,7 @@ struct Cli {
 #[derive(clap::Args)]
 struct Common {
     /// The papo binary to start [default: papo built from this checkout first, with
-    /// `cargo build --release -p papo-server`, then `target/release/papo`].
+    /// `cargo build --release -p papo-server -p papo-bench`, then `target/release/papo`].
     #[arg(long)]
     papo: Option<PathBuf>,
     /// The peers' folder (start scripts and local installs).

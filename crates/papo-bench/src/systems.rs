@@ -216,10 +216,16 @@ async fn start_peer(system: System, programs: &Programs, spec: Spec) -> anyhow::
     })
 }
 
+/// How `papo_binary` builds papo.
+const BUILD_PAPO: &str = "cargo build --release -p papo-server -p papo-bench";
+
 /// The papo binary to start: `given` when there is one (it must exist); otherwise papo built
-/// from this checkout first (`cargo build --release -p papo-server`, a no-op when it is up to
-/// date), so that `cargo run --release -p papo-bench -- compare` from a fresh clone measures
-/// the server as its source stands, not a binary that is missing or stale.
+/// from this checkout first (`cargo build --release -p papo-server -p papo-bench`, a no-op
+/// when it is up to date), so that `cargo run --release -p papo-bench -- compare` from a
+/// fresh clone measures the server as its source stands, not a binary that is missing or
+/// stale. Built beside papo-bench, papo shares its dependencies' features, so only papo's
+/// own binary is added to what papo-bench's build compiled (built alone, about two minutes
+/// of recompiling them), and it is the binary every run in `docs/benchmarks` measured.
 pub async fn papo_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(path) = given {
         anyhow::ensure!(
@@ -231,15 +237,15 @@ pub async fn papo_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
     // `cargo run` says which cargo it is; a bare `papo-bench` takes the one on the PATH.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building papo (cargo build --release -p papo-server)");
+    eprintln!("building papo ({BUILD_PAPO})");
     let status = tokio::process::Command::new(&cargo)
-        .args(["build", "--release", "-p", "papo-server"])
+        .args(BUILD_PAPO.split(' ').skip(1))
         .status()
         .await
         .with_context(|| format!("running {}", Path::new(&cargo).display()))?;
     anyhow::ensure!(
         status.success(),
-        "building papo failed (cargo build --release -p papo-server: {status})"
+        "building papo failed ({BUILD_PAPO}: {status})"
     );
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
@@ -309,7 +315,10 @@ mod tests {
         assert_eq!(papo_binary(Some(here.clone())).await.unwrap(), here);
         let missing = here.with_file_name("no-such-papo");
         let e = papo_binary(Some(missing)).await.unwrap_err().to_string();
-        assert!(e.contains("no-such-papo") && e.contains("leave --papo out"), "{e}");
+        assert!(
+            e.contains("no-such-papo") && e.contains("leave --papo out"),
+            "{e}"
+        );
     }
 
     #[test]
