@@ -288,10 +288,17 @@ async fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
         .output()
         .await
         .context("running psql")?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let err = err.trim();
     anyhow::ensure!(
         out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
+        // psql names itself in its errors ("psql: error: …").
+        "{}",
+        if err.starts_with("psql") {
+            err.to_owned()
+        } else {
+            format!("psql ({}): {err}", out.status)
+        }
     );
     Ok(())
 }
