@@ -487,6 +487,12 @@ async fn run(
     systems: Vec<System>,
     scenarios: &[compare::Scenario],
 ) -> anyhow::Result<serde_json::Value> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "papo-bench was built without --release: its load generator may be slower than the \
+             systems it measures, so only a smoke run's checks mean anything"
+        );
+    }
     let started = std::time::Instant::now();
     let papo = match common.papo {
         given if systems.contains(&System::Papo) => systems::papo_binary(given).await?,

@@ -232,6 +232,16 @@ pub fn machine() -> Value {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    // Tracked files changed since that commit: the run measured something else than it.
+    let dirty = std::process::Command::new("git")
+        .args(["diff", "--quiet", "HEAD", "--"])
+        .status()
+        .ok()
+        .map(|s| s.code() == Some(1));
+    let commit = match (commit, dirty) {
+        (Some(c), Some(true)) => Some(format!("{c}-dirty")),
+        (c, _) => c,
+    };
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
@@ -243,6 +253,8 @@ pub fn machine() -> Value {
         "pinned": which("taskset"),
         "commit": commit,
         "date": date,
+        // A generator built without optimisations is slow enough to be what a run measures.
+        "generator_build": if cfg!(debug_assertions) { "debug" } else { "release" },
     })
 }
 
