@@ -165,3 +165,96 @@ impl FieldError {
 
 /// Invalid fields by (dotted) field name, e.g. `settings.locale`.
 pub type FieldErrors = BTreeMap<String, FieldError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code a client can meet, each in its own arm so that a new one cannot compile
+    /// until it is listed here too.
+    fn every_code() -> Vec<ErrorCode> {
+        use ErrorCode::*;
+        let all = vec![
+            InvalidJson,
+            BadRequest,
+            ValidationFailed,
+            Unauthorized,
+            InvalidCredentials,
+            InvalidRefreshToken,
+            InvalidPassword,
+            Forbidden,
+            NotFound,
+            MethodNotAllowed,
+            UsernameTaken,
+            EmailTaken,
+            OwnerCannotLeave,
+            InviteExpired,
+            InviteUsedUp,
+            InviteRevoked,
+            Banned,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            RateLimited,
+            Slowmode,
+            TooManyPins,
+            InternalError,
+            ServiceUnavailable,
+        ];
+        for code in &all {
+            match code {
+                InvalidJson | BadRequest | ValidationFailed | Unauthorized | InvalidCredentials
+                | InvalidRefreshToken | InvalidPassword | Forbidden | NotFound
+                | MethodNotAllowed | UsernameTaken | EmailTaken | OwnerCannotLeave
+                | InviteExpired | InviteUsedUp | InviteRevoked | Banned | PayloadTooLarge
+                | UnsupportedMediaType | RateLimited | Slowmode | TooManyPins | InternalError
+                | ServiceUnavailable => {}
+            }
+        }
+        all
+    }
+
+    fn name<T: Serialize>(code: T) -> String {
+        serde_json::to_value(code)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// docs/api.md's error table names every code with the status it is answered with, and
+    /// its field codes every field code: clients switch on them.
+    #[test]
+    fn the_api_docs_list_every_code_with_its_status() {
+        let docs = include_str!("../../../docs/api.md");
+        for code in every_code() {
+            let row = format!("| {} | {} |", code.http_status(), name(code));
+            assert!(docs.contains(&row), "docs/api.md has no row `{row}`");
+        }
+        use FieldCode::*;
+        for code in [
+            Required,
+            InvalidType,
+            InvalidValue,
+            TooShort,
+            TooLong,
+            UsernameInvalid,
+            UsernameTaken,
+            EmailInvalid,
+            EmailTaken,
+            PasswordTooShort,
+            PasswordTooCommon,
+        ] {
+            // A new field code cannot compile until it is in the list above too.
+            match code {
+                Required | InvalidType | InvalidValue | TooShort | TooLong | UsernameInvalid
+                | UsernameTaken | EmailInvalid | EmailTaken | PasswordTooShort
+                | PasswordTooCommon => {}
+            }
+            let listed = format!("`{}`", name(code));
+            assert!(
+                docs.contains(&listed),
+                "docs/api.md lists no field code {listed}"
+            );
+        }
+    }
+}
