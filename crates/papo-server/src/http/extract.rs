@@ -95,6 +95,27 @@ impl<T, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// Query parameters with the same error mapping as [`ApiJson`]'s fields: 422
+/// `validation_failed` naming the parameter that is missing or cannot be read (axum's own
+/// `Query` answers those in plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let (field, error) = describe_data_error(&path, &err.into_inner().to_string());
+                ApiError::invalid_fields(FieldErrors::from([(field, error)]))
+            })
+    }
+}
+
 /// Parses JSON with the error mapping described on [`ApiJson`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that malformed JSON is never reported as a wrong type.

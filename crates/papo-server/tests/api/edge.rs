@@ -109,6 +109,43 @@ async fn operations_endpoints(b: Backend) {
     app.stop().await;
 }
 
+/// A query parameter that cannot be read is a field error in JSON, as a body's are, on
+/// every endpoint that takes parameters (axum's own extractor answered in plain text).
+#[tokio::test]
+async fn query_errors_have_codes() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let alice = access(&app.register("query_alice").await);
+    let (server, general) = app.community(&alice, &[]).await;
+    let sid = server["id"].as_str().unwrap();
+    for (path, field) in [
+        (
+            format!("/api/v1/channels/{general}/messages?limit=abc"),
+            "limit",
+        ),
+        (
+            format!("/api/v1/channels/{general}/messages?limit=-1"),
+            "limit",
+        ),
+        (format!("/api/v1/servers/{sid}/members?limit=lots"), "limit"),
+        (
+            format!("/api/v1/servers/{sid}/audit-log?limit=1.5"),
+            "limit",
+        ),
+    ] {
+        let r = app.get(&path, Some(&alice)).await;
+        assert_eq!((r.status, r.code()), (422, "validation_failed"), "{path}");
+        assert_eq!(r.field_code(field), "invalid_value", "{path}: {:?}", r.body);
+    }
+    let r = app
+        .get(
+            &format!("/api/v1/channels/{general}/messages?limit=2"),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn every_response_carries_security_headers_and_a_request_id() {
     let app = TestApp::spawn(Backend::Sqlite).await;

@@ -10,7 +10,7 @@ pub mod writer;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,7 +30,7 @@ pub use self::send::{Answer, SendCache, Sent, send_message};
 use self::send::{resolve_mentions, send};
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{ApiQuery, JsonBody};
 use crate::http::servers::access::ChannelAccess;
 use crate::http::servers::audit::{self, AuditReason};
 use crate::state::AppState;
@@ -188,7 +188,7 @@ pub async fn history(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Query(params): Query<HistoryParams>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<Vec<Message>>> {
     let ca = text_channel(&state, &id, auth.user_id).await?;
     ca.require(Permissions::READ_MESSAGE_HISTORY)?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,6 +19,7 @@ use super::access::{ServerAccess, unknown_server};
 use super::path_id;
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::ApiQuery;
 use crate::http::rfc3339;
 use crate::http::users::PublicUser;
 use crate::state::AppState;
@@ -146,7 +147,7 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<AuditLogPage>> {
     let id: ServerId = path_id(&id, unknown_server)?;
     let access = ServerAccess::load(&state, id, auth.user_id).await?;

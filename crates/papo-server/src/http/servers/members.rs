@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -25,7 +25,7 @@ use super::path_id;
 use super::views::{self, resync_after, visibility_now};
 use crate::auth::Auth;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{ApiQuery, JsonBody};
 use crate::http::rfc3339;
 use crate::http::users::PublicUser;
 use crate::state::AppState;
@@ -136,7 +136,7 @@ pub async fn list_members(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Query(params): Query<MemberParams>,
+    ApiQuery(params): ApiQuery<MemberParams>,
 ) -> ApiResult<Json<Vec<Member>>> {
     let id: ServerId = path_id(&id, unknown_server)?;
     ServerAccess::load(&state, id, auth.user_id).await?;
