@@ -208,6 +208,19 @@ describe('servers and channels in the browser', () => {
       await expectText(page2.getByTestId('channel-title'), 'general');
       await channelLink(sidebar2, 'general').waitFor();
 
+      // Home and back: one sidebar at a time (the server's was once left behind at home,
+      // under the direct messages', one more each round trip).
+      for (let round = 0; round < 2; round++) {
+        await rail.getByRole('link', { name: en.shell.home, exact: true }).click();
+        await page.waitForURL('**/app');
+        await page.locator('aside.sidebar', { hasText: en.shell.sidebarTitle }).waitFor();
+        await expectCount(page.locator('aside.sidebar'), 1);
+        await rail.getByRole('link', { name: renamed, exact: true }).click();
+        await page.waitForURL(CHANNEL_URL);
+        await page.getByTestId('channel-sidebar').waitFor();
+        await expectCount(page.locator('aside.sidebar'), 1);
+      }
+
       // Delete the server, typing its name.
       await page.getByTestId('server-menu-trigger').click();
       await page.getByRole('menu').getByRole('menuitem', { name: en.servers.menu.delete }).click();
@@ -222,10 +235,14 @@ describe('servers and channels in the browser', () => {
       await page.waitForURL('**/app');
       await expectCount(rail.getByTestId('rail-server'), 0);
       await expectText(page.getByTestId('empty-state'), en.shell.emptyTitle);
+      await page.locator('aside.sidebar', { hasText: en.shell.sidebarTitle }).waitFor();
+      await expectCount(page.locator('aside.sidebar'), 1);
 
       // Tab 2 follows (server.deleted): back home with an empty rail.
       await page2.waitForURL('**/app');
       await expectCount(page2.getByTestId('server-rail').getByTestId('rail-server'), 0);
+      await page2.locator('aside.sidebar', { hasText: en.shell.sidebarTitle }).waitFor();
+      await expectCount(page2.locator('aside.sidebar'), 1);
       problems.push(...problems2);
     });
     assert.deepEqual(problems, []);

@@ -72,7 +72,9 @@ export function AppShell() {
         <GatewayBanner />
         <ServerRail activeServerId={serverId} />
         {serverId ? (
-          <ChannelSidebar key={serverId} serverId={serverId} onClose={() => setMenuOpen(false)} />
+          // Keys are unique among the shell's children: with the member panel's the same,
+          // React lost one of the two and left a server's sidebar behind at home.
+          <ChannelSidebar key={`channels-${serverId}`} serverId={serverId} onClose={() => setMenuOpen(false)} />
         ) : (
           <ConversationSidebar onClose={() => setMenuOpen(false)} />
         )}
@@ -81,7 +83,7 @@ export function AppShell() {
         </main>
         <UserPanel />
         {membersShown && serverId && (
-          <MemberPanel key={serverId} serverId={serverId} drawer={memberList.drawer} onClose={memberList.close} />
+          <MemberPanel key={`members-${serverId}`} serverId={serverId} drawer={memberList.drawer} onClose={memberList.close} />
         )}
         {menuOpen && <div className="menu-scrim" aria-hidden="true" onClick={() => setMenuOpen(false)} />}
         {creatingServer && <CreateServerDialog onClose={() => setCreatingServer(false)} />}
