@@ -227,4 +227,60 @@ describe('chat between two people', () => {
     await aliceCtx.close();
     await bobCtx.close();
   });
+
+  test('a channel opens at its newest message, under its welcome', { timeout: 120_000 }, async () => {
+    // A history longer than the view but all on its first page: the channel's welcome
+    // appears above the messages once that page shows nothing older. It used to push the
+    // list up by its own height, so the channel opened short of its newest message.
+    const user = freshUser('scroll');
+    const api = async (route, body, token) => {
+      const response = await fetch(`${papo.url}/api/v1${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      assert.ok(response.ok, `${route}: ${response.status} ${text}`);
+      return JSON.parse(text);
+    };
+    const { access_token: token } = await api('/auth/register', user);
+    const server = await api('/servers', { name: 'Mural' }, token);
+    const general = server.channels.find((c) => c.kind === 'text');
+    const long = 'uma frase comprida que dobra a linha várias vezes '.repeat(40);
+    for (let i = 1; i <= 8; i++) await api(`/channels/${general.id}/messages`, { content: `${i}: ${long}` }, token);
+    await api(`/channels/${general.id}/messages`, { content: 'a última mensagem' }, token);
+
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const problems = watch(page, 'page');
+    await withDiagnostics(papo, 'chat-scroll', () => [page], async () => {
+      await page.goto(`${papo.url}/login`);
+      await page.locator('input[name="login"]').fill(user.username);
+      await page.locator('input[name="password"]').fill(user.password);
+      await page.getByTestId('login-form').locator('button[type="submit"]').click();
+      await page.waitForURL('**/app');
+      const list = page.getByTestId('message-list');
+      const fromBottom = () => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+      for (const open of ['from the rail', 'after a reload']) {
+        if (open === 'from the rail') await page.getByTestId('server-rail').getByRole('link', { name: 'Mural' }).click();
+        else await page.reload();
+        await page.getByTestId('channel-welcome').waitFor();
+        await messageWith(page, 'a última mensagem').waitFor();
+        assert.ok(await list.evaluate((el) => el.scrollHeight > el.clientHeight * 2), 'the history is longer than the view');
+        // Settled: the same offset twice, 300 ms apart.
+        let last = null;
+        await eventually(async () => {
+          const now = await fromBottom();
+          const settled = now === last;
+          last = now;
+          if (!settled) await page.waitForTimeout(300);
+          return settled;
+        }, 'the list settles');
+        assert.ok(last <= 2, `${open}: ${last} px short of the newest message`);
+      }
+    });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });

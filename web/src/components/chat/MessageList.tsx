@@ -63,6 +63,7 @@ export function MessageList({
   const tr = useTranslator();
   const items = useMemo(() => displayItems(history), [history]);
   const scrollerRef = useRef<HTMLDivElement>(null);
+  const itemsRef = useRef<HTMLOListElement>(null);
   /** Follow new messages (the view is at the bottom of the present). */
   const stick = useRef(true);
   /** Where the user was reading, to keep it in place when messages come or go above it. */
@@ -102,7 +103,11 @@ export function MessageList({
     if (!h.atPresent && fromBottom < LOAD_MARGIN_PX && newer === 'idle') loadNewer();
   }, [older, newer, loadOlder, loadNewer]);
 
-  // After every change of the list: keep the bottom, or keep what the user was reading in place.
+  const atBeginning = initial === 'ready' && !history.hasMoreBefore;
+
+  // After every change of the list (the channel's welcome appearing above it too, once the
+  // first page shows there is nothing older): keep the bottom, or keep what the user was
+  // reading in place.
   useLayoutEffect(() => {
     const el = scrollerRef.current;
     if (!el) return;
@@ -118,9 +123,11 @@ export function MessageList({
     if (el.scrollHeight <= el.clientHeight + LOAD_MARGIN_PX && history.hasMoreBefore && history.messages.length > 0 && older === 'idle') {
       loadOlder();
     }
-  }, [items, history.hasMoreBefore, history.messages.length, older, loadOlder]);
+  }, [items, atBeginning, history.hasMoreBefore, history.messages.length, older, loadOlder]);
 
-  // The viewport changed size (phone keyboard, window resize): stay at the bottom if there.
+  // The viewport changed size (phone keyboard, window resize), or the messages did after
+  // they were drawn (a font or an emoji loading late, a long message wrapping): stay at the
+  // bottom if there. Without watching the messages too, a channel could open short of them.
   useEffect(() => {
     const el = scrollerRef.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
@@ -128,6 +135,7 @@ export function MessageList({
       if (stick.current) el.scrollTop = el.scrollHeight;
     });
     observer.observe(el);
+    if (itemsRef.current) observer.observe(itemsRef.current);
     return () => observer.disconnect();
   }, []);
 
@@ -163,7 +171,6 @@ export function MessageList({
     }
   };
 
-  const atBeginning = initial === 'ready' && !history.hasMoreBefore;
   return (
     <div className="message-list-wrap">
       <div
@@ -205,7 +212,7 @@ export function MessageList({
             </button>
           </div>
         )}
-        <ol className="message-items" aria-label={t('chat.history.label', { name: channel.name })}>
+        <ol ref={itemsRef} className="message-items" aria-label={t('chat.history.label', { name: channel.name })}>
           {items.map((item) => (
             <MessageRow key={item.key} item={item} />
           ))}
