@@ -63,7 +63,9 @@ impl Default for GatewayConfig {
             max_frames: 120,
             frame_window: Duration::from_secs(60),
             max_sends: 600,
-            identifies_per_minute: 5,
+            // Enough for a few tabs reconnecting together after a restart and reloads;
+            // 5 cut a user reloading four times in a row off live updates.
+            identifies_per_minute: 30,
             max_pending_events: 1024,
             max_pending_bytes: 1024 * 1024,
             max_connections_per_ip: 256,

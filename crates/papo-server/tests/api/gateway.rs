@@ -279,6 +279,28 @@ async fn flooding_closes_4008() {
     app.stop().await;
 }
 
+/// Identify attempts are counted per user: past the limit the next one is closed 4008,
+/// while another user still connects.
+#[tokio::test]
+async fn identifying_too_often_closes_4008() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway.identifies_per_minute = 3).await;
+    let ida = access(&app.register("gw_ida").await);
+    let joao = access(&app.register("gw_joao").await);
+    let host = app.addr.to_string();
+    for _ in 0..3 {
+        let (mut ws, ready) = Ws::identify(&app, &ida).await;
+        assert!(ready["session_id"].is_string(), "{ready}");
+        ws.send_then_close(&[]).await;
+    }
+    assert_eq!(
+        Ws::identify_refused_at(&host, &ida).await,
+        End::Closed(4008)
+    );
+    let (_joao_ws, ready) = Ws::identify(&app, &joao).await;
+    assert!(ready["session_id"].is_string(), "{ready}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn missing_heartbeats_close_4009() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
