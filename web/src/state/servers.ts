@@ -76,11 +76,14 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
       return out;
     }
     case 'server.upsert': {
+      // Not loaded yet (no `ready`, no REST fallback): a list of this one server would pass
+      // for the whole list, and the fallback would not load the rest. `ready` or the
+      // fallback brings it with the others.
+      if (!list) return list;
       const server = withSortedChannels(action.server);
-      const current = list ?? [];
-      const index = current.findIndex((s) => s.id === server.id);
-      if (index < 0) return [...current, server];
-      const next = [...current];
+      const index = list.findIndex((s) => s.id === server.id);
+      if (index < 0) return [...list, server];
+      const next = [...list];
       next[index] = server;
       return next;
     }
