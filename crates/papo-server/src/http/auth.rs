@@ -201,23 +201,18 @@ pub async fn register(
     .await;
     match inserted {
         Ok(()) => {}
-        Err(StoreError::Conflict("username")) => {
-            return Err(ApiError::new(ErrorCode::UsernameTaken).with_field(
-                "username",
-                FieldError::new(
-                    FieldCode::UsernameTaken,
-                    ErrorCode::UsernameTaken.default_message(),
-                ),
-            ));
-        }
-        Err(StoreError::Conflict("email")) => {
-            return Err(ApiError::new(ErrorCode::EmailTaken).with_field(
-                "email",
-                FieldError::new(
-                    FieldCode::EmailTaken,
-                    ErrorCode::EmailTaken.default_message(),
-                ),
-            ));
+        Err(StoreError::Conflict(first @ ("username" | "email"))) => {
+            // The insert names the first constraint it broke; the other may be broken too,
+            // and the form should say so at once rather than on the next try. A username
+            // never contains '@' and an email key always does, so each lookup finds only
+            // its own kind.
+            let username_taken = first == "username"
+                || users::by_login(&state.db, username.as_str())
+                    .await?
+                    .is_some();
+            let email_taken =
+                first == "email" || users::by_login(&state.db, &email.key()).await?.is_some();
+            return Err(taken(username_taken, email_taken));
         }
         Err(e) => return Err(e.into()),
     }
@@ -225,6 +220,35 @@ pub async fn register(
     tracing::info!(user_id = %id, "account registered");
     let response = start_session(&state, &user, &client).await?;
     Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// 409 for a registration whose username or email (or both) another account holds: the
+/// code names the username when it is taken, and `fields` every taken one.
+fn taken(username: bool, email: bool) -> ApiError {
+    let mut e = ApiError::new(if username {
+        ErrorCode::UsernameTaken
+    } else {
+        ErrorCode::EmailTaken
+    });
+    if username {
+        e = e.with_field(
+            "username",
+            FieldError::new(
+                FieldCode::UsernameTaken,
+                ErrorCode::UsernameTaken.default_message(),
+            ),
+        );
+    }
+    if email {
+        e = e.with_field(
+            "email",
+            FieldError::new(
+                FieldCode::EmailTaken,
+                ErrorCode::EmailTaken.default_message(),
+            ),
+        );
+    }
+    e
 }
 
 /// Signs in with a username or email and a password.

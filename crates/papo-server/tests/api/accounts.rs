@@ -146,6 +146,18 @@ async fn register_conflicts_are_case_insensitive(b: Backend) {
         .await;
     assert_eq!((r.status, r.code()), (409, "email_taken"));
     assert_eq!(r.field_code("email"), "email_taken");
+    assert!(r.body["fields"].get("username").is_none(), "{:?}", r.body);
+    // Both taken: both said at once, not one per attempt.
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            json!({"username": "Alice", "email": "alice@EXAMPLE.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "username_taken"));
+    assert_eq!(r.field_code("username"), "username_taken");
+    assert_eq!(r.field_code("email"), "email_taken");
     app.stop().await;
 }
 
