@@ -230,23 +230,18 @@ fn taken(username: bool, email: bool) -> ApiError {
     } else {
         ErrorCode::EmailTaken
     });
-    if username {
-        e = e.with_field(
+    for (is_taken, name, field, code) in [
+        (
+            username,
             "username",
-            FieldError::new(
-                FieldCode::UsernameTaken,
-                ErrorCode::UsernameTaken.default_message(),
-            ),
-        );
-    }
-    if email {
-        e = e.with_field(
-            "email",
-            FieldError::new(
-                FieldCode::EmailTaken,
-                ErrorCode::EmailTaken.default_message(),
-            ),
-        );
+            FieldCode::UsernameTaken,
+            ErrorCode::UsernameTaken,
+        ),
+        (email, "email", FieldCode::EmailTaken, ErrorCode::EmailTaken),
+    ] {
+        if is_taken {
+            e = e.with_field(name, FieldError::new(field, code.default_message()));
+        }
     }
     e
 }
