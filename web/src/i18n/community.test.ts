@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PERMISSION_GROUP_NAMES, PERMISSION_NAMES } from '../api/permissions';
 import { SERVER_SETTINGS_TABS } from '../components/settings-server/tabs';
-import { AUDIT_ACTIONS } from '../state/auditLog';
+import { AUDIT_ACTIONS, AUDIT_FIELDS } from '../state/auditLog';
 import { INVITE_ERROR_CODES, INVITE_EXPIRY_OPTIONS } from '../state/invites';
 import { BAN_DELETE_OPTIONS, TIMEOUT_OPTIONS } from '../state/moderationOptions';
-import en from './locales/en.json';
-import ptBR from './locales/pt-BR.json';
+import { en, ptBR } from './locales';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -25,6 +24,7 @@ function dynamicKeys(): string[] {
     ...PERMISSION_GROUP_NAMES.map((group) => `permissions.groups.${group}`),
     ...AUDIT_ACTIONS.flatMap((action) => [`serverSettings.audit.actions.${action}`, `serverSettings.audit.actionNames.${action}`]),
     'serverSettings.audit.actions.unknown',
+    ...AUDIT_FIELDS.map((field) => `serverSettings.audit.fields.${field}`),
     ...SERVER_SETTINGS_TABS.map((tab) => `serverSettings.tabs.${tab.name}`),
     ...INVITE_ERROR_CODES.map((code) => `invites.errors.${code}`),
     ...INVITE_EXPIRY_OPTIONS.map((o) => `invites.expiry.${o.key}`),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors';
 import { formErrorTexts, type Translator } from './errors';
-import en from './locales/en.json';
+import { en } from './locales';
 
 const tr: Translator = {
   exists: (key) => lookup(key) !== undefined,

@@ -1,7 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import en from './locales/en.json';
-import ptBR from './locales/pt-BR.json';
+import { en, ptBR } from './locales';
 import { browserLanguages, pickLanguage, SUPPORTED_LOCALES } from './language';
 import { readCachedLocale } from '../preferences';
 

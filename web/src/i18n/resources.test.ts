@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import en from './locales/en.json';
-import ptBR from './locales/pt-BR.json';
+import { en, ptBR } from './locales';
+import enMain from './locales/en.json';
+import enServerSettings from './locales/en.server-settings.json';
+import ptBRMain from './locales/pt-BR.json';
+import ptBRServerSettings from './locales/pt-BR.server-settings.json';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -23,6 +26,16 @@ const placeholders = (text: string) => [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)
 describe('translation resources', () => {
   const enKeys = flatten(en as Tree);
   const ptKeys = flatten(ptBR as Tree);
+
+  it('the files of a language never share a top-level key (one would hide the other)', () => {
+    const parts: [object, object][] = [
+      [enMain, enServerSettings],
+      [ptBRMain, ptBRServerSettings],
+    ];
+    for (const [main, part] of parts) {
+      expect(Object.keys(main).filter((key) => key in part)).toEqual([]);
+    }
+  });
 
   it('en and pt-BR have exactly the same keys', () => {
     const missingInPt = [...enKeys.keys()].filter((k) => !ptKeys.has(k));

@@ -30,6 +30,46 @@ export const AUDIT_ACTIONS = [
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/** The keys of the server's `changes`, each with a label under `serverSettings.audit.fields`. */
+export const AUDIT_FIELDS = [
+  'name',
+  'kind',
+  'type',
+  'topic',
+  'slowmode_secs',
+  'user_limit',
+  'bitrate',
+  'parent_id',
+  'position',
+  'positions',
+  'description',
+  'owner_id',
+  'color',
+  'hoist',
+  'mentionable',
+  'permissions',
+  'allow',
+  'deny',
+  'target_id',
+  'nickname',
+  'added',
+  'removed',
+  'timeout_until',
+  'delete_message_secs',
+  'code',
+  'max_age_secs',
+  'max_uses',
+  'channel_id',
+  'message_id',
+  'count',
+] as const;
+
+export type AuditField = (typeof AUDIT_FIELDS)[number];
+
+export function isAuditField(key: string): key is AuditField {
+  return (AUDIT_FIELDS as readonly string[]).includes(key);
+}
+
 export const AUDIT_PAGE_SIZE = 50;
 
 export function isAuditAction(action: string): action is AuditAction {

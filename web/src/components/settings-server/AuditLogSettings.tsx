@@ -6,6 +6,7 @@ import {
   AUDIT_ACTIONS,
   AUDIT_PAGE_SIZE,
   describeAuditEntry,
+  isAuditField,
   mergeAuditPages,
   type AuditLookups,
 } from '../../state/auditLog';
@@ -143,7 +144,10 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
                     <ul className="audit-changes">
                       {sentence.changes.map((change) => (
                         <li key={change.key}>
-                          <span className="audit-change-key">{change.key}</span>: {change.value}
+                          <span className="audit-change-key">
+                            {isAuditField(change.key) ? t(`serverSettings.audit.fields.${change.key}`) : change.key}
+                          </span>
+                          : {change.value}
                         </li>
                       ))}
                     </ul>
