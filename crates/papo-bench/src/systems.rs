@@ -237,19 +237,25 @@ pub async fn papo_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
     // `cargo run` says which cargo it is; a bare `papo-bench` takes the one on the PATH.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    build_papo(&cargo).await?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    Ok(target.join("release").join("papo"))
+}
+
+/// Runs [`BUILD_PAPO`] with `cargo`; a failed build is an error, so no run starts.
+async fn build_papo(cargo: &std::ffi::OsStr) -> anyhow::Result<()> {
     eprintln!("building papo ({BUILD_PAPO})");
-    let status = tokio::process::Command::new(&cargo)
+    let status = tokio::process::Command::new(cargo)
         .args(BUILD_PAPO.split(' ').skip(1))
         .status()
         .await
-        .with_context(|| format!("running {}", Path::new(&cargo).display()))?;
+        .with_context(|| format!("running {}", Path::new(cargo).display()))?;
     anyhow::ensure!(
         status.success(),
         "building papo failed ({BUILD_PAPO}: {status})"
     );
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
-    Ok(target.join("release").join("papo"))
+    Ok(())
 }
 
 /// Installs the peers' packages into `bench/peers` (npm, a Python venv) when missing.
@@ -326,6 +332,18 @@ mod tests {
             e.contains("no-such-papo") && e.contains("leave --papo out"),
             "{e}"
         );
+    }
+
+    /// A build that fails, or a cargo that is not there, stops the run with the reason.
+    #[tokio::test]
+    async fn a_failed_build_of_papo_is_an_error() {
+        let e = build_papo("false".as_ref()).await.unwrap_err().to_string();
+        assert!(e.contains("building papo failed"), "{e}");
+        let e = build_papo("/no/such/cargo".as_ref())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("running /no/such/cargo"), "{e}");
     }
 
     #[test]
