@@ -261,7 +261,13 @@ pub async fn login(
         .login_failures_by_ip
         .check(&ip)
         .map_err(ApiError::rate_limited)?;
-    let user = users::by_login(&state.db, &login_key).await?;
+    // No username or email holds a control character (and PostgreSQL's text cannot hold a
+    // NUL): such a login names no account, and its password is still checked, as for one.
+    let user = if login_key.chars().any(char::is_control) {
+        None
+    } else {
+        users::by_login(&state.db, &login_key).await?
+    };
     // Failures count against the account (by id, so username and email share a budget) or,
     // for unknown logins, against the login text.
     let account_key = user.as_ref().map_or_else(

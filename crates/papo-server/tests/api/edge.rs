@@ -3,9 +3,14 @@
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, TestApp, access};
+use crate::helpers::{Backend, PASSWORD, TestApp, access};
+use crate::ws::{End, Ws};
 
-both!(body_errors_have_codes, operations_endpoints);
+both!(
+    body_errors_have_codes,
+    operations_endpoints,
+    text_with_a_nul_is_refused_as_bad_input,
+);
 
 async fn body_errors_have_codes(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -234,5 +239,78 @@ async fn the_web_app_and_api_docs_are_served() {
         .unwrap();
     assert_eq!(bundle.status(), 200);
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
+    app.stop().await;
+}
+
+/// A NUL is valid JSON and valid UTF-8, but PostgreSQL's `text` cannot hold one: every text
+/// that could reach the database with one is refused, or matches nothing, as bad input on
+/// both backends (on PostgreSQL these were 500s, and a message's failed its whole batch).
+async fn text_with_a_nul_is_refused_as_bad_input(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("nul_alice").await);
+    let (server, general) = app.community(&alice, &[]).await;
+    let sid = server["id"].as_str().unwrap();
+    let msgs = format!("/api/v1/channels/{general}/messages");
+    let r = app
+        .post(&msgs, json!({"content": "a\u{0}b"}), Some(&alice))
+        .await;
+    assert_eq!((r.status, r.field_code("content")), (422, "invalid_value"));
+    let r = app
+        .post(
+            &msgs,
+            json!({"content": "ok", "nonce": "n\u{0}"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!((r.status, r.field_code("nonce")), (422, "invalid_value"));
+    let kept = app
+        .post(&msgs, json!({"content": "a\tb\r\nc"}), Some(&alice))
+        .await;
+    assert_eq!(kept.status, 201, "{:?}", kept.body);
+    let mid = kept.body["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("{msgs}/{mid}"),
+            json!({"content": "\u{0}"}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!((r.status, r.field_code("content")), (422, "invalid_value"));
+    let history = app.get(&msgs, Some(&alice)).await.body;
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["content"], "a\tb\r\nc");
+
+    let (mut ws, _) = Ws::identify(&app, &alice).await;
+    ws.send(json!({"op": "message_create", "d": {
+        "channel_id": general, "content": "\u{0}", "nonce": "ws-1"}}))
+        .await;
+    let e = ws.op("error").await;
+    assert_eq!(e["d"]["fields"]["content"]["code"], "invalid_value", "{e}");
+
+    let r = app.login("nul_alice\u{0}", PASSWORD).await;
+    assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
+    for (method, path) in [
+        ("GET", "/api/v1/invites/ab%00c"),
+        ("POST", "/api/v1/invites/ab%00c/accept"),
+        ("DELETE", "/api/v1/invites/ab%00c"),
+    ] {
+        let r = match method {
+            "GET" => app.get(path, Some(&alice)).await,
+            "POST" => app.post(path, json!({}), Some(&alice)).await,
+            _ => app.delete(path, Some(&alice)).await,
+        };
+        assert_eq!((r.status, r.code()), (404, "not_found"), "{method} {path}");
+    }
+    let r = app
+        .get(
+            &format!("/api/v1/servers/{sid}/audit-log?action=a%00b"),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!((r.status, r.field_code("action")), (422, "invalid_value"));
+    assert!(matches!(
+        Ws::identify_refused_at(&app.addr.to_string(), "a\u{0}b").await,
+        End::Closed(4001)
+    ));
     app.stop().await;
 }

@@ -97,12 +97,25 @@ fn check_content(raw: String) -> Result<String, FieldError> {
             "At most 4000 characters.",
         ));
     }
+    if has_stray_control(&raw) {
+        return Err(FieldError::new(
+            FieldCode::InvalidValue,
+            "Control characters other than line breaks and tabs are not allowed.",
+        ));
+    }
     let kept = raw.trim_matches(|c: char| c == '\n' || c == '\r');
     Ok(if kept.len() == raw.len() {
         raw
     } else {
         kept.to_owned()
     })
+}
+
+/// Whether `text` holds a control character other than a tab or a line break. NUL is one:
+/// PostgreSQL's `text` cannot hold it, and a message with one failed its whole batch there.
+fn has_stray_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// A new message.
@@ -461,5 +474,20 @@ mod tests {
         assert_eq!(code("é".repeat(4001)), Err(FieldCode::TooLong));
         assert_eq!(code("\r\n  hi \n\n".into()), Ok("  hi ".into()));
         assert_eq!(code(" hi".into()), Ok(" hi".into()));
+    }
+
+    #[test]
+    fn content_keeps_tabs_and_line_breaks_but_no_other_control_character() {
+        let code = |raw: &str| check_content(raw.into()).map_err(|e| e.code);
+        assert_eq!(code("a\tb\r\nc"), Ok("a\tb\r\nc".into()));
+        for bad in [
+            "a\0b",
+            "\u{1b}[31mred",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            assert_eq!(code(bad), Err(FieldCode::InvalidValue), "{bad:?}");
+        }
     }
 }

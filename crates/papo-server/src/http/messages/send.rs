@@ -237,11 +237,14 @@ fn prepare<'a>(
             .map_err(|e| errors.insert("content".into(), e))
             .unwrap_or_default();
         if let Some(n) = &req.nonce
-            && (n.is_empty() || n.chars().count() > MAX_NONCE)
+            && (n.is_empty() || n.chars().count() > MAX_NONCE || n.chars().any(char::is_control))
         {
             errors.insert(
                 "nonce".into(),
-                FieldError::new(FieldCode::InvalidValue, "1 to 64 characters."),
+                FieldError::new(
+                    FieldCode::InvalidValue,
+                    "1 to 64 characters, none of them a control character.",
+                ),
             );
         }
         // Rare paths' queries are boxed: a future is as large as its largest await.

@@ -172,6 +172,14 @@ pub async fn list(
         ),
         None => None,
     };
+    // No action has a control character, and PostgreSQL's text cannot hold a NUL.
+    if params
+        .action
+        .as_deref()
+        .is_some_and(|a| a.chars().any(char::is_control))
+    {
+        return Err(bad_param("action", "Not an action."));
+    }
     let rows = audit::list(
         &state.db,
         id,

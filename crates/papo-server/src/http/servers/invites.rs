@@ -92,6 +92,16 @@ pub struct CreateInvite {
     pub max_uses: Option<i64>,
 }
 
+/// `code` if it could be an invite's: codes are letters and digits ([`new_code`]). Anything
+/// else is an unknown invite without a query (PostgreSQL's text cannot even hold a NUL).
+fn code_like(code: &str) -> ApiResult<&str> {
+    if !code.is_empty() && code.len() <= 32 && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(code)
+    } else {
+        Err(unknown_invite())
+    }
+}
+
 fn new_code() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
@@ -184,7 +194,7 @@ pub async fn revoke_invite(
     reason: AuditReason,
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let invite = invites::by_code(&state.db, &code)
+    let invite = invites::by_code(&state.db, code_like(&code)?)
         .await?
         .ok_or_else(unknown_invite)?;
     let access = ServerAccess::load(&state, ServerId::from_i64(invite.server_id), auth.user_id)
@@ -241,7 +251,7 @@ pub async fn preview_invite(
     _auth: Auth,
     Path(code): Path<String>,
 ) -> ApiResult<Json<InvitePreview>> {
-    let invite = invites::by_code(&state.db, &code)
+    let invite = invites::by_code(&state.db, code_like(&code)?)
         .await?
         .ok_or_else(unknown_invite)?;
     invite.check(crate::now_ms()).map_err(unusable)?;
@@ -276,7 +286,7 @@ pub async fn accept_invite(
     Path(code): Path<String>,
 ) -> ApiResult<Json<ServerDetail>> {
     let now = crate::now_ms();
-    let (server_id, outcome) = invites::accept(&state.db, &code, auth.user_id, now)
+    let (server_id, outcome) = invites::accept(&state.db, code_like(&code)?, auth.user_id, now)
         .await?
         .map_err(unusable)?;
     let access = ServerAccess::load(&state, server_id, auth.user_id).await?;
