@@ -30,7 +30,11 @@ export interface ChatActionsDeps {
 export type SendOutcome = { ok: true; message: Message } | { ok: false; error: SendError };
 
 export function sendErrorOf(err: unknown): SendError {
-  if (isApiError(err)) return { status: err.status, code: err.code, message: err.message, retryAfter: err.retryAfter };
+  if (isApiError(err)) {
+    const error: SendError = { status: err.status, code: err.code, message: err.message, retryAfter: err.retryAfter };
+    const fields = Object.entries(err.fields).map(([name, f]) => [name, { code: f.code }] as const);
+    return fields.length > 0 ? { ...error, fields: Object.fromEntries(fields) } : error;
+  }
   return { status: 0, code: 'unknown_error', message: err instanceof Error ? err.message : String(err), retryAfter: null };
 }
 

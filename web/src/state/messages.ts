@@ -25,6 +25,8 @@ export interface SendError {
   message: string;
   /** seconds (slowmode / rate_limited) */
   retryAfter: number | null;
+  /** The refused fields' codes (validation_failed), when there are any. */
+  fields?: Record<string, { code: string }>;
 }
 
 /** A message of ours the server has not confirmed yet. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/errors';
 import type { Translator } from '../../i18n/errors';
+import { sendErrorOf } from '../../state/chatActions';
 import { chatErrorText, cooldownSeconds } from './chatErrors';
 
 /** Echoes the key and its options, and knows every key. */
@@ -30,6 +31,11 @@ describe('chat errors', () => {
     expect(chatErrorText(tr, new ApiError({ status: 403, code: 'forbidden', message: '' }))).toBe('chat.errors.forbidden');
     const reply = new ApiError({ status: 422, code: 'validation_failed', message: '', fields: { reply_to: { code: 'invalid_value', message: '' } } });
     expect(chatErrorText(tr, reply)).toBe('chat.errors.replyGone');
+    const control = new ApiError({ status: 422, code: 'validation_failed', message: '', fields: { content: { code: 'invalid_value', message: '' } } });
+    expect(chatErrorText(tr, control)).toBe('chat.errors.controlCharacter');
+    // A failed send keeps the fields' codes, so its text names the field's fault too.
+    expect(chatErrorText(tr, sendErrorOf(control))).toBe('chat.errors.controlCharacter');
+    expect(sendErrorOf(new ApiError({ status: 403, code: 'forbidden', message: '' })).fields).toBeUndefined();
     expect(chatErrorText(tr, new ApiError({ status: 0, code: 'network_error', message: '' }))).toBe('errors.network_error');
     expect(chatErrorText(tr, 'weird')).toBe('errors.unknown_error');
   });

@@ -15,7 +15,7 @@ function shapeOf(error: unknown): ErrorShape | null {
   if (isApiError(error)) return { code: error.code, message: error.message, retryAfter: error.retryAfter, fields: error.fields };
   if (typeof error === 'object' && error !== null && typeof (error as SendError).code === 'string') {
     const e = error as SendError;
-    return { code: e.code, message: e.message, retryAfter: e.retryAfter, fields: {} };
+    return { code: e.code, message: e.message, retryAfter: e.retryAfter, fields: e.fields ?? {} };
   }
   return null;
 }
@@ -46,6 +46,7 @@ export function chatErrorText(tr: Translator, error: unknown): string {
     case 'validation_failed':
       if (e.fields.reply_to) return tr.t('chat.errors.replyGone');
       if (e.fields.content?.code === 'too_long') return tr.t('chat.errors.tooLong');
+      if (e.fields.content?.code === 'invalid_value') return tr.t('chat.errors.controlCharacter');
       if (e.fields.emoji) return tr.t('chat.errors.badEmoji');
       return errorCodeText(tr, e.code, e.message);
     default:
