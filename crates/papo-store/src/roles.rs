@@ -6,10 +6,19 @@ use papo_core::id::{ChannelId, ServerId, UserId};
 use crate::servers::RoleRow;
 use crate::{Db, StoreError, on_pool};
 
+/// Locks the server's row until the transaction ends, so that changes to its roles' positions
+/// happen one at a time. On PostgreSQL two role creations at once both put their role at 1
+/// without it: each one's shift misses the other's new row. (SQLite writes one at a time.)
+const LOCK_SERVER: &str = "UPDATE servers SET name = name WHERE id = $1";
+
 /// Adds a role at position 1, moving every other non-`@everyone` role up by one.
 pub async fn create(db: &Db, role: &RoleRow) -> Result<(), StoreError> {
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
+        sqlx::query(LOCK_SERVER)
+            .bind(role.server_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE roles SET position = position + 1 WHERE server_id = $1 AND position >= 1",
         )
@@ -66,6 +75,10 @@ pub async fn set_positions(
 ) -> Result<(), StoreError> {
     on_pool!(db, |p| {
         let mut tx = p.begin().await?;
+        sqlx::query(LOCK_SERVER)
+            .bind(server.as_i64())
+            .execute(&mut *tx)
+            .await?;
         for (id, pos) in positions {
             sqlx::query("UPDATE roles SET position = $1 WHERE id = $2 AND server_id = $3")
                 .bind(*pos)
