@@ -141,9 +141,13 @@ pub enum StoreError {
     /// A unique constraint on the named column was violated.
     #[error("unique constraint violated on {0}")]
     Conflict(&'static str),
+    /// A row the write refers to is gone (a foreign key failed): say, a message's channel
+    /// was deleted while the message was on its way.
+    #[error("a row this refers to is gone: {0}")]
+    MissingParent(String),
     /// Anything else from the database.
     #[error(transparent)]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -153,6 +157,17 @@ pub enum StoreError {
     /// A read on SQLite's own connections (outside sqlx) failed.
     #[error("SQLite read failed: {0}")]
     Read(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Self::MissingParent(db.message().to_owned())
+            }
+            _ => Self::Db(err),
+        }
+    }
 }
 
 impl StoreError {
@@ -167,7 +182,7 @@ impl StoreError {
                 return Self::Conflict(col);
             }
         }
-        Self::Db(err)
+        err.into()
     }
 }
 

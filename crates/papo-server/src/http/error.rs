@@ -134,7 +134,12 @@ impl ApiError {
 
 impl From<papo_store::StoreError> for ApiError {
     fn from(err: papo_store::StoreError) -> Self {
-        Self::internal(err)
+        match err {
+            // A row the write named was deleted meanwhile (the checks before it had found it).
+            papo_store::StoreError::MissingParent(_) => Self::new(ErrorCode::NotFound)
+                .with_message("It was deleted while this was being done."),
+            err => Self::internal(err),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ both!(
     concurrent_sends_are_committed_in_batches,
     presence_reaches_members_of_shared_servers,
     a_new_message_carries_its_authors_current_profile,
+    sends_racing_their_channels_deletion_are_stored_or_unknown,
 );
 
 fn msgs(channel: &str) -> String {
@@ -621,5 +622,50 @@ async fn a_new_message_carries_its_authors_current_profile(b: Backend) {
         .get(&format!("{}/{id}", msgs(&general)), Some(&bob))
         .await;
     assert_eq!(&read.body["author"], author);
+    app.stop().await;
+}
+
+/// Messages sent while their channel is being deleted are stored (and go with the channel)
+/// or refused as to an unknown channel: never a 500. A send that passed its checks before
+/// the delete and reached the store after it failed its foreign key, and that was a 500.
+async fn sends_racing_their_channels_deletion_are_stored_or_unknown(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.message_rate_burst = 1000).await;
+    let alice = access(&app.register("race_alice").await);
+    let (server, _) = app.community(&alice, &[]).await;
+    let sid = server["id"].as_str().unwrap();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for round in 0..6 {
+        let channel = app
+            .post(
+                &format!("/api/v1/servers/{sid}/channels"),
+                json!({"name": format!("doomed-{round}"), "kind": "text"}),
+                Some(&alice),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = msgs(&channel);
+        let (app_ref, path_ref, token) = (&app, &path, &alice);
+        let sends = (0..6).map(|i| async move {
+            let r = app_ref
+                .post(path_ref, json!({"content": format!("m{i}")}), Some(token))
+                .await;
+            (r.status, r.code().to_owned())
+        });
+        let channel_path = format!("/api/v1/channels/{channel}");
+        let delete = app.delete(&channel_path, Some(&alice));
+        let (answers, deleted) = tokio::join!(futures::future::join_all(sends), delete);
+        assert_eq!(deleted.status, 204);
+        for (status, code) in answers {
+            assert!(
+                status == 201 || (status, code.as_str()) == (404, "not_found"),
+                "{status} {code}"
+            );
+            *statuses.entry(status).or_default() += 1;
+        }
+    }
+    println!("sends by status: {statuses:?}");
     app.stop().await;
 }

@@ -324,8 +324,15 @@ mod tests {
             m.server_id = 10;
             m
         };
+        // Stored (true), or refused as a message whose channel is gone (false).
         let outcome = |out: Vec<Result<(MessageRow, Inserted), StoreError>>| -> Vec<bool> {
-            out.iter().map(Result::is_ok).collect()
+            out.into_iter()
+                .map(|r| match r {
+                    Ok(_) => true,
+                    Err(StoreError::MissingParent(_)) => false,
+                    Err(e) => panic!("refused for another reason: {e}"),
+                })
+                .collect()
         };
         let first = vec![
             in_server(msg(101, 20, 1, None, 1_000)),

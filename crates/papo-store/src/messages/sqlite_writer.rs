@@ -91,7 +91,12 @@ pub(super) fn stopped() -> StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
-        Self::Writer(err.to_string())
+        match err.sqlite_error() {
+            Some(e) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                Self::MissingParent(err.to_string())
+            }
+            _ => Self::Writer(err.to_string()),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use papo_gateway::answers::AnswerSlot;
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::{EncodedEvent, EventKind};
 use papo_store::messages::{self, Inserted, MessageRow, join_ids};
-use papo_store::servers;
+use papo_store::{StoreError, servers};
 use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
@@ -31,7 +31,7 @@ use super::dto::{Message, MessageRef, build};
 use super::writer::WriteError;
 use super::{CreateMessage, MAX_NONCE, check_content, json, text_channel};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::servers::access::ChannelAccess;
+use crate::http::servers::access::{ChannelAccess, unknown_channel};
 use crate::http::users::PublicUser;
 use crate::state::AppState;
 
@@ -365,6 +365,10 @@ impl Then {
         } = self;
         let (row, outcome) = match written {
             Ok(written) => written,
+            // The channel was deleted after the checks (accounts are never deleted).
+            Err(WriteError::Store(StoreError::MissingParent(_))) => {
+                return to.give(&state, Err(unknown_channel()));
+            }
             Err(WriteError::Store(err)) => return to.give(&state, Err(err.into())),
             Err(WriteError::Stopped) => {
                 return to.give(&state, Err(ApiError::new(ErrorCode::ServiceUnavailable)));
