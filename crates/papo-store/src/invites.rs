@@ -125,7 +125,8 @@ pub enum Accepted {
 }
 
 /// Uses the invite for `user`: checks bans, counts the use and adds the member, atomically
-/// (two people racing for the last use cannot both get in).
+/// (two people racing for the last use cannot both get in), with the server's row locked
+/// (so a double click joins once, and a ban committing meanwhile is seen).
 pub async fn accept(
     db: &Db,
     code: &str,
@@ -135,6 +136,13 @@ pub async fn accept(
     let sql = format!("SELECT {COLUMNS} FROM invites WHERE code = $1");
     let out = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
+        sqlx::query(
+            "UPDATE servers SET name = name \
+             WHERE id = (SELECT server_id FROM invites WHERE code = $1)",
+        )
+        .bind(code)
+        .execute(&mut *tx)
+        .await?;
         let invite: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(code)
             .fetch_optional(&mut *tx)
@@ -185,7 +193,9 @@ pub async fn accept(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok((server, Accepted::Joined)))
     })?;
-    if let Ok((server, Accepted::Joined)) = out {
+    // Told for a member found too: it may be one who joined a moment ago (a double click),
+    // whose own request has committed and not told the caches yet.
+    if let Ok((server, _)) = out {
         db.changed(Change::Member { server, user });
     }
     Ok(out)

@@ -61,6 +61,10 @@ pub struct BanRow {
 pub async fn ban(db: &Db, server: ServerId, ban: &BanRow) -> Result<bool, StoreError> {
     let removed = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
+        sqlx::query(crate::servers::LOCK_SERVER)
+            .bind(server.as_i64())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO bans (server_id, user_id, moderator_id, reason, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server_id, user_id) \

@@ -3,13 +3,8 @@
 use papo_core::change::Change;
 use papo_core::id::{ChannelId, ServerId, UserId};
 
-use crate::servers::RoleRow;
+use crate::servers::{LOCK_SERVER, RoleRow};
 use crate::{Db, StoreError, on_pool};
-
-/// Locks the server's row until the transaction ends, so that changes to its roles' positions
-/// happen one at a time. On PostgreSQL two role creations at once both put their role at 1
-/// without it: each one's shift misses the other's new row. (SQLite writes one at a time.)
-const LOCK_SERVER: &str = "UPDATE servers SET name = name WHERE id = $1";
 
 /// Adds a role at position 1, moving every other non-`@everyone` role up by one.
 pub async fn create(db: &Db, role: &RoleRow) -> Result<(), StoreError> {

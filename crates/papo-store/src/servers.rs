@@ -598,6 +598,13 @@ pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError
     rows_for_key(db, ROLES, server.as_i64()).await
 }
 
+/// Locks the server's row (`$1`) until the transaction ends, so that the changes that take
+/// it happen one at a time. On PostgreSQL (read committed), without it, two role creations
+/// at once both put their role at position 1 (each one's shift missed the other's new
+/// row), and a join could read "not banned" while a ban of the same person was committing.
+/// On SQLite it takes the write lock (which every write waits for anyway) at once.
+pub(crate) const LOCK_SERVER: &str = "UPDATE servers SET name = name WHERE id = $1";
+
 /// [`roles`]' query.
 pub(crate) const ROLES: &str = "SELECT id, server_id, name, color, position, permissions, hoist, \
      mentionable FROM roles WHERE server_id = $1 ORDER BY position DESC, id";

@@ -10,6 +10,7 @@ both!(
     an_invite_lets_a_second_user_join_live,
     unusable_invites_have_clear_codes,
     a_member_lacking_each_permission_is_refused,
+    accepting_twice_at_once_joins_once,
 );
 
 async fn server_with_invite(app: &TestApp, owner: &str, body: Value) -> (Value, String) {
@@ -274,5 +275,48 @@ async fn a_member_lacking_each_permission_is_refused(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200);
+    app.stop().await;
+}
+
+/// A double click on "Join": the same person accepting the same invite several times at
+/// once joins once, and every answer is the server (on PostgreSQL some were 500s, as their
+/// inserts broke the members' key).
+async fn accepting_twice_at_once_joins_once(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("twice_alice").await);
+    let bob = access(&app.register("twice_bob").await);
+    let (server, code) = server_with_invite(&app, &alice, json!({})).await;
+    let sid = server["id"].as_str().unwrap();
+    let (mut alice_ws, _) = Ws::identify(&app, &alice).await;
+    let url = app.url(&format!("/api/v1/invites/{code}/accept"));
+    let mut accepting = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let req = app.client.post(url.clone()).bearer_auth(&bob);
+        accepting.spawn(async move { req.send().await.unwrap().status().as_u16() });
+    }
+    while let Some(status) = accepting.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    let members = app
+        .get(&format!("/api/v1/servers/{sid}/members"), Some(&alice))
+        .await
+        .body;
+    assert_eq!(members.as_array().unwrap().len(), 2, "{members}");
+    let invites = app
+        .get(&format!("/api/v1/servers/{sid}/invites"), Some(&alice))
+        .await
+        .body;
+    assert_eq!(invites[0]["uses"], 1, "{invites}");
+    alice_ws.event("member.joined").await;
+    // One join, one event: the next event is this message's, not a second join.
+    let general = server["channels"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/channels/{general}/messages"),
+        json!({"content": "bem-vindo"}),
+        Some(&alice),
+    )
+    .await;
+    let next = alice_ws.recv().await;
+    assert_eq!(next["t"], "message.created", "{next}");
     app.stop().await;
 }
