@@ -88,16 +88,18 @@ pub async fn by_code(db: &Db, code: &str) -> Result<Option<InviteRow>, StoreErro
     .await)?)
 }
 
-/// A server's live invites, newest first.
-pub async fn of_server(db: &Db, server: ServerId) -> Result<Vec<InviteRow>, StoreError> {
+/// A server's live invites at `now` (Unix ms), newest first: not revoked, expired or used up.
+pub async fn of_server(db: &Db, server: ServerId, now: i64) -> Result<Vec<InviteRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM invites WHERE server_id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2) AND (max_uses = 0 OR uses < max_uses) \
          ORDER BY created_at DESC LIMIT 200"
     );
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
     ))
     .bind(server.as_i64())
+    .bind(now)
     .fetch_all(p)
     .await)?)
 }

@@ -110,7 +110,7 @@ async fn unusable_invites_have_clear_codes(b: Backend) {
         .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     // One use only: the second person is refused.
-    let (_, once) = server_with_invite(&app, &alice, json!({"max_uses": 1})).await;
+    let (once_server, once) = server_with_invite(&app, &alice, json!({"max_uses": 1})).await;
     assert_eq!(
         app.post(
             &format!("/api/v1/invites/{once}/accept"),
@@ -150,7 +150,7 @@ async fn unusable_invites_have_clear_codes(b: Backend) {
         .await;
     assert_eq!((r.status, r.code()), (410, "invite_revoked"));
     // Expired: made with a 1 s lifetime.
-    let (_, short) = server_with_invite(&app, &alice, json!({"max_age_secs": 1})).await;
+    let (short_server, short) = server_with_invite(&app, &alice, json!({"max_age_secs": 1})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = app
         .post(
@@ -160,6 +160,14 @@ async fn unusable_invites_have_clear_codes(b: Backend) {
         )
         .await;
     assert_eq!((r.status, r.code()), (410, "invite_expired"));
+    // Neither the used-up nor the expired invite is listed among the live ones.
+    for server in [&once_server, &short_server] {
+        let sid = server["id"].as_str().unwrap();
+        let list = app
+            .get(&format!("/api/v1/servers/{sid}/invites"), Some(&alice))
+            .await;
+        assert_eq!(list.body, json!([]), "{sid}");
+    }
     // Validation.
     let server = app
         .post("/api/v1/servers", json!({"name": "Limites"}), Some(&alice))

@@ -180,7 +180,7 @@ pub async fn list_invites(
     let server_id: ServerId = path_id(&id, unknown_server)?;
     let access = ServerAccess::load(&state, server_id, auth.user_id).await?;
     access.require(Permissions::MANAGE_SERVER)?;
-    let rows = invites::of_server(&state.db, server_id).await?;
+    let rows = invites::of_server(&state.db, server_id, crate::now_ms()).await?;
     Ok(Json(rows.iter().map(Invite::from).collect()))
 }
 
