@@ -17,6 +17,21 @@ import {
 
 const ME: Reader = { userId: 'me', roleIds: ['r1'] };
 
+/** A `server.created` payload with these channels. */
+function serverDetail(channels: Pick<Channel, 'id' | 'kind' | 'last_message_id'>[]) {
+  return {
+    id: 's1',
+    name: 'S',
+    description: null,
+    icon: null,
+    owner_id: 'o',
+    created_at: '2026-12-07T00:00:00Z',
+    channels: channels.map((c, position) => ({ ...c, server_id: 's1', name: `c${position}`, position, parent_id: null, topic: null, user_limit: null, bitrate: null })),
+    roles: [],
+    me: { permissions: '0', roles: [] },
+  };
+}
+
 function run(state: ReadStatesState, ...actions: ReadStatesAction[]): ReadStatesState {
   return actions.reduce(readStatesReducer, state);
 }
@@ -85,6 +100,20 @@ describe('unread channels', () => {
   it('counts a channel never acknowledged with a new message as unread', () => {
     const state = run(EMPTY_READ_STATES, loaded(), created('5', { author: user('u2') }));
     expect(channelUnread(state, channel('c1', null)).unread).toBe(true);
+  });
+
+  it('reads a joined server’s earlier messages as read, as the server does', () => {
+    const state = run(EMPTY_READ_STATES, loaded(['c1', '10']));
+    const joined = readStatesActionForEvent('server.created', serverDetail([channel('c1', '12'), channel('c2', '30'), channel('c3', null)]));
+    expect(joined).not.toBeNull();
+    const after = run(state, joined!, created('31', { author: user('u2'), channel_id: 'c2' }));
+    // A channel we had a read state for keeps it; the new ones are read up to now.
+    expect(channelUnread(after, channel('c1', '12')).unread).toBe(true);
+    expect(after.byChannel.c2?.last_read_id).toBe('30');
+    expect(channelUnread(after, channel('c3', null)).unread).toBe(false);
+    // What comes after the join is unread.
+    expect(channelUnread(after, channel('c2', '30')).unread).toBe(true);
+    expect(readStatesActionForEvent('server.created', { id: 's1' })).toBeNull();
   });
 
   it('treats our own messages and the channel being looked at as read', () => {

@@ -4,6 +4,7 @@
 // `last_message_id`, or a newer one seen in a `message.created` event) is newer
 // than `last_read_id`.
 
+import { isServerDetail, normalizeServerDetail } from '../api/guards';
 import { isReadState, normalizeReadState } from '../api/messageGuards';
 import type { Channel, Message, ReadState } from '../api/types';
 import { compareIds } from './servers';
@@ -43,7 +44,12 @@ export type ReadStatesAction =
    * `message.created`. `viewing`: the user is looking at the channel's newest
    * messages right now (they count as read, the ack follows).
    */
-  | { type: 'readState.message'; message: Message; reader: Reader | null; viewing: boolean };
+  | { type: 'readState.message'; message: Message; reader: Reader | null; viewing: boolean }
+  /**
+   * `server.created`: a server we just joined (or made). The server reads what its
+   * channels held before we joined as read, so their newest messages are read here too.
+   */
+  | { type: 'readStates.joined'; channels: readonly Pick<Channel, 'id' | 'kind' | 'last_message_id'>[] };
 
 const max = (a: string | null | undefined, b: string): string => (a && compareIds(a, b) >= 0 ? a : b);
 
@@ -89,6 +95,15 @@ export function readStatesReducer(state: ReadStatesState, action: ReadStatesActi
     }
     case 'readState.acked':
       return readUpTo(state, action.channelId, action.messageId);
+    case 'readStates.joined': {
+      let byChannel: Record<string, ReadState> | null = null;
+      for (const channel of action.channels) {
+        if (channel.kind !== 'text' || !channel.last_message_id || state.byChannel[channel.id]) continue;
+        byChannel ??= { ...state.byChannel };
+        byChannel[channel.id] = { channel_id: channel.id, last_read_id: channel.last_message_id, mention_count: 0 };
+      }
+      return byChannel ? { ...state, byChannel } : state;
+    }
     case 'readState.message': {
       const { message, reader } = action;
       const channelId = message.channel_id;
@@ -120,9 +135,10 @@ export function readStatesReducer(state: ReadStatesState, action: ReadStatesActi
   }
 }
 
-/** The store action for a gateway event (`read_state.updated`), or null. */
+/** The store action for a gateway event (`read_state.updated`, `server.created`), or null. */
 export function readStatesActionForEvent(t: string, d: unknown): ReadStatesAction | null {
   if (t === 'read_state.updated' && isReadState(d)) return { type: 'readState.updated', readState: normalizeReadState(d) };
+  if (t === 'server.created' && isServerDetail(d)) return { type: 'readStates.joined', channels: normalizeServerDetail(d).channels };
   return null;
 }
 
