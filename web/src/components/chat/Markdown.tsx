@@ -11,21 +11,27 @@ interface MarkdownProps {
   serverId: string;
   roles: readonly Role[];
   meId: string;
+  /**
+   * Whether `@everyone` / `@here` pinged (the message's `mention_everyone`): only then are
+   * they drawn as a mention; from someone without the permission they are plain text.
+   */
+  mentionEveryone: boolean;
 }
 
 /**
  * A message's markdown as React elements: every piece of user text ends up in
  * a text node (escaped by React), links are http(s) only and open in a new tab.
  */
-export const Markdown = memo(function Markdown({ content, serverId, roles, meId }: MarkdownProps) {
+export const Markdown = memo(function Markdown({ content, serverId, roles, meId, mentionEveryone }: MarkdownProps) {
   const nodes = useMemo(() => parseMarkdown(content), [content]);
-  return <>{renderNodes(nodes, { serverId, roles, meId })}</>;
+  return <>{renderNodes(nodes, { serverId, roles, meId, mentionEveryone })}</>;
 });
 
 interface RenderContext {
   serverId: string;
   roles: readonly Role[];
   meId: string;
+  mentionEveryone: boolean;
 }
 
 function renderNodes(nodes: readonly MdNode[], ctx: RenderContext): ReactNode[] {
@@ -75,6 +81,7 @@ function renderNode(node: MdNode, key: number, ctx: RenderContext): ReactNode {
     case 'roleMention':
       return <RoleMention key={key} role={ctx.roles.find((r) => r.id === node.id) ?? null} />;
     case 'everyone':
+      if (!ctx.mentionEveryone) return `@${node.name}`;
       return (
         <span key={key} className="md-mention" data-testid="mention">
           @{node.name}

@@ -69,7 +69,13 @@ const SentMessage = memo(function SentMessage({ message, startsGroup }: { messag
           />
         ) : (
           <div className="message-content" data-testid="message-content">
-            <Markdown content={message.content} serverId={view.server.id} roles={view.server.roles} meId={view.me.id} />
+            <Markdown
+              content={message.content}
+              serverId={view.server.id}
+              roles={view.server.roles}
+              meId={view.me.id}
+              mentionEveryone={message.mention_everyone}
+            />
             {message.edited_at && (
               <span className="message-edited" title={messageTime(message.edited_at, i18n.language, new Date())?.full} data-testid="edited-marker">
                 {' '}
@@ -104,7 +110,13 @@ const PendingRow = memo(function PendingRow({ pending, startsGroup }: { pending:
       {pending.reply_to !== null && <ReplyContext reference={pending.referenced_message} />}
       <MessageBody author={pending.author} createdAt={pending.created_at} startsGroup={startsGroup}>
         <div className="message-content" data-testid="message-content">
-          <Markdown content={pending.content} serverId={view.server.id} roles={view.server.roles} meId={view.me.id} />
+          <Markdown
+            content={pending.content}
+            serverId={view.server.id}
+            roles={view.server.roles}
+            meId={view.me.id}
+            mentionEveryone={false}
+          />
         </div>
         {failed && (
           <div className="message-failure" role="alert" data-testid="send-failed">

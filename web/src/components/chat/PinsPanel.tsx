@@ -97,7 +97,13 @@ function PinnedMessage({ message, onUnpinned }: { message: Message; onUnpinned()
         )}
       </header>
       <div className="message-content">
-        <Markdown content={message.content} serverId={view.server.id} roles={view.server.roles} meId={view.me.id} />
+        <Markdown
+          content={message.content}
+          serverId={view.server.id}
+          roles={view.server.roles}
+          meId={view.me.id}
+          mentionEveryone={message.mention_everyone}
+        />
       </div>
       <div className="pinned-actions">
         <button type="button" className="chat-link-button" onClick={() => view.jumpTo(message.id)}>
