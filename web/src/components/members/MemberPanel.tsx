@@ -2,7 +2,7 @@ import { memo, useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { actorOf, isTimedOut, memberColor } from '../../api/hierarchy';
 import type { Member, Role, ServerDetail } from '../../api/types';
-import { activeCustomStatus } from '../../gateway/presence';
+import { activeCustomStatus, expiryOf } from '../../gateway/presence';
 import type { ObservedStatus, Presence } from '../../gateway/protocol';
 import { useAuth, useCurrentUser, useOwnPresence, useServer } from '../../state/context';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../state/members';
 import { Avatar, accentToCss } from '../Avatar';
 import { ClockIcon, CrownIcon } from '../communityIcons';
+import { useRedrawAt } from '../chat/useNow';
 import { CloseIcon } from '../icons';
 import { MemberActionDialog, type MemberDialogKind } from './MemberDialogs';
 import { MemberPopover } from './MemberPopover';
@@ -180,6 +181,12 @@ interface MemberGroupViewProps {
 
 function MemberGroupView({ group, label, roles, ownerId, presences, openUserId, labels, onOpen }: MemberGroupViewProps) {
   const id = useId();
+  useRedrawAt(
+    group.members.flatMap((member) => [
+      member.timeout_until ? Date.parse(member.timeout_until) : null,
+      expiryOf(presences[member.user.id]?.custom_status),
+    ]),
+  );
   const now = Date.now();
   return (
     <section className="member-group" aria-labelledby={id} data-testid="member-group" data-group={group.key}>
