@@ -122,6 +122,16 @@ describe('chat between two people', () => {
       assert.match(link, /\/invite\/[A-Za-z0-9]+$/);
       await alicePage.keyboard.press('Escape');
 
+      // A channel with a message from before Bob joins: read for him, as the server says.
+      await alicePage.getByTestId('create-channel').click();
+      const rulesDialog = alicePage.getByRole('dialog', { name: en.channels.create.title });
+      await rulesDialog.locator('input[name="name"]').fill('regras');
+      await rulesDialog.getByTestId('create-channel-submit').click();
+      await rulesDialog.waitFor({ state: 'hidden' });
+      await send(alicePage, 'Sejam gentis');
+      await channelLink(alicePage, 'general').click();
+      await alicePage.getByTestId('composer').waitFor();
+
       // Bob registers and joins from the link.
       await register(bobPage, bob);
       await bobPage.goto(link);
@@ -152,6 +162,10 @@ describe('chat between two people', () => {
       await send(alicePage, 'De nada!');
       await expectText(messageWith(bobPage, 'De nada!').getByTestId('reply-context'), 'Valeu, Alice!');
 
+      // Alice starts another reply to Bob's message; Bob deletes it (below), which closes it.
+      await act(alicePage, 'Valeu, Alice!', 'reply-button');
+      await alicePage.getByTestId('reply-preview').waitFor();
+
       // Alice edits her first message in place; Bob sees it edited.
       await act(alicePage, 'bem-vindo', 'edit-button');
       const editor = alicePage.getByTestId('edit-input');
@@ -164,6 +178,14 @@ describe('chat between two people', () => {
       await act(bobPage, 'Valeu, Alice!', 'delete-button');
       await bobPage.getByTestId('confirm-button').click();
       await eventually(async () => (await messageWith(alicePage, 'Valeu, Alice!').count()) === 0, 'deleted for Alice');
+      await alicePage.getByTestId('reply-preview').waitFor({ state: 'detached' });
+
+      // @everyone pings (and is drawn as a mention) only from someone allowed to: Alice, the
+      // owner, not Bob.
+      await send(bobPage, '@everyone olhem isto');
+      await send(alicePage, '@everyone reunião');
+      await messageWith(bobPage, 'reunião').getByTestId('mention').waitFor();
+      assert.equal(await messageWith(alicePage, 'olhem isto').getByTestId('mention').count(), 0, 'Bob pinged no one');
 
       // Unread: Alice posts in a new channel while Bob looks at #general.
       await alicePage.getByTestId('create-channel').click();
@@ -178,12 +200,15 @@ describe('chat between two people', () => {
       const channelId = await avisos.getAttribute('data-channel-id');
       const dot = bobPage.locator(`[data-testid="unread-dot"][data-channel-id="${channelId}"]`);
       await dot.waitFor();
+      // #regras held only a message from before Bob joined: not unread.
+      const regrasId = await channelLink(bobPage, 'regras').getAttribute('data-channel-id');
+      assert.equal(await bobPage.locator(`[data-testid="unread-dot"][data-channel-id="${regrasId}"]`).count(), 0, '#regras is read');
       await avisos.click();
       await messageWith(bobPage, 'Aula amanhã').waitFor();
       await dot.waitFor({ state: 'detached' });
 
       assert.equal(restSends, 0, 'no message was sent over REST');
-      assert.equal(gatewaySends, 4, 'every message went over the gateway');
+      assert.equal(gatewaySends, 7, 'every message went over the gateway');
 
       // Alice bans Bob from the member list; his UI loses the server at once.
       if (!(await alicePage.getByTestId('member-list').isVisible())) {

@@ -4,6 +4,7 @@ import {
   MAX_WINDOW,
   applyReaction,
   displayItems,
+  isGoneFrom,
   makeNonce,
   messagesActionForEvent,
   messagesReducer,
@@ -260,6 +261,32 @@ describe('pending messages', () => {
     expect(state.c1?.pending[0]).toMatchObject({ nonce: 'n1', status: 'pending', error: null });
     state = run(state, { type: 'pending.removed', channelId: 'c1', nonce: 'n1' });
     expect(state.c1?.pending).toEqual([]);
+  });
+
+  it('sends a reply whose message was deleted as a plain message', () => {
+    const reply = pending('n1', { reply_to: '2', referenced_message: { id: '2', author: user('u1'), content: 'gone soon' } });
+    let state = run({}, latest(), { type: 'pending.added', pending: reply }, { type: 'pending.added', pending: pending('n2') });
+    const untouched = state.c1?.pending[1];
+    state = run(state, event('message.deleted', { id: '2', channel_id: 'c1', server_id: 's1' }));
+    expect(state.c1?.pending[0]).toMatchObject({ nonce: 'n1', reply_to: null, referenced_message: null });
+    expect(state.c1?.pending[1]).toBe(untouched);
+  });
+
+  it('knows a message is gone only within the span its window covers', () => {
+    // Messages 1–5 from the channel's start, not up to the present.
+    let state = run({}, { type: 'messages.loaded', channelId: 'c1', messages: page(1, 5), mode: 'before', limit: 50 });
+    state = run(state, event('message.deleted', { id: '3', channel_id: 'c1', server_id: 's1' }));
+    expect(isGoneFrom(state.c1, '3')).toBe(true);
+    expect(isGoneFrom(state.c1, '4')).toBe(false);
+    expect(isGoneFrom(state.c1, '9')).toBe(false);
+    state = run(state, event('message.deleted', { id: '1', channel_id: 'c1', server_id: 's1' }));
+    expect(isGoneFrom(state.c1, '1')).toBe(true);
+    // Up to the present: a newer id is covered too; with older messages left to load, an
+    // id before the oldest is not.
+    const present = run({}, latest(page(10, 3), 3));
+    expect(isGoneFrom(present.c1, '20')).toBe(true);
+    expect(isGoneFrom(present.c1, '5')).toBe(false);
+    expect(isGoneFrom(undefined, '1')).toBe(false);
   });
 
   it('adds a nonce once', () => {

@@ -260,7 +260,29 @@ function deleted(state: MessagesState, channelId: string, ids: readonly string[]
       messages.push(m);
     }
   }
-  return changed ? setWindow(state, channelId, { ...window, messages }) : state;
+  // Ours on their way or failed, replying to a deleted message: sent (or retried) as plain
+  // messages, as the server refuses a reply to a message that is gone.
+  let pending = window.pending;
+  if (pending.some((p) => p.reply_to !== null && gone.has(p.reply_to))) {
+    changed = true;
+    pending = pending.map((p) => (p.reply_to !== null && gone.has(p.reply_to) ? { ...p, reply_to: null, referenced_message: null } : p));
+  }
+  return changed ? setWindow(state, channelId, { ...window, messages, pending }) : state;
+}
+
+/**
+ * Whether message `id` was deleted, as far as the window shows: it lies within the span the
+ * window covers (from its oldest message, or the channel's start when nothing is older, to its
+ * newest, or on when it reaches the present) and is not among its messages. A message outside
+ * the window is not known to be gone.
+ */
+export function isGoneFrom(window: ChannelMessages | undefined, id: string): boolean {
+  const oldest = window?.messages[0];
+  const newest = window?.messages[window.messages.length - 1];
+  if (!window || !oldest || !newest) return false;
+  if (window.hasMoreBefore && compareIds(id, oldest.id) < 0) return false;
+  if (!window.atPresent && compareIds(id, newest.id) > 0) return false;
+  return !window.messages.some((m) => m.id === id);
 }
 
 /**

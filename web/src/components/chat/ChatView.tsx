@@ -4,7 +4,7 @@ import { computeChannelPermissions, has } from '../../api/permissions';
 import type { Channel, Message, ServerDetail } from '../../api/types';
 import { chatActions, chatStore, useChannelMessages, useChat } from '../../state/chat';
 import { useCurrentUser } from '../../state/context';
-import { needsInitialLoad, newestMessageId } from '../../state/messages';
+import { isGoneFrom, needsInitialLoad, newestMessageId } from '../../state/messages';
 import { ackTarget } from '../../state/readStates';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CloseIcon, HashIcon } from '../icons';
@@ -18,24 +18,12 @@ import { excerpt, messageTime } from './format';
 import { MessageList } from './MessageList';
 import { PinsPanel } from './PinsPanel';
 import { TypingIndicator } from './TypingIndicator';
-import { useDocumentVisible } from './useNow';
+import { useDocumentVisible, useRedrawAt } from './useNow';
 import './chat.css';
 
 /** Acknowledge this long after the newest message was shown (and nothing newer came). */
 export const ACK_DEBOUNCE_MS = 1_000;
 const NOTICE_MS = 8_000;
-
-/** Re-renders when a timeout ends (the composer comes back). */
-function useTimeoutEnd(until: string | null): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const end = until ? Date.parse(until) : NaN;
-    if (!Number.isFinite(end) || end <= Date.now()) return;
-    const timer = setTimeout(() => setNow(Date.now()), Math.min(end - Date.now() + 50, 2_147_483_647));
-    return () => clearTimeout(timer);
-  }, [until]);
-  return now;
-}
 
 /** A text channel: its history, the composer, typing, pins. Keyed by channel id. */
 export function ChatView({ server, channel }: { server: ServerDetail; channel: Channel }) {
@@ -49,6 +37,11 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   );
   const [attempt, setAttempt] = useState(0);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  // The message replied to was deleted (by anyone): no reply to send any more.
+  const replyGone = replyTo !== null && isGoneFrom(stored, replyTo.id);
+  useEffect(() => {
+    if (replyGone) setReplyTo(null);
+  }, [replyGone]);
   const [editingId, setEditingId] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
   const [notice, setNotice] = useState<unknown>(null);
@@ -60,7 +53,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   // What we may do here: roles + the channel's overwrites, a timeout leaves only reading.
   // `server.me` carries our timeout (member.updated about us keeps it fresh).
   const timeoutUntil = server.me.timeout_until;
-  const now = useTimeoutEnd(timeoutUntil);
+  // Drawn again when the timeout ends (the composer comes back).
+  useRedrawAt([timeoutUntil ? Date.parse(timeoutUntil) : null]);
+  const now = Date.now();
   const bits = computeChannelPermissions({
     userId: me.id,
     server,
