@@ -137,6 +137,11 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
         {remaining < COUNTER_BELOW && (
           <span className={tooLong ? 'composer-counter composer-counter-over' : 'composer-counter'}>{remaining}</span>
         )}
+        {tooLong && (
+          <span className="composer-counter-over" role="alert" data-testid="composer-too-long">
+            {t('chat.errors.tooLong')}
+          </span>
+        )}
         {cooling && cooldownUntil !== null && (
           <span className="composer-cooldown" data-testid="slowmode-countdown">
             {t('chat.composer.cooldown', { seconds: secondsLeft(cooldownUntil, now) })}

@@ -31,8 +31,12 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
     area.setSelectionRange(area.value.length, area.value.length);
   }, []);
 
+  const length = Array.from(text).length;
+  const tooLong = length > MESSAGE_MAX_LENGTH;
+
   async function save() {
     const content = text.trim();
+    if (tooLong) return;
     if (content === '') {
       onEmpty();
       return;
@@ -71,8 +75,8 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
         value={text}
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
-        maxLength={MESSAGE_MAX_LENGTH}
         rows={Math.min(10, text.split('\n').length)}
+        aria-invalid={tooLong || undefined}
         aria-label={t('chat.edit.label')}
         disabled={busy}
         data-testid="edit-input"
@@ -82,10 +86,15 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
         <button type="button" className="chat-link-button" onClick={onDone}>
           {t('common.cancel')}
         </button>{' '}
-        <button type="button" className="chat-link-button" onClick={() => void save()} disabled={busy}>
+        <button type="button" className="chat-link-button" onClick={() => void save()} disabled={busy || tooLong}>
           {t('chat.edit.save')}
         </button>
       </p>
+      {tooLong && (
+        <p className="chat-inline-error" role="alert" data-testid="edit-too-long">
+          <span className="composer-counter-over">{MESSAGE_MAX_LENGTH - length}</span> {t('chat.errors.tooLong')}
+        </p>
+      )}
       {errors.banner && (
         <p className="chat-inline-error" role="alert">
           {errors.banner}
