@@ -357,6 +357,9 @@ async fn ownership_moves_to_a_member(b: Backend) {
         )
         .await;
     assert_eq!(log.body["entries"][0]["changes"]["owner_id"][1], bob_id);
+    // The new owner is among the answer's users, so a client can name him.
+    let users = log.body["users"].as_array().unwrap();
+    assert!(users.iter().any(|u| u["id"] == bob_id), "{users:?}");
     assert_eq!(app.delete(&path, Some(&bob)).await.status, 204);
     app.stop().await;
 }

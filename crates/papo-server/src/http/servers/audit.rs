@@ -193,6 +193,10 @@ pub async fn list(
     .await?;
     let mut ids: Vec<i64> = rows.iter().map(|r| r.actor_id).collect();
     ids.extend(rows.iter().filter_map(|r| r.target_id));
+    ids.extend(
+        rows.iter()
+            .flat_map(|r| users_in_changes(r.changes.as_deref())),
+    );
     ids.sort_unstable();
     ids.dedup();
     let users: BTreeMap<i64, PublicUser> = users::by_ids(&state.db, &ids)
@@ -217,4 +221,20 @@ pub async fn list(
         entries,
         users: users.into_values().collect(),
     }))
+}
+
+/// The users an entry's changes name, so the answer's `users` lets a client name them too:
+/// an ownership transfer's old and new owner, a member overwrite's member (`target_id`; a
+/// role's id there matches no user and is dropped by the lookup).
+fn users_in_changes(changes: Option<&str>) -> Vec<i64> {
+    let Some(Ok(serde_json::Value::Object(map))) = changes.map(serde_json::from_str) else {
+        return Vec::new();
+    };
+    let id = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+    let mut out = Vec::new();
+    if let Some(serde_json::Value::Array(pair)) = map.get("owner_id") {
+        out.extend(pair.iter().filter_map(id));
+    }
+    out.extend(map.get("target_id").and_then(id));
+    out
 }
