@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditLogEntry, Channel, PublicUser, Role } from '../api/types';
-import { describeAuditEntry, mergeAuditPages, type AuditLookups } from './auditLog';
+import { describeAuditEntry, mergeAuditPages, type AuditLookups, type AuditWords } from './auditLog';
 
 const user = (id: string, username: string, display_name: string | null = null) =>
   ({ id, username, display_name }) as PublicUser;
@@ -10,9 +10,21 @@ const lookups: AuditLookups = {
     ['1', user('1', 'alice')],
     ['2', user('2', 'bob', 'Bobby')],
   ]),
-  roles: [{ id: 'r1', name: 'Mods', position: 1 } as Role],
+  roles: [{ id: 'r1', name: 'Mods', position: 1 } as Role, { id: 'everyone', name: '@everyone', position: 0 } as Role],
   channels: [{ id: 'c1', name: 'general', kind: 'text' } as Channel, { id: 'c2', name: 'Lounge', kind: 'voice' } as Channel],
 };
+
+/** Words that show what was asked for. */
+const words: AuditWords = {
+  none: '—',
+  yes: 'yes',
+  no: 'no',
+  permission: (name) => `perm:${name}`,
+  kind: (kind) => `kind:${kind}`,
+  dateTime: (iso) => `date:${iso}`,
+};
+
+const describe_ = (e: AuditLogEntry) => describeAuditEntry(e, lookups, words);
 
 function entry(action: string, fields: Partial<AuditLogEntry> = {}): AuditLogEntry {
   return {
@@ -30,7 +42,7 @@ function entry(action: string, fields: Partial<AuditLogEntry> = {}): AuditLogEnt
 
 describe('describeAuditEntry', () => {
   it('reads "alice banned bob — reason: spam" from the users of the answer', () => {
-    expect(describeAuditEntry(entry('member_ban_add', { reason: ' spam ' }), lookups)).toEqual({
+    expect(describe_(entry('member_ban_add', { reason: ' spam ' }))).toEqual({
       action: 'member_ban_add',
       actor: 'alice',
       target: 'Bobby',
@@ -40,32 +52,79 @@ describe('describeAuditEntry', () => {
   });
 
   it('names roles and channels, falling back to a name in the changes, then the id', () => {
-    expect(describeAuditEntry(entry('role_update', { target_id: 'r1' }), lookups).target).toBe('Mods');
-    expect(describeAuditEntry(entry('channel_create', { target_id: 'c1' }), lookups).target).toBe('#general');
-    expect(describeAuditEntry(entry('overwrite_update', { target_id: 'c2' }), lookups).target).toBe('Lounge');
+    expect(describe_(entry('role_update', { target_id: 'r1' })).target).toBe('Mods');
+    expect(describe_(entry('channel_create', { target_id: 'c1' })).target).toBe('#general');
+    expect(describe_(entry('overwrite_update', { target_id: 'c2' })).target).toBe('Lounge');
     expect(
-      describeAuditEntry(entry('role_delete', { target_id: 'gone', changes: { name: 'Old role' } }), lookups).target,
+      describe_(entry('role_delete', { target_id: 'gone', changes: { name: 'Old role' } })).target,
     ).toBe('Old role');
-    expect(describeAuditEntry(entry('invite_delete', { target_id: 'xyz' }), lookups).target).toBe('xyz');
-    expect(describeAuditEntry(entry('server_update'), lookups).target).toBeNull();
+    expect(describe_(entry('invite_delete', { target_id: 'xyz' })).target).toBe('xyz');
+    expect(describe_(entry('server_update')).target).toBeNull();
   });
 
   it('keeps unknown actions and actors readable', () => {
-    const s = describeAuditEntry(entry('something_new', { actor_id: '999' }), lookups);
+    const s = describe_(entry('something_new', { actor_id: '999' }));
     expect(s.action).toBe('unknown');
     expect(s.actor).toBeNull();
   });
 
   it('summarises changes, with role names and before → after', () => {
-    const s = describeAuditEntry(
-      entry('member_roles_update', { changes: { added: ['r1'], removed: [], nickname: { old: null, new: 'Bo' } } }),
-      lookups,
-    );
+    const s = describe_(entry('member_roles_update', { changes: { added: ['r1'], removed: [] } }));
     expect(s.changes).toEqual([
       { key: 'added', value: '@Mods' },
       { key: 'removed', value: '—' },
-      { key: 'nickname', value: '— → Bo' },
     ]);
+    const nick = describe_(entry('member_update', { changes: { nickname: [null, 'Bo'] } }));
+    expect(nick.changes).toEqual([{ key: 'nickname', value: '— → Bo' }]);
+  });
+
+  it('names the users, roles, channels, permissions and colours in the values', () => {
+    const owner = describe_(entry('server_update', { target_id: null, changes: { name: ['Old', 'New'], owner_id: ['1', '2'] } }));
+    expect(owner.changes).toEqual([
+      { key: 'name', value: 'Old → New' },
+      { key: 'owner_id', value: 'alice → Bobby' },
+    ]);
+    const role = describe_(
+      entry('role_update', {
+        target_id: 'r1',
+        changes: { permissions: ['0', '8194'], color: [null, 15277667], hoist: [false, true] },
+      }),
+    );
+    expect(role.changes).toEqual([
+      { key: 'permissions', value: '— → perm:kick_members, perm:manage_messages' },
+      { key: 'color', value: '— → #E91E63' },
+      { key: 'hoist', value: 'no → yes' },
+    ]);
+    const overwrite = describe_(
+      entry('overwrite_update', { target_id: 'c1', changes: { target_id: 'everyone', type: 'role', allow: '0', deny: '1024' } }),
+    );
+    // @everyone keeps its one @.
+    expect(overwrite.changes).toEqual([
+      { key: 'target_id', value: '@everyone' },
+      { key: 'type', value: 'kind:role' },
+      { key: 'allow', value: '—' },
+      { key: 'deny', value: 'perm:view_channel' },
+    ]);
+    const created = describe_(entry('channel_create', { target_id: 'c2', changes: { name: 'Lounge', kind: 'voice' } }));
+    expect(created.changes).toEqual([
+      { key: 'name', value: 'Lounge' },
+      { key: 'kind', value: 'kind:voice' },
+    ]);
+    const moved = describe_(entry('channel_update', { target_id: null, changes: { positions: [['c1', 1], ['c2', 0]] } }));
+    expect(moved.changes).toEqual([{ key: 'positions', value: '#general: 1, Lounge: 0' }]);
+    const timeout = describe_(entry('member_timeout', { changes: { timeout_until: '2026-12-07T18:00:00Z' } }));
+    expect(timeout.changes).toEqual([{ key: 'timeout_until', value: 'date:2026-12-07T18:00:00Z' }]);
+    const lifted = describe_(entry('member_timeout', { changes: { timeout_until: null } }));
+    expect(lifted.changes).toEqual([{ key: 'timeout_until', value: '—' }]);
+    const pin = describe_(entry('message_pin', { changes: { channel_id: 'c1', message_id: '77' } }));
+    expect(pin.changes).toEqual([
+      { key: 'channel_id', value: '#general' },
+      { key: 'message_id', value: '77' },
+    ]);
+  });
+
+  it('takes a renamed channel’s new name when the channel is gone', () => {
+    expect(describe_(entry('channel_update', { target_id: 'gone', changes: { name: ['a', 'b'] } })).target).toBe('b');
   });
 });
 

@@ -1,6 +1,7 @@
 // The audit log as readable sentences: who did what to whom, with the reason
 // and what changed. Pure, no React: the component translates the key.
 
+import { permissionNames, type PermissionName } from '../api/permissions';
 import type { AuditLogEntry, Channel, PublicUser, Role } from '../api/types';
 
 /** The actions of docs/api.md, for the filter. */
@@ -66,6 +67,9 @@ export const AUDIT_FIELDS = [
 
 export type AuditField = (typeof AUDIT_FIELDS)[number];
 
+/** The values of `kind` and `type` with a word under `serverSettings.audit.values`. */
+export const AUDIT_KINDS: readonly string[] = ['text', 'voice', 'category', 'role', 'member'];
+
 export function isAuditField(key: string): key is AuditField {
   return (AUDIT_FIELDS as readonly string[]).includes(key);
 }
@@ -102,15 +106,11 @@ const channelName = (channel: Channel) => (channel.kind === 'text' ? `#${channel
 
 function nameFromChanges(changes: Record<string, unknown> | null): string | null {
   if (!changes) return null;
-  for (const key of ['name', 'code', 'username']) {
+  for (const key of ['name', 'code']) {
     const value = changes[key];
     if (typeof value === 'string' && value) return value;
-    if (typeof value === 'object' && value !== null) {
-      const rec = value as Record<string, unknown>;
-      for (const side of ['new', 'after', 'old', 'before']) {
-        if (typeof rec[side] === 'string' && rec[side]) return rec[side] as string;
-      }
-    }
+    // An edit's `[old, new]`: the new name.
+    if (Array.isArray(value) && typeof value[1] === 'string' && value[1]) return value[1];
   }
   return null;
 }
@@ -130,43 +130,92 @@ export function auditTargetName(entry: AuditLogEntry, lookups: AuditLookups): st
   return nameFromChanges(entry.changes) ?? id;
 }
 
-/** Role ids in a change's value are shown with the roles' names. */
-function formatValue(value: unknown, lookups: AuditLookups): string {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') {
-    const role = lookups.roles.find((r) => r.id === value);
-    return role ? `@${role.name}` : value;
+/**
+ * The words a change's values need, in the reader's language (the component gives them):
+ * permission names, yes/no, channel kinds and override types, dates.
+ */
+export interface AuditWords {
+  none: string;
+  yes: string;
+  no: string;
+  permission(name: PermissionName): string;
+  /** `text` / `voice` / `category` (a channel's kind) or `role` / `member` (an override's type). */
+  kind(kind: string): string;
+  dateTime(iso: string): string;
+}
+
+/** Actions whose changes hold `[old, new]` pairs (docs/api.md), but for these lists. */
+const EDITS = new Set(['server_update', 'channel_update', 'role_update', 'member_update']);
+const LISTS = new Set(['positions', 'added', 'removed']);
+
+const roleLabel = (role: Role) => (role.name.startsWith('@') ? role.name : `@${role.name}`);
+
+/** One value of field `key`, in words: names for ids, permission names, colours, dates. */
+function formatValue(key: string, value: unknown, lookups: AuditLookups, words: AuditWords): string {
+  if (value === null || value === undefined || value === '') return words.none;
+  if (Array.isArray(value)) {
+    if (key === 'positions') {
+      return value
+        .map((p) => (Array.isArray(p) ? `${formatValue('channel_id', p[0], lookups, words)}: ${String(p[1])}` : String(p)))
+        .join(', ');
+    }
+    return value.length ? value.map((v) => formatValue(key, v, lookups, words)).join(', ') : words.none;
   }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.length ? value.map((v) => formatValue(v, lookups)).join(', ') : '—';
-  if (typeof value === 'object') {
-    const rec = value as Record<string, unknown>;
-    const before = 'old' in rec ? rec.old : 'before' in rec ? rec.before : undefined;
-    const after = 'new' in rec ? rec.new : 'after' in rec ? rec.after : undefined;
-    if (before !== undefined || after !== undefined) return `${formatValue(before, lookups)} → ${formatValue(after, lookups)}`;
-    return JSON.stringify(value);
+  if (typeof value === 'boolean') return value ? words.yes : words.no;
+  switch (key) {
+    case 'permissions':
+    case 'allow':
+    case 'deny': {
+      const names = typeof value === 'string' || typeof value === 'number' ? permissionNames(String(value)) : [];
+      return names.length ? names.map(words.permission).join(', ') : words.none;
+    }
+    case 'color':
+      return typeof value === 'number' ? `#${value.toString(16).padStart(6, '0').toUpperCase()}` : String(value);
+    case 'kind':
+    case 'type':
+      return typeof value === 'string' ? words.kind(value) : String(value);
+    case 'timeout_until':
+      return typeof value === 'string' ? words.dateTime(value) : String(value);
+    default:
+      break;
   }
-  return String(value);
+  if (typeof value === 'string') return idName(value, lookups) ?? value;
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value);
+}
+
+/** The name of the user, role or channel with this id, if we know one. */
+function idName(id: string, lookups: AuditLookups): string | null {
+  const user = lookups.users.get(id);
+  if (user) return userName(user);
+  const role = lookups.roles.find((r) => r.id === id);
+  if (role) return roleLabel(role);
+  const channel = lookups.channels.find((c) => c.id === id);
+  return channel ? channelName(channel) : null;
 }
 
 const MAX_CHANGE_CHARS = 200;
 
-export function auditChanges(entry: AuditLogEntry, lookups: AuditLookups): AuditChange[] {
+export function auditChanges(entry: AuditLogEntry, lookups: AuditLookups, words: AuditWords): AuditChange[] {
   if (!entry.changes || typeof entry.changes !== 'object') return [];
+  const edit = EDITS.has(entry.action);
   return Object.entries(entry.changes).map(([key, value]) => {
-    const text = formatValue(value, lookups);
+    const text =
+      edit && !LISTS.has(key) && Array.isArray(value) && value.length === 2
+        ? `${formatValue(key, value[0], lookups, words)} → ${formatValue(key, value[1], lookups, words)}`
+        : formatValue(key, value, lookups, words);
     return { key, value: text.length > MAX_CHANGE_CHARS ? `${text.slice(0, MAX_CHANGE_CHARS)}…` : text };
   });
 }
 
-export function describeAuditEntry(entry: AuditLogEntry, lookups: AuditLookups): AuditSentence {
+export function describeAuditEntry(entry: AuditLogEntry, lookups: AuditLookups, words: AuditWords): AuditSentence {
   const actor = lookups.users.get(entry.actor_id);
   return {
     action: isAuditAction(entry.action) ? entry.action : 'unknown',
     actor: actor ? userName(actor) : null,
     target: auditTargetName(entry, lookups),
     reason: entry.reason?.trim() ? entry.reason.trim() : null,
-    changes: auditChanges(entry, lookups),
+    changes: auditChanges(entry, lookups, words),
   };
 }
 

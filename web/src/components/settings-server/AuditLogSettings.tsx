@@ -4,11 +4,13 @@ import { auditLogApi } from '../../api';
 import type { AuditLogEntry, PublicUser, ServerDetail } from '../../api/types';
 import {
   AUDIT_ACTIONS,
+  AUDIT_KINDS,
   AUDIT_PAGE_SIZE,
   describeAuditEntry,
   isAuditField,
   mergeAuditPages,
   type AuditLookups,
+  type AuditWords,
 } from '../../state/auditLog';
 import { SettingsSection } from '../../settings/SettingsSection';
 import { useFormErrors } from '../useFormErrors';
@@ -92,6 +94,17 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
     () => ({ users: log.users, roles: server.roles, channels: server.channels }),
     [log.users, server.roles, server.channels],
   );
+  const words: AuditWords = useMemo(
+    () => ({
+      none: t('serverSettings.audit.values.none'),
+      yes: t('serverSettings.audit.values.yes'),
+      no: t('serverSettings.audit.values.no'),
+      permission: (name) => t(`permissions.names.${name}`),
+      kind: (kind) => (AUDIT_KINDS.includes(kind) ? t(`serverSettings.audit.values.${kind}`) : kind),
+      dateTime: (iso) => formatDate(iso),
+    }),
+    [t, formatDate],
+  );
 
   return (
     <SettingsSection
@@ -122,7 +135,7 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
       {status !== 'loading' && status !== 'error' && (
         <ol className="settings-rows audit-list">
           {log.entries.map((entry) => {
-            const sentence = describeAuditEntry(entry, lookups);
+            const sentence = describeAuditEntry(entry, lookups, words);
             const params = {
               actor: sentence.actor ?? t('serverSettings.audit.someone'),
               target: sentence.target ?? t('serverSettings.audit.something'),
