@@ -174,6 +174,20 @@ describe('chat between two people', () => {
       await expectText(messageWith(bobPage, 'editado').getByTestId('message-content'), 'Seja bem-vindo, editado');
       await messageWith(bobPage, 'editado').getByTestId('edited-marker').waitFor();
 
+      // Alice pins her message and unpins it from the pins panel; Escape then still closes the
+      // panel, and a click outside it closes it too.
+      await act(alicePage, 'editado', 'pin-button');
+      await alicePage.getByTestId('pins-button').click();
+      const pinsPanel = alicePage.getByTestId('pins-panel');
+      await pinsPanel.getByTestId('unpin-button').click();
+      await pinsPanel.getByTestId('pinned-message').waitFor({ state: 'detached' });
+      await alicePage.keyboard.press('Escape');
+      await pinsPanel.waitFor({ state: 'detached' });
+      await alicePage.getByTestId('pins-button').click();
+      await pinsPanel.waitFor();
+      await alicePage.getByTestId('message-list').click({ position: { x: 5, y: 5 } });
+      await pinsPanel.waitFor({ state: 'detached' });
+
       // Bob deletes his message (with confirmation); it disappears for Alice.
       await act(bobPage, 'Valeu, Alice!', 'delete-button');
       await bobPage.getByTestId('confirm-button').click();

@@ -38,6 +38,19 @@ export function PinsPanel({ onClose }: { onClose(): void }) {
     ref.current?.focus();
   }, []);
 
+  // A click outside closes it, as other popouts do (its own toggle button toggles it).
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const onPointerDown = (event: PointerEvent) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (!target || ref.current?.contains(target) || target.closest('[data-testid="pins-button"]')) return;
+      close.current();
+    };
+    document.addEventListener('pointerdown', onPointerDown);
+    return () => document.removeEventListener('pointerdown', onPointerDown);
+  }, []);
+
   return (
     <aside
       ref={ref}
@@ -71,7 +84,11 @@ export function PinsPanel({ onClose }: { onClose(): void }) {
             <PinnedMessage
               key={message.id}
               message={message}
-              onUnpinned={() => setPins((list) => list?.filter((m) => m.id !== message.id) ?? null)}
+              onUnpinned={() => {
+                // Its button goes with it: keep the focus in the panel (Escape still closes it).
+                ref.current?.focus();
+                setPins((list) => list?.filter((m) => m.id !== message.id) ?? null);
+              }}
             />
           ))}
         </ul>
