@@ -260,6 +260,12 @@ describe('chat between two people', () => {
       await bobPage.waitForURL(/\/app\/?$/);
       assert.equal(await bobPage.getByTestId('server-rail').getByRole('link', { name: 'Turma do Café' }).count(), 0);
       await eventually(async () => (await bobRow.count()) === 0, 'Bob gone from the member list');
+
+      // The invite still shows the server to Bob, but joining is refused, and for good.
+      await bobPage.goto(link);
+      await bobPage.getByTestId('invite-accept').click();
+      await bobPage.getByRole('alert').filter({ hasText: /banned/i }).waitFor();
+      assert.equal(await bobPage.getByTestId('invite-accept').isDisabled(), true, 'no second try');
     });
     problems.push(...aliceProblems, ...bobProblems);
     assert.deepEqual(problems, []);

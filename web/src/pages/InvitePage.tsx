@@ -65,6 +65,8 @@ export function InvitePage() {
   }
 
   const errorCode = state.status === 'error' && isApiError(state.error) ? inviteErrorCode(state.error.code) : null;
+  // Refused for good (banned, or the invite died meanwhile): another click cannot help.
+  const joinRefused = isApiError(joinError) && inviteErrorCode(joinError.code) !== null;
 
   return (
     <div className="auth-page invite-page">
@@ -118,7 +120,7 @@ export function InvitePage() {
               type="button"
               className="button button-primary button-block"
               onClick={() => void onJoin()}
-              disabled={busy}
+              disabled={busy || joinRefused}
               data-testid="invite-accept"
             >
               {alreadyMember ? t('invites.page.open') : busy ? t('invites.page.joining') : t('invites.page.join')}
