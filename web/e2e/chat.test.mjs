@@ -201,6 +201,19 @@ describe('chat between two people', () => {
       await messageWith(bobPage, 'reunião').getByTestId('mention').waitFor();
       assert.equal(await messageWith(alicePage, 'olhem isto').getByTestId('mention').count(), 0, 'Bob pinged no one');
 
+      // Bob mentions Alice from the suggestions that "@" opens; she sees herself mentioned.
+      const bobComposer = bobPage.getByTestId('composer');
+      await bobComposer.fill('@');
+      await bobComposer.pressSequentially(alice.username.slice(0, 4));
+      const suggestion = bobPage.getByTestId('mention-option').filter({ hasText: alice.username });
+      await suggestion.waitFor();
+      assert.equal(await suggestion.getAttribute('aria-selected'), 'true');
+      await bobComposer.press('Enter');
+      assert.equal(await bobComposer.inputValue(), `@${alice.username} `);
+      await bobComposer.pressSequentially('pode ver?');
+      await bobComposer.press('Enter');
+      await messageWith(alicePage, 'pode ver?').locator('.md-mention-me').waitFor();
+
       // Unread: Alice posts in a new channel while Bob looks at #general.
       await alicePage.getByTestId('create-channel').click();
       const createChannel = alicePage.getByRole('dialog', { name: en.channels.create.title });
@@ -222,7 +235,7 @@ describe('chat between two people', () => {
       await dot.waitFor({ state: 'detached' });
 
       assert.equal(restSends, 0, 'no message was sent over REST');
-      assert.equal(gatewaySends, 7, 'every message went over the gateway');
+      assert.equal(gatewaySends, 8, 'every message went over the gateway');
 
       // Alice bans Bob from the member list; his UI loses the server at once.
       if (!(await alicePage.getByTestId('member-list').isVisible())) {

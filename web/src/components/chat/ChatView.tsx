@@ -70,6 +70,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
       read: has(bits, 'read_message_history'),
       react: has(bits, 'add_reactions'),
       manage: has(bits, 'manage_messages'),
+      mentionEveryone: has(bits, 'mention_everyone'),
     }),
     [bits],
   );

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import { gateway } from '../../gateway';
@@ -8,6 +8,8 @@ import { CloseIcon } from '../icons';
 import { cooldownSeconds } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { SendIcon } from './chatIcons';
+import { encodeMentions } from './mentionComplete';
+import { MentionSuggestions, useMentionNames, useMentions } from './MentionSuggestions';
 import { secondsLeft } from './format';
 import { useNow } from './useNow';
 import './composer.css';
@@ -31,6 +33,29 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const view = useChatView();
   const { channel, replyTo, setReplyTo } = view;
   const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  // Where to put the caret after a suggestion replaced the text (once it is drawn).
+  const placeCaret = useRef<number | null>(null);
+  const names = useMentionNames(channel.server_id);
+  const applyMention = useCallback((next: string, at: number) => {
+    setText(next);
+    setCaret(at);
+    placeCaret.current = at;
+  }, []);
+  const mentions = useMentions({
+    text,
+    caret,
+    members: names.members,
+    everyone: view.perms.mentionEveryone,
+    meId: view.me.id,
+    apply: applyMention,
+  });
+  useLayoutEffect(() => {
+    const at = placeCaret.current;
+    if (at === null) return;
+    placeCaret.current = null;
+    inputRef.current?.setSelectionRange(at, at);
+  });
   const [cooldownUntil, setCooldownUntil] = useState<number | null>(null);
   const lastTyping = useRef<number | null>(null);
   const now = useNow(cooldownUntil !== null);
@@ -47,17 +72,20 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
     if (cooldownUntil !== null && cooldownUntil <= now) setCooldownUntil(null);
   }, [cooldownUntil, now]);
 
-  const tooLong = Array.from(text).length > MESSAGE_MAX_LENGTH;
-  const remaining = MESSAGE_MAX_LENGTH - Array.from(text).length;
+  // What is sent: the members' @usernames as <@id> (those count towards the limit too).
+  const wire = encodeMentions(text, names.idOf);
+  const tooLong = Array.from(wire).length > MESSAGE_MAX_LENGTH;
+  const remaining = MESSAGE_MAX_LENGTH - Array.from(wire).length;
 
-  function onChange(value: string) {
+  function onChange(value: string, selection: number) {
     setText(value);
+    setCaret(selection);
     const at = Date.now();
     if (shouldSendTyping(lastTyping.current, at, value) && gateway.typingStart(channel.id)) lastTyping.current = at;
   }
 
   async function send() {
-    const content = text.trim();
+    const content = wire.trim();
     if (!content || tooLong || cooling) return;
     onSend();
     setText('');
@@ -74,6 +102,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (mentions.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       void send();
@@ -102,6 +131,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const rows = Math.min(10, Math.max(1, text.split('\n').length));
   return (
     <div className="composer-wrap">
+      <MentionSuggestions mentions={mentions} />
       {replyTo && <ReplyBar onCancel={() => setReplyTo(null)} />}
       <form
         className={replyTo ? 'composer composer-replying' : 'composer'}
@@ -115,8 +145,13 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
           className="composer-input"
           value={text}
           rows={rows}
-          onChange={(event) => onChange(event.target.value)}
+          onChange={(event) => onChange(event.target.value, event.target.selectionStart)}
+          onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          aria-autocomplete="list"
+          aria-expanded={mentions.options.length > 0}
+          aria-controls={mentions.options.length > 0 ? mentions.listId : undefined}
+          aria-activedescendant={mentions.options.length > 0 ? `${mentions.listId}-${mentions.active}` : undefined}
           placeholder={t('chat.composer.placeholder', { name: channel.name })}
           aria-label={t('chat.composer.label', { name: channel.name })}
           aria-invalid={tooLong || undefined}

@@ -3,6 +3,8 @@ import { useTranslation } from 'react-i18next';
 import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import type { Message } from '../../api/types';
 import { chatActions } from '../../state/chat';
+import { decodeMentions, encodeMentions } from './mentionComplete';
+import { useMentionNames } from './MentionSuggestions';
 import { useFormErrors } from '../useFormErrors';
 import './composer.css';
 
@@ -18,7 +20,9 @@ interface MessageEditorProps {
 /** Edit in place: Enter saves, Shift+Enter adds a line, Escape cancels. */
 export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) {
   const { t } = useTranslation();
-  const [text, setText] = useState(message.content);
+  const names = useMentionNames(message.server_id);
+  // Mentions read as @username here, as in the message box, and go back to <@id> on save.
+  const [text, setText] = useState(() => decodeMentions(message.content, names.usernameOf));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const errors = useFormErrors(error, NO_FIELDS);
@@ -31,11 +35,12 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
     area.setSelectionRange(area.value.length, area.value.length);
   }, []);
 
-  const length = Array.from(text).length;
+  const wire = encodeMentions(text, names.idOf);
+  const length = Array.from(wire).length;
   const tooLong = length > MESSAGE_MAX_LENGTH;
 
   async function save() {
-    const content = text.trim();
+    const content = wire.trim();
     if (tooLong) return;
     if (content === '') {
       onEmpty();

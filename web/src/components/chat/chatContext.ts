@@ -10,6 +10,8 @@ export interface ChatPermissions {
   read: boolean;
   react: boolean;
   manage: boolean;
+  /** May ping @everyone / @here (offered among the mention suggestions). */
+  mentionEveryone: boolean;
 }
 
 /** Shared by the parts of one channel's chat view. */

@@ -1,0 +1,117 @@
+import { useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Member } from '../../api/types';
+import { Avatar } from '../Avatar';
+import { useMemberList } from '../members/useMembers';
+import { applyMention, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
+
+/** A server's members by username and by id, for turning `@username` into `<@id>` and back. */
+export function useMentionNames(serverId: string): {
+  members: readonly Member[];
+  idOf(username: string): string | null;
+  usernameOf(id: string): string | null;
+} {
+  const list = useMemberList(serverId);
+  return useMemo(() => {
+    const members = Object.values(list.members);
+    const byName = new Map(members.map((m) => [m.user.username.toLowerCase(), m.user.id]));
+    return {
+      members,
+      idOf: (username) => byName.get(username) ?? null,
+      usernameOf: (id) => list.members[id]?.user.username ?? null,
+    };
+  }, [list.members]);
+}
+
+export interface Mentions {
+  /** The suggestions shown now (none: closed). */
+  options: readonly MentionOption[];
+  active: number;
+  listId: string;
+  /** Handles the suggestions' keys (arrows, Enter, Tab, Escape); true if it did. */
+  onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): boolean;
+  choose(option: MentionOption): void;
+}
+
+/**
+ * Suggestions for the `@name` being typed at `caret` in `text`; choosing one puts
+ * `@username ` in its place (`apply` gets the new text and caret).
+ */
+export function useMentions(input: {
+  text: string;
+  caret: number;
+  members: readonly Member[];
+  everyone: boolean;
+  meId: string;
+  apply(text: string, caret: number): void;
+}): Mentions {
+  const { text, caret, members, everyone, meId, apply } = input;
+  const listId = useId();
+  const [index, setIndex] = useState(0);
+  // Escape closes the suggestions of this `@` until another is typed.
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const query = mentionQuery(text, caret);
+  const options = useMemo(
+    () => (query && query.start !== dismissed ? mentionOptions(members, query.query, { everyone, meId }) : []),
+    [query?.start, query?.query, dismissed, members, everyone, meId],
+  );
+  useEffect(() => setIndex(0), [query?.start, query?.query]);
+  const active = Math.min(index, Math.max(0, options.length - 1));
+
+  const choose = useCallback(
+    (option: MentionOption) => {
+      if (!query) return;
+      const next = applyMention(text, query.start, caret, option.insert);
+      apply(next.text, next.caret);
+    },
+    [query, text, caret, apply],
+  );
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): boolean => {
+    if (options.length === 0 || event.nativeEvent.isComposing) return false;
+    const n = options.length;
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      setIndex((active + (event.key === 'ArrowDown' ? 1 : n - 1)) % n);
+    } else if ((event.key === 'Enter' || event.key === 'Tab') && !event.shiftKey) {
+      choose(options[active] as MentionOption);
+    } else if (event.key === 'Escape') {
+      setDismissed(query?.start ?? null);
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    return true;
+  };
+
+  return { options, active, listId, onKeyDown, choose };
+}
+
+/** The suggestions above the message box: a listbox the box points at (aria-activedescendant). */
+export function MentionSuggestions({ mentions }: { mentions: Mentions }) {
+  const { t } = useTranslation();
+  if (mentions.options.length === 0) return null;
+  return (
+    <ul className="mention-suggestions" role="listbox" id={mentions.listId} aria-label={t('chat.mention.suggestions')} data-testid="mention-suggestions">
+      {mentions.options.map((option, i) => (
+        <li
+          key={option.key}
+          id={`${mentions.listId}-${i}`}
+          role="option"
+          aria-selected={i === mentions.active}
+          className={i === mentions.active ? 'mention-option mention-option-active' : 'mention-option'}
+          // Chosen on mousedown, before the box loses its focus.
+          onMouseDown={(event) => {
+            event.preventDefault();
+            mentions.choose(option);
+          }}
+          data-testid="mention-option"
+        >
+          {option.member ? <Avatar user={option.member.user} size={24} /> : <span className="mention-option-at" aria-hidden="true">@</span>}
+          <span className="mention-option-label">{option.label}</span>
+          {option.username && <span className="mention-option-username">{option.username}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}

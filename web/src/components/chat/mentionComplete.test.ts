@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { Member } from '../../api/types';
+import { applyMention, decodeMentions, encodeMentions, mentionOptions, mentionQuery } from './mentionComplete';
+
+function member(id: string, username: string, display_name: string | null = null, nickname: string | null = null): Member {
+  return {
+    server_id: 's',
+    user: { id, username, display_name, bio: null, pronouns: null, accent_color: null, avatar: null, banner: null, created_at: '' },
+    nickname,
+    roles: [],
+    joined_at: '',
+    timeout_until: null,
+  };
+}
+
+const members = [member('1', 'alice'), member('2', 'bob', 'Álvaro'), member('3', 'carol', null, 'Alicia'), member('9', 'me')];
+const ids: Record<string, string> = { alice: '1', bob: '2', carol: '3', 'ana.b': '4' };
+
+describe('mentionQuery', () => {
+  it('finds the @word ending at the caret', () => {
+    expect(mentionQuery('hi @al', 6)).toEqual({ start: 3, query: 'al' });
+    expect(mentionQuery('@', 1)).toEqual({ start: 0, query: '' });
+    expect(mentionQuery('(@bo', 4)).toEqual({ start: 1, query: 'bo' });
+    // Not an email address, not past the word, not a word without @.
+    expect(mentionQuery('me@al', 5)).toBeNull();
+    expect(mentionQuery('@al x', 5)).toBeNull();
+    expect(mentionQuery('hello', 5)).toBeNull();
+    expect(mentionQuery(`@${'a'.repeat(40)}`, 41)).toBeNull();
+  });
+});
+
+describe('mentionOptions', () => {
+  it('matches usernames first, then display names and nicknames, accents aside, never oneself', () => {
+    const got = mentionOptions(members, 'al', { everyone: false, meId: '9' });
+    expect(got.map((o) => o.insert)).toEqual(['@alice', '@carol', '@bob']);
+    expect(got.map((o) => o.label)).toEqual(['alice', 'Alicia', 'Álvaro']);
+    expect(mentionOptions(members, 'm', { everyone: false, meId: '9' })).toEqual([]);
+  });
+
+  it('offers @everyone and @here only to those who may ping them', () => {
+    expect(mentionOptions(members, 'e', { everyone: true, meId: '9' }).map((o) => o.insert)).toEqual(['@everyone']);
+    expect(mentionOptions(members, 'e', { everyone: false, meId: '9' })).toEqual([]);
+    // By the name shown: alice, Alicia (carol), Álvaro (bob).
+    expect(mentionOptions(members, '', { everyone: true, meId: '9', limit: 4 }).map((o) => o.insert)).toEqual([
+      '@alice',
+      '@carol',
+      '@bob',
+      '@everyone',
+    ]);
+  });
+});
+
+describe('applyMention', () => {
+  it('replaces the query with the mention and a space', () => {
+    expect(applyMention('hi @al', 3, 6, '@alice')).toEqual({ text: 'hi @alice ', caret: 10 });
+    expect(applyMention('hi @al there', 3, 6, '@alice')).toEqual({ text: 'hi @alice there', caret: 9 });
+  });
+});
+
+describe('encodeMentions / decodeMentions', () => {
+  const idOf = (name: string) => ids[name] ?? null;
+  const nameOf = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? null;
+
+  it('turns members’ @usernames into <@id>, and only those', () => {
+    expect(encodeMentions('hi @alice and @Bob, @nobody', idOf)).toBe('hi <@1> and <@2>, @nobody');
+    expect(encodeMentions('@carol. @ana.b!', idOf)).toBe('<@3>. <@4>!');
+    expect(encodeMentions('mail me@alice.com', idOf)).toBe('mail me@alice.com');
+    expect(encodeMentions('@everyone @here', () => '7')).toBe('@everyone @here');
+  });
+
+  it('leaves code alone', () => {
+    expect(encodeMentions('`@alice` @alice ```\n@bob\n```', idOf)).toBe('`@alice` <@1> ```\n@bob\n```');
+  });
+
+  it('shows <@id> as @username for editing, and back', () => {
+    const wire = 'oi <@1> e <@!2>, <@99>';
+    const shown = decodeMentions(wire, nameOf);
+    expect(shown).toBe('oi @alice e @bob, <@99>');
+    expect(encodeMentions(shown, idOf)).toBe('oi <@1> e <@2>, <@99>');
+  });
+});

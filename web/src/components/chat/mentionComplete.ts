@@ -1,0 +1,110 @@
+// Mentions typed in a message box: the `@name` being typed and the members it may mean
+// (the composer's suggestions), and the wire form. Messages carry `<@user id>`; the boxes
+// show `@username`, turned into `<@id>` when sent for every member of the server it names,
+// and back when a message is edited. Pure, no React.
+
+import type { Member } from '../../api/types';
+import { memberDisplayName } from '../../state/members';
+
+/** Longest query looked up (usernames are at most 32 characters). */
+const MAX_QUERY = 32;
+
+/** A suggestion: a member, or `@everyone` / `@here`. */
+export interface MentionOption {
+  key: string;
+  /** What goes in the box: `@username`, `@everyone`, `@here`. */
+  insert: string;
+  /** The member's name as shown (nickname, display name or username). */
+  label: string;
+  /** The username, shown beside the label (null for everyone / here). */
+  username: string | null;
+  /** The member (for the avatar), or null. */
+  member: Member | null;
+}
+
+/** The `@query` just before the caret, if the caret ends a word that starts with `@`. */
+export function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
+  let i = caret;
+  while (i > 0 && caret - i <= MAX_QUERY && /[\p{L}\p{N}_.-]/u.test(text[i - 1] as string)) i--;
+  if (i === 0 || text[i - 1] !== '@' || caret - i > MAX_QUERY) return null;
+  const at = i - 1;
+  // `@` starts a word (not an email address's).
+  if (at > 0 && /[\p{L}\p{N}_.@`]/u.test(text[at - 1] as string)) return null;
+  return { start: at, query: text.slice(i, caret) };
+}
+
+const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * Up to `limit` suggestions for `query`: members whose username, display name or nickname
+ * starts with it (usernames first, then by name), then `@everyone` and `@here` when the
+ * sender may ping everyone.
+ */
+export function mentionOptions(
+  members: readonly Member[],
+  query: string,
+  options: { everyone: boolean; meId: string; limit?: number },
+): MentionOption[] {
+  const q = fold(query);
+  const limit = options.limit ?? 8;
+  const scored: { rank: number; label: string; member: Member }[] = [];
+  for (const member of members) {
+    if (member.user.id === options.meId) continue;
+    const label = memberDisplayName(member);
+    const names = [member.user.display_name, member.nickname].filter((n): n is string => !!n).map(fold);
+    const rank = fold(member.user.username).startsWith(q) ? 0 : names.some((n) => n.startsWith(q)) ? 1 : -1;
+    if (rank >= 0) scored.push({ rank, label, member });
+  }
+  scored.sort((a, b) => a.rank - b.rank || a.label.localeCompare(b.label) || a.member.user.username.localeCompare(b.member.user.username));
+  const out: MentionOption[] = scored.slice(0, limit).map(({ label, member }) => ({
+    key: member.user.id,
+    insert: `@${member.user.username}`,
+    label,
+    username: member.user.username,
+    member,
+  }));
+  if (options.everyone) {
+    for (const name of ['everyone', 'here']) {
+      if (out.length < limit && name.startsWith(q)) out.push({ key: name, insert: `@${name}`, label: `@${name}`, username: null, member: null });
+    }
+  }
+  return out;
+}
+
+/** `text` with `text[start..caret]` replaced by `insert` and a space; the caret after them. */
+export function applyMention(text: string, start: number, caret: number, insert: string): { text: string; caret: number } {
+  const after = text.slice(caret);
+  const spaced = after.startsWith(' ') ? insert : `${insert} `;
+  return { text: text.slice(0, start) + spaced + after, caret: start + spaced.length };
+}
+
+/** Calls `plain` on the parts of `text` outside code (`` `…` `` and ``` fences), keeps the rest. */
+function outsideCode(text: string, plain: (part: string) => string): string {
+  return text
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : plain(part)))
+    .join('');
+}
+
+/** `@username` of a member of the server (from `idOf`) as `<@id>`, outside code. */
+export function encodeMentions(text: string, idOf: (username: string) => string | null): string {
+  return outsideCode(text, (part) =>
+    part.replace(/(^|[^\p{L}\p{N}_.@`])@([a-z0-9_.]{2,32})(?![\p{L}\p{N}_])/giu, (whole, before: string, name: string) => {
+      // A trailing dot ends the sentence, not the name.
+      const trimmed = name.replace(/\.+$/, '');
+      const key = trimmed.toLowerCase();
+      const id = key === 'everyone' || key === 'here' ? null : idOf(key);
+      return id ? `${before}<@${id}>${name.slice(trimmed.length)}` : whole;
+    }),
+  );
+}
+
+/** `<@id>` of a known user as `@username` (what the boxes show), outside code. */
+export function decodeMentions(text: string, usernameOf: (id: string) => string | null): string {
+  return outsideCode(text, (part) =>
+    part.replace(/<@!?(\d{1,20})>/g, (whole, id: string) => {
+      const name = usernameOf(id);
+      return name ? `@${name}` : whole;
+    }),
+  );
+}
