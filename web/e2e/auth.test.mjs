@@ -157,8 +157,18 @@ describe('accounts in the browser', () => {
   test('shows translated login and field errors', { timeout: 120_000 }, async () => {
     const { context, page, problems } = await openPage('en-US');
     await withDiagnostics(papo, 'errors', () => [page], async () => {
-      // Wrong password: the translated top-level error above the form.
+      // Nothing typed: each field says it is required, and nothing is asked of the server.
       await page.goto(`${papo.url}/login`);
+      let loginRequests = 0;
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/v1/auth/login') loginRequests++;
+      });
+      await page.getByRole('button', { name: en.auth.submitLogin }).click();
+      await expectText(page.getByTestId('field-error-login'), en.errors.required);
+      await expectText(page.getByTestId('field-error-password'), en.errors.required);
+      assert.equal(loginRequests, 0);
+
+      // Wrong password: the translated top-level error above the form.
       await page.locator('input[name="login"]').fill(`nobody_${randomBytes(4).toString('hex')}`);
       await page.locator('input[name="password"]').fill('definitely-wrong-password');
       await page.getByRole('button', { name: en.auth.submitLogin }).click();

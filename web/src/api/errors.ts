@@ -102,3 +102,13 @@ function parseRetryAfter(body: unknown, header: string | null): number | null {
   }
   return null;
 }
+
+/** A field error found before asking the server, shaped like its answer (`field → code`). */
+export function localFieldErrors(fields: Readonly<Record<string, string>>): ApiError {
+  return new ApiError({
+    status: 422,
+    code: 'validation_failed',
+    message: 'invalid',
+    fields: Object.fromEntries(Object.entries(fields).map(([name, code]) => [name, { code, message: code }])),
+  });
+}

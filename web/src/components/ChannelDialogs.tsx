@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../api/errors';
+import { localFieldErrors } from '../api/errors';
 import { has } from '../api/permissions';
 import type { Channel, ChannelKind, ChannelPatch, ServerDetail } from '../api/types';
 import { ChoiceGroup, type Choice } from '../settings/ChoiceGroup';
@@ -38,15 +38,6 @@ function useNamePreview(kind: ChannelKind, name: string): string | undefined {
   if (kind !== 'text') return undefined;
   const normalized = normalizeChannelName('text', name);
   return normalized ? t('channels.namePreview', { name: `#${normalized}` }) : undefined;
-}
-
-function localFieldError(field: string): ApiError {
-  return new ApiError({
-    status: 422,
-    code: 'validation_failed',
-    message: 'invalid',
-    fields: { [field]: { code: 'invalid_value', message: 'invalid' } },
-  });
 }
 
 const CREATE_FIELDS = ['name', 'kind', 'parent_id', 'topic'] as const;
@@ -260,12 +251,12 @@ export function EditChannelDialog({ channel, onClose }: EditChannelDialogProps) 
     if (isVoice) {
       const limit = Number(userLimit);
       if (!/^\d+$/.test(userLimit.trim()) || limit > USER_LIMIT_MAX) {
-        setError(localFieldError('user_limit'));
+        setError(localFieldErrors({ user_limit: 'invalid_value' }));
         return;
       }
       const kbps = Number(bitrate);
       if (!/^\d+$/.test(bitrate.trim()) || kbps < BITRATE_KBPS.min || kbps > BITRATE_KBPS.max) {
-        setError(localFieldError('bitrate'));
+        setError(localFieldErrors({ bitrate: 'invalid_value' }));
         return;
       }
       if (limit !== (channel.user_limit ?? 0)) patch.user_limit = limit;

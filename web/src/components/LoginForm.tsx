@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { localFieldErrors } from '../api/errors';
 import { useAuth, useAuthActions } from '../state/context';
 import { FormAlert } from './FormAlert';
 import { FormField } from './FormField';
@@ -19,6 +20,16 @@ export function LoginForm() {
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (busy) return;
+    // Nothing to check yet: say so here rather than spend one of the few tries a minute.
+    const missing = Object.fromEntries(
+      [['login', values.login.trim()] as const, ['password', values.password] as const]
+        .filter(([, value]) => value === '')
+        .map(([name]) => [name, 'required']),
+    );
+    if (Object.keys(missing).length > 0) {
+      setError(localFieldErrors(missing));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
