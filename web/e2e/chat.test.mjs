@@ -140,6 +140,8 @@ describe('chat between two people', () => {
       await bobPage.waitForURL(/\/app\/servers\/\d+\/channels\/\d+$/);
       await waitForConnected(bobPage);
       await bobPage.getByTestId('composer').waitFor();
+      // The tab names the channel and the server.
+      await eventually(async () => (await bobPage.title()) === '#general | Turma do Café | Papo', 'the tab title');
 
       // They chat both ways, live; markup stays text.
       await send(alicePage, 'Oi Bob! **bem-vindo** <b>x</b>', 'Oi Bob! bem-vindo <b>x</b>');

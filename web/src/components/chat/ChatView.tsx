@@ -9,6 +9,7 @@ import { ackTarget } from '../../state/readStates';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CloseIcon, HashIcon } from '../icons';
 import { MainHeader } from '../MainHeader';
+import { useDocumentTitle } from '../useDocumentTitle';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
 import { ChatViewContext, type ChatPermissions, type ChatView as ChatViewValue } from './chatContext';
@@ -31,6 +32,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   const tr = useTranslator();
   const me = useCurrentUser();
   const history = useChannelMessages(channel.id);
+  useDocumentTitle(`#${channel.name} | ${server.name}`);
   const stored = useChat((s) => s.messages[channel.id]);
   const [initial, setInitial] = useState<'loading' | 'ready' | { error: unknown }>(() =>
     needsInitialLoad(stored) ? 'loading' : 'ready',
