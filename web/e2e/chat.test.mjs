@@ -273,6 +273,8 @@ describe('chat between two people', () => {
       await alicePage.getByTestId('member-menu').getByTestId('ban-button').click();
       await alicePage.getByTestId('confirm-button').click();
       await bobPage.waitForURL(/\/app\/?$/);
+      // Home says why: the server is no longer his.
+      await expectText(bobPage.getByTestId('route-notice'), 'Turma do Café');
       assert.equal(await bobPage.getByTestId('server-rail').getByRole('link', { name: 'Turma do Café' }).count(), 0);
       await eventually(async () => (await bobRow.count()) === 0, 'Bob gone from the member list');
 

@@ -202,11 +202,15 @@ describe('servers and channels in the browser', () => {
       await expectCount(channelLink(sidebar, 'leituras-da-semana'), 0);
       await expectText(page.getByTestId('channel-title'), 'general');
       assert.notEqual(new URL(page.url()).pathname, channelUrl);
+      // This tab deleted it: nothing to explain.
+      await expectCount(page.getByTestId('route-notice'), 0);
 
       // … and it disappears from tab 2 live (channel.deleted), which leaves the deleted channel too.
       await expectCount(channelLink(sidebar2, 'leituras-da-semana'), 0);
       await expectText(page2.getByTestId('channel-title'), 'general');
       await channelLink(sidebar2, 'general').waitFor();
+      // Tab 2 had it open: it says where the channel went.
+      await expectText(page2.getByTestId('route-notice'), '#leituras-da-semana');
 
       // Home and back: one sidebar at a time (the server's was once left behind at home,
       // under the direct messages', one more each round trip).
@@ -235,6 +239,7 @@ describe('servers and channels in the browser', () => {
       await page.waitForURL('**/app');
       await expectCount(rail.getByTestId('rail-server'), 0);
       await expectText(page.getByTestId('empty-state'), en.shell.emptyTitle);
+      await expectCount(page.getByTestId('route-notice'), 0);
       await page.locator('aside.sidebar', { hasText: en.shell.sidebarTitle }).waitFor();
       await expectCount(page.locator('aside.sidebar'), 1);
 

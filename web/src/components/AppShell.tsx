@@ -5,6 +5,7 @@ import { ChannelSidebar } from './ChannelSidebar';
 import { ConversationSidebar } from './ConversationSidebar';
 import { CreateServerDialog } from './CreateServerDialog';
 import { GatewayBanner } from './GatewayBanner';
+import { RouteNotice } from './RouteNotice';
 import { MemberPanel } from './members/MemberPanel';
 import { useMemberPanelState } from './members/useMembers';
 import { ServerRail } from './ServerRail';
@@ -79,6 +80,7 @@ export function AppShell() {
           <ConversationSidebar onClose={() => setMenuOpen(false)} />
         )}
         <main className="app-main" id="main" tabIndex={-1}>
+          <RouteNotice />
           <Outlet />
         </main>
         <UserPanel />

@@ -1,8 +1,9 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { Navigate, useParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import type { Channel } from '../api/types';
 import { rememberChannel } from '../state/lastChannel';
+import { forgetOwnRemoval, goneNotice, type OpenPlace } from '../state/removals';
 import { useServers } from '../state/context';
 import { resolveServerRoute } from '../state/servers';
 import { ChatView } from './chat/ChatView';
@@ -25,6 +26,21 @@ export function ServerView() {
     if (openChannel) rememberChannel(openChannel.server_id, openChannel.id);
   }, [openChannel]);
 
+  // What is open, to say what went away when it disappears (and the route moves on).
+  const open = useRef<OpenPlace | null>(null);
+  const openServer = route.status === 'ok' ? route.server : null;
+  useEffect(() => {
+    if (!openServer) return;
+    forgetOwnRemoval(openServer.id);
+    if (openChannel) forgetOwnRemoval(openChannel.id);
+    open.current = {
+      serverId: openServer.id,
+      serverName: openServer.name,
+      channelId: openChannel?.id ?? null,
+      channelName: openChannel ? (openChannel.kind === 'text' ? `#${openChannel.name}` : openChannel.name) : null,
+    };
+  }, [openServer, openChannel]);
+
   if (route.status === 'loading') {
     return (
       <>
@@ -35,7 +51,10 @@ export function ServerView() {
       </>
     );
   }
-  if (route.status === 'redirect') return <Navigate to={route.to} replace />;
+  if (route.status === 'redirect') {
+    const notice = goneNotice(open.current, serverId, channelId ?? null, route.to);
+    return <Navigate to={route.to} replace state={notice ? { notice } : undefined} />;
+  }
   const { server, channel } = route;
   if (!channel) {
     return (

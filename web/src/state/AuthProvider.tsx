@@ -30,6 +30,7 @@ import i18n from '../i18n';
 import { browserLanguages, pickLanguage } from '../i18n/language';
 import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../preferences';
 import { applyTheme } from '../theme';
+import { markOwnRemoval } from './removals';
 import { AuthActionsContext, AuthStateContext, type AuthActions, type AuthState } from './context';
 import { actionForEvent, serversReducer, type ServerAction } from './servers';
 import { chat } from './chat';
@@ -393,10 +394,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         return server;
       },
       async deleteServer(serverId: string) {
+        markOwnRemoval(serverId);
         await ignoreNotFound(serversApi.remove(serverId));
         dispatchServers({ type: 'server.deleted', id: serverId });
       },
       async leaveServer(serverId: string) {
+        markOwnRemoval(serverId);
         await ignoreNotFound(serversApi.leave(serverId));
         dispatchServers({ type: 'server.deleted', id: serverId });
       },
@@ -412,6 +415,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       applyServerAction: dispatchServers,
       async deleteChannel(channel) {
+        markOwnRemoval(channel.id);
         await ignoreNotFound(channelsApi.remove(channel.id));
         dispatchServers({ type: 'channel.deleted', id: channel.id, server_id: channel.server_id });
       },
