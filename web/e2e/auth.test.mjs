@@ -99,6 +99,8 @@ describe('accounts in the browser', () => {
       await page.getByTestId('settings-nav-sessions').click();
       await page.getByTestId('session-current').waitFor();
       assert.ok((await page.getByTestId('session-item').count()) >= 1);
+      // Named in words, not by the raw User-Agent header.
+      await expectText(page.getByTestId('session-item').filter({ has: page.getByTestId('session-current') }), 'Chrome on Linux');
 
       // Appearance: light theme, applied at once.
       await page.getByTestId('settings-nav-appearance').click();

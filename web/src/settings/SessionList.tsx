@@ -6,6 +6,7 @@ import { DeviceIcon } from '../components/icons';
 import { useFormErrors } from '../components/useFormErrors';
 import { useAuth, useAuthActions } from '../state/context';
 import { SettingsSection } from './SettingsSection';
+import { describeUserAgent } from './userAgent';
 
 const NO_FIELDS: readonly string[] = [];
 
@@ -21,6 +22,12 @@ function useDateFormat(): (iso: string) => string {
 /** The devices logged in to this account, with a Revoke button each. */
 export function SessionList() {
   const { t } = useTranslation();
+  /** "Firefox on Windows" from the session's User-Agent (the raw text in its tooltip). */
+  const deviceName = (ua: string | null) => {
+    const { browser, os } = describeUserAgent(ua);
+    if (browser && os) return t('settings.sessions.browserOn', { browser, os });
+    return browser ?? os ?? (ua || t('settings.sessions.unknownDevice'));
+  };
   const { sessions } = useAuth();
   const { loadSessions, revokeSession } = useAuthActions();
   const [error, setError] = useState<unknown>(null);
@@ -65,7 +72,7 @@ export function SessionList() {
               <div className="session-info">
                 <p className="session-agent">
                   <span className="session-agent-text" title={session.user_agent ?? undefined}>
-                    {session.user_agent || t('settings.sessions.unknownDevice')}
+                    {deviceName(session.user_agent)}
                   </span>
                   {session.current && (
                     <span className="tag" data-testid="session-current">
