@@ -158,6 +158,13 @@ describe('chat between two people', () => {
       await expectText(aliceReaction, '1');
       assert.equal(await aliceReaction.first().getAttribute('aria-pressed'), 'false');
 
+      // Bob's name on his message opens his card for Alice; Escape closes it.
+      await messageWith(alicePage, 'Valeu, Alice!').getByTestId('message-author').click();
+      const card = alicePage.getByTestId('member-menu');
+      await expectText(card, bob.username);
+      await alicePage.keyboard.press('Escape');
+      await card.waitFor({ state: 'detached' });
+
       // Alice replies to Bob; Bob sees the reply with its context.
       await act(alicePage, 'Valeu, Alice!', 'reply-button');
       await alicePage.getByTestId('reply-preview').waitFor();

@@ -9,6 +9,7 @@ import { ackTarget } from '../../state/readStates';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CloseIcon, HashIcon } from '../icons';
 import { MainHeader } from '../MainHeader';
+import { MemberCard } from '../members/MemberCard';
 import { useDocumentTitle } from '../useDocumentTitle';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
@@ -132,6 +133,13 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
     [channel.id],
   );
   const onJumped = useCallback(() => setJumpTarget(null), []);
+  const [card, setCard] = useState<{ userId: string; trigger: HTMLElement } | null>(null);
+  // A second click on the same name closes the card.
+  const openMember = useCallback(
+    (userId: string, trigger: HTMLElement) =>
+      setCard((open) => (open?.userId === userId && open.trigger === trigger ? null : { userId, trigger })),
+    [],
+  );
 
   const view = useMemo<ChatViewValue>(
     () => ({
@@ -147,8 +155,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
       report: setNotice,
       focusComposer,
       jumpTo,
+      openMember,
     }),
-    [server, channel, me, perms, replyTo, editingId, focusComposer, jumpTo],
+    [server, channel, me, perms, replyTo, editingId, focusComposer, jumpTo, openMember],
   );
 
   let disabledReason: string | null = null;
@@ -227,6 +236,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
           <TypingIndicator serverId={server.id} channelId={channel.id} meId={me.id} />
         </div>
         {pinsOpen && <PinsPanel onClose={() => setPinsOpen(false)} />}
+        {card && (
+          <MemberCard key={card.userId} server={server} userId={card.userId} trigger={card.trigger} side="right" onClose={() => setCard(null)} />
+        )}
       </div>
       {deleting && (
         <ConfirmDialog

@@ -169,7 +169,15 @@ function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyPr
     <div className="message-body">
       <div className="message-gutter">
         {startsGroup ? (
-          <Avatar user={author} size={40} />
+          <button
+            type="button"
+            className="message-author-button"
+            onClick={(event) => view.openMember(author.id, event.currentTarget)}
+            aria-label={t('chat.openProfile', { name })}
+            tabIndex={-1}
+          >
+            <Avatar user={author} size={40} />
+          </button>
         ) : (
           time && (
             <time className="message-gutter-time" dateTime={createdAt} title={time.full}>
@@ -181,9 +189,14 @@ function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyPr
       <div className="message-main">
         {startsGroup && (
           <header className="message-header">
-            <span className="message-author" data-testid="message-author">
+            <button
+              type="button"
+              className="message-author-button message-author"
+              onClick={(event) => view.openMember(author.id, event.currentTarget)}
+              data-testid="message-author"
+            >
               {name}
-            </span>
+            </button>
             {time && (
               <time className="message-time" dateTime={createdAt} title={time.full}>
                 {when}

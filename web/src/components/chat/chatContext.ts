@@ -31,6 +31,8 @@ export interface ChatView {
   focusComposer(): void;
   /** Scrolls to a loaded message (a reply's original) and highlights it. */
   jumpTo(messageId: string): void;
+  /** Opens a member's card next to `trigger` (a message's author name or avatar). */
+  openMember(userId: string, trigger: HTMLElement): void;
 }
 
 export const ChatViewContext = createContext<ChatView | null>(null);

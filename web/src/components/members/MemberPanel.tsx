@@ -1,10 +1,10 @@
 import { memo, useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { actorOf, isTimedOut, memberColor } from '../../api/hierarchy';
+import { isTimedOut, memberColor } from '../../api/hierarchy';
 import type { Member, Role, ServerDetail } from '../../api/types';
 import { activeCustomStatus, expiryOf } from '../../gateway/presence';
 import type { ObservedStatus, Presence } from '../../gateway/protocol';
-import { useAuth, useCurrentUser, useOwnPresence, useServer } from '../../state/context';
+import { useServer } from '../../state/context';
 import {
   groupMembers,
   memberDisplayName,
@@ -16,8 +16,7 @@ import { Avatar, accentToCss } from '../Avatar';
 import { ClockIcon, CrownIcon } from '../communityIcons';
 import { useRedrawAt } from '../chat/useNow';
 import { CloseIcon } from '../icons';
-import { MemberActionDialog, type MemberDialogKind } from './MemberDialogs';
-import { MemberPopover } from './MemberPopover';
+import { MemberCard, usePresences } from './MemberCard';
 import { memberStore, useMemberList } from './useMembers';
 import './members.css';
 
@@ -43,20 +42,10 @@ export function MemberPanel(props: MemberPanelProps) {
 
 function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps & { server: ServerDetail }) {
   const { t } = useTranslation();
-  const me = useCurrentUser();
-  const { presences: known } = useAuth();
-  const own = useOwnPresence();
   // Our own presence as our sessions see it, even before the server echoes it.
-  const presences = useMemo(
-    () =>
-      known[me.id]
-        ? known
-        : { ...known, [me.id]: { user_id: me.id, status: own.status, custom_status: own.custom } },
-    [known, me.id, own.status, own.custom],
-  );
+  const presences = usePresences();
   const list = useMemberList(serverId);
   const [open, setOpen] = useState<OpenMember | null>(null);
-  const [dialog, setDialog] = useState<{ kind: MemberDialogKind; userId: string } | null>(null);
   const titleId = useId();
 
   const members = useMemo(() => Object.values(list.members), [list.members]);
@@ -76,17 +65,14 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
   useEffect(() => {
     if (!drawer) return;
     const onKey = (event: KeyboardEvent) => {
-      if (event.key !== 'Escape' || event.defaultPrevented || open || dialog) return;
+      if (event.key !== 'Escape' || event.defaultPrevented || open) return;
       if (document.querySelector('dialog[open]')) return;
       onClose();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [drawer, onClose, open, dialog]);
+  }, [drawer, onClose, open]);
 
-  const actor = actorOf(server, me.id);
-  const openMember = open ? list.members[open.userId] : undefined;
-  const dialogMember = dialog ? list.members[dialog.userId] : undefined;
   const loading = list.status === 'loading' || list.status === 'idle';
 
   return (
@@ -137,27 +123,8 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
           )}
         </div>
       </aside>
-      {open && openMember && (
-        <MemberPopover
-          key={open.userId}
-          server={server}
-          member={openMember}
-          actor={actor}
-          status={observedStatus(shown, openMember.user.id)}
-          presence={shown[openMember.user.id]}
-          anchor={open.trigger}
-          onClose={(focusTrigger) => {
-            if (focusTrigger && open.trigger.isConnected) open.trigger.focus();
-            setOpen(null);
-          }}
-          onAction={(kind) => {
-            setOpen(null);
-            setDialog({ kind, userId: open.userId });
-          }}
-        />
-      )}
-      {dialog && dialogMember && (
-        <MemberActionDialog kind={dialog.kind} server={server} member={dialogMember} onClose={() => setDialog(null)} />
+      {open && (
+        <MemberCard key={open.userId} server={server} userId={open.userId} trigger={open.trigger} side="left" onClose={() => setOpen(null)} />
       )}
     </>
   );

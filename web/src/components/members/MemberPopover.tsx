@@ -31,6 +31,8 @@ interface MemberPopoverProps {
   presence: Presence | undefined;
   /** The row it belongs to. */
   anchor: HTMLElement;
+  /** Which side of the anchor it opens on (the member list's rows: left; a message's author: right). */
+  side?: 'left' | 'right';
   /** focusTrigger: give the focus back to the row (Escape, close button). */
   onClose(focusTrigger: boolean): void;
   onAction(kind: MemberDialogKind): void;
@@ -38,30 +40,36 @@ interface MemberPopoverProps {
 
 const NO_FIELDS: readonly string[] = [];
 const GAP = 8;
+/** The popover's width (members.css `.member-popover`). */
+const POPOVER_WIDTH = 300;
 
-/** Left of the row, top-aligned with it, kept inside the viewport once the height is known. */
-function positionFor(anchor: HTMLElement, height: number): { top: number; right: number } {
+/** Beside the anchor, top-aligned with it, kept inside the viewport once the height is known. */
+function positionFor(anchor: HTMLElement, height: number, side: 'left' | 'right'): { top: number; right: number } {
   const rect = anchor.getBoundingClientRect();
   return {
     top: Math.max(GAP, Math.min(rect.top, window.innerHeight - height - GAP)),
-    right: Math.max(GAP, window.innerWidth - rect.left + GAP),
+    // `right` for both: on the right side, the popover's width is not known before it is drawn.
+    right:
+      side === 'left'
+        ? Math.max(GAP, window.innerWidth - rect.left + GAP)
+        : Math.max(GAP, window.innerWidth - rect.right - GAP - POPOVER_WIDTH),
   };
 }
 
 /** Profile basics of a member, their roles, and the moderation actions the user may take. */
-export function MemberPopover({ server, member, actor, status, presence, anchor, onClose, onAction }: MemberPopoverProps) {
+export function MemberPopover({ server, member, actor, status, presence, anchor, side = 'left', onClose, onAction }: MemberPopoverProps) {
   const { t, i18n } = useTranslation();
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
-  const [position, setPosition] = useState(() => positionFor(anchor, 0));
+  const [position, setPosition] = useState(() => positionFor(anchor, 0, side));
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
 
   // Next to the row, kept inside the viewport (now that the height is known).
   useLayoutEffect(() => {
-    const next = positionFor(anchor, ref.current?.offsetHeight ?? 0);
+    const next = positionFor(anchor, ref.current?.offsetHeight ?? 0, side);
     setPosition((current) => (current.top === next.top && current.right === next.right ? current : next));
-  }, [anchor, member]);
+  }, [anchor, member, side]);
 
   useEffect(() => {
     ref.current?.focus();
