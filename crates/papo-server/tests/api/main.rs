@@ -9,6 +9,7 @@ mod moderation;
 
 mod accounts;
 mod cluster;
+mod denials;
 mod edge;
 mod gateway;
 mod gateway_sends;

@@ -250,7 +250,11 @@ fn prepare<'a>(
         // Rare paths' queries are boxed: a future is as large as its largest await.
         let mut replied = None;
         if let Some(r) = req.reply_to {
-            replied = Box::pin(messages::by_id(&state.db, ca.id(), r.as_i64())).await?;
+            // The answer quotes the message replied to: without read_message_history, old
+            // messages are as unknown as in the history.
+            if ca.perms.contains(Permissions::READ_MESSAGE_HISTORY) {
+                replied = Box::pin(messages::by_id(&state.db, ca.id(), r.as_i64())).await?;
+            }
             if replied.is_none() {
                 errors.insert(
                     "reply_to".into(),

@@ -191,6 +191,15 @@ pub async fn list(
         },
     )
     .await?;
+    let overwrites = papo_store::servers::overwrites(&state.db, id).await?;
+    let mut rows = rows;
+    for row in &mut rows {
+        redact_hidden(row, &|c| {
+            access
+                .in_channel(c, &overwrites)
+                .contains(Permissions::VIEW_CHANNEL)
+        });
+    }
     let mut ids: Vec<i64> = rows.iter().map(|r| r.actor_id).collect();
     ids.extend(rows.iter().filter_map(|r| r.target_id));
     ids.extend(
@@ -221,6 +230,45 @@ pub async fn list(
         entries,
         users: users.into_values().collect(),
     }))
+}
+
+/// Keeps what an entry says about channels the caller cannot view to itself, as everything
+/// else does: an entry about one such channel (its edits, overwrites, messages) keeps its
+/// action, actor and time but loses its target and changes; a reorder loses such channels'
+/// positions.
+fn redact_hidden(row: &mut AuditRow, sees: &dyn Fn(i64) -> bool) {
+    let changes: Option<Value> = row
+        .changes
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
+    let channel = if row.action.starts_with("channel_") || row.action.starts_with("overwrite_") {
+        row.target_id
+    } else if row.action.starts_with("message_") {
+        changes
+            .as_ref()
+            .and_then(|c| c.get("channel_id")?.as_str()?.parse().ok())
+    } else {
+        None
+    };
+    if channel.is_some_and(|c| !sees(c)) {
+        row.target_id = None;
+        row.changes = None;
+        return;
+    }
+    if let Some(Value::Array(positions)) = changes.as_ref().and_then(|c| c.get("positions")) {
+        let kept: Vec<&Value> = positions
+            .iter()
+            .filter(|p| {
+                p.get(0)
+                    .and_then(Value::as_str)
+                    .and_then(|c| c.parse().ok())
+                    .is_none_or(sees)
+            })
+            .collect();
+        if kept.len() < positions.len() {
+            row.changes = Some(serde_json::json!({ "positions": kept }).to_string());
+        }
+    }
 }
 
 /// The users an entry's changes name, so the answer's `users` lets a client name them too:

@@ -11,7 +11,7 @@ use papo_core::settings::{Patch, patch_field};
 use papo_core::validate::optional_text;
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
-use papo_store::servers::{self, ChannelRow, NewChannel};
+use papo_store::servers::{self, ChannelRow, NewChannel, OverwriteRow};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -121,13 +121,20 @@ pub struct CreateChannel {
     pub bitrate: Option<i64>,
 }
 
-/// Checks the fields that depend on the kind and the server; fills `errors`.
-fn check_channel(c: &ChannelRow, all: &[ChannelRow], errors: &mut FieldErrors) {
+/// Checks the fields that depend on the kind and the server; fills `errors`. A parent must
+/// be a category the caller `sees` (one hidden from them is as unknown as any other id).
+fn check_channel(
+    c: &ChannelRow,
+    all: &[ChannelRow],
+    sees: &dyn Fn(i64) -> bool,
+    errors: &mut FieldErrors,
+) {
     let kind = ChannelKind::parse(&c.kind);
     if let Some(parent) = c.parent_id {
         let ok = kind != ChannelKind::Category
             && parent != c.id
-            && all.iter().any(|p| p.id == parent && p.kind == "category");
+            && all.iter().any(|p| p.id == parent && p.kind == "category")
+            && sees(parent);
         if !ok {
             errors.insert(
                 "parent_id".into(),
@@ -166,6 +173,18 @@ fn check_channel(c: &ChannelRow, all: &[ChannelRow], errors: &mut FieldErrors) {
             "bitrate".into(),
             FieldError::new(FieldCode::InvalidValue, "8000 to 384000 bits per second."),
         );
+    }
+}
+
+/// Whether the caller of `access` sees a channel (its overwrites among `overwrites`).
+fn viewer<'a>(
+    access: &'a ServerAccess,
+    overwrites: &'a [OverwriteRow],
+) -> impl Fn(i64) -> bool + 'a {
+    move |id| {
+        access
+            .in_channel(id, overwrites)
+            .contains(Permissions::VIEW_CHANNEL)
     }
 }
 
@@ -211,7 +230,8 @@ pub async fn create_channel(
             .or((req.kind == ChannelKind::Voice).then_some(64_000)),
         last_message_id: None,
     };
-    check_channel(&row, &all, &mut errors);
+    let overwrites = servers::overwrites(&state.db, ServerId::from_i64(row.server_id)).await?;
+    check_channel(&row, &all, &viewer(&access, &overwrites), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
@@ -359,7 +379,8 @@ pub async fn patch_channel(
     row.user_limit = req.user_limit.or(row.user_limit);
     row.bitrate = req.bitrate.or(row.bitrate);
     let all = servers::channels(&state.db, ServerId::from_i64(row.server_id)).await?;
-    check_channel(&row, &all, &mut errors);
+    let overwrites = servers::overwrites(&state.db, ServerId::from_i64(row.server_id)).await?;
+    check_channel(&row, &all, &viewer(&access, &overwrites), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
@@ -481,16 +502,24 @@ pub async fn reorder_channels(
         );
     }
     let mut all = servers::channels(&state.db, server_id).await?;
+    let overwrites = servers::overwrites(&state.db, server_id).await?;
     let mut errors = FieldErrors::new();
     let mut changed = Vec::new();
     for (i, p) in req.iter().enumerate() {
-        let Some(idx) = all.iter().position(|c| c.id == p.id.as_i64()) else {
+        // A channel hidden from the caller is as unknown as any other id; one they see but
+        // may not manage (an overwrite denies it there) is refused, as its own PATCH is.
+        let perms = access.in_channel(p.id.as_i64(), &overwrites);
+        let found = all.iter().position(|c| c.id == p.id.as_i64());
+        let Some(idx) = found.filter(|_| perms.contains(Permissions::VIEW_CHANNEL)) else {
             errors.insert(
                 format!("{i}.id"),
                 FieldError::new(FieldCode::InvalidValue, "Not a channel of this server."),
             );
             continue;
         };
+        if !perms.contains(Permissions::MANAGE_CHANNELS) {
+            return Err(forbidden(Permissions::MANAGE_CHANNELS));
+        }
         if !(0..=10_000).contains(&p.position) {
             errors.insert(
                 format!("{i}.position"),
@@ -506,7 +535,7 @@ pub async fn reorder_channels(
     }
     for idx in &changed {
         let mut errs = FieldErrors::new();
-        check_channel(&all[*idx], &all, &mut errs);
+        check_channel(&all[*idx], &all, &viewer(&access, &overwrites), &mut errs);
         for (k, v) in errs {
             errors.insert(format!("{}.{k}", all[*idx].id), v);
         }
@@ -516,7 +545,6 @@ pub async fn reorder_channels(
     }
     let rows: Vec<ChannelRow> = changed.iter().map(|i| all[*i].clone()).collect();
     servers::update_channels(&state.db, &rows).await?;
-    let overwrites = servers::overwrites(&state.db, server_id).await?;
     for r in &rows {
         state.hub.emit(
             Topic::Channel(r.id as u64),

@@ -296,19 +296,28 @@ pub async fn patch_member(
             }
         }
         if errors.is_empty() {
-            let changed = wanted
+            // A role given grants its permissions: only roles below one's highest, and only
+            // with permissions one has (else a role manager could give themselves a lower
+            // role holding manage_server, say). Taking a role away grants nothing.
+            let added = wanted
                 .iter()
                 .filter(|r| !old_roles.contains(r))
-                .chain(old_roles.iter().filter(|r| !wanted.contains(r)));
-            for r in changed {
-                let pos = access
-                    .roles()
-                    .iter()
-                    .find(|x| x.id == *r)
-                    .map_or(0, |x| x.position);
-                if !access.can_manage_role(pos, Permissions::NONE) {
-                    return Err(ApiError::new(ErrorCode::Forbidden)
-                        .with_message("You can only assign roles below your highest role."));
+                .map(|r| (r, true));
+            let removed = old_roles
+                .iter()
+                .filter(|r| !wanted.contains(r))
+                .map(|r| (r, false));
+            for (r, adding) in added.chain(removed) {
+                let role = access.roles().iter().find(|x| x.id == *r);
+                let pos = role.map_or(0, |x| x.position);
+                let grants = match role {
+                    Some(x) if adding => Permissions(x.permissions as u64),
+                    _ => Permissions::NONE,
+                };
+                if !access.can_manage_role(pos, grants) {
+                    return Err(ApiError::new(ErrorCode::Forbidden).with_message(
+                        "You can only assign roles below your highest role, with permissions you have.",
+                    ));
                 }
             }
             new_roles = wanted;
@@ -537,16 +546,13 @@ pub async fn ban_member(
     let target: UserId = path_id(&user, unknown_member)?;
     let req = body.parse_or_default()?;
     let mut errors = FieldErrors::new();
-    let reason_text = match req.reason.as_deref().map(str::trim) {
-        Some(r) if r.chars().count() > 512 => {
-            errors.insert(
-                "reason".into(),
-                FieldError::new(FieldCode::TooLong, "At most 512 characters."),
-            );
-            None
-        }
-        Some("") => None,
-        Some(r) => Some(r.to_owned()),
+    // The body's reason (blank: none), else the header's; no control character (a NUL
+    // was a 500 on PostgreSQL), as in the header.
+    let reason_text = match req.reason.as_deref() {
+        Some(r) => papo_core::validate::optional_text(Some(r), 512, false)
+            .map_err(|e| errors.insert("reason".into(), e))
+            .ok()
+            .flatten(),
         None => reason.0.clone(),
     };
     let delete_secs = req.delete_message_secs.unwrap_or(0);
