@@ -57,7 +57,8 @@ export function MessageToolbar({ message }: { message: Message }) {
           <SmileIcon size={18} />
         </button>
       )}
-      {view.perms.send && (
+      {/* Quoting needs the history too (the server refuses it without). */}
+      {view.perms.send && view.perms.read && (
         <button
           type="button"
           className="message-tool"
