@@ -208,11 +208,23 @@ pub async fn patch_me(
         };
         let now = crate::now_ms();
         if users::update_profile(&state.db, auth.user_id, row.updated_at, &update, now).await? {
+            let before = row;
             let row = load_me(&state, auth.user_id).await?;
             let me = CurrentUser::from_row(&row);
             state
                 .hub
                 .emit(Topic::User(auth.user_id), EventKind::UserUpdated, &me);
+            let public = |r: &UserRow| {
+                (
+                    r.display_name.clone(),
+                    r.bio.clone(),
+                    r.pronouns.clone(),
+                    r.accent_color,
+                )
+            };
+            if public(&before) != public(&row) {
+                crate::http::servers::members::announce_profile(&state, &row).await?;
+            }
             return Ok(Json(me));
         }
     }

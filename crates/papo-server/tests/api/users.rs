@@ -4,12 +4,14 @@ use serde_json::json;
 
 use crate::both;
 use crate::helpers::{Backend, TestApp, access};
+use crate::ws::Ws;
 
 both!(
     profiles_are_public_but_email_and_settings_are_not,
     profile_edits_merge_and_validate,
     concurrent_edits_are_not_lost,
     protected_routes_need_a_valid_token,
+    profile_changes_reach_the_members_of_shared_servers,
 );
 
 async fn profiles_are_public_but_email_and_settings_are_not(b: Backend) {
@@ -179,6 +181,53 @@ async fn protected_routes_need_a_valid_token(b: Backend) {
                 (401, "unauthorized"),
                 "{method} {path} {token:?}"
             );
+        }
+    }
+    app.stop().await;
+}
+
+/// Others see a new name, colour or bio at once: every server the user shares gets a
+/// `member.updated`, with the public profile only; a settings change tells no one.
+async fn profile_changes_reach_the_members_of_shared_servers(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("pc_alice").await);
+    let bob = access(&app.register("pc_bob").await);
+    let carol = access(&app.register("pc_carol").await);
+    let (server, _) = app.community(&alice, &[&bob]).await;
+    let (mut bob_ws, _) = Ws::identify(&app, &bob).await;
+    let (mut carol_ws, _) = Ws::identify(&app, &carol).await;
+    let me = "/api/v1/users/@me";
+    let r = app
+        .patch(me, json!({"settings": {"theme": "light"}}), Some(&alice))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .patch(
+            me,
+            json!({"display_name": "Alice Nova", "bio": "oi", "accent_color": 255}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // The first member.updated Bob hears is the profile's (the theme told no one).
+    let ev = bob_ws.event("member.updated").await;
+    assert_eq!(ev["d"]["server_id"], server["id"]);
+    let user = &ev["d"]["user"];
+    assert_eq!(
+        (&user["display_name"], &user["bio"], &user["accent_color"]),
+        (&json!("Alice Nova"), &json!("oi"), &json!(255))
+    );
+    assert!(
+        user.get("email").is_none() && user.get("settings").is_none(),
+        "{user}"
+    );
+    // Carol shares no server with Alice: nothing.
+    carol_ws.send(json!({"op": "heartbeat"})).await;
+    loop {
+        let f = carol_ws.recv().await;
+        assert_ne!(f["t"], "member.updated", "leaked to a stranger");
+        if f["op"] == "heartbeat_ack" {
+            break;
         }
     }
     app.stop().await;

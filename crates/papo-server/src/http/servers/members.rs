@@ -188,6 +188,26 @@ async fn member_dto(state: &AppState, m: &MemberRow, roles: &[i64]) -> ApiResult
     Ok(Member::new(m, PublicUser::from_row(&user), roles))
 }
 
+/// Tells every server `user` is a member of that their public profile changed, as a
+/// `member.updated` there: others' member lists, messages and mentions show the new name,
+/// colour and bio at once (only the user's own sessions heard of it before).
+pub async fn announce_profile(state: &AppState, user: &users::UserRow) -> ApiResult<()> {
+    let id = UserId::from_i64(user.id);
+    let public = PublicUser::from_row(user);
+    for server in servers::of_user(&state.db, id).await? {
+        let sid = ServerId::from_i64(server.id);
+        let Some(m) = servers::member(&state.db, sid, id).await? else {
+            continue;
+        };
+        let roles = servers::member_role_ids(&state.db, sid, id).await?;
+        let member = Member::new(&m, public.clone(), &roles);
+        state
+            .hub
+            .emit(Topic::Server(sid), EventKind::MemberUpdated, &member);
+    }
+    Ok(())
+}
+
 /// One member.
 #[utoipa::path(get, path = "/api/v1/servers/{id}/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)),
