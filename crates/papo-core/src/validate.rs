@@ -28,6 +28,14 @@ impl Username {
                 "Usernames are 2 to 32 characters: letters a-z, digits, '_' and '.'.",
             ));
         }
+        // `@everyone` and `@here` ping the whole channel: no one may be called that (as good
+        // as taken, and a client says so in those words).
+        if name == "everyone" || name == "here" {
+            return Err(FieldError::new(
+                FieldCode::UsernameTaken,
+                "This username is reserved.",
+            ));
+        }
         Ok(Self(name))
     }
 
@@ -189,6 +197,12 @@ mod tests {
                 Username::parse(bad).unwrap_err().code,
                 FieldCode::UsernameInvalid,
                 "{bad}"
+            );
+        }
+        for reserved in ["everyone", "Here"] {
+            assert_eq!(
+                Username::parse(reserved).unwrap_err().code,
+                FieldCode::UsernameTaken
             );
         }
         assert!(Username::parse(&"x".repeat(32)).is_ok());
