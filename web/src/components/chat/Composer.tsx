@@ -34,6 +34,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const { channel, replyTo, setReplyTo } = view;
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
+  const [focused, setFocused] = useState(false);
   // Where to put the caret after a suggestion replaced the text (once it is drawn).
   const placeCaret = useRef<number | null>(null);
   const names = useMentionNames(channel.server_id);
@@ -48,6 +49,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
     members: names.members,
     everyone: view.perms.mentionEveryone,
     meId: view.me.id,
+    focused,
     apply: applyMention,
   });
   useLayoutEffect(() => {
@@ -147,6 +149,8 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
           rows={rows}
           onChange={(event) => onChange(event.target.value, event.target.selectionStart)}
           onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
+          onFocus={() => setFocused(true)}
+          onBlur={() => setFocused(false)}
           onKeyDown={onKeyDown}
           aria-autocomplete="list"
           aria-expanded={mentions.options.length > 0}

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } 
 import { useTranslation } from 'react-i18next';
 import type { Member } from '../../api/types';
 import { Avatar } from '../Avatar';
+import { memberDisplayName } from '../../state/members';
 import { useMemberList } from '../members/useMembers';
 import { applyMention, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
 
@@ -10,6 +11,8 @@ export function useMentionNames(serverId: string): {
   members: readonly Member[];
   idOf(username: string): string | null;
   usernameOf(id: string): string | null;
+  /** The member's name as shown (nickname, display name, username). */
+  nameOf(id: string): string | null;
 } {
   const list = useMemberList(serverId);
   return useMemo(() => {
@@ -19,6 +22,10 @@ export function useMentionNames(serverId: string): {
       members,
       idOf: (username) => byName.get(username) ?? null,
       usernameOf: (id) => list.members[id]?.user.username ?? null,
+      nameOf: (id) => {
+        const member = list.members[id];
+        return member ? memberDisplayName(member) : null;
+      },
     };
   }, [list.members]);
 }
@@ -31,6 +38,8 @@ export interface Mentions {
   /** Handles the suggestions' keys (arrows, Enter, Tab, Escape); true if it did. */
   onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): boolean;
   choose(option: MentionOption): void;
+  /** The pointer is over suggestion `index`: it becomes the one Enter picks. */
+  hover(index: number): void;
 }
 
 /**
@@ -43,19 +52,26 @@ export function useMentions(input: {
   members: readonly Member[];
   everyone: boolean;
   meId: string;
+  /** The box has the focus (the suggestions close when it goes). */
+  focused: boolean;
   apply(text: string, caret: number): void;
 }): Mentions {
-  const { text, caret, members, everyone, meId, apply } = input;
+  const { text, caret, members, everyone, meId, focused, apply } = input;
   const listId = useId();
   const [index, setIndex] = useState(0);
   // Escape closes the suggestions of this `@` until another is typed.
   const [dismissed, setDismissed] = useState<number | null>(null);
   const query = mentionQuery(text, caret);
   const options = useMemo(
-    () => (query && query.start !== dismissed ? mentionOptions(members, query.query, { everyone, meId }) : []),
-    [query?.start, query?.query, dismissed, members, everyone, meId],
+    () =>
+      focused && query && query.start !== dismissed ? mentionOptions(members, query.query, { everyone, meId }) : [],
+    [focused, query?.start, query?.query, dismissed, members, everyone, meId],
   );
   useEffect(() => setIndex(0), [query?.start, query?.query]);
+  // Dismissed only while that `@` is being typed: a new one (or the same place again) asks anew.
+  useEffect(() => {
+    if (dismissed !== null && query?.start !== dismissed) setDismissed(null);
+  }, [dismissed, query?.start]);
   const active = Math.min(index, Math.max(0, options.length - 1));
 
   const choose = useCallback(
@@ -84,7 +100,7 @@ export function useMentions(input: {
     return true;
   };
 
-  return { options, active, listId, onKeyDown, choose };
+  return { options, active, listId, onKeyDown, choose, hover: setIndex };
 }
 
 /** The suggestions above the message box: a listbox the box points at (aria-activedescendant). */
@@ -100,6 +116,7 @@ export function MentionSuggestions({ mentions }: { mentions: Mentions }) {
           role="option"
           aria-selected={i === mentions.active}
           className={i === mentions.active ? 'mention-option mention-option-active' : 'mention-option'}
+          onMouseEnter={() => mentions.hover(i)}
           // Chosen on mousedown, before the box loses its focus.
           onMouseDown={(event) => {
             event.preventDefault();

@@ -23,6 +23,8 @@ describe('mentionQuery', () => {
     expect(mentionQuery('(@bo', 4)).toEqual({ start: 1, query: 'bo' });
     // Not an email address, not past the word, not a word without @.
     expect(mentionQuery('me@al', 5)).toBeNull();
+    expect(mentionQuery('https://x.social/@al', 20)).toBeNull();
+    expect(mentionQuery('a\n@al', 5)).toEqual({ start: 2, query: 'al' });
     expect(mentionQuery('@al x', 5)).toBeNull();
     expect(mentionQuery('hello', 5)).toBeNull();
     expect(mentionQuery(`@${'a'.repeat(40)}`, 41)).toBeNull();
@@ -53,7 +55,8 @@ describe('mentionOptions', () => {
 describe('applyMention', () => {
   it('replaces the query with the mention and a space', () => {
     expect(applyMention('hi @al', 3, 6, '@alice')).toEqual({ text: 'hi @alice ', caret: 10 });
-    expect(applyMention('hi @al there', 3, 6, '@alice')).toEqual({ text: 'hi @alice there', caret: 9 });
+    // Before a space already there: the caret after it, past the word (the list closes).
+    expect(applyMention('hi @al there', 3, 6, '@alice')).toEqual({ text: 'hi @alice there', caret: 10 });
   });
 });
 
@@ -65,6 +68,8 @@ describe('encodeMentions / decodeMentions', () => {
     expect(encodeMentions('hi @alice and @Bob, @nobody', idOf)).toBe('hi <@1> and <@2>, @nobody');
     expect(encodeMentions('@carol. @ana.b!', idOf)).toBe('<@3>. <@4>!');
     expect(encodeMentions('mail me@alice.com', idOf)).toBe('mail me@alice.com');
+    expect(encodeMentions('https://mastodon.social/@carol (@bob)', idOf)).toBe('https://mastodon.social/@carol (<@2>)');
+    expect(encodeMentions('line\n@alice', idOf)).toBe('line\n<@1>');
     expect(encodeMentions('@everyone @here', () => '7')).toBe('@everyone @here');
   });
 

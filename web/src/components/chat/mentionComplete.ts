@@ -28,8 +28,8 @@ export function mentionQuery(text: string, caret: number): { start: number; quer
   while (i > 0 && caret - i <= MAX_QUERY && /[\p{L}\p{N}_.-]/u.test(text[i - 1] as string)) i--;
   if (i === 0 || text[i - 1] !== '@' || caret - i > MAX_QUERY) return null;
   const at = i - 1;
-  // `@` starts a word (not an email address's).
-  if (at > 0 && /[\p{L}\p{N}_.@`]/u.test(text[at - 1] as string)) return null;
+  // `@` starts a word, as encodeMentions reads it (not inside a link or an address).
+  if (at > 0 && !/[\s([{"']/u.test(text[at - 1] as string)) return null;
   return { start: at, query: text.slice(i, caret) };
 }
 
@@ -71,11 +71,11 @@ export function mentionOptions(
   return out;
 }
 
-/** `text` with `text[start..caret]` replaced by `insert` and a space; the caret after them. */
+/** `text` with `text[start..caret]` replaced by `insert` and a space; the caret after the space. */
 export function applyMention(text: string, start: number, caret: number, insert: string): { text: string; caret: number } {
   const after = text.slice(caret);
   const spaced = after.startsWith(' ') ? insert : `${insert} `;
-  return { text: text.slice(0, start) + spaced + after, caret: start + spaced.length };
+  return { text: text.slice(0, start) + spaced + after, caret: start + insert.length + 1 };
 }
 
 /** Calls `plain` on the parts of `text` outside code (`` `…` `` and ``` fences), keeps the rest. */
@@ -89,7 +89,9 @@ function outsideCode(text: string, plain: (part: string) => string): string {
 /** `@username` of a member of the server (from `idOf`) as `<@id>`, outside code. */
 export function encodeMentions(text: string, idOf: (username: string) => string | null): string {
   return outsideCode(text, (part) =>
-    part.replace(/(^|[^\p{L}\p{N}_.@`])@([a-z0-9_.]{2,32})(?![\p{L}\p{N}_])/giu, (whole, before: string, name: string) => {
+    // `@` starts a word: after a space, a line break or an opening bracket or quote (not in
+    // the middle of a link such as https://mastodon.social/@carol, nor of an address).
+    part.replace(/(^|[\s([{"'])@([a-z0-9_.]{2,32})(?![\p{L}\p{N}_])/giu, (whole, before: string, name: string) => {
       // A trailing dot ends the sentence, not the name.
       const trimmed = name.replace(/\.+$/, '');
       const key = trimmed.toLowerCase();
