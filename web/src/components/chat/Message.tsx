@@ -14,6 +14,7 @@ import { plainText, parseMarkdown } from './markdownParser';
 import { MessageToolbar, ReactionChips } from './MessageActions';
 import { MessageEditor } from './MessageEditor';
 import { useTranslator } from '../useFormErrors';
+import { useMentionNames } from './MentionSuggestions';
 
 /** Moves focus between messages with the arrow keys (each message is a tab stop too). */
 function onMessageKeyDown(event: KeyboardEvent<HTMLLIElement>) {
@@ -215,7 +216,21 @@ function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
   const { t } = useTranslation();
   const view = useChatView();
   const name = useAuthorName(view.server.id, reference?.author ?? { id: '', username: '', display_name: null });
-  const text = useMemo(() => (reference ? excerpt(plainText(parseMarkdown(reference.content))) : ''), [reference]);
+  const names = useMentionNames(view.server.id);
+  const roles = view.server.roles;
+  // Mentions read as names here too, not as <@id>.
+  const text = useMemo(
+    () =>
+      reference
+        ? excerpt(
+            plainText(parseMarkdown(reference.content), {
+              user: names.nameOf,
+              role: (id) => roles.find((r) => r.id === id)?.name ?? null,
+            }),
+          )
+        : '',
+    [reference, names, roles],
+  );
   if (!reference) {
     return (
       <div className="message-reply message-reply-missing" data-testid="reply-context">

@@ -147,5 +147,8 @@ describe('markdown: links and mentions', () => {
 describe('plain text', () => {
   it('drops markup and hides spoilers', () => {
     expect(plainText(parseMarkdown('**a** `b` ||c|| <@1> https://x.org'))).toBe('a b ▮▮▮ <@1> https://x.org');
+    // With names: mentions read as names (unknown ones stay raw).
+    const names = { user: (id: string) => (id === '1' ? 'Ana' : null), role: (id: string) => (id === '5' ? 'Mods' : null) };
+    expect(plainText(parseMarkdown('oi <@1>, <@2> e **<@&5>**'), names)).toBe('oi @Ana, <@2> e @Mods');
   });
 });

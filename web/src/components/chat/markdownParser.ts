@@ -228,8 +228,14 @@ function appendAll(out: MdNode[], nodes: MdNode[]): void {
   }
 }
 
-/** The content as plain text (reply excerpts, notifications): markup removed, mentions kept raw. */
-export function plainText(nodes: readonly MdNode[]): string {
+/** Names for the mentions in plain text; null (or none given): the raw `<@id>`. */
+export interface MentionNames {
+  user?(id: string): string | null;
+  role?(id: string): string | null;
+}
+
+/** The content as plain text (reply excerpts, notifications): markup removed, mentions as `@name` when `names` knows them. */
+export function plainText(nodes: readonly MdNode[], names: MentionNames = {}): string {
   return nodes
     .map((node) => {
       switch (node.type) {
@@ -239,16 +245,20 @@ export function plainText(nodes: readonly MdNode[]): string {
           return node.text;
         case 'link':
           return node.text;
-        case 'userMention':
-          return `<@${node.id}>`;
-        case 'roleMention':
-          return `<@&${node.id}>`;
+        case 'userMention': {
+          const name = names.user?.(node.id);
+          return name ? `@${name}` : `<@${node.id}>`;
+        }
+        case 'roleMention': {
+          const name = names.role?.(node.id);
+          return name ? (name.startsWith('@') ? name : `@${name}`) : `<@&${node.id}>`;
+        }
         case 'everyone':
           return `@${node.name}`;
         case 'spoiler':
           return '▮▮▮';
         default:
-          return plainText(node.children);
+          return plainText(node.children, names);
       }
     })
     .join('');
