@@ -1,10 +1,11 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Avatar, accentToCss } from '../components/Avatar';
 import { FormAlert } from '../components/FormAlert';
 import { FormField } from '../components/FormField';
 import { useFormErrors } from '../components/useFormErrors';
 import { useAuthActions, useCurrentUser } from '../state/context';
+import { profilePatch, profileValues, rebaseDraft, type ProfileValues } from './profileDraft';
 import { SettingsSection } from './SettingsSection';
 
 const FIELDS = ['display_name', 'bio', 'pronouns', 'accent_color'] as const;
@@ -16,20 +17,28 @@ export function ProfileSettings() {
   const { t } = useTranslation();
   const user = useCurrentUser();
   const { updateProfile } = useAuthActions();
-  const [draft, setDraft] = useState({
-    display_name: user.display_name ?? '',
-    bio: user.bio ?? '',
-    pronouns: user.pronouns ?? '',
-  });
-  const [accent, setAccent] = useState<number | null>(user.accent_color);
+  // What the form started from, and what it holds: only the difference is sent.
+  const [base, setBase] = useState<ProfileValues>(() => profileValues(user));
+  const [values, setValues] = useState<ProfileValues>(base);
+  const draft = values;
+  const accent = values.accent_color;
+  const setAccent = (accent_color: number | null) => setValues((v) => ({ ...v, accent_color }));
+  // A change from another session (user.updated) shows in the fields not touched here.
+  const currentKey = JSON.stringify(profileValues(user));
+  useEffect(() => {
+    if (JSON.stringify(base) === currentKey) return;
+    const next: ProfileValues = JSON.parse(currentKey);
+    setValues((v) => rebaseDraft(base, v, next));
+    setBase(next);
+  }, [base, currentKey]);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(error, FIELDS);
   const accentId = useId();
-  const set = (name: keyof typeof draft) => (value: string) => {
+  const set = (name: 'display_name' | 'bio' | 'pronouns') => (value: string) => {
     setSaved(false);
-    setDraft((d) => ({ ...d, [name]: value }));
+    setValues((d) => ({ ...d, [name]: value }));
   };
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -39,18 +48,10 @@ export function ProfileSettings() {
     setError(null);
     setSaved(false);
     try {
-      const updated = await updateProfile({
-        display_name: orNull(draft.display_name),
-        bio: orNull(draft.bio),
-        pronouns: orNull(draft.pronouns),
-        accent_color: accent,
-      });
-      setDraft({
-        display_name: updated.display_name ?? '',
-        bio: updated.bio ?? '',
-        pronouns: updated.pronouns ?? '',
-      });
-      setAccent(updated.accent_color);
+      const updated = await updateProfile(profilePatch(base, values));
+      const saved = profileValues(updated);
+      setBase(saved);
+      setValues(saved);
       setSaved(true);
     } catch (err) {
       setError(err);
