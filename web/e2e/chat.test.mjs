@@ -142,6 +142,13 @@ describe('chat between two people', () => {
       await bobPage.getByTestId('composer').waitFor();
       // The tab names the channel and the server.
       await eventually(async () => (await bobPage.title()) === '#general | Turma do Café | Papo', 'the tab title');
+      // User settings close back to the channel they were opened from.
+      const bobChannelUrl = bobPage.url();
+      await bobPage.getByTestId('open-settings').click();
+      await bobPage.waitForURL('**/settings/**');
+      await bobPage.keyboard.press('Escape');
+      await bobPage.waitForURL(bobChannelUrl);
+      await bobPage.getByTestId('composer').waitFor();
 
       // They chat both ways, live; markup stays text.
       await send(alicePage, 'Oi Bob! **bem-vindo** <b>x</b>', 'Oi Bob! bem-vindo <b>x</b>');

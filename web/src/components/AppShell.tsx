@@ -11,6 +11,7 @@ import { useMemberPanelState } from './members/useMembers';
 import { ServerRail } from './ServerRail';
 import { ShellContext, type Shell } from './shell';
 import { UserPanel } from './UserPanel';
+import { rememberAppPath } from '../state/returnPath';
 
 /**
  * The logged-in frame: rail, sidebar (direct messages at home, a server's
@@ -22,6 +23,7 @@ export function AppShell() {
   const [menuOpen, setMenuOpen] = useState(false);
   const [creatingServer, setCreatingServer] = useState(false);
   const location = useLocation();
+  useEffect(() => rememberAppPath(location.pathname), [location.pathname]);
   const serverMatch = useMatch('/app/servers/:serverId/*');
   const serverId = serverMatch?.params.serverId ?? null;
   const memberList = useMemberPanelState(location.pathname);

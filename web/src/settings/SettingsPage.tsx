@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useAuthActions } from '../state/context';
 import { GatewayBanner } from '../components/GatewayBanner';
 import { CloseIcon } from '../components/icons';
+import { lastAppPath } from '../state/returnPath';
 
 export const SETTINGS_SECTIONS = ['profile', 'language', 'appearance', 'sessions', 'password'] as const;
 
@@ -15,7 +16,8 @@ export function SettingsPage() {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && !event.defaultPrevented) navigate('/app');
+      // Back where the settings were opened from (a channel, not Home).
+      if (event.key === 'Escape' && !event.defaultPrevented) navigate(lastAppPath());
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -57,7 +59,7 @@ export function SettingsPage() {
         </div>
         <div className="settings-close">
           <Link
-            to="/app"
+            to={lastAppPath()}
             className="settings-close-button"
             aria-label={t('settings.close')}
             title={t('settings.close')}

@@ -17,3 +17,15 @@ export function safeReturnPath(from: unknown): string | null {
     return null;
   }
 }
+
+let lastApp: string | null = null;
+
+/** Notes the place in the app (`/app…`) being shown, for leaving the user settings back to it. */
+export function rememberAppPath(path: string): void {
+  if (path === '/app' || path.startsWith('/app/')) lastApp = path;
+}
+
+/** The last place in the app shown (`/app` before any). */
+export function lastAppPath(): string {
+  return lastApp ?? '/app';
+}
