@@ -69,6 +69,24 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
     return store.me()?.id ?? null;
   }
 
+  // A channel's sends over REST go one after the other, in the order they were made: sent
+  // at once (after a stall each gateway send timed out and went over REST), the server took
+  // them in any order (a second audit saw F3, F1, F2).
+  const restSends = new Map<string, Promise<unknown>>();
+  function inOrder<T>(channelId: string, run: () => Promise<T>): Promise<T> {
+    const before = restSends.get(channelId) ?? Promise.resolve();
+    const mine = before.then(run, run);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    restSends.set(channelId, settled);
+    void settled.then(() => {
+      if (restSends.get(channelId) === settled) restSends.delete(channelId);
+    });
+    return mine;
+  }
+
   /** Over the gateway when it is connected, else (or when its socket goes away) over REST. */
   async function post(pending: PendingMessage): Promise<Message> {
     const body = {
@@ -86,7 +104,7 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
         log.warn('papo: gateway send lost, sending over REST', err);
       }
     }
-    return api.send(pending.channel_id, body);
+    return inOrder(pending.channel_id, () => api.send(pending.channel_id, body));
   }
 
   async function deliver(pending: PendingMessage): Promise<SendOutcome> {

@@ -194,6 +194,38 @@ describe('chat actions', () => {
     ]);
   });
 
+  it('sends a channel\'s messages over REST one after the other, in order, even when one fails', async () => {
+    // Each REST call stays open until let go, as a stalled server keeps them.
+    const calls: { content: string; release(ok: boolean): void }[] = [];
+    const send = vi.fn(
+      (_c: string, input: { content: string; nonce?: string }) =>
+        new Promise<ReturnType<typeof message>>((resolve, reject) => {
+          calls.push({
+            content: input.content,
+            release: (ok) =>
+              ok
+                ? resolve(message(String(30 + calls.length), { content: input.content, nonce: input.nonce ?? null, author: ME }))
+                : reject(new ApiError({ status: 500, code: 'internal_error', message: 'x' })),
+          });
+        }),
+    );
+    const { actions } = setup(fakeApi({ send }));
+    await actions.loadLatest('c1');
+    const sent = ['F1', 'F2', 'F3'].map((content) => actions.send({ channelId: 'c1', serverId: 's1', content, replyTo: null }));
+    const flush = () => new Promise((r) => setTimeout(r, 0));
+    await flush();
+    // Only the first is on its way; the next goes once it is answered (even by an error).
+    expect(calls.map((c) => c.content)).toEqual(['F1']);
+    calls[0]?.release(false);
+    await flush();
+    expect(calls.map((c) => c.content)).toEqual(['F1', 'F2']);
+    calls[1]?.release(true);
+    await flush();
+    expect(calls.map((c) => c.content)).toEqual(['F1', 'F2', 'F3']);
+    calls[2]?.release(true);
+    expect((await Promise.all(sent)).map((o) => o.ok)).toEqual([false, true, true]);
+  });
+
   it('loads older pages before the oldest message, and not when there is nothing more', async () => {
     const list = vi.fn(async (_c: string, query?: { before?: string }) => (query?.before ? page(1, 2) : page(3, 50)));
     const { store, actions } = setup(fakeApi({ list }));
