@@ -164,14 +164,19 @@ async fn resume_sends_current_presences_instead_of_replaying_changes(b: Backend)
     )
     .await;
     let (mut ws, replayed, resumed) = Ws::resume(&app, &a, &session_id, last_seq).await;
+    // Only the profile changes are replayed, in order: the first one's word to the server
+    // (member.updated, after the user.updated last seen), then the second's two events.
+    let kinds: Vec<&str> = replayed.iter().map(|f| f["t"].as_str().unwrap()).collect();
     assert_eq!(
-        replayed.len(),
-        1,
-        "only the profile change is replayed: {replayed:?}"
+        kinds,
+        ["member.updated", "user.updated", "member.updated"],
+        "{replayed:?}"
     );
-    assert_eq!(replayed[0]["t"], "user.updated");
-    assert_eq!(replayed[0]["s"].as_u64(), Some(last_seq + 1));
-    assert_eq!(resumed["d"]["replayed"], 1);
+    for (i, f) in replayed.iter().enumerate() {
+        assert_eq!(f["s"].as_u64(), Some(last_seq + 1 + i as u64));
+    }
+    assert_eq!(replayed[1]["d"]["display_name"], "Rita");
+    assert_eq!(resumed["d"]["replayed"], 3);
     let presences = resumed["d"]["presences"].as_array().unwrap();
     let bob_now = presences.iter().find(|p| p["user_id"] == bob_id).unwrap();
     assert_eq!(bob_now["status"], "dnd", "{resumed}");
@@ -194,9 +199,10 @@ async fn resume_sends_current_presences_instead_of_replaying_changes(b: Backend)
         Some(&a),
     )
     .await;
+    // After the three replayed events.
     assert_eq!(
         ws.event("user.updated").await["s"].as_u64(),
-        Some(last_seq + 2)
+        Some(last_seq + 4)
     );
     app.stop().await;
 }
