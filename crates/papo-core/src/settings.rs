@@ -238,6 +238,18 @@ impl UserSettings {
                                 "Device ids are at most 256 bytes.",
                             ),
                         );
+                    } else if value
+                        .as_ref()
+                        .is_some_and(|v| v.chars().any(char::is_control))
+                    {
+                        // As in every other text field (browsers' ids are printable).
+                        errors.insert(
+                            format!("settings.audio_video.{name}"),
+                            FieldError::new(
+                                FieldCode::InvalidValue,
+                                "Control characters are not allowed.",
+                            ),
+                        );
                     }
                     *slot = value;
                 }
@@ -312,6 +324,11 @@ mod tests {
             ))
             .unwrap_err();
         assert!(err.contains_key("settings.audio_video.output_volume"));
+        assert_eq!(s, UserSettings::default());
+        let err = s
+            .apply(patch(r#"{"audio_video":{"input_device":"mic\u0000"}}"#))
+            .unwrap_err();
+        assert!(err.contains_key("settings.audio_video.input_device"));
         assert_eq!(s, UserSettings::default());
     }
 

@@ -33,6 +33,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::http::error::{ApiError, InternalErrorReport};
 use crate::state::AppState;
+use axum::response::IntoResponse as _;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_internal_errors))
+        .layer(middleware::from_fn(undecodable_paths))
         .service(routes);
     Router::new().fallback_service(edge)
 }
@@ -131,6 +133,24 @@ async fn api_method_not_allowed() -> ApiError {
 }
 
 /// Logs the cause of every 500 inside the request's span (so with its request id).
+/// An API path whose escapes are not UTF-8 (`/api/v1/servers/%ff`) names nothing: a JSON
+/// 404 like any unknown route's (axum's path extractor answered it in plain text). Decoded
+/// only when the path has an escape.
+async fn undecodable_paths(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/")
+        && path.contains('%')
+        && percent_encoding::percent_decode_str(path)
+            .decode_utf8()
+            .is_err()
+    {
+        return ApiError::new(ErrorCode::NotFound)
+            .with_message("Unknown API route.")
+            .into_response();
+    }
+    next.run(req).await
+}
+
 async fn log_internal_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     if let Some(report) = response.extensions().get::<InternalErrorReport>() {

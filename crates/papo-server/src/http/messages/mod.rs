@@ -91,19 +91,20 @@ fn check_content(raw: String) -> Result<String, FieldError> {
             "A message cannot be empty.",
         ));
     }
-    if raw.len() > MAX_CONTENT && raw.chars().count() > MAX_CONTENT {
+    // Counted once the blank lines around it are gone, as docs/api.md says.
+    let kept = raw.trim_matches(|c: char| c == '\n' || c == '\r');
+    if kept.len() > MAX_CONTENT && kept.chars().count() > MAX_CONTENT {
         return Err(FieldError::new(
             FieldCode::TooLong,
             "At most 4000 characters.",
         ));
     }
-    if has_stray_control(&raw) {
+    if has_stray_control(kept) {
         return Err(FieldError::new(
             FieldCode::InvalidValue,
             "Control characters other than line breaks and tabs are not allowed.",
         ));
     }
-    let kept = raw.trim_matches(|c: char| c == '\n' || c == '\r');
     Ok(if kept.len() == raw.len() {
         raw
     } else {
@@ -472,6 +473,11 @@ mod tests {
         // 4,000 characters of two bytes each: 8,000 bytes, within the limit.
         assert_eq!(code("é".repeat(4000)).map(|c| c.len()), Ok(8000));
         assert_eq!(code("é".repeat(4001)), Err(FieldCode::TooLong));
+        // The blank lines around it do not count.
+        assert_eq!(
+            code(format!("{}\r\n", "x".repeat(4000))).map(|c| c.len()),
+            Ok(4000)
+        );
         assert_eq!(code("\r\n  hi \n\n".into()), Ok("  hi ".into()));
         assert_eq!(code(" hi".into()), Ok(" hi".into()));
     }
