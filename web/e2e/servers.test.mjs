@@ -183,6 +183,21 @@ describe('servers and channels in the browser', () => {
       await eventually(async () => !(await rail2.isVisible()), 'the rail should be hidden on a phone');
       await page2.getByTestId('menu-toggle').click();
       await eventually(() => rail2.isVisible(), 'the drawer should show the rail');
+      // The drawer has the focus, and the main area behind it is inert until it closes.
+      await eventually(
+        () => page2.evaluate(() => !!document.activeElement?.closest('.sidebar')),
+        'the focus moves into the drawer',
+      );
+      assert.equal(await page2.locator('main#main').getAttribute('inert'), '');
+      await page2.keyboard.press('Escape');
+      await eventually(async () => !(await rail2.isVisible()), 'Escape closes the drawer');
+      assert.equal(await page2.locator('main#main').getAttribute('inert'), null);
+      await eventually(
+        () => page2.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'menu-toggle'),
+        'the focus goes back to the menu button',
+      );
+      await page2.getByTestId('menu-toggle').click();
+      await eventually(() => rail2.isVisible(), 'the drawer opens again');
       await channelLink(sidebar2, 'general').click();
       await page2.waitForURL(CHANNEL_URL);
       await expectText(page2.getByTestId('channel-title'), 'general');

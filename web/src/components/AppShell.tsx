@@ -43,6 +43,20 @@ export function AppShell() {
     return () => window.removeEventListener('keydown', onKey);
   }, [menuOpen]);
 
+  // A drawer open on a narrow screen (the channel list, or the member list) holds the focus:
+  // it moves into the drawer, the main area behind it is inert, and closing gives it back.
+  const drawerOpen = menuOpen || (membersShown && memberList.drawer);
+  useEffect(() => {
+    if (!menuOpen) return;
+    document.querySelector<HTMLElement>('.sidebar a[href], .sidebar button')?.focus();
+    return () => {
+      const active = document.activeElement;
+      if (active instanceof HTMLElement && active.closest('.sidebar, .server-rail')) {
+        document.querySelector<HTMLElement>('[data-testid="menu-toggle"]')?.focus();
+      }
+    };
+  }, [menuOpen]);
+
   const shell = useMemo<Shell>(
     () => ({
       menuOpen,
@@ -81,7 +95,7 @@ export function AppShell() {
         ) : (
           <ConversationSidebar onClose={() => setMenuOpen(false)} />
         )}
-        <main className="app-main" id="main" tabIndex={-1}>
+        <main className="app-main" id="main" tabIndex={-1} inert={drawerOpen}>
           <RouteNotice />
           <Outlet />
         </main>

@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isTimedOut, memberColor } from '../../api/hierarchy';
 import type { Member, Role, ServerDetail } from '../../api/types';
@@ -44,6 +44,14 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
   const { t } = useTranslation();
   // Our own presence as our sessions see it, even before the server echoes it.
   const presences = usePresences();
+  // As a drawer, it takes the focus (what is behind it is inert), and gives it back to its
+  // toggle when it closes.
+  const closeRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!drawer) return;
+    closeRef.current?.focus();
+    return () => document.querySelector<HTMLElement>('[data-testid="member-list-toggle"]')?.focus();
+  }, [drawer]);
   const list = useMemberList(serverId);
   const [open, setOpen] = useState<OpenMember | null>(null);
   const titleId = useId();
@@ -90,7 +98,7 @@ function MemberPanelBody({ serverId, drawer, onClose, server }: MemberPanelProps
             {list.status === 'ready' ? t('members.titleCount', { total: members.length }) : t('members.title')}
           </h2>
           {drawer && (
-            <button type="button" className="icon-button" onClick={onClose} aria-label={t('members.hideList')}>
+            <button ref={closeRef} type="button" className="icon-button" onClick={onClose} aria-label={t('members.hideList')}>
               <CloseIcon size={18} />
             </button>
           )}
