@@ -302,7 +302,9 @@ function ChannelRow({ channel, serverId, active, canManage, onEdit }: ChannelRow
         data-kind={channel.kind}
       >
         <span className="channel-icon">{voice ? <SpeakerIcon size={18} /> : <HashIcon size={18} />}</span>
-        <span className="channel-name">{channel.name}</span>
+        <span className="channel-name" title={channel.name}>
+          {channel.name}
+        </span>
         <MentionBadge count={mentions} id={badgeId} />
       </Link>
       {canManage && (
@@ -410,7 +412,7 @@ function ServerMenu({ server, isOwner, onSettings, onInvite, onCreateChannel, on
         onClick={() => setOpen((o) => !o)}
         data-testid="server-menu-trigger"
       >
-        <span className="sidebar-title server-name" data-testid="server-name">
+        <span className="sidebar-title server-name" data-testid="server-name" title={server.name}>
           {server.name}
         </span>
         <span className={open ? 'chevron chevron-open' : 'chevron'}>

@@ -174,7 +174,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
         <span className="main-header-icon">
           <HashIcon size={22} />
         </span>
-        <h1 className="main-title" data-testid="channel-title">
+        <h1 className="main-title" data-testid="channel-title" title={channel.name}>
           {channel.name}
         </h1>
         {channel.topic ? (

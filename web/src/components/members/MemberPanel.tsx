@@ -165,8 +165,10 @@ function MemberGroupView({ group, label, roles, ownerId, presences, openUserId, 
   const now = Date.now();
   return (
     <section className="member-group" aria-labelledby={id} data-testid="member-group" data-group={group.key}>
-      <h3 className="member-group-title" id={id}>
-        {label} — {group.members.length}
+      <h3 className="member-group-title" id={id} title={label}>
+        {/* A long role name is cut, never the count. */}
+        <span className="member-group-name">{label}</span>
+        <span className="member-group-count"> — {group.members.length}</span>
       </h3>
       <ul className="member-items">
         {group.members.map((member) => {
@@ -180,7 +182,7 @@ function MemberGroupView({ group, label, roles, ownerId, presences, openUserId, 
               color={memberColor(member.roles, roles)}
               isOwner={member.user.id === ownerId}
               timedOut={isTimedOut(member, now)}
-              customStatus={status === 'offline' ? null : (custom?.text ?? null)}
+              customStatus={status === 'offline' || !custom ? null : custom.emoji ? `${custom.emoji} ${custom.text}` : custom.text}
               expanded={openUserId === member.user.id}
               labels={labels}
               onOpen={onOpen}
@@ -238,7 +240,9 @@ const MemberRow = memo(function MemberRow({
         <Avatar user={member.user} size={32} status={status} />
         <span className="member-row-text">
           <span className="member-row-name" style={css ? { color: css } : undefined}>
-            <span className="member-row-name-text">{name}</span>
+            <span className="member-row-name-text" title={name}>
+              {name}
+            </span>
             {isOwner && (
               <span className="member-row-badge member-row-owner" title={labels.owner} aria-label={labels.owner}>
                 <CrownIcon size={14} />
@@ -250,7 +254,11 @@ const MemberRow = memo(function MemberRow({
               </span>
             )}
           </span>
-          {customStatus && <span className="member-row-status">{customStatus}</span>}
+          {customStatus && (
+            <span className="member-row-status" title={customStatus}>
+              {customStatus}
+            </span>
+          )}
         </span>
       </button>
     </li>
