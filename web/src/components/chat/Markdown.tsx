@@ -72,7 +72,7 @@ function renderNode(node: MdNode, key: number, ctx: RenderContext): ReactNode {
       );
     case 'link':
       return (
-        <a key={key} href={node.href} target="_blank" rel="noopener noreferrer" className="md-link">
+        <a key={key} href={node.href} target="_blank" rel="noopener noreferrer" className="md-link" title={node.href}>
           {node.text}
         </a>
       );

@@ -194,6 +194,9 @@ function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyPr
               type="button"
               className="message-author-button message-author"
               onClick={(event) => view.openMember(author.id, event.currentTarget)}
+              // A pointer's shortcut, as the avatar: one Tab stop less per message (the member
+              // list opens the same card from the keyboard).
+              tabIndex={-1}
               data-testid="message-author"
             >
               {name}

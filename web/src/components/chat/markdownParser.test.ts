@@ -107,6 +107,22 @@ describe('markdown: links and mentions', () => {
     ]);
   });
 
+  it('reads [text](url) as a link reading text, unless the text looks like an address', () => {
+    expect(parseMarkdown('veja [o site](https://papo.chat/docs).')).toEqual([
+      text('veja '),
+      { type: 'link', href: 'https://papo.chat/docs', text: 'o site' },
+      text('.'),
+    ]);
+    // Text that looks like an address: no masked link; what is linked reads as its own address.
+    expect(parseMarkdown('[https://bank.com](https://evil.example)')).toEqual([
+      text('[https://bank.com]('),
+      { type: 'link', href: 'https://evil.example/', text: 'https://evil.example' },
+      text(')'),
+    ]);
+    expect(parseMarkdown('[x](javascript:alert(1))')).toEqual([text('[x](javascript:alert(1))')]);
+    expect(parseMarkdown('[a]')).toEqual([text('[a]')]);
+  });
+
   it('never links other schemes', () => {
     expect(parseMarkdown('javascript:alert(1)')).toEqual([text('javascript:alert(1)')]);
     expect(parseMarkdown('<javascript:alert(1)>')).toEqual([text('<javascript:alert(1)>')]);

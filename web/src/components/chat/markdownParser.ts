@@ -4,7 +4,7 @@
 //
 //   **bold**  *italic* / _italic_  __underline__  ~~strike~~  ||spoiler||
 //   `code`  ``code with ` inside``  ```lang\nblock```  > quote  >>> quote to the end
-//   http(s)://links  <https://link>  <@user>  <@!user>  <@&role>  @everyone  @here
+//   http(s)://links  <https://link>  [text](https://link)  <@user>  <@!user>  <@&role>  @everyone  @here
 //   \* escapes a markdown character
 
 export type MdNode =
@@ -121,6 +121,7 @@ const RULES: InlineRule[] = [
   { re: /<@&(\d{1,20})>/y, build: whole((m) => ({ type: 'roleMention', id: m[1] as string })) },
   { re: /<@!?(\d{1,20})>/y, build: whole((m) => ({ type: 'userMention', id: m[1] as string })) },
   { re: /<(https?:\/\/[^\s<>]+)>/y, build: whole((m) => link(m[1] as string)) },
+  { re: /\[([^\]\n]{1,200})\]\(<?(https?:\/\/[^\s<>()]+)>?\)/y, build: whole((m) => maskedLink(m[1] as string, m[2] as string)) },
   { re: /https?:\/\/[^\s<]+/y, wordStart: true, build: (m) => autolink(m[0]) },
   {
     re: /@(everyone|here)(?![\p{L}\p{N}_])/uy,
@@ -138,7 +139,7 @@ const RULES: InlineRule[] = [
 ];
 
 /** Characters where a rule may start (everything else is plain text). */
-const TRIGGERS = new Set(['\\', '`', '<', 'h', '@', '*', '_', '~', '|']);
+const TRIGGERS = new Set(['\\', '`', '<', '[', 'h', '@', '*', '_', '~', '|']);
 
 const isWordChar = (ch: string | undefined) => ch !== undefined && /[\p{L}\p{N}]/u.test(ch);
 
@@ -196,6 +197,17 @@ function autolink(raw: string): Built | null {
 }
 
 const count = (text: string, ch: string) => text.split(ch).length - 1;
+
+/**
+ * `[text](url)`: a link reading `text`. Text that looks like an address is not taken (it
+ * could name another site than the one the link opens); the link shows its address in a
+ * tooltip too.
+ */
+function maskedLink(text: string, href: string): MdNode | null {
+  if (/https?:\/\/|www\./i.test(text) || !text.trim()) return null;
+  const safe = safeHref(href);
+  return safe ? { type: 'link', href: safe, text } : null;
+}
 
 function link(href: string): MdNode | null {
   const safe = safeHref(href);
