@@ -138,6 +138,7 @@ pub async fn accept(
     let sql = format!("SELECT {COLUMNS} FROM invites WHERE code = $1");
     let out = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
+        // [`crate::servers::LOCK_SERVER`], found by the invite's code.
         sqlx::query(
             "UPDATE servers SET name = name \
              WHERE id = (SELECT server_id FROM invites WHERE code = $1)",
@@ -160,6 +161,10 @@ pub async fn accept(
                 .fetch_optional(&mut *tx)
                 .await?;
         if member.is_some() {
+            // It may be one who joined a moment ago (a double click), whose own request has
+            // committed and not told the caches yet: tell them here (an early return, so
+            // the end of this function is not reached).
+            db.changed(Change::Member { server, user });
             return Ok(Ok((server, Accepted::AlreadyMember)));
         }
         let banned: Option<(i64,)> =
@@ -195,9 +200,7 @@ pub async fn accept(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok((server, Accepted::Joined)))
     })?;
-    // Told for a member found too: it may be one who joined a moment ago (a double click),
-    // whose own request has committed and not told the caches yet.
-    if let Ok((server, _)) = out {
+    if let Ok((server, Accepted::Joined)) = out {
         db.changed(Change::Member { server, user });
     }
     Ok(out)

@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{any, get};
 use papo_core::error::ErrorCode;
 use tower::ServiceBuilder;
@@ -33,7 +33,6 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::http::error::{ApiError, InternalErrorReport};
 use crate::state::AppState;
-use axum::response::IntoResponse as _;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -132,7 +131,6 @@ async fn api_method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed)
 }
 
-/// Logs the cause of every 500 inside the request's span (so with its request id).
 /// An API path whose escapes are not UTF-8 (`/api/v1/servers/%ff`) names nothing: a JSON
 /// 404 like any unknown route's (axum's path extractor answered it in plain text). Decoded
 /// only when the path has an escape.
@@ -151,6 +149,7 @@ async fn undecodable_paths(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Logs the cause of every 500 inside the request's span (so with its request id).
 async fn log_internal_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     if let Some(report) = response.extensions().get::<InternalErrorReport>() {

@@ -300,10 +300,14 @@ async fn accepting_twice_at_once_joins_once(b: Backend) {
     let mut accepting = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let req = app.client.post(url.clone()).bearer_auth(&bob);
-        accepting.spawn(async move { req.send().await.unwrap().status().as_u16() });
+        accepting.spawn(async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
     }
-    while let Some(status) = accepting.join_next().await {
-        assert_eq!(status.unwrap(), 200);
+    while let Some(answer) = accepting.join_next().await {
+        let (status, body) = answer.unwrap();
+        assert_eq!(status, 200, "{body}");
     }
     let members = app
         .get(&format!("/api/v1/servers/{sid}/members"), Some(&alice))

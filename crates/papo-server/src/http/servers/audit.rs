@@ -180,7 +180,7 @@ pub async fn list(
     {
         return Err(bad_param("action", "Not an action."));
     }
-    let rows = audit::list(
+    let mut rows = audit::list(
         &state.db,
         id,
         &AuditQuery {
@@ -192,7 +192,6 @@ pub async fn list(
     )
     .await?;
     let overwrites = papo_store::servers::overwrites(&state.db, id).await?;
-    let mut rows = rows;
     for row in &mut rows {
         redact_hidden(row, &|c| {
             access
