@@ -2,7 +2,7 @@ import { memo, useMemo, useState, type KeyboardEvent, type ReactNode } from 'rea
 import { useTranslation } from 'react-i18next';
 import type { Role } from '../../api/types';
 import { accentToCss } from '../Avatar';
-import { useMentionName } from './chatContext';
+import { useChatView, useMentionName } from './chatContext';
 import { parseMarkdown, type MdNode } from './markdownParser';
 import './markdown.css';
 
@@ -26,6 +26,20 @@ export const Markdown = memo(function Markdown({ content, serverId, roles, meId,
   const nodes = useMemo(() => parseMarkdown(content), [content]);
   return <>{renderNodes(nodes, { serverId, roles, meId, mentionEveryone })}</>;
 });
+
+/** Markdown in the open channel's view: its server's roles and members, and us. */
+export function ChatMarkdown({ content, mentionEveryone }: { content: string; mentionEveryone: boolean }) {
+  const view = useChatView();
+  return (
+    <Markdown
+      content={content}
+      serverId={view.server.id}
+      roles={view.server.roles}
+      meId={view.me.id}
+      mentionEveryone={mentionEveryone}
+    />
+  );
+}
 
 interface RenderContext {
   serverId: string;

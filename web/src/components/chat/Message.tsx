@@ -9,7 +9,7 @@ import { chatErrorText } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { RetryIcon } from './chatIcons';
 import { excerpt, messageTime } from './format';
-import { Markdown } from './Markdown';
+import { ChatMarkdown } from './Markdown';
 import { plainText, parseMarkdown } from './markdownParser';
 import { MessageToolbar, ReactionChips } from './MessageActions';
 import { MessageEditor } from './MessageEditor';
@@ -70,13 +70,7 @@ const SentMessage = memo(function SentMessage({ message, startsGroup }: { messag
           />
         ) : (
           <div className="message-content" data-testid="message-content">
-            <Markdown
-              content={message.content}
-              serverId={view.server.id}
-              roles={view.server.roles}
-              meId={view.me.id}
-              mentionEveryone={message.mention_everyone}
-            />
+            <ChatMarkdown content={message.content} mentionEveryone={message.mention_everyone} />
             {message.edited_at && (
               <span className="message-edited" title={messageTime(message.edited_at, i18n.language, new Date())?.full} data-testid="edited-marker">
                 {' '}
@@ -95,7 +89,6 @@ const SentMessage = memo(function SentMessage({ message, startsGroup }: { messag
 const PendingRow = memo(function PendingRow({ pending, startsGroup }: { pending: PendingMessage; startsGroup: boolean }) {
   const { t } = useTranslation();
   const tr = useTranslator();
-  const view = useChatView();
   const failed = pending.status === 'failed';
   return (
     <li
@@ -111,13 +104,7 @@ const PendingRow = memo(function PendingRow({ pending, startsGroup }: { pending:
       {pending.reply_to !== null && <ReplyContext reference={pending.referenced_message} />}
       <MessageBody author={pending.author} createdAt={pending.created_at} startsGroup={startsGroup}>
         <div className="message-content" data-testid="message-content">
-          <Markdown
-            content={pending.content}
-            serverId={view.server.id}
-            roles={view.server.roles}
-            meId={view.me.id}
-            mentionEveryone={false}
-          />
+          <ChatMarkdown content={pending.content} mentionEveryone={false} />
         </div>
         {failed && (
           <div className="message-failure" role="alert" data-testid="send-failed">

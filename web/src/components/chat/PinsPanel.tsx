@@ -8,7 +8,7 @@ import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { messageTime } from './format';
-import { Markdown } from './Markdown';
+import { ChatMarkdown } from './Markdown';
 import './pins.css';
 
 /** The channel's pinned messages (newest pin first); reloads when the pins change. */
@@ -114,13 +114,7 @@ function PinnedMessage({ message, onUnpinned }: { message: Message; onUnpinned()
         )}
       </header>
       <div className="message-content">
-        <Markdown
-          content={message.content}
-          serverId={view.server.id}
-          roles={view.server.roles}
-          meId={view.me.id}
-          mentionEveryone={message.mention_everyone}
-        />
+        <ChatMarkdown content={message.content} mentionEveryone={message.mention_everyone} />
       </div>
       <div className="pinned-actions">
         <button type="button" className="chat-link-button" onClick={() => view.jumpTo(message.id)}>
