@@ -169,3 +169,20 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write whose parent row went meanwhile is the client's 404, not a 500 (the send
+    /// path says "Unknown channel."; other writes, e.g. a reaction to a message deleted
+    /// meanwhile, get this generic answer).
+    #[test]
+    fn a_missing_parent_is_not_found_and_other_store_errors_are_internal() {
+        let gone = ApiError::from(papo_store::StoreError::MissingParent("fk".into()));
+        assert_eq!(gone.code, ErrorCode::NotFound);
+        assert!(gone.source.is_none());
+        let other = ApiError::from(papo_store::StoreError::Writer("disk".into()));
+        assert_eq!(other.code, ErrorCode::InternalError);
+    }
+}
