@@ -87,7 +87,8 @@ impl std::fmt::Debug for Db {
 /// `&mut PgConnection`, lent by the [`Db`]); the body is compiled once per backend, so
 /// `sqlx::query_as::<_, Row>` infers the right database type in each arm. The body's value
 /// must be a `Result`: the connection is lent again after a success and closed after a
-/// failure (see `lend`).
+/// failure (see `lend`). The body runs in an `async` block: a `return` or `?` in it ends the
+/// body with that value, not the calling function.
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, |$p:ident| $body:expr) => {{
@@ -96,19 +97,21 @@ macro_rules! on_pool {
         match $db.lender() {
             $crate::Connections::Sqlite(lender) => {
                 let mut lent = lender.lend().await?;
-                let outcome = {
+                let outcome = async {
                     let $p = lent.conn();
                     $body
-                };
+                }
+                .await;
                 lent.give_back(&outcome);
                 outcome
             }
             $crate::Connections::Postgres(lender) => {
                 let mut lent = lender.lend().await?;
-                let outcome = {
+                let outcome = async {
                     let $p = lent.conn();
                     $body
-                };
+                }
+                .await;
                 lent.give_back(&outcome);
                 outcome
             }

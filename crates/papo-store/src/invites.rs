@@ -162,8 +162,7 @@ pub async fn accept(
                 .await?;
         if member.is_some() {
             // It may be one who joined a moment ago (a double click), whose own request has
-            // committed and not told the caches yet: tell them here (an early return, so
-            // the end of this function is not reached).
+            // committed and not told the caches yet: tell them.
             db.changed(Change::Member { server, user });
             return Ok(Ok((server, Accepted::AlreadyMember)));
         }

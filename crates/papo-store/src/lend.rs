@@ -157,4 +157,61 @@ mod tests {
         lender.close().await;
         assert!(matches!(lender.lend().await, Err(sqlx::Error::PoolClosed)));
     }
+
+    /// Stands in for a `Db` in [`crate::on_pool!`].
+    struct OneDb(crate::Connections);
+
+    impl OneDb {
+        fn lender(&self) -> &crate::Connections {
+            &self.0
+        }
+    }
+
+    /// Inserts `value` in a transaction, and leaves with `return` (the transaction dropped,
+    /// so rolled back) unless `commit`.
+    async fn insert(db: &OneDb, value: i64, commit: bool) -> Result<bool, sqlx::Error> {
+        crate::on_pool!(db, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO t (v) VALUES ($1)")
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            if !commit {
+                return Ok(false);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(true)
+        })
+    }
+
+    #[tokio::test]
+    async fn a_return_inside_on_pool_keeps_the_connection_and_rolls_back() {
+        let pool = SqlitePoolOptions::new()
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let db = OneDb(crate::Connections::Sqlite(Lender::new(pool, 1)));
+        let crate::Connections::Sqlite(lender) = &db.0 else {
+            unreachable!()
+        };
+        // One connection to an in-memory database: the table lives as long as it does.
+        let mut lent = lender.lend().await.unwrap();
+        let made = sqlx::query("CREATE TABLE t (v INTEGER)")
+            .execute(lent.conn())
+            .await;
+        lent.give_back(&made);
+        assert!(insert(&db, 1, true).await.unwrap());
+        assert!(!insert(&db, 2, false).await.unwrap());
+        assert_eq!(
+            (lender.idle(), lender.open()),
+            (1, 1),
+            "kept after the return"
+        );
+        let mut lent = lender.lend().await.unwrap();
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT v FROM t")
+            .fetch_all(lent.conn())
+            .await
+            .unwrap();
+        assert_eq!(rows, [(1,)], "the returned-from transaction rolled back");
+    }
 }

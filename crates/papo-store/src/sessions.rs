@@ -576,7 +576,6 @@ pub async fn rotate_refresh(
         if spent != 1 {
             revoke_in_tx!(tx, session_id, now);
             tx.commit().await?;
-            // (`return` leaves the function: report the change here.)
             db.changed(Change::Sessions {
                 sessions: vec![SessionId::from_i64(session_id)],
             });
