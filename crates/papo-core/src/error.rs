@@ -126,6 +126,9 @@ pub enum FieldCode {
     InvalidType,
     /// The field is not one of the allowed values, or not allowed here.
     InvalidValue,
+    /// A name or other one-line text holds a control, invisible or direction-changing
+    /// character, or nothing visible.
+    InvalidCharacters,
     /// The value is too short.
     TooShort,
     /// The value is too long.

@@ -5,6 +5,10 @@ use std::fmt;
 use crate::common_passwords::is_common_password;
 use crate::error::{FieldCode, FieldError};
 
+mod line;
+
+pub use line::{line_chars, name_chars};
+
 /// A username: 2–32 characters of `a-z 0-9 _ .`, stored lowercase (so uniqueness is
 /// case-insensitive: `Alice` and `alice` are the same name).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,7 +147,8 @@ impl fmt::Debug for NewPassword {
 }
 
 /// Validates optional free text: trims it, turns empty into `None`, bounds its length in
-/// characters and rejects control characters other than newlines (when `multiline`).
+/// characters and rejects control characters other than newlines (when `multiline`); one
+/// line (not `multiline`) is also held to [`line_chars`].
 pub fn optional_text(
     input: Option<&str>,
     max_chars: usize,
@@ -158,9 +163,11 @@ pub fn optional_text(
             format!("At most {max_chars} characters."),
         ));
     }
-    if text
+    if !multiline {
+        line_chars(text)?;
+    } else if text
         .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return Err(FieldError::new(
             FieldCode::InvalidValue,
@@ -168,6 +175,15 @@ pub fn optional_text(
         ));
     }
     Ok(Some(text.to_owned()))
+}
+
+/// An optional name (a display name): [`optional_text`] on one line, and [`name_chars`].
+pub fn optional_name(input: Option<&str>, max_chars: usize) -> Result<Option<String>, FieldError> {
+    let name = optional_text(input, max_chars, false)?;
+    if let Some(n) = &name {
+        name_chars(n)?;
+    }
+    Ok(name)
 }
 
 /// Profile field limits, in characters.
@@ -266,6 +282,20 @@ mod tests {
             FieldCode::TooLong
         );
         assert!(optional_text(Some("a\nb"), 5, false).is_err());
+        assert_eq!(
+            optional_text(Some("a\u{202E}b"), 5, false)
+                .unwrap_err()
+                .code,
+            FieldCode::InvalidCharacters
+        );
+        assert_eq!(
+            optional_name(Some("\u{2800}"), 5).unwrap_err().code,
+            FieldCode::InvalidCharacters
+        );
+        assert_eq!(
+            optional_name(Some(" Zé "), 5).unwrap().as_deref(),
+            Some("Zé")
+        );
         assert!(optional_text(Some("a\nb"), 5, true).is_ok());
         assert_eq!(optional_text(None, 5, false).unwrap(), None);
     }

@@ -356,8 +356,10 @@ fn validate_presence(p: &PresenceUpdate) -> Result<(), &'static str> {
         {
             return Err("custom status emoji is at most 32 characters");
         }
-        if c.text.chars().any(char::is_control) {
-            return Err("custom status text may not contain control characters");
+        if papo_core::validate::line_chars(&c.text).is_err() {
+            return Err(
+                "custom status text may not contain control, invisible or direction-changing characters",
+            );
         }
         if let Some(exp) = &c.expires_at
             && !looks_like_rfc3339(exp)

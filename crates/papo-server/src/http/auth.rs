@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::{SessionId, UserId};
 use papo_core::settings::UserSettings;
-use papo_core::validate::{Email, NewPassword, Username, limits, optional_text};
+use papo_core::validate::{Email, NewPassword, Username, limits, optional_name};
 use papo_store::StoreError;
 use papo_store::sessions::{self, NewSession, RefreshOutcome, TokenOwner};
 use papo_store::users::{self, NewUser, UserRow};
@@ -171,7 +171,7 @@ pub async fn register(
     let password = NewPassword::parse(&req.password)
         .map_err(|e| errors.insert("password".into(), e))
         .ok();
-    let display_name = optional_text(req.display_name.as_deref(), limits::DISPLAY_NAME, false)
+    let display_name = optional_name(req.display_name.as_deref(), limits::DISPLAY_NAME)
         .map_err(|e| errors.insert("display_name".into(), e))
         .ok()
         .flatten();

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::UserId;
 use papo_core::settings::{Patch, SettingsPatch, UserSettings, patch_field};
-use papo_core::validate::{limits, optional_text};
+use papo_core::validate::{limits, optional_name, optional_text};
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
 use papo_store::users::{self, ProfileUpdate, UserRow};
@@ -241,34 +241,41 @@ struct Merged {
     settings: String,
 }
 
+/// Parses one optional text field of a profile, with its longest length.
+type Parse = fn(Option<&str>, usize) -> Result<Option<String>, FieldError>;
+
 /// Applies `patch` to `row`, validating every changed value.
 fn merge(row: &UserRow, patch: &ProfilePatch) -> ApiResult<Merged> {
     let mut errors = FieldErrors::new();
     let mut text =
-        |name: &str, change: &Patch<String>, current: &Option<String>, max, multi| match change {
-            None => current.clone(),
-            Some(value) => match optional_text(value.as_deref(), max, multi) {
-                Ok(v) => v,
-                Err(e) => {
-                    errors.insert(name.to_owned(), e);
-                    None
-                }
-            },
+        |name: &str, change: &Patch<String>, current: &Option<String>, max, parse: Parse| {
+            match change {
+                None => current.clone(),
+                Some(value) => match parse(value.as_deref(), max) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.insert(name.to_owned(), e);
+                        None
+                    }
+                },
+            }
         };
     let display_name = text(
         "display_name",
         &patch.display_name,
         &row.display_name,
         limits::DISPLAY_NAME,
-        false,
+        optional_name,
     );
-    let bio = text("bio", &patch.bio, &row.bio, limits::BIO, true);
+    let bio = text("bio", &patch.bio, &row.bio, limits::BIO, |t, max| {
+        optional_text(t, max, true)
+    });
     let pronouns = text(
         "pronouns",
         &patch.pronouns,
         &row.pronouns,
         limits::PRONOUNS,
-        false,
+        |t, max| optional_text(t, max, false),
     );
     let accent_color = match patch.accent_color {
         None => row.accent_color.and_then(|c| u32::try_from(c).ok()),

@@ -114,7 +114,10 @@ async fn replies_need_the_history_and_ban_reasons_no_control_characters(b: Backe
             Some(&alice),
         )
         .await;
-    assert_eq!((r.status, r.field_code("reason")), (422, "invalid_value"));
+    assert_eq!(
+        (r.status, r.field_code("reason")),
+        (422, "invalid_characters")
+    );
     let member = app
         .get(
             &format!("/api/v1/servers/{sid}/members/{bob_id}"),

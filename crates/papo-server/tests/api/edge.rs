@@ -10,6 +10,7 @@ both!(
     body_errors_have_codes,
     operations_endpoints,
     text_with_a_nul_is_refused_as_bad_input,
+    names_refuse_invisible_and_direction_changing_characters,
 );
 
 async fn body_errors_have_codes(b: Backend) {
@@ -318,5 +319,112 @@ async fn text_with_a_nul_is_refused_as_bad_input(b: Backend) {
         Ws::identify_refused_at(&app.addr.to_string(), "a\u{0}b").await,
         End::Closed(4001)
     ));
+    app.stop().await;
+}
+
+/// A name that passes for another (a zero-width space after `admin`), draws as nothing, or
+/// turns the text after it around (a right-to-left override) is refused wherever a name is
+/// set; names in other scripts and with emoji are kept as given.
+async fn names_refuse_invisible_and_direction_changing_characters(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = access(&app.register("bidi_alice").await);
+    let (server, _) = app.community(&alice, &[]).await;
+    let sid = server["id"].as_str().unwrap();
+    let me = server["owner_id"].as_str().unwrap();
+    let bad = [
+        "admin\u{200B}",
+        "alice\u{202E}",
+        "\u{2800}\u{2800}",
+        "a\u{7}b",
+    ];
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            json!({"username": "bidi_bob", "email": "bidi_bob@example.com",
+                   "password": PASSWORD, "display_name": bad[1]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.field_code("display_name")),
+        (422, "invalid_characters")
+    );
+    let settable = [
+        ("PATCH", "/api/v1/users/@me".to_owned(), "display_name"),
+        ("PATCH", "/api/v1/users/@me".to_owned(), "pronouns"),
+        ("POST", "/api/v1/servers".to_owned(), "name"),
+        ("PATCH", format!("/api/v1/servers/{sid}"), "name"),
+        ("POST", format!("/api/v1/servers/{sid}/channels"), "name"),
+        ("POST", format!("/api/v1/servers/{sid}/roles"), "name"),
+        (
+            "PATCH",
+            format!("/api/v1/servers/{sid}/members/{me}"),
+            "nickname",
+        ),
+    ];
+    for (method, path, field) in &settable {
+        for text in bad {
+            if *field == "pronouns" && text == bad[2] {
+                continue; // Not a name: may be blank.
+            }
+            let mut body = json!({ *field: text });
+            if path.ends_with("/channels") {
+                body["kind"] = json!("voice");
+            }
+            let r = match *method {
+                "POST" => app.post(path, body, Some(&alice)).await,
+                _ => app.patch(path, body, Some(&alice)).await,
+            };
+            assert_eq!(
+                (r.status, r.field_code(field)),
+                (422, "invalid_characters"),
+                "{method} {path} {field} {text:?}: {:?}",
+                r.body
+            );
+        }
+    }
+    // Nothing was changed by the refusals; a name in another script, with accents and a
+    // joined emoji, is kept as given.
+    let kept = app
+        .get(&format!("/api/v1/servers/{sid}"), Some(&alice))
+        .await;
+    assert_eq!(kept.body["name"], "Comunidade");
+    let name = "Zé محمد 👨\u{200D}👩\u{200D}👧";
+    for (method, path, field) in &settable[..4] {
+        let body = json!({ *field: name });
+        let r = match *method {
+            "POST" => app.post(path, body, Some(&alice)).await,
+            _ => app.patch(path, body, Some(&alice)).await,
+        };
+        assert!(r.status < 300, "{method} {path}: {:?}", r.body);
+        assert_eq!(r.body[field], name, "{method} {path}");
+    }
+    // A moderator's reason is one line too (here with a right-to-left override).
+    let invite = app
+        .post(
+            &format!("/api/v1/servers/{sid}/invites"),
+            json!({}),
+            Some(&alice),
+        )
+        .await;
+    let delete = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/invites/{}",
+            invite.body["code"].as_str().unwrap()
+        )))
+        .bearer_auth(&alice)
+        .header("X-Audit-Log-Reason", "spam%E2%80%AE");
+    let r = app.send(delete).await;
+    assert_eq!(
+        (r.status, r.field_code("x-audit-log-reason")),
+        (422, "invalid_characters")
+    );
+    let (mut ws, _) = Ws::identify(&app, &alice).await;
+    ws.send(json!({"op": "presence_update", "d": {"status": "online",
+        "custom_status": {"text": "em aula\u{202E}"}}}))
+        .await;
+    let e = ws.op("error").await;
+    assert_eq!(e["d"]["code"], "validation_failed", "{e}");
     app.stop().await;
 }

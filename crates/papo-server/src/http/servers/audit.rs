@@ -58,9 +58,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditReason {
                 FieldError::new(FieldCode::TooLong, "At most 512 characters."),
             ));
         }
-        if text.chars().any(char::is_control) {
-            return Err(bad("Control characters are not allowed."));
-        }
+        papo_core::validate::line_chars(text)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed).with_field(REASON_HEADER, e))?;
         Ok(Self((!text.is_empty()).then(|| text.to_owned())))
     }
 }

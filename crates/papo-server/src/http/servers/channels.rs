@@ -73,12 +73,7 @@ pub fn channel_name(kind: ChannelKind, raw: &str) -> Result<String, FieldError> 
             "At most 100 characters.",
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            FieldCode::InvalidValue,
-            "Control characters are not allowed.",
-        ));
-    }
+    papo_core::validate::name_chars(&name)?;
     Ok(name)
 }
 

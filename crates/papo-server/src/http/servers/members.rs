@@ -285,16 +285,12 @@ pub async fn patch_member(
                     FieldError::new(FieldCode::TooLong, "At most 32 characters."),
                 );
             }
-            Some(n) if n.chars().any(char::is_control) => {
-                errors.insert(
-                    "nickname".into(),
-                    FieldError::new(
-                        FieldCode::InvalidValue,
-                        "Control characters are not allowed.",
-                    ),
-                );
-            }
-            Some(n) => row.nickname = Some(n.to_owned()),
+            Some(n) => match papo_core::validate::name_chars(n) {
+                Ok(()) => row.nickname = Some(n.to_owned()),
+                Err(e) => {
+                    errors.insert("nickname".into(), e);
+                }
+            },
         }
     }
 

@@ -63,12 +63,7 @@ fn role_name(raw: &str) -> Result<String, FieldError> {
             "At most 100 characters.",
         ));
     }
-    if n.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            FieldCode::InvalidValue,
-            "Control characters are not allowed.",
-        ));
-    }
+    papo_core::validate::name_chars(n)?;
     Ok(n.to_owned())
 }
 
