@@ -15,6 +15,11 @@ function syncDocument(lng: string): void {
   document.title = i18n.t('app.title');
 }
 
+/** `value` between first-strong isolate (U+2068) and pop directional isolate (U+2069). */
+export function isolate(value: string): string {
+  return `\u2068${value}\u2069`;
+}
+
 i18n.on('languageChanged', syncDocument);
 
 void i18n.use(initReactI18next).init({
@@ -23,7 +28,10 @@ void i18n.use(initReactI18next).init({
   fallbackLng: 'en',
   supportedLngs: [...SUPPORTED_LOCALES],
   load: 'currentOnly',
-  interpolation: { escapeValue: false },
+  // React escapes HTML itself. Each value put into a sentence (a name, a count) is isolated
+  // between U+2068 and U+2069, so a right-to-left name, or one that ends in digits, is
+  // ordered as one piece and cannot reorder the words around it.
+  interpolation: { escapeValue: true, escape: isolate },
   returnNull: false,
   react: { useSuspense: false },
 });
