@@ -684,24 +684,33 @@ pub(crate) const OVERWRITES: &str = "SELECT o.channel_id, o.target_id, o.kind = 
      o.allow, o.deny FROM channel_overwrites o JOIN channels c ON c.id = o.channel_id \
      WHERE c.server_id = $1";
 
-/// Adds a channel.
-pub async fn insert_channel(db: &Db, c: &NewChannel) -> Result<(), StoreError> {
-    on_pool!(db, |p| insert_channel!(p, c).map(|r| r.rows_affected()))?;
+/// Adds a channel after the server's last one, with the server's row locked (two channels
+/// created at once get positions of their own): `c.position` is not used. Returns the
+/// position given.
+pub async fn append_channel(db: &Db, c: &NewChannel) -> Result<i64, StoreError> {
+    let position = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(LOCK_SERVER)
+            .bind(c.server_id.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(position) FROM channels WHERE server_id = $1")
+                .bind(c.server_id.as_i64())
+                .fetch_one(&mut *tx)
+                .await?;
+        let placed = NewChannel {
+            position: last.map_or(0, |m| m + 1),
+            ..c.clone()
+        };
+        insert_channel!(&mut *tx, placed)?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(placed.position)
+    })?;
     db.changed(Change::Server {
         server: c.server_id,
     });
-    Ok(())
-}
-
-/// Position after the server's last channel.
-pub async fn next_position(db: &Db, server: ServerId) -> Result<i64, StoreError> {
-    let row: (Option<i64>,) = on_pool!(db, |p| sqlx::query_as(
-        "SELECT MAX(position) FROM channels WHERE server_id = $1"
-    )
-    .bind(server.as_i64())
-    .fetch_one(p)
-    .await)?;
-    Ok(row.0.map_or(0, |m| m + 1))
+    Ok(position)
 }
 
 /// Writes every editable field of a channel.

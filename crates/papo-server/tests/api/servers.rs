@@ -15,7 +15,7 @@ both!(
     ownership_moves_to_a_member,
     large_servers_show_presence_in_the_member_list,
     membership_changes_after_the_member_list_was_read,
-    roles_created_at_once_get_positions_of_their_own,
+    roles_and_channels_created_at_once_get_positions_of_their_own,
 );
 
 async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
@@ -502,26 +502,45 @@ async fn membership_changes_after_the_member_list_was_read(b: Backend) {
     app.stop().await;
 }
 
-/// Roles created at the same moment each get a position of their own (on PostgreSQL they
-/// all got position 1, and a role's rank is its position).
-async fn roles_created_at_once_get_positions_of_their_own(b: Backend) {
+/// Roles and channels created at the same moment each get a position of their own (on
+/// PostgreSQL the roles all got position 1, and a role's rank is its position; channels
+/// took the same position after the last one).
+async fn roles_and_channels_created_at_once_get_positions_of_their_own(b: Backend) {
     let app = TestApp::spawn(b).await;
     let alice = access(&app.register("rank_alice").await);
     let (server, _) = app.community(&alice, &[]).await;
     let sid = server["id"].as_str().unwrap();
-    let url = app.url(&format!("/api/v1/servers/{sid}/roles"));
     let mut creating = tokio::task::JoinSet::new();
     for i in 0..8 {
-        let req = app
-            .client
-            .post(url.clone())
-            .bearer_auth(&alice)
-            .json(&json!({"name": format!("r{i}")}));
-        creating.spawn(async move { req.send().await.unwrap().status().as_u16() });
+        for (what, body) in [
+            ("roles", json!({"name": format!("r{i}")})),
+            ("channels", json!({"name": format!("c{i}"), "kind": "text"})),
+        ] {
+            let req = app
+                .client
+                .post(app.url(&format!("/api/v1/servers/{sid}/{what}")))
+                .bearer_auth(&alice)
+                .json(&body);
+            creating.spawn(async move { req.send().await.unwrap().status().as_u16() });
+        }
     }
     while let Some(status) = creating.join_next().await {
         assert_eq!(status.unwrap(), 201);
     }
+    let channels = app
+        .get(&format!("/api/v1/servers/{sid}/channels"), Some(&alice))
+        .await
+        .body;
+    let mut positions: Vec<i64> = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["position"].as_i64().unwrap())
+        .collect();
+    let all = positions.len();
+    positions.sort_unstable();
+    positions.dedup();
+    assert_eq!(positions.len(), all, "{channels}");
     let roles = app
         .get(&format!("/api/v1/servers/{sid}/roles"), Some(&alice))
         .await

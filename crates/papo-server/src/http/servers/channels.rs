@@ -208,12 +208,12 @@ pub async fn create_channel(
         .ok()
         .flatten();
     let all = servers::channels(&state.db, server_id).await?;
-    let row = ChannelRow {
+    let mut row = ChannelRow {
         id: state.next_id().as_i64(),
         server_id: server_id.as_i64(),
         kind: req.kind.as_str().into(),
         name,
-        position: servers::next_position(&state.db, server_id).await?,
+        position: 0, // Given by append_channel.
         parent_id: req.parent_id.map(ChannelId::as_i64),
         topic,
         slowmode_secs: req.slowmode_secs.unwrap_or(0),
@@ -230,7 +230,7 @@ pub async fn create_channel(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    servers::insert_channel(
+    row.position = servers::append_channel(
         &state.db,
         &NewChannel {
             id: ChannelId::from_i64(row.id),
