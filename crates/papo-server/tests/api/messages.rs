@@ -375,6 +375,21 @@ async fn authors_have_read_their_own_messages(b: Backend) {
     assert_eq!(app.delete(&path, Some(&alice)).await.status, 204);
     assert_eq!(newest_in(&app, &bob, sid, &general).await, m1);
     assert_eq!(last_read(&app, &alice, &general).await, m2);
+    // An id from the future (ids are times) reads as the present: what comes after is unread.
+    let r = app
+        .post(
+            &ack,
+            json!({"message_id": i64::MAX.to_string()}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = app
+        .post(&msgs(&general), json!({"content": "depois"}), Some(&alice))
+        .await;
+    let m3: u64 = r.body["id"].as_str().unwrap().parse().unwrap();
+    let read: u64 = last_read(&app, &bob, &general).await.parse().unwrap();
+    assert!(read < m3, "{read} {m3}");
     app.stop().await;
 }
 

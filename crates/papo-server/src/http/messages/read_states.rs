@@ -107,7 +107,8 @@ pub struct Ack {
 
 /// Marks a channel read up to `message_id` (or up to the user's own newest message there, if
 /// that is later: authors have read their own messages); the user's other sessions get
-/// `read_state.updated`.
+/// `read_state.updated`. Ids are times: an id from the future reads as the present moment
+/// (else every message until then would arrive already read).
 #[utoipa::path(post, path = "/api/v1/channels/{id}/ack", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = Ack,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -119,19 +120,13 @@ pub async fn ack(
 ) -> ApiResult<StatusCode> {
     let ca = text_channel(&state, &id, auth.user_id).await?;
     let req = body.parse()?;
-    read_states::ack(
-        &state.db,
-        auth.user_id.as_i64(),
-        ca.id(),
-        req.message_id.as_i64(),
-    )
-    .await?;
+    let present = Snowflake::first_at(crate::now_ms() as u64 + 1).as_i64() - 1;
+    let acked = req.message_id.as_i64().min(present);
+    read_states::ack(&state.db, auth.user_id.as_i64(), ca.id(), acked).await?;
     // Authors have read their own messages: an acknowledgement before the user's own newest
     // message there reads as that message.
     let own = read_states::own_newest(&state.db, auth.user_id.as_i64(), ca.id()).await?;
-    let last = own.map_or(req.message_id.as_i64(), |id| {
-        id.max(req.message_id.as_i64())
-    });
+    let last = own.map_or(acked, |id| id.max(acked));
     let newest = messages::last_id(&state.db, ca.id()).await?;
     let unread = newest.is_some_and(|m| m > last);
     let mention_count = if unread {
