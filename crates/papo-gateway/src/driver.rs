@@ -37,12 +37,12 @@ use crate::ws::{self, Decoder, Message, ProtocolError};
 pub trait Backend: Send + Sync + 'static {
     /// Resolves an access token; `None` if it is invalid, expired or revoked.
     fn authenticate(&self, token: &str) -> impl Future<Output = Option<Identity>> + Send;
-    /// The topic of `channel_id` if `user` can see it.
+    /// The topic of `channel_id`, if `user` may type there (view it and send there).
     fn channel_topic(
         &self,
         user: UserId,
         channel_id: &str,
-    ) -> impl Future<Output = Option<Topic>> + Send;
+    ) -> impl Future<Output = Result<Topic, TopicRefused>> + Send;
     /// Starts sending a message for `user` with the rules of the REST endpoint, answered
     /// through `answer` once it is committed (and fanned out) or refused. The future ends
     /// once the message is handed over to be stored (or refused); only then does the
@@ -55,6 +55,16 @@ pub trait Backend: Send + Sync + 'static {
         message: MessageCreate,
         answer: AnswerSlot,
     ) -> impl Future<Output = ()> + Send + 'static;
+}
+
+/// Why [`Backend::channel_topic`] gave no topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicRefused {
+    /// No such channel, or the user cannot view it (the same answer, so that a hidden
+    /// channel is not told from a missing one).
+    Unknown,
+    /// The user sees the channel but may not send there (or is timed out).
+    CannotSend,
 }
 
 /// Authentication must answer within this.
@@ -532,7 +542,7 @@ impl<B: Backend> Driver<B> {
         };
         let user = session.user_id;
         match Box::pin(self.backend.channel_topic(user, channel_id)).await {
-            Some(topic @ Topic::Channel(channel)) => {
+            Ok(topic @ Topic::Channel(channel)) => {
                 if self.hub.allow_typing(user, channel, Instant::now()) {
                     let ttl = self.hub.config.typing_ttl;
                     let expires_at = std::time::SystemTime::now() + ttl;
@@ -551,9 +561,13 @@ impl<B: Backend> Driver<B> {
                     );
                 }
             }
-            _ => self.send(ServerFrame::Error {
+            Ok(_) | Err(TopicRefused::Unknown) => self.send(ServerFrame::Error {
                 code: "not_found",
                 message: "Unknown channel.",
+            }),
+            Err(TopicRefused::CannotSend) => self.send(ServerFrame::Error {
+                code: "forbidden",
+                message: "Missing permission: send_messages.",
             }),
         }
     }

@@ -40,8 +40,8 @@ impl Backend for GatedBackend {
         })
     }
 
-    async fn channel_topic(&self, _: UserId, _: &str) -> Option<Topic> {
-        None
+    async fn channel_topic(&self, _: UserId, _: &str) -> Result<Topic, TopicRefused> {
+        Err(TopicRefused::Unknown)
     }
 
     async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, answer: AnswerSlot) {

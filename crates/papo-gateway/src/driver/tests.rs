@@ -13,11 +13,11 @@ impl Backend for HeavyBackend {
         std::hint::black_box(&scratch);
         None
     }
-    async fn channel_topic(&self, _: UserId, _: &str) -> Option<Topic> {
+    async fn channel_topic(&self, _: UserId, _: &str) -> Result<Topic, TopicRefused> {
         let scratch = [0u8; 8192];
         tokio::task::yield_now().await;
         std::hint::black_box(&scratch);
-        None
+        Err(TopicRefused::Unknown)
     }
     async fn send_message(self: Arc<Self>, _: UserId, _: MessageCreate, answer: AnswerSlot) {
         let scratch = [0u8; 8192];

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use papo_core::error::{ErrorCode, FieldCode, FieldError};
 use papo_core::id::{MessageId, ServerId, SessionId, UserId};
 use papo_gateway::answers::AnswerSlot;
-use papo_gateway::driver::{self, Backend};
+use papo_gateway::driver::{self, Backend, TopicRefused};
 use papo_gateway::hub::{Identity, Topic};
 use papo_gateway::protocol::MessageCreate;
 use papo_store::sessions;
@@ -160,14 +160,16 @@ impl Backend for ServerBackend {
         }
     }
 
-    async fn channel_topic(&self, user: UserId, channel_id: &str) -> Option<Topic> {
+    async fn channel_topic(&self, user: UserId, channel_id: &str) -> Result<Topic, TopicRefused> {
         // Typing is shown to the channel's viewers, and only by those who may send there.
         let ca = ChannelAccess::load(&self.state, channel_id, user)
             .await
-            .ok()?;
-        ca.perms
-            .contains(Permissions::SEND_MESSAGES)
-            .then_some(Topic::Channel(ca.channel().id as u64))
+            .map_err(|_| TopicRefused::Unknown)?;
+        if ca.perms.contains(Permissions::SEND_MESSAGES) {
+            Ok(Topic::Channel(ca.channel().id as u64))
+        } else {
+            Err(TopicRefused::CannotSend)
+        }
     }
 }
 

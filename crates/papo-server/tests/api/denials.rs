@@ -5,11 +5,13 @@ use serde_json::{Value, json};
 
 use crate::both;
 use crate::helpers::{Backend, TestApp, access};
+use crate::ws::Ws;
 
 both!(
     replies_need_the_history_and_ban_reasons_no_control_characters,
     channel_managers_stay_within_the_channels_they_see,
     role_managers_give_only_permissions_they_have,
+    typing_is_refused_as_a_send_would_be,
 );
 
 const VIEW_CHANNEL: u64 = 1 << 10;
@@ -18,6 +20,7 @@ const MANAGE_SERVER: u64 = 1 << 5;
 const VIEW_AUDIT_LOG: u64 = 1 << 7;
 const READ_MESSAGE_HISTORY: u64 = 1 << 16;
 const MANAGE_ROLES: u64 = 1 << 28;
+const SEND_MESSAGES: u64 = 1 << 11;
 
 /// A user's id and access token.
 async fn user(app: &TestApp, name: &str) -> (String, String) {
@@ -275,5 +278,43 @@ async fn role_managers_give_only_permissions_they_have(b: Backend) {
         give_roles(&app, &bob, sid, &bob_id, &[&mods, &plain]).await,
         200
     );
+    app.stop().await;
+}
+
+/// `typing_start` answers as a send there would: `forbidden` where the member sees the
+/// channel but may not send (or is timed out), `not_found` where they cannot see it (before,
+/// every refusal was `not_found`, as if a channel on screen did not exist).
+async fn typing_is_refused_as_a_send_would_be(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (_, alice) = user(&app, "typ_alice").await;
+    let (bob_id, bob) = user(&app, "typ_bob").await;
+    let (server, general) = app.community(&alice, &[&bob]).await;
+    let sid = server["id"].as_str().unwrap();
+    let news = channel(&app, &alice, sid, json!({"name": "news", "kind": "text"})).await;
+    deny(&app, &alice, &news, sid, "role", SEND_MESSAGES).await;
+    let hidden = channel(&app, &alice, sid, json!({"name": "staff", "kind": "text"})).await;
+    deny(&app, &alice, &hidden, sid, "role", VIEW_CHANNEL).await;
+    let (mut ws, _) = Ws::identify(&app, &bob).await;
+    let mut typing = async |channel: &str| {
+        ws.send(json!({"op": "typing_start", "d": {"channel_id": channel}}))
+            .await;
+        ws.op("error").await["d"]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(typing(&news).await, "forbidden");
+    assert_eq!(typing(&hidden).await, "not_found");
+    assert_eq!(typing("123").await, "not_found");
+    let until = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    let r = app
+        .patch(
+            &format!("/api/v1/servers/{sid}/members/{bob_id}"),
+            json!({"timeout_until": until.format(&time::format_description::well_known::Rfc3339).unwrap()}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(typing(&general).await, "forbidden");
     app.stop().await;
 }
