@@ -65,6 +65,8 @@ pub enum TopicRefused {
     Unknown,
     /// The user sees the channel but may not send there (or is timed out).
     CannotSend,
+    /// Not a text channel (a voice channel, a category): nothing is typed there.
+    NotText,
 }
 
 /// Authentication must answer within this.
@@ -568,6 +570,10 @@ impl<B: Backend> Driver<B> {
             Err(TopicRefused::CannotSend) => self.send(ServerFrame::Error {
                 code: "forbidden",
                 message: "Missing permission: send_messages.",
+            }),
+            Err(TopicRefused::NotText) => self.send(ServerFrame::Error {
+                code: "bad_request",
+                message: "Messages go in text channels.",
             }),
         }
     }

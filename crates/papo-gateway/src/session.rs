@@ -11,8 +11,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
+
 use crate::protocol::{
     ClientFrame, CloseCode, FrameError, MessageCreate, PresenceUpdate, ServerFrame,
+    message_create_refusal,
 };
 use crate::rate::SlidingWindow;
 
@@ -199,6 +202,24 @@ impl Connection {
         }
         let frame = match parsed {
             Ok(f) => f,
+            Err(FrameError::InvalidData {
+                op: "message_create",
+                error,
+            }) if self.phase == Phase::Identified => {
+                return match message_create_refusal(text) {
+                    (Some(nonce), body) => match RawValue::from_string(body) {
+                        Ok(error) => self.send(ServerFrame::SendRefused {
+                            nonce: &nonce,
+                            error: &error,
+                        }),
+                        Err(_) => self.close(CloseCode::InvalidFrame),
+                    },
+                    (None, _) => self.send(ServerFrame::Error {
+                        code: "validation_failed",
+                        message: &format!("invalid message_create: {error}"),
+                    }),
+                };
+            }
             Err(FrameError::InvalidData { op, error })
                 if self.phase == Phase::Identified
                     && matches!(op, "presence_update" | "typing_start" | "message_create") =>
@@ -321,7 +342,7 @@ impl Connection {
         }
         match self.phase {
             Phase::Identified => self.close(CloseCode::HeartbeatTimeout),
-            Phase::Hello => self.close(CloseCode::AuthenticationFailed),
+            Phase::Hello => self.close(CloseCode::IdentifyTimeout),
             // Authentication is the driver's await; it has its own timeout.
             Phase::Authenticating | Phase::Closed => {}
         }
@@ -356,29 +377,20 @@ fn validate_presence(p: &PresenceUpdate) -> Result<(), &'static str> {
         {
             return Err("custom status emoji is at most 32 characters");
         }
-        if papo_core::validate::line_chars(&c.text).is_err() {
+        let line = papo_core::validate::line_chars;
+        if line(&c.text).is_err() || c.emoji.as_deref().is_some_and(|e| line(e).is_err()) {
             return Err(
-                "custom status text may not contain control, invisible or direction-changing characters",
+                "custom status text and emoji may not contain control, invisible or direction-changing characters",
             );
         }
         if let Some(exp) = &c.expires_at
-            && !looks_like_rfc3339(exp)
+            && time::OffsetDateTime::parse(exp, &time::format_description::well_known::Rfc3339)
+                .is_err()
         {
             return Err("expires_at must be an RFC 3339 timestamp");
         }
     }
     Ok(())
-}
-
-fn looks_like_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 20
-        && b.len() <= 35
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && (b[10] == b'T' || b[10] == b't')
-        && b[13] == b':'
-        && (s.ends_with('Z') || s.ends_with('z') || b[b.len() - 3] == b':')
 }
 
 #[cfg(test)]
@@ -517,7 +529,7 @@ mod tests {
     }
 
     #[test]
-    fn not_identifying_in_time_closes_4001() {
+    fn not_identifying_in_time_closes_4003() {
         let t0 = Instant::now();
         let cfg = Arc::new(GatewayConfig::default());
         let mut c = Connection::new(t0, &cfg);
@@ -527,7 +539,7 @@ mod tests {
         c.handle_timeout(t0 + Duration::from_secs(20));
         assert_eq!(
             closed_with(&drain(&mut c)),
-            Some(CloseCode::AuthenticationFailed)
+            Some(CloseCode::IdentifyTimeout)
         );
     }
 
@@ -608,13 +620,20 @@ mod tests {
             c.handle_text(t0, r#"{"op":"heartbeat"}"#);
         }
         assert_eq!(closed_with(&drain(&mut c)), None);
-        // Malformed send data is refused, not fatal.
+        // Malformed send data is refused, not fatal, with its nonce when it has one.
         c.handle_text(
             t0,
             r#"{"op":"message_create","d":{"content":"no channel"}}"#,
         );
         let a = drain(&mut c);
         assert_eq!(sent(&a)[0]["d"]["code"], "validation_failed");
+        c.handle_text(
+            t0,
+            r#"{"op":"message_create","d":{"channel_id":1,"content":"x","nonce":"e7"}}"#,
+        );
+        let refused = &sent(&drain(&mut c))[0]["d"];
+        assert_eq!(refused["nonce"], "e7");
+        assert_eq!(refused["fields"]["channel_id"]["code"], "invalid_type");
         assert!(!c.is_closed());
         c.handle_text(t0, send);
         assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::RateLimited));

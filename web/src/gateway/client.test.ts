@@ -239,7 +239,7 @@ describe('GatewayClient', () => {
     expect(t.events.map((e) => e.s)).toEqual([1, 2, 3, 4]);
   });
 
-  it.each([1000, 1001, 1011, 4008, 4009, 4010])('resumes after close code %i', async (code) => {
+  it.each([1000, 1001, 1011, 4003, 4008, 4009, 4010])('resumes after close code %i', async (code) => {
     const t = setup();
     t.client.start();
     const s = await t.connect();

@@ -102,11 +102,13 @@ export const CloseCode = {
   GoingAway: 1001,
   AuthFailed: 4001,
   InvalidFrame: 4002,
+  /** No identify or resume in time (a throttled tab): connect again, the token is fine. */
+  IdentifyTimeout: 4003,
   RateLimited: 4008,
   HeartbeatTimeout: 4009,
   SlowConsumer: 4010,
   TooManyConnections: 4011,
-  /** Another connection resumed this session (not in docs/gateway.md yet). */
+  /** Another connection resumed this session. */
   SessionReplaced: 4012,
   /** Sent by this client when it gives up on a connection it still wants to resume. */
   ClientDrop: 4000,
@@ -471,7 +473,7 @@ export class GatewayClient {
         this.scheduleReconnect(this.opts.rateLimitPauseMs ?? 10_000);
         break;
       default:
-        // 1000–1015, 4009, 4010, network errors (1006), unknown codes: resume.
+        // 1000–1015, 4003, 4009, 4010, network errors (1006), unknown codes: resume.
         this.scheduleReconnect();
     }
   }

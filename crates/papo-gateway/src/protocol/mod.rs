@@ -10,8 +10,10 @@ use serde_json::value::RawValue;
 
 mod event;
 mod parse;
+mod refusal;
 
 pub use event::{EncodedEvent, EventKind, SharedEvent};
+pub use refusal::message_create_refusal;
 
 /// Close codes of the gateway (WebSocket close frame codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub enum CloseCode {
     AuthenticationFailed,
     /// 4002: not JSON, unknown op, wrong first op, binary, or larger than the frame limit.
     InvalidFrame,
+    /// 4003: no `identify` or `resume` came in time (the token was not refused: connect again).
+    IdentifyTimeout,
     /// 4008: too many frames or identify attempts.
     RateLimited,
     /// 4009: no heartbeat for 1.5 intervals.
@@ -44,6 +48,7 @@ impl CloseCode {
         match self {
             Self::AuthenticationFailed => 4001,
             Self::InvalidFrame => 4002,
+            Self::IdentifyTimeout => 4003,
             Self::RateLimited => 4008,
             Self::HeartbeatTimeout => 4009,
             Self::SlowConsumer => 4010,
@@ -71,6 +76,7 @@ impl CloseCode {
         match self {
             Self::AuthenticationFailed => "authentication failed",
             Self::InvalidFrame => "invalid frame",
+            Self::IdentifyTimeout => "not identified in time",
             Self::RateLimited => "rate limited",
             Self::HeartbeatTimeout => "heartbeat timeout",
             Self::SlowConsumer => "slow consumer",
@@ -131,7 +137,8 @@ pub struct CustomStatus {
     /// ≤ 32 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
-    /// RFC 3339; the status clears itself then.
+    /// RFC 3339: clients hide the status from then on (the server keeps it until the user
+    /// changes it; a time already past is kept too, as clocks differ).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
 }

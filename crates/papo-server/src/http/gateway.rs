@@ -22,6 +22,7 @@ use tokio::net::TcpStream;
 use crate::auth::tokens;
 use crate::http::error::ApiError;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
+use crate::http::servers::dto::ChannelKind;
 use crate::http::servers::{ready_json, view_with, views};
 use crate::http::{identify_json, messages};
 use crate::state::AppState;
@@ -165,7 +166,9 @@ impl Backend for ServerBackend {
         let ca = ChannelAccess::load(&self.state, channel_id, user)
             .await
             .map_err(|_| TopicRefused::Unknown)?;
-        if ca.perms.contains(Permissions::SEND_MESSAGES) {
+        if ChannelKind::parse(&ca.channel().kind) != ChannelKind::Text {
+            Err(TopicRefused::NotText)
+        } else if ca.perms.contains(Permissions::SEND_MESSAGES) {
             Ok(Topic::Channel(ca.channel().id as u64))
         } else {
             Err(TopicRefused::CannotSend)

@@ -283,7 +283,8 @@ async fn role_managers_give_only_permissions_they_have(b: Backend) {
 
 /// `typing_start` answers as a send there would: `forbidden` where the member sees the
 /// channel but may not send (or is timed out), `not_found` where they cannot see it (before,
-/// every refusal was `not_found`, as if a channel on screen did not exist).
+/// every refusal was `not_found`, as if a channel on screen did not exist), `bad_request` in
+/// a voice channel (before, typing was shown there).
 async fn typing_is_refused_as_a_send_would_be(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (_, alice) = user(&app, "typ_alice").await;
@@ -303,6 +304,8 @@ async fn typing_is_refused_as_a_send_would_be(b: Backend) {
             .unwrap()
             .to_owned()
     };
+    let voice = channel(&app, &alice, sid, json!({"name": "Sala", "kind": "voice"})).await;
+    assert_eq!(typing(&voice).await, "bad_request");
     assert_eq!(typing(&news).await, "forbidden");
     assert_eq!(typing(&hidden).await, "not_found");
     assert_eq!(typing("123").await, "not_found");

@@ -426,5 +426,17 @@ async fn names_refuse_invisible_and_direction_changing_characters(b: Backend) {
         .await;
     let e = ws.op("error").await;
     assert_eq!(e["d"]["code"], "validation_failed", "{e}");
+    // The emoji too; and an expiry must be a real time.
+    for status in [
+        json!({"text": "em aula", "emoji": "\u{202E}\u{0}"}),
+        json!({"text": "em aula", "expires_at": "2026-13-45T99:99:99Z"}),
+    ] {
+        ws.send(
+            json!({"op": "presence_update", "d": {"status": "online", "custom_status": status}}),
+        )
+        .await;
+        let e = ws.op("error").await;
+        assert_eq!(e["d"]["code"], "validation_failed", "{status}: {e}");
+    }
     app.stop().await;
 }
