@@ -248,10 +248,21 @@ describe('chat between two people', () => {
       assert.equal(await bobPage.locator(`[data-testid="unread-dot"][data-channel-id="${regrasId}"]`).count(), 0, '#regras is read');
       await avisos.click();
       await messageWith(bobPage, 'Aula amanhã').waitFor();
+      // The first unread message is under the "new" divider (and today's), which stays after
+      // the ack and goes when Bob writes.
+      const newDivider = bobPage.getByTestId('new-divider');
+      assert.match(
+        (await bobPage.locator('[data-testid="new-divider"] + [data-testid="message"]').textContent()) ?? '',
+        /Aula amanhã/,
+      );
+      assert.equal(await bobPage.getByTestId('day-divider').textContent(), en.chat.history.today);
       await dot.waitFor({ state: 'detached' });
+      assert.equal(await newDivider.count(), 1, 'the divider stays once read');
+      await send(bobPage, 'Anotado');
+      await newDivider.waitFor({ state: 'detached' });
 
       assert.equal(restSends, 0, 'no message was sent over REST');
-      assert.equal(gatewaySends, 8, 'every message went over the gateway');
+      assert.equal(gatewaySends, 9, 'every message went over the gateway');
 
       // Alice bans Bob from the member list; his UI loses the server at once.
       if (!(await alicePage.getByTestId('member-list').isVisible())) {

@@ -5,6 +5,7 @@ import {
   applyReaction,
   displayItems,
   isGoneFrom,
+  localDay,
   makeNonce,
   messagesActionForEvent,
   messagesReducer,
@@ -330,7 +331,8 @@ describe('display', () => {
       { type: 'pending.added', pending: pending('n1', { created_at: message('3').created_at }) },
     );
     const items = displayItems(state.c1!);
-    expect(items.map((i) => [i.kind, i.key, i.startsGroup])).toEqual([
+    expect(items.map((i) => [i.kind, i.key, 'startsGroup' in i ? i.startsGroup : null])).toEqual([
+      ['day', `day:${localDay(message('1').created_at)}`, null],
       ['message', '1', true],
       ['message', '2', false],
       ['message', '3', true],
@@ -339,6 +341,26 @@ describe('display', () => {
     // Away from the present, pending messages are not shown in the middle of old history.
     state = run(state, { type: 'messages.loaded', channelId: 'c1', messages: page(4, 5), mode: 'after', limit: 5 });
     expect(displayItems(state.c1!).some((i) => i.kind === 'pending')).toBe(false);
+  });
+
+  it('puts a divider before each day and one before the first unread message of others', () => {
+    const day = (d: number, id: string, author = 'u1') =>
+      message(id, { author: user(author), created_at: new Date(2026, 0, d, 12, 0, Number(id)).toISOString() });
+    const state = run({}, latest([day(3, '5'), day(3, '4', ME), day(2, '3'), day(2, '2'), day(1, '1')]));
+    const shape = (after: string | null) =>
+      displayItems(state.c1!, { after, meId: ME }).map((i) => (i.kind === 'day' || i.kind === 'new' ? i.kind : `${i.key}${i.startsGroup ? '*' : ''}`));
+    expect(shape(null)).toEqual(['day', '1*', 'day', '2*', '3', 'day', '4*', '5*']);
+    // Read up to 2: the next message is new; read up to 3: our own 4 is not new, 5 is.
+    expect(shape('2')).toEqual(['day', '1*', 'day', '2*', 'new', '3*', 'day', '4*', '5*']);
+    expect(shape('3')).toEqual(['day', '1*', 'day', '2*', '3', 'day', '4*', 'new', '5*']);
+    expect(shape('5')).toEqual(shape(null));
+    // The day dividers are keyed by the local day, so they stay the same rows as pages load.
+    expect(displayItems(state.c1!).filter((i) => i.kind === 'day').map((i) => i.key)).toEqual([
+      `day:${localDay(new Date(2026, 0, 1, 12).toISOString())}`,
+      'day:2026-1-2',
+      'day:2026-1-3',
+    ]);
+    expect(localDay('not a date')).toBeNull();
   });
 
   it('points the ack at the newest message of a window at the present', () => {

@@ -424,10 +424,31 @@ export function messagesActionForEvent(t: string, d: unknown, meId: string | nul
 
 // ---------- display ----------
 
-/** What the message list shows: confirmed messages, then our unconfirmed ones. */
+/**
+ * What the message list shows: confirmed messages, then our unconfirmed ones, with a
+ * divider before the first message of each day and one before the first unread message.
+ */
 export type DisplayItem =
   | { kind: 'message'; key: string; message: Message; startsGroup: boolean }
-  | { kind: 'pending'; key: string; pending: PendingMessage; startsGroup: boolean };
+  | { kind: 'pending'; key: string; pending: PendingMessage; startsGroup: boolean }
+  /** The messages below are of the local day of `at` (an ISO time). */
+  | { kind: 'day'; key: string; at: string }
+  /** The messages below are new: unread when the channel was opened. */
+  | { kind: 'new'; key: 'new' };
+
+/** Where the "new messages" divider goes. */
+export interface NewMark {
+  /** Messages after this id are new (null: no divider). */
+  after: string | null;
+  /** Our own messages are never new. */
+  meId: string;
+}
+
+/** The local calendar day of an ISO time, as `YYYY-M-D` (null when unreadable). */
+export function localDay(iso: string): string | null {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
 
 interface GroupShape {
   authorId: string;
@@ -446,19 +467,40 @@ export function startsGroup(previous: GroupShape | null, current: GroupShape): b
   return !Number.isFinite(gap) || gap < 0 || gap >= GROUP_WINDOW_MS;
 }
 
-export function displayItems(window: ChannelMessages): DisplayItem[] {
+export function displayItems(window: ChannelMessages, mark: NewMark | null = null): DisplayItem[] {
   const items: DisplayItem[] = [];
   let previous: GroupShape | null = null;
+  let day: string | null = null;
+  let marked = false;
+  /** Dividers before a message; after one, the message starts a group of its own. */
+  const dividers = (createdAt: string, unread: boolean): boolean => {
+    let divided = false;
+    const its = localDay(createdAt);
+    if (its !== null && its !== day) {
+      items.push({ kind: 'day', key: `day:${its}`, at: createdAt });
+      day = its;
+      divided = true;
+    }
+    if (unread && !marked) {
+      items.push({ kind: 'new', key: 'new' });
+      marked = true;
+      divided = true;
+    }
+    return divided;
+  };
   for (const message of window.messages) {
     const shape = { authorId: message.author.id, createdAt: message.created_at, isReply: message.reply_to !== null };
-    items.push({ kind: 'message', key: message.id, message, startsGroup: startsGroup(previous, shape) });
+    const unread = mark !== null && mark.after !== null && message.author.id !== mark.meId && compareIds(message.id, mark.after) > 0;
+    const divided = dividers(message.created_at, unread);
+    items.push({ kind: 'message', key: message.id, message, startsGroup: divided || startsGroup(previous, shape) });
     previous = shape;
   }
   // Unconfirmed messages only belong at the bottom of the present.
   if (window.atPresent) {
     for (const pending of window.pending) {
       const shape = { authorId: pending.author.id, createdAt: pending.created_at, isReply: pending.reply_to !== null };
-      items.push({ kind: 'pending', key: `pending:${pending.nonce}`, pending, startsGroup: startsGroup(previous, shape) });
+      const divided = dividers(pending.created_at, false);
+      items.push({ kind: 'pending', key: `pending:${pending.nonce}`, pending, startsGroup: divided || startsGroup(previous, shape) });
       previous = shape;
     }
   }

@@ -158,6 +158,13 @@ export interface ChannelUnread {
 
 const READ: ChannelUnread = { unread: false, mentions: 0 };
 
+/** How far the user has read a channel: acknowledged, or seen here since (null: nothing known). */
+export function readPosition(state: ReadStatesState, channelId: string): string | null {
+  const rs = state.byChannel[channelId];
+  const seen = state.seen[channelId];
+  return rs ? (seen ? max(rs.last_read_id, seen) : rs.last_read_id) : (seen ?? null);
+}
+
 /** Unread flag and mention count of a text channel (voice channels and categories are never unread). */
 export function channelUnread(
   state: ReadStatesState,
@@ -167,8 +174,7 @@ export function channelUnread(
   const last = lastMessageId(state, channel);
   const rs = state.byChannel[channel.id];
   const mentions = rs?.mention_count ?? 0;
-  const seen = state.seen[channel.id];
-  const read = rs ? (seen ? max(rs.last_read_id, seen) : rs.last_read_id) : (seen ?? null);
+  const read = readPosition(state, channel.id);
   // Never acknowledged: the server's floor is the moment we joined, so no state = nothing read.
   const unread = last !== null && (read === null || compareIds(last, read) > 0);
   if (!unread && mentions === 0) return READ;

@@ -5,7 +5,7 @@ import type { Channel, Message, ServerDetail } from '../../api/types';
 import { chatActions, chatStore, useChannelMessages, useChat } from '../../state/chat';
 import { useCurrentUser } from '../../state/context';
 import { isGoneFrom, needsInitialLoad, newestMessageId } from '../../state/messages';
-import { ackTarget } from '../../state/readStates';
+import { ackTarget, channelUnread, readPosition } from '../../state/readStates';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CloseIcon, HashIcon } from '../icons';
 import { MainHeader } from '../MainHeader';
@@ -111,6 +111,19 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
     chatStore.setViewing(viewing ? channel.id : null);
     return () => chatStore.setViewing(null);
   }, [viewing, channel.id]);
+  // The "new messages" divider: where the user had read to when they came to the channel (or
+  // back to the page), if something was unread then. It stays while they read on (the ack
+  // moves the read state, not the divider), and goes when they send.
+  const [newAfter, setNewAfter] = useState<string | null>(null);
+  const readStatesLoaded = useChat((s) => s.readStates.loaded);
+  useEffect(() => {
+    if (!viewing || !readStatesLoaded) return;
+    const readStates = chatStore.getState().readStates;
+    // Nothing known read (a channel made since `ready`): every message in it is new.
+    if (channelUnread(readStates, channel).unread) setNewAfter(readPosition(readStates, channel.id) ?? '0');
+    // Only when the user arrives: not on every change of the channel while they look at it.
+  }, [viewing, readStatesLoaded, channel.id]);
+  const newMark = useMemo(() => ({ after: newAfter, meId: me.id }), [newAfter, me.id]);
   const newest = newestMessageId(history);
   const target = useChat((s) => ackTarget(s.readStates, channel.id, newest, viewing));
   useEffect(() => {
@@ -205,6 +218,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
             <MessageList
               channel={channel}
               history={history}
+              newMark={newMark}
               initial={initial}
               onRetryInitial={() => setAttempt((n) => n + 1)}
               bottomSignal={bottomSignal}
@@ -231,7 +245,10 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
             inputRef={composerRef}
             disabledReason={disabledReason}
             slowmodeSecs={slowmodeSecs}
-            onSend={() => setBottomSignal((n) => n + 1)}
+            onSend={() => {
+              setBottomSignal((n) => n + 1);
+              setNewAfter(null);
+            }}
           />
           <TypingIndicator serverId={server.id} channelId={channel.id} meId={me.id} />
         </div>

@@ -8,7 +8,7 @@ import { Avatar } from '../Avatar';
 import { chatErrorText } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { RetryIcon } from './chatIcons';
-import { excerpt, messageTime } from './format';
+import { dayKind, excerpt, messageTime } from './format';
 import { ChatMarkdown } from './Markdown';
 import { plainText, parseMarkdown } from './markdownParser';
 import { MessageToolbar, ReactionChips } from './MessageActions';
@@ -16,28 +16,58 @@ import { MessageEditor } from './MessageEditor';
 import { useTranslator } from '../useFormErrors';
 import { useMentionNames } from './MentionSuggestions';
 
-/** Moves focus between messages with the arrow keys (each message is a tab stop too). */
+/** Moves focus between messages with the arrow keys (each message is a tab stop too), over dividers. */
 function onMessageKeyDown(event: KeyboardEvent<HTMLLIElement>) {
-  if (event.target !== event.currentTarget) return;
-  const sibling =
-    event.key === 'ArrowUp'
-      ? event.currentTarget.previousElementSibling
-      : event.key === 'ArrowDown'
-        ? event.currentTarget.nextElementSibling
-        : null;
+  if (event.target !== event.currentTarget || (event.key !== 'ArrowUp' && event.key !== 'ArrowDown')) return;
+  const step = (e: Element) => (event.key === 'ArrowUp' ? e.previousElementSibling : e.nextElementSibling);
+  let sibling = step(event.currentTarget);
+  while (sibling instanceof HTMLElement && sibling.getAttribute('role') === 'separator') sibling = step(sibling);
   if (sibling instanceof HTMLElement && sibling.dataset.testid === 'message') {
     event.preventDefault();
     sibling.focus();
   }
 }
 
-/** One row of the message list (a confirmed message or one of ours on its way). */
+/** One row of the message list (a confirmed message, one of ours on its way, or a divider). */
 export function MessageRow({ item }: { item: DisplayItem }) {
   // The message objects are stable while unchanged: memo skips the rows a new message does not touch.
-  return item.kind === 'message' ? (
-    <SentMessage message={item.message} startsGroup={item.startsGroup} />
-  ) : (
-    <PendingRow pending={item.pending} startsGroup={item.startsGroup} />
+  switch (item.kind) {
+    case 'message':
+      return <SentMessage message={item.message} startsGroup={item.startsGroup} />;
+    case 'pending':
+      return <PendingRow pending={item.pending} startsGroup={item.startsGroup} />;
+    case 'day':
+      return <DayDivider at={item.at} />;
+    case 'new':
+      return <NewDivider />;
+  }
+}
+
+/** "Today", "Yesterday" or the date, above a day's first message (no `data-key`: not a scroll anchor). */
+function DayDivider({ at }: { at: string }) {
+  const { t, i18n } = useTranslation();
+  const date = new Date(at);
+  const kind = dayKind(date, new Date());
+  const label =
+    kind === 'today'
+      ? t('chat.history.today')
+      : kind === 'yesterday'
+        ? t('chat.history.yesterday')
+        : new Intl.DateTimeFormat(i18n.language, { dateStyle: 'long' }).format(date);
+  return (
+    <li className="day-divider" role="separator" aria-label={label} data-testid="day-divider">
+      <span>{label}</span>
+    </li>
+  );
+}
+
+/** Above the first message that was unread when the channel was opened. */
+function NewDivider() {
+  const { t } = useTranslation();
+  return (
+    <li className="new-divider" role="separator" aria-label={t('chat.history.newMessages')} data-testid="new-divider">
+      <span>{t('chat.history.new')}</span>
+    </li>
   );
 }
 

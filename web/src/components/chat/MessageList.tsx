@@ -2,7 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { useTranslation } from 'react-i18next';
 import type { Channel } from '../../api/types';
 import { chatActions } from '../../state/chat';
-import { displayItems, type ChannelMessages } from '../../state/messages';
+import { displayItems, type ChannelMessages, type NewMark } from '../../state/messages';
 import { HashIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
@@ -17,6 +17,8 @@ const STICK_MARGIN_PX = 48;
 interface MessageListProps {
   channel: Channel;
   history: ChannelMessages;
+  /** Where the "new messages" divider goes. */
+  newMark: NewMark;
   /** The first page is loading, or failed. */
   initial: 'loading' | 'ready' | { error: unknown };
   onRetryInitial(): void;
@@ -52,6 +54,7 @@ function topVisible(scroller: HTMLElement): Anchor | null {
 export function MessageList({
   channel,
   history,
+  newMark,
   initial,
   onRetryInitial,
   bottomSignal,
@@ -61,7 +64,7 @@ export function MessageList({
 }: MessageListProps) {
   const { t } = useTranslation();
   const tr = useTranslator();
-  const items = useMemo(() => displayItems(history), [history]);
+  const items = useMemo(() => displayItems(history, newMark), [history, newMark]);
   const scrollerRef = useRef<HTMLDivElement>(null);
   const itemsRef = useRef<HTMLOListElement>(null);
   /** Follow new messages (the view is at the bottom of the present). */
