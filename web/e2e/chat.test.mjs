@@ -366,6 +366,21 @@ describe('chat between two people', () => {
         }, 'the list settles');
         assert.ok(last <= 2, `${open}: ${last} px short of the newest message`);
       }
+      // The list is one tab stop, the newest message; the arrows, Home and End walk it, and
+      // the tab stop follows the focus.
+      const tabStops = () => list.locator('[data-testid="message"][tabindex="0"]');
+      assert.equal(await tabStops().count(), 1);
+      assert.match((await tabStops().textContent()) ?? '', /a última mensagem/);
+      await tabStops().focus();
+      await page.keyboard.press('ArrowUp');
+      const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+      assert.match(await focused(), /^.*8: uma frase/);
+      await page.keyboard.press('Home');
+      assert.match(await focused(), /1: uma frase/);
+      assert.equal(await tabStops().count(), 1);
+      assert.match((await tabStops().textContent()) ?? '', /1: uma frase/);
+      await page.keyboard.press('End');
+      assert.match(await focused(), /a última mensagem/);
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -16,26 +16,40 @@ import { MessageEditor } from './MessageEditor';
 import { useTranslator } from '../useFormErrors';
 import { useMentionNames } from './MentionSuggestions';
 
-/** Moves focus between messages with the arrow keys (each message is a tab stop too), over dividers. */
+/**
+ * Moves focus between messages (over dividers): arrows to the one above or below, Home and
+ * End to the first and last loaded. The list is one tab stop (see `MessageList`), so these
+ * keys are how the keyboard walks it.
+ */
 function onMessageKeyDown(event: KeyboardEvent<HTMLLIElement>) {
-  if (event.target !== event.currentTarget || (event.key !== 'ArrowUp' && event.key !== 'ArrowDown')) return;
-  const step = (e: Element) => (event.key === 'ArrowUp' ? e.previousElementSibling : e.nextElementSibling);
-  let sibling = step(event.currentTarget);
-  while (sibling instanceof HTMLElement && sibling.getAttribute('role') === 'separator') sibling = step(sibling);
-  if (sibling instanceof HTMLElement && sibling.dataset.testid === 'message') {
+  if (event.target !== event.currentTarget) return;
+  const isMessage = (e: Element | null): e is HTMLElement => e instanceof HTMLElement && e.dataset.testid === 'message';
+  let next: Element | null = null;
+  if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+    const step = (e: Element) => (event.key === 'ArrowUp' ? e.previousElementSibling : e.nextElementSibling);
+    next = step(event.currentTarget);
+    while (next instanceof HTMLElement && next.getAttribute('role') === 'separator') next = step(next);
+  } else if (event.key === 'Home' || event.key === 'End') {
+    const all = Array.from(event.currentTarget.parentElement?.children ?? []).filter(isMessage);
+    next = (event.key === 'Home' ? all[0] : all[all.length - 1]) ?? null;
+  }
+  if (isMessage(next)) {
     event.preventDefault();
-    sibling.focus();
+    next.focus();
   }
 }
 
-/** One row of the message list (a confirmed message, one of ours on its way, or a divider). */
-export function MessageRow({ item }: { item: DisplayItem }) {
+/**
+ * One row of the message list (a confirmed message, one of ours on its way, or a divider).
+ * `tabbable`: the message that is the list's tab stop (the others are reached with the arrows).
+ */
+export function MessageRow({ item, tabbable }: { item: DisplayItem; tabbable: boolean }) {
   // The message objects are stable while unchanged: memo skips the rows a new message does not touch.
   switch (item.kind) {
     case 'message':
-      return <SentMessage message={item.message} startsGroup={item.startsGroup} />;
+      return <SentMessage message={item.message} startsGroup={item.startsGroup} tabbable={tabbable} />;
     case 'pending':
-      return <PendingRow pending={item.pending} startsGroup={item.startsGroup} />;
+      return <PendingRow pending={item.pending} startsGroup={item.startsGroup} tabbable={tabbable} />;
     case 'day':
       return <DayDivider at={item.at} />;
     case 'new':
@@ -71,7 +85,12 @@ function NewDivider() {
   );
 }
 
-const SentMessage = memo(function SentMessage({ message, startsGroup }: { message: MessageData; startsGroup: boolean }) {
+interface RowProps {
+  startsGroup: boolean;
+  tabbable: boolean;
+}
+
+const SentMessage = memo(function SentMessage({ message, startsGroup, tabbable }: RowProps & { message: MessageData }) {
   const { t, i18n } = useTranslation();
   const view = useChatView();
   const editing = view.editingId === message.id;
@@ -83,7 +102,14 @@ const SentMessage = memo(function SentMessage({ message, startsGroup }: { messag
     .filter(Boolean)
     .join(' ');
   return (
-    <li className={classes} tabIndex={0} onKeyDown={onMessageKeyDown} data-testid="message" data-message-id={message.id} data-key={message.id}>
+    <li
+      className={classes}
+      tabIndex={tabbable ? 0 : -1}
+      onKeyDown={onMessageKeyDown}
+      data-testid="message"
+      data-message-id={message.id}
+      data-key={message.id}
+    >
       {message.reply_to !== null && <ReplyContext reference={message.referenced_message} />}
       <MessageBody author={message.author} createdAt={message.created_at} startsGroup={startsGroup}>
         {editing ? (
@@ -116,14 +142,14 @@ const SentMessage = memo(function SentMessage({ message, startsGroup }: { messag
   );
 });
 
-const PendingRow = memo(function PendingRow({ pending, startsGroup }: { pending: PendingMessage; startsGroup: boolean }) {
+const PendingRow = memo(function PendingRow({ pending, startsGroup, tabbable }: RowProps & { pending: PendingMessage }) {
   const { t } = useTranslation();
   const tr = useTranslator();
   const failed = pending.status === 'failed';
   return (
     <li
       className={`message message-pending${failed ? ' message-failed' : ''}${startsGroup ? ' message-group-start' : ''}`}
-      tabIndex={0}
+      tabIndex={tabbable ? 0 : -1}
       onKeyDown={onMessageKeyDown}
       data-testid="message"
       data-pending={failed ? undefined : 'true'}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Channel } from '../../api/types';
 import { chatActions } from '../../state/chat';
@@ -65,6 +65,17 @@ export function MessageList({
   const { t } = useTranslation();
   const tr = useTranslator();
   const items = useMemo(() => displayItems(history, newMark), [history, newMark]);
+  // One tab stop for the whole list (the arrows walk it): the message last focused while it
+  // is loaded, else the newest.
+  const [focusedKey, setFocusedKey] = useState<string | null>(null);
+  const tabStop = useMemo(() => {
+    const rows = items.filter((i) => i.kind === 'message' || i.kind === 'pending');
+    return rows.find((i) => i.key === focusedKey)?.key ?? rows[rows.length - 1]?.key ?? null;
+  }, [items, focusedKey]);
+  const onItemFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
+    const row = event.target.closest<HTMLElement>('[data-testid="message"]');
+    if (row?.dataset.key) setFocusedKey(row.dataset.key);
+  }, []);
   const scrollerRef = useRef<HTMLDivElement>(null);
   const itemsRef = useRef<HTMLOListElement>(null);
   /** Follow new messages (the view is at the bottom of the present). */
@@ -215,9 +226,9 @@ export function MessageList({
             </button>
           </div>
         )}
-        <ol ref={itemsRef} className="message-items" aria-label={t('chat.history.label', { name: channel.name })}>
+        <ol ref={itemsRef} className="message-items" aria-label={t('chat.history.label', { name: channel.name })} onFocus={onItemFocus}>
           {items.map((item) => (
-            <MessageRow key={item.key} item={item} />
+            <MessageRow key={item.key} item={item} tabbable={item.key === tabStop} />
           ))}
         </ol>
         {!history.atPresent && history.messages.length > 0 && <p className="message-list-loading">{t('chat.history.loadingNewer')}</p>}
