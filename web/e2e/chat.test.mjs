@@ -381,6 +381,16 @@ describe('chat between two people', () => {
       assert.match((await tabStops().textContent()) ?? '', /1: uma frase/);
       await page.keyboard.press('End');
       assert.match(await focused(), /a última mensagem/);
+
+      // A mentionable role is suggested after @ and goes out as a role mention.
+      const role = await api(`/servers/${server.id}/roles`, { name: 'Monitores Gerais', mentionable: true }, token);
+      const composer = page.getByTestId('composer');
+      await composer.pressSequentially('oi @moni');
+      await page.getByTestId('mention-option').filter({ hasText: '@Monitores Gerais' }).waitFor();
+      await composer.press('Enter');
+      assert.equal(await composer.inputValue(), 'oi @Monitores Gerais ');
+      await composer.press('Enter');
+      await page.locator(`[data-testid="mention"][data-role-id="${role.id}"]`).waitFor();
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -9,7 +9,7 @@ import { cooldownSeconds } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { SendIcon } from './chatIcons';
 import { encodeMentions } from './mentionComplete';
-import { MentionSuggestions, useMentionNames, useMentions } from './MentionSuggestions';
+import { MentionSuggestions, useMentionNames, useMentionRoles, useMentions } from './MentionSuggestions';
 import { secondsLeft } from './format';
 import { useNow } from './useNow';
 import './composer.css';
@@ -38,6 +38,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   // Where to put the caret after a suggestion replaced the text (once it is drawn).
   const placeCaret = useRef<number | null>(null);
   const names = useMentionNames(channel.server_id);
+  const mentionRoles = useMentionRoles();
   const applyMention = useCallback((next: string, at: number) => {
     setText(next);
     setCaret(at);
@@ -47,6 +48,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
     text,
     caret,
     members: names.members,
+    roles: mentionRoles.roles,
     everyone: view.perms.mentionEveryone,
     meId: view.me.id,
     focused,
@@ -74,8 +76,8 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
     if (cooldownUntil !== null && cooldownUntil <= now) setCooldownUntil(null);
   }, [cooldownUntil, now]);
 
-  // What is sent: the members' @usernames as <@id> (those count towards the limit too).
-  const wire = encodeMentions(text, names.idOf);
+  // What is sent: the members' @usernames as <@id>, roles as <@&id> (those count towards the limit too).
+  const wire = encodeMentions(text, names.idOf, mentionRoles.roles);
   const tooLong = Array.from(wire).length > MESSAGE_MAX_LENGTH;
   const remaining = MESSAGE_MAX_LENGTH - Array.from(wire).length;
 

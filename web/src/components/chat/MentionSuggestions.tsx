@@ -1,10 +1,20 @@
 import { useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Member } from '../../api/types';
-import { Avatar } from '../Avatar';
+import type { Member, Role } from '../../api/types';
+import { Avatar, accentToCss } from '../Avatar';
 import { memberDisplayName } from '../../state/members';
 import { useMemberList } from '../members/useMembers';
-import { applyMention, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
+import { useChatView } from './chatContext';
+import { applyMention, mentionableRoles, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
+
+/** The open channel's roles the user may mention, and a role's name by id (for editing). */
+export function useMentionRoles(): { roles: readonly Role[]; roleNameOf(id: string): string | null } {
+  const view = useChatView();
+  return useMemo(() => {
+    const roles = mentionableRoles(view.server.roles, view.server.id, view.perms.mentionEveryone);
+    return { roles, roleNameOf: (id) => roles.find((r) => r.id === id)?.name ?? null };
+  }, [view.server.roles, view.server.id, view.perms.mentionEveryone]);
+}
 
 /** A server's members by username and by id, for turning `@username` into `<@id>` and back. */
 export function useMentionNames(serverId: string): {
@@ -50,13 +60,15 @@ export function useMentions(input: {
   text: string;
   caret: number;
   members: readonly Member[];
+  /** The roles the user may mention. */
+  roles: readonly Role[];
   everyone: boolean;
   meId: string;
   /** The box has the focus (the suggestions close when it goes). */
   focused: boolean;
   apply(text: string, caret: number): void;
 }): Mentions {
-  const { text, caret, members, everyone, meId, focused, apply } = input;
+  const { text, caret, members, roles, everyone, meId, focused, apply } = input;
   const listId = useId();
   const [index, setIndex] = useState(0);
   // Escape closes the suggestions of this `@` until another is typed.
@@ -64,8 +76,8 @@ export function useMentions(input: {
   const query = mentionQuery(text, caret);
   const options = useMemo(
     () =>
-      focused && query && query.start !== dismissed ? mentionOptions(members, query.query, { everyone, meId }) : [],
-    [focused, query?.start, query?.query, dismissed, members, everyone, meId],
+      focused && query && query.start !== dismissed ? mentionOptions(members, query.query, { everyone, meId, roles }) : [],
+    [focused, query?.start, query?.query, dismissed, members, roles, everyone, meId],
   );
   useEffect(() => setIndex(0), [query?.start, query?.query]);
   // Dismissed only while that `@` is being typed: a new one (or the same place again) asks anew.
@@ -124,7 +136,13 @@ export function MentionSuggestions({ mentions }: { mentions: Mentions }) {
           }}
           data-testid="mention-option"
         >
-          {option.member ? <Avatar user={option.member.user} size={24} /> : <span className="mention-option-at" aria-hidden="true">@</span>}
+          {option.member ? (
+            <Avatar user={option.member.user} size={24} />
+          ) : (
+            <span className="mention-option-at" aria-hidden="true" style={option.role ? { color: accentToCss(option.role.color) } : undefined}>
+              @
+            </span>
+          )}
           <span className="mention-option-label">{option.label}</span>
           {option.username && <span className="mention-option-username">{option.username}</span>}
         </li>

@@ -4,7 +4,7 @@ import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import type { Message } from '../../api/types';
 import { chatActions } from '../../state/chat';
 import { decodeMentions, encodeMentions } from './mentionComplete';
-import { useMentionNames } from './MentionSuggestions';
+import { useMentionNames, useMentionRoles } from './MentionSuggestions';
 import { useFormErrors } from '../useFormErrors';
 import './composer.css';
 
@@ -21,8 +21,10 @@ interface MessageEditorProps {
 export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) {
   const { t } = useTranslation();
   const names = useMentionNames(message.server_id);
-  // Mentions read as @username here, as in the message box, and go back to <@id> on save.
-  const [text, setText] = useState(() => decodeMentions(message.content, names.usernameOf));
+  const roles = useMentionRoles();
+  // Mentions read as @username and @Role here, as in the message box, and go back to ids on
+  // save (a role the user may not mention stays <@&id>, so that saving keeps it).
+  const [text, setText] = useState(() => decodeMentions(message.content, names.usernameOf, roles.roleNameOf));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const errors = useFormErrors(error, NO_FIELDS);
@@ -35,7 +37,7 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
     area.setSelectionRange(area.value.length, area.value.length);
   }, []);
 
-  const wire = encodeMentions(text, names.idOf);
+  const wire = encodeMentions(text, names.idOf, roles.roles);
   const length = Array.from(wire).length;
   const tooLong = length > MESSAGE_MAX_LENGTH;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Member } from '../../api/types';
-import { applyMention, decodeMentions, encodeMentions, mentionOptions, mentionQuery } from './mentionComplete';
+import type { Member, Role } from '../../api/types';
+import { applyMention, decodeMentions, encodeMentions, mentionableRoles, mentionOptions, mentionQuery } from './mentionComplete';
 
 function member(id: string, username: string, display_name: string | null = null, nickname: string | null = null): Member {
   return {
@@ -12,6 +12,12 @@ function member(id: string, username: string, display_name: string | null = null
     timeout_until: null,
   };
 }
+
+function role(id: string, name: string, mentionable: boolean, position = 1): Role {
+  return { id, server_id: 's', name, color: null, position, permissions: '0', hoist: false, mentionable };
+}
+
+const roles = [role('s', '@everyone', false, 0), role('11', 'Equipe', true, 1), role('12', 'Equipe Dev', true, 2), role('13', 'Staff', false, 3)];
 
 const members = [member('1', 'alice'), member('2', 'bob', 'Álvaro'), member('3', 'carol', null, 'Alicia'), member('9', 'me')];
 const ids: Record<string, string> = { alice: '1', bob: '2', carol: '3', 'ana.b': '4' };
@@ -82,5 +88,28 @@ describe('encodeMentions / decodeMentions', () => {
     const shown = decodeMentions(wire, nameOf);
     expect(shown).toBe('oi @alice e @bob, <@99>');
     expect(encodeMentions(shown, idOf)).toBe('oi <@1> e <@2>, <@99>');
+  });
+});
+
+describe('role mentions', () => {
+  it('are offered for the roles the sender may mention, after the members', () => {
+    expect(mentionableRoles(roles, 's', false).map((r) => r.id)).toEqual(['11', '12']);
+    expect(mentionableRoles(roles, 's', true).map((r) => r.id)).toEqual(['11', '12', '13']);
+    const got = mentionOptions(members, 'eq', { everyone: false, meId: '9', roles: mentionableRoles(roles, 's', false) });
+    expect(got.map((o) => o.insert)).toEqual(['@Equipe Dev', '@Equipe']);
+    expect(got[0]?.role?.id).toBe('12');
+  });
+
+  it('go out as <@&id>, the longest name first, and come back for editing', () => {
+    const idOf = (name: string) => (name === 'alice' ? '1' : null);
+    const mentionable = mentionableRoles(roles, 's', false);
+    expect(encodeMentions('@Equipe Dev e @equipe, @Staff, x@Equipe @Equipes', idOf, mentionable)).toBe(
+      '<@&12> e <@&11>, @Staff, x@Equipe @Equipes',
+    );
+    expect(encodeMentions('`@Equipe` @alice @Equipe', idOf, mentionable)).toBe('`@Equipe` <@1> <@&11>');
+    const nameOf = (id: string) => mentionable.find((r) => r.id === id)?.name ?? null;
+    const shown = decodeMentions('<@&12> <@&13> <@1>', (id) => (id === '1' ? 'alice' : null), nameOf);
+    expect(shown).toBe('@Equipe Dev <@&13> @alice');
+    expect(encodeMentions(shown, idOf, mentionable)).toBe('<@&12> <@&13> <@1>');
   });
 });

@@ -1,25 +1,33 @@
-// Mentions typed in a message box: the `@name` being typed and the members it may mean
-// (the composer's suggestions), and the wire form. Messages carry `<@user id>`; the boxes
-// show `@username`, turned into `<@id>` when sent for every member of the server it names,
-// and back when a message is edited. Pure, no React.
+// Mentions typed in a message box: the `@name` being typed and the members and roles it may
+// mean (the composer's suggestions), and the wire form. Messages carry `<@user id>` and
+// `<@&role id>`; the boxes show `@username` and `@Role name`, turned into ids when sent for
+// every member of the server and every role the sender may mention it names, and back when
+// a message is edited. Pure, no React.
 
-import type { Member } from '../../api/types';
+import type { Member, Role } from '../../api/types';
 import { memberDisplayName } from '../../state/members';
 
 /** Longest query looked up (usernames are at most 32 characters). */
 const MAX_QUERY = 32;
 
-/** A suggestion: a member, or `@everyone` / `@here`. */
+/** A suggestion: a member, a role, or `@everyone` / `@here`. */
 export interface MentionOption {
   key: string;
-  /** What goes in the box: `@username`, `@everyone`, `@here`. */
+  /** What goes in the box: `@username`, `@Role name`, `@everyone`, `@here`. */
   insert: string;
-  /** The member's name as shown (nickname, display name or username). */
+  /** The member's name as shown (nickname, display name or username), or `@Role name`. */
   label: string;
-  /** The username, shown beside the label (null for everyone / here). */
+  /** The username, shown beside the label (null for a role, everyone, here). */
   username: string | null;
   /** The member (for the avatar), or null. */
   member: Member | null;
+  /** The role (for its colour), or null. */
+  role?: Role | null;
+}
+
+/** The roles a sender may mention: mentionable ones, or all with `mention_everyone` (never `@everyone`'s own). */
+export function mentionableRoles(roles: readonly Role[], serverId: string, everyone: boolean): Role[] {
+  return roles.filter((r) => r.id !== serverId && (r.mentionable || everyone));
 }
 
 /** The `@query` just before the caret, if the caret ends a word that starts with `@`. */
@@ -37,13 +45,14 @@ const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCas
 
 /**
  * Up to `limit` suggestions for `query`: members whose username, display name or nickname
- * starts with it (usernames first, then by name), then `@everyone` and `@here` when the
- * sender may ping everyone.
+ * starts with it (usernames first, then by name), then the roles given (those the sender
+ * may mention) whose name starts with it, then `@everyone` and `@here` when the sender may
+ * ping everyone.
  */
 export function mentionOptions(
   members: readonly Member[],
   query: string,
-  options: { everyone: boolean; meId: string; limit?: number },
+  options: { everyone: boolean; meId: string; limit?: number; roles?: readonly Role[] },
 ): MentionOption[] {
   const q = fold(query);
   const limit = options.limit ?? 8;
@@ -63,6 +72,11 @@ export function mentionOptions(
     username: member.user.username,
     member,
   }));
+  const roles = (options.roles ?? []).filter((r) => fold(r.name).startsWith(q)).sort((a, b) => b.position - a.position);
+  for (const role of roles) {
+    if (out.length >= limit) break;
+    out.push({ key: `role:${role.id}`, insert: `@${role.name}`, label: `@${role.name}`, username: null, member: null, role });
+  }
   if (options.everyone) {
     for (const name of ['everyone', 'here']) {
       if (out.length < limit && name.startsWith(q)) out.push({ key: name, insert: `@${name}`, label: `@${name}`, username: null, member: null });
@@ -86,26 +100,76 @@ function outsideCode(text: string, plain: (part: string) => string): string {
     .join('');
 }
 
-/** `@username` of a member of the server (from `idOf`) as `<@id>`, outside code. */
-export function encodeMentions(text: string, idOf: (username: string) => string | null): string {
+/** `@` starts a word: after a space, a line break or an opening bracket or quote (not in the
+ * middle of a link such as https://mastodon.social/@carol, nor of an address). */
+const WORD_START = /[\s([{"']/u;
+
+/**
+ * `@username` of a member of the server (from `idOf`) as `<@id>`, and `@Role name` of one of
+ * `roles` (those the sender may mention; a member's username wins) as `<@&id>`, outside code.
+ */
+export function encodeMentions(
+  text: string,
+  idOf: (username: string) => string | null,
+  roles: readonly Pick<Role, 'id' | 'name'>[] = [],
+): string {
+  // The longest name first: `@Equipe Dev` is not `@Equipe` followed by " Dev".
+  const byLength = [...roles].sort((a, b) => b.name.length - a.name.length);
   return outsideCode(text, (part) =>
-    // `@` starts a word: after a space, a line break or an opening bracket or quote (not in
-    // the middle of a link such as https://mastodon.social/@carol, nor of an address).
-    part.replace(/(^|[\s([{"'])@([a-z0-9_.]{2,32})(?![\p{L}\p{N}_])/giu, (whole, before: string, name: string) => {
-      // A trailing dot ends the sentence, not the name.
-      const trimmed = name.replace(/\.+$/, '');
-      const key = trimmed.toLowerCase();
-      const id = key === 'everyone' || key === 'here' ? null : idOf(key);
-      return id ? `${before}<@${id}>${name.slice(trimmed.length)}` : whole;
-    }),
+    encodeRoles(
+      part.replace(/(^|[\s([{"'])@([a-z0-9_.]{2,32})(?![\p{L}\p{N}_])/giu, (whole, before: string, name: string) => {
+        // A trailing dot ends the sentence, not the name.
+        const trimmed = name.replace(/\.+$/, '');
+        const key = trimmed.toLowerCase();
+        const id = key === 'everyone' || key === 'here' ? null : idOf(key);
+        return id ? `${before}<@${id}>${name.slice(trimmed.length)}` : whole;
+      }),
+      byLength,
+    ),
   );
 }
 
-/** `<@id>` of a known user as `@username` (what the boxes show), outside code. */
-export function decodeMentions(text: string, usernameOf: (id: string) => string | null): string {
+/** `@Role name` (any case, ending where a word does) as `<@&id>`. */
+function encodeRoles(part: string, roles: readonly Pick<Role, 'id' | 'name'>[]): string {
+  if (roles.length === 0 || !part.includes('@')) return part;
+  let out = '';
+  let i = 0;
+  while (i < part.length) {
+    const at = part.indexOf('@', i);
+    if (at < 0) break;
+    out += part.slice(i, at);
+    i = at + 1;
+    if (at > 0 && !WORD_START.test(part[at - 1] as string)) {
+      out += '@';
+      continue;
+    }
+    const role = roles.find((r) => {
+      const end = at + 1 + r.name.length;
+      return (
+        r.name.length > 0 &&
+        part.slice(at + 1, end).toLowerCase() === r.name.toLowerCase() &&
+        !/[\p{L}\p{N}_]/u.test(part[end] ?? ' ')
+      );
+    });
+    if (role) {
+      out += `<@&${role.id}>`;
+      i = at + 1 + role.name.length;
+    } else {
+      out += '@';
+    }
+  }
+  return out + part.slice(i);
+}
+
+/** `<@id>` of a known user as `@username`, `<@&id>` of a known role as `@Role name` (what the boxes show), outside code. */
+export function decodeMentions(
+  text: string,
+  usernameOf: (id: string) => string | null,
+  roleNameOf: (id: string) => string | null = () => null,
+): string {
   return outsideCode(text, (part) =>
-    part.replace(/<@!?(\d{1,20})>/g, (whole, id: string) => {
-      const name = usernameOf(id);
+    part.replace(/<@(!|&)?(\d{1,20})>/g, (whole, kind: string | undefined, id: string) => {
+      const name = kind === '&' ? roleNameOf(id) : usernameOf(id);
       return name ? `@${name}` : whole;
     }),
   );
