@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import { gateway } from '../../gateway';
@@ -8,7 +8,7 @@ import { CloseIcon } from '../icons';
 import { cooldownSeconds } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { SendIcon } from './chatIcons';
-import { encodeMentions } from './mentionComplete';
+import { channelViewers, encodeMentions } from './mentionComplete';
 import { MentionSuggestions, useMentionNames, useMentionRoles, useMentions } from './MentionSuggestions';
 import { secondsLeft } from './format';
 import { useNow } from './useNow';
@@ -39,6 +39,8 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const placeCaret = useRef<number | null>(null);
   const names = useMentionNames(channel.server_id);
   const mentionRoles = useMentionRoles();
+  // Suggested: the members who can see this channel (the others would not read the mention).
+  const viewers = useMemo(() => channelViewers(names.members, view.server, channel.overwrites), [names.members, view.server, channel.overwrites]);
   const applyMention = useCallback((next: string, at: number) => {
     setText(next);
     setCaret(at);
@@ -47,7 +49,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const mentions = useMentions({
     text,
     caret,
-    members: names.members,
+    members: viewers,
     roles: mentionRoles.roles,
     everyone: view.perms.mentionEveryone,
     meId: view.me.id,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Member, Role } from '../../api/types';
-import { applyMention, decodeMentions, encodeMentions, mentionableRoles, mentionOptions, mentionQuery } from './mentionComplete';
+import { applyMention, channelViewers, decodeMentions, encodeMentions, mentionableRoles, mentionOptions, mentionQuery } from './mentionComplete';
 
 function member(id: string, username: string, display_name: string | null = null, nickname: string | null = null): Member {
   return {
@@ -111,5 +111,22 @@ describe('role mentions', () => {
     const shown = decodeMentions('<@&12> <@&13> <@1>', (id) => (id === '1' ? 'alice' : null), nameOf);
     expect(shown).toBe('@Equipe Dev <@&13> @alice');
     expect(encodeMentions(shown, idOf, mentionable)).toBe('<@&12> <@&13> <@1>');
+  });
+});
+
+describe('channelViewers', () => {
+  it('keeps the members who can view the channel', () => {
+    const VIEW = (1n << 10n).toString();
+    const server = { id: 's', owner_id: '9', roles: [{ id: 's', permissions: VIEW }, { id: '11', permissions: '0' }] };
+    const staff = { ...member('3', 'carol'), roles: ['11'] };
+    const all = [member('1', 'alice'), member('2', 'bob'), staff, member('9', 'me')];
+    // @everyone denied, the staff role allowed, bob allowed on his own; the owner sees all.
+    const overwrites = [
+      { id: 's', type: 'role' as const, allow: '0', deny: VIEW },
+      { id: '11', type: 'role' as const, allow: VIEW, deny: '0' },
+      { id: '2', type: 'member' as const, allow: VIEW, deny: '0' },
+    ];
+    expect(channelViewers(all, server, overwrites).map((m) => m.user.username)).toEqual(['bob', 'carol', 'me']);
+    expect(channelViewers(all, server, [])).toHaveLength(4);
   });
 });

@@ -4,6 +4,7 @@
 // every member of the server and every role the sender may mention it names, and back when
 // a message is edited. Pure, no React.
 
+import { computeChannelPermissions, has, type ChannelPermissionInput } from '../../api/permissions';
 import type { Member, Role } from '../../api/types';
 import { memberDisplayName } from '../../state/members';
 
@@ -23,6 +24,17 @@ export interface MentionOption {
   member: Member | null;
   /** The role (for its colour), or null. */
   role?: Role | null;
+}
+
+/** The members who can view a channel (the ones worth suggesting: the others would not read the mention). */
+export function channelViewers(
+  members: readonly Member[],
+  server: ChannelPermissionInput['server'],
+  overwrites: ChannelPermissionInput['overwrites'],
+): Member[] {
+  return members.filter((m) =>
+    has(computeChannelPermissions({ userId: m.user.id, server, memberRoles: m.roles, overwrites, timeoutUntil: null }), 'view_channel'),
+  );
 }
 
 /** The roles a sender may mention: mentionable ones, or all with `mention_everyone` (never `@everyone`'s own). */
