@@ -182,13 +182,19 @@ describe('chat between two people', () => {
       await act(alicePage, 'Valeu, Alice!', 'reply-button');
       await alicePage.getByTestId('reply-preview').waitFor();
 
-      // Alice edits her first message in place; Bob sees it edited.
+      // Alice edits her first message in place, adding a mention of Bob from the editor's own
+      // suggestions; Bob sees it edited, and himself mentioned.
       await act(alicePage, 'bem-vindo', 'edit-button');
       const editor = alicePage.getByTestId('edit-input');
-      await editor.fill('Oi Bob! Seja bem-vindo, editado');
+      await editor.fill('Oi Bob! Seja bem-vindo, editado ');
+      await editor.pressSequentially(`@${bob.username.slice(0, 5)}`);
+      await alicePage.getByTestId('mention-option').filter({ hasText: bob.username }).waitFor();
+      await editor.press('Enter');
+      assert.equal(await editor.inputValue(), `Oi Bob! Seja bem-vindo, editado @${bob.username} `);
       await editor.press('Enter');
       await expectText(messageWith(bobPage, 'editado').getByTestId('message-content'), 'Seja bem-vindo, editado');
       await messageWith(bobPage, 'editado').getByTestId('edited-marker').waitFor();
+      await messageWith(bobPage, 'editado').locator('.md-mention-me').waitFor();
 
       // Alice pins her message and unpins it from the pins panel; Escape then still closes the
       // panel, and a click outside it closes it too.

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import { gateway } from '../../gateway';
@@ -8,8 +8,8 @@ import { CloseIcon } from '../icons';
 import { cooldownSeconds } from './chatErrors';
 import { useAuthorName, useChatView } from './chatContext';
 import { SendIcon } from './chatIcons';
-import { channelViewers, encodeMentions } from './mentionComplete';
-import { MentionSuggestions, useMentionNames, useMentionRoles, useMentions } from './MentionSuggestions';
+import { encodeMentions } from './mentionComplete';
+import { MentionSuggestions, useBoxMentions } from './MentionSuggestions';
 import { secondsLeft } from './format';
 import { useNow } from './useNow';
 import './composer.css';
@@ -32,36 +32,7 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const { t } = useTranslation();
   const view = useChatView();
   const { channel, replyTo, setReplyTo } = view;
-  const [text, setText] = useState('');
-  const [caret, setCaret] = useState(0);
-  const [focused, setFocused] = useState(false);
-  // Where to put the caret after a suggestion replaced the text (once it is drawn).
-  const placeCaret = useRef<number | null>(null);
-  const names = useMentionNames(channel.server_id);
-  const mentionRoles = useMentionRoles();
-  // Suggested: the members who can see this channel (the others would not read the mention).
-  const viewers = useMemo(() => channelViewers(names.members, view.server, channel.overwrites), [names.members, view.server, channel.overwrites]);
-  const applyMention = useCallback((next: string, at: number) => {
-    setText(next);
-    setCaret(at);
-    placeCaret.current = at;
-  }, []);
-  const mentions = useMentions({
-    text,
-    caret,
-    members: viewers,
-    roles: mentionRoles.roles,
-    everyone: view.perms.mentionEveryone,
-    meId: view.me.id,
-    focused,
-    apply: applyMention,
-  });
-  useLayoutEffect(() => {
-    const at = placeCaret.current;
-    if (at === null) return;
-    placeCaret.current = null;
-    inputRef.current?.setSelectionRange(at, at);
-  });
+  const { text, setText, names, roles: mentionRoles, mentions, boxProps, setCaret } = useBoxMentions(inputRef);
   const [cooldownUntil, setCooldownUntil] = useState<number | null>(null);
   const lastTyping = useRef<number | null>(null);
   const now = useNow(cooldownUntil !== null);
@@ -152,14 +123,8 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
           value={text}
           rows={rows}
           onChange={(event) => onChange(event.target.value, event.target.selectionStart)}
-          onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
-          onFocus={() => setFocused(true)}
-          onBlur={() => setFocused(false)}
+          {...boxProps}
           onKeyDown={onKeyDown}
-          aria-autocomplete="list"
-          aria-expanded={mentions.options.length > 0}
-          aria-controls={mentions.options.length > 0 ? mentions.listId : undefined}
-          aria-activedescendant={mentions.options.length > 0 ? `${mentions.listId}-${mentions.active}` : undefined}
           placeholder={t('chat.composer.placeholder', { name: channel.name })}
           aria-label={t('chat.composer.label', { name: channel.name })}
           aria-invalid={tooLong || undefined}

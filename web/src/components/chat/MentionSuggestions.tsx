@@ -1,14 +1,14 @@
-import { useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Member, Role } from '../../api/types';
 import { Avatar, accentToCss } from '../Avatar';
 import { memberDisplayName } from '../../state/members';
 import { useMemberList } from '../members/useMembers';
 import { useChatView } from './chatContext';
-import { applyMention, mentionableRoles, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
+import { applyMention, channelViewers, mentionableRoles, mentionOptions, mentionQuery, type MentionOption } from './mentionComplete';
 
-/** The open channel's roles the user may mention, and a role's name by id (for editing). */
-export function useMentionRoles(): { roles: readonly Role[]; roleNameOf(id: string): string | null } {
+/** [`MentionRoles`] of the open channel. */
+export function useMentionRoles(): MentionRoles {
   const view = useChatView();
   return useMemo(() => {
     const roles = mentionableRoles(view.server.roles, view.server.id, view.perms.mentionEveryone);
@@ -17,13 +17,22 @@ export function useMentionRoles(): { roles: readonly Role[]; roleNameOf(id: stri
 }
 
 /** A server's members by username and by id, for turning `@username` into `<@id>` and back. */
-export function useMentionNames(serverId: string): {
+export interface MentionNames {
   members: readonly Member[];
   idOf(username: string): string | null;
   usernameOf(id: string): string | null;
   /** The member's name as shown (nickname, display name, username). */
   nameOf(id: string): string | null;
-} {
+}
+
+/** The open channel's roles the user may mention, and a role's name by id (for editing). */
+export interface MentionRoles {
+  roles: readonly Role[];
+  roleNameOf(id: string): string | null;
+}
+
+/** [`MentionNames`] of a server. */
+export function useMentionNames(serverId: string): MentionNames {
   const list = useMemberList(serverId);
   return useMemo(() => {
     const members = Object.values(list.members);
@@ -113,6 +122,57 @@ export function useMentions(input: {
   };
 
   return { options, active, listId, onKeyDown, choose, hover: setIndex };
+}
+
+/**
+ * A message box of the open channel (the composer, the editor): its text (at first
+ * `initial(names, roles)`, or empty), the names and roles that turn `@name` into ids, and the
+ * suggestions for the `@` being typed at the caret (members who can view the channel, roles
+ * the user may mention). A chosen suggestion goes into the text, the caret after it.
+ */
+export function useBoxMentions(
+  inputRef: RefObject<HTMLTextAreaElement | null>,
+  initial?: (names: MentionNames, roles: MentionRoles) => string,
+) {
+  const view = useChatView();
+  const names = useMentionNames(view.server.id);
+  const roles = useMentionRoles();
+  const [text, setText] = useState(() => (initial ? initial(names, roles) : ''));
+  const viewers = useMemo(
+    () => channelViewers(names.members, view.server, view.channel.overwrites),
+    [names.members, view.server, view.channel.overwrites],
+  );
+  const [caret, setCaret] = useState(0);
+  const [focused, setFocused] = useState(false);
+  // Where to put the caret after a suggestion replaced the text (once it is drawn).
+  const placeCaret = useRef<number | null>(null);
+  const apply = useCallback(
+    (next: string, at: number) => {
+      setText(next);
+      setCaret(at);
+      placeCaret.current = at;
+    },
+    [],
+  );
+  const mentions = useMentions({ text, caret, members: viewers, roles: roles.roles, everyone: view.perms.mentionEveryone, meId: view.me.id, focused, apply });
+  useLayoutEffect(() => {
+    const at = placeCaret.current;
+    if (at === null) return;
+    placeCaret.current = null;
+    inputRef.current?.setSelectionRange(at, at);
+  });
+  const open = mentions.options.length > 0;
+  /** The box's attributes and handlers for the suggestions (besides its own onChange and onKeyDown). */
+  const boxProps = {
+    onSelect: (event: { currentTarget: HTMLTextAreaElement }) => setCaret(event.currentTarget.selectionStart),
+    onFocus: () => setFocused(true),
+    onBlur: () => setFocused(false),
+    'aria-autocomplete': 'list' as const,
+    'aria-expanded': open,
+    'aria-controls': open ? mentions.listId : undefined,
+    'aria-activedescendant': open ? `${mentions.listId}-${mentions.active}` : undefined,
+  };
+  return { text, setText, names, roles, mentions, boxProps, setCaret };
 }
 
 /** The suggestions above the message box: a listbox the box points at (aria-activedescendant). */

@@ -4,7 +4,7 @@ import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import type { Message } from '../../api/types';
 import { chatActions } from '../../state/chat';
 import { decodeMentions, encodeMentions } from './mentionComplete';
-import { useMentionNames, useMentionRoles } from './MentionSuggestions';
+import { MentionSuggestions, useBoxMentions } from './MentionSuggestions';
 import { useFormErrors } from '../useFormErrors';
 import './composer.css';
 
@@ -20,15 +20,15 @@ interface MessageEditorProps {
 /** Edit in place: Enter saves, Shift+Enter adds a line, Escape cancels. */
 export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) {
   const { t } = useTranslation();
-  const names = useMentionNames(message.server_id);
-  const roles = useMentionRoles();
+  const ref = useRef<HTMLTextAreaElement>(null);
   // Mentions read as @username and @Role here, as in the message box, and go back to ids on
   // save (a role the user may not mention stays <@&id>, so that saving keeps it).
-  const [text, setText] = useState(() => decodeMentions(message.content, names.usernameOf, roles.roleNameOf));
+  const { text, setText, names, roles, mentions, boxProps, setCaret } = useBoxMentions(ref, (n, r) =>
+    decodeMentions(message.content, n.usernameOf, r.roleNameOf),
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const errors = useFormErrors(error, NO_FIELDS);
-  const ref = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
     const area = ref.current;
@@ -64,6 +64,7 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.onKeyDown(event)) return;
     if (event.key === 'Escape') {
       event.preventDefault();
       event.stopPropagation();
@@ -76,11 +77,16 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
 
   return (
     <div className="message-editor" data-testid="message-editor">
+      <MentionSuggestions mentions={mentions} />
       <textarea
         ref={ref}
         className="message-editor-input"
         value={text}
-        onChange={(event) => setText(event.target.value)}
+        onChange={(event) => {
+          setText(event.target.value);
+          setCaret(event.target.selectionStart);
+        }}
+        {...boxProps}
         onKeyDown={onKeyDown}
         rows={Math.min(10, text.split('\n').length)}
         aria-invalid={tooLong || undefined}
