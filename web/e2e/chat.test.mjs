@@ -397,6 +397,28 @@ describe('chat between two people', () => {
       assert.equal(await composer.inputValue(), 'oi @Monitores Gerais ');
       await composer.press('Enter');
       await page.locator(`[data-testid="mention"][data-role-id="${role.id}"]`).waitFor();
+
+      // The server stalls (its socket stays open): a send that hears nothing back brings the
+      // "reconnecting" banner within seconds (it took until the next heartbeat, 30 s and
+      // more); once the server is back, the message is stored once and the banner goes.
+      process.kill(papo.pid, 'SIGSTOP');
+      const stalledAt = Date.now();
+      try {
+        await composer.fill('durante a pausa');
+        await composer.press('Enter');
+        await page.getByTestId('gateway-banner').waitFor({ state: 'visible', timeout: 20_000 });
+      } finally {
+        process.kill(papo.pid, 'SIGCONT');
+      }
+      assert.ok(Date.now() - stalledAt < 20_000);
+      await page.getByTestId('gateway-banner').waitFor({ state: 'hidden', timeout: 30_000 });
+      await eventually(
+        async () =>
+          (await messageWith(page, 'durante a pausa').count()) === 1 &&
+          (await messageWith(page, 'durante a pausa').first().getAttribute('data-pending')) !== 'true',
+        'the message sent during the stall is stored once',
+        30_000,
+      );
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -26,7 +26,7 @@ const LISTENING = /papo: listening on (http:\/\/\S+)/;
  * "papo: listening on http://…" line.
  *
  * @param {{ timeoutMs?: number, env?: Record<string, string> }} [options]
- * @returns {Promise<{ url: string, stop: () => Promise<void>, logs: () => string }>}
+ * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void>, logs: () => string }>}
  */
 export async function startPapo({ timeoutMs = 30_000, env = {} } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'papo-e2e-'));
@@ -100,7 +100,7 @@ export async function startPapo({ timeoutMs = 30_000, env = {} } = {}) {
     return stopping;
   };
 
-  return { url, stop, logs: () => output.join('\n') };
+  return { url, pid: child.pid, stop, logs: () => output.join('\n') };
 }
 
 /** Chromium flags for this machine (no sandbox as root, no background network). */

@@ -568,6 +568,44 @@ describe('GatewayClient', () => {
   });
 });
 
+describe('GatewayClient noticing a stalled server', () => {
+  it('probes with a heartbeat when a send hears nothing back, and drops the connection if that goes unanswered', async () => {
+    const t = setup();
+    t.client.start();
+    // The interval's heartbeats far apart (a minute).
+    const s = t.socket();
+    s.open();
+    s.receive({ op: 'hello', d: { heartbeat_interval_ms: 60_000 } });
+    await flush();
+    s.receive({ op: 'ready', d: { session_id: 's1', user, presences: [] } });
+    // The server answers the probe: all is well.
+    const answered = t.client.sendMessage({ channel_id: 'c1', content: 'a', nonce: 'n1' });
+    answered?.catch(() => {});
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(s.last()?.op).toBe('message_create');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.last()?.op).toBe('heartbeat');
+    s.receive({ op: 'heartbeat_ack', d: null });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(s.closedWith).toBeNull();
+    // Anything heard after a send means the server is there: no probe.
+    t.client.sendMessage({ channel_id: 'c1', content: 'b', nonce: 'n2' })?.catch(() => {});
+    s.receive({ op: 'message_ack', d: { nonce: 'n2', created: true, message: { id: '2' } } });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(s.last()?.op).toBe('message_create');
+    // Silence after a send and after the probe: dropped 13 s after the send (the banner shows
+    // "reconnecting"), not at the next interval.
+    const silent = t.client.sendMessage({ channel_id: 'c1', content: 'c', nonce: 'n3' });
+    const lost = expect(silent).rejects.toMatchObject({ name: 'GatewaySendLost' });
+    await vi.advanceTimersByTimeAsync(12_999);
+    expect(s.closedWith).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.closedWith?.code).toBe(4000);
+    expect(t.client.state).toBe('reconnecting');
+    await lost;
+  });
+});
+
 describe('GatewayClient identifying in the upgrade', () => {
   it('offers a fresh token as a subprotocol and sends no identify frame', async () => {
     const t = setup({ upgrade: true });

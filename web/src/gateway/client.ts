@@ -91,6 +91,16 @@ export interface GatewayClientOptions {
   rateLimitPauseMs?: number;
   /** A message sent over the socket with no answer after this long is given up (default 15 s). */
   sendTimeoutMs?: number;
+  /**
+   * Nothing heard this long after a send (its answer is due in milliseconds): a heartbeat
+   * asks whether the server is still there (default 3 s).
+   */
+  probeAfterMs?: number;
+  /**
+   * A heartbeat not acknowledged after this long: the connection is dropped (default 10 s:
+   * an ack may wait behind events on a slow link).
+   */
+  ackTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
   logger?: GatewayLogger;
@@ -152,6 +162,10 @@ export class GatewayClient {
   private attempt = 0;
   private awaitingAck = false;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  /** The heartbeat sent is not acknowledged in time: drop. */
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A send is waiting for its answer and nothing has been heard since: probe. */
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private stableTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -253,6 +267,14 @@ export class GatewayClient {
       answer.catch(() => {});
       return null;
     }
+    // A stalled server keeps its socket open: without this, it would take until the next
+    // heartbeat (up to an interval) to notice, and say so.
+    if (this.probeTimer === null) {
+      this.probeTimer = setTimeout(() => {
+        this.probeTimer = null;
+        this.heartbeat(true);
+      }, this.opts.probeAfterMs ?? 3_000);
+    }
     return answer;
   }
 
@@ -324,6 +346,8 @@ export class GatewayClient {
   }
 
   private handleMessage(gen: number, data: unknown): void {
+    // Heard from: no need to ask whether the server is there.
+    this.clearTimer('probeTimer');
     const frame: ServerFrame | null = parseFrame(data);
     if (!frame) {
       this.log.warn('papo gateway: ignoring an invalid frame', data);
@@ -358,6 +382,7 @@ export class GatewayClient {
         break;
       case 'heartbeat_ack':
         this.awaitingAck = false;
+        this.clearTimer('ackTimer');
         break;
       case 'event':
         if (frame.s !== null) {
@@ -567,15 +592,21 @@ export class GatewayClient {
     this.heartbeatTimer = setInterval(() => this.heartbeat(), intervalMs);
   }
 
-  private heartbeat(): void {
+  /** A heartbeat: the interval's, or a `probe` after a send that heard nothing back. */
+  private heartbeat(probe = false): void {
     if (this.awaitingAck) {
-      this.drop('no heartbeat_ack');
+      // The interval's own check; a probe leaves the waiting to the ack timer.
+      if (!probe) this.drop('no heartbeat_ack');
       return;
     }
     // identify / resume must be the first frame.
     if (!this.authSent) return;
     if (this.send({ op: 'heartbeat', d: this.seq > 0 ? { seq: this.seq } : null })) {
       this.awaitingAck = true;
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = null;
+        this.drop('no heartbeat_ack');
+      }, this.opts.ackTimeoutMs ?? 10_000);
     }
   }
 
@@ -584,6 +615,8 @@ export class GatewayClient {
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = null;
     }
+    this.clearTimer('ackTimer');
+    this.clearTimer('probeTimer');
     this.awaitingAck = false;
   }
 
@@ -603,7 +636,7 @@ export class GatewayClient {
     this.clearTimer('reconnectTimer');
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'stableTimer' | 'connectTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'stableTimer' | 'connectTimer' | 'ackTimer' | 'probeTimer'): void {
     const timer = this[name];
     if (timer !== null) {
       clearTimeout(timer);
