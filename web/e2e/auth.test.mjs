@@ -68,6 +68,9 @@ describe('accounts in the browser', () => {
       await page.goto(`${papo.url}/`);
       await page.getByRole('heading', { level: 1, name: en.app.name }).waitFor();
       await expectAttribute(page, 'html', 'lang', 'en');
+      // A guest's theme follows the system (Playwright's pages prefer light), as a new
+      // account's does.
+      await expectAttribute(page, 'html', 'data-theme', 'light');
 
       // Register.
       await page.getByTestId('landing-register').click();

@@ -52,13 +52,14 @@ export async function eventually(fn, message, timeout = 10_000) {
   }
 }
 
-/** Polls until the locator's text matches. */
+/** Polls until the locator's text (as read, without bidi isolates) matches. */
 export async function expectText(locator, expected, timeout = 10_000) {
   const deadline = Date.now() + timeout;
   let last = null;
   for (;;) {
     try {
-      last = (await locator.first().textContent({ timeout: 1_000 })) ?? '';
+      // Without the invisible isolates around values put into sentences (U+2066–U+2069).
+      last = ((await locator.first().textContent({ timeout: 1_000 })) ?? '').replace(/[\u2066-\u2069]/g, '');
     } catch {
       last = null;
     }

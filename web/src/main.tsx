@@ -15,7 +15,7 @@ import { readCachedTheme } from './preferences';
 import { AuthProvider } from './state/AuthProvider';
 import { applyTheme } from './theme';
 
-applyTheme(readCachedTheme() ?? 'dark');
+applyTheme(readCachedTheme() ?? 'system');
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');

@@ -298,7 +298,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const authenticated = state.status === 'authenticated';
   useEffect(() => {
     let locale = readCachedLocale();
-    let theme = readCachedTheme() ?? 'dark';
+    let theme = readCachedTheme() ?? 'system';
     if (authenticated && savedTheme !== undefined && savedLocale !== undefined) {
       locale = savedLocale;
       theme = savedTheme;
