@@ -419,6 +419,19 @@ describe('chat between two people', () => {
         'the message sent during the stall is stored once',
         30_000,
       );
+
+      // A bio's markdown is drawn in the member card, not shown raw.
+      const patched = await fetch(`${papo.url}/api/v1/users/@me`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ bio: 'Gosto de **café** e `código`' }),
+      });
+      assert.equal(patched.status, 200);
+      if (!(await page.getByTestId('member-list').isVisible())) await page.getByTestId('member-list-toggle').click();
+      await page.getByTestId('member-list').getByTestId('member').filter({ hasText: user.username }).click();
+      const bio = page.getByTestId('member-menu').getByTestId('member-bio');
+      assert.equal(await bio.locator('strong').textContent(), 'café');
+      assert.equal(await bio.locator('code').textContent(), 'código');
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -17,6 +17,7 @@ import type { ObservedStatus, Presence } from '../../gateway/protocol';
 import { useAuthActions } from '../../state/context';
 import { memberDisplayName } from '../../state/members';
 import { Avatar, accentToCss } from '../Avatar';
+import { Markdown } from '../chat/Markdown';
 import { FormAlert } from '../FormAlert';
 import { useFormErrors } from '../useFormErrors';
 import type { MemberDialogKind } from './MemberDialogs';
@@ -140,7 +141,9 @@ export function MemberPopover({ server, member, actor, status, presence, anchor,
         {member.user.bio && (
           <section className="member-popover-section">
             <h3>{t('members.aboutMe')}</h3>
-            <p className="member-popover-bio">{member.user.bio}</p>
+            <div className="member-popover-bio" data-testid="member-bio">
+              <Markdown content={member.user.bio} serverId={server.id} roles={server.roles} meId={actor.userId} mentionEveryone={false} />
+            </div>
           </section>
         )}
         <section className="member-popover-section">
