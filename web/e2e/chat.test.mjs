@@ -398,6 +398,18 @@ describe('chat between two people', () => {
       await composer.press('Enter');
       await page.locator(`[data-testid="mention"][data-role-id="${role.id}"]`).waitFor();
 
+      // Unsent text is kept per channel, through a switch of channel and a reload.
+      await api(`/servers/${server.id}/channels`, { name: 'outro', kind: 'text' }, token);
+      await composer.fill('rascunho guardado');
+      await channelLink(page, 'outro').click();
+      await eventually(async () => (await composer.inputValue()) === '', 'another channel, another box');
+      await channelLink(page, 'general').click();
+      await eventually(async () => (await composer.inputValue()) === 'rascunho guardado', 'the draft is back');
+      await page.waitForTimeout(600); // kept on the device once typing pauses
+      await page.reload();
+      await eventually(async () => (await composer.inputValue().catch(() => '')) === 'rascunho guardado', 'the draft survives a reload');
+      await composer.fill('');
+
       // The server stalls (its socket stays open): a send that hears nothing back brings the
       // "reconnecting" banner within seconds (it took until the next heartbeat, 30 s and
       // more); once the server is back, the message is stored once and the banner goes.

@@ -29,6 +29,7 @@ import { isPresence, type Presence, type PresenceUpdate } from '../gateway/proto
 import i18n from '../i18n';
 import { browserLanguages, pickLanguage } from '../i18n/language';
 import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../preferences';
+import { clearDrafts } from './drafts';
 import { applyTheme } from '../theme';
 import { markOwnRemoval } from './removals';
 import { AuthActionsContext, AuthStateContext, type AuthActions, type AuthState } from './context';
@@ -183,6 +184,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         .catch((err: unknown) => console.warn('papo: re-sync failed', err));
     };
     gatewayHooks.lost = () => {
+      clearDrafts();
       api.clearSession();
       setState(anonymous(true));
     };
@@ -334,6 +336,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           // The local session ends regardless; the server one expires on its own.
           console.warn('papo: logout request failed', err);
         }
+        clearDrafts();
         api.clearSession();
         setState(anonymous(false));
       },

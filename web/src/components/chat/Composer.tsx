@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { MESSAGE_MAX_LENGTH } from '../../api/messages';
 import { gateway } from '../../gateway';
 import { chatActions, chatStore } from '../../state/chat';
+import { draftOf, saveDraft } from '../../state/drafts';
 import { shouldSendTyping } from '../../state/typing';
 import { CloseIcon } from '../icons';
 import { cooldownSeconds } from './chatErrors';
@@ -32,15 +33,19 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const { t } = useTranslation();
   const view = useChatView();
   const { channel, replyTo, setReplyTo } = view;
-  const { text, setText, names, roles: mentionRoles, mentions, boxProps, setCaret } = useBoxMentions(inputRef);
+  // The channel's unsent text comes back (switching channels, reloading), as it is kept.
+  const { text, setText, names, roles: mentionRoles, mentions, boxProps, setCaret } = useBoxMentions(inputRef, () =>
+    draftOf(view.me.id, channel.id),
+  );
+  useEffect(() => saveDraft(view.me.id, channel.id, text), [view.me.id, channel.id, text]);
   const [cooldownUntil, setCooldownUntil] = useState<number | null>(null);
   const lastTyping = useRef<number | null>(null);
   const now = useNow(cooldownUntil !== null);
   const cooling = cooldownUntil !== null && cooldownUntil > now;
 
-  // A new channel: a fresh box.
+  // A new channel: its own box.
   useEffect(() => {
-    setText('');
+    setText(draftOf(view.me.id, channel.id));
     setCooldownUntil(null);
     lastTyping.current = null;
   }, [channel.id]);
