@@ -284,7 +284,7 @@ async fn role_managers_give_only_permissions_they_have(b: Backend) {
 /// `typing_start` answers as a send there would: `forbidden` where the member sees the
 /// channel but may not send (or is timed out), `not_found` where they cannot see it (before,
 /// every refusal was `not_found`, as if a channel on screen did not exist), `bad_request` in
-/// a voice channel (before, typing was shown there).
+/// a voice channel (before, typing was shown there). A timed-out member cannot edit either.
 async fn typing_is_refused_as_a_send_would_be(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (_, alice) = user(&app, "typ_alice").await;
@@ -309,6 +309,17 @@ async fn typing_is_refused_as_a_send_would_be(b: Backend) {
     assert_eq!(typing(&news).await, "forbidden");
     assert_eq!(typing(&hidden).await, "not_found");
     assert_eq!(typing("123").await, "not_found");
+    let mine = app
+        .post(
+            &format!("/api/v1/channels/{general}/messages"),
+            json!({"content": "antes"}),
+            Some(&bob),
+        )
+        .await;
+    let mine = format!(
+        "/api/v1/channels/{general}/messages/{}",
+        mine.body["id"].as_str().unwrap()
+    );
     let until = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
     let r = app
         .patch(
@@ -319,5 +330,10 @@ async fn typing_is_refused_as_a_send_would_be(b: Backend) {
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(typing(&general).await, "forbidden");
+    // Nor can he post by rewriting an old message.
+    let r = app
+        .patch(&mine, json!({"content": "spam"}), Some(&bob))
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
     app.stop().await;
 }

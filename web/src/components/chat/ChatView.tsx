@@ -67,6 +67,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
     timeoutUntil,
     now,
   });
+  const timedOut = timeoutUntil !== null && Date.parse(timeoutUntil) > now && server.owner_id !== me.id;
   const perms: ChatPermissions = useMemo(
     () => ({
       send: has(bits, 'send_messages'),
@@ -74,10 +75,10 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
       react: has(bits, 'add_reactions'),
       manage: has(bits, 'manage_messages'),
       mentionEveryone: has(bits, 'mention_everyone'),
+      editOwn: !timedOut,
     }),
-    [bits],
+    [bits, timedOut],
   );
-  const timedOut = timeoutUntil !== null && Date.parse(timeoutUntil) > now && server.owner_id !== me.id;
   const slowmodeSecs = channel.slowmode_secs > 0 && !has(bits, 'manage_messages') && !has(bits, 'manage_channels') ? channel.slowmode_secs : 0;
 
   useEffect(() => {

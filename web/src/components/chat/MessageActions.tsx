@@ -73,7 +73,7 @@ export function MessageToolbar({ message }: { message: Message }) {
           <ReplyIcon size={18} />
         </button>
       )}
-      {own && (
+      {own && view.perms.editOwn && (
         <button
           type="button"
           className="message-tool"

@@ -12,6 +12,8 @@ export interface ChatPermissions {
   manage: boolean;
   /** May ping @everyone / @here (offered among the mention suggestions). */
   mentionEveryone: boolean;
+  /** May edit own messages (not while timed out). */
+  editOwn: boolean;
 }
 
 /** Shared by the parts of one channel's chat view. */

@@ -286,6 +286,11 @@ pub async fn edit_message(
             ApiError::new(ErrorCode::Forbidden).with_message("Only the author can edit a message.")
         );
     }
+    // Else a timed-out member could still post, by rewriting an old message.
+    if ca.timed_out() {
+        return Err(ApiError::new(ErrorCode::Forbidden)
+            .with_message("You are timed out: messages cannot be edited until it ends."));
+    }
     let req = body.parse()?;
     row.content = check_content(req.content)
         .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("content".into(), e)])))?;
