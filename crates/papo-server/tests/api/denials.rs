@@ -335,5 +335,14 @@ async fn typing_is_refused_as_a_send_would_be(b: Backend) {
         .patch(&mine, json!({"content": "spam"}), Some(&bob))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // Without manage_roles, an overwrite's bad body is still a 403 (it was a 422).
+    let r = app
+        .put(
+            &format!("/api/v1/channels/{general}/permissions/{sid}"),
+            json!({"type": "role", "allow": "x"}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
     app.stop().await;
 }

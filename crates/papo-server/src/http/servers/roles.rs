@@ -493,8 +493,11 @@ pub async fn put_overwrite(
     Path((id, target)): Path<(String, String)>,
     body: JsonBody<PutOverwrite>,
 ) -> ApiResult<StatusCode> {
-    // Authorisation needs the body (which bits are touched), so the view check comes first.
-    ChannelAccess::load(&state, &id, auth.user_id).await?;
+    // Authorisation needs the body (which bits are touched): the view and `manage_roles`
+    // are checked first, so that a caller without them hears 403, not what their body lacks.
+    ChannelAccess::load(&state, &id, auth.user_id)
+        .await?
+        .require(Permissions::MANAGE_ROLES)?;
     let req = body.parse()?;
     let allow = req.allow.unwrap_or(Permissions::NONE);
     let deny = req.deny.unwrap_or(Permissions::NONE);
