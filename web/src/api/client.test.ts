@@ -1,20 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiClient, TOKEN_KEYS, type StorageLike } from './client';
+import { ApiClient, TOKEN_KEYS } from './client';
 import { ApiError } from './errors';
 import type { AuthResponse, CurrentUser } from './types';
-
-class MemoryStorage implements StorageLike {
-  readonly data = new Map<string, string>();
-  getItem(key: string) {
-    return this.data.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.data.set(key, value);
-  }
-  removeItem(key: string) {
-    this.data.delete(key);
-  }
-}
+import { MemoryStorage } from '../testing/memoryStorage';
 
 interface Call {
   url: string;

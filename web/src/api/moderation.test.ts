@@ -1,20 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, type StorageLike } from './client';
+import { ApiClient } from './client';
 import { ApiError } from './errors';
 import { createModerationApi, reasonHeaders } from './moderation';
-
-class MemoryStorage implements StorageLike {
-  readonly data = new Map<string, string>();
-  getItem(key: string) {
-    return this.data.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.data.set(key, value);
-  }
-  removeItem(key: string) {
-    this.data.delete(key);
-  }
-}
+import { MemoryStorage } from '../testing/memoryStorage';
 
 interface Call {
   url: string;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { StorageLike } from '../api/client';
 import type { Presence } from './protocol';
 import {
   activeCustomStatus,
@@ -14,19 +13,7 @@ import {
   toRfc3339,
   validateCustomStatus,
 } from './presence';
-
-class MemoryStorage implements StorageLike {
-  readonly data = new Map<string, string>();
-  getItem(key: string) {
-    return this.data.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.data.set(key, value);
-  }
-  removeItem(key: string) {
-    this.data.delete(key);
-  }
-}
+import { MemoryStorage } from '../testing/memoryStorage';
 
 const NOW = new Date('2025-03-10T14:20:30.123Z');
 

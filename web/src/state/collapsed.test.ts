@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collapsedKey, loadCollapsed, saveCollapsed, toggled } from './collapsed';
-
-class MemoryStorage {
-  readonly data = new Map<string, string>();
-  getItem(key: string) {
-    return this.data.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.data.set(key, value);
-  }
-  removeItem(key: string) {
-    this.data.delete(key);
-  }
-}
+import { MemoryStorage } from '../testing/memoryStorage';
 
 describe('collapsed channel groups', () => {
   it('round-trips per server', () => {

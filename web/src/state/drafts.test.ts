@@ -1,18 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStorage } from '../testing/memoryStorage';
 import { clearDrafts, draftOf, saveDraft } from './drafts';
-
-class MemoryStorage {
-  readonly items = new Map<string, string>();
-  getItem(key: string) {
-    return this.items.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    this.items.set(key, value);
-  }
-  removeItem(key: string) {
-    this.items.delete(key);
-  }
-}
 
 let store: MemoryStorage;
 
@@ -33,13 +21,13 @@ describe('drafts', () => {
     saveDraft('u1', 'c1', 'olá, tudo');
     saveDraft('u1', 'c2', 'outro canal');
     expect(draftOf('u1', 'c1')).toBe('olá, tudo');
-    expect(store.items.size).toBe(0);
+    expect(store.data.size).toBe(0);
     vi.advanceTimersByTime(400);
-    expect(JSON.parse(store.items.get('papo.drafts') ?? '')).toEqual({ userId: 'u1', drafts: { c1: 'olá, tudo', c2: 'outro canal' } });
+    expect(JSON.parse(store.data.get('papo.drafts') ?? '')).toEqual({ userId: 'u1', drafts: { c1: 'olá, tudo', c2: 'outro canal' } });
     // Blank forgets it.
     saveDraft('u1', 'c2', '  ');
     vi.advanceTimersByTime(400);
-    expect(JSON.parse(store.items.get('papo.drafts') ?? '').drafts).toEqual({ c1: 'olá, tudo' });
+    expect(JSON.parse(store.data.get('papo.drafts') ?? '').drafts).toEqual({ c1: 'olá, tudo' });
   });
 
   it('reads back the same user’s drafts after a reload, never another user’s, and forgets them on logout', () => {
@@ -47,7 +35,7 @@ describe('drafts', () => {
     expect(draftOf('u2', 'c1')).toBe('');
     expect(draftOf('u1', 'c1')).toBe('rascunho');
     clearDrafts();
-    expect(store.items.has('papo.drafts')).toBe(false);
+    expect(store.data.has('papo.drafts')).toBe(false);
     expect(draftOf('u1', 'c1')).toBe('');
   });
 
