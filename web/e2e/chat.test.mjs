@@ -410,6 +410,23 @@ describe('chat between two people', () => {
       await eventually(async () => (await composer.inputValue().catch(() => '')) === 'rascunho guardado', 'the draft survives a reload');
       await composer.fill('');
 
+      // Someone else writes a lot while the user is in another channel: opening the channel
+      // shows the latest, and a bar over the history says how many are new; marking them
+      // read takes the bar and the divider away.
+      const other = freshUser('other');
+      const { access_token: otherToken } = await api('/auth/register', other);
+      const invite = await api(`/servers/${server.id}/invites`, {}, token);
+      await api(`/invites/${invite.code}/accept`, {}, otherToken);
+      await channelLink(page, 'outro').click();
+      await eventually(async () => (await composer.getAttribute('placeholder'))?.includes('outro'), 'in #outro');
+      for (let i = 1; i <= 8; i++) await api(`/channels/${general.id}/messages`, { content: `novidade ${i}: ${long}` }, otherToken);
+      await channelLink(page, 'general').click();
+      const bar = page.getByTestId('new-messages-bar');
+      await expectText(bar, '8 new messages since');
+      await bar.getByTestId('mark-read').click();
+      await bar.waitFor({ state: 'detached' });
+      assert.equal(await page.getByTestId('new-divider').count(), 0);
+
       // The server stalls (its socket stays open): a send that hears nothing back brings the
       // "reconnecting" banner within seconds (it took until the next heartbeat, 30 s and
       // more); once the server is back, the message is stored once and the banner goes.

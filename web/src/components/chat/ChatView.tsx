@@ -125,6 +125,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
     // Only when the user arrives: not on every change of the channel while they look at it.
   }, [viewing, readStatesLoaded, channel.id]);
   const newMark = useMemo(() => ({ after: newAfter, meId: me.id }), [newAfter, me.id]);
+  const markRead = useCallback(() => setNewAfter(null), []);
   const newest = newestMessageId(history);
   const target = useChat((s) => ackTarget(s.readStates, channel.id, newest, viewing));
   useEffect(() => {
@@ -220,6 +221,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
               channel={channel}
               history={history}
               newMark={newMark}
+              onMarkRead={markRead}
               initial={initial}
               onRetryInitial={() => setAttempt((n) => n + 1)}
               bottomSignal={bottomSignal}

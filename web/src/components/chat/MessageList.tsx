@@ -7,6 +7,7 @@ import { HashIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
 import { ArrowDownIcon } from './chatIcons';
+import { messageTime } from './format';
 import { MessageRow } from './Message';
 
 /** Load more when the user scrolls this close to an end of the loaded window (px). */
@@ -19,6 +20,8 @@ interface MessageListProps {
   history: ChannelMessages;
   /** Where the "new messages" divider goes. */
   newMark: NewMark;
+  /** "Mark as read" on the new-messages bar: the divider goes. */
+  onMarkRead(): void;
   /** The first page is loading, or failed. */
   initial: 'loading' | 'ready' | { error: unknown };
   onRetryInitial(): void;
@@ -34,6 +37,13 @@ interface Anchor {
   key: string;
   /** px from the top of the scroller */
   top: number;
+}
+
+/** The time of the first new message, as the bar says it ("14:03"; with the day if not today). */
+function sinceTime(iso: string, locale: string): string {
+  const time = messageTime(iso, locale, new Date());
+  if (!time) return '';
+  return time.kind === 'today' ? time.time : `${time.date} ${time.time}`;
 }
 
 /** The first item whose bottom is below the scroller's top edge, and where it is. */
@@ -55,6 +65,7 @@ export function MessageList({
   channel,
   history,
   newMark,
+  onMarkRead,
   initial,
   onRetryInitial,
   bottomSignal,
@@ -62,7 +73,7 @@ export function MessageList({
   onJumped,
   report,
 }: MessageListProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const tr = useTranslator();
   const items = useMemo(() => displayItems(history, newMark), [history, newMark]);
   // One tab stop for the whole list (the arrows walk it): the message last focused while it
@@ -72,6 +83,21 @@ export function MessageList({
     const rows = items.filter((i) => i.kind === 'message' || i.kind === 'pending');
     return rows.find((i) => i.key === focusedKey)?.key ?? rows[rows.length - 1]?.key ?? null;
   }, [items, focusedKey]);
+  // The new messages below the divider, and whether the divider is scrolled out of view
+  // above (then a bar at the top says how many, since when, and jumps there).
+  const newSince = useMemo(() => {
+    const at = items.findIndex((i) => i.kind === 'new');
+    if (at < 0) return null;
+    const rows = items.slice(at + 1).filter((i) => i.kind === 'message');
+    const first = rows[0];
+    return first && first.kind === 'message' ? { count: rows.length, at: first.message.created_at } : null;
+  }, [items]);
+  const [dividerAbove, setDividerAbove] = useState(false);
+  const checkDivider = useCallback(() => {
+    const el = scrollerRef.current;
+    const divider = el?.querySelector('[data-testid="new-divider"]');
+    setDividerAbove(!!el && !!divider && divider.getBoundingClientRect().bottom < el.getBoundingClientRect().top);
+  }, []);
   const onItemFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
     const row = event.target.closest<HTMLElement>('[data-testid="message"]');
     if (row?.dataset.key) setFocusedKey(row.dataset.key);
@@ -113,9 +139,10 @@ export function MessageList({
     stick.current = h.atPresent && fromBottom < STICK_MARGIN_PX;
     anchor.current = topVisible(el);
     setAway(fromBottom > el.clientHeight);
+    checkDivider();
     if (el.scrollTop < LOAD_MARGIN_PX && h.hasMoreBefore && h.messages.length > 0 && older === 'idle') loadOlder();
     if (!h.atPresent && fromBottom < LOAD_MARGIN_PX && newer === 'idle') loadNewer();
-  }, [older, newer, loadOlder, loadNewer]);
+  }, [older, newer, loadOlder, loadNewer, checkDivider]);
 
   const atBeginning = initial === 'ready' && !history.hasMoreBefore;
 
@@ -133,11 +160,12 @@ export function MessageList({
       if (node) el.scrollTop += node.getBoundingClientRect().top - el.getBoundingClientRect().top - anchor.current.top;
     }
     anchor.current = topVisible(el);
+    checkDivider();
     // A short history does not fill the view: there is nothing to scroll, so load on.
     if (el.scrollHeight <= el.clientHeight + LOAD_MARGIN_PX && history.hasMoreBefore && history.messages.length > 0 && older === 'idle') {
       loadOlder();
     }
-  }, [items, atBeginning, history.hasMoreBefore, history.messages.length, older, loadOlder]);
+  }, [items, atBeginning, history.hasMoreBefore, history.messages.length, older, loadOlder, checkDivider]);
 
   // The viewport changed size (phone keyboard, window resize), or the messages did after
   // they were drawn (a font or an emoji loading late, a long message wrapping): stay at the
@@ -185,8 +213,23 @@ export function MessageList({
     }
   };
 
+  const jumpToNew = () => {
+    stick.current = false;
+    scrollerRef.current?.querySelector('[data-testid="new-divider"]')?.scrollIntoView({ block: 'start' });
+  };
+
   return (
     <div className="message-list-wrap">
+      {newSince && dividerAbove && (
+        <div className="new-messages-bar" data-testid="new-messages-bar">
+          <button type="button" className="new-messages-jump" onClick={jumpToNew}>
+            {t('chat.history.newSince', { count: newSince.count, time: sinceTime(newSince.at, i18n.language) })}
+          </button>
+          <button type="button" className="new-messages-read" onClick={onMarkRead} data-testid="mark-read">
+            {t('chat.history.markRead')}
+          </button>
+        </div>
+      )}
       <div
         ref={scrollerRef}
         className="message-list"
