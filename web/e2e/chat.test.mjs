@@ -414,7 +414,7 @@ describe('chat between two people', () => {
       // shows the latest, and a bar over the history says how many are new; marking them
       // read takes the bar and the divider away.
       const other = freshUser('other');
-      const { access_token: otherToken } = await api('/auth/register', other);
+      const { access_token: otherToken, user: otherUser } = await api('/auth/register', other);
       const invite = await api(`/servers/${server.id}/invites`, {}, token);
       await api(`/invites/${invite.code}/accept`, {}, otherToken);
       await channelLink(page, 'outro').click();
@@ -426,6 +426,16 @@ describe('chat between two people', () => {
       await bar.getByTestId('mark-read').click();
       await bar.waitFor({ state: 'detached' });
       assert.equal(await page.getByTestId('new-divider').count(), 0);
+
+      // A nickname set before the page loaded (no event about it since) names the author.
+      const nicked = await fetch(`${papo.url}/api/v1/servers/${server.id}/members/${otherUser.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ nickname: 'Outrinho' }),
+      });
+      assert.equal(nicked.status, 200);
+      await page.reload();
+      await expectText(messageWith(page, 'novidade 1:').locator('.message-author'), 'Outrinho');
 
       // The server stalls (its socket stays open): a send that hears nothing back brings the
       // "reconnecting" banner within seconds (it took until the next heartbeat, 30 s and

@@ -3,6 +3,7 @@ import type { Channel, CurrentUser, Message, PublicUser, ServerDetail } from '..
 import { chatActions, useChat } from '../../state/chat';
 import { memberName } from '../../state/userDirectory';
 import { displayNameOf } from '../Avatar';
+import { useListedNickname } from '../members/useMembers';
 
 /** What the user may do in the open channel (computed with the channel's overwrites). */
 export interface ChatPermissions {
@@ -61,8 +62,18 @@ export function useMentionName(serverId: string, userId: string): { name: string
   return { name: null, missing: key === 'missing' };
 }
 
-/** An author's name: their nickname in the server when we know it, else their display name. */
+/**
+ * An author's name: their nickname in the server when we know it (from member events and
+ * lookups, else from the loaded member list), else their display name.
+ */
 export function useAuthorName(serverId: string, author: Pick<PublicUser, 'id' | 'display_name' | 'username'>): string {
-  const nickname = useChat((s) => s.directory.members[serverId]?.[author.id]?.nickname ?? null);
+  // '' when the directory knows the member without a nickname (a string, so that the
+  // snapshot compares equal from one read to the next).
+  const known = useChat((s) => {
+    const info = s.directory.members[serverId]?.[author.id];
+    return info ? (info.nickname ?? '') : null;
+  });
+  const listed = useListedNickname(serverId, author.id);
+  const nickname = known !== null ? known : listed;
   return nickname || displayNameOf(author);
 }

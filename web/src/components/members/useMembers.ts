@@ -34,6 +34,15 @@ export function useMemberList(serverId: string): MemberListState {
   return useSyncExternalStore(memberStore.subscribe, get, get);
 }
 
+/**
+ * A member's nickname from the server's member list, if it is loaded (null otherwise): only
+ * a change of this nickname draws the caller again, not every change of the list.
+ */
+export function useListedNickname(serverId: string, userId: string): string | null {
+  const get = useCallback(() => memberStore.get(serverId).members[userId]?.nickname ?? null, [serverId, userId]);
+  return useSyncExternalStore(memberStore.subscribe, get, get);
+}
+
 // ---------- the panel's visibility ----------
 
 /** Below this width the member list is a drawer over the main area, closed by default. */
