@@ -180,6 +180,8 @@ export interface ServerDetail extends Server {
 
 export interface ServerCreateInput {
   name: string;
+  /** The language of the default channels' names (the UI's). */
+  locale?: Locale;
 }
 
 export interface ServerPatch {

@@ -27,6 +27,7 @@ import {
 } from '../gateway/presence';
 import { isPresence, type Presence, type PresenceUpdate } from '../gateway/protocol';
 import i18n from '../i18n';
+import { isLocale } from '../i18n/language';
 import { browserLanguages, pickLanguage } from '../i18n/language';
 import { cacheLocale, cacheTheme, readCachedLocale, readCachedTheme } from '../preferences';
 import { clearDrafts } from './drafts';
@@ -387,7 +388,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         if (gateway.updatePresence(update)) sentPresence.current = update;
       },
       async createServer(name: string) {
-        const server = normalizeServerDetail(await serversApi.create({ name }));
+        // Its default channels are named in the language the user sees (#geral in Portuguese).
+        const locale = isLocale(i18n.language) ? i18n.language : undefined;
+        const server = normalizeServerDetail(await serversApi.create({ name, locale }));
         dispatchServers({ type: 'server.upsert', server });
         return server;
       },

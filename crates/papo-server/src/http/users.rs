@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::UserId;
-use papo_core::settings::{Patch, SettingsPatch, UserSettings, patch_field};
+use papo_core::settings::{Locale, Patch, SettingsPatch, UserSettings, patch_field};
 use papo_core::validate::{limits, optional_name, optional_text};
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
@@ -141,6 +141,11 @@ fn parse_settings(json: &str) -> UserSettings {
         tracing::warn!(%err, "stored settings unreadable; using defaults");
         UserSettings::default()
     })
+}
+
+/// The language `user` saved in their settings, if any (`None`: follow the browser).
+pub(crate) async fn saved_locale(state: &AppState, user: UserId) -> ApiResult<Option<Locale>> {
+    Ok(parse_settings(&load_me(state, user).await?.settings).locale)
 }
 
 /// Loads the caller's row; a missing row means the account was deleted under a live token.

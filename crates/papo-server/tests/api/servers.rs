@@ -45,6 +45,45 @@ async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
         (channels[1]["name"].as_str(), channels[1]["kind"].as_str()),
         (Some("General"), Some("voice"))
     );
+    // In Portuguese (another user: Ana's servers are counted below): asked for, or from the
+    // creator's saved language; another language is refused.
+    let bia = access(&app.register("srv_bia").await);
+    let names = |server: &serde_json::Value| {
+        server["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let r = app
+        .post(
+            "/api/v1/servers",
+            json!({"name": "Turma", "locale": "pt-BR"}),
+            Some(&bia),
+        )
+        .await;
+    assert_eq!(names(&r.body), ["geral", "Geral"]);
+    let r = app
+        .post(
+            "/api/v1/servers",
+            json!({"name": "Turma", "locale": "fr"}),
+            Some(&bia),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let r = app
+        .patch(
+            "/api/v1/users/@me",
+            json!({"settings": {"locale": "pt-BR"}}),
+            Some(&bia),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .post("/api/v1/servers", json!({"name": "Turma"}), Some(&bia))
+        .await;
+    assert_eq!(names(&r.body), ["geral", "Geral"]);
     assert_eq!(
         server["roles"][0]["id"], server["id"],
         "@everyone has the server's id"

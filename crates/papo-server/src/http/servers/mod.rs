@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::{ChannelId, MessageId, RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
-use papo_core::settings::{Patch, patch_field};
+use papo_core::settings::{Locale, Patch, patch_field};
 use papo_core::validate::optional_text;
 use papo_gateway::hub::Topic;
 use papo_gateway::protocol::EventKind;
@@ -205,9 +205,22 @@ impl ServerView {
 pub struct CreateServer {
     /// 2–100 characters.
     pub name: String,
+    /// The language of its default channels' names (`en`: `#general`, `pt-BR`: `#geral`);
+    /// default: the creator's saved language, else English.
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
-/// Creates a server with `#general`, `General` (voice) and `@everyone`; the caller owns it.
+/// The names of a new server's text and voice channels, in `locale`.
+fn default_channel_names(locale: Locale) -> (&'static str, &'static str) {
+    match locale {
+        Locale::En => ("general", "General"),
+        Locale::PtBr => ("geral", "Geral"),
+    }
+}
+
+/// Creates a server with a text and a voice channel (`#general` and `General`, or their names
+/// in the creator's language) and `@everyone`; the caller owns it.
 #[utoipa::path(post, path = "/api/v1/servers", tag = "servers", security(("bearer" = [])),
     request_body = CreateServer,
     responses((status = 201, body = ServerDetail), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -218,6 +231,13 @@ pub async fn create_server(
 ) -> ApiResult<(StatusCode, Json<ServerDetail>)> {
     let name = server_name(&req.name)
         .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("name".into(), e)])))?;
+    let locale = match req.locale {
+        Some(locale) => locale,
+        None => crate::http::users::saved_locale(&state, auth.user_id)
+            .await?
+            .unwrap_or(Locale::En),
+    };
+    let (text_name, voice_name) = default_channel_names(locale);
     let id = ServerId(state.next_id());
     let row = ServerRow {
         id: id.as_i64(),
@@ -232,7 +252,7 @@ pub async fn create_server(
             id: ChannelId(state.next_id()),
             server_id: id,
             kind: "text",
-            name: "general".into(),
+            name: text_name.into(),
             position: 0,
             parent_id: None,
             topic: None,
@@ -244,7 +264,7 @@ pub async fn create_server(
             id: ChannelId(state.next_id()),
             server_id: id,
             kind: "voice",
-            name: "General".into(),
+            name: voice_name.into(),
             position: 1,
             parent_id: None,
             topic: None,
