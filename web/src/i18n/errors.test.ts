@@ -6,7 +6,10 @@ import { en } from './locales';
 const tr: Translator = {
   exists: (key) => lookup(key) !== undefined,
   t: (key, options) => {
-    const text = lookup(key) ?? key;
+    // Plurals as i18next picks them in English: `_one` for 1, `_other` otherwise.
+    const count = options?.count;
+    const plural = typeof count === 'number' ? lookup(`${key}_${count === 1 ? 'one' : 'other'}`) : undefined;
+    const text = lookup(key) ?? plural ?? key;
     return text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(options?.[name] ?? ''));
   },
 };
@@ -62,7 +65,12 @@ describe('formErrorTexts', () => {
 
   it('includes the retry delay of rate limits', () => {
     const err = new ApiError({ status: 429, code: 'rate_limited', message: 'x', retryAfter: 42 });
-    expect(formErrorTexts(tr, err, []).banner).toBe('Too many attempts. Try again in 42s.');
+    expect(formErrorTexts(tr, err, []).banner).toBe('Too many attempts. Try again in 42 seconds.');
+    // From a minute on, in minutes (not "895 seconds").
+    const long = new ApiError({ status: 429, code: 'rate_limited', message: 'x', retryAfter: 895 });
+    expect(formErrorTexts(tr, long, []).banner).toBe('Too many attempts. Try again in 15 minutes.');
+    const minute = new ApiError({ status: 429, code: 'rate_limited', message: 'x', retryAfter: 60 });
+    expect(formErrorTexts(tr, minute, []).banner).toBe('Too many attempts. Try again in 1 minute.');
   });
 
   it('shows field errors without an input in the banner', () => {

@@ -49,11 +49,17 @@ export function formErrorTexts(
   if (Object.keys(fields).length > 0 && unplaced.length === 0) {
     banner = null;
   } else if (error.code === 'rate_limited' && error.retryAfter !== null) {
-    banner = tr.t('errors.rate_limited_retry', { seconds: error.retryAfter });
+    banner = retryText(tr, error.retryAfter);
   } else if (unplaced.length > 0 && error.code === 'validation_failed') {
     banner = unplaced.join(' ');
   } else {
     banner = errorCodeText(tr, error.code, error.message);
   }
   return { banner, fields };
+}
+
+/** "Try again in 30 seconds", or in minutes from a minute on ("in 15 minutes", not "in 895 s"). */
+export function retryText(tr: Translator, seconds: number): string {
+  if (seconds < 60) return tr.t('errors.rate_limited_retry', { seconds });
+  return tr.t('errors.rate_limited_retry_minutes', { count: Math.ceil(seconds / 60) });
 }

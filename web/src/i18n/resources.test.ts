@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { en, ptBR } from './locales';
 import enMain from './locales/en.json';
@@ -49,6 +50,16 @@ describe('translation resources', () => {
     for (const [lang, keys] of [['en', enKeys], ['pt-BR', ptKeys]] as const) {
       const empty = [...keys].filter(([, v]) => v.trim() === '').map(([k]) => `${lang}:${k}`);
       expect(empty).toEqual([]);
+    }
+  });
+
+  it('has a text for every error code of the API (docs/api.md), so none shows the server\'s English', () => {
+    const api = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    const codes = [...api.matchAll(/^\| \d{3} \| ([a-z_]+) \|/gm)].map((m) => m[1] as string);
+    expect(codes.length).toBeGreaterThan(15);
+    for (const code of codes) {
+      expect(enKeys.has(`errors.${code}`), code).toBe(true);
+      expect(ptKeys.has(`errors.${code}`), code).toBe(true);
     }
   });
 
