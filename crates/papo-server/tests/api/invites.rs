@@ -129,6 +129,13 @@ async fn unusable_invites_have_clear_codes(b: Backend) {
         )
         .await;
     assert_eq!((r.status, r.code()), (410, "invite_used_up"));
+    // The link still shows Bob, who used it, where it leads (he is a member); not Carol.
+    let preview = format!("/api/v1/invites/{once}");
+    let r = app.get(&preview, Some(&bob)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["server"]["id"], once_server["id"]);
+    let r = app.get(&preview, Some(&carol)).await;
+    assert_eq!((r.status, r.code()), (410, "invite_used_up"));
     // Revoked.
     let (_, revoked) = server_with_invite(&app, &alice, json!({"max_age_secs": 0})).await;
     assert_eq!(

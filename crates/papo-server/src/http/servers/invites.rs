@@ -248,18 +248,22 @@ fn unusable(why: Unusable) -> ApiError {
     responses((status = 200, body = InvitePreview), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn preview_invite(
     State(state): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(code): Path<String>,
 ) -> ApiResult<Json<InvitePreview>> {
     let invite = invites::by_code(&state.db, code_like(&code)?)
         .await?
         .ok_or_else(unknown_invite)?;
-    invite.check(crate::now_ms()).map_err(unusable)?;
     let server_id = ServerId::from_i64(invite.server_id);
     let server = servers::by_id(&state.db, server_id)
         .await?
         .ok_or_else(unknown_invite)?;
     let members = servers::member_ids(&state.db, server_id).await?;
+    // A member sees where the invite leads even once it expired or was used up (the one
+    // who used its last use, coming back to the link): accepting it is a no-op for them too.
+    if !members.contains(&auth.user_id.as_i64()) {
+        invite.check(crate::now_ms()).map_err(unusable)?;
+    }
     let online = members
         .iter()
         .filter(|u| {
