@@ -22,6 +22,10 @@ const words: AuditWords = {
   permission: (name) => `perm:${name}`,
   kind: (kind) => `kind:${kind}`,
   dateTime: (iso) => `date:${iso}`,
+  duration: (unit, count) => `${count} ${unit}`,
+  never: 'never',
+  off: 'off',
+  unlimited: 'unlimited',
 };
 
 const describe_ = (e: AuditLogEntry) => describeAuditEntry(e, lookups, words);
@@ -121,6 +125,24 @@ describe('describeAuditEntry', () => {
       { key: 'channel_id', value: '#general' },
       { key: 'message_id', value: '77' },
     ]);
+  });
+
+  it('says durations and limits in words: 7 days, never, no limit', () => {
+    const invite = describe_(entry('invite_create', { target_id: null, changes: { code: 'abc', max_age_secs: 604_800, max_uses: 0 } }));
+    expect(invite.changes).toEqual([
+      { key: 'code', value: 'abc' },
+      { key: 'max_age_secs', value: '7 days' },
+      { key: 'max_uses', value: 'unlimited' },
+    ]);
+    const forever = describe_(entry('invite_create', { target_id: null, changes: { max_age_secs: 0, max_uses: 5 } }));
+    expect(forever.changes).toEqual([
+      { key: 'max_age_secs', value: 'never' },
+      { key: 'max_uses', value: '5' },
+    ]);
+    const slow = describe_(entry('channel_update', { target_id: 'c1', changes: { slowmode_secs: [0, 90] } }));
+    expect(slow.changes).toEqual([{ key: 'slowmode_secs', value: 'off → 90 seconds' }]);
+    const ban = describe_(entry('member_ban_add', { changes: { delete_message_secs: 3_600 } }));
+    expect(ban.changes).toEqual([{ key: 'delete_message_secs', value: '1 hours' }]);
   });
 
   it('takes a renamed channel’s new name when the channel is gone', () => {

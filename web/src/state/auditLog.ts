@@ -142,6 +142,23 @@ export interface AuditWords {
   /** `text` / `voice` / `category` (a channel's kind) or `role` / `member` (an override's type). */
   kind(kind: string): string;
   dateTime(iso: string): string;
+  /** A whole number of days, hours, minutes or seconds ("7 days"). */
+  duration(unit: DurationUnit, count: number): string;
+  /** An invite's age or a channel's slow mode of 0. */
+  never: string;
+  off: string;
+  /** An invite's `max_uses` of 0. */
+  unlimited: string;
+}
+
+export type DurationUnit = 'days' | 'hours' | 'minutes' | 'seconds';
+
+/** `secs` in the largest unit that divides it: 604800 → 7 days, 90 → 90 seconds. */
+export function durationParts(secs: number): { unit: DurationUnit; count: number } {
+  for (const [unit, size] of [['days', 86_400], ['hours', 3_600], ['minutes', 60]] as const) {
+    if (secs >= size && secs % size === 0) return { unit, count: secs / size };
+  }
+  return { unit: 'seconds', count: secs };
 }
 
 /** Actions whose changes hold `[old, new]` pairs (docs/api.md), but for these lists. */
@@ -176,6 +193,17 @@ function formatValue(key: string, value: unknown, lookups: AuditLookups, words: 
       return typeof value === 'string' ? words.kind(value) : String(value);
     case 'timeout_until':
       return typeof value === 'string' ? words.dateTime(value) : String(value);
+    case 'max_age_secs':
+    case 'slowmode_secs':
+    case 'delete_message_secs': {
+      if (typeof value !== 'number') break;
+      if (value === 0) return key === 'max_age_secs' ? words.never : key === 'slowmode_secs' ? words.off : words.none;
+      const { unit, count } = durationParts(value);
+      return words.duration(unit, count);
+    }
+    case 'max_uses':
+      if (value === 0) return words.unlimited;
+      break;
     default:
       break;
   }

@@ -102,6 +102,10 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
       permission: (name) => t(`permissions.names.${name}`),
       kind: (kind) => (AUDIT_KINDS.includes(kind) ? t(`serverSettings.audit.values.${kind}`) : kind),
       dateTime: (iso) => formatDate(iso),
+      duration: (unit, count) => t(`serverSettings.audit.values.${unit}`, { count }),
+      never: t('serverSettings.audit.values.never'),
+      off: t('serverSettings.audit.values.off'),
+      unlimited: t('serverSettings.audit.values.unlimited'),
     }),
     [t, formatDate],
   );
