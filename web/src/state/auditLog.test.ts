@@ -127,6 +127,15 @@ describe('describeAuditEntry', () => {
     ]);
   });
 
+  it('words a category\'s entries and a lifted timeout apart', () => {
+    expect(describe_(entry('channel_create', { target_id: 'c9', changes: { name: 'Papo', kind: 'category' } })).action).toBe('category_create');
+    expect(describe_(entry('channel_create', { target_id: 'c1', changes: { name: 'general', kind: 'text' } })).action).toBe('channel_create');
+    const lookupsWithCategory = { ...lookups, channels: [...lookups.channels, { id: 'k1', name: 'Papo', kind: 'category' } as Channel] };
+    expect(describeAuditEntry(entry('channel_update', { target_id: 'k1', changes: {} }), lookupsWithCategory, words).action).toBe('category_update');
+    expect(describe_(entry('member_timeout', { changes: { timeout_until: null } })).action).toBe('member_timeout_lifted');
+    expect(describe_(entry('member_timeout', { changes: { timeout_until: '2026-12-07T18:00:00Z' } })).action).toBe('member_timeout');
+  });
+
   it('says durations and limits in words: 7 days, never, no limit', () => {
     const invite = describe_(entry('invite_create', { target_id: null, changes: { code: 'abc', max_age_secs: 604_800, max_uses: 0 } }));
     expect(invite.changes).toEqual([

@@ -92,8 +92,11 @@ export interface AuditChange {
 }
 
 export interface AuditSentence {
-  /** i18n key under `serverSettings.audit.actions` (`unknown` for actions this client does not know). */
-  action: AuditAction | 'unknown';
+  /**
+   * i18n key under `serverSettings.audit.actions`: the action (`unknown` for actions this
+   * client does not know), or a variant of it (`category_create`, `member_timeout_lifted`).
+   */
+  action: AuditAction | AuditVariant | 'unknown';
   actor: string | null;
   /** A name for the target, or null when unknown (the component says "someone" / "something"). */
   target: string | null;
@@ -236,10 +239,31 @@ export function auditChanges(entry: AuditLogEntry, lookups: AuditLookups, words:
   });
 }
 
+/** Sentences worded apart from their action's: a category's, a lifted timeout's. */
+export type AuditVariant = 'category_create' | 'category_update' | 'category_delete' | 'member_timeout_lifted';
+
+/** The sentence's key: the action, or its variant for a category or a timeout lifted. */
+function phrase(entry: AuditLogEntry, lookups: AuditLookups): AuditSentence['action'] {
+  if (!isAuditAction(entry.action)) return 'unknown';
+  const changes = (entry.changes ?? {}) as Record<string, unknown>;
+  switch (entry.action) {
+    case 'channel_create':
+    case 'channel_update':
+    case 'channel_delete': {
+      const kind = changes.kind ?? lookups.channels.find((c) => c.id === entry.target_id)?.kind;
+      return kind === 'category' ? (entry.action.replace('channel_', 'category_') as AuditVariant) : entry.action;
+    }
+    case 'member_timeout':
+      return 'timeout_until' in changes && changes.timeout_until === null ? 'member_timeout_lifted' : entry.action;
+    default:
+      return entry.action;
+  }
+}
+
 export function describeAuditEntry(entry: AuditLogEntry, lookups: AuditLookups, words: AuditWords): AuditSentence {
   const actor = lookups.users.get(entry.actor_id);
   return {
-    action: isAuditAction(entry.action) ? entry.action : 'unknown',
+    action: phrase(entry, lookups),
     actor: actor ? userName(actor) : null,
     target: auditTargetName(entry, lookups),
     reason: entry.reason?.trim() ? entry.reason.trim() : null,
