@@ -178,9 +178,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   let disabledReason: string | null = null;
   if (!perms.send) {
     const until = timedOut && timeoutUntil ? messageTime(timeoutUntil, i18n.language, new Date(now)) : null;
-    disabledReason = until
-      ? t('chat.composer.timedOut', { time: until.full })
-      : t('chat.composer.noPermission');
+    // Ending today: the time says enough ("until 17:45"), else the day too.
+    const when = until ? (until.kind === 'today' ? until.time : until.full) : null;
+    disabledReason = when ? t('chat.composer.timedOut', { time: when }) : t('chat.composer.noPermission');
   }
 
   return (
