@@ -78,16 +78,18 @@ function InvitesTab({ server }: { server: ServerDetail }) {
             <tbody>
               {invites.map((invite) => (
                 <tr key={invite.code} data-testid="invite-row" data-code={invite.code}>
-                  <td>
+                  <td data-label={t('serverSettings.invites.code')}>
                     <code title={inviteUrl(window.location.origin, invite.code)}>{invite.code}</code>
                   </td>
-                  <td>{inviter(invite.inviter_id)}</td>
-                  <td>
+                  <td data-label={t('serverSettings.invites.inviter')}>{inviter(invite.inviter_id)}</td>
+                  <td data-label={t('serverSettings.invites.uses')}>
                     {invite.max_uses > 0
                       ? t('serverSettings.invites.usesOf', { uses: invite.uses, max: invite.max_uses })
                       : t('serverSettings.invites.usesUnlimited', { uses: invite.uses })}
                   </td>
-                  <td>{invite.expires_at ? formatDate(invite.expires_at) : t('serverSettings.invites.never')}</td>
+                  <td data-label={t('serverSettings.invites.expires')}>
+                    {invite.expires_at ? formatDate(invite.expires_at) : t('serverSettings.invites.never')}
+                  </td>
                   <td className="settings-table-actions">
                     <button
                       type="button"
