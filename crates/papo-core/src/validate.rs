@@ -22,6 +22,9 @@ impl Username {
 
     /// Parses user input; upper-case ASCII letters are folded to lower case.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
+        if input.trim().is_empty() {
+            return Err(required());
+        }
         let name = input.to_ascii_lowercase();
         let ok_chars = name
             .bytes()
@@ -66,6 +69,9 @@ impl Email {
     /// Parses user input (surrounding whitespace is ignored).
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let email = input.trim();
+        if email.is_empty() {
+            return Err(required());
+        }
         let invalid = || FieldError::new(FieldCode::EmailInvalid, "Enter a valid email address.");
         if email.len() > Self::MAX {
             return Err(invalid());
@@ -113,6 +119,9 @@ impl NewPassword {
     /// Checks the policy: 8–512 characters and not a well-known password.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let n = input.chars().count();
+        if n == 0 {
+            return Err(required());
+        }
         if n < Self::MIN {
             return Err(FieldError::new(
                 FieldCode::PasswordTooShort,
@@ -144,6 +153,11 @@ impl fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("NewPassword(***)")
     }
+}
+
+/// A field left empty: said as such, not as too short or malformed.
+pub fn required() -> FieldError {
+    FieldError::new(FieldCode::Required, "This field is required.")
 }
 
 /// Validates optional free text: trims it, turns empty into `None`, bounds its length in
@@ -208,7 +222,13 @@ mod tests {
             Username::parse("Alice_01.x").unwrap().as_str(),
             "alice_01.x"
         );
-        for bad in ["a", "", "has space", "ünï", "a-b", &"x".repeat(33)] {
+        assert_eq!(Username::parse(" ").unwrap_err().code, FieldCode::Required);
+        assert_eq!(Email::parse("").unwrap_err().code, FieldCode::Required);
+        assert_eq!(
+            NewPassword::parse("").unwrap_err().code,
+            FieldCode::Required
+        );
+        for bad in ["a", "has space", "ünï", "a-b", &"x".repeat(33)] {
             assert_eq!(
                 Username::parse(bad).unwrap_err().code,
                 FieldCode::UsernameInvalid,

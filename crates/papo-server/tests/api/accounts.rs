@@ -69,6 +69,22 @@ async fn register_rejects_invalid_fields(b: Backend) {
             "email",
             "email_invalid",
         ),
+        // Left empty: said as such (not "invalid" or "too short").
+        (
+            json!({"username": "", "email": "a@example.com", "password": PASSWORD}),
+            "username",
+            "required",
+        ),
+        (
+            json!({"username": "alice", "email": " ", "password": PASSWORD}),
+            "email",
+            "required",
+        ),
+        (
+            json!({"username": "alice", "email": "a@example.com", "password": ""}),
+            "password",
+            "required",
+        ),
         (
             json!({"username": "alice", "email": "a@example.com", "password": "short"}),
             "password",

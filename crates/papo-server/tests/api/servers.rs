@@ -73,6 +73,10 @@ async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
         .await;
     assert_eq!(r.status, 422, "{:?}", r.body);
     let r = app
+        .post("/api/v1/servers", json!({"name": "  "}), Some(&bia))
+        .await;
+    assert_eq!((r.status, r.field_code("name")), (422, "required"));
+    let r = app
         .patch(
             "/api/v1/users/@me",
             json!({"settings": {"locale": "pt-BR"}}),

@@ -79,6 +79,9 @@ pub async fn list_permissions() -> Json<BTreeMap<&'static str, String>> {
 fn server_name(name: &str) -> Result<String, FieldError> {
     let n = name.trim();
     let len = n.chars().count();
+    if len == 0 {
+        return Err(papo_core::validate::required());
+    }
     if len < 2 {
         return Err(FieldError::new(
             FieldCode::TooShort,

@@ -52,10 +52,7 @@ fn unknown_role() -> ApiError {
 fn role_name(raw: &str) -> Result<String, FieldError> {
     let n = raw.trim();
     if n.is_empty() {
-        return Err(FieldError::new(
-            FieldCode::TooShort,
-            "At least 1 character.",
-        ));
+        return Err(papo_core::validate::required());
     }
     if n.chars().count() > 100 {
         return Err(FieldError::new(
