@@ -14,7 +14,7 @@ const MAX_MARKS_IN_A_ROW: usize = 4;
 
 /// Checks one-line text: no control characters, no invisible or direction-changing format
 /// characters, joiners and variation selectors only where they join or vary something, and
-/// no more than [`MAX_MARKS_IN_A_ROW`] general combining marks on one character.
+/// no more than four general combining marks on one character (`MAX_MARKS_IN_A_ROW`).
 pub fn line_chars(text: &str) -> Result<(), FieldError> {
     let chars: Vec<char> = text.chars().collect();
     let mut marks = 0;
