@@ -155,15 +155,29 @@ describe('chat between two people', () => {
       await expectText(messageWith(bobPage, 'bem-vindo').getByTestId('message-content'), 'Oi Bob!');
       assert.equal(await messageWith(bobPage, 'bem-vindo').locator('strong').textContent(), 'bem-vindo');
       assert.equal(await messageWith(bobPage, 'bem-vindo').locator('b').count(), 0, 'raw HTML is not rendered');
+      // A screen reader hears it: the polite live region says who and what.
+      await expectText(bobPage.getByTestId('message-announcement'), `${alice.username}: Oi Bob! bem-vindo`);
       await send(bobPage, 'Valeu, Alice!');
       await messageWith(alicePage, 'Valeu, Alice!').waitFor();
 
       // Bob reacts to Alice's message; Alice sees the count.
       await act(bobPage, 'bem-vindo', 'react-button');
       await bobPage.getByTestId('reaction-picker').getByTestId('reaction-option').first().click();
+      const activeTestId = (page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+      assert.equal(await activeTestId(bobPage), 'react-button', 'the focus is back on the button that opened the picker');
       const aliceReaction = messageWith(alicePage, 'bem-vindo').getByTestId('reaction');
       await expectText(aliceReaction, '1');
       assert.equal(await aliceReaction.first().getAttribute('aria-pressed'), 'false');
+      // From a control inside a message (his reaction), Tab forward still reaches the list's
+      // tab stop before the message box.
+      await messageWith(bobPage, 'bem-vindo').getByTestId('reaction').first().focus();
+      let reached = null;
+      for (let i = 0; i < 30 && reached === null; i++) {
+        await bobPage.keyboard.press('Tab');
+        const at = await activeTestId(bobPage);
+        if (at === 'message' || at === 'composer') reached = at;
+      }
+      assert.equal(reached, 'message');
 
       // Bob's name on his message opens his card for Alice; Escape closes it.
       await messageWith(alicePage, 'Valeu, Alice!').getByTestId('message-author').click();
@@ -205,6 +219,7 @@ describe('chat between two people', () => {
       await pinsPanel.getByTestId('pinned-message').waitFor({ state: 'detached' });
       await alicePage.keyboard.press('Escape');
       await pinsPanel.waitFor({ state: 'detached' });
+      assert.equal(await activeTestId(alicePage), 'pins-button', 'the focus is back on the pins button');
       await alicePage.getByTestId('pins-button').click();
       await pinsPanel.waitFor();
       await alicePage.getByTestId('message-list').click({ position: { x: 5, y: 5 } });

@@ -1,10 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { localFieldErrors } from '../api/errors';
 import { useAuth, useAuthActions } from '../state/context';
 import { FormAlert } from './FormAlert';
 import { FormField } from './FormField';
-import { useFormErrors } from './useFormErrors';
+import { useFocusFirstInvalid, useFormErrors } from './useFormErrors';
 
 const FIELDS = ['login', 'password'] as const;
 
@@ -16,6 +16,8 @@ export function LoginForm() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(error, FIELDS);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, error);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -42,7 +44,7 @@ export function LoginForm() {
   }
 
   return (
-    <form className="form" onSubmit={onSubmit} noValidate data-testid="login-form">
+    <form ref={formRef} className="form" onSubmit={onSubmit} noValidate data-testid="login-form">
       {!error && sessionExpired && <FormAlert kind="info" message={t('auth.sessionExpired')} testId="session-expired" />}
       <FormAlert message={errors.banner} />
       <FormField

@@ -26,7 +26,11 @@ export function Modal({ title, description, onClose, children, testId, className
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (dialog && !dialog.open) dialog.showModal();
     return () => {
-      if (previous && previous.isConnected) previous.focus();
+      if (!previous || !previous.isConnected) return;
+      previous.focus();
+      // It cannot take the focus any more (a toolbar shown only on hover, now hidden): the
+      // nearest focusable element around it does (the message it belongs to).
+      if (document.activeElement !== previous) previous.parentElement?.closest<HTMLElement>('[tabindex]')?.focus();
     };
   }, []);
 

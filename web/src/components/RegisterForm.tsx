@@ -1,10 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RegisterInput } from '../api/types';
 import { useAuthActions } from '../state/context';
 import { FormAlert } from './FormAlert';
 import { FormField } from './FormField';
-import { useFormErrors } from './useFormErrors';
+import { useFocusFirstInvalid, useFormErrors } from './useFormErrors';
 
 const FIELDS = ['email', 'display_name', 'username', 'password'] as const;
 
@@ -15,6 +15,8 @@ export function RegisterForm() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(error, FIELDS);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, error);
   const set = (name: keyof typeof values) => (value: string) =>
     setValues((v) => ({ ...v, [name]: value }));
 
@@ -39,7 +41,7 @@ export function RegisterForm() {
   }
 
   return (
-    <form className="form" onSubmit={onSubmit} noValidate data-testid="register-form">
+    <form ref={formRef} className="form" onSubmit={onSubmit} noValidate data-testid="register-form">
       <FormAlert message={errors.banner} />
       <FormField
         name="email"

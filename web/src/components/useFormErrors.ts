@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formErrorTexts, type FormErrorTexts, type Translator } from '../i18n/errors';
 
@@ -17,4 +17,16 @@ export function useTranslator(): Translator {
 export function useFormErrors(error: unknown, fields: readonly string[]): FormErrorTexts {
   const tr = useTranslator();
   return useMemo(() => formErrorTexts(tr, error, fields), [tr, error, fields]);
+}
+
+/**
+ * After a refused submit, the focus goes to the first field said to be wrong, so that a
+ * screen reader reads it with its error (else nothing was said: the focus stayed on the
+ * button).
+ */
+export function useFocusFirstInvalid(form: RefObject<HTMLFormElement | null>, error: unknown): void {
+  useEffect(() => {
+    if (error === null || error === undefined) return;
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [form, error]);
 }

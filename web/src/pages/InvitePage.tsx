@@ -11,6 +11,7 @@ import { useServers } from '../state/context';
 import { inviteErrorCode } from '../state/invites';
 import { channelPath, serverInitials, serverPath } from '../state/servers';
 import '../components/invites/invites.css';
+import { useDocumentTitle } from '../components/useDocumentTitle';
 
 type PreviewState =
   | { status: 'loading' }
@@ -44,6 +45,7 @@ export function InvitePage() {
   }, [code, attempt]);
 
   const preview = state.status === 'ok' ? state.preview : null;
+  useDocumentTitle(preview ? `${t('invites.page.invited')} ${preview.server.name}` : null);
   const serverId = preview?.server_id ?? preview?.server.id ?? null;
   const alreadyMember = serverId !== null && (servers ?? []).some((s) => s.id === serverId);
 

@@ -3,9 +3,11 @@ import { useTranslation } from 'react-i18next';
 import { AuthCard } from '../components/AuthCard';
 import { LoginForm } from '../components/LoginForm';
 import { safeReturnPath } from '../state/returnPath';
+import { useDocumentTitle } from '../components/useDocumentTitle';
 
 export function LoginPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('auth.submitLogin'));
   const location = useLocation();
   // Coming from an invite link: say why, and keep the way back when switching to register.
   const from = safeReturnPath((location.state as { from?: unknown } | null)?.from);

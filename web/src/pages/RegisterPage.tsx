@@ -3,9 +3,11 @@ import { useTranslation } from 'react-i18next';
 import { AuthCard } from '../components/AuthCard';
 import { RegisterForm } from '../components/RegisterForm';
 import { safeReturnPath } from '../state/returnPath';
+import { useDocumentTitle } from '../components/useDocumentTitle';
 
 export function RegisterPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('auth.registerTitle'));
   const location = useLocation();
   const from = safeReturnPath((location.state as { from?: unknown } | null)?.from);
   return (

@@ -14,6 +14,7 @@ import { SettingsSection } from '../settings/SettingsSection';
 import { useAuthActions, useServer, useServers } from '../state/context';
 import { lastChannel } from '../state/lastChannel';
 import { channelPath, serverPath, serverSettingsPath } from '../state/servers';
+import { useDocumentTitle } from '../components/useDocumentTitle';
 
 /**
  * `/app/servers/:serverId/settings`: full-screen, like the user settings.
@@ -24,6 +25,7 @@ export function ServerSettingsPage() {
   const { serverId = '' } = useParams();
   const servers = useServers();
   const server = useServer(serverId);
+  useDocumentTitle(server ? `${t('servers.menu.settings')} | ${server.name}` : t('servers.menu.settings'));
   const navigate = useNavigate();
   const last = lastChannel(serverId);
   const back = last ? channelPath(serverId, last) : serverPath(serverId);

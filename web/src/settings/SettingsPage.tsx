@@ -5,12 +5,14 @@ import { useAuthActions } from '../state/context';
 import { GatewayBanner } from '../components/GatewayBanner';
 import { CloseIcon } from '../components/icons';
 import { lastAppPath } from '../state/returnPath';
+import { useDocumentTitle } from '../components/useDocumentTitle';
 
 export const SETTINGS_SECTIONS = ['profile', 'language', 'appearance', 'sessions', 'password'] as const;
 
 /** Full-screen user settings: section list on the left, the section on the right. */
 export function SettingsPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('settings.title'));
   const { logout } = useAuthActions();
   const navigate = useNavigate();
 

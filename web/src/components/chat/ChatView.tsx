@@ -4,7 +4,9 @@ import { computeChannelPermissions, has } from '../../api/permissions';
 import type { Channel, Message, ServerDetail } from '../../api/types';
 import { chatActions, chatStore, useChannelMessages, useChat } from '../../state/chat';
 import { useCurrentUser } from '../../state/context';
-import { isGoneFrom, needsInitialLoad, newestMessageId } from '../../state/messages';
+import { isGoneFrom, needsInitialLoad, newestMessageId, type ChannelMessages } from '../../state/messages';
+import { compareIds } from '../../state/servers';
+import { displayNameOf } from '../Avatar';
 import { ackTarget, channelUnread, readPosition } from '../../state/readStates';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CloseIcon, HashIcon } from '../icons';
@@ -17,6 +19,8 @@ import { ChatViewContext, type ChatPermissions, type ChatView as ChatViewValue }
 import { PinIcon } from './chatIcons';
 import { Composer } from './Composer';
 import { excerpt, messageTime } from './format';
+import { plainText, parseMarkdown } from './markdownParser';
+import { useMentionNames } from './MentionSuggestions';
 import { MessageList } from './MessageList';
 import { PinsPanel } from './PinsPanel';
 import { TypingIndicator } from './TypingIndicator';
@@ -52,6 +56,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   const [jumpTarget, setJumpTarget] = useState<string | null>(null);
   const [bottomSignal, setBottomSignal] = useState(0);
   const composerRef = useRef<HTMLTextAreaElement>(null);
+  const pinsButton = useRef<HTMLButtonElement>(null);
 
   // What we may do here: roles + the channel's overwrites, a timeout leaves only reading.
   // `server.me` carries our timeout (member.updated about us keeps it fresh).
@@ -126,6 +131,8 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   }, [viewing, readStatesLoaded, channel.id]);
   const newMark = useMemo(() => ({ after: newAfter, meId: me.id }), [newAfter, me.id]);
   const markRead = useCallback(() => setNewAfter(null), []);
+  // A message from someone else arriving while the channel is open is read out (politely).
+  const announcement = useNewMessageAnnouncement(server, history, me.id, initial === 'ready');
   const newest = newestMessageId(history);
   const target = useChat((s) => ackTarget(s.readStates, channel.id, newest, viewing));
   useEffect(() => {
@@ -207,8 +214,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
           className="icon-button"
           aria-label={t('chat.pins.open')}
           title={t('chat.pins.title')}
-          aria-pressed={pinsOpen}
+          aria-expanded={pinsOpen}
           onClick={() => setPinsOpen((open) => !open)}
+          ref={pinsButton}
           data-testid="pins-button"
         >
           <PinIcon size={20} />
@@ -216,6 +224,9 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
       </MainHeader>
       <div className="chat" data-testid="chat-view" data-channel-id={channel.id}>
         <div className="chat-column">
+          <p className="visually-hidden" aria-live="polite" data-testid="message-announcement">
+            {announcement}
+          </p>
           {perms.read ? (
             <MessageList
               channel={channel}
@@ -255,7 +266,14 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
           />
           <TypingIndicator serverId={server.id} channelId={channel.id} meId={me.id} />
         </div>
-        {pinsOpen && <PinsPanel onClose={() => setPinsOpen(false)} />}
+        {pinsOpen && (
+          <PinsPanel
+            onClose={(refocus) => {
+              setPinsOpen(false);
+              if (refocus) pinsButton.current?.focus();
+            }}
+          />
+        )}
         {card && (
           <MemberCard key={card.userId} server={server} userId={card.userId} trigger={card.trigger} side="right" onClose={() => setCard(null)} />
         )}
@@ -275,10 +293,35 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
             await chatActions.remove(deleting);
             setDeleting(null);
             if (replyTo?.id === deleting.id) setReplyTo(null);
+            // The message and its button are gone: the focus goes on to the message box.
+            setTimeout(focusComposer, 0);
           }}
           testId="delete-message-dialog"
         />
       )}
     </ChatViewContext.Provider>
   );
+}
+
+/** "Bob: see you at 10" for each message from another that arrives at the present of the open channel. */
+function useNewMessageAnnouncement(server: ServerDetail, history: ChannelMessages, meId: string, loaded: boolean): string {
+  const { t } = useTranslation();
+  const names = useMentionNames(server.id);
+  const [text, setText] = useState('');
+  /** The newest message already there (or '0'), from when the history was first shown. */
+  const seen = useRef<string | null>(null);
+  const newest = history.atPresent ? history.messages[history.messages.length - 1] : undefined;
+  useEffect(() => {
+    if (!loaded) return;
+    const before = seen.current;
+    seen.current = newest ? (before !== null && compareIds(before, newest.id) > 0 ? before : newest.id) : (before ?? '0');
+    // Not the history shown when the channel opens, nor our own, nor an older one.
+    if (!newest || before === null || newest.author.id === meId || compareIds(newest.id, before) <= 0) return;
+    const content = plainText(parseMarkdown(newest.content), {
+      user: names.nameOf,
+      role: (id) => server.roles.find((r) => r.id === id)?.name ?? null,
+    });
+    setText(t('chat.history.announce', { name: names.nameOf(newest.author.id) ?? displayNameOf(newest.author), text: excerpt(content, 200) }));
+  }, [loaded, newest, meId, names, server.roles, t]);
+  return text;
 }

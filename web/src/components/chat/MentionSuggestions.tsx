@@ -167,6 +167,8 @@ export function useBoxMentions(
     onSelect: (event: { currentTarget: HTMLTextAreaElement }) => setCaret(event.currentTarget.selectionStart),
     onFocus: () => setFocused(true),
     onBlur: () => setFocused(false),
+    // A box that suggests: a combobox, so that its open state and suggestions are read.
+    role: 'combobox' as const,
     'aria-autocomplete': 'list' as const,
     'aria-expanded': open,
     'aria-controls': open ? mentions.listId : undefined,

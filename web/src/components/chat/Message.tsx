@@ -28,7 +28,7 @@ function onMessageKeyDown(event: KeyboardEvent<HTMLLIElement>) {
   if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
     const step = (e: Element) => (event.key === 'ArrowUp' ? e.previousElementSibling : e.nextElementSibling);
     next = step(event.currentTarget);
-    while (next instanceof HTMLElement && next.getAttribute('role') === 'separator') next = step(next);
+    while (next !== null && !isMessage(next)) next = step(next);
   } else if (event.key === 'Home' || event.key === 'End') {
     const all = Array.from(event.currentTarget.parentElement?.children ?? []).filter(isMessage);
     next = (event.key === 'Home' ? all[0] : all[all.length - 1]) ?? null;
@@ -57,7 +57,7 @@ export function MessageRow({ item, tabbable }: { item: DisplayItem; tabbable: bo
   }
 }
 
-/** "Today", "Yesterday" or the date, above a day's first message (no `data-key`: not a scroll anchor). */
+/** "Today", "Yesterday" or the date, above a day's first message (an item of the list; no `data-key`: not a scroll anchor). */
 function DayDivider({ at }: { at: string }) {
   const { t, i18n } = useTranslation();
   const date = new Date(at);
@@ -69,7 +69,7 @@ function DayDivider({ at }: { at: string }) {
         ? t('chat.history.yesterday')
         : new Intl.DateTimeFormat(i18n.language, { dateStyle: 'long' }).format(date);
   return (
-    <li className="day-divider" role="separator" aria-label={label} data-testid="day-divider">
+    <li className="day-divider" data-testid="day-divider">
       <span>{label}</span>
     </li>
   );
@@ -79,8 +79,9 @@ function DayDivider({ at }: { at: string }) {
 function NewDivider() {
   const { t } = useTranslation();
   return (
-    <li className="new-divider" role="separator" aria-label={t('chat.history.newMessages')} data-testid="new-divider">
-      <span>{t('chat.history.new')}</span>
+    <li className="new-divider" data-testid="new-divider">
+      <span aria-hidden="true">{t('chat.history.new')}</span>
+      <span className="visually-hidden">{t('chat.history.newMessages')}</span>
     </li>
   );
 }
@@ -294,7 +295,8 @@ function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
         type="button"
         className="message-reply-excerpt"
         onClick={() => view.jumpTo(reference.id)}
-        aria-label={t('chat.reply.jump', { name })}
+        // Named by the quote it shows (as it reads); what it does is its description.
+        title={t('chat.reply.jump', { name })}
       >
         {text}
       </button>

@@ -33,6 +33,8 @@ export function MessageToolbar({ message }: { message: Message }) {
 
   const react = (emoji: string) => {
     setPicking(null);
+    // The picker goes: the focus goes back to the button that opened it.
+    reactButton.current?.focus();
     chatActions.toggleReaction(message, emoji).catch(view.report);
   };
 

@@ -98,9 +98,11 @@ export function MessageList({
     const divider = el?.querySelector('[data-testid="new-divider"]');
     setDividerAbove(!!el && !!divider && divider.getBoundingClientRect().bottom < el.getBoundingClientRect().top);
   }, []);
+  // Only a message itself becomes the tab stop, not a control inside one (a reaction, a
+  // link): else Tab forward from such a control left the tab stop behind it, never reached.
   const onItemFocus = useCallback((event: FocusEvent<HTMLOListElement>) => {
-    const row = event.target.closest<HTMLElement>('[data-testid="message"]');
-    if (row?.dataset.key) setFocusedKey(row.dataset.key);
+    const row = event.target;
+    if (row instanceof HTMLElement && row.dataset.testid === 'message' && row.dataset.key) setFocusedKey(row.dataset.key);
   }, []);
   const scrollerRef = useRef<HTMLDivElement>(null);
   const itemsRef = useRef<HTMLOListElement>(null);

@@ -12,7 +12,8 @@ import { ChatMarkdown } from './Markdown';
 import './pins.css';
 
 /** The channel's pinned messages (newest pin first); reloads when the pins change. */
-export function PinsPanel({ onClose }: { onClose(): void }) {
+/** `onClose(refocus)`: closed from the keyboard or its button (the focus goes back to the opener), or by a click elsewhere. */
+export function PinsPanel({ onClose }: { onClose(refocus: boolean): void }) {
   const { t } = useTranslation();
   const tr = useTranslator();
   const view = useChatView();
@@ -45,7 +46,7 @@ export function PinsPanel({ onClose }: { onClose(): void }) {
     const onPointerDown = (event: PointerEvent) => {
       const target = event.target instanceof Element ? event.target : null;
       if (!target || ref.current?.contains(target) || target.closest('[data-testid="pins-button"]')) return;
-      close.current();
+      close.current(false);
     };
     document.addEventListener('pointerdown', onPointerDown);
     return () => document.removeEventListener('pointerdown', onPointerDown);
@@ -60,14 +61,14 @@ export function PinsPanel({ onClose }: { onClose(): void }) {
       onKeyDown={(event) => {
         if (event.key === 'Escape') {
           event.stopPropagation();
-          onClose();
+          onClose(true);
         }
       }}
       data-testid="pins-panel"
     >
       <header className="pins-header">
         <h2>{t('chat.pins.title')}</h2>
-        <button type="button" className="icon-button" onClick={onClose} aria-label={t('common.close')} data-testid="pins-close">
+        <button type="button" className="icon-button" onClick={() => onClose(true)} aria-label={t('common.close')} data-testid="pins-close">
           <CloseIcon size={18} />
         </button>
       </header>
