@@ -222,7 +222,7 @@ impl Connection {
             }
             Err(FrameError::InvalidData { op, error })
                 if self.phase == Phase::Identified
-                    && matches!(op, "presence_update" | "typing_start" | "message_create") =>
+                    && matches!(op, "presence_update" | "typing_start") =>
             {
                 // A malformed optional op is refused, not fatal.
                 let message = format!("invalid {op}: {error}");
