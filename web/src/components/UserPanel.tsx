@@ -198,7 +198,11 @@ export function UserPanel() {
         <CustomStatusDialog
           initial={presenceChoice.custom_status}
           onSave={saveCustom}
-          onClose={() => setDialogOpen(false)}
+          onClose={() => {
+            setDialogOpen(false);
+            // Opened from a menu item that is gone: the focus goes back to the status button.
+            setTimeout(() => triggerRef.current?.focus(), 0);
+          }}
         />
       )}
       <Link

@@ -275,7 +275,16 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
             isLocked={(name) => busy || !canGrant(actor, name)}
           />
           <div className="form-actions overwrite-actions">
-            <button type="button" className="button button-primary" onClick={() => void save()} disabled={busy || !dirty} data-testid="overwrite-save">
+            {/* aria-disabled, not disabled: a disabled button loses the focus it had. */}
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => {
+                if (!busy && dirty) void save();
+              }}
+              aria-disabled={busy || !dirty}
+              data-testid="overwrite-save"
+            >
               {busy ? t('common.saving') : t('common.save')}
             </button>
             <FormAlert kind="success" message={saved && !dirty ? t('serverSettings.overwrites.saved') : null} testId="overwrite-saved" />

@@ -64,7 +64,7 @@ export function RoleEditor({ server, role, actor, onDeleted }: RoleEditorProps) 
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy || !dirty) return;
+    if (!editable || busy || !dirty) return;
     setBusy(true);
     setError(null);
     setSaved(false);
@@ -207,7 +207,8 @@ export function RoleEditor({ server, role, actor, onDeleted }: RoleEditorProps) 
           />
         </fieldset>
         <div className="form-actions role-editor-actions">
-          <button type="submit" className="button button-primary" disabled={!editable || busy || !dirty} data-testid="role-save">
+          {/* aria-disabled, not disabled: a disabled button loses the focus it had (Enter on Save left it on the page). */}
+          <button type="submit" className="button button-primary" aria-disabled={!editable || busy || !dirty} data-testid="role-save">
             {busy ? t('common.saving') : t('common.save')}
           </button>
           {dirty && (
