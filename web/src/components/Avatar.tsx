@@ -1,3 +1,4 @@
+import type { CSSProperties } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PublicUser } from '../api/types';
 import type { ObservedStatus } from '../gateway/protocol';
@@ -69,4 +70,14 @@ export function PresenceDot({ status, size = 10, positioned = false, decorative 
         : { role: 'img', 'aria-label': label, title: label, 'data-testid': 'presence-dot' })}
     />
   );
+}
+
+/**
+ * The style of text in a role's colour, kept readable in either theme: its OKLCH lightness is
+ * held within the theme's `--role-l-min`…`--role-l-max` (a role's own colour can be anything:
+ * a dark blue name on the dark panel read at 2:1; now 4.5:1 or more).
+ */
+export function roleTextStyle(color: number | null | undefined): CSSProperties | undefined {
+  const css = accentToCss(color);
+  return css ? { color: `oklch(from ${css} clamp(var(--role-l-min), l, var(--role-l-max)) c h)` } : undefined;
 }

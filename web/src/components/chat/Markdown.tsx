@@ -1,7 +1,7 @@
 import { memo, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Role } from '../../api/types';
-import { accentToCss } from '../Avatar';
+import { accentToCss, roleTextStyle } from '../Avatar';
 import { useChatView, useMentionName } from './chatContext';
 import { parseMarkdown, type MdNode } from './markdownParser';
 import './markdown.css';
@@ -124,7 +124,7 @@ function RoleMention({ role }: { role: Role | null }) {
       className="md-mention md-mention-role"
       data-testid="mention"
       data-role-id={role?.id}
-      style={color ? { color, backgroundColor: `color-mix(in srgb, ${color} 15%, transparent)` } : undefined}
+      style={color ? { ...roleTextStyle(role?.color), backgroundColor: `color-mix(in srgb, ${color} 15%, transparent)` } : undefined}
     >
       {role ? (role.name.startsWith('@') ? role.name : `@${role.name}`) : `@${t('chat.mention.unknownRole')}`}
     </span>

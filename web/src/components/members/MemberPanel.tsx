@@ -12,7 +12,7 @@ import {
   withListedPresences,
   type MemberGroup,
 } from '../../state/members';
-import { Avatar, accentToCss } from '../Avatar';
+import { Avatar, roleTextStyle } from '../Avatar';
 import { ClockIcon, CrownIcon } from '../communityIcons';
 import { useRedrawAt } from '../chat/useNow';
 import { CloseIcon } from '../icons';
@@ -224,7 +224,7 @@ const MemberRow = memo(function MemberRow({
   onOpen,
 }: MemberRowProps) {
   const name = memberDisplayName(member);
-  const css = accentToCss(color);
+
   return (
     <li className={status === 'offline' ? 'member-item member-item-offline' : 'member-item'}>
       <button
@@ -239,7 +239,7 @@ const MemberRow = memo(function MemberRow({
       >
         <Avatar user={member.user} size={32} status={status} />
         <span className="member-row-text">
-          <span className="member-row-name" style={css ? { color: css } : undefined}>
+          <span className="member-row-name" style={roleTextStyle(color)}>
             <span className="member-row-name-text" title={name}>
               {name}
             </span>

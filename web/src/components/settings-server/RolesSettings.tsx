@@ -7,7 +7,7 @@ import { has } from '../../api/permissions';
 import type { Role, ServerDetail } from '../../api/types';
 import { useAuthActions } from '../../state/context';
 import { SettingsSection } from '../../settings/SettingsSection';
-import { accentToCss } from '../Avatar';
+import { accentToCss, roleTextStyle } from '../Avatar';
 import { ArrowDownIcon, ArrowUpIcon } from '../communityIcons';
 import { FormAlert } from '../FormAlert';
 import { PlusIcon } from '../icons';
@@ -102,7 +102,7 @@ function RolesTab({ server, actor }: { server: ServerDetail; actor: Actor }) {
                 aria-controls={role.id === selectedId ? 'role-editor' : undefined}
               >
                 <span className="role-chip-dot" style={{ background: color ?? 'var(--text-muted)' }} aria-hidden="true" />
-                <span className="role-row-name" style={color ? { color } : undefined}>
+                <span className="role-row-name" style={roleTextStyle(role.color)}>
                   {everyone ? '@everyone' : role.name}
                 </span>
                 {role.hoist && <span className="settings-badge">{t('serverSettings.roles.hoistedBadge')}</span>}
