@@ -45,7 +45,8 @@ export function AppShell() {
 
   // A drawer open on a narrow screen (the channel list, or the member list) holds the focus:
   // it moves into the drawer, the main area behind it is inert, and closing gives it back.
-  const drawerOpen = menuOpen || (membersShown && memberList.drawer);
+  const memberDrawerOpen = membersShown && memberList.drawer;
+  const drawerOpen = menuOpen || memberDrawerOpen;
   useEffect(() => {
     if (!menuOpen) return;
     document.querySelector<HTMLElement>('.sidebar a[href], .sidebar button')?.focus();
@@ -83,7 +84,7 @@ export function AppShell() {
           .join(' ')}
         data-testid="app-shell"
       >
-        <a className="skip-link" href="#main">
+        <a className="skip-link" href="#main" inert={memberDrawerOpen}>
           {t('app.skipToContent')}
         </a>
         <GatewayBanner />
@@ -99,7 +100,10 @@ export function AppShell() {
           <RouteNotice />
           <Outlet />
         </main>
-        <UserPanel />
+        {/* Behind the member drawer on a phone (the drawer holds the focus): not a Tab stop then. */}
+        <div className="shell-part" inert={memberDrawerOpen}>
+          <UserPanel />
+        </div>
         {membersShown && serverId && (
           <MemberPanel key={`members-${serverId}`} serverId={serverId} drawer={memberList.drawer} onClose={memberList.close} />
         )}
