@@ -202,6 +202,18 @@ describe('servers and channels in the browser', () => {
       await page2.waitForURL(CHANNEL_URL);
       await expectText(page2.getByTestId('channel-title'), 'general');
       await eventually(async () => !(await rail2.isVisible()), 'picking a channel closes the drawer');
+      // The member list is a drawer too: Tab stays in it (the user panel behind it is inert).
+      await page2.getByTestId('member-list-toggle').click();
+      await page2.getByTestId('member-list').waitFor();
+      for (let i = 0; i < 12; i++) {
+        await page2.keyboard.press('Tab');
+        const inDrawer = await page2.evaluate(
+          () => !!document.activeElement?.closest('[data-testid="member-list"]') || document.activeElement === document.body,
+        );
+        assert.ok(inDrawer, `Tab ${i + 1} left the member drawer`);
+      }
+      await page2.keyboard.press('Escape');
+      await page2.getByTestId('member-list').waitFor({ state: 'hidden' });
       await page2.setViewportSize({ width: 1280, height: 800 });
       await channelLink(sidebar2, 'leituras-da-semana').click();
       await page2.waitForURL(`**${channelUrl}`);
