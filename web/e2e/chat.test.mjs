@@ -185,6 +185,11 @@ describe('chat between two people', () => {
       await expectText(card, bob.username);
       await alicePage.keyboard.press('Escape');
       await card.waitFor({ state: 'detached' });
+      // Tabbing on past its last control closes it too.
+      await messageWith(alicePage, 'Valeu, Alice!').getByTestId('message-author').click();
+      await card.waitFor();
+      for (let i = 0; i < 15 && (await card.count()) > 0; i++) await alicePage.keyboard.press('Tab');
+      await card.waitFor({ state: 'detached' });
 
       // Alice replies to Bob; Bob sees the reply with its context.
       await act(alicePage, 'Valeu, Alice!', 'reply-button');

@@ -117,6 +117,13 @@ export function MemberPopover({ server, member, actor, status, presence, anchor,
           onClose(true);
         }
       }}
+      // Tab past its last control closes it, as a click outside does (it stayed open over
+      // the page while the focus went on elsewhere).
+      onBlur={(event) => {
+        const next = event.relatedTarget;
+        if (!(next instanceof Element) || ref.current?.contains(next) || next.closest('dialog')) return;
+        onCloseRef.current(false);
+      }}
       data-testid="member-menu"
       data-user-id={member.user.id}
     >
