@@ -418,6 +418,10 @@ describe('chat between two people', () => {
       await composer.press('Enter');
       await page.locator(`[data-testid="mention"][data-role-id="${role.id}"]`).waitFor();
 
+      // A list is drawn as one.
+      await api(`/channels/${general.id}/messages`, { content: 'Levar:\n- pão\n- café' }, token);
+      await eventually(async () => (await messageWith(page, 'Levar:').locator('ul.md-list li').count()) === 2, 'a list of two items');
+
       // Unsent text is kept per channel, through a switch of channel and a reload.
       await api(`/servers/${server.id}/channels`, { name: 'outro', kind: 'text' }, token);
       await composer.fill('rascunho guardado');

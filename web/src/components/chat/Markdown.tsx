@@ -78,6 +78,18 @@ function renderNode(node: MdNode, key: number, ctx: RenderContext): ReactNode {
           <code>{node.text}</code>
         </pre>
       );
+    case 'list': {
+      const items = node.items.map((item, i) => <li key={i}>{renderNodes(item, ctx)}</li>);
+      return node.ordered ? (
+        <ol key={key} className="md-list" start={node.start}>
+          {items}
+        </ol>
+      ) : (
+        <ul key={key} className="md-list">
+          {items}
+        </ul>
+      );
+    }
     case 'quote':
       return (
         <blockquote key={key} className="md-quote">

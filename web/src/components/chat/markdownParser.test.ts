@@ -83,6 +83,31 @@ describe('markdown: blocks', () => {
   });
 });
 
+describe('markdown: lists', () => {
+  it('reads - and * lines as a list, and 1. lines as a numbered one from its first number', () => {
+    expect(parseMarkdown('Compras:\n- pão\n* **café**\nfim')).toEqual([
+      text('Compras:'),
+      { type: 'list', ordered: false, start: 1, items: [[text('pão')], [{ type: 'bold', children: [text('café')] }]] },
+      text('fim'),
+    ]);
+    expect(parseMarkdown('3. três\n4. quatro')).toEqual([
+      { type: 'list', ordered: true, start: 3, items: [[text('três')], [text('quatro')]] },
+    ]);
+    // A switch of kind starts another list.
+    expect(parseMarkdown('- a\n1. b').map((n) => n.type === 'list' && n.ordered)).toEqual([false, true]);
+  });
+
+  it('leaves markers without a space, or alone, as text', () => {
+    expect(parseMarkdown('-1 grau')).toEqual([text('-1 grau')]);
+    expect(parseMarkdown('*ênfase* aqui')).toEqual([{ type: 'italic', children: [text('ênfase')] }, text(' aqui')]);
+    expect(parseMarkdown('- ')).toEqual([text('- ')]);
+  });
+
+  it('reads as plain text with its markers', () => {
+    expect(plainText(parseMarkdown('2. dois\n3. três'))).toBe('2. dois\n3. três');
+  });
+});
+
 describe('markdown: links and mentions', () => {
   it('links http(s) URLs, leaving sentence punctuation out', () => {
     expect(parseMarkdown('see https://example.com/a?b=1.')).toEqual([

@@ -4,6 +4,7 @@
 //
 //   **bold**  *italic* / _italic_  __underline__  ~~strike~~  ||spoiler||
 //   `code`  ``code with ` inside``  ```lang\nblock```  > quote  >>> quote to the end
+//   - item / * item (a list)  1. item (a numbered list, from its first number)
 //   http(s)://links  <https://link>  [text](https://link)  <@user>  <@!user>  <@&role>  @everyone  @here
 //   \* escapes a markdown character
 
@@ -13,6 +14,7 @@ export type MdNode =
   | { type: 'code'; text: string }
   | { type: 'codeBlock'; lang: string | null; text: string }
   | { type: 'quote'; children: MdNode[] }
+  | { type: 'list'; ordered: boolean; start: number; items: MdNode[][] }
   | { type: 'link'; href: string; text: string }
   | { type: 'userMention'; id: string }
   | { type: 'roleMention'; id: string }
@@ -54,13 +56,17 @@ function trimOneNewline(text: string, side: 'start' | 'end'): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
-/** Text outside code blocks: block quotes, and inline markdown everywhere. */
+/** A list item's line: up to three spaces, `-` / `*` or `1.`, a space, the item. */
+const LIST_ITEM = /^ {0,3}(?:([-*])|(\d{1,9})\.) +(\S.*)$/;
+
+/** Text outside code blocks: block quotes, lists, and inline markdown everywhere. */
 function parseProse(text: string): MdNode[] {
   if (!text) return [];
   const out: MdNode[] = [];
   const lines = text.split('\n');
   let paragraph: string[] = [];
   let quote: string[] = [];
+  let list: Extract<MdNode, { type: 'list' }> | null = null;
   const flushParagraph = () => {
     if (paragraph.length > 0) appendAll(out, parseInline(paragraph.join('\n'), 0));
     paragraph = [];
@@ -68,6 +74,10 @@ function parseProse(text: string): MdNode[] {
   const flushQuote = () => {
     if (quote.length > 0) out.push({ type: 'quote', children: parseInline(quote.join('\n'), 0) });
     quote = [];
+  };
+  const flushList = () => {
+    if (list) out.push(list);
+    list = null;
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
@@ -78,13 +88,25 @@ function parseProse(text: string): MdNode[] {
     }
     if (line.startsWith('> ')) {
       flushParagraph();
+      flushList();
       quote.push(line.slice(2));
       continue;
     }
     flushQuote();
+    const item = LIST_ITEM.exec(line);
+    if (item) {
+      const ordered = item[2] !== undefined;
+      flushParagraph();
+      if (list && list.ordered !== ordered) flushList();
+      list ??= { type: 'list', ordered, start: ordered ? Number(item[2]) : 1, items: [] };
+      list.items.push(parseInline(item[3] as string, 0));
+      continue;
+    }
+    flushList();
     paragraph.push(line);
   }
   flushParagraph();
+  flushList();
   flushQuote();
   return out;
 }
@@ -269,6 +291,10 @@ export function plainText(nodes: readonly MdNode[], names: MentionNames = {}): s
           return `@${node.name}`;
         case 'spoiler':
           return '▮▮▮';
+        case 'list':
+          return node.items
+            .map((item, i) => `${node.ordered ? `${node.start + i}.` : '-'} ${plainText(item, names)}`)
+            .join('\n');
         default:
           return plainText(node.children, names);
       }
