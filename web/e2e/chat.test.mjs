@@ -146,9 +146,15 @@ describe('chat between two people', () => {
       const bobChannelUrl = bobPage.url();
       await bobPage.getByTestId('open-settings').click();
       await bobPage.waitForURL('**/settings/**');
+      // The focus is on the page's heading, and goes back to the settings button after.
+      await eventually(() => bobPage.evaluate(() => document.activeElement?.classList.contains('settings-section-title')), 'focus on the heading');
       await bobPage.keyboard.press('Escape');
       await bobPage.waitForURL(bobChannelUrl);
       await bobPage.getByTestId('composer').waitFor();
+      await eventually(
+        () => bobPage.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'open-settings'),
+        'focus back on the settings button',
+      );
 
       // They chat both ways, live; markup stays text.
       await send(alicePage, 'Oi Bob! **bem-vindo** <b>x</b>', 'Oi Bob! bem-vindo <b>x</b>');

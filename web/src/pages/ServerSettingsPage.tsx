@@ -15,6 +15,7 @@ import { useAuthActions, useServer, useServers } from '../state/context';
 import { lastChannel } from '../state/lastChannel';
 import { channelPath, serverPath, serverSettingsPath } from '../state/servers';
 import { useDocumentTitle } from '../components/useDocumentTitle';
+import { usePageFocus } from '../components/usePageFocus';
 
 /**
  * `/app/servers/:serverId/settings`: full-screen, like the user settings.
@@ -26,6 +27,7 @@ export function ServerSettingsPage() {
   const servers = useServers();
   const server = useServer(serverId);
   useDocumentTitle(server ? `${t('servers.menu.settings')} | ${server.name}` : t('servers.menu.settings'));
+  usePageFocus('[data-testid="server-menu-trigger"]');
   const navigate = useNavigate();
   const last = lastChannel(serverId);
   const back = last ? channelPath(serverId, last) : serverPath(serverId);

@@ -6,6 +6,7 @@ import { GatewayBanner } from '../components/GatewayBanner';
 import { CloseIcon } from '../components/icons';
 import { lastAppPath } from '../state/returnPath';
 import { useDocumentTitle } from '../components/useDocumentTitle';
+import { usePageFocus } from '../components/usePageFocus';
 
 export const SETTINGS_SECTIONS = ['profile', 'language', 'appearance', 'sessions', 'password'] as const;
 
@@ -13,6 +14,7 @@ export const SETTINGS_SECTIONS = ['profile', 'language', 'appearance', 'sessions
 export function SettingsPage() {
   const { t } = useTranslation();
   useDocumentTitle(t('settings.title'));
+  usePageFocus('[data-testid="open-settings"]');
   const { logout } = useAuthActions();
   const navigate = useNavigate();
 
