@@ -33,7 +33,9 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const { t } = useTranslation();
   const view = useChatView();
   const { channel, replyTo, setReplyTo } = view;
-  // The channel's unsent text comes back (switching channels, reloading), as it is kept.
+  // The channel's unsent text comes back (switching channels, reloading), as it is kept. A
+  // composer serves one channel (its ChatView is keyed by the channel): the text is that
+  // channel's, and saved as its draft.
   const { text, setText, names, roles: mentionRoles, mentions, boxProps, setCaret } = useBoxMentions(inputRef, () =>
     draftOf(view.me.id, channel.id),
   );
@@ -42,13 +44,6 @@ export function Composer({ inputRef, disabledReason, slowmodeSecs, onSend }: Com
   const lastTyping = useRef<number | null>(null);
   const now = useNow(cooldownUntil !== null);
   const cooling = cooldownUntil !== null && cooldownUntil > now;
-
-  // A new channel: its own box.
-  useEffect(() => {
-    setText(draftOf(view.me.id, channel.id));
-    setCooldownUntil(null);
-    lastTyping.current = null;
-  }, [channel.id]);
 
   useEffect(() => {
     if (cooldownUntil !== null && cooldownUntil <= now) setCooldownUntil(null);
