@@ -1,7 +1,8 @@
 //! Papo's domain core: everything that needs no I/O.
 //!
 //! Typed ids ([`id`]), validated values built once at the edge ([`validate`]), user settings
-//! ([`settings`]) and the stable error codes shared by REST and the gateway ([`error`]).
+//! ([`settings`]), the presence a user chooses ([`presence`]) and the stable error codes
+//! shared by REST and the gateway ([`error`]).
 //! No tokio, no sqlx: everything here is tested with plain unit tests.
 #![deny(missing_docs)]
 
@@ -10,6 +11,7 @@ pub mod error;
 pub mod id;
 pub mod markup;
 pub mod permissions;
+pub mod presence;
 pub mod settings;
 pub mod validate;
 

@@ -1,4 +1,5 @@
-//! A user's own settings: language, theme, privacy and audio/video preferences.
+//! A user's own settings: language, theme, privacy, audio/video preferences and the presence
+//! they chose.
 //!
 //! Stored as one JSON document per user. Clients send a [`SettingsPatch`] (any subset, nested
 //! objects merged); unknown keys are rejected so a typo never silently does nothing.
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{FieldCode, FieldError, FieldErrors};
+use crate::presence::{CustomStatus, Status};
 
 /// UI language. `null` in [`UserSettings::locale`] means "follow the browser".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -116,6 +118,11 @@ pub struct UserSettings {
     pub privacy: PrivacySettings,
     /// Audio and video preferences.
     pub audio_video: AudioVideoSettings,
+    /// The status the user chose, on every device: each new gateway session starts with it.
+    pub status: Status,
+    /// The custom status the user set, on every device (kept after it expires; clients and
+    /// new sessions ignore it from then on).
+    pub custom_status: Option<CustomStatus>,
 }
 
 /// A field that may be absent (leave it), `null` (clear it) or a value (set it).
@@ -145,6 +152,12 @@ pub struct SettingsPatch {
     pub privacy: Option<PrivacyPatch>,
     /// Audio/video changes.
     pub audio_video: Option<AudioVideoPatch>,
+    /// New status: `online`, `idle`, `dnd` or `invisible`.
+    pub status: Option<Status>,
+    /// New custom status, or `null` to clear it.
+    #[serde(deserialize_with = "patch_field")]
+    #[schema(value_type = Option<CustomStatus>)]
+    pub custom_status: Patch<CustomStatus>,
 }
 
 /// Changes to [`PrivacySettings`].
@@ -201,6 +214,24 @@ impl UserSettings {
         }
         if let Some(theme) = patch.theme {
             next.theme = theme;
+        }
+        if let Some(status) = patch.status {
+            if !status.choosable() {
+                errors.insert(
+                    "settings.status".into(),
+                    FieldError::new(
+                        FieldCode::InvalidValue,
+                        "Use online, idle, dnd or invisible.",
+                    ),
+                );
+            }
+            next.status = status;
+        }
+        if let Some(custom) = patch.custom_status {
+            if let Some(Err((field, e))) = custom.as_ref().map(CustomStatus::check) {
+                errors.insert(format!("settings.custom_status.{field}"), e);
+            }
+            next.custom_status = custom;
         }
         if let Some(p) = patch.privacy {
             if let Some(v) = p.allow_dms {
@@ -330,6 +361,33 @@ mod tests {
             .unwrap_err();
         assert!(err.contains_key("settings.audio_video.input_device"));
         assert_eq!(s, UserSettings::default());
+    }
+
+    #[test]
+    fn the_chosen_presence_is_kept_and_checked() {
+        let mut s = UserSettings::default();
+        s.apply(patch(
+            r#"{"status":"invisible","custom_status":{"text":"away","emoji":"🌴"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(s.status, Status::Invisible);
+        assert_eq!(s.custom_status.as_ref().unwrap().text, "away");
+        s.apply(patch(r#"{"status":"dnd"}"#)).unwrap();
+        assert!(s.custom_status.is_some(), "an absent custom status is kept");
+        s.apply(patch(r#"{"custom_status":null}"#)).unwrap();
+        assert_eq!(s.custom_status, None);
+        assert_eq!(s.status, Status::Dnd);
+
+        let before = s.clone();
+        let err = s.apply(patch(r#"{"status":"offline"}"#)).unwrap_err();
+        assert!(err.contains_key("settings.status"));
+        let err = s
+            .apply(patch(
+                r#"{"theme":"light","custom_status":{"text":"x","expires_at":"soon"}}"#,
+            ))
+            .unwrap_err();
+        assert!(err.contains_key("settings.custom_status.expires_at"));
+        assert_eq!(s, before, "nothing changes when a field is wrong");
     }
 
     #[test]

@@ -32,6 +32,7 @@ enum Kind {
     Subscription,
     Forget,
     Presence,
+    Choice,
     Invalidate,
 }
 
@@ -126,6 +127,16 @@ pub fn encode(node: u16, msg: &BusMessage) -> Option<String> {
             servers: servers.clone(),
             ..Wire::new(*node, Kind::Presence)
         },
+        BusMessage::Choice {
+            user,
+            status,
+            custom_status,
+        } => Wire {
+            user: Some(*user),
+            status: Some(*status),
+            custom_status: custom_status.clone(),
+            ..Wire::new(node, Kind::Choice)
+        },
         BusMessage::Invalidate { change } => Wire {
             change: Some(change.clone()),
             ..Wire::new(node, Kind::Invalidate)
@@ -159,6 +170,11 @@ pub fn decode(text: &str) -> Option<(u16, BusMessage)> {
                 custom_status: w.custom_status,
             },
             servers: w.servers,
+        },
+        Kind::Choice => BusMessage::Choice {
+            user: w.user?,
+            status: w.status?,
+            custom_status: w.custom_status,
         },
         Kind::Invalidate => BusMessage::Invalidate { change: w.change? },
     };
@@ -303,6 +319,20 @@ mod tests {
         assert!(matches!(
             decode(&encode(2, &p).unwrap()),
             Some((2, BusMessage::Presence { servers, .. })) if servers == vec![ServerId::from_i64(5)]
+        ));
+        let c = BusMessage::Choice {
+            user: UserId::from_i64(4),
+            status: Status::Invisible,
+            custom_status: Some(CustomStatus {
+                text: "away".into(),
+                emoji: None,
+                expires_at: None,
+            }),
+        };
+        assert!(matches!(
+            decode(&encode(2, &c).unwrap()),
+            Some((2, BusMessage::Choice { user, status: Status::Invisible, custom_status: Some(c) }))
+                if user == UserId::from_i64(4) && c.text == "away"
         ));
         let s = BusMessage::Subscription {
             user: UserId::from_i64(1),

@@ -75,6 +75,30 @@ impl LocalPresence {
         Self::announce(u)
     }
 
+    /// The user chose a presence for all their sessions: each of their live sessions here
+    /// takes `status`, and their custom status becomes `custom`. Returns the node aggregate
+    /// to announce if it changed (nothing while the user has no live session here: a session
+    /// that comes back announces it).
+    pub fn choose(
+        &mut self,
+        user: UserId,
+        status: Status,
+        custom: Option<CustomStatus>,
+    ) -> Option<NodePresence> {
+        let u = self.users.get_mut(&user)?;
+        for entry in &mut u.sessions {
+            entry.1 = status;
+        }
+        if u.custom_status.as_deref() != custom.as_ref() {
+            u.custom_status = custom.map(Box::new);
+            u.custom_version = u.custom_version.wrapping_add(1);
+        }
+        if u.sessions.is_empty() {
+            return None;
+        }
+        Self::announce(u)
+    }
+
     /// A session's socket closed. The user stays until `now + grace` if it was the last one.
     pub fn remove(
         &mut self,
@@ -305,6 +329,48 @@ mod tests {
         let gone = local.expire(t0 + Duration::from_secs(22));
         assert_eq!(gone, vec![(u(1), np(Status::Offline), servers)]);
         assert_eq!(local.next_expiry(), None);
+    }
+
+    #[test]
+    fn a_choice_reaches_every_session_of_the_user_at_once() {
+        let mut l = LocalPresence::default();
+        let (user, other) = (UserId::from_i64(1), UserId::from_i64(2));
+        l.set(user, 1, Status::Online, None);
+        l.set(user, 2, Status::Idle, None);
+        l.set(other, 3, Status::Online, None);
+        let busy = CustomStatus {
+            text: "busy".into(),
+            emoji: None,
+            expires_at: None,
+        };
+        // One announcement, already at the final aggregate: never "online with the new
+        // custom status" on the way to invisible.
+        assert_eq!(
+            l.choose(user, Status::Invisible, Some(busy.clone())),
+            Some(NodePresence {
+                status: Status::Invisible,
+                custom_status: Some(busy.clone()),
+            })
+        );
+        assert_eq!(l.choose(user, Status::Invisible, Some(busy.clone())), None);
+        assert_eq!(
+            l.choose(UserId::from_i64(9), Status::Dnd, None),
+            None,
+            "nobody here"
+        );
+        // While the user's sessions are all gone, the choice waits for the next one.
+        let t0 = Instant::now();
+        let grace = Duration::from_secs(5);
+        l.remove(user, 1, t0, grace);
+        l.remove(user, 2, t0, grace);
+        assert_eq!(l.choose(user, Status::Dnd, None), None);
+        assert_eq!(
+            l.set(user, 1, Status::Dnd, None),
+            Some(NodePresence {
+                status: Status::Dnd,
+                custom_status: None,
+            })
+        );
     }
 
     #[test]

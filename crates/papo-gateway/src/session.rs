@@ -259,7 +259,7 @@ impl Connection {
                 Ok(()) => self.actions.push_back(Action::Presence(p)),
                 Err(message) => self.send(ServerFrame::Error {
                     code: "validation_failed",
-                    message,
+                    message: &message,
                 }),
             },
             (Phase::Identified, ClientFrame::TypingStart(t)) => {
@@ -359,36 +359,13 @@ impl Connection {
     }
 }
 
-/// Limits of a custom status.
-const MAX_STATUS_TEXT: usize = 128;
-const MAX_STATUS_EMOJI: usize = 32;
-
-fn validate_presence(p: &PresenceUpdate) -> Result<(), &'static str> {
-    if p.status == crate::protocol::Status::Offline {
-        return Err("status must be online, idle, dnd or invisible");
+fn validate_presence(p: &PresenceUpdate) -> Result<(), String> {
+    if !p.status.choosable() {
+        return Err("status must be online, idle, dnd or invisible".into());
     }
     if let Some(Some(c)) = &p.custom_status {
-        if c.text.chars().count() > MAX_STATUS_TEXT {
-            return Err("custom status text is at most 128 characters");
-        }
-        if c.emoji
-            .as_ref()
-            .is_some_and(|e| e.chars().count() > MAX_STATUS_EMOJI)
-        {
-            return Err("custom status emoji is at most 32 characters");
-        }
-        let line = papo_core::validate::line_chars;
-        if line(&c.text).is_err() || c.emoji.as_deref().is_some_and(|e| line(e).is_err()) {
-            return Err(
-                "custom status text and emoji may not contain control, invisible or direction-changing characters",
-            );
-        }
-        if let Some(exp) = &c.expires_at
-            && time::OffsetDateTime::parse(exp, &time::format_description::well_known::Rfc3339)
-                .is_err()
-        {
-            return Err("expires_at must be an RFC 3339 timestamp");
-        }
+        c.check()
+            .map_err(|(field, e)| format!("custom_status.{field}: {}", e.message))?;
     }
     Ok(())
 }

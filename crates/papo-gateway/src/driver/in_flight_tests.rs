@@ -37,6 +37,8 @@ impl Backend for GatedBackend {
             read_states_json: OwnJson::new_unchecked("[]".into()),
             topics: Vec::new(),
             watch: Vec::new(),
+            status: crate::protocol::Status::Online,
+            custom_status: None,
         })
     }
 

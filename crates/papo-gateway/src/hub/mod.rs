@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::presence::{LocalPresence, NodePresence, PresenceBook};
-use crate::protocol::{CloseCode, EncodedEvent, EventKind, SharedEvent, Status};
+use crate::protocol::{CloseCode, CustomStatus, EncodedEvent, EventKind, SharedEvent, Status};
 use crate::queue::{EventQueue, QueueLimits};
 use crate::rate::SlidingWindow;
 use crate::session::GatewayConfig;
@@ -87,6 +87,15 @@ pub enum BusMessage {
         /// The servers whose members see the change (the user's, as that node knows them).
         servers: Vec<ServerId>,
     },
+    /// `user` saved a presence: each of their sessions, on every node, takes it.
+    Choice {
+        /// The user.
+        user: UserId,
+        /// The chosen status.
+        status: Status,
+        /// The custom status (`None` clears it).
+        custom_status: Option<CustomStatus>,
+    },
     /// A committed database change: every node forgets its cached copies of what changed.
     Invalidate {
         /// What changed.
@@ -144,6 +153,11 @@ pub struct Identity {
     pub topics: Vec<Topic>,
     /// Users whose presence the session shows in `ready` (members of its servers).
     pub watch: Vec<UserId>,
+    /// The status the user saved: the session starts with it, so that an invisible user
+    /// is never shown online while their client connects.
+    pub status: Status,
+    /// The custom status the user saved (`None` once expired).
+    pub custom_status: Option<CustomStatus>,
 }
 
 /// Decrements the per-address connection count when dropped.
@@ -307,7 +321,7 @@ impl Hub {
                 link: Link::Attached { deadline: None },
                 close: None,
                 dead: false,
-                status: Status::Online,
+                status: identity.status,
                 waker: None,
                 deferred: false,
                 due: false,
@@ -323,7 +337,11 @@ impl Hub {
             .write()
             .expect("sessions lock poisoned")
             .insert(id, session.clone());
-        self.session_online(&session, Status::Online, None);
+        self.session_online(
+            &session,
+            identity.status,
+            Some(identity.custom_status.clone()),
+        );
         (session, 1)
     }
 
@@ -467,6 +485,11 @@ impl Hub {
                 follow,
             } => self.resubscribe(user, &topics, follow),
             BusMessage::Forget { topic } => self.forget_local(topic),
+            BusMessage::Choice {
+                user,
+                status,
+                custom_status,
+            } => self.apply_choice(user, status, custom_status),
             BusMessage::Invalidate { change } => {
                 if let Some(listener) = self.invalidations.get() {
                     listener(&change);

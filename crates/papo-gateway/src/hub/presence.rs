@@ -134,6 +134,49 @@ impl Hub {
         self.session_online(session, status, custom);
     }
 
+    /// `user` saved a presence (their settings): each of their sessions, on every node,
+    /// takes it, as if each had sent it in a `presence_update`.
+    pub fn choose_presence(
+        &self,
+        user: UserId,
+        status: Status,
+        custom_status: Option<CustomStatus>,
+    ) {
+        self.publish(BusMessage::Choice {
+            user,
+            status,
+            custom_status,
+        });
+    }
+
+    /// [`Hub::choose_presence`] on this node: a detached session keeps the status for its
+    /// resume; the live ones are announced together, once.
+    pub(super) fn apply_choice(
+        &self,
+        user: UserId,
+        status: Status,
+        custom_status: Option<CustomStatus>,
+    ) {
+        let sessions: Vec<std::sync::Arc<GwSession>> = self
+            .topics
+            .read()
+            .expect("topics lock poisoned")
+            .get(&Topic::User(user))
+            .cloned()
+            .unwrap_or_default();
+        for s in &sessions {
+            s.state.lock().expect("session mutex poisoned").status = status;
+        }
+        let announce = self
+            .local_presence
+            .lock()
+            .expect("presence mutex poisoned")
+            .choose(user, status, custom_status);
+        if let Some(p) = announce {
+            self.announce_presence(user, p);
+        }
+    }
+
     pub(super) fn announce_presence(&self, user: UserId, presence: NodePresence) {
         let current = self.servers_of(user);
         let servers = self

@@ -31,6 +31,8 @@ fn identity(user: i64) -> Identity {
         read_states_json: json("[]"),
         topics: vec![Topic::Server(ServerId::from_i64(7))],
         watch: Vec::new(),
+        status: crate::protocol::Status::Online,
+        custom_status: None,
     }
 }
 

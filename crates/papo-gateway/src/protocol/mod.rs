@@ -88,60 +88,7 @@ impl CloseCode {
     }
 }
 
-/// Presence status a session may choose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Shown as offline to others.
-    Invisible,
-    /// Away.
-    Idle,
-    /// Do not disturb.
-    Dnd,
-    /// Available.
-    Online,
-    /// No session at all (never chosen by a client).
-    Offline,
-}
-
-impl Status {
-    /// How "present" a status is: the session with the highest rank sets the user's status.
-    pub const fn rank(self) -> u8 {
-        match self {
-            Self::Offline => 0,
-            Self::Invisible => 1,
-            Self::Idle => 2,
-            Self::Dnd => 3,
-            Self::Online => 4,
-        }
-    }
-
-    /// The name on the wire (as serde writes it).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Invisible => "invisible",
-            Self::Idle => "idle",
-            Self::Dnd => "dnd",
-            Self::Online => "online",
-            Self::Offline => "offline",
-        }
-    }
-}
-
-/// A custom status line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomStatus {
-    /// ≤ 128 characters.
-    pub text: String,
-    /// ≤ 32 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emoji: Option<String>,
-    /// RFC 3339: clients hide the status from then on (the server keeps it until the user
-    /// changes it; a time already past is kept too, as clocks differ).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-}
+pub use papo_core::presence::{CustomStatus, Status};
 
 /// `identify` data.
 #[derive(Debug, Deserialize)]

@@ -24,6 +24,7 @@ use crate::http::error::ApiError;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
 use crate::http::servers::dto::ChannelKind;
 use crate::http::servers::{ready_json, view_with, views};
+use crate::http::users;
 use crate::http::{identify_json, messages};
 use crate::state::AppState;
 use papo_core::permissions::Permissions;
@@ -118,6 +119,7 @@ impl Backend for ServerBackend {
             .collect();
         watch.sort_unstable_by_key(|u| u.as_i64());
         watch.dedup();
+        let (status, custom_status) = users::saved_presence(&row.settings, now);
         Some(Identity {
             user_id,
             auth_session: SessionId::from_i64(owner.session_id),
@@ -126,6 +128,8 @@ impl Backend for ServerBackend {
             read_states_json: identify_json::read_states(&read_states),
             topics,
             watch,
+            status,
+            custom_status,
         })
     }
 

@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::UserId;
+use papo_core::presence::{CustomStatus, Status};
 use papo_core::settings::{Locale, Patch, SettingsPatch, UserSettings, patch_field};
 use papo_core::validate::{limits, optional_name, optional_text};
 use papo_gateway::hub::Topic;
@@ -118,20 +119,48 @@ fn settings_json(stored: &str) -> Box<RawValue> {
 /// Calls `f` with [`settings_json`]'s answer for `stored`, without copying it. The thread's
 /// last answer is borrowed while `f` runs, so `f` must not ask for settings itself.
 pub(crate) fn with_settings_json<R>(stored: &str, f: impl FnOnce(&RawValue) -> R) -> R {
+    with_read_settings(stored, |read| f(&read.json))
+}
+
+/// The presence the user saved in `stored` settings, as a new gateway session starts with
+/// it: the custom status is dropped once expired at `now_ms`.
+pub(crate) fn saved_presence(stored: &str, now_ms: i64) -> (Status, Option<CustomStatus>) {
+    with_read_settings(stored, |read| {
+        let custom = read
+            .custom_status
+            .as_ref()
+            .filter(|c| !c.expired(now_ms))
+            .cloned();
+        (read.status, custom)
+    })
+}
+
+/// Stored settings as read: the API's JSON and the saved presence.
+struct ReadSettings {
+    json: Box<RawValue>,
+    status: Status,
+    custom_status: Option<CustomStatus>,
+}
+
+fn with_read_settings<R>(stored: &str, f: impl FnOnce(&ReadSettings) -> R) -> R {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, Box<RawValue>)>> =
+        static LAST: std::cell::RefCell<Option<(String, ReadSettings)>> =
             const { std::cell::RefCell::new(None) };
     }
     LAST.with_borrow_mut(|last| {
-        if let Some((text, json)) = last.as_ref()
+        if let Some((text, read)) = last.as_ref()
             && text == stored
         {
-            return f(json);
+            return f(read);
         }
-        let json = serde_json::value::to_raw_value(&parse_settings(stored))
-            .expect("settings are plain data");
-        let out = f(&json);
-        *last = Some((stored.to_owned(), json));
+        let settings = parse_settings(stored);
+        let read = ReadSettings {
+            json: serde_json::value::to_raw_value(&settings).expect("settings are plain data"),
+            status: settings.status,
+            custom_status: settings.custom_status,
+        };
+        let out = f(&read);
+        *last = Some((stored.to_owned(), read));
         out
     })
 }
@@ -219,6 +248,16 @@ pub async fn patch_me(
             state
                 .hub
                 .emit(Topic::User(auth.user_id), EventKind::UserUpdated, &me);
+            // A presence chosen is taken by every session of the user, this one's included,
+            // even where a session had chosen another on its own.
+            if patch
+                .settings
+                .as_ref()
+                .is_some_and(|s| s.status.is_some() || s.custom_status.is_some())
+            {
+                let (status, custom) = saved_presence(&row.settings, now);
+                state.hub.choose_presence(auth.user_id, status, custom);
+            }
             let public = |r: &UserRow| {
                 (
                     r.display_name.clone(),

@@ -189,6 +189,23 @@ async fn two_nodes_share_events_presence_and_revocations() {
             break;
         }
     }
+    // A presence saved through node A is taken by the session on node B too: dnd there
+    // would otherwise keep her dnd.
+    let (status, _) = call(
+        reqwest::Method::PATCH,
+        a.url("/api/v1/users/@me"),
+        Some(&token),
+        json!({"settings": {"status": "invisible", "custom_status": {"text": "off"}}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    loop {
+        let ev = on_b.event("presence.updated").await;
+        if ev["d"]["status"] == "invisible" {
+            assert_eq!(ev["d"]["custom_status"]["text"], "off", "{ev}");
+            break;
+        }
+    }
 
     // Node B keeps copies of tokens and memberships: a change committed through node A
     // reaches them over the bus. Bo joins, posts through B (B now holds his membership),

@@ -14,6 +14,7 @@ mod edge;
 mod gateway;
 mod gateway_sends;
 mod gateway_upgrade;
+mod presence;
 mod process;
 mod servers;
 mod sessions;
