@@ -1,5 +1,6 @@
 // Browser end-to-end test of the real-time gateway: presence picker and custom
-// status, live `user.updated` across two tabs, and reconnect + resume after a
+// status (saved with the account: a second device starts with it and follows it),
+// live `user.updated` across two tabs, and reconnect + resume after a
 // dropped socket. Needs the papo binary (see papo.mjs) and Debian's Chromium;
 // run with `npm run build && npm run e2e`.
 
@@ -97,16 +98,32 @@ describe('real-time gateway in the browser', () => {
       await dialog.waitFor({ state: 'hidden' });
       await expectText(panel.getByTestId('user-panel-custom-status'), 'Focus time');
       await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
-      // The choice is remembered for the next load.
-      const stored = await page.evaluate(() =>
-        Object.entries(localStorage)
-          .filter(([k]) => k.startsWith('papo.presence.'))
-          .map(([, v]) => JSON.parse(v)),
-      );
-      assert.equal(stored.length, 1);
-      assert.equal(stored[0].status, 'dnd');
-      assert.equal(stored[0].custom_status.text, 'Focus time');
-      assert.match(stored[0].custom_status.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      // The choice is saved with the account, not on the device ...
+      const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('papo.presence.')));
+      assert.deepEqual(stored, []);
+
+      // ... so another device that logs in starts with it, and a status picked there reaches
+      // this one live.
+      const device = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+      device.setDefaultTimeout(15_000);
+      const other = await device.newPage();
+      const problemsOther = watch(other, 'other device');
+      await other.goto(`${papo.url}/login`);
+      await other.locator('input[name="login"]').fill(user.username);
+      await other.locator('input[name="password"]').fill(user.password);
+      await other.locator('form button[type="submit"]').click();
+      await other.waitForURL('**/app');
+      await waitForConnected(other);
+      const otherPanel = other.getByTestId('user-panel');
+      await expectAttribute(otherPanel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      await expectText(otherPanel.getByTestId('user-panel-custom-status'), 'Focus time');
+      await other.getByTestId('presence-trigger').click();
+      await other.getByRole('menuitemradio', { name: new RegExp(en.presence.status.idle) }).click();
+      await expectAttribute(otherPanel.getByTestId('presence-dot'), 'aria-label', en.presence.status.idle);
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.idle);
+      await expectText(panel.getByTestId('user-panel-custom-status'), 'Focus time');
+      await device.close();
+      problems.push(...problemsOther);
 
       // A second tab of the same browser: same account.
       page2 = await context.newPage();
@@ -119,14 +136,14 @@ describe('real-time gateway in the browser', () => {
 
       // Tab 1 follows without a reload (user.updated over the gateway).
       await expectText(panel.getByTestId('user-panel-display-name'), newName);
-      // ... and still shows the presence (tab 2 re-sent the remembered choice).
-      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      // ... and still shows the presence (tab 2 started with the saved choice).
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.idle);
 
-      // Tab 2 sees the DND presence and the custom status too.
+      // Tab 2 sees the idle presence and the custom status too.
       await page2.getByTestId('close-settings').click();
       await page2.waitForURL('**/app');
       const panel2 = page2.getByTestId('user-panel');
-      await expectAttribute(panel2.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      await expectAttribute(panel2.getByTestId('presence-dot'), 'aria-label', en.presence.status.idle);
       await expectText(panel2.getByTestId('user-panel-custom-status'), 'Focus time');
       await expectText(panel2.getByTestId('user-panel-display-name'), newName);
       await page2.close();
@@ -172,8 +189,8 @@ describe('real-time gateway in the browser', () => {
       assert.equal(afterDrop.info.sessionId, before.sessionId);
       assert.equal(afterDrop.info.readyCount, before.readyCount);
 
-      // Still live after the resume: the remembered presence is back.
-      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.dnd);
+      // Still live after the resume: the saved presence is back.
+      await expectAttribute(panel.getByTestId('presence-dot'), 'aria-label', en.presence.status.idle);
       await expectText(panel.getByTestId('user-panel-custom-status'), 'Focus time');
     });
     assert.deepEqual(problems, []);

@@ -1,6 +1,6 @@
 // Types mirroring docs/api.md (Papo API v1).
 
-import type { Presence } from '../gateway/protocol';
+import type { CustomStatus, Presence, PresenceStatus } from '../gateway/protocol';
 
 export type Locale = 'en' | 'pt-BR';
 export type Theme = 'dark' | 'light' | 'system';
@@ -28,6 +28,9 @@ export interface Settings {
   theme: Theme;
   privacy: PrivacySettings;
   audio_video: AudioVideoSettings;
+  /** The presence chosen, on every device (each new session starts with it). */
+  status: PresenceStatus;
+  custom_status: CustomStatus | null;
 }
 
 export interface PublicUser {
@@ -69,6 +72,8 @@ export interface SettingsPatch {
   theme?: Theme;
   privacy?: Partial<PrivacySettings>;
   audio_video?: Partial<AudioVideoSettings>;
+  status?: PresenceStatus;
+  custom_status?: CustomStatus | null;
 }
 
 export interface UserPatch {

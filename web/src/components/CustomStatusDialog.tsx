@@ -11,12 +11,19 @@ import {
   type CustomStatusErrors,
 } from '../gateway/presence';
 import type { CustomStatus } from '../gateway/protocol';
+import { FormAlert } from './FormAlert';
 import { FormField } from './FormField';
+import { useFocusFirstInvalid, useFormErrors } from './useFormErrors';
+
+const TEXT_FIELD = 'settings.custom_status.text';
+const EMOJI_FIELD = 'settings.custom_status.emoji';
+const SERVER_FIELDS = [TEXT_FIELD, EMOJI_FIELD] as const;
 
 interface CustomStatusDialogProps {
   /** The custom status being edited, if any. */
   initial: CustomStatus | null;
-  onSave(custom: CustomStatus | null): void;
+  /** Saves it; a rejection (the server refused it) is shown in the dialog. */
+  onSave(custom: CustomStatus | null): Promise<void>;
   onClose(): void;
 }
 
@@ -31,6 +38,11 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
   const [emoji, setEmoji] = useState(initial?.emoji ?? '');
   const [clearAfter, setClearAfter] = useState<ClearAfter>('never');
   const [errors, setErrors] = useState<CustomStatusErrors>({});
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const refused = useFormErrors(saveError, SERVER_FIELDS);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, saveError);
 
   // Unmounting removes the element, which also takes it out of the top layer.
   useEffect(() => {
@@ -40,19 +52,27 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
 
   const message = (field: 'text' | 'emoji'): string | undefined => {
     const code = errors[field];
-    if (!code) return undefined;
+    if (!code) return refused.fields[field === 'text' ? TEXT_FIELD : EMOJI_FIELD];
     if (code === 'required') return t('presence.dialog.textRequired');
     const max = field === 'text' ? CUSTOM_STATUS_MAX_CHARS : CUSTOM_STATUS_EMOJI_MAX_CHARS;
     return t('presence.dialog.tooLong', { max });
   };
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return;
     const draft = { text, emoji, clearAfter };
     const found = validateCustomStatus(draft);
     setErrors(found);
+    setSaveError(null);
     if (Object.keys(found).length > 0) return;
-    onSave(customStatusFromDraft(draft, new Date()));
+    setBusy(true);
+    try {
+      await onSave(customStatusFromDraft(draft, new Date()));
+    } catch (err) {
+      setSaveError(err);
+      setBusy(false);
+    }
   }
 
   return (
@@ -64,11 +84,12 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
       data-testid="custom-status-dialog"
       onClose={onClose}
     >
-      <form className="form dialog-body" onSubmit={onSubmit} noValidate>
+      <form ref={formRef} className="form dialog-body" onSubmit={onSubmit} noValidate>
         <header className="dialog-header">
           <h2 id={titleId}>{t('presence.dialog.title')}</h2>
           <p id={descriptionId}>{t('presence.dialog.description')}</p>
         </header>
+        <FormAlert message={refused.banner} />
         <FormField
           name="custom_status_emoji"
           label={t('presence.dialog.emoji')}
@@ -76,6 +97,7 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
           onChange={(value) => {
             setEmoji(value);
             setErrors((e) => ({ ...e, emoji: undefined }));
+            setSaveError(null);
           }}
           error={message('emoji')}
           hint={t('presence.dialog.counter', { count: charCount(emoji), max: CUSTOM_STATUS_EMOJI_MAX_CHARS })}
@@ -87,6 +109,7 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
           onChange={(value) => {
             setText(value);
             setErrors((e) => ({ ...e, text: undefined }));
+            setSaveError(null);
           }}
           error={message('text')}
           hint={t('presence.dialog.counter', { count: charCount(text), max: CUSTOM_STATUS_MAX_CHARS })}
@@ -114,7 +137,12 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
           <button type="button" className="button button-link" onClick={() => ref.current?.close()}>
             {t('presence.dialog.cancel')}
           </button>
-          <button type="submit" className="button button-primary" data-testid="custom-status-save">
+          <button
+            type="submit"
+            className="button button-primary"
+            aria-disabled={busy || undefined}
+            data-testid="custom-status-save"
+          >
             {t('presence.dialog.save')}
           </button>
         </div>

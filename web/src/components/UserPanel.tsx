@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboard
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { activeCustomStatus, expiryOf } from '../gateway/presence';
-import { PRESENCE_STATUSES, type CustomStatus, type PresenceStatus } from '../gateway/protocol';
+import { PRESENCE_STATUSES, type CustomStatus, type PresenceStatus, type PresenceUpdate } from '../gateway/protocol';
 import { useAuth, useAuthActions, useCurrentUser, useOwnPresence } from '../state/context';
 import { Avatar, PresenceDot, displayNameOf } from './Avatar';
 import { CustomStatusDialog } from './CustomStatusDialog';
@@ -87,13 +87,19 @@ export function UserPanel() {
     items[next]?.focus();
   };
 
+  /** A status picked from the menu: shown at once, and put back if it could not be saved. */
+  const pick = (update: PresenceUpdate) => {
+    setPresence(update).catch((err: unknown) => console.warn('papo: could not save the status', err));
+  };
+
   const chooseStatus = (status: PresenceStatus) => {
-    setPresence({ status, custom_status: presenceChoice.custom_status });
+    pick({ status, custom_status: presenceChoice.custom_status });
     closeMenu(true);
   };
 
-  const saveCustom = (customStatus: CustomStatus | null) => {
-    setPresence({ status: presenceChoice.status, custom_status: customStatus });
+  /** The dialog stays open, with the server's reason, if the save is refused. */
+  const saveCustom = async (customStatus: CustomStatus | null) => {
+    await setPresence({ status: presenceChoice.status, custom_status: customStatus });
     setDialogOpen(false);
     triggerRef.current?.focus();
   };
@@ -182,7 +188,7 @@ export function UserPanel() {
               tabIndex={-1}
               className="presence-menu-item"
               onClick={() => {
-                setPresence({ status: presenceChoice.status, custom_status: null });
+                pick({ status: presenceChoice.status, custom_status: null });
                 closeMenu(true);
               }}
               data-testid="presence-clear-custom-status"

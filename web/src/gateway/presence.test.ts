@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Presence } from './protocol';
 import {
+  DEFAULT_PRESENCE,
   activeCustomStatus,
   charCount,
+  choiceOf,
   customStatusFromDraft,
   expiresAtFor,
   loadPresenceChoice,
   parsePresenceChoice,
   presenceMap,
   presenceStorageKey,
-  savePresenceChoice,
+  takeStoredChoice,
   toRfc3339,
   validateCustomStatus,
 } from './presence';
@@ -62,15 +64,34 @@ describe('custom status', () => {
   });
 });
 
-describe('presence choice persistence', () => {
-  it('round-trips through storage, per user', () => {
+describe('the saved choice', () => {
+  const settings = (status: string, custom_status: unknown) =>
+    ({ status, custom_status }) as unknown as Parameters<typeof choiceOf>[0];
+
+  it('is read from the settings, an expired custom status left out', () => {
+    expect(choiceOf(settings('dnd', { text: 'Aula', expires_at: '2025-03-10T15:00:00Z' }), NOW.getTime())).toEqual({
+      status: 'dnd',
+      custom_status: { text: 'Aula', expires_at: '2025-03-10T15:00:00Z' },
+    });
+    expect(choiceOf(settings('idle', { text: 'Aula', expires_at: '2025-03-10T14:00:00Z' }), NOW.getTime())).toEqual({
+      status: 'idle',
+      custom_status: null,
+    });
+    expect(choiceOf(null, NOW.getTime())).toEqual(DEFAULT_PRESENCE);
+    expect(choiceOf(settings('away', null), NOW.getTime()).status, 'an unknown status reads online').toBe('online');
+  });
+});
+
+describe('the choice an older version kept on the device', () => {
+  it('is read once, per user, then gone', () => {
     const storage = new MemoryStorage();
     const choice = { status: 'dnd' as const, custom_status: { text: 'Focus time' } };
-    savePresenceChoice(storage, 'u1', choice);
-    expect(storage.data.has(presenceStorageKey('u1'))).toBe(true);
-    expect(loadPresenceChoice(storage, 'u1', NOW.getTime())).toEqual(choice);
+    storage.setItem(presenceStorageKey('u1'), JSON.stringify(choice));
     expect(loadPresenceChoice(storage, 'u2', NOW.getTime())).toBeNull();
-    expect(loadPresenceChoice(null, 'u1', NOW.getTime())).toBeNull();
+    expect(takeStoredChoice(storage, 'u1', NOW.getTime())).toEqual(choice);
+    expect(storage.data.has(presenceStorageKey('u1'))).toBe(false);
+    expect(takeStoredChoice(storage, 'u1', NOW.getTime())).toBeNull();
+    expect(takeStoredChoice(null, 'u1', NOW.getTime())).toBeNull();
   });
 
   it('drops an expired custom status but keeps the status', () => {

@@ -1,7 +1,8 @@
-// The presence this device asked for: choices, custom-status limits, expiry
-// and persistence in localStorage; and the presences it shows. No React.
+// The presence the user chose (saved in their settings): choices, custom-status limits and
+// expiry; the choice an older version kept per device; and the presences shown. No React.
 
 import type { StorageLike } from '../api/client';
+import type { Settings } from '../api/types';
 import {
   PRESENCE_STATUSES,
   type CustomStatus,
@@ -139,12 +140,27 @@ export function loadPresenceChoice(storage: StorageLike | null, userId: string, 
   }
 }
 
-export function savePresenceChoice(storage: StorageLike | null, userId: string, choice: PresenceUpdate): void {
+/**
+ * The choice an older version kept on this device, removed as it is read: it is moved into
+ * the user's settings once, then the settings are the only copy.
+ */
+export function takeStoredChoice(storage: StorageLike | null, userId: string, now: number): PresenceUpdate | null {
+  const choice = loadPresenceChoice(storage, userId, now);
   try {
-    storage?.setItem(presenceStorageKey(userId), JSON.stringify(choice));
+    storage?.removeItem(presenceStorageKey(userId));
   } catch {
-    /* storage full or unavailable: the choice lasts for this page only */
+    /* unavailable: nothing to move either */
   }
+  return choice;
+}
+
+/** The presence saved in `settings`, an expired custom status left out. */
+export function choiceOf(settings: Settings | null | undefined, now: number): PresenceUpdate {
+  if (!settings) return DEFAULT_PRESENCE;
+  return {
+    status: isStatus(settings.status) ? settings.status : 'online',
+    custom_status: activeCustomStatus(settings.custom_status, now),
+  };
 }
 
 /** A presence as the app keeps it (an absent custom status is `null`). */

@@ -16,15 +16,7 @@ import type {
 } from '../api';
 import { TOKEN_KEYS } from '../api/client';
 import { gateway, gatewayHooks } from '../gateway';
-import {
-  DEFAULT_PRESENCE,
-  expiryOf,
-  loadPresenceChoice,
-  normalizePresence,
-  presenceMap,
-  presenceStorageKey,
-  savePresenceChoice,
-} from '../gateway/presence';
+import { choiceOf, expiryOf, normalizePresence, presenceMap, takeStoredChoice } from '../gateway/presence';
 import { isPresence, type Presence, type PresenceUpdate } from '../gateway/protocol';
 import i18n from '../i18n';
 import { isLocale } from '../i18n/language';
@@ -37,14 +29,16 @@ import { AuthActionsContext, AuthStateContext, type AuthActions, type AuthState 
 import { actionForEvent, serversReducer, type ServerAction } from './servers';
 import { chat } from './chat';
 
-const anonymous = (sessionExpired: boolean): AuthState => ({
+/** The state kept; `presenceChoice` is read from the user's settings as it is handed out. */
+type StoredState = Omit<AuthState, 'presenceChoice'>;
+
+const anonymous = (sessionExpired: boolean): StoredState => ({
   status: 'anonymous',
   user: null,
   sessions: null,
   sessionExpired,
   presences: {},
   connection: 'offline',
-  presenceChoice: DEFAULT_PRESENCE,
   servers: null,
 });
 
@@ -67,10 +61,6 @@ function mergeUser(current: CurrentUser | null, incoming: unknown): CurrentUser 
   return { ...current, ...next, settings: next.settings ?? current.settings };
 }
 
-function samePresence(a: PresenceUpdate | null, b: PresenceUpdate): boolean {
-  return a !== null && JSON.stringify(a) === JSON.stringify(b);
-}
-
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** Deleting something that is already gone (404) counts as done. */
@@ -87,6 +77,8 @@ function mergeSettings(settings: Settings, patch: SettingsPatch): Settings {
     ...settings,
     ...(patch.locale !== undefined ? { locale: patch.locale } : {}),
     ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
+    ...(patch.status !== undefined ? { status: patch.status } : {}),
+    ...(patch.custom_status !== undefined ? { custom_status: patch.custom_status } : {}),
     privacy: { ...settings.privacy, ...patch.privacy },
     audio_video: { ...settings.audio_video, ...patch.audio_video },
   };
@@ -97,11 +89,9 @@ function mergeSettings(settings: Settings, patch: SettingsPatch): Settings {
  * and the actions that change it. Components read it through useAuth().
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<AuthState>(() =>
+  const [state, setState] = useState<StoredState>(() =>
     api.hasSession() ? { ...anonymous(false), status: 'loading' } : anonymous(false),
   );
-  /** What the current gateway session was last told (null = nothing yet). */
-  const sentPresence = useRef<PresenceUpdate | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
 
@@ -111,6 +101,38 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       const servers = serversReducer(s.servers, action);
       return servers === s.servers ? s : { ...s, servers };
     });
+  }, []);
+
+  /** Saves a presence choice in the settings: shown at once, undone if the server refuses it. */
+  const savePresence = useCallback(async (update: PresenceUpdate) => {
+    const user = stateRef.current.user;
+    if (!user) return;
+    const before = { settings: user.settings, own: stateRef.current.presences[user.id] };
+    const patch: SettingsPatch = { status: update.status, custom_status: update.custom_status };
+    const own: Presence = { user_id: user.id, status: update.status, custom_status: update.custom_status };
+    // The server's presence.updated (the aggregate of all sessions) follows.
+    setState((s) =>
+      s.user
+        ? {
+            ...s,
+            user: { ...s.user, settings: mergeSettings(s.user.settings, patch) },
+            presences: { ...s.presences, [user.id]: own },
+          }
+        : s,
+    );
+    try {
+      const saved = await usersApi.updateMe({ settings: patch });
+      setState((s) => ({ ...s, user: saved }));
+    } catch (err) {
+      setState((s) => {
+        if (!s.user) return s;
+        const presences = { ...s.presences };
+        if (before.own) presences[user.id] = before.own;
+        else delete presences[user.id];
+        return { ...s, user: { ...s.user, settings: before.settings }, presences };
+      });
+      throw err;
+    }
   }, []);
 
   const loadMe = useCallback(async () => {
@@ -163,17 +185,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const userId = state.status === 'authenticated' ? (state.user?.id ?? null) : null;
   useEffect(() => {
     if (userId === null) return;
-    const storage = browserStorage();
-    const choice = loadPresenceChoice(storage, userId, Date.now()) ?? DEFAULT_PRESENCE;
-    stateRef.current = { ...stateRef.current, presenceChoice: choice };
-    setState((s) => ({ ...s, presenceChoice: choice }));
-    sentPresence.current = null;
 
-    /** Tells the gateway session this device's choice, unless it already knows it. */
-    const syncPresence = () => {
-      const wanted = stateRef.current.presenceChoice;
-      if (samePresence(sentPresence.current, wanted)) return;
-      if (gateway.updatePresence(wanted)) sentPresence.current = wanted;
+    /** Moves the choice an older version kept on this device into the settings, once. */
+    const moveStoredChoice = (user: CurrentUser) => {
+      const now = Date.now();
+      const stored = takeStoredChoice(browserStorage(), userId, now);
+      const saved = choiceOf(user.settings, now);
+      const isDefault = (c: PresenceUpdate) => c.status === 'online' && c.custom_status === null;
+      if (stored === null || isDefault(stored) || !isDefault(saved)) return;
+      savePresence(stored).catch((err: unknown) => console.warn('papo: could not save the status', err));
     };
 
     gatewayHooks.onResync = () => {
@@ -195,22 +215,20 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       chat.attach(() => ({ user: stateRef.current.user, servers: stateRef.current.servers ?? [] })),
       gateway.on('state', (connection) => setState((s) => ({ ...s, connection }))),
       gateway.on('ready', (ready) => {
-        // A new session starts as online without a custom status.
-        sentPresence.current = DEFAULT_PRESENCE;
+        // The session started with the presence saved in the settings.
         const presences = presenceMap(ready.presences);
         // A (new) session: its server list replaces ours, events missed before it included.
         const servers = serversReducer(null, { type: 'servers.loaded', servers: ready.servers ?? [] });
         setState((s) => ({ ...s, user: mergeUser(s.user, ready.user), presences, servers }));
         chat.ready(ready.read_states);
-        syncPresence();
+        moveStoredChoice(ready.user);
       }),
       gateway.on('resumed', (resumed) => {
         // Presence changes are not replayed: the server sends the presences as they are now.
         const { presences } = resumed;
         if (presences) setState((s) => ({ ...s, presences: presenceMap(presences) }));
-        // The server may have reset the session's status while the socket was down.
-        sentPresence.current = DEFAULT_PRESENCE;
-        syncPresence();
+        // A session back after the offline grace has its status but not its custom status.
+        gateway.updatePresence(choiceOf(stateRef.current.user?.settings, Date.now()));
       }),
       gateway.on('event', ({ t, d }) => {
         chat.handleEvent(t, d);
@@ -253,47 +271,35 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       })();
     }, SERVERS_REST_FALLBACK_MS);
 
-    // The choice made in another tab of this browser applies here too.
-    const onStorage = (event: StorageEvent) => {
-      if (event.key !== presenceStorageKey(userId)) return;
-      const next = loadPresenceChoice(storage, userId, Date.now()) ?? DEFAULT_PRESENCE;
-      stateRef.current = { ...stateRef.current, presenceChoice: next };
-      setState((s) => ({ ...s, presenceChoice: next }));
-      syncPresence();
-    };
-    window.addEventListener('storage', onStorage);
-
     gateway.start();
     return () => {
       fallbackCancelled = true;
       clearTimeout(fallback);
-      window.removeEventListener('storage', onStorage);
       gateway.close();
       for (const off of offs) off();
       gatewayHooks.onResync = () => {};
       gatewayHooks.lost = () => {};
       setState((s) => ({ ...s, connection: 'offline', servers: null }));
     };
-  }, [userId, dispatchServers]);
+  }, [userId, dispatchServers, savePresence]);
 
-  // Clear the custom status when its time is up.
-  const customExpiry = expiryOf(state.presenceChoice.custom_status);
+  // Clear the custom status when its time is up (every device of the user does; the first
+  // one's save reaches the others).
+  const customExpiry = expiryOf(state.user?.settings.custom_status);
   useEffect(() => {
     if (userId === null || customExpiry === null) return;
     const timer = setTimeout(
       () => {
-        const current = stateRef.current.presenceChoice;
-        if (expiryOf(current.custom_status) !== customExpiry) return;
-        const next: PresenceUpdate = { status: current.status, custom_status: null };
-        savePresenceChoice(browserStorage(), userId, next);
-        stateRef.current = { ...stateRef.current, presenceChoice: next };
-        setState((s) => ({ ...s, presenceChoice: next }));
-        if (gateway.updatePresence(next)) sentPresence.current = next;
+        const settings = stateRef.current.user?.settings;
+        if (!settings || expiryOf(settings.custom_status) !== customExpiry) return;
+        savePresence({ status: choiceOf(settings, Date.now()).status, custom_status: null }).catch((err: unknown) =>
+          console.warn('papo: could not clear the custom status', err),
+        );
       },
       Math.min(MAX_TIMEOUT_MS, Math.max(0, customExpiry - Date.now())),
     );
     return () => clearTimeout(timer);
-  }, [userId, customExpiry]);
+  }, [userId, customExpiry, savePresence]);
 
   // Language and theme follow the user's saved settings (or this device's last ones).
   const savedLocale = state.user?.settings.locale;
@@ -373,20 +379,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         // Every other session was revoked: the list is stale.
         setState((s) => ({ ...s, sessions: null }));
       },
-      setPresence(update: PresenceUpdate) {
-        const user = stateRef.current.user;
-        if (!user) return;
-        savePresenceChoice(browserStorage(), user.id, update);
-        const own: Presence = { user_id: user.id, status: update.status, custom_status: update.custom_status };
-        stateRef.current = { ...stateRef.current, presenceChoice: update };
-        // Optimistic: the server's presence.updated (the aggregate of all sessions) follows.
-        setState((s) => ({
-          ...s,
-          presenceChoice: update,
-          presences: { ...s.presences, [user.id]: own },
-        }));
-        if (gateway.updatePresence(update)) sentPresence.current = update;
-      },
+      setPresence: savePresence,
       async createServer(name: string) {
         // Its default channels are named in the language the user sees (#geral in Portuguese).
         const locale = isLocale(i18n.language) ? i18n.language : undefined;
@@ -426,11 +419,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         dispatchServers({ type: 'channel.deleted', id: channel.id, server_id: channel.server_id });
       },
     };
-  }, [loadMe, dispatchServers]);
+  }, [loadMe, dispatchServers, savePresence]);
+
+  // The presence chosen is the one saved in the settings (a custom status hidden once expired;
+  // the timer above saves its clearing, which renders this again).
+  const value = useMemo<AuthState>(
+    () => ({ ...state, presenceChoice: choiceOf(state.user?.settings, Date.now()) }),
+    [state],
+  );
 
   return (
     <AuthActionsContext.Provider value={actions}>
-      <AuthStateContext.Provider value={state}>{children}</AuthStateContext.Provider>
+      <AuthStateContext.Provider value={value}>{children}</AuthStateContext.Provider>
     </AuthActionsContext.Provider>
   );
 }

@@ -31,7 +31,7 @@ export interface AuthState {
   presences: Record<string, Presence>;
   /** The real-time connection. */
   connection: GatewayState;
-  /** The presence this device asked for (persisted in localStorage). */
+  /** The presence the user chose (saved in their settings, so the same on every device). */
   presenceChoice: PresenceUpdate;
   /** The servers the user is in, with the channels they can see (null = not loaded yet). */
   servers: ServerList;
@@ -47,8 +47,11 @@ export interface AuthActions {
   loadSessions(): Promise<void>;
   revokeSession(id: string): Promise<void>;
   changePassword(input: PasswordChangeInput): Promise<void>;
-  /** Sets this device's status / custom status (sent over the gateway, remembered locally). */
-  setPresence(update: PresenceUpdate): void;
+  /**
+   * Saves the status / custom status in the user's settings: every session of theirs takes
+   * it. Shown at once; rejects (with the change undone) if the server refuses it.
+   */
+  setPresence(update: PresenceUpdate): Promise<void>;
   /** `POST /servers`; the new server is in the store when this resolves. */
   createServer(name: string): Promise<ServerDetail>;
   updateServer(serverId: string, patch: ServerPatch): Promise<Server>;
