@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
 import { en, ptBR } from './locales';
 import enMain from './locales/en.json';
@@ -40,7 +41,8 @@ describe('translation resources', () => {
 
   it('en and pt-BR have exactly the same keys', () => {
     const missingInPt = [...enKeys.keys()].filter((k) => !ptKeys.has(k));
-    const missingInEn = [...ptKeys.keys()].filter((k) => !enKeys.has(k));
+    // Portuguese has a plural category English lacks ("many": 1,000,000).
+    const missingInEn = [...ptKeys.keys()].filter((k) => !enKeys.has(k) && !k.endsWith('_many'));
     expect(missingInPt).toEqual([]);
     expect(missingInEn).toEqual([]);
     expect(enKeys.size).toBeGreaterThan(50);
@@ -60,6 +62,25 @@ describe('translation resources', () => {
     for (const code of codes) {
       expect(enKeys.has(`errors.${code}`), code).toBe(true);
       expect(ptKeys.has(`errors.${code}`), code).toBe(true);
+    }
+  });
+
+  it('has every plural form each language needs, so no count shows a bare key', async () => {
+    const plurals = [...enKeys.keys()].filter((k) => k.endsWith('_other')).map((k) => k.slice(0, -'_other'.length));
+    expect(plurals.length).toBeGreaterThan(5);
+    const samples = [0, 1, 2, 5, 21, 1_000_000, 2_000_000, 1.5];
+    for (const [lng, translation] of [['en', en], ['pt-BR', ptBR]] as const) {
+      const categories = new Set(samples.map((n) => new Intl.PluralRules(lng).select(n)));
+      if (lng === 'pt-BR') expect(categories.has('many'), 'the sample reaches "many"').toBe(true);
+      const t = i18next.createInstance();
+      await t.init({ lng, resources: { [lng]: { translation } }, interpolation: { escapeValue: false } });
+      for (const key of plurals) {
+        for (const count of samples) {
+          const text = t.t(key, { count, emoji: '👍', time: '10:00' });
+          expect(text, `${lng} ${key} ${count}`).not.toBe(key);
+          expect(text, `${lng} ${key} ${count}`).toContain(String(count));
+        }
+      }
     }
   });
 
