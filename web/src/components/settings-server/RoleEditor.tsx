@@ -18,7 +18,19 @@ import { PermissionSwitches } from './PermissionList';
 const FIELDS = ['name', 'color', 'permissions', 'hoist', 'mentionable'] as const;
 const ROLE_NAME_MAX = 100;
 /** Discord-like presets for the colour picker. */
-const SWATCHES = [0x1abc9c, 0x2ecc71, 0x3498db, 0x9b59b6, 0xe91e63, 0xf1c40f, 0xe67e22, 0xe74c3c, 0x95a5a6, 0x607d8b];
+/** Preset colours, each with a name to be read out (a hex code says nothing to most people). */
+const SWATCHES = [
+  [0x1abc9c, 'teal'],
+  [0x2ecc71, 'green'],
+  [0x3498db, 'blue'],
+  [0x9b59b6, 'purple'],
+  [0xe91e63, 'pink'],
+  [0xf1c40f, 'yellow'],
+  [0xe67e22, 'orange'],
+  [0xe74c3c, 'red'],
+  [0x95a5a6, 'grey'],
+  [0x607d8b, 'slate'],
+] as const;
 
 interface RoleEditorProps {
   server: ServerDetail;
@@ -132,7 +144,7 @@ export function RoleEditor({ server, role, actor, onDeleted }: RoleEditorProps) 
                     aria-label={t('serverSettings.roles.noColor')}
                     title={t('serverSettings.roles.noColor')}
                   />
-                  {SWATCHES.map((swatch) => (
+                  {SWATCHES.map(([swatch, swatchName]) => (
                     <button
                       key={swatch}
                       type="button"
@@ -143,7 +155,8 @@ export function RoleEditor({ server, role, actor, onDeleted }: RoleEditorProps) 
                         changed();
                       }}
                       aria-pressed={color === swatch}
-                      aria-label={accentToCss(swatch)}
+                      aria-label={t(`serverSettings.roles.swatch.${swatchName}`)}
+                      title={t(`serverSettings.roles.swatch.${swatchName}`)}
                     />
                   ))}
                   <input
