@@ -154,49 +154,65 @@ pub async fn all_member_roles(db: &Db, server: ServerId) -> Result<Vec<(i64, i64
 pub(crate) const ALL_MEMBER_ROLES: &str =
     "SELECT user_id, role_id FROM member_roles WHERE server_id = $1";
 
-/// Creates or replaces an overwrite on a channel of `server`.
+/// Creates or replaces an overwrite on channels of `server`, in one transaction: the channel
+/// edited, then the channels of a category that follow it (Discord's "synced" channels).
 pub async fn put_overwrite(
     db: &Db,
     server: ServerId,
-    channel: ChannelId,
+    channels: &[ChannelId],
     target: i64,
     is_role: bool,
     allow: i64,
     deny: i64,
 ) -> Result<(), StoreError> {
     let kind = if is_role { "role" } else { "member" };
-    on_pool!(db, |p| sqlx::query(
-        "INSERT INTO channel_overwrites (channel_id, target_id, kind, allow, deny) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id, target_id) \
-         DO UPDATE SET kind = excluded.kind, allow = excluded.allow, deny = excluded.deny"
-    )
-    .bind(channel.as_i64())
-    .bind(target)
-    .bind(kind)
-    .bind(allow)
-    .bind(deny)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        for channel in channels {
+            sqlx::query(
+                "INSERT INTO channel_overwrites (channel_id, target_id, kind, allow, deny) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id, target_id) \
+                 DO UPDATE SET kind = excluded.kind, allow = excluded.allow, deny = excluded.deny",
+            )
+            .bind(channel.as_i64())
+            .bind(target)
+            .bind(kind)
+            .bind(allow)
+            .bind(deny)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })?;
     db.changed(Change::Server { server });
     Ok(())
 }
 
-/// Removes an overwrite from a channel of `server`; false if there was none.
+/// Removes `target`'s overwrite from channels of `server`, in one transaction (as
+/// [`put_overwrite`]); false if the first of them had none.
 pub async fn delete_overwrite(
     db: &Db,
     server: ServerId,
-    channel: ChannelId,
+    channels: &[ChannelId],
     target: i64,
 ) -> Result<bool, StoreError> {
-    let n = on_pool!(db, |p| sqlx::query(
-        "DELETE FROM channel_overwrites WHERE channel_id = $1 AND target_id = $2"
-    )
-    .bind(channel.as_i64())
-    .bind(target)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let first = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        let mut first = None;
+        for channel in channels {
+            let n = sqlx::query(
+                "DELETE FROM channel_overwrites WHERE channel_id = $1 AND target_id = $2",
+            )
+            .bind(channel.as_i64())
+            .bind(target)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            first.get_or_insert(n);
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(first)
+    })?;
     db.changed(Change::Server { server });
-    Ok(n == 1)
+    Ok(first == Some(1))
 }

@@ -685,8 +685,8 @@ pub(crate) const OVERWRITES: &str = "SELECT o.channel_id, o.target_id, o.kind = 
      WHERE c.server_id = $1";
 
 /// Adds a channel after the server's last one, with the server's row locked (two channels
-/// created at once get positions of their own): `c.position` is not used. Returns the
-/// position given.
+/// created at once get positions of their own): `c.position` is not used. A channel in a
+/// category gets a copy of the category's overwrites. Returns the position given.
 pub async fn append_channel(db: &Db, c: &NewChannel) -> Result<i64, StoreError> {
     let position = on_pool!(db, |p| {
         let mut tx = p.begin().await?;
@@ -704,6 +704,19 @@ pub async fn append_channel(db: &Db, c: &NewChannel) -> Result<i64, StoreError> 
             ..c.clone()
         };
         insert_channel!(&mut *tx, placed)?;
+        // In a category, it starts with the category's permissions (as Discord's "synced"
+        // channels do), so a private category's new channel is private too.
+        if let Some(parent) = placed.parent_id {
+            sqlx::query(
+                "INSERT INTO channel_overwrites (channel_id, target_id, kind, allow, deny) \
+                 SELECT $1, target_id, kind, allow, deny FROM channel_overwrites \
+                 WHERE channel_id = $2",
+            )
+            .bind(placed.id.as_i64())
+            .bind(parent.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(placed.position)
     })?;

@@ -246,7 +246,12 @@ pub async fn create_channel(
         },
     )
     .await?;
-    let channel = Channel::new(&row, &[]);
+    // In a category, it has the category's overwrites (copied as it was inserted).
+    let overwrites = match row.parent_id {
+        Some(_) => servers::overwrites(&state.db, server_id).await?,
+        None => Vec::new(),
+    };
+    let channel = Channel::new(&row, &overwrites);
     // Those who can view it start following it, then hear about it through it.
     if let Some(snapshot) = ServerSnapshot::load(&state, server_id).await? {
         for (user, seen) in snapshot.visibility() {

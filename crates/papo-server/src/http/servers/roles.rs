@@ -1,11 +1,13 @@
 //! Roles (with positions and the hierarchy) and channel permission overwrites.
 
+use std::collections::BTreeSet;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, put};
 use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
-use papo_core::id::{RoleId, ServerId, UserId};
+use papo_core::id::{ChannelId, RoleId, ServerId, UserId};
 use papo_core::permissions::Permissions;
 use papo_core::settings::{Patch, patch_field};
 use papo_gateway::hub::Topic;
@@ -464,18 +466,51 @@ fn unknown_target() -> ApiError {
 }
 
 /// Sends the channel as it is now to its viewers (after the subscriptions moved).
-async fn announce_channel(state: &AppState, ca: &ChannelAccess) -> ApiResult<()> {
-    let server_id = ca.server_id();
-    let overwrites = servers::overwrites(&state.db, server_id).await?;
-    let channel = servers::channel(&state.db, ca.id()).await?;
-    if let Some(row) = channel {
-        state.hub.emit(
-            Topic::Channel(row.id as u64),
-            EventKind::ChannelUpdated,
-            &Channel::new(&row, &overwrites),
-        );
+/// Sends `channel.updated` for `channels` (their overwrites changed).
+async fn announce_channels(
+    state: &AppState,
+    server: ServerId,
+    channels: &[ChannelId],
+) -> ApiResult<()> {
+    let overwrites = servers::overwrites(&state.db, server).await?;
+    for id in channels {
+        if let Some(row) = servers::channel(&state.db, *id).await? {
+            state.hub.emit(
+                Topic::Channel(row.id as u64),
+                EventKind::ChannelUpdated,
+                &Channel::new(&row, &overwrites),
+            );
+        }
     }
     Ok(())
+}
+
+/// The channels an overwrite change on `ca`'s channel applies to: the channel, then, for a
+/// category, each of its channels whose overwrites are the category's (Discord's "synced"
+/// channels; one given overwrites of its own keeps them).
+fn synced_with(ca: &ChannelAccess) -> Vec<ChannelId> {
+    let id = ca.channel().id;
+    let mut out = vec![ca.id()];
+    if ca.channel().kind != "category" {
+        return out;
+    }
+    let set = |channel: i64| -> BTreeSet<(i64, bool, i64, i64)> {
+        ca.overwrites()
+            .iter()
+            .filter(|o| o.channel_id == channel)
+            .map(|o| (o.target_id, o.is_role, o.allow, o.deny))
+            .collect()
+    };
+    let category = set(id);
+    out.extend(
+        ca.access
+            .entry
+            .channels
+            .iter()
+            .filter(|c| c.parent_id == Some(id) && set(c.id) == category)
+            .map(|c| ChannelId::from_i64(c.id)),
+    );
+    out
 }
 
 /// Sets a role's or member's overwrite in a channel (`manage_roles`).
@@ -523,10 +558,11 @@ pub async fn put_overwrite(
         return Err(unknown_target());
     }
     let before = visibility_now(&state, server_id).await?;
+    let channels = synced_with(&ca);
     roles::put_overwrite(
         &state.db,
         ca.server_id(),
-        ca.id(),
+        &channels,
         target,
         req.kind == OverwriteType::Role,
         allow.0 as i64,
@@ -534,7 +570,7 @@ pub async fn put_overwrite(
     )
     .await?;
     resync_after(&state, server_id, &before).await?;
-    announce_channel(&state, &ca).await?;
+    announce_channels(&state, server_id, &channels).await?;
     audit::record(&state, &ca.access, Some(ca.channel().id), "overwrite_update",
         Some(json!({"target_id": target.to_string(), "type": req.kind, "allow": allow, "deny": deny})), &reason).await;
     Ok(StatusCode::NO_CONTENT)
@@ -565,9 +601,10 @@ pub async fn delete_overwrite(
     let ca = overwrite_access(&state, &id, auth.user_id, touched).await?;
     let server_id = ca.server_id();
     let before = visibility_now(&state, server_id).await?;
-    roles::delete_overwrite(&state.db, ca.server_id(), ca.id(), target).await?;
+    let channels = synced_with(&ca);
+    roles::delete_overwrite(&state.db, ca.server_id(), &channels, target).await?;
     resync_after(&state, server_id, &before).await?;
-    announce_channel(&state, &ca).await?;
+    announce_channels(&state, server_id, &channels).await?;
     audit::record(
         &state,
         &ca.access,

@@ -1,0 +1,156 @@
+//! A category's permissions and its channels: a channel made in a category starts with the
+//! category's overwrites, and a change to the category's overwrites reaches the channels that
+//! still have them (Discord's "synced" channels).
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+use crate::ws::Ws;
+
+both!(a_private_category_hides_the_channels_that_follow_it,);
+
+async fn channel(app: &TestApp, server: &str, body: Value, token: &str) -> String {
+    let r = app
+        .post(
+            &format!("/api/v1/servers/{server}/channels"),
+            body,
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// The ids of the channels `token` is shown in `server`.
+async fn listed(app: &TestApp, server: &str, token: &str) -> Vec<String> {
+    let r = app
+        .get(&format!("/api/v1/servers/{server}"), Some(token))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_private_category_hides_the_channels_that_follow_it(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let ana = access(&app.register("cat_ana").await);
+    let bo = access(&app.register("cat_bo").await);
+    let (server, _) = app.community(&ana, &[&bo]).await;
+    let sid = server["id"].as_str().unwrap();
+    let staff = channel(
+        &app,
+        sid,
+        json!({"name": "Staff", "kind": "category"}),
+        &ana,
+    )
+    .await;
+    let mods = channel(
+        &app,
+        sid,
+        json!({"name": "mods", "kind": "text", "parent_id": staff}),
+        &ana,
+    )
+    .await;
+    let notes = channel(
+        &app,
+        sid,
+        json!({"name": "notes", "kind": "text", "parent_id": staff}),
+        &ana,
+    )
+    .await;
+    // #notes gets rules of its own (read-only for everyone): it no longer follows Staff.
+    let r = app
+        .put(
+            &format!("/api/v1/channels/{notes}/permissions/{sid}"),
+            json!({"type": "role", "deny": "2048"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let (mut bo_ws, _) = Ws::identify(&app, &bo).await;
+
+    // Staff closes to @everyone: #mods, which follows it, closes too, live.
+    let r = app
+        .put(
+            &format!("/api/v1/channels/{staff}/permissions/{sid}"),
+            json!({"type": "role", "deny": "1024"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let mut gone = Vec::new();
+    while gone.len() < 2 {
+        let ev = bo_ws.event("channel.deleted").await;
+        gone.push(ev["d"]["id"].as_str().unwrap().to_owned());
+    }
+    gone.sort();
+    let mut expected = vec![staff.clone(), mods.clone()];
+    expected.sort();
+    assert_eq!(gone, expected);
+    let seen = listed(&app, sid, &bo).await;
+    assert!(!seen.contains(&mods) && !seen.contains(&staff), "{seen:?}");
+    assert!(seen.contains(&notes), "its own rules: {seen:?}");
+    let r = app
+        .get(&format!("/api/v1/channels/{mods}/messages"), Some(&bo))
+        .await;
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{mods}/messages"),
+            json!({"content": "oi"}),
+            Some(&bo),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{:?}", r.body);
+
+    // A channel made in the private category is private from the start, with the
+    // category's overwrite to show for it.
+    let r = app
+        .post(
+            &format!("/api/v1/servers/{sid}/channels"),
+            json!({"name": "plans", "kind": "text", "parent_id": staff}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let plans = r.body["id"].as_str().unwrap().to_owned();
+    let overwrites = r.body["overwrites"].as_array().unwrap();
+    assert_eq!(overwrites.len(), 1, "{:?}", r.body);
+    assert_eq!(overwrites[0]["deny"], "1024");
+    assert!(!listed(&app, sid, &bo).await.contains(&plans));
+    // The owner still sees everything.
+    let all = listed(&app, sid, &ana).await;
+    assert!(all.contains(&plans) && all.contains(&mods));
+
+    // Opening Staff again opens the channels that follow it, live; #notes keeps its own.
+    let r = app
+        .delete(
+            &format!("/api/v1/channels/{staff}/permissions/{sid}"),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let mut back = Vec::new();
+    while back.len() < 3 {
+        let ev = bo_ws.event("channel.created").await;
+        back.push(ev["d"]["id"].as_str().unwrap().to_owned());
+    }
+    back.sort();
+    let mut expected = vec![staff.clone(), mods.clone(), plans.clone()];
+    expected.sort();
+    assert_eq!(back, expected);
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{notes}/messages"),
+            json!({"content": "oi"}),
+            Some(&bo),
+        )
+        .await;
+    assert_eq!(r.status, 403, "#notes is still read-only: {:?}", r.body);
+    app.stop().await;
+}
