@@ -118,6 +118,17 @@ describe('servers reducer', () => {
     expect(list?.[0]?.channels[1]?.topic).toBe('Hi');
   });
 
+  it('our own overwrite change is kept only for a channel we still see (no ghost channel)', () => {
+    const overwrites = [{ id: 's1', type: 'role' as const, allow: '0', deny: '1024' }];
+    let list = loaded(fresh());
+    list = serversReducer(list, { type: 'channel.overwrites', id: '11', server_id: 's1', overwrites });
+    expect(list?.[0]?.channels.find((c) => c.id === '11')?.overwrites).toEqual(overwrites);
+    // The change hid #general from us: channel.deleted came before the 204.
+    list = apply(list, 'channel.deleted', { id: '11', server_id: 's1' });
+    list = serversReducer(list, { type: 'channel.overwrites', id: '11', server_id: 's1', overwrites });
+    expect(names(list)).toEqual(['General']);
+  });
+
   it('channel events for unknown servers are ignored', () => {
     const list = loaded(fresh());
     expect(apply(list, 'channel.created', channel('99', { server_id: 'other' }))).toBe(list);

@@ -34,6 +34,11 @@ export type ServerAction =
   | { type: 'channel.upsert'; channel: Channel }
   /** `channel.deleted` or our own delete. */
   | { type: 'channel.deleted'; id: string; server_id: string }
+  /**
+   * Our own overwrite change (answered 204, without the channel): applied only to a channel
+   * still in the list, since the change may have hidden it from us (`channel.deleted` first).
+   */
+  | { type: 'channel.overwrites'; id: string; server_id: string; overwrites: Channel['overwrites'] }
   /** `role.created` / `role.updated`, or our own create / edit. `self_id`: recompute `me.permissions`. */
   | { type: 'role.upsert'; role: Role; self_id?: string | undefined }
   /** `role.deleted` or our own delete. */
@@ -114,6 +119,14 @@ export function serversReducer(list: ServerList, action: ServerAction): ServerLi
       return mapServer(list, channel.server_id, (server) => {
         const others = server.channels.filter((c) => c.id !== channel.id);
         return { ...server, channels: sortChannels([...others, channel]) };
+      });
+    }
+    case 'channel.overwrites': {
+      if (!list) return list;
+      return mapServer(list, action.server_id, (server) => {
+        if (!server.channels.some((c) => c.id === action.id)) return server;
+        const channels = server.channels.map((c) => (c.id === action.id ? { ...c, overwrites: action.overwrites } : c));
+        return { ...server, channels };
       });
     }
     case 'channel.deleted': {

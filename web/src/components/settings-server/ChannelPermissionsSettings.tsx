@@ -157,7 +157,8 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
       const next: Overwrite = { id: selected.id, type: selected.type, allow: bits.allow, deny: bits.deny };
       await overwritesApi.put(channel.id, next.id, { type: next.type, allow: next.allow, deny: next.deny });
       // 204 without a body: apply it to our copy of the channel.
-      applyServerAction({ type: 'channel.upsert', channel: { ...channel, overwrites: upsertOverwrite(channel.overwrites, next) } });
+      const overwrites = upsertOverwrite(channel.overwrites, next);
+      applyServerAction({ type: 'channel.overwrites', id: channel.id, server_id: channel.server_id, overwrites });
       setDrafts((list) => list.filter((d) => d.id !== next.id));
       setEdits((e) => {
         const rest = { ...e };
@@ -171,7 +172,8 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
     if (!selected) return;
     if (isStored) {
       await overwritesApi.remove(channel.id, selected.id);
-      applyServerAction({ type: 'channel.upsert', channel: { ...channel, overwrites: removeOverwrite(channel.overwrites, selected.id) } });
+      const overwrites = removeOverwrite(channel.overwrites, selected.id);
+      applyServerAction({ type: 'channel.overwrites', id: channel.id, server_id: channel.server_id, overwrites });
     }
     setDrafts((list) => list.filter((d) => d.id !== selected.id));
     setSelectedId(null);
