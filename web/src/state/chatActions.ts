@@ -58,9 +58,9 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
 
   const window = (channelId: string) => store.getState().messages[channelId];
 
-  function loaded(channelId: string, messages: Message[], mode: LoadMode) {
+  function loaded(channelId: string, messages: Message[], mode: LoadMode, anchor?: string) {
     store.dispatch(
-      { type: 'messages.loaded', channelId, messages, mode, limit: PAGE_SIZE },
+      { type: 'messages.loaded', channelId, messages, mode, limit: PAGE_SIZE, anchor },
       { type: 'directory.users', users: usersOf(messages) },
     );
   }
@@ -152,7 +152,7 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
     loadAround(channelId: string, messageId: string): Promise<void> {
       if (window(channelId)?.messages.some((m) => m.id === messageId)) return Promise.resolve();
       return once(`${channelId}:around`, async () => {
-        loaded(channelId, await api.list(channelId, { around: messageId, limit: PAGE_SIZE }), 'around');
+        loaded(channelId, await api.list(channelId, { around: messageId, limit: PAGE_SIZE }), 'around', messageId);
       });
     },
 

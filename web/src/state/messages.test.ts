@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Message } from '../api/types';
 import { message, page, pending, user } from './chatFixtures';
 import {
   MAX_WINDOW,
@@ -88,14 +89,27 @@ describe('loading history', () => {
 
   it('replaces the window with a page around an old message', () => {
     let state = run({}, latest(page(100, 50), 50));
-    state = run(state, { type: 'messages.loaded', channelId: 'c1', messages: page(10, 50), mode: 'around', limit: 50 });
+    // As the server answers: 24 after the anchor (#35), 26 up to it.
+    const around = (messages: Message[], anchor: string) =>
+      ({ type: 'messages.loaded', channelId: 'c1', messages, mode: 'around', limit: 50, anchor }) as const;
+    state = run(state, around(page(10, 50), '35'));
     expect(ids(state)?.[0]).toBe('10');
     expect(state.c1?.messages).toHaveLength(50);
     expect(state.c1?.atPresent).toBe(false);
     expect(state.c1?.hasMoreBefore).toBe(true);
-    state = run(state, { type: 'messages.loaded', channelId: 'c1', messages: page(1, 7), mode: 'around', limit: 50 });
+    // A short channel: both sides came back short.
+    state = run(state, around(page(1, 7), '3'));
     expect(state.c1?.atPresent).toBe(true);
     expect(state.c1?.hasMoreBefore).toBe(false);
+    // Near the start of a long channel the page is short too, but only before the anchor:
+    // what comes after it is still to be loaded.
+    state = run(state, around(page(1, 26), '2'));
+    expect(state.c1?.hasMoreBefore).toBe(false);
+    expect(state.c1?.atPresent).toBe(false);
+    // Near the present: the newer side is short.
+    state = run(state, around(page(100, 50), '140'));
+    expect(state.c1?.atPresent).toBe(true);
+    expect(state.c1?.hasMoreBefore).toBe(true);
   });
 
   it('keeps messages that arrived live after the latest page was answered', () => {

@@ -62,7 +62,8 @@ export type LoadMode = 'latest' | 'before' | 'after' | 'around';
 
 export type MessagesAction =
   /** A page of `GET /channels/{id}/messages` (newest first, as the server sends it). */
-  | { type: 'messages.loaded'; channelId: string; messages: Message[]; mode: LoadMode; limit: number }
+  /** `anchor`: for `around`, the message the page was asked around. */
+  | { type: 'messages.loaded'; channelId: string; messages: Message[]; mode: LoadMode; limit: number; anchor?: string }
   /** `message.created`, or the answer of our own send. */
   | { type: 'message.created'; message: Message; meId: string | null }
   /** `message.updated` (edits, pins), or the answer of our own edit. */
@@ -200,8 +201,19 @@ function loaded(state: MessagesState, action: Extract<MessagesAction, { type: 'm
       return setWindow(state, action.channelId, dropOldest(window));
     }
     case 'around': {
-      // A short page is the whole channel; otherwise both ends may go on.
-      const window = { messages: merge([], page), pending, hasMoreBefore: full, atPresent: !full };
+      // The server answers up to (limit - 1) / 2 messages after the anchor and fills the
+      // rest from before it: each side is complete where it came back short. (Judged on the
+      // page's length alone, an anchor near the start of a channel made a page short enough
+      // to pass for the whole channel, and every message after it was never loaded.)
+      const anchor = action.anchor;
+      const newer = anchor === undefined ? 0 : page.filter((m) => compareIds(m.id, anchor) > 0).length;
+      const older = page.length - newer;
+      const window = {
+        messages: merge([], page),
+        pending,
+        hasMoreBefore: anchor === undefined ? full : older >= action.limit - newer,
+        atPresent: anchor === undefined ? !full : newer < Math.floor((action.limit - 1) / 2),
+      };
       return setWindow(state, action.channelId, window);
     }
     default:
