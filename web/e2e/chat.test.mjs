@@ -457,6 +457,26 @@ describe('chat between two people', () => {
       await bar.waitFor({ state: 'detached' });
       assert.equal(await page.getByTestId('new-divider').count(), 0);
 
+      // Scrolled up, the user is not reading what comes: a mention stays unread until they
+      // scroll down to it (it was acknowledged at once, badge and all).
+      const authorized = { headers: { authorization: `Bearer ${token}` } };
+      const me = await (await fetch(`${papo.url}/api/v1/users/@me`, authorized)).json();
+      const mentionsInGeneral = async () => {
+        const states = await (await fetch(`${papo.url}/api/v1/users/@me/read-states`, authorized)).json();
+        return states.find((s) => s.channel_id === general.id)?.mention_count;
+      };
+      await list.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await api(`/channels/${general.id}/messages`, { content: `<@${me.id}> olha aqui` }, otherToken);
+      await messageWith(page, 'olha aqui').waitFor({ state: 'attached' });
+      await page.waitForTimeout(2_500); // past the ack's debounce
+      assert.equal(await mentionsInGeneral(), 1, 'still unread while scrolled up');
+      await list.evaluate((el) => {
+        el.scrollTop = el.scrollHeight;
+      });
+      await eventually(async () => (await mentionsInGeneral()) === 0, 'read once scrolled down to it');
+
       // A nickname set before the page loaded (no event about it since) names the author.
       const nicked = await fetch(`${papo.url}/api/v1/servers/${server.id}/members/${otherUser.id}`, {
         method: 'PATCH',

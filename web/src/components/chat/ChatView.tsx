@@ -111,8 +111,10 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   }, [channel.id, perms.read, mustLoad, attempt]);
 
   // Looking at the newest messages of a visible page: they count as read; ack after a second.
+  // Scrolled up, the user is not looking at them: what comes stays unread, mentions too.
   const visible = useDocumentVisible();
-  const viewing = visible && perms.read && history.atPresent && initial === 'ready';
+  const [atBottom, setAtBottom] = useState(true);
+  const viewing = visible && perms.read && history.atPresent && atBottom && initial === 'ready';
   useEffect(() => {
     chatStore.setViewing(viewing ? channel.id : null);
     return () => chatStore.setViewing(null);
@@ -239,6 +241,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
               jumpTarget={jumpTarget}
               onJumped={onJumped}
               report={setNotice}
+              onAtBottom={setAtBottom}
             />
           ) : (
             <div className="message-list-wrap">

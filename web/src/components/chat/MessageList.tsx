@@ -31,6 +31,8 @@ interface MessageListProps {
   jumpTarget: string | null;
   onJumped(): void;
   report(error: unknown): void;
+  /** Whether the bottom of the list is in view (scrolled up: new messages stay unread). */
+  onAtBottom(atBottom: boolean): void;
 }
 
 interface Anchor {
@@ -72,6 +74,7 @@ export function MessageList({
   jumpTarget,
   onJumped,
   report,
+  onAtBottom,
 }: MessageListProps) {
   const { t, i18n } = useTranslation();
   const tr = useTranslator();
@@ -139,12 +142,13 @@ export function MessageList({
     const h = historyRef.current;
     const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
     stick.current = h.atPresent && fromBottom < STICK_MARGIN_PX;
+    onAtBottom(fromBottom < STICK_MARGIN_PX);
     anchor.current = topVisible(el);
     setAway(fromBottom > el.clientHeight);
     checkDivider();
     if (el.scrollTop < LOAD_MARGIN_PX && h.hasMoreBefore && h.messages.length > 0 && older === 'idle') loadOlder();
     if (!h.atPresent && fromBottom < LOAD_MARGIN_PX && newer === 'idle') loadNewer();
-  }, [older, newer, loadOlder, loadNewer, checkDivider]);
+  }, [older, newer, loadOlder, loadNewer, checkDivider, onAtBottom]);
 
   const atBeginning = initial === 'ready' && !history.hasMoreBefore;
 
