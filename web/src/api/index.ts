@@ -43,7 +43,7 @@ export const api = new ApiClient({ storage: browserStorage(), locks: browserLock
 
 /** Invites, roles, overwrites, members, bans and the audit log (api/moderation.ts). */
 export const { invitesApi, rolesApi, overwritesApi, membersApi, bansApi, auditLogApi } = createModerationApi(api);
-export { reasonHeaders, AUDIT_REASON_MAX } from './moderation';
+export { reasonHeaders, AUDIT_REASON_MAX, REASON_HEADER_FIELD } from './moderation';
 
 /** Messages, reactions, pins and read states (api/messages.ts). */
 export const messagesApi = createMessagesApi(api);

@@ -43,6 +43,12 @@ describe('reasonHeaders', () => {
     expect(reasonHeaders('spam & não')).toEqual({ 'X-Audit-Log-Reason': 'spam%20%26%20n%C3%A3o' });
   });
 
+  it('puts a reason typed on several lines on one (the server keeps one line)', () => {
+    expect(reasonHeaders('Spamming links\n\n  second line\tthird')).toEqual({
+      'X-Audit-Log-Reason': encodeURIComponent('Spamming links second line third'),
+    });
+  });
+
   it('sends no header for an empty reason and cuts long ones to 512 characters', () => {
     expect(reasonHeaders('   ')).toBeUndefined();
     expect(reasonHeaders(undefined)).toBeUndefined();
@@ -70,6 +76,12 @@ describe('moderation routes', () => {
       method: 'PUT',
       body: { reason: 'spam', delete_message_secs: 3600 },
     });
+  });
+
+  it('bans with a reason typed on several lines put on one', async () => {
+    const t = setup();
+    await t.api.bansApi.ban('10', '2', { reason: 'spam\r\nagain' });
+    expect(t.calls[0]).toMatchObject({ body: { reason: 'spam again' } });
   });
 
   it('times out through PATCH member, normalizing the answer', async () => {

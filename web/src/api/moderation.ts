@@ -28,14 +28,25 @@ const id = (value: string) => encodeURIComponent(value);
 /** The most characters of an audit log reason the server keeps. */
 export const AUDIT_REASON_MAX = 512;
 
+/** The field the server names for a refused `X-Audit-Log-Reason`. */
+export const REASON_HEADER_FIELD = 'x-audit-log-reason';
+
 /**
- * The `X-Audit-Log-Reason` header for a reason (trimmed, cut to 512
- * characters, URL-encoded); no header for an empty reason.
+ * A reason as the server keeps it: one line (the audit log shows it on one; line breaks and
+ * tabs become spaces), trimmed, cut to 512 characters.
  */
-export function reasonHeaders(reason: string | null | undefined): Record<string, string> | undefined {
-  const text = Array.from(reason?.trim() ?? '')
+export function oneLineReason(reason: string | null | undefined): string {
+  return Array.from((reason ?? '').replace(/\s*[\r\n\t]+\s*/g, ' ').trim())
     .slice(0, AUDIT_REASON_MAX)
     .join('');
+}
+
+/**
+ * The `X-Audit-Log-Reason` header for a reason ([`oneLineReason`], URL-encoded); no header
+ * for an empty reason.
+ */
+export function reasonHeaders(reason: string | null | undefined): Record<string, string> | undefined {
+  const text = oneLineReason(reason);
   return text ? { 'X-Audit-Log-Reason': encodeURIComponent(text) } : undefined;
 }
 
@@ -165,7 +176,9 @@ export function createModerationApi(client: ApiClient) {
     list: (serverId: string) => client.request<Ban[]>('GET', `/servers/${id(serverId)}/bans`),
     /** ban_members: removes the member and deletes their messages from the last `delete_message_secs`. */
     ban: (serverId: string, userId: string, input: BanInput = {}) =>
-      client.request<void>('PUT', `/servers/${id(serverId)}/bans/${id(userId)}`, { body: input }),
+      client.request<void>('PUT', `/servers/${id(serverId)}/bans/${id(userId)}`, {
+        body: typeof input.reason === 'string' ? { ...input, reason: oneLineReason(input.reason) } : input,
+      }),
     unban: (serverId: string, userId: string, reason?: string) =>
       client.request<void>('DELETE', `/servers/${id(serverId)}/bans/${id(userId)}`, {
         headers: reasonHeaders(reason),

@@ -1,6 +1,6 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { AUDIT_REASON_MAX, bansApi, membersApi } from '../../api';
+import { AUDIT_REASON_MAX, REASON_HEADER_FIELD, bansApi, membersApi } from '../../api';
 import { isTimedOut } from '../../api/hierarchy';
 import type { Member, ServerDetail } from '../../api/types';
 import { charCount } from '../../gateway/presence';
@@ -79,7 +79,14 @@ function ActionDialog({
   const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const errors = useFormErrors(error, fields);
+  // A reason given in the header is refused under the header's name: it is the reason field.
+  const placed = useFormErrors(error, useMemo(() => [...fields, REASON_HEADER_FIELD], [fields]));
+  const errors = useMemo(() => {
+    const refused = placed.fields[REASON_HEADER_FIELD];
+    return refused === undefined || placed.fields.reason !== undefined
+      ? placed
+      : { ...placed, fields: { ...placed.fields, reason: refused } };
+  }, [placed]);
 
   const run = (action: () => Promise<void>) => {
     if (busy) return;
