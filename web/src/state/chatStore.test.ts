@@ -102,6 +102,13 @@ describe('chat store: gateway events', () => {
     store.handleEvent('channel.pins_updated', { channel_id: 'c1', server_id: 's1' });
     store.handleEvent('channel.pins_updated', { channel_id: 'c1', server_id: 's1' });
     expect(store.getState().pinsVersion.c1).toBe(2);
+    // A pinned message edited or any message deleted: an open pins panel reloads.
+    store.handleEvent('message.updated', { ...message('9', { channel_id: 'c1' }), pinned: true });
+    store.handleEvent('message.deleted', { id: '9', channel_id: 'c1', server_id: 's1' });
+    store.handleEvent('message.bulk_deleted', { ids: ['7', '8'], channel_id: 'c1', server_id: 's1' });
+    expect(store.getState().pinsVersion.c1).toBe(5);
+    store.handleEvent('message.updated', { ...message('10', { channel_id: 'c1' }), pinned: false });
+    expect(store.getState().pinsVersion.c1, 'an unpinned message edited changes no pin').toBe(5);
   });
 
   it('notifies subscribers only when something changed, and forgets everything on detach', () => {

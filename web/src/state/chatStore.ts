@@ -52,6 +52,24 @@ export type ChatAction =
   | { type: 'pins.changed'; channelId: string }
   | { type: 'chat.reset' };
 
+/**
+ * Whether an event may change what the pins panel shows: a pin or unpin, an edit of a pinned
+ * message, or a deletion (the message may have been pinned: the panel, if open, reloads).
+ */
+function pinsMayHaveChanged(t: string, d: unknown): boolean {
+  if (typeof d !== 'object' || d === null) return false;
+  switch (t) {
+    case 'channel.pins_updated':
+    case 'message.deleted':
+    case 'message.bulk_deleted':
+      return true;
+    case 'message.updated':
+      return (d as Record<string, unknown>).pinned === true;
+    default:
+      return false;
+  }
+}
+
 /** Every slice sees every action; each ignores the ones that are not its own. */
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   if (action.type === 'chat.reset') return INITIAL_CHAT_STATE;
@@ -183,7 +201,7 @@ export class ChatStore {
     if (typingAction) actions.push({ type: 'typing.pruned', now: this.now() }, typingAction);
     const directoryAction = directoryActionForEvent(t, d);
     if (directoryAction) actions.push(directoryAction);
-    if (t === 'channel.pins_updated' && typeof d === 'object' && d !== null) {
+    if (pinsMayHaveChanged(t, d)) {
       const channelId = (d as Record<string, unknown>).channel_id;
       if (typeof channelId === 'string') actions.push({ type: 'pins.changed', channelId });
     }
