@@ -25,6 +25,7 @@ mod presence;
 mod session;
 #[cfg(test)]
 mod tests;
+mod typing;
 mod volatile;
 
 pub use session::{GwSession, Wake};
@@ -191,7 +192,7 @@ pub struct Hub {
     local_presence: Mutex<LocalPresence>,
     book: Mutex<PresenceBook>,
     identifies: Mutex<HashMap<UserId, SlidingWindow>>,
-    typing: Mutex<HashMap<(UserId, u64), Instant>>,
+    typing: typing::TypingThrottle,
     per_ip: Mutex<HashMap<IpAddr, u32>>,
     remote: OnceLock<mpsc::Sender<BusMessage>>,
     invalidations: OnceLock<InvalidationListener>,
@@ -219,7 +220,7 @@ impl Hub {
             local_presence: Mutex::default(),
             book: Mutex::default(),
             identifies: Mutex::default(),
-            typing: Mutex::default(),
+            typing: typing::TypingThrottle::default(),
             per_ip: Mutex::default(),
             remote: OnceLock::new(),
             invalidations: OnceLock::new(),
@@ -580,14 +581,14 @@ impl Hub {
 
     /// Whether `user`'s typing in `channel` should be forwarded now (throttle).
     pub fn allow_typing(&self, user: UserId, channel: u64, now: Instant) -> bool {
-        let mut map = self.typing.lock().expect("typing mutex poisoned");
-        match map.get(&(user, channel)) {
-            Some(t) if now.saturating_duration_since(*t) < self.config.typing_throttle => false,
-            _ => {
-                map.insert((user, channel), now);
-                true
-            }
-        }
+        self.typing
+            .allow((user, channel), now, self.config.typing_throttle)
+    }
+
+    /// `user` sent a message in `channel`: clients stopped showing them typing there, so
+    /// their next `typing_start` is forwarded at once (not when the throttle ends).
+    pub fn typing_ended(&self, user: UserId, channel: u64) {
+        self.typing.ended((user, channel));
     }
 
     /// Periodic work: wake the connections whose deadline passed (a missed heartbeat is
@@ -634,11 +635,7 @@ impl Hub {
             let servers = if current.is_empty() { last } else { current };
             self.publish_presence(user, p, servers);
         }
-        let throttle = self.config.typing_throttle;
-        self.typing
-            .lock()
-            .expect("typing mutex poisoned")
-            .retain(|_, t| now.saturating_duration_since(*t) < throttle);
+        self.typing.trim(now, self.config.typing_throttle);
         self.identifies
             .lock()
             .expect("identify mutex poisoned")

@@ -17,7 +17,46 @@ both!(
     resume_replays_exactly_the_missed_events,
     resume_sends_current_presences_instead_of_replaying_changes,
     logout_closes_the_sessions_sockets,
+    typing_after_a_message_shows_at_once,
 );
+
+/// Typing is forwarded once per throttle (5 s), but a message sent ends it: clients stop
+/// showing its author typing when it comes, so the next keystroke shows them again at once.
+async fn typing_after_a_message_shows_at_once(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let ana = access(&app.register("ty_ana").await);
+    let bo = access(&app.register("ty_bo").await);
+    let (_, general) = app.community(&ana, &[&bo]).await;
+    let (mut ana_ws, _) = Ws::identify(&app, &ana).await;
+    let (mut bo_ws, _) = Ws::identify(&app, &bo).await;
+    let typing = json!({"op": "typing_start", "d": {"channel_id": general}});
+    ana_ws.send(typing.clone()).await;
+    bo_ws.event("typing.started").await;
+    // Again at once: throttled, so Bo's next event is the message. (The heartbeat's ack
+    // says the socket's frames before it were handled: the typing came before the message.)
+    ana_ws.send(typing.clone()).await;
+    ana_ws.send(json!({"op": "heartbeat", "d": null})).await;
+    ana_ws.op("heartbeat_ack").await;
+    let say = |text: &str| json!({"content": text});
+    app.post(
+        &format!("/api/v1/channels/{general}/messages"),
+        say("um"),
+        Some(&ana),
+    )
+    .await;
+    let next = loop {
+        let f = bo_ws.recv().await;
+        if f["op"] == "event" && f["t"] != "presence.updated" {
+            break f;
+        }
+    };
+    assert_eq!(next["t"], "message.created", "{next}");
+    // Within the throttle still, but after her message: forwarded.
+    ana_ws.send(typing).await;
+    let ev = bo_ws.event("typing.started").await;
+    assert_eq!(ev["d"]["channel_id"], general.as_str());
+    app.stop().await;
+}
 
 async fn identify_ready_and_heartbeat(b: Backend) {
     let app = TestApp::spawn(b).await;

@@ -385,7 +385,7 @@ impl Then {
                         .slowmode
                         .sent(row.channel_id, row.author_id, row.created_at);
                 }
-                let channel = row.channel_id;
+                let (channel, author_id) = (row.channel_id, row.author_id);
                 let json = match author {
                     // Written from the row and the author's profile, as `build` and `to_json`
                     // would write it.
@@ -399,6 +399,9 @@ impl Then {
                     Topic::Channel(channel as u64),
                     EncodedEvent::of_kind(EventKind::MessageCreated, &json),
                 );
+                state
+                    .hub
+                    .typing_ended(UserId::from_i64(author_id), channel as u64);
                 to.give(&state, Ok(Sent::Created(json)));
             }
             // Rare, and announces nothing: the original is built as REST shows it, off the
