@@ -1,6 +1,6 @@
-//! A category's permissions and its channels: a channel made in a category starts with the
-//! category's overwrites, and a change to the category's overwrites reaches the channels that
-//! still have them (Discord's "synced" channels).
+//! Channel permission overwrites beyond one channel's: a category's reach the channels that
+//! still have them (Discord's "synced" channels), and the role hierarchy bounds who may set
+//! them on whom.
 
 use serde_json::{Value, json};
 
@@ -8,7 +8,10 @@ use crate::both;
 use crate::helpers::{Backend, TestApp, access};
 use crate::ws::Ws;
 
-both!(a_private_category_hides_the_channels_that_follow_it,);
+both!(
+    a_private_category_hides_the_channels_that_follow_it,
+    overwrites_only_target_those_below_the_caller,
+);
 
 async fn channel(app: &TestApp, server: &str, body: Value, token: &str) -> String {
     let r = app
@@ -152,5 +155,116 @@ async fn a_private_category_hides_the_channels_that_follow_it(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 403, "#notes is still read-only: {:?}", r.body);
+    app.stop().await;
+}
+
+/// Assigns `roles` to `user` (as the owner).
+async fn give(app: &TestApp, server: &str, user: &Value, roles: &[&str], owner: &str) {
+    let id = user["user"]["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/servers/{server}/members/{id}"),
+            json!({ "roles": roles }),
+            Some(owner),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+async fn overwrites_only_target_those_below_the_caller(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let ana = access(&app.register("ow_ana").await);
+    let (mo, se, bo) = (
+        app.register("ow_mo").await,
+        app.register("ow_se").await,
+        app.register("ow_bo").await,
+    );
+    let (server, general) = app
+        .community(&ana, &[&access(&mo), &access(&se), &access(&bo)])
+        .await;
+    let sid = server["id"].as_str().unwrap();
+    let role = |name: &'static str, permissions: u64| {
+        let app = &app;
+        let ana = ana.clone();
+        async move {
+            let r = app
+                .post(
+                    &format!("/api/v1/servers/{sid}/roles"),
+                    json!({"name": name, "permissions": permissions.to_string()}),
+                    Some(&ana),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    // Each new role is placed just above @everyone: Senior ends above Mods.
+    let senior = role("Senior", 0).await;
+    let mods = role("Mods", (1 << 28) | (1 << 10) | (1 << 11)).await;
+    give(&app, sid, &mo, &[&mods], &ana).await;
+    give(&app, sid, &se, &[&senior], &ana).await;
+    let mo = access(&mo);
+    let deny_view = json!({"type": "role", "deny": "1024"});
+    let put = |target: String, body: Value| {
+        let (app, mo, general) = (&app, mo.clone(), general.clone());
+        async move {
+            app.put(
+                &format!("/api/v1/channels/{general}/permissions/{target}"),
+                body,
+                Some(&mo),
+            )
+            .await
+        }
+    };
+    // Above or level with the moderator: refused, and nothing changes.
+    let id_of = |v: &Value| v["user"]["id"].as_str().unwrap().to_owned();
+    for (target, body) in [
+        (senior.clone(), deny_view.clone()),
+        (mods.clone(), deny_view.clone()),
+        (id_of(&se), json!({"type": "member", "deny": "1024"})),
+        (
+            server["owner_id"].as_str().unwrap().to_owned(),
+            json!({"type": "member", "deny": "1024"}),
+        ),
+    ] {
+        let r = put(target.clone(), body).await;
+        assert_eq!(r.status, 403, "{target}: {:?}", r.body);
+    }
+    let se_view = app
+        .get(
+            &format!("/api/v1/channels/{general}/messages"),
+            Some(&access(&se)),
+        )
+        .await;
+    assert_eq!(se_view.status, 200, "Senior still reads #general");
+    // Below: allowed (@everyone, and a member without a role).
+    assert_eq!(
+        put(id_of(&bo), json!({"type": "member", "deny": "2048"}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        put(sid.to_owned(), json!({"type": "role", "deny": "2048"}))
+            .await
+            .status,
+        204
+    );
+    // Nor may the moderator lift what the owner set on Senior.
+    let r = app
+        .put(
+            &format!("/api/v1/channels/{general}/permissions/{senior}"),
+            json!({"type": "role", "allow": "2048"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = app
+        .delete(
+            &format!("/api/v1/channels/{general}/permissions/{senior}"),
+            Some(&mo),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
     app.stop().await;
 }

@@ -461,11 +461,43 @@ async fn overwrite_access(
     Ok(ca)
 }
 
+/// The hierarchy for overwrites, as for roles and members: an overwrite can only target
+/// `@everyone`, a role below the caller's highest, or a member the caller outranks (the
+/// owner: anyone). Without it a moderator could close a channel to those above them.
+async fn may_target(
+    state: &AppState,
+    ca: &ChannelAccess,
+    target: i64,
+    is_role: bool,
+) -> ApiResult<()> {
+    let access = &ca.access;
+    let server = ca.server_id();
+    let allowed = if access.is_owner() || target == server.as_i64() {
+        true
+    } else if is_role {
+        access
+            .roles()
+            .iter()
+            .find(|r| r.id == target)
+            .is_some_and(|r| r.position < access.top_position())
+    } else {
+        let user = UserId::from_i64(target);
+        let roles = servers::member_role_ids(&state.db, server, user).await?;
+        user.as_i64() != access.member().user_id && access.outranks(user, &roles)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden).with_message(
+            "You can only set channel permissions for roles below your highest role and members you outrank.",
+        ))
+    }
+}
+
 fn unknown_target() -> ApiError {
     ApiError::new(ErrorCode::NotFound).with_message("Unknown role or member.")
 }
 
-/// Sends the channel as it is now to its viewers (after the subscriptions moved).
 /// Sends `channel.updated` for `channels` (their overwrites changed).
 async fn announce_channels(
     state: &AppState,
@@ -557,6 +589,7 @@ pub async fn put_overwrite(
     if !exists {
         return Err(unknown_target());
     }
+    may_target(&state, &ca, target, req.kind == OverwriteType::Role).await?;
     let before = visibility_now(&state, server_id).await?;
     let channels = synced_with(&ca);
     roles::put_overwrite(
@@ -599,6 +632,7 @@ pub async fn delete_overwrite(
         .ok_or_else(unknown_target)?;
     let touched = Permissions((existing.allow | existing.deny) as u64);
     let ca = overwrite_access(&state, &id, auth.user_id, touched).await?;
+    may_target(&state, &ca, target, existing.is_role).await?;
     let server_id = ca.server_id();
     let before = visibility_now(&state, server_id).await?;
     let channels = synced_with(&ca);
