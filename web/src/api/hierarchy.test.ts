@@ -6,6 +6,7 @@ import {
   canGrant,
   canManageRole,
   canMoveOrDeleteRole,
+  canTargetOverwrite,
   highestRolePosition,
   hoistedRole,
   isTimedOut,
@@ -17,7 +18,7 @@ import {
   targetOf,
   type Actor,
 } from './hierarchy';
-import { ALL_PERMISSIONS, toPermissionString } from './permissions';
+import { ALL_PERMISSIONS, parsePermissions, toPermissionString } from './permissions';
 import type { Member, Role, ServerDetail } from './types';
 
 function role(id: string, position: number, fields: Partial<Role> = {}): Role {
@@ -168,6 +169,28 @@ describe('managing roles', () => {
     expect(assignableRoles(modActor, roles).map((r) => r.id)).toEqual(['h', 'x']);
     expect(assignableRoles(ownerActor, roles).map((r) => r.id)).toEqual(['a', 'm', 'h', 'x']);
     expect(assignableRoles({ ...modActor, permissions: '0' }, roles)).toEqual([]);
+  });
+
+  it('offers no role granting what the actor lacks, though below them', () => {
+    const janitor = { ...helper, id: 'j', name: 'Janitor', permissions: String(1n << 13n) }; // manage_messages
+    const own = parsePermissions(modActor.permissions);
+    const lacking = { ...modActor, permissions: String(own & ~(1n << 13n)) };
+    expect(assignableRoles(lacking, [...roles, janitor]).map((r) => r.id)).not.toContain('j');
+    expect(assignableRoles(ownerActor, [...roles, janitor]).map((r) => r.id)).toContain('j');
+  });
+
+  it('sets channel overwrites only on those below the actor', () => {
+    const server = { id: 's', owner_id: 'owner', roles };
+    const role = (r: { id: string }) => ({ id: r.id, type: 'role' as const });
+    expect(canTargetOverwrite(modActor, server, { id: 's', type: 'role' }, null)).toBe(true);
+    expect(canTargetOverwrite(modActor, server, role(helper), null)).toBe(true);
+    expect(canTargetOverwrite(modActor, server, role(mod), null)).toBe(false);
+    expect(canTargetOverwrite(modActor, server, role(admin), null)).toBe(false);
+    expect(canTargetOverwrite(modActor, server, { id: 'owner', type: 'member' }, [])).toBe(false);
+    expect(canTargetOverwrite(modActor, server, { id: modActor.userId, type: 'member' }, [])).toBe(false);
+    expect(canTargetOverwrite(modActor, server, { id: 'p', type: 'member' }, [])).toBe(true);
+    expect(canTargetOverwrite(modActor, server, { id: 'q', type: 'member' }, [admin.id])).toBe(false);
+    expect(canTargetOverwrite(ownerActor, server, role(admin), null)).toBe(true);
   });
 
   it('only grants permissions the actor has', () => {

@@ -8,6 +8,7 @@
 //   not by position either.
 // - Kick, ban, timeout and others' nicknames need the actor to outrank the
 //   target; the owner outranks everyone and cannot be moderated.
+// - Channel overwrites only for `@everyone`, roles below and members outranked.
 
 import { ALL_PERMISSIONS, has, parsePermissions, permissionValue, type PermissionName } from './permissions';
 import type { Member, Role, ServerDetail } from './types';
@@ -133,10 +134,36 @@ export function canGrant(actor: Actor, name: PermissionName): boolean {
   return actor.isOwner || has(actor.permissions, name);
 }
 
-/** The roles the actor may add to or remove from members (never `@everyone`). */
+/**
+ * The roles the actor may add to or remove from members (never `@everyone`): below their
+ * highest role, and granting nothing they lack themselves.
+ */
 export function assignableRoles(actor: Actor, roles: readonly Role[]): Role[] {
   if (!actor.isOwner && !has(actor.permissions, 'manage_roles')) return [];
-  return sortRolesDesc(roles.filter((r) => !isEveryoneRole(r) && canManageRole(actor, r)));
+  const own = parsePermissions(actor.permissions);
+  const grantable = (r: Role) => actor.isOwner || (parsePermissions(r.permissions) & ~own) === 0n;
+  return sortRolesDesc(roles.filter((r) => !isEveryoneRole(r) && canManageRole(actor, r) && grantable(r)));
+}
+
+/**
+ * Whether the actor may give (or take) a channel overwrite to this target: `@everyone`, a
+ * role below their highest, or a member they outrank (never themselves); the owner anyone.
+ * `memberRoles`: the member's roles, null when not known (the server decides then).
+ */
+export function canTargetOverwrite(
+  actor: Actor,
+  server: Pick<ServerDetail, 'id' | 'owner_id' | 'roles'>,
+  target: { id: string; type: 'role' | 'member' },
+  memberRoles: readonly string[] | null,
+): boolean {
+  if (actor.isOwner) return true;
+  if (target.type === 'role') {
+    if (target.id === server.id) return true;
+    const role = server.roles.find((r) => r.id === target.id);
+    return role !== undefined && role.position < actor.highest;
+  }
+  if (target.id === actor.userId || target.id === server.owner_id) return false;
+  return memberRoles === null || actor.highest > highestRolePosition(memberRoles, server.roles);
 }
 
 export interface MemberActions {

@@ -2,7 +2,7 @@ import { useId, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { overwritesApi } from '../../api';
-import { canGrant, isEveryoneRole, sortRolesDesc, type Actor } from '../../api/hierarchy';
+import { canGrant, canTargetOverwrite, isEveryoneRole, sortRolesDesc, type Actor } from '../../api/hierarchy';
 import {
   EMPTY_OVERWRITE,
   removeOverwrite,
@@ -121,11 +121,17 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
     return member ? memberDisplayName(member) : t('serverSettings.overwrites.unknownMember', { id: o.id });
   };
 
-  const freeRoles = sortRolesDesc(server.roles).filter((r) => !all.some((o) => o.id === r.id));
+  // Only targets below the actor are offered (the server refuses the others).
+  const targetable = (o: Pick<Overwrite, 'id' | 'type'>) =>
+    canTargetOverwrite(actor, server, o, o.type === 'member' ? (members.members[o.id]?.roles ?? null) : null);
+  const freeRoles = sortRolesDesc(server.roles).filter(
+    (r) => !all.some((o) => o.id === r.id) && targetable({ id: r.id, type: 'role' }),
+  );
+  const selectedLocked = selected !== null && !targetable(selected);
   const query = search.trim().toLowerCase();
   const memberResults = query
     ? Object.values(members.members)
-        .filter((m) => !all.some((o) => o.id === m.user.id))
+        .filter((m) => !all.some((o) => o.id === m.user.id) && targetable({ id: m.user.id, type: 'member' }))
         .filter((m) => [memberDisplayName(m), m.user.username].some((n) => n.toLowerCase().includes(query)))
         .slice(0, MEMBER_RESULTS)
     : [];
@@ -274,7 +280,7 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
               setEdits((e) => ({ ...e, [selected.id]: next }));
               setSaved(false);
             }}
-            isLocked={(name) => busy || !canGrant(actor, name)}
+            isLocked={(name) => busy || selectedLocked || !canGrant(actor, name)}
           />
           <div className="form-actions overwrite-actions">
             {/* aria-disabled, not disabled: a disabled button loses the focus it had. */}
@@ -295,7 +301,7 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
               type="button"
               className="button button-danger-outline"
               onClick={() => (isStored ? setConfirmRemove(true) : void remove())}
-              disabled={busy}
+              disabled={busy || selectedLocked}
               data-testid="overwrite-remove"
             >
               {t('serverSettings.overwrites.remove')}
