@@ -8,6 +8,7 @@ mod messages;
 mod moderation;
 
 mod accounts;
+mod audit;
 mod categories;
 mod cluster;
 mod denials;

@@ -257,8 +257,18 @@ async fn channel_fields_are_validated(b: Backend) {
     let id = server["id"].as_str().unwrap();
     let text = server["channels"][0]["id"].as_str().unwrap();
     let path = format!("/api/v1/servers/{id}/channels");
+    // A `#` typed before a text channel's name is dropped (it is drawn before every one).
+    let r = app
+        .post(
+            &path,
+            json!({"name": "#Avisos Gerais", "kind": "text"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.body["name"], "avisos-gerais", "{:?}", r.body);
     let cases = [
         (json!({"name": "  ", "kind": "text"}), "name", "required"),
+        (json!({"name": "##", "kind": "text"}), "name", "required"),
         (
             json!({"name": "x".repeat(101), "kind": "text"}),
             "name",

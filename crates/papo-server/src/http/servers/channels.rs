@@ -53,7 +53,9 @@ const BITRATE: std::ops::RangeInclusive<i64> = 8_000..=384_000;
 pub fn channel_name(kind: ChannelKind, raw: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     let name = match kind {
+        // The `#` is drawn before every text channel's name: one typed in would show twice.
         ChannelKind::Text => trimmed
+            .trim_start_matches('#')
             .to_lowercase()
             .split_whitespace()
             .collect::<Vec<_>>()

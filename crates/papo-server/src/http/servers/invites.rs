@@ -205,6 +205,10 @@ pub async fn revoke_invite(
     {
         return Err(forbidden(Permissions::MANAGE_SERVER));
     }
+    // Revoking it again changes nothing, and is not logged again.
+    if invite.revoked_at.is_some() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     invites::revoke(&state.db, &code, crate::now_ms()).await?;
     audit::record(
         &state,

@@ -414,15 +414,18 @@ pub async fn patch_server(
             json!([old.owner_id.to_string(), row.owner_id.to_string()]),
         );
     }
-    audit::record(
-        &state,
-        &access,
-        Some(id.as_i64()),
-        "server_update",
-        Some(changes.into()),
-        &reason,
-    )
-    .await;
+    // A save that changed nothing is not an event of the server's history.
+    if !changes.is_empty() {
+        audit::record(
+            &state,
+            &access,
+            Some(id.as_i64()),
+            "server_update",
+            Some(changes.into()),
+            &reason,
+        )
+        .await;
+    }
     Ok(Json(server))
 }
 
