@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditLogEntry, Channel, PublicUser, Role } from '../api/types';
-import { describeAuditEntry, mergeAuditPages, type AuditLookups, type AuditWords } from './auditLog';
+import { describeAuditEntry, formerNames, mergeAuditPages, type AuditLookups, type AuditWords } from './auditLog';
 
 const user = (id: string, username: string, display_name: string | null = null) =>
   ({ id, username, display_name }) as PublicUser;
@@ -156,6 +156,27 @@ describe('describeAuditEntry', () => {
 
   it('takes a renamed channel’s new name when the channel is gone', () => {
     expect(describe_(entry('channel_update', { target_id: 'gone', changes: { name: ['a', 'b'] } })).target).toBe('b');
+  });
+});
+
+describe('bans', () => {
+  it('say nothing of deleted messages when none were', () => {
+    expect(describe_(entry('member_ban_add', { changes: { delete_message_secs: 0 } })).changes).toEqual([]);
+    expect(describe_(entry('member_ban_add', { changes: { delete_message_secs: 3600 } })).changes).toEqual([
+      { key: 'delete_message_secs', value: '1 hours' },
+    ]);
+  });
+});
+
+describe('former names', () => {
+  it('names a role deleted since by its deletion, in its older entries', () => {
+    const log = [
+      entry('role_delete', { id: '3', target_id: 'r9', changes: { name: 'Helpers' } }),
+      entry('role_update', { id: '2', target_id: 'r9', changes: { position: [1, 2] } }),
+    ];
+    const named = { ...lookups, formerNames: formerNames(log) };
+    expect(describeAuditEntry(log[1]!, named, words).target).toBe('Helpers');
+    expect(describeAuditEntry(log[1]!, lookups, words).target, 'without the entries: the id').toBe('r9');
   });
 });
 

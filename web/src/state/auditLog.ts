@@ -84,6 +84,21 @@ export interface AuditLookups {
   users: ReadonlyMap<string, PublicUser>;
   roles: readonly Role[];
   channels: readonly Channel[];
+  /** The last name of roles and channels gone since, from the entries loaded ([`formerNames`]). */
+  formerNames?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The name each target last had in `entries` (newest first): a role or channel deleted since
+ * is named in its deletion's entry, and its older entries (a move, a colour) can use it.
+ */
+export function formerNames(entries: readonly AuditLogEntry[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const e of entries) {
+    const name = nameFromChanges(e.changes);
+    if (e.target_id && name !== null && !names.has(e.target_id)) names.set(e.target_id, name);
+  }
+  return names;
 }
 
 export interface AuditChange {
@@ -130,7 +145,7 @@ export function auditTargetName(entry: AuditLogEntry, lookups: AuditLookups): st
     const channel = lookups.channels.find((c) => c.id === id);
     if (channel) return channelName(channel);
   }
-  return nameFromChanges(entry.changes) ?? id;
+  return nameFromChanges(entry.changes) ?? (id ? lookups.formerNames?.get(id) : undefined) ?? id;
 }
 
 /**
@@ -230,7 +245,9 @@ const MAX_CHANGE_CHARS = 200;
 export function auditChanges(entry: AuditLogEntry, lookups: AuditLookups, words: AuditWords): AuditChange[] {
   if (!entry.changes || typeof entry.changes !== 'object') return [];
   const edit = EDITS.has(entry.action);
-  return Object.entries(entry.changes).map(([key, value]) => {
+  // A ban that deleted no messages says nothing of them.
+  const said = Object.entries(entry.changes).filter(([key, value]) => !(key === 'delete_message_secs' && value === 0));
+  return said.map(([key, value]) => {
     const text =
       edit && !LISTS.has(key) && Array.isArray(value) && value.length === 2
         ? `${formatValue(key, value[0], lookups, words)} → ${formatValue(key, value[1], lookups, words)}`

@@ -272,6 +272,7 @@ describe('names', () => {
     expect(normalizeChannelName('text', 'Leituras da Semana')).toBe('leituras-da-semana');
     expect(normalizeChannelName('text', '  Off   Topic \t Talk ')).toBe('off-topic-talk');
     expect(normalizeChannelName('text', 'ÉPOCA Ação')).toBe('época-ação');
+    expect(normalizeChannelName('text', '#Avisos Gerais'), 'the # is drawn already').toBe('avisos-gerais');
     expect(normalizeChannelName('text', '   ')).toBe('');
     expect(normalizeChannelName('voice', '  Sala de Estar ')).toBe('Sala de Estar');
     expect(normalizeChannelName('category', ' Matérias ')).toBe('Matérias');

@@ -360,7 +360,7 @@ export function resolveServerRoute(list: ServerList, serverId: string, channelId
 export function normalizeChannelName(kind: ChannelKind, raw: string): string {
   const trimmed = raw.trim();
   if (kind !== 'text') return trimmed;
-  return trimmed.toLowerCase().split(/\s+/u).filter(Boolean).join('-');
+  return trimmed.replace(/^#+/u, '').toLowerCase().split(/\s+/u).filter(Boolean).join('-');
 }
 
 /** Up to three initials for a server without an icon ("Clube do Livro" → "CdL"). */

@@ -7,6 +7,7 @@ import {
   AUDIT_KINDS,
   AUDIT_PAGE_SIZE,
   describeAuditEntry,
+  formerNames,
   isAuditField,
   mergeAuditPages,
   type AuditLookups,
@@ -91,7 +92,7 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
   };
 
   const lookups: AuditLookups = useMemo(
-    () => ({ users: log.users, roles: server.roles, channels: server.channels }),
+    () => ({ users: log.users, roles: server.roles, channels: server.channels, formerNames: formerNames(log.entries) }),
     [log.users, server.roles, server.channels],
   );
   const words: AuditWords = useMemo(
