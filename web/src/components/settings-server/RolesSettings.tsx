@@ -106,7 +106,14 @@ function RolesTab({ server, actor }: { server: ServerDetail; actor: Actor }) {
                   {everyone ? '@everyone' : role.name}
                 </span>
                 {role.hoist && <span className="settings-badge">{t('serverSettings.roles.hoistedBadge')}</span>}
-                {!movable && !everyone && <span className="settings-badge">{t('serverSettings.roles.lockedBadge')}</span>}
+                {!movable && !everyone && (
+                  <span className="settings-badge">
+                    {/* One's own top role is locked too (only roles below can be managed), but not "above". */}
+                    {!actor.isOwner && role.position === actor.highest && server.me.roles.includes(role.id)
+                      ? t('serverSettings.roles.ownTopBadge')
+                      : t('serverSettings.roles.lockedBadge')}
+                  </span>
+                )}
               </button>
               {!everyone && (
                 <span className="role-row-moves">
