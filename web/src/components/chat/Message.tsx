@@ -286,15 +286,21 @@ function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
       </div>
     );
   }
+  // The whole line jumps on a click, as in Discord (its avatar and name too); the quote is the
+  // button that the keyboard reaches, its click coming up here.
   return (
-    <div className="message-reply" data-testid="reply-context" data-reply-to={reference.id}>
+    <div
+      className="message-reply message-reply-link"
+      data-testid="reply-context"
+      data-reply-to={reference.id}
+      onClick={() => view.jumpTo(reference.id)}
+    >
       <span className="message-reply-spine" aria-hidden="true" />
       <Avatar user={reference.author} size={16} />
       <span className="message-reply-author">@{name}</span>
       <button
         type="button"
         className="message-reply-excerpt"
-        onClick={() => view.jumpTo(reference.id)}
         // Named by the quote it shows (as it reads); what it does is its description.
         title={t('chat.reply.jump', { name })}
       >
