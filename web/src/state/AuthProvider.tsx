@@ -213,7 +213,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const offs = [
       // The chat store (messages, read states) lives outside this state; it forgets everything on cleanup.
       chat.attach(() => ({ user: stateRef.current.user, servers: stateRef.current.servers ?? [] })),
-      gateway.on('state', (connection) => setState((s) => ({ ...s, connection }))),
+      gateway.on('state', (connection) => {
+        setState((s) => ({ ...s, connection }));
+        if (connection === 'connected') chat.connected();
+      }),
       gateway.on('ready', (ready) => {
         // The session started with the presence saved in the settings.
         const presences = presenceMap(ready.presences);

@@ -41,6 +41,10 @@ export const chat = {
   handleEvent(t: string, d: unknown): void {
     chatStore.handleEvent(t, d);
   },
+  /** The gateway is connected (again): messages that could not reach the server go now. */
+  connected(): void {
+    chatActions.resendUnreached().catch((err: unknown) => console.warn('papo: resend failed', err));
+  },
   /** A new gateway session replaced a lost one: reload the open channel. */
   resync(): void {
     chatActions.resync();

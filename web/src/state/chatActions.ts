@@ -190,6 +190,18 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
       return deliver(pending);
     },
 
+    /**
+     * Sends again, in order, each message that failed for want of a connection (no status:
+     * the server never answered), once the connection is back. Refused ones (a 4xx) stay
+     * failed, for the user to see why.
+     */
+    async resendUnreached(): Promise<void> {
+      for (const [channelId, w] of Object.entries(store.getState().messages)) {
+        const unreached = w.pending.filter((p) => p.status === 'failed' && p.error?.status === 0);
+        for (const p of unreached) await actions.retry(channelId, p.nonce);
+      }
+    },
+
     /** Drops a failed message. */
     discard(channelId: string, nonce: string): void {
       store.dispatch({ type: 'pending.removed', channelId, nonce });

@@ -159,6 +159,28 @@ describe('chat actions', () => {
     expect(actions.retry('c1', 'nonce1')).toBeNull();
   });
 
+  it('sends again, in order, what could not reach the server, and leaves refusals failed', async () => {
+    const offline = new ApiError({ status: 0, code: 'network_error', message: 'offline' });
+    const refused = new ApiError({ status: 422, code: 'validation_failed', message: 'no' });
+    let id = 30;
+    const send = vi
+      .fn()
+      .mockRejectedValueOnce(offline)
+      .mockRejectedValueOnce(refused)
+      .mockRejectedValueOnce(offline)
+      .mockImplementation(async (_c: string, input: { content: string; nonce: string }) =>
+        message(String(++id), { content: input.content, nonce: input.nonce, author: ME }),
+      );
+    const { store, actions } = setup(fakeApi({ send }));
+    await actions.loadLatest('c1');
+    for (const content of ['um', 'dois', 'três']) await actions.send({ channelId: 'c1', serverId: 's1', content, replyTo: null });
+    expect(store.getState().messages.c1?.pending.map((p) => p.status)).toEqual(['failed', 'failed', 'failed']);
+    await actions.resendUnreached();
+    expect(send.mock.calls.slice(3).map((c) => (c[1] as { content: string }).content)).toEqual(['um', 'três']);
+    expect(store.getState().messages.c1?.messages.slice(-2).map((m) => m.content)).toEqual(['um', 'três']);
+    expect(store.getState().messages.c1?.pending.map((p) => p.content)).toEqual(['dois']);
+  });
+
   it('sends over the gateway when it is connected, and over REST when it is not or its socket goes away', async () => {
     let restId = 20;
     const send = vi.fn(async (_c: string, input: { content: string; nonce?: string }) =>
