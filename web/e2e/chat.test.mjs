@@ -468,6 +468,8 @@ describe('chat between two people', () => {
       await list.evaluate((el) => {
         el.scrollTop = 0;
       });
+      // The list has seen the scroll (else the message would bring it down to the bottom).
+      await page.getByTestId('jump-to-present').waitFor();
       await api(`/channels/${general.id}/messages`, { content: `<@${me.id}> olha aqui` }, otherToken);
       await messageWith(page, 'olha aqui').waitFor({ state: 'attached' });
       await page.waitForTimeout(2_500); // past the ack's debounce
