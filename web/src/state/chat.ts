@@ -19,6 +19,22 @@ export const chatActions = createChatActions(chatStore, {
   getUser: (userId) => usersApi.get(userId),
 });
 
+/** Channels whose mention count is asked again of the server, once a burst of changes is over. */
+const staleMentions = new Set<string>();
+let mentionsTimer: ReturnType<typeof setTimeout> | null = null;
+const MENTIONS_REFRESH_MS = 500;
+
+function refreshMentionsSoon(channelId: string): void {
+  staleMentions.add(channelId);
+  if (mentionsTimer !== null) return;
+  mentionsTimer = setTimeout(() => {
+    mentionsTimer = null;
+    const channels = [...staleMentions];
+    staleMentions.clear();
+    chatActions.refreshMentionCounts(channels).catch((err: unknown) => console.warn('papo: could not count mentions', err));
+  }, MENTIONS_REFRESH_MS);
+}
+
 /** The auth provider's side: session, `ready`, events, resyncs. */
 export const chat = {
   /** While logged in; the returned function forgets everything (logout, another user). */
@@ -40,6 +56,8 @@ export const chat = {
   },
   handleEvent(t: string, d: unknown): void {
     chatStore.handleEvent(t, d);
+    const stale = chatStore.mentionCountStale(t, d);
+    if (stale !== null) refreshMentionsSoon(stale);
   },
   /** The gateway is connected (again): messages that could not reach the server go now. */
   connected(): void {

@@ -276,6 +276,13 @@ export function createChatActions(store: ChatStore, deps: ChatActionsDeps) {
     },
 
     /** Read states over REST (a gateway `ready` without them). */
+    /** The server's count of mentions in channels the client cannot count itself. */
+    async refreshMentionCounts(channelIds: readonly string[]): Promise<void> {
+      const wanted = new Set(channelIds);
+      const fresh = (await api.readStates()).filter((rs) => wanted.has(rs.channel_id));
+      if (fresh.length > 0) store.dispatch(...fresh.map((readState) => ({ type: 'readState.updated' as const, readState })));
+    },
+
     async loadReadStates(): Promise<void> {
       const readStates: ReadState[] = await api.readStates();
       store.dispatch({ type: 'readStates.loaded', readStates });

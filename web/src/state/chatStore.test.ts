@@ -111,6 +111,23 @@ describe('chat store: gateway events', () => {
     expect(store.getState().pinsVersion.c1, 'an unpinned message edited changes no pin').toBe(5);
   });
 
+  it('asks the server for a mention count it cannot keep itself: a deletion, an edit that mentions', async () => {
+    const readStates = vi.fn(async () => [{ channel_id: 'c1', last_read_id: '5', mention_count: 1 }]);
+    const { store, actions } = setup(fakeApi({ readStates }));
+    store.ready([
+      { channel_id: 'c1', last_read_id: '5', mention_count: 2 },
+      { channel_id: 'c2', last_read_id: '5', mention_count: 0 },
+    ]);
+    expect(store.mentionCountStale('message.deleted', { id: '9', channel_id: 'c1', server_id: 's1' })).toBe('c1');
+    expect(store.mentionCountStale('message.deleted', { id: '9', channel_id: 'c2', server_id: 's1' }), 'nothing to lose').toBeNull();
+    const edited = message('8', { channel_id: 'c2', author: user('u2'), mentions: [ME.id] });
+    expect(store.mentionCountStale('message.updated', edited)).toBe('c2');
+    expect(store.mentionCountStale('message.updated', { ...edited, mentions: [] })).toBeNull();
+    expect(store.mentionCountStale('message.updated', { ...edited, author: ME }), 'one’s own').toBeNull();
+    await actions.refreshMentionCounts(['c1']);
+    expect(store.getState().readStates.byChannel.c1?.mention_count).toBe(1);
+  });
+
   it('notifies subscribers only when something changed, and forgets everything on detach', () => {
     const { store, detach } = setup();
     const listener = vi.fn();

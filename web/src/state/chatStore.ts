@@ -12,6 +12,7 @@ import {
 } from './messages';
 import {
   EMPTY_READ_STATES,
+  mentionsReader,
   readStatesActionForEvent,
   readStatesReducer,
   type ReadStatesAction,
@@ -168,6 +169,27 @@ export class ChatStore {
   /** A new gateway session: its read states replace ours; nobody is typing any more. */
   ready(readStates: ReadState[]): void {
     this.dispatch({ type: 'readStates.loaded', readStates }, { type: 'typing.reset' });
+  }
+
+  /**
+   * The channel whose mention count an event may have changed in a way only the server can
+   * count: a deletion where mentions are counted (the message may have been one, and is
+   * seldom loaded here), or an edit by someone else that mentions the user now. Null
+   * otherwise.
+   */
+  mentionCountStale(t: string, d: unknown): string | null {
+    if (typeof d !== 'object' || d === null) return null;
+    const channelId = (d as Record<string, unknown>).channel_id;
+    if (typeof channelId !== 'string') return null;
+    if (t === 'message.deleted' || t === 'message.bulk_deleted') {
+      return (this.state.readStates.byChannel[channelId]?.mention_count ?? 0) > 0 ? channelId : null;
+    }
+    const me = this.me();
+    if (t !== 'message.updated' || !me) return null;
+    const action = messagesActionForEvent(t, d, me.id);
+    if (action?.type !== 'message.updated' || action.message.author.id === me.id) return null;
+    const reader = { userId: me.id, roleIds: this.rolesIn(action.message.server_id) };
+    return mentionsReader(action.message, reader) ? channelId : null;
   }
 
   /** One gateway event (anything it does not know is ignored). */
