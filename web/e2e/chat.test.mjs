@@ -479,6 +479,25 @@ describe('chat between two people', () => {
       });
       await eventually(async () => (await mentionsInGeneral()) === 0, 'read once scrolled down to it');
 
+      // Leaving a channel scrolled up and coming back shows the same place (not the bottom).
+      await list.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await page.getByTestId('jump-to-present').waitFor();
+      const firstShown = () =>
+        list.evaluate((el) => {
+          const top = el.getBoundingClientRect().top;
+          const rows = [...el.querySelectorAll('[data-key]')];
+          return rows.find((r) => r.getBoundingClientRect().bottom > top)?.getAttribute('data-key') ?? null;
+        });
+      const before = await firstShown();
+      await channelLink(page, 'outro').click();
+      await eventually(async () => (await composer.getAttribute('placeholder'))?.includes('outro'), 'in #outro');
+      await channelLink(page, 'general').click();
+      await page.getByTestId('jump-to-present').waitFor();
+      assert.equal(await firstShown(), before, 'the same message at the top');
+      assert.ok((await fromBottom()) > 200, 'still scrolled up');
+
       // A nickname set before the page loaded (no event about it since) names the author.
       const nicked = await fetch(`${papo.url}/api/v1/servers/${server.id}/members/${otherUser.id}`, {
         method: 'PATCH',

@@ -21,7 +21,7 @@ import { Composer } from './Composer';
 import { excerpt, messageTime } from './format';
 import { plainText, parseMarkdown } from './markdownParser';
 import { useMentionNames } from './MentionSuggestions';
-import { MessageList } from './MessageList';
+import { MessageList, opensScrolledUp } from './MessageList';
 import { PinsPanel } from './PinsPanel';
 import { TypingIndicator } from './TypingIndicator';
 import { useDocumentVisible, useRedrawAt } from './useNow';
@@ -113,7 +113,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   // Looking at the newest messages of a visible page: they count as read; ack after a second.
   // Scrolled up, the user is not looking at them: what comes stays unread, mentions too.
   const visible = useDocumentVisible();
-  const [atBottom, setAtBottom] = useState(true);
+  const [atBottom, setAtBottom] = useState(() => !opensScrolledUp(channel.id));
   const viewing = visible && perms.read && history.atPresent && atBottom && initial === 'ready';
   useEffect(() => {
     chatStore.setViewing(viewing ? channel.id : null);

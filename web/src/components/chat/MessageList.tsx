@@ -49,6 +49,17 @@ function sinceTime(iso: string, locale: string): string {
 }
 
 /** The first item whose bottom is below the scroller's top edge, and where it is. */
+/**
+ * Where the user left each channel's history when scrolled up in it (at the bottom: nothing),
+ * so that coming back to the channel shows the same place, as Discord does. For this page only.
+ */
+const leftAt = new Map<string, Anchor>();
+
+/** Whether the channel's list will open where the user left it, scrolled up (not at the bottom). */
+export function opensScrolledUp(channelId: string): boolean {
+  return leftAt.has(channelId);
+}
+
 function topVisible(scroller: HTMLElement): Anchor | null {
   const top = scroller.getBoundingClientRect().top;
   for (const node of scroller.querySelectorAll<HTMLElement>('[data-key]')) {
@@ -109,10 +120,22 @@ export function MessageList({
   }, []);
   const scrollerRef = useRef<HTMLDivElement>(null);
   const itemsRef = useRef<HTMLOListElement>(null);
+  /** Where the user left this channel last time, if scrolled up (read once, as it mounts). */
+  const [returnTo] = useState(() => leftAt.get(channel.id) ?? null);
   /** Follow new messages (the view is at the bottom of the present). */
-  const stick = useRef(true);
+  const stick = useRef(returnTo === null);
   /** Where the user was reading, to keep it in place when messages come or go above it. */
-  const anchor = useRef<Anchor | null>(null);
+  const anchor = useRef<Anchor | null>(returnTo);
+  /** Coming back to `returnTo`, until the list first shows messages. */
+  const restoring = useRef(returnTo !== null);
+  // Leaving: the place is remembered (the refs' last values: the list is gone by then).
+  useEffect(
+    () => () => {
+      if (stick.current || !anchor.current) leftAt.delete(channel.id);
+      else leftAt.set(channel.id, anchor.current);
+    },
+    [channel.id],
+  );
   const historyRef = useRef(history);
   historyRef.current = history;
   const [away, setAway] = useState(false);
@@ -163,7 +186,21 @@ export function MessageList({
     } else if (anchor.current) {
       const key = anchor.current.key;
       const node = Array.from(el.querySelectorAll<HTMLElement>('[data-key]')).find((n) => n.dataset.key === key);
-      if (node) el.scrollTop += node.getBoundingClientRect().top - el.getBoundingClientRect().top - anchor.current.top;
+      if (node) {
+        el.scrollTop += node.getBoundingClientRect().top - el.getBoundingClientRect().top - anchor.current.top;
+      } else if (restoring.current && items.length > 0) {
+        // The place left is no longer loaded: the newest messages, as for a first visit.
+        stick.current = true;
+        el.scrollTop = el.scrollHeight;
+      }
+    }
+    if (restoring.current && items.length > 0) {
+      // Back at the place left: what a scroll there would have said (the view may not have
+      // moved, so no scroll event says it).
+      restoring.current = false;
+      const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+      setAway(fromBottom > el.clientHeight);
+      onAtBottom(fromBottom < STICK_MARGIN_PX);
     }
     anchor.current = topVisible(el);
     checkDivider();
@@ -171,7 +208,7 @@ export function MessageList({
     if (el.scrollHeight <= el.clientHeight + LOAD_MARGIN_PX && history.hasMoreBefore && history.messages.length > 0 && older === 'idle') {
       loadOlder();
     }
-  }, [items, atBeginning, history.hasMoreBefore, history.messages.length, older, loadOlder, checkDivider]);
+  }, [items, atBeginning, history.hasMoreBefore, history.messages.length, older, loadOlder, checkDivider, onAtBottom]);
 
   // The viewport changed size (phone keyboard, window resize), or the messages did after
   // they were drawn (a font or an emoji loading late, a long message wrapping): stay at the
