@@ -55,6 +55,8 @@ pub enum ErrorCode {
     Slowmode,
     /// The channel already has 50 pinned messages (409).
     TooManyPins,
+    /// The server already has 250 roles (409).
+    TooManyRoles,
     /// An unexpected failure on the server; details are in its logs, never in the response (500).
     InternalError,
     /// A dependency (the database) is unreachable (503).
@@ -71,7 +73,7 @@ impl ErrorCode {
             Forbidden | Banned => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins => 409,
+            UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins | TooManyRoles => 409,
             InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -110,6 +112,7 @@ impl ErrorCode {
             RateLimited => "Too many requests. Try again later.",
             Slowmode => "Slow mode is on in this channel. Wait before sending again.",
             TooManyPins => "A channel can have at most 50 pinned messages.",
+            TooManyRoles => "A server can have at most 250 roles.",
             InternalError => "Something went wrong on the server.",
             ServiceUnavailable => "The service is temporarily unavailable.",
         }

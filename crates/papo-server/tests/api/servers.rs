@@ -16,7 +16,31 @@ both!(
     large_servers_show_presence_in_the_member_list,
     membership_changes_after_the_member_list_was_read,
     roles_and_channels_created_at_once_get_positions_of_their_own,
+    a_server_has_at_most_250_roles,
 );
+
+/// The 251st role is refused with its own code (it was a `validation_failed` naming no
+/// field, which the web app could only read as "check the highlighted fields").
+async fn a_server_has_at_most_250_roles(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let t = access(&app.register("srv_rui").await);
+    let server = app
+        .post("/api/v1/servers", json!({"name": "Cargos"}), Some(&t))
+        .await
+        .body;
+    let path = format!("/api/v1/servers/{}/roles", server["id"].as_str().unwrap());
+    // @everyone is the first of the 250.
+    for i in 1..250 {
+        let r = app
+            .post(&path, json!({ "name": format!("r{i}") }), Some(&t))
+            .await;
+        assert_eq!(r.status, 201, "role {i}: {:?}", r.body);
+    }
+    let r = app.post(&path, json!({"name": "demais"}), Some(&t)).await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(r.code(), "too_many_roles");
+    app.stop().await;
+}
 
 async fn creating_a_server_makes_defaults_and_tells_the_owner_live(b: Backend) {
     let app = TestApp::spawn(b).await;

@@ -144,8 +144,7 @@ pub async fn create_role(
         return Err(ApiError::invalid_fields(errors));
     }
     if access.roles().len() >= MAX_ROLES {
-        return Err(ApiError::new(ErrorCode::ValidationFailed)
-            .with_message("A server has at most 250 roles."));
+        return Err(ApiError::new(ErrorCode::TooManyRoles));
     }
     let permissions = req.permissions.unwrap_or(Permissions::NONE);
     if !may_grant(&access, permissions) {
