@@ -157,6 +157,10 @@ pub struct FieldError {
     pub code: FieldCode,
     /// Human-readable reason.
     pub message: String,
+    /// For `too_long` and `too_short` of text: the most or fewest characters allowed, so that
+    /// a client can say it in its own language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 impl FieldError {
@@ -165,6 +169,23 @@ impl FieldError {
         Self {
             code,
             message: message.into(),
+            limit: None,
+        }
+    }
+
+    /// `too_long`: more than `max` characters.
+    pub fn at_most(max: u32) -> Self {
+        Self {
+            limit: Some(max),
+            ..Self::new(FieldCode::TooLong, format!("At most {max} characters."))
+        }
+    }
+
+    /// `too_short`: fewer than `min` characters.
+    pub fn at_least(min: u32) -> Self {
+        Self {
+            limit: Some(min),
+            ..Self::new(FieldCode::TooShort, format!("At least {min} characters."))
         }
     }
 }
@@ -183,6 +204,19 @@ mod tests {
         let names: Vec<String> = serde_json::from_value(schema["enum"].clone()).unwrap();
         assert!(!names.is_empty(), "{schema}");
         names
+    }
+
+    #[test]
+    fn length_errors_carry_their_limit() {
+        let json = |e: FieldError| serde_json::to_value(e).unwrap();
+        assert_eq!(
+            json(FieldError::at_most(100)),
+            serde_json::json!({"code": "too_long", "message": "At most 100 characters.", "limit": 100})
+        );
+        assert_eq!(json(FieldError::at_least(2))["limit"], 2);
+        assert_eq!(json(FieldError::at_least(2))["code"], "too_short");
+        let plain = json(FieldError::new(FieldCode::InvalidValue, "no"));
+        assert!(plain.get("limit").is_none(), "{plain}");
     }
 
     /// docs/api.md's error table names every code with the status it is answered with, and

@@ -94,23 +94,11 @@ impl CustomStatus {
     /// Checks lengths, characters and the expiry's form.
     pub fn check(&self) -> Result<(), CustomStatusError> {
         if self.text.chars().count() > MAX_STATUS_TEXT {
-            return Err((
-                "text",
-                FieldError::new(
-                    FieldCode::TooLong,
-                    "A custom status is at most 128 characters.",
-                ),
-            ));
+            return Err(("text", FieldError::at_most(MAX_STATUS_TEXT as u32)));
         }
         if let Some(emoji) = &self.emoji {
             if emoji.chars().count() > MAX_STATUS_EMOJI {
-                return Err((
-                    "emoji",
-                    FieldError::new(
-                        FieldCode::TooLong,
-                        "A custom status emoji is at most 32 characters.",
-                    ),
-                ));
+                return Err(("emoji", FieldError::at_most(MAX_STATUS_EMOJI as u32)));
             }
             crate::validate::line_chars(emoji).map_err(|e| ("emoji", e))?;
         }

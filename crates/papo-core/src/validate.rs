@@ -172,10 +172,7 @@ pub fn optional_text(
         return Ok(None);
     };
     if text.chars().count() > max_chars {
-        return Err(FieldError::new(
-            FieldCode::TooLong,
-            format!("At most {max_chars} characters."),
-        ));
+        return Err(FieldError::at_most(max_chars as u32));
     }
     if !multiline {
         line_chars(text)?;

@@ -1,6 +1,8 @@
 export interface FieldError {
   code: string;
   message: string;
+  /** `too_long` / `too_short` of text: the most or fewest characters allowed. */
+  limit?: number;
 }
 
 export interface ApiErrorInit {
@@ -89,7 +91,8 @@ function parseFields(raw: unknown): Record<string, FieldError> {
     if (!isRecord(value)) continue;
     const code = typeof value.code === 'string' ? value.code : 'invalid_value';
     const message = typeof value.message === 'string' ? value.message : code;
-    out[name] = { code, message };
+    const limit = typeof value.limit === 'number' && Number.isInteger(value.limit) && value.limit >= 0 ? value.limit : null;
+    out[name] = limit === null ? { code, message } : { code, message, limit };
   }
   return out;
 }

@@ -36,6 +36,24 @@ describe('formErrorTexts', () => {
     expect(out.fields.password).toBe(en.errors.password_too_short);
   });
 
+  it('says a length limit the server gives, and the generic text without one', () => {
+    const err = new ApiError({
+      status: 422,
+      code: 'validation_failed',
+      message: 'invalid',
+      fields: {
+        name: { code: 'too_short', message: 'At least 2 characters.', limit: 2 },
+        topic: { code: 'too_long', message: 'At most 1024 characters.', limit: 1024 },
+        bio: { code: 'too_long', message: 'Too long.' },
+      },
+    });
+    expect(formErrorTexts(tr, err, ['name', 'topic', 'bio']).fields).toEqual({
+      name: 'At least 2 characters.',
+      topic: 'At most 1024 characters.',
+      bio: en.errors.too_long,
+    });
+  });
+
   it('explains a generic field code with the specific top-level code', () => {
     const err = new ApiError({
       status: 401,

@@ -40,7 +40,11 @@ export function formErrorTexts(
     error.code !== 'validation_failed' && tr.exists(`errors.${error.code}`) ? error.code : null;
   for (const [name, fieldError] of Object.entries(error.fields)) {
     const code = fieldError.code === 'invalid_value' && specific ? specific : fieldError.code;
-    const text = errorCodeText(tr, code, fieldError.message);
+    // A length says its limit ("At most 100 characters."), in the reader's language.
+    const limited = (code === 'too_long' || code === 'too_short') && fieldError.limit !== undefined;
+    const text = limited
+      ? tr.t(`errors.${code}_limit`, { count: fieldError.limit })
+      : errorCodeText(tr, code, fieldError.message);
     if (formFields.includes(name)) fields[name] = text;
     else unplaced.push(text);
   }

@@ -290,6 +290,15 @@ async fn channel_fields_are_validated(b: Backend) {
         )
         .await;
     assert_eq!(r.body["name"], "avisos-gerais", "{:?}", r.body);
+    // A length refused says its limit, for the client to put in its own words.
+    let r = app
+        .post(
+            &path,
+            json!({"name": "x".repeat(101), "kind": "text"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.body["fields"]["name"]["limit"], 100, "{:?}", r.body);
     let cases = [
         (json!({"name": "  ", "kind": "text"}), "name", "required"),
         (json!({"name": "##", "kind": "text"}), "name", "required"),

@@ -94,10 +94,7 @@ fn check_content(raw: String) -> Result<String, FieldError> {
     // Counted once the blank lines around it are gone, as docs/api.md says.
     let kept = raw.trim_matches(|c: char| c == '\n' || c == '\r');
     if kept.len() > MAX_CONTENT && kept.chars().count() > MAX_CONTENT {
-        return Err(FieldError::new(
-            FieldCode::TooLong,
-            "At most 4000 characters.",
-        ));
+        return Err(FieldError::at_most(4000));
     }
     if has_stray_control(kept) {
         return Err(FieldError::new(

@@ -53,10 +53,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditReason {
             .map_err(|_| bad("Not URL-encoded UTF-8."))?;
         let text = text.trim();
         if text.chars().count() > MAX_REASON {
-            return Err(ApiError::new(ErrorCode::ValidationFailed).with_field(
-                REASON_HEADER,
-                FieldError::new(FieldCode::TooLong, "At most 512 characters."),
-            ));
+            return Err(ApiError::new(ErrorCode::ValidationFailed)
+                .with_field(REASON_HEADER, FieldError::at_most(MAX_REASON as u32)));
         }
         papo_core::validate::line_chars(text)
             .map_err(|e| ApiError::new(ErrorCode::ValidationFailed).with_field(REASON_HEADER, e))?;

@@ -70,10 +70,7 @@ pub fn channel_name(kind: ChannelKind, raw: &str) -> Result<String, FieldError> 
         ));
     }
     if len > 100 {
-        return Err(FieldError::new(
-            FieldCode::TooLong,
-            "At most 100 characters.",
-        ));
+        return Err(FieldError::at_most(100));
     }
     papo_core::validate::name_chars(&name)?;
     Ok(name)

@@ -280,10 +280,7 @@ pub async fn patch_member(
         match nick.as_deref().map(str::trim) {
             None | Some("") => row.nickname = None,
             Some(n) if n.chars().count() > 32 => {
-                errors.insert(
-                    "nickname".into(),
-                    FieldError::new(FieldCode::TooLong, "At most 32 characters."),
-                );
+                errors.insert("nickname".into(), FieldError::at_most(32));
             }
             Some(n) => match papo_core::validate::name_chars(n) {
                 Ok(()) => row.nickname = Some(n.to_owned()),

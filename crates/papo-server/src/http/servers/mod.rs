@@ -83,16 +83,10 @@ fn server_name(name: &str) -> Result<String, FieldError> {
         return Err(papo_core::validate::required());
     }
     if len < 2 {
-        return Err(FieldError::new(
-            FieldCode::TooShort,
-            "At least 2 characters.",
-        ));
+        return Err(FieldError::at_least(2));
     }
     if len > 100 {
-        return Err(FieldError::new(
-            FieldCode::TooLong,
-            "At most 100 characters.",
-        ));
+        return Err(FieldError::at_most(100));
     }
     papo_core::validate::name_chars(n)?;
     Ok(n.to_owned())

@@ -57,10 +57,7 @@ fn role_name(raw: &str) -> Result<String, FieldError> {
         return Err(papo_core::validate::required());
     }
     if n.chars().count() > 100 {
-        return Err(FieldError::new(
-            FieldCode::TooLong,
-            "At most 100 characters.",
-        ));
+        return Err(FieldError::at_most(100));
     }
     papo_core::validate::name_chars(n)?;
     Ok(n.to_owned())
