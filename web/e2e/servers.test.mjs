@@ -78,7 +78,8 @@ describe('servers and channels in the browser', () => {
       await createServer.waitFor();
       await createServer.locator('input[name="name"]').fill('A');
       await createServer.getByTestId('create-server-submit').click();
-      await expectText(createServer.getByTestId('field-error-name'), en.errors.too_short);
+      // ... saying the limit the server gives ("At least 2 characters.").
+      await expectText(createServer.getByTestId('field-error-name'), en.errors.too_short_limit_other.replace('{{count}}', '2'));
       await createServer.locator('input[name="name"]').fill(serverName);
       await createServer.getByTestId('create-server-submit').click();
       await createServer.waitFor({ state: 'hidden' });
