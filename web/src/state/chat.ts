@@ -6,6 +6,7 @@ import { membersApi, messagesApi, usersApi } from '../api';
 import type { Channel, ReadState, ServerDetail } from '../api/types';
 import { gateway } from '../gateway';
 import { createChatActions } from './chatActions';
+import { forgetPlaces } from './places';
 import { ChatStore, type ChatContext, type ChatState } from './chatStore';
 import { channelMessages, type ChannelMessages } from './messages';
 import { channelUnread, serverUnread, type ChannelUnread } from './readStates';
@@ -43,6 +44,11 @@ export const chat = {
     return () => {
       detach();
       chatActions.forgetLookups();
+      forgetPlaces();
+      // A count asked for the user now gone would be asked without a session.
+      staleMentions.clear();
+      if (mentionsTimer !== null) clearTimeout(mentionsTimer);
+      mentionsTimer = null;
     };
   },
   /** `ready.read_states` (a server that does not send them: loaded over REST). */

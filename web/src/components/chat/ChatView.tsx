@@ -21,7 +21,8 @@ import { Composer } from './Composer';
 import { excerpt, messageTime } from './format';
 import { plainText, parseMarkdown } from './markdownParser';
 import { useMentionNames } from './MentionSuggestions';
-import { MessageList, opensScrolledUp } from './MessageList';
+import { placeOf } from '../../state/places';
+import { MessageList } from './MessageList';
 import { PinsPanel } from './PinsPanel';
 import { TypingIndicator } from './TypingIndicator';
 import { useDocumentVisible, useRedrawAt } from './useNow';
@@ -113,7 +114,7 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
   // Looking at the newest messages of a visible page: they count as read; ack after a second.
   // Scrolled up, the user is not looking at them: what comes stays unread, mentions too.
   const visible = useDocumentVisible();
-  const [atBottom, setAtBottom] = useState(() => !opensScrolledUp(channel.id));
+  const [atBottom, setAtBottom] = useState(() => placeOf(channel.id) === null);
   const viewing = visible && perms.read && history.atPresent && atBottom && initial === 'ready';
   useEffect(() => {
     chatStore.setViewing(viewing ? channel.id : null);

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Channel } from '../../api/types';
 import { chatActions } from '../../state/chat';
 import { displayItems, type ChannelMessages, type NewMark } from '../../state/messages';
+import { leavePlace, placeOf, type Place } from '../../state/places';
 import { HashIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
@@ -35,11 +36,7 @@ interface MessageListProps {
   onAtBottom(atBottom: boolean): void;
 }
 
-interface Anchor {
-  key: string;
-  /** px from the top of the scroller */
-  top: number;
-}
+type Anchor = Place;
 
 /** The time of the first new message, as the bar says it ("14:03"; with the day if not today). */
 function sinceTime(iso: string, locale: string): string {
@@ -49,16 +46,6 @@ function sinceTime(iso: string, locale: string): string {
 }
 
 /** The first item whose bottom is below the scroller's top edge, and where it is. */
-/**
- * Where the user left each channel's history when scrolled up in it (at the bottom: nothing),
- * so that coming back to the channel shows the same place, as Discord does. For this page only.
- */
-const leftAt = new Map<string, Anchor>();
-
-/** Whether the channel's list will open where the user left it, scrolled up (not at the bottom). */
-export function opensScrolledUp(channelId: string): boolean {
-  return leftAt.has(channelId);
-}
 
 function topVisible(scroller: HTMLElement): Anchor | null {
   const top = scroller.getBoundingClientRect().top;
@@ -121,7 +108,7 @@ export function MessageList({
   const scrollerRef = useRef<HTMLDivElement>(null);
   const itemsRef = useRef<HTMLOListElement>(null);
   /** Where the user left this channel last time, if scrolled up (read once, as it mounts). */
-  const [returnTo] = useState(() => leftAt.get(channel.id) ?? null);
+  const [returnTo] = useState(() => placeOf(channel.id));
   /** Follow new messages (the view is at the bottom of the present). */
   const stick = useRef(returnTo === null);
   /** Where the user was reading, to keep it in place when messages come or go above it. */
@@ -131,8 +118,7 @@ export function MessageList({
   // Leaving: the place is remembered (the refs' last values: the list is gone by then).
   useEffect(
     () => () => {
-      if (stick.current || !anchor.current) leftAt.delete(channel.id);
-      else leftAt.set(channel.id, anchor.current);
+      leavePlace(channel.id, stick.current ? null : anchor.current);
     },
     [channel.id],
   );
