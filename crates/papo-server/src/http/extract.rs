@@ -1,6 +1,6 @@
 //! Request extractors with Papo's error format: JSON bodies and client metadata.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -197,7 +197,7 @@ fn describe_data_error(path: &str, message: &str) -> (String, FieldError) {
 /// Who is calling: the client address and user agent, for sessions and rate limits.
 #[derive(Clone, Debug)]
 pub struct ClientMeta {
-    /// The client's address (the first `X-Forwarded-For` hop when the proxy is trusted).
+    /// The client's address (the last `X-Forwarded-For` entry when the proxy is trusted).
     pub ip: Option<String>,
     /// The `User-Agent` header, at most 256 bytes.
     pub user_agent: Option<String>,
@@ -210,29 +210,46 @@ impl FromRequestParts<AppState> for ClientMeta {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .config
-            .trust_proxy
-            .then(|| parts.headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty());
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .map(|c| c.0.ip());
+        let forwarded = state
+            .config
+            .trust_proxy
+            .then(|| {
+                forwarded_for(
+                    parts
+                        .headers
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_bytes())),
+                )
+            })
+            .flatten();
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| truncate(ua, 256).to_owned());
         Ok(Self {
-            ip: forwarded.or(peer),
+            ip: forwarded.or(peer).map(|ip| ip.to_string()),
             user_agent,
         })
     }
+}
+
+/// The address a trusted proxy gave last in `X-Forwarded-For` (of the last such header): the
+/// one that connected to the proxy. The entries before it are whatever the client sent, so
+/// they are never taken. `None` when there is none, or it is not an IP address.
+pub fn forwarded_for<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> Option<IpAddr> {
+    let last = headers
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        .last()?;
+    let entry = std::str::from_utf8(last.1).ok()?.rsplit(',').next()?.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -303,5 +320,34 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_forwarded_address_is_the_proxys_last_entry() {
+        let of = |headers: &[(&'static str, &'static str)]| {
+            forwarded_for(headers.iter().map(|(n, v)| (*n, v.as_bytes())))
+        };
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(of(&[("X-Forwarded-For", "1.2.3.4")]), ip("1.2.3.4"));
+        assert_eq!(
+            of(&[("x-forwarded-for", "6.6.6.6, 1.2.3.4 ")]),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            of(&[
+                ("x-forwarded-for", "6.6.6.6"),
+                ("x-forwarded-for", "2001:db8::1")
+            ]),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            of(&[("x-forwarded-for", "[2001:db8::1]:443")]),
+            ip("2001:db8::1")
+        );
+        assert_eq!(of(&[("x-forwarded-for", "1.2.3.4:80")]), ip("1.2.3.4"));
+        for bad in ["", "1.2.3.4, ", "unknown", "1.2.3.4, <b>"] {
+            assert_eq!(of(&[("x-forwarded-for", bad)]), None, "{bad}");
+        }
+        assert_eq!(of(&[("x-real-ip", "1.2.3.4")]), None);
     }
 }

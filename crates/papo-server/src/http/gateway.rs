@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 
 use crate::auth::tokens;
 use crate::http::error::ApiError;
+use crate::http::extract::forwarded_for;
 use crate::http::servers::access::{ChannelAccess, ServerAccess};
 use crate::http::servers::dto::ChannelKind;
 use crate::http::servers::{ready_json, view_with, views};
@@ -191,11 +192,13 @@ pub async fn upgrade(
             .with_message("This endpoint expects a WebSocket upgrade (version 13).")
             .into_response();
     };
-    let offer = offer_of(
+    let headers = || {
         req.headers()
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_bytes())),
-    );
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+    };
+    let offer = offer_of(headers());
+    let forwarded = forwarded_for(headers());
     let on_upgrade = hyper::upgrade::on(&mut req);
     let upgraded = async move {
         match on_upgrade.await {
@@ -219,16 +222,25 @@ pub async fn upgrade(
             HeaderValue::from_static(SUBPROTOCOL),
         );
     }
-    start_driver(&state, peer, upgraded, Vec::new(), offer.token);
+    let ip = client_ip(&state, peer, forwarded);
+    start_driver(&state, ip, upgraded, Vec::new(), offer.token);
     res
 }
 
-/// Starts the gateway's driver on the socket `io` yields: a connection of `peer`'s, which
+/// The address a connection's slots are counted under: the proxy's `X-Forwarded-For` entry
+/// when the proxy is trusted (else every client behind it would share its address's slots).
+fn client_ip(state: &AppState, peer: SocketAddr, forwarded: Option<IpAddr>) -> IpAddr {
+    forwarded
+        .filter(|_| state.config.trust_proxy)
+        .unwrap_or(peer.ip())
+}
+
+/// Starts the gateway's driver on the socket `io` yields: a connection from `ip`, which
 /// takes one of its address's slots (or is closed by the driver when none is left), and
 /// writes `preface` before its first frame; `token`: the access token the upgrade carried.
 fn start_driver<IO>(
     state: &AppState,
-    peer: SocketAddr,
+    ip: IpAddr,
     io: impl Future<Output = Option<IO>> + Send + 'static,
     preface: Vec<u8>,
     token: Option<String>,
@@ -236,9 +248,9 @@ fn start_driver<IO>(
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let hub = state.hub.clone();
-    let slot = hub.claim_slot(peer.ip());
+    let slot = hub.claim_slot(ip);
     if slot.is_none() {
-        tracing::warn!(ip = %peer.ip(), "gateway connection limit reached");
+        tracing::warn!(%ip, "gateway connection limit reached");
     }
     let backend = Arc::new(ServerBackend {
         state: state.clone(),
@@ -258,6 +270,8 @@ pub struct DirectUpgrade {
     pub accept: String,
     /// What its `Sec-WebSocket-Protocol` offered.
     pub offer: Offer,
+    /// Its `X-Forwarded-For` address (see [`forwarded_for`]), taken if the proxy is trusted.
+    pub forwarded: Option<IpAddr>,
 }
 
 /// What an upgrade request's `Sec-WebSocket-Protocol` headers offer.
@@ -312,6 +326,7 @@ pub fn direct_upgrade(bytes: &[u8]) -> Option<DirectUpgrade> {
         len,
         accept: accept_of(headers)?,
         offer: offer_of(headers()),
+        forwarded: forwarded_for(headers()),
     })
 }
 
@@ -340,7 +355,8 @@ pub fn upgrade_direct(
         .metrics
         .observe("GET", GATEWAY_PATH, 101, seen.elapsed());
     let token = upgrade.offer.token;
-    start_driver(state, peer, std::future::ready(Some(tcp)), response, token);
+    let ip = client_ip(state, peer, upgrade.forwarded);
+    start_driver(state, ip, std::future::ready(Some(tcp)), response, token);
 }
 
 /// The `Sec-WebSocket-Accept` value if the request is a valid version-13 upgrade.

@@ -18,6 +18,7 @@ mod gateway_sends;
 mod gateway_upgrade;
 mod presence;
 mod process;
+mod proxy;
 mod servers;
 mod sessions;
 mod users;
