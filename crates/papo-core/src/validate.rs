@@ -129,10 +129,10 @@ impl NewPassword {
             ));
         }
         if n > Self::MAX {
-            return Err(FieldError::new(
-                FieldCode::TooLong,
-                "Passwords must be at most 512 characters long.",
-            ));
+            return Err(FieldError {
+                message: "Passwords must be at most 512 characters long.".into(),
+                ..FieldError::at_most(Self::MAX as u32)
+            });
         }
         if is_common_password(input) {
             return Err(FieldError::new(

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use papo_core::error::{ErrorCode, FieldCode, FieldError, FieldErrors};
 use papo_core::id::{SessionId, UserId};
 use papo_core::settings::UserSettings;
-use papo_core::validate::{Email, NewPassword, Username, limits, optional_name};
+use papo_core::validate::{Email, NewPassword, Username, limits, optional_name, required};
 use papo_store::StoreError;
 use papo_store::sessions::{self, NewSession, RefreshOutcome, TokenOwner};
 use papo_store::users::{self, NewUser, UserRow};
@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/sessions", get(list_sessions))
+        .route(
+            "/api/v1/auth/sessions",
+            get(list_sessions).delete(revoke_other_sessions),
+        )
         .route("/api/v1/auth/sessions/{id}", delete(revoke_session))
         .route("/api/v1/auth/password", post(change_password))
 }
@@ -249,12 +252,25 @@ fn taken(username: bool, email: bool) -> ApiError {
 /// Signs in with a username or email and a password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     client: ClientMeta,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
+    // Longer than any username or email, or than any password: names no account. Refused
+    // before anything is counted or kept (a failure keeps its login text for 15 minutes).
+    let too_long = [
+        ("login", req.login.chars().count(), Email::MAX),
+        ("password", req.password.chars().count(), NewPassword::MAX),
+    ]
+    .into_iter()
+    .filter(|(_, n, max)| n > max)
+    .map(|(field, _, max)| (field.to_owned(), FieldError::at_most(max as u32)))
+    .collect::<FieldErrors>();
+    if !too_long.is_empty() {
+        return Err(ApiError::invalid_fields(too_long));
+    }
     let login_key = req.login.trim().to_lowercase();
     let ip = ip_key(&client);
     state
@@ -392,6 +408,27 @@ pub async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// How many sessions a sign-out of the other devices ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedSessions {
+    /// Sessions signed out.
+    pub revoked: usize,
+}
+
+/// Signs out every session of the caller's but the calling one.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = RevokedSessions), (status = 401, body = ErrorBody)))]
+pub async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<RevokedSessions>> {
+    let revoked =
+        sessions::revoke_others(&state.db, auth.user_id, auth.session_id, crate::now_ms()).await?;
+    let count = revoked.len();
+    state.hub.revoke(revoked);
+    Ok(Json(RevokedSessions { revoked: count }))
+}
+
 /// Changes the password and signs out every other session.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
     request_body = PasswordChangeRequest,
@@ -402,10 +439,24 @@ pub async fn change_password(
     auth: Auth,
     ApiJson(req): ApiJson<PasswordChangeRequest>,
 ) -> ApiResult<StatusCode> {
-    let account_key = format!("user:{}", auth.user_id);
+    // Wrong current passwords count against this session, not the account: someone guessing
+    // at the login form cannot keep a signed-in owner from changing the password.
+    let session_key = format!("session:{}", auth.session_id);
+    // Empty fields are said as such, before a password is checked or a failure counted.
+    let empty = [
+        ("current_password", &req.current_password),
+        ("new_password", &req.new_password),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(field, _)| (field.to_owned(), required()))
+    .collect::<FieldErrors>();
+    if !empty.is_empty() {
+        return Err(ApiError::invalid_fields(empty));
+    }
     state
         .login_failures_by_account
-        .check(&account_key)
+        .check(&session_key)
         .map_err(ApiError::rate_limited)?;
     let user = load_me(&state, auth.user_id).await?;
     let new = NewPassword::parse(&req.new_password);
@@ -414,7 +465,7 @@ pub async fn change_password(
         .verify(req.current_password, Some(user.password_hash))
         .await?;
     if !matched {
-        state.login_failures_by_account.record(&account_key);
+        state.login_failures_by_account.record(&session_key);
         return Err(ApiError::new(ErrorCode::InvalidPassword).with_field(
             "current_password",
             FieldError::new(

@@ -13,7 +13,8 @@ use crate::state::AppState;
     info(title = "Papo API", description = "Self-hosted chat, voice and video. Errors are `{code, message, fields?}` with stable snake_case codes."),
     paths(
         super::auth::register, super::auth::login, super::auth::refresh, super::auth::logout,
-        super::auth::list_sessions, super::auth::revoke_session, super::auth::change_password,
+        super::auth::list_sessions, super::auth::revoke_session, super::auth::revoke_other_sessions,
+        super::auth::change_password,
         super::users::get_me, super::users::patch_me, super::users::get_user,
         super::servers::list_permissions, super::servers::create_server, super::servers::my_servers,
         super::servers::get_server, super::servers::patch_server, super::servers::delete_server,

@@ -15,6 +15,7 @@ both!(
     login_failures_look_the_same,
     login_failures_are_rate_limited_per_account,
     login_failures_are_rate_limited_per_ip,
+    overlong_logins_are_refused_uncounted,
     refresh_rotates_and_reuse_revokes_the_session,
 );
 
@@ -254,6 +255,28 @@ async fn login_failures_are_rate_limited_per_ip(b: Backend) {
     let r = app.login("gina", PASSWORD).await;
     assert_eq!((r.status, r.code()), (429, "rate_limited"));
     assert!(r.header("retry-after").is_some());
+    app.stop().await;
+}
+
+async fn overlong_logins_are_refused_uncounted(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.login_failures_per_ip = 2).await;
+    app.register("ivo").await;
+    let long_login = "x".repeat(255);
+    let long_password = "p".repeat(513);
+    for _ in 0..3 {
+        let r = app.login(&long_login, PASSWORD).await;
+        assert_eq!((r.status, r.code()), (422, "validation_failed"));
+        assert_eq!(r.field_code("login"), "too_long");
+        assert_eq!(r.body["fields"]["login"]["limit"], 254);
+        let r = app.login("ivo", &long_password).await;
+        assert_eq!(r.field_code("password"), "too_long");
+        assert_eq!(r.body["fields"]["password"]["limit"], 512);
+    }
+    // The longest email is still a login.
+    let longest = format!("{}@{}.io", "a".repeat(64), "b".repeat(186));
+    assert_eq!(longest.len(), 254);
+    assert_eq!(app.login(&longest, PASSWORD).await.status, 401);
+    assert_eq!(app.login("ivo", PASSWORD).await.status, 200);
     app.stop().await;
 }
 

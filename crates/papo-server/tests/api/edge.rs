@@ -232,6 +232,7 @@ async fn the_web_app_and_api_docs_are_served() {
             "{path} missing from OpenAPI"
         );
     }
+    assert!(spec["paths"]["/api/v1/auth/sessions"]["delete"].is_object());
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
     // The Swagger UI is embedded: its page and script come from this server.
     let docs = app.client.get(app.url("/api/docs/")).send().await.unwrap();

@@ -10,7 +10,9 @@ use crate::ws::{End, Ws};
 both!(
     logout_kills_the_sessions_tokens_at_once,
     sessions_are_listed_and_revocable,
+    other_devices_are_signed_out_together,
     password_change_revokes_other_sessions,
+    password_change_failures_count_against_the_session,
     live_tokens_are_held_from_a_start_and_a_revoked_one_is_refused,
 );
 
@@ -117,6 +119,52 @@ async fn sessions_are_listed_and_revocable(b: Backend) {
     app.stop().await;
 }
 
+async fn other_devices_are_signed_out_together(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let laptop = app.register("rui").await;
+    let phone = app.login("rui", PASSWORD).await.body;
+    let tablet = app.login("rui", PASSWORD).await.body;
+    let someone = app.register("sol").await;
+    let (mut phone_ws, _) = Ws::identify(&app, &access(&phone)).await;
+    let r = app.delete("/api/v1/auth/sessions", None).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let r = app
+        .delete("/api/v1/auth/sessions", Some(&access(&laptop)))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["revoked"], 2);
+    // Their tokens and sockets end at once; this device and other accounts go on.
+    assert_eq!(phone_ws.closed().await, End::Closed(4001));
+    for gone in [&phone, &tablet] {
+        let r = app.get("/api/v1/users/@me", Some(&access(gone))).await;
+        assert_eq!(r.status, 401);
+        let r = app
+            .post(
+                "/api/v1/auth/refresh",
+                json!({"refresh_token": refresh(gone)}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    for live in [&laptop, &someone] {
+        let r = app.get("/api/v1/users/@me", Some(&access(live))).await;
+        assert_eq!(r.status, 200);
+    }
+    let list = app
+        .get("/api/v1/auth/sessions", Some(&access(&laptop)))
+        .await
+        .body;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["current"], true);
+    // Nothing left to sign out.
+    let r = app
+        .delete("/api/v1/auth/sessions", Some(&access(&laptop)))
+        .await;
+    assert_eq!(r.body["revoked"], 0);
+    app.stop().await;
+}
+
 async fn password_change_revokes_other_sessions(b: Backend) {
     let app = TestApp::spawn(b).await;
     let here = app.register("max").await;
@@ -177,6 +225,47 @@ async fn password_change_revokes_other_sessions(b: Backend) {
     assert_eq!(r.status, 401);
     assert_eq!(app.login("max", PASSWORD).await.status, 401);
     assert_eq!(app.login("max", "a brand new secret").await.status, 200);
+    app.stop().await;
+}
+
+async fn password_change_failures_count_against_the_session(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.login_failures_per_account = 2).await;
+    let owner = app.register("nia").await;
+    let phone = app.login("nia", PASSWORD).await.body;
+    let token = access(&owner);
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        let (app, token) = (&app, &token);
+        async move { app.post("/api/v1/auth/password", body, Some(token)).await }
+    };
+    // Empty fields are said as such, and count for nothing.
+    for _ in 0..3 {
+        let r = change("", "").await;
+        assert_eq!((r.status, r.code()), (422, "validation_failed"));
+        assert_eq!(r.field_code("current_password"), "required");
+        assert_eq!(r.field_code("new_password"), "required");
+    }
+    // Someone guessing at the login form locks the login, not the signed-in owner.
+    for _ in 0..2 {
+        assert_eq!(app.login("nia", "not it, no").await.status, 401);
+    }
+    assert_eq!(app.login("nia", PASSWORD).await.status, 429);
+    let r = change("wrong one!", "a brand new secret").await;
+    assert_eq!((r.status, r.code()), (401, "invalid_password"));
+    // Wrong current passwords are limited per session...
+    let r = change("wrong again", "a brand new secret").await;
+    assert_eq!((r.status, r.code()), (401, "invalid_password"));
+    let r = change(PASSWORD, "a brand new secret").await;
+    assert_eq!((r.status, r.code()), (429, "rate_limited"));
+    // ...and the owner's other devices are not locked by them.
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "another new secret"}),
+            Some(&access(&phone)),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
     app.stop().await;
 }
 

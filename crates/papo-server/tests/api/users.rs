@@ -157,12 +157,13 @@ async fn concurrent_edits_are_not_lost(b: Backend) {
 
 async fn protected_routes_need_a_valid_token(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let routes: [(&str, &str); 7] = [
+    let routes: [(&str, &str); 8] = [
         ("GET", "/api/v1/users/@me"),
         ("PATCH", "/api/v1/users/@me"),
         ("GET", "/api/v1/users/1"),
         ("POST", "/api/v1/auth/logout"),
         ("GET", "/api/v1/auth/sessions"),
+        ("DELETE", "/api/v1/auth/sessions"),
         ("DELETE", "/api/v1/auth/sessions/1"),
         ("POST", "/api/v1/auth/password"),
     ];
