@@ -509,6 +509,16 @@ describe('chat between two people', () => {
       assert.equal(await firstShown(), before, 'the same message at the top');
       assert.ok((await fromBottom()) > 200, 'still scrolled up');
 
+      // A new display name shows at once on the messages already there (they kept the old one
+      // until a reload).
+      const renamed = await fetch(`${papo.url}/api/v1/users/@me`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${otherToken}` },
+        body: JSON.stringify({ display_name: 'Outro Nome' }),
+      });
+      assert.equal(renamed.status, 200);
+      await expectText(messageWith(page, 'novidade 1:').locator('.message-author'), 'Outro Nome');
+
       // A nickname set before the page loaded (no event about it since) names the author.
       const nicked = await fetch(`${papo.url}/api/v1/servers/${server.id}/members/${otherUser.id}`, {
         method: 'PATCH',

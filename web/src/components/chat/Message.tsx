@@ -6,7 +6,7 @@ import type { DisplayItem, PendingMessage } from '../../state/messages';
 import { mentionsReader } from '../../state/readStates';
 import { Avatar } from '../Avatar';
 import { chatErrorText } from './chatErrors';
-import { useAuthorName, useChatView } from './chatContext';
+import { useAuthorName, useChatView, useDirectoryUser } from './chatContext';
 import { RetryIcon } from './chatIcons';
 import { dayKind, excerpt, messageTime } from './format';
 import { ChatMarkdown } from './Markdown';
@@ -202,6 +202,7 @@ function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyPr
   const { t, i18n } = useTranslation();
   const view = useChatView();
   const name = useAuthorName(view.server.id, author);
+  const shown = useDirectoryUser(author.id) ?? author;
   const time = messageTime(createdAt, i18n.language, new Date());
   const when = time
     ? time.kind === 'today'
@@ -221,7 +222,7 @@ function MessageBody({ author, createdAt, startsGroup, children }: MessageBodyPr
             aria-label={t('chat.openProfile', { name })}
             tabIndex={-1}
           >
-            <Avatar user={author} size={40} />
+            <Avatar user={shown} size={40} />
           </button>
         ) : (
           time && (
@@ -263,6 +264,7 @@ function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
   const { t } = useTranslation();
   const view = useChatView();
   const name = useAuthorName(view.server.id, reference?.author ?? { id: '', username: '', display_name: null });
+  const fresh = useDirectoryUser(reference?.author.id ?? '');
   const names = useMentionNames(view.server.id);
   const roles = view.server.roles;
   // Mentions read as names here too, not as <@id>.
@@ -296,7 +298,7 @@ function ReplyContext({ reference }: { reference: ReferencedMessage | null }) {
       onClick={() => view.jumpTo(reference.id)}
     >
       <span className="message-reply-spine" aria-hidden="true" />
-      <Avatar user={reference.author} size={16} />
+      <Avatar user={fresh ?? reference.author} size={16} />
       <span className="message-reply-author">@{name}</span>
       <button
         type="button"

@@ -6,7 +6,7 @@ import { Avatar } from '../Avatar';
 import { CloseIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
 import { chatErrorText } from './chatErrors';
-import { useAuthorName, useChatView } from './chatContext';
+import { useAuthorName, useChatView, useDirectoryUser } from './chatContext';
 import { messageTime } from './format';
 import { ChatMarkdown } from './Markdown';
 import './pins.css';
@@ -102,11 +102,12 @@ function PinnedMessage({ message, onUnpinned }: { message: Message; onUnpinned()
   const { t, i18n } = useTranslation();
   const view = useChatView();
   const name = useAuthorName(view.server.id, message.author);
+  const author = useDirectoryUser(message.author.id) ?? message.author;
   const time = messageTime(message.created_at, i18n.language, new Date());
   return (
     <li className="pinned-message" data-testid="pinned-message" data-message-id={message.id}>
       <header className="pinned-header">
-        <Avatar user={message.author} size={24} />
+        <Avatar user={author} size={24} />
         <span className="message-author">{name}</span>
         {time && (
           <time className="message-time" dateTime={message.created_at} title={time.full}>

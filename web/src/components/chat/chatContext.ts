@@ -63,8 +63,16 @@ export function useMentionName(serverId: string, userId: string): { name: string
 }
 
 /**
+ * A user as the chat knows them now, if it does: a message keeps its author as they were
+ * when it was loaded, and a profile change since (`member.updated`) is in the directory.
+ */
+export function useDirectoryUser(userId: string): PublicUser | undefined {
+  return useChat((s) => s.directory.users[userId]);
+}
+
+/**
  * An author's name: their nickname in the server when we know it (from member events and
- * lookups, else from the loaded member list), else their display name.
+ * lookups, else from the loaded member list), else their display name as it is now.
  */
 export function useAuthorName(serverId: string, author: Pick<PublicUser, 'id' | 'display_name' | 'username'>): string {
   // '' when the directory knows the member without a nickname (a string, so that the
@@ -75,5 +83,6 @@ export function useAuthorName(serverId: string, author: Pick<PublicUser, 'id' | 
   });
   const listed = useListedNickname(serverId, author.id);
   const nickname = known !== null ? known : listed;
-  return nickname || displayNameOf(author);
+  const fresh = useDirectoryUser(author.id);
+  return nickname || displayNameOf(fresh ?? author);
 }
