@@ -104,6 +104,31 @@ describe('accounts in the browser', () => {
       assert.ok((await page.getByTestId('session-item').count()) >= 1);
       // Named in words, not by the raw User-Agent header.
       await expectText(page.getByTestId('session-item').filter({ has: page.getByTestId('session-current') }), 'Chrome on Linux');
+      // Two more devices sign in; one button signs them both out (this one listed first).
+      const signIn = async () => {
+        const r = await fetch(`${papo.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ login: user.username, password: user.password }),
+        });
+        assert.equal(r.status, 200);
+        return (await r.json()).access_token;
+      };
+      const elsewhere = [await signIn(), await signIn()];
+      await page.reload();
+      await expectText(page.getByTestId('session-item').first(), en.settings.sessions.thisDevice);
+      assert.equal(await page.getByTestId('session-item').count(), 3);
+      await page.getByTestId('session-revoke-others').click();
+      const confirmOthers = page.getByTestId('revoke-others-dialog');
+      await expectText(confirmOthers, '2 other devices will be logged out.');
+      await confirmOthers.getByRole('button', { name: en.settings.sessions.revokeOthersConfirm }).click();
+      await confirmOthers.waitFor({ state: 'detached' });
+      assert.equal(await page.getByTestId('session-item').count(), 1);
+      assert.equal(await page.getByTestId('session-revoke-others').count(), 0);
+      for (const token of elsewhere) {
+        const r = await fetch(`${papo.url}/api/v1/users/@me`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(r.status, 401, 'signed out');
+      }
 
       // Appearance: light theme, applied at once.
       await page.getByTestId('settings-nav-appearance').click();

@@ -58,6 +58,7 @@ export const authApi = {
   sessions: () => api.request<Session[]>('GET', '/auth/sessions'),
   revokeSession: (id: string) =>
     api.request<void>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`),
+  revokeOtherSessions: () => api.request<{ revoked: number }>('DELETE', '/auth/sessions'),
   changePassword: (input: PasswordChangeInput) =>
     api.request<void>('POST', '/auth/password', { body: input }),
 };

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Session } from '../api/types';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { FormAlert } from '../components/FormAlert';
 import { DeviceIcon } from '../components/icons';
 import { useFormErrors } from '../components/useFormErrors';
@@ -29,7 +30,8 @@ export function SessionList() {
     return browser ?? os ?? (ua || t('settings.sessions.unknownDevice'));
   };
   const { sessions } = useAuth();
-  const { loadSessions, revokeSession } = useAuthActions();
+  const { loadSessions, revokeSession, revokeOtherSessions } = useAuthActions();
+  const [confirmOthers, setConfirmOthers] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
   const errors = useFormErrors(error, NO_FIELDS);
@@ -51,6 +53,10 @@ export function SessionList() {
     }
   }
 
+  // This device first, as it is the one not to revoke; the others newest first.
+  const shown = sessions && [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+  const others = shown?.filter((s) => !s.current).length ?? 0;
+
   return (
     <SettingsSection
       title={t('settings.sessions.title')}
@@ -58,13 +64,13 @@ export function SessionList() {
       testId="settings-sessions"
     >
       <FormAlert message={errors.banner} />
-      {sessions === null ? (
+      {shown === null ? (
         !error && <p role="status">{t('settings.sessions.loading')}</p>
-      ) : sessions.length === 0 ? (
+      ) : shown.length === 0 ? (
         <p>{t('settings.sessions.empty')}</p>
       ) : (
         <ul className="session-list" data-testid="session-list">
-          {sessions.map((session) => (
+          {shown.map((session) => (
             <li key={session.id} className="session" data-testid="session-item">
               <span className="session-icon">
                 <DeviceIcon size={28} />
@@ -113,6 +119,30 @@ export function SessionList() {
             </li>
           ))}
         </ul>
+      )}
+      {others > 0 && (
+        <button
+          type="button"
+          className="button button-danger-outline session-revoke-others"
+          onClick={() => setConfirmOthers(true)}
+          disabled={revoking !== null}
+          data-testid="session-revoke-others"
+        >
+          {t('settings.sessions.revokeOthers')}
+        </button>
+      )}
+      {confirmOthers && (
+        <ConfirmDialog
+          title={t('settings.sessions.revokeOthersTitle')}
+          body={t('settings.sessions.revokeOthersBody', { count: others })}
+          confirmLabel={t('settings.sessions.revokeOthersConfirm')}
+          onClose={() => setConfirmOthers(false)}
+          onConfirm={async () => {
+            await revokeOtherSessions();
+            setConfirmOthers(false);
+          }}
+          testId="revoke-others-dialog"
+        />
       )}
     </SettingsSection>
   );

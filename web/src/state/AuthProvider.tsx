@@ -377,6 +377,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         await authApi.revokeSession(id);
         setState((s) => ({ ...s, sessions: s.sessions?.filter((x) => x.id !== id) ?? null }));
       },
+      async revokeOtherSessions() {
+        await authApi.revokeOtherSessions();
+        setState((s) => ({ ...s, sessions: s.sessions?.filter((x) => x.current) ?? null }));
+      },
       async changePassword(input: PasswordChangeInput) {
         await authApi.changePassword(input);
         // Every other session was revoked: the list is stale.

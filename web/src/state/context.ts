@@ -46,6 +46,8 @@ export interface AuthActions {
   updateSettings(patch: SettingsPatch): Promise<void>;
   loadSessions(): Promise<void>;
   revokeSession(id: string): Promise<void>;
+  /** Signs out every other device of the user's. */
+  revokeOtherSessions(): Promise<void>;
   changePassword(input: PasswordChangeInput): Promise<void>;
   /**
    * Saves the status / custom status in the user's settings: every session of theirs takes
