@@ -97,6 +97,19 @@ describe('accounts in the browser', () => {
       await page.locator('input[name="display_name"]').fill(displayName);
       await page.getByRole('button', { name: en.common.save }).click();
       await expectText(page.getByTestId('profile-saved'), en.settings.profile.saved);
+      // An unsaved change can be undone; a refused save puts the focus on the field at fault.
+      const nameField = page.locator('input[name="display_name"]');
+      const reset = page.getByTestId('profile-reset');
+      assert.equal(await reset.isDisabled(), true, 'nothing to undo');
+      await nameField.fill('Rascunho');
+      await reset.click();
+      assert.equal(await nameField.inputValue(), displayName);
+      assert.equal(await reset.isDisabled(), true);
+      await nameField.fill('Zero\u200bWidth');
+      await nameField.press('Enter');
+      await page.getByTestId('field-error-display_name').waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'display_name');
+      await reset.click();
 
       // Sessions: this device is listed.
       await page.getByTestId('settings-nav-sessions').click();
@@ -129,6 +142,13 @@ describe('accounts in the browser', () => {
         const r = await fetch(`${papo.url}/api/v1/users/@me`, { headers: { authorization: `Bearer ${token}` } });
         assert.equal(r.status, 401, 'signed out');
       }
+
+      // Password: empty fields are said to be required, here, with the focus on the first.
+      await page.getByTestId('settings-nav-password').click();
+      await page.getByTestId('password-form').getByRole('button', { name: en.settings.password.submit }).click();
+      await expectText(page.getByTestId('field-error-current_password'), en.errors.required);
+      await expectText(page.getByTestId('field-error-new_password'), en.errors.required);
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'current_password');
 
       // Appearance: light theme, applied at once.
       await page.getByTestId('settings-nav-appearance').click();

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { FormAlert } from '../components/FormAlert';
 import { FormField } from '../components/FormField';
-import { useFormErrors } from '../components/useFormErrors';
+import { localFieldErrors } from '../api/errors';
+import { useFocusFirstInvalid, useFormErrors } from '../components/useFormErrors';
 import { useAuthActions, useCurrentUser } from '../state/context';
 import { SettingsSection } from './SettingsSection';
 
@@ -17,10 +18,19 @@ export function PasswordSettings() {
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(error, FIELDS);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, error);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (busy) return;
+    // Said here, not as a wrong password by the server (nor spending one of its tries).
+    const missing = Object.fromEntries(FIELDS.filter((name) => values[name] === '').map((name) => [name, 'required']));
+    if (Object.keys(missing).length > 0) {
+      setDone(false);
+      setError(localFieldErrors(missing));
+      return;
+    }
     setBusy(true);
     setError(null);
     setDone(false);
@@ -41,7 +51,7 @@ export function PasswordSettings() {
       description={t('settings.password.description')}
       testId="settings-password"
     >
-      <form className="form form-narrow" onSubmit={onSubmit} noValidate data-testid="password-form">
+      <form ref={formRef} className="form form-narrow" onSubmit={onSubmit} noValidate data-testid="password-form">
         {/* Lets password managers attach the new password to the right account. */}
         <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
         <FormAlert message={errors.banner} />

@@ -1,9 +1,9 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Avatar, accentToCss } from '../components/Avatar';
 import { FormAlert } from '../components/FormAlert';
 import { FormField } from '../components/FormField';
-import { useFormErrors } from '../components/useFormErrors';
+import { useFocusFirstInvalid, useFormErrors } from '../components/useFormErrors';
 import { useAuthActions, useCurrentUser } from '../state/context';
 import { profilePatch, profileValues, rebaseDraft, type ProfileValues } from './profileDraft';
 import { SettingsSection } from './SettingsSection';
@@ -35,7 +35,10 @@ export function ProfileSettings() {
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(error, FIELDS);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, error);
   const accentId = useId();
+  const dirty = JSON.stringify(values) !== JSON.stringify(base);
   const set = (name: 'display_name' | 'bio' | 'pronouns') => (value: string) => {
     setSaved(false);
     setValues((d) => ({ ...d, [name]: value }));
@@ -69,7 +72,7 @@ export function ProfileSettings() {
   return (
     <SettingsSection title={t('settings.profile.title')} testId="settings-profile">
       <div className="profile-layout">
-        <form className="form" onSubmit={onSubmit} noValidate data-testid="profile-form">
+        <form ref={formRef} className="form" onSubmit={onSubmit} noValidate data-testid="profile-form">
           <FormAlert message={errors.banner} />
           <FormField
             name="display_name"
@@ -106,6 +109,7 @@ export function ProfileSettings() {
                 name="accent_color"
                 type="color"
                 className="accent-input"
+                data-empty={accent === null || undefined}
                 value={accentToCss(accent ?? DEFAULT_ACCENT)}
                 onChange={(e) => {
                   setSaved(false);
@@ -136,6 +140,18 @@ export function ProfileSettings() {
           <div className="form-actions">
             <button type="submit" className="button button-primary" disabled={busy} data-testid="profile-save">
               {busy ? t('common.saving') : t('common.save')}
+            </button>
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={busy || !dirty}
+              onClick={() => {
+                setValues(base);
+                setError(null);
+              }}
+              data-testid="profile-reset"
+            >
+              {t('settings.profile.reset')}
             </button>
             <FormAlert kind="success" message={saved ? t('settings.profile.saved') : null} testId="profile-saved" />
           </div>
