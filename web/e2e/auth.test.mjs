@@ -175,10 +175,23 @@ describe('accounts in the browser', () => {
       await page.getByTestId('close-settings').click();
       await expectText(page.getByTestId('empty-state'), pt.shell.emptyTitle);
 
+      // A second tab, connected too.
+      const tab = await context.newPage();
+      await tab.goto(`${papo.url}/app`);
+      await expectText(tab.getByTestId('empty-state'), pt.shell.emptyTitle);
+      await tab.waitForTimeout(1_000); // its gateway socket is up
+
       // Log out: the login page keeps this device's language.
       await page.getByTestId('logout-button').click();
       await page.waitForURL('**/login');
       await page.getByRole('heading', { name: pt.auth.loginTitle }).waitFor();
+      // The other tab is logged out too, as a logout, not as a session that ended by itself
+      // (the server closing its socket could reach it before the cleared tokens did).
+      await tab.waitForURL('**/login');
+      await tab.getByRole('heading', { name: pt.auth.loginTitle }).waitFor();
+      await tab.waitForTimeout(500);
+      assert.equal(await tab.getByTestId('session-expired').count(), 0, 'no "session ended" in the other tab');
+      await tab.close();
 
       // Forget everything local: the login page follows the browser (English) ...
       await page.evaluate(() => localStorage.clear());

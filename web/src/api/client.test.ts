@@ -223,6 +223,25 @@ describe('ApiClient', () => {
     await expect(t.client.request('GET', '/users/@me')).rejects.toMatchObject({ status: 0, code: 'network_error' });
   });
 
+  it('signs out by forgetting the tokens before the server revokes them', async () => {
+    const t = setup();
+    t.client.setSession(authResponse('a1', 'r1'));
+    let storedDuringRequest: string | null = 'unset';
+    t.respond(() => {
+      storedDuringRequest = t.storage.getItem(TOKEN_KEYS.refresh);
+      return new Response(null, { status: 204 });
+    });
+    await expect(t.client.signOut('/auth/logout')).resolves.toBeUndefined();
+    expect(t.calls).toHaveLength(1);
+    expect(t.calls[0]).toMatchObject({ url: '/api/v1/auth/logout', method: 'POST', authorization: 'Bearer a1' });
+    expect(storedDuringRequest).toBeNull();
+    expect(t.client.hasSession()).toBe(false);
+    expect(t.lost).not.toHaveBeenCalled();
+    // Without a session, nothing is sent.
+    await t.client.signOut('/auth/logout');
+    expect(t.calls).toHaveLength(1);
+  });
+
   it('refreshes proactively shortly before the access token expires', async () => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2025-01-01T00:00:00Z'));

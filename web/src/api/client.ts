@@ -187,6 +187,28 @@ export class ApiClient {
     this.cancelTimer();
   }
 
+  /**
+   * Signs this session out: forgets the tokens here first, so that other tabs see a logout
+   * before the server ends the session (and closes their sockets, which read as the session
+   * lost), then asks the server at `path` to revoke them. Resolves once the server answered;
+   * the tokens are gone here either way.
+   */
+  async signOut(path: string): Promise<void> {
+    let tokens = this.tokens.get();
+    if (!tokens) return;
+    if (tokens.expiresAt <= this.now()) {
+      try {
+        await this.refresh();
+      } catch {
+        // Signed out here regardless; the server's session expires on its own.
+      }
+      tokens = this.tokens.get();
+      if (!tokens) return;
+    }
+    this.clearSession();
+    await this.parse<void>(await this.send('POST', path, {}, tokens.accessToken));
+  }
+
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const auth = options.auth ?? true;
     if (!auth) {

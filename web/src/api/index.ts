@@ -54,7 +54,7 @@ export const authApi = {
     api.request<AuthResponse>('POST', '/auth/register', { body: input, auth: false }),
   login: (input: LoginInput) =>
     api.request<AuthResponse>('POST', '/auth/login', { body: input, auth: false }),
-  logout: () => api.request<void>('POST', '/auth/logout'),
+  logout: () => api.signOut('/auth/logout'),
   sessions: () => api.request<Session[]>('GET', '/auth/sessions'),
   revokeSession: (id: string) =>
     api.request<void>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`),

@@ -340,13 +340,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       async logout() {
         // First, so that the revoked token does not look like a dropped connection.
         gateway.close();
+        clearDrafts();
         try {
-          if (api.hasSession()) await authApi.logout();
+          // Forgets the tokens before the server revokes them (other tabs: a logout).
+          await authApi.logout();
         } catch (err) {
           // The local session ends regardless; the server one expires on its own.
           console.warn('papo: logout request failed', err);
         }
-        clearDrafts();
         api.clearSession();
         setState(anonymous(false));
       },
