@@ -414,6 +414,22 @@ describe('chat between two people', () => {
       await page.keyboard.press('End');
       assert.match(await focused(), /a última mensagem/);
 
+      // After an edit, the view shrinking (a phone's keyboard opening) keeps the newest
+      // messages in view (the browser's own adjustment was taken for a scroll up).
+      await send(page, 'minha mensagem');
+      await act(page, 'minha mensagem', 'edit-button');
+      const editInput = page.getByTestId('edit-input');
+      await editInput.press('End');
+      await editInput.pressSequentially(' editada');
+      await editInput.press('Enter');
+      await messageWith(page, 'minha mensagem editada').waitFor();
+      await page.getByTestId('composer').click();
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: size.width, height: Math.round(size.height * 0.55) });
+      await page.waitForTimeout(800);
+      assert.ok((await fromBottom()) <= 2, `${await fromBottom()} px short of the newest message`);
+      await page.setViewportSize(size);
+
       // A mentionable role is suggested after @ and goes out as a role mention.
       const role = await api(`/servers/${server.id}/roles`, { name: 'Monitores Gerais', mentionable: true }, token);
       const composer = page.getByTestId('composer');

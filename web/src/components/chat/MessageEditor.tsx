@@ -95,7 +95,7 @@ export function MessageEditor({ message, onDone, onEmpty }: MessageEditorProps) 
         data-testid="edit-input"
       />
       <p className="message-editor-hint">
-        {t('chat.edit.hint')}{' '}
+        <span className="message-editor-keys">{t('chat.edit.hint')}</span>{' '}
         <button type="button" className="chat-link-button" onClick={onDone}>
           {t('common.cancel')}
         </button>{' '}

@@ -144,10 +144,21 @@ export function MessageList({
       .finally(() => setNewer('idle'));
   }, [channel.id, report]);
 
+  /** The list's height at the last scroll: a scroll while it changes is the resize's. */
+  const seenHeight = useRef(0);
+
   /** After a scroll: follow or not, anchor, and whether to load more. */
   const onScroll = useCallback(() => {
     const el = scrollerRef.current;
     if (!el) return;
+    const resized = seenHeight.current !== 0 && seenHeight.current !== el.clientHeight;
+    seenHeight.current = el.clientHeight;
+    if (resized && stick.current) {
+      // The view shrank (a phone's keyboard opening) and the browser moved it to keep some
+      // element in place: the user did not scroll away from the bottom, so stay there.
+      el.scrollTop = el.scrollHeight;
+      return;
+    }
     const h = historyRef.current;
     const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
     stick.current = h.atPresent && fromBottom < STICK_MARGIN_PX;
@@ -273,6 +284,12 @@ export function MessageList({
             </span>
             <h2 id="chat-welcome-title">{t('channels.welcome.title', { name: channel.name })}</h2>
             <p>{t('channels.welcome.body', { name: channel.name })}</p>
+            {/* Whole here: the header cuts it, and hides it on a phone. */}
+            {channel.topic && (
+              <p className="channel-welcome-topic" data-testid="channel-welcome-topic">
+                {channel.topic}
+              </p>
+            )}
           </section>
         )}
         {history.hasMoreBefore && history.messages.length > 0 && (
