@@ -191,7 +191,28 @@ fn describe_data_error(path: &str, message: &str) -> (String, FieldError) {
     } else {
         FieldCode::InvalidValue
     };
-    (field, FieldError::new(code, clean))
+    (field, FieldError::new(code, expectation(&clean)))
+}
+
+/// What a serde data error expected, for people: never the value sent (it may be a
+/// password) nor the server's own type names ("struct RegisterRequest").
+fn expectation(message: &str) -> String {
+    let Some((_, expected)) = message.split_once(", expected ") else {
+        // The server's own words ("permissions are a decimal string"), or a field's name.
+        return message.to_owned();
+    };
+    let expected = if expected.starts_with("struct ") || expected.starts_with("map") {
+        "an object"
+    } else if expected.starts_with("tuple") || expected.starts_with("sequence") {
+        "a list"
+    } else {
+        match expected {
+            "u8" | "u16" | "u32" | "u64" | "i32" | "i64" | "usize" => "a whole number in range",
+            "f32" | "f64" => "a number",
+            other => other,
+        }
+    };
+    format!("Expected {expected}.")
 }
 
 /// Who is calling: the client address and user agent, for sessions and rate limits.
@@ -309,6 +330,37 @@ mod tests {
             field_of(r#"{"name": "a", "inner": {}}"#),
             ("inner.n".into(), FieldCode::Required)
         );
+    }
+
+    #[test]
+    fn data_errors_say_what_was_expected_without_the_value() {
+        let message = |json: &str| {
+            let err = parse_json::<Body>(json.as_bytes()).unwrap_err();
+            let (_, e) = err.fields().unwrap().iter().next().unwrap();
+            e.message.clone()
+        };
+        assert_eq!(message(r#"{"name": 123456789}"#), "Expected a string.");
+        assert_eq!(message(r#"[]"#), "Expected an object.");
+        assert_eq!(
+            message(r#"{"name": "a", "inner": 5}"#),
+            "Expected an object."
+        );
+        assert_eq!(
+            message(r#"{"name": "a", "inner": {"n": 300}}"#),
+            "Expected a whole number in range."
+        );
+        for json in [
+            r#"{"name": 123456789}"#,
+            "[]",
+            r#"{"name": "a", "inner": {"n": 300}}"#,
+        ] {
+            let text = message(json);
+            assert!(
+                !text.contains("123456789") && !text.contains("300"),
+                "{text}"
+            );
+            assert!(!text.contains("Body") && !text.contains("Inner"), "{text}");
+        }
     }
 
     #[test]
