@@ -29,11 +29,16 @@ pub async fn serve_asset(uri: Uri) -> Response {
         };
         return respond(file, cache);
     }
-    // A missing file with an extension is a 404, not the app shell.
-    let looks_like_file = path
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| last.contains('.'));
+    // A missing file with an extension is a 404, not the app shell; under the app's own
+    // routes a dot is part of a name or a code (an invite link mangled in a chat).
+    let client_route = ["app/", "invite/", "settings/"]
+        .iter()
+        .any(|route| path.starts_with(route));
+    let looks_like_file = !client_route
+        && path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'));
     match Assets::get("index.html") {
         Some(index) if !looks_like_file => respond(index, "no-cache"),
         _ => (StatusCode::NOT_FOUND, "Not found").into_response(),
