@@ -135,7 +135,7 @@ async fn sort(
             Ok(Ok(())) => {}
             _ => break First::Http(Box::default()),
         }
-        match read_first(&mut tcp) {
+        match read_first(&mut tcp, state.config.trust_proxy) {
             Poll::Ready(first) => break first,
             // Woken without bytes after all: wait again.
             Poll::Pending => continue,
@@ -163,7 +163,7 @@ enum First {
 /// Reads what the socket holds (up to [`HEAD_MAX`] bytes); `Pending` if nothing has arrived
 /// yet. Through `AsyncRead`: a read that leaves room in the buffer tells tokio the socket is
 /// drained, so the driver's first read waits for the next bytes instead of finding none.
-fn read_first(tcp: &mut TcpStream) -> Poll<First> {
+fn read_first(tcp: &mut TcpStream, trust_proxy: bool) -> Poll<First> {
     let mut head = [std::mem::MaybeUninit::<u8>::uninit(); HEAD_MAX];
     let mut buf = ReadBuf::uninit(&mut head);
     // Polled once, right after `readable()`; on `Pending` the caller waits on `readable()`
@@ -173,7 +173,7 @@ fn read_first(tcp: &mut TcpStream) -> Poll<First> {
         Poll::Pending => Poll::Pending,
         Poll::Ready(Ok(())) => {
             let read = buf.filled();
-            Poll::Ready(match gateway::direct_upgrade(read) {
+            Poll::Ready(match gateway::direct_upgrade(read, trust_proxy) {
                 Some(upgrade) if upgrade.len == read.len() => First::Gateway(upgrade),
                 _ => First::Http(read.into()),
             })

@@ -198,7 +198,11 @@ pub async fn upgrade(
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
     };
     let offer = offer_of(headers());
-    let forwarded = forwarded_for(headers());
+    let forwarded = state
+        .config
+        .trust_proxy
+        .then(|| forwarded_for(headers()))
+        .flatten();
     let on_upgrade = hyper::upgrade::on(&mut req);
     let upgraded = async move {
         match on_upgrade.await {
@@ -270,7 +274,7 @@ pub struct DirectUpgrade {
     pub accept: String,
     /// What its `Sec-WebSocket-Protocol` offered.
     pub offer: Offer,
-    /// Its `X-Forwarded-For` address (see [`forwarded_for`]), taken if the proxy is trusted.
+    /// Its `X-Forwarded-For` address (see [`forwarded_for`]), read if the proxy is trusted.
     pub forwarded: Option<IpAddr>,
 }
 
@@ -304,8 +308,9 @@ fn offer_of<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> Offer {
 
 /// A gateway upgrade read whole from a connection's first bytes (see `accept`); `None` for
 /// anything else, which the router answers as before: another request, an upgrade it would
-/// refuse, a request with a body, a head not all there yet.
-pub fn direct_upgrade(bytes: &[u8]) -> Option<DirectUpgrade> {
+/// refuse, a request with a body, a head not all there yet. Its `X-Forwarded-For` is read
+/// only when the proxy is trusted (`trust_proxy`).
+pub fn direct_upgrade(bytes: &[u8], trust_proxy: bool) -> Option<DirectUpgrade> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(len) = req.parse(bytes).ok()? else {
@@ -326,7 +331,7 @@ pub fn direct_upgrade(bytes: &[u8]) -> Option<DirectUpgrade> {
         len,
         accept: accept_of(headers)?,
         offer: offer_of(headers()),
-        forwarded: forwarded_for(headers()),
+        forwarded: trust_proxy.then(|| forwarded_for(headers())).flatten(),
     })
 }
 
@@ -400,25 +405,36 @@ mod tests {
 
     #[test]
     fn a_whole_upgrade_is_taken_with_its_length_and_accept_value() {
-        let up = direct_upgrade(UPGRADE.as_bytes()).expect("taken");
+        let up = direct_upgrade(UPGRADE.as_bytes(), false).expect("taken");
         assert_eq!(up.len, UPGRADE.len());
         assert_eq!(up.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assert_eq!(up.offer, Offer::default());
         // A frame sent right behind the head is not part of it.
         let behind = format!("{UPGRADE}\u{81}\u{85}abcd");
         assert_eq!(
-            direct_upgrade(behind.as_bytes()).unwrap().len,
+            direct_upgrade(behind.as_bytes(), false).unwrap().len,
             UPGRADE.len()
         );
         let query = UPGRADE.replace("/gateway ", "/gateway?v=1 ");
-        assert!(direct_upgrade(query.as_bytes()).is_some());
+        assert!(direct_upgrade(query.as_bytes(), false).is_some());
+    }
+
+    #[test]
+    fn the_forwarded_address_is_read_only_from_a_trusted_proxy() {
+        let req = UPGRADE.replace(
+            "\r\n\r\n",
+            "\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.9\r\n\r\n",
+        );
+        let forwarded = |trusted| direct_upgrade(req.as_bytes(), trusted).unwrap().forwarded;
+        assert_eq!(forwarded(true), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(forwarded(false), None);
     }
 
     #[test]
     fn the_offered_subprotocols_say_papo_and_carry_a_token() {
         let with = |protocols: &str| {
             let req = UPGRADE.replace("\r\n\r\n", &format!("\r\n{protocols}\r\n\r\n"));
-            direct_upgrade(req.as_bytes()).expect("taken").offer
+            direct_upgrade(req.as_bytes(), false).expect("taken").offer
         };
         let both = with("Sec-WebSocket-Protocol: papo.v1, papo.token.pat_abc-_9");
         assert!(both.papo);
@@ -453,7 +469,7 @@ mod tests {
             String::new(),
         ];
         for case in cases {
-            assert_eq!(direct_upgrade(case.as_bytes()), None, "{case:?}");
+            assert_eq!(direct_upgrade(case.as_bytes(), false), None, "{case:?}");
         }
     }
 }
