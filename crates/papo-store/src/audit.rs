@@ -70,3 +70,21 @@ pub async fn list(db: &Db, server: ServerId, q: &AuditQuery) -> Result<Vec<Audit
     .fetch_all(p)
     .await)?)
 }
+
+/// What the entry of channel `channel`'s deletion in `server` recorded (its `changes`), if
+/// one was.
+pub async fn channel_deletion(
+    db: &Db,
+    server: ServerId,
+    channel: i64,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(Option<String>,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT changes FROM audit_log WHERE server_id = $1 AND action = 'channel_delete' \
+         AND target_id = $2 ORDER BY id DESC LIMIT 1"
+    )
+    .bind(server.as_i64())
+    .bind(channel)
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.and_then(|(changes,)| changes))
+}

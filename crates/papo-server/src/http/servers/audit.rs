@@ -1,6 +1,6 @@
 //! The audit log: every moderation and settings change, with its actor, target and reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -10,6 +10,7 @@ use papo_core::error::{ErrorCode, FieldCode, FieldError};
 use papo_core::id::{ServerId, Snowflake, UserId};
 use papo_core::permissions::Permissions;
 use papo_store::audit::{self, AuditQuery, AuditRow};
+use papo_store::servers::OverwriteRow;
 use papo_store::users;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -188,12 +189,33 @@ pub async fn list(
         },
     )
     .await?;
-    let overwrites = papo_store::servers::overwrites(&state.db, id).await?;
+    let mut overwrites = papo_store::servers::overwrites(&state.db, id).await?;
+    // A channel deleted since is judged by the overwrites it had then (kept in its deletion's
+    // entry); one deleted before they were kept, by the owner and administrators only.
+    let existing: HashSet<i64> = access.entry.channels.iter().map(|c| c.id).collect();
+    let mut gone = HashSet::new();
+    let mut unknown = HashSet::new();
+    for c in rows.iter().flat_map(channels_of) {
+        if existing.contains(&c) || !gone.insert(c) {
+            continue;
+        }
+        match audit::channel_deletion(&state.db, id, c).await? {
+            Some(changes) if kept_overwrites(c, &changes, &mut overwrites) => {}
+            _ => {
+                unknown.insert(c);
+            }
+        }
+    }
+    let sees_all = access.is_owner() || access.base().contains(Permissions::ADMINISTRATOR);
     for row in &mut rows {
         redact_hidden(row, &|c| {
-            access
-                .in_channel(c, &overwrites)
-                .contains(Permissions::VIEW_CHANNEL)
+            if unknown.contains(&c) {
+                sees_all
+            } else {
+                access
+                    .in_channel(c, &overwrites)
+                    .contains(Permissions::VIEW_CHANNEL)
+            }
         });
     }
     let mut ids: Vec<i64> = rows.iter().map(|r| r.actor_id).collect();
@@ -233,23 +255,21 @@ pub async fn list(
 /// action, actor and time but loses its target and changes; a reorder loses such channels'
 /// positions.
 fn redact_hidden(row: &mut AuditRow, sees: &dyn Fn(i64) -> bool) {
-    let changes: Option<Value> = row
+    let mut changes: Option<Value> = row
         .changes
         .as_deref()
         .and_then(|c| serde_json::from_str(c).ok());
-    let channel = if row.action.starts_with("channel_") || row.action.starts_with("overwrite_") {
-        row.target_id
-    } else if row.action.starts_with("message_") {
-        changes
-            .as_ref()
-            .and_then(|c| c.get("channel_id")?.as_str()?.parse().ok())
-    } else {
-        None
-    };
-    if channel.is_some_and(|c| !sees(c)) {
+    if entry_channel(row, changes.as_ref()).is_some_and(|c| !sees(c)) {
         row.target_id = None;
         row.changes = None;
         return;
+    }
+    // A deletion's overwrites are kept for the check above, not shown.
+    if row.action == "channel_delete"
+        && let Some(Value::Object(map)) = changes.as_mut()
+        && map.remove("overwrites").is_some()
+    {
+        row.changes = Some(Value::Object(map.clone()).to_string());
     }
     if let Some(Value::Array(positions)) = changes.as_ref().and_then(|c| c.get("positions")) {
         let kept: Vec<&Value> = positions
@@ -265,6 +285,60 @@ fn redact_hidden(row: &mut AuditRow, sees: &dyn Fn(i64) -> bool) {
             row.changes = Some(serde_json::json!({ "positions": kept }).to_string());
         }
     }
+}
+
+/// The channel an entry is about: its target for a channel's own actions, its overwrites
+/// and a bulk delete in it, the `channel_id` of its changes for a message's.
+fn entry_channel(row: &AuditRow, changes: Option<&Value>) -> Option<i64> {
+    if row.action.starts_with("channel_")
+        || row.action.starts_with("overwrite_")
+        || row.action == "message_bulk_delete"
+    {
+        row.target_id
+    } else if row.action.starts_with("message_") {
+        changes.and_then(|c| c.get("channel_id")?.as_str()?.parse().ok())
+    } else {
+        None
+    }
+}
+
+/// Every channel an entry names: [`entry_channel`], and those of a reorder's positions.
+fn channels_of(row: &AuditRow) -> Vec<i64> {
+    let changes: Option<Value> = row
+        .changes
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
+    let mut out: Vec<i64> = entry_channel(row, changes.as_ref()).into_iter().collect();
+    if let Some(Value::Array(positions)) = changes.as_ref().and_then(|c| c.get("positions")) {
+        out.extend(
+            positions
+                .iter()
+                .filter_map(|p| p.get(0)?.as_str()?.parse::<i64>().ok()),
+        );
+    }
+    out
+}
+
+/// Adds the overwrites deleted channel `channel` had, as its deletion's entry kept them
+/// (`[target, "role" | "member", allow, deny]` each); false if that entry kept none.
+fn kept_overwrites(channel: i64, changes: &str, into: &mut Vec<OverwriteRow>) -> bool {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(changes) else {
+        return false;
+    };
+    let Some(Value::Array(kept)) = map.get("overwrites") else {
+        return false;
+    };
+    let number = |v: &Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+    into.extend(kept.iter().filter_map(|o| {
+        Some(OverwriteRow {
+            channel_id: channel,
+            target_id: number(o.get(0)?)?,
+            is_role: o.get(1)?.as_str()? == "role",
+            allow: number(o.get(2)?)?,
+            deny: number(o.get(3)?)?,
+        })
+    }));
+    true
 }
 
 /// The users an entry's changes name, so the answer's `users` lets a client name them too:

@@ -414,6 +414,23 @@ pub async fn delete_channel(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let (row, access) = load_channel(&state, &id, &auth).await?;
+    // Who could view it, for the audit log: its entries stay hidden from the others once
+    // the channel and its overwrites are gone (the response leaves this out).
+    let overwrites: Vec<[String; 4]> =
+        servers::overwrites(&state.db, ServerId::from_i64(row.server_id))
+            .await?
+            .iter()
+            .filter(|o| o.channel_id == row.id)
+            .map(|o| {
+                let kind = if o.is_role { "role" } else { "member" };
+                [
+                    o.target_id.to_string(),
+                    kind.to_owned(),
+                    o.allow.to_string(),
+                    o.deny.to_string(),
+                ]
+            })
+            .collect();
     servers::delete_channel(
         &state.db,
         ServerId::from_i64(row.server_id),
@@ -432,7 +449,7 @@ pub async fn delete_channel(
         &access,
         Some(row.id),
         "channel_delete",
-        Some(json!({"name": row.name})),
+        Some(json!({"name": row.name, "overwrites": overwrites})),
         &reason,
     )
     .await;
