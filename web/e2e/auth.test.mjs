@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startPapoAndBrowser, stopAll, webDir } from './papo.mjs';
-import { expectText, withDiagnostics } from './support.mjs';
+import { eventually, expectText, withDiagnostics } from './support.mjs';
 
 const en = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/en.json'), 'utf8'));
 const pt = JSON.parse(await readFile(path.join(webDir, 'src/i18n/locales/pt-BR.json'), 'utf8'));
@@ -131,12 +131,21 @@ describe('accounts in the browser', () => {
       await page.reload();
       await expectText(page.getByTestId('session-item').first(), en.settings.sessions.thisDevice);
       assert.equal(await page.getByTestId('session-item').count(), 3);
+      // Escape closes the dialog only, not the settings.
       await page.getByTestId('session-revoke-others').click();
       const confirmOthers = page.getByTestId('revoke-others-dialog');
+      await confirmOthers.waitFor();
+      await page.keyboard.press('Escape');
+      await confirmOthers.waitFor({ state: 'detached' });
+      assert.equal(pathOf(page), '/settings/sessions');
+      await page.getByTestId('session-revoke-others').click();
       await expectText(confirmOthers, '2 other devices will be logged out.');
       await confirmOthers.getByRole('button', { name: en.settings.sessions.revokeOthersConfirm }).click();
       await confirmOthers.waitFor({ state: 'detached' });
+      await expectText(page.getByTestId('session-notice'), en.settings.sessions.revokedOthers);
       assert.equal(await page.getByTestId('session-item').count(), 1);
+      // The focus is on the page's heading, not lost to the page.
+      await eventually(async () => (await page.evaluate(() => document.activeElement?.tagName)) === 'H1', 'focus on the heading');
       assert.equal(await page.getByTestId('session-revoke-others').count(), 0);
       for (const token of elsewhere) {
         const r = await fetch(`${papo.url}/api/v1/users/@me`, { headers: { authorization: `Bearer ${token}` } });

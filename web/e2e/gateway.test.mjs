@@ -101,6 +101,22 @@ describe('real-time gateway in the browser', () => {
       // The choice is saved with the account, not on the device ...
       const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('papo.presence.')));
       assert.deepEqual(stored, []);
+      // Edited and saved as it was, it still clears when it was set to (the choice started at
+      // "Don't clear" and dropped the expiry).
+      const savedCustom = () =>
+        page.evaluate(async () => {
+          const r = await fetch('/api/v1/users/@me', { headers: { authorization: `Bearer ${localStorage.getItem('papo.access_token')}` } });
+          return (await r.json()).settings.custom_status;
+        });
+      const expiresAt = (await savedCustom()).expires_at;
+      assert.ok(expiresAt, 'it clears at some time');
+      await page.getByTestId('presence-trigger').click();
+      await page.getByRole('menuitem', { name: en.presence.editCustom }).click();
+      await dialog.waitFor();
+      assert.equal(await dialog.getByLabel(en.presence.dialog.clearAfter, { exact: true }).inputValue(), 'keep');
+      await dialog.getByRole('button', { name: en.presence.dialog.save }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      assert.equal((await savedCustom()).expires_at, expiresAt);
 
       // ... so another device that logs in starts with it, and a status picked there reaches
       // this one live.

@@ -29,14 +29,20 @@ interface CustomStatusDialogProps {
 
 /** Modal form: text (≤ 128), emoji (≤ 32) and when to clear it. */
 export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDialogProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();
   const selectId = useId();
   const [text, setText] = useState(initial?.text ?? '');
   const [emoji, setEmoji] = useState(initial?.emoji ?? '');
-  const [clearAfter, setClearAfter] = useState<ClearAfter>('never');
+  // A status that clears at some time keeps that time unless another choice is made (it was
+  // lost on every edit: the choice started at "Don't clear").
+  const kept = initial?.expires_at ?? null;
+  const [clearAfter, setClearAfter] = useState<ClearAfter | 'keep'>(kept ? 'keep' : 'never');
+  const keptLabel = kept
+    ? new Intl.DateTimeFormat(i18n.language, { dateStyle: 'short', timeStyle: 'short' }).format(new Date(kept))
+    : '';
   const [errors, setErrors] = useState<CustomStatusErrors>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -61,14 +67,15 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (busy) return;
-    const draft = { text, emoji, clearAfter };
+    const draft = { text, emoji, clearAfter: clearAfter === 'keep' ? ('never' as const) : clearAfter };
     const found = validateCustomStatus(draft);
     setErrors(found);
     setSaveError(null);
     if (Object.keys(found).length > 0) return;
     setBusy(true);
     try {
-      await onSave(customStatusFromDraft(draft, new Date()));
+      const custom = customStatusFromDraft(draft, new Date());
+      await onSave(custom && clearAfter === 'keep' && kept ? { ...custom, expires_at: kept } : custom);
     } catch (err) {
       setSaveError(err);
       setBusy(false);
@@ -124,8 +131,9 @@ export function CustomStatusDialog({ initial, onSave, onClose }: CustomStatusDia
             name="clear_after"
             className="input"
             value={clearAfter}
-            onChange={(e) => setClearAfter(e.target.value as ClearAfter)}
+            onChange={(e) => setClearAfter(e.target.value as ClearAfter | 'keep')}
           >
+            {kept && <option value="keep">{t('presence.clearAfter.keep', { time: keptLabel })}</option>}
             {CLEAR_AFTER_OPTIONS.map((option) => (
               <option key={option} value={option}>
                 {t(`presence.clearAfter.${option}`)}

@@ -101,7 +101,8 @@ export function UserPanel() {
   const saveCustom = async (customStatus: CustomStatus | null) => {
     await setPresence({ status: presenceChoice.status, custom_status: customStatus });
     setDialogOpen(false);
-    triggerRef.current?.focus();
+    // Once the modal dialog is gone: while it is open the rest of the page is inert.
+    setTimeout(() => triggerRef.current?.focus(), 0);
   };
 
   return (

@@ -138,7 +138,8 @@ export function ProfileSettings() {
             )}
           </div>
           <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy} data-testid="profile-save">
+            {/* Not disabled while saving: the focus would fall to the page. */}
+            <button type="submit" className="button button-primary" aria-disabled={busy} data-testid="profile-save">
               {busy ? t('common.saving') : t('common.save')}
             </button>
             <button
@@ -148,6 +149,8 @@ export function ProfileSettings() {
               onClick={() => {
                 setValues(base);
                 setError(null);
+                // The button turns disabled: the focus goes back to the form's first field.
+                formRef.current?.querySelector<HTMLElement>('input, textarea')?.focus();
               }}
               data-testid="profile-reset"
             >

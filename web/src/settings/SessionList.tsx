@@ -41,11 +41,25 @@ export function SessionList() {
     loadSessions().catch(setError);
   }, [loadSessions]);
 
+  const [notice, setNotice] = useState<string | null>(null);
+  /** After a row goes: the focus to the next row's button, else the page's heading. */
+  const focusAfter = (index: number) =>
+    setTimeout(() => {
+      const buttons = document.querySelectorAll<HTMLElement>('[data-testid="session-revoke"]');
+      (buttons[Math.min(index, buttons.length - 1)] ?? document.querySelector<HTMLElement>('.settings-section-title'))?.focus();
+    }, 0);
+
   async function revoke(session: Session) {
     setError(null);
+    setNotice(null);
     setRevoking(session.id);
+    const index = [...document.querySelectorAll('[data-testid="session-revoke"]')].findIndex(
+      (b) => b === document.activeElement,
+    );
     try {
       await revokeSession(session.id);
+      setNotice(t('settings.sessions.revoked'));
+      focusAfter(Math.max(index, 0));
     } catch (err) {
       setError(err);
     } finally {
@@ -64,6 +78,7 @@ export function SessionList() {
       testId="settings-sessions"
     >
       <FormAlert message={errors.banner} />
+      <FormAlert kind="success" message={notice} testId="session-notice" />
       {shown === null ? (
         !error && <p role="status">{t('settings.sessions.loading')}</p>
       ) : shown.length === 0 ? (
@@ -77,7 +92,7 @@ export function SessionList() {
               </span>
               <div className="session-info">
                 <p className="session-agent">
-                  <span className="session-agent-text" title={session.user_agent ?? undefined}>
+                  <span className="session-agent-text" id={`session-${session.id}`} title={session.user_agent ?? undefined}>
                     {deviceName(session.user_agent)}
                   </span>
                   {session.current && (
@@ -110,6 +125,8 @@ export function SessionList() {
                   type="button"
                   className="button button-danger-outline"
                   onClick={() => void revoke(session)}
+                  // Which device: every row's button reads the same.
+                  aria-describedby={`session-${session.id}`}
                   disabled={revoking !== null}
                   data-testid="session-revoke"
                 >
@@ -140,6 +157,8 @@ export function SessionList() {
           onConfirm={async () => {
             await revokeOtherSessions();
             setConfirmOthers(false);
+            setNotice(t('settings.sessions.revokedOthers'));
+            focusAfter(0);
           }}
           testId="revoke-others-dialog"
         />

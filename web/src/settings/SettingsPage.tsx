@@ -20,8 +20,11 @@ export function SettingsPage() {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      // Back where the settings were opened from (a channel, not Home).
-      if (event.key === 'Escape' && !event.defaultPrevented) navigate(lastAppPath());
+      // Back where the settings were opened from (a channel, not Home); Escape in a dialog
+      // (log out the other devices…) closes only the dialog.
+      if (event.key === 'Escape' && !event.defaultPrevented && !document.querySelector('dialog[open]')) {
+        navigate(lastAppPath());
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

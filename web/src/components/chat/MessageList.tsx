@@ -245,6 +245,8 @@ export function MessageList({
   const jumpToPresent = () => {
     stick.current = true;
     const el = scrollerRef.current;
+    // The button goes: the focus moves on to the message box rather than to the page.
+    document.querySelector<HTMLElement>('[data-testid="composer"]')?.focus({ preventScroll: true });
     if (history.atPresent) {
       if (el) el.scrollTop = el.scrollHeight;
       setAway(false);
