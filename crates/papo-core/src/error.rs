@@ -57,6 +57,8 @@ pub enum ErrorCode {
     TooManyPins,
     /// The server already has 250 roles (409).
     TooManyRoles,
+    /// The user is in 200 servers already: one more would not be listed (409).
+    TooManyServers,
     /// An unexpected failure on the server; details are in its logs, never in the response (500).
     InternalError,
     /// A dependency (the database) is unreachable (503).
@@ -73,7 +75,8 @@ impl ErrorCode {
             Forbidden | Banned => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins | TooManyRoles => 409,
+            UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins | TooManyRoles
+            | TooManyServers => 409,
             InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -113,6 +116,7 @@ impl ErrorCode {
             Slowmode => "Slow mode is on in this channel. Wait before sending again.",
             TooManyPins => "A channel can have at most 50 pinned messages.",
             TooManyRoles => "A server can have at most 250 roles.",
+            TooManyServers => "You can be in at most 200 servers. Leave one to join another.",
             InternalError => "Something went wrong on the server.",
             ServiceUnavailable => "The service is temporarily unavailable.",
         }

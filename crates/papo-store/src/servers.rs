@@ -305,11 +305,14 @@ pub async fn load(db: &Db, id: ServerId) -> Result<Option<ServerParts>, StoreErr
     }))
 }
 
+/// The most servers a user can be in: every one of them is listed, and in `ready`.
+pub const MAX_SERVERS_PER_USER: usize = crate::sessions::IDENTIFY_SERVERS;
+
 /// The servers `user` is a member of, oldest membership first.
 pub async fn of_user(db: &Db, user: UserId) -> Result<Vec<ServerRow>, StoreError> {
     let sql = format!(
         "SELECT {SERVER_COLUMNS} FROM servers s JOIN members m ON m.server_id = s.id \
-         WHERE m.user_id = $1 ORDER BY m.joined_at, s.id LIMIT 200"
+         WHERE m.user_id = $1 ORDER BY m.joined_at, s.id LIMIT {MAX_SERVERS_PER_USER}"
     );
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()

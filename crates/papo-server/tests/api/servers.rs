@@ -17,7 +17,81 @@ both!(
     membership_changes_after_the_member_list_was_read,
     roles_and_channels_created_at_once_get_positions_of_their_own,
     a_server_has_at_most_250_roles,
+    a_user_is_in_at_most_200_servers,
 );
+
+/// The 201st server is refused: it would have been missing from the list and from `ready`.
+async fn a_user_is_in_at_most_200_servers(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let t = access(&app.register("srv_many").await);
+    let other = access(&app.register("srv_host").await);
+    let (elsewhere, _) = app.community(&other, &[]).await;
+    let code = app
+        .post(
+            &format!(
+                "/api/v1/servers/{}/invites",
+                elsewhere["id"].as_str().unwrap()
+            ),
+            json!({}),
+            Some(&other),
+        )
+        .await
+        .body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut first = String::new();
+    for i in 0..200 {
+        let r = app
+            .post(
+                "/api/v1/servers",
+                json!({ "name": format!("s{i}") }),
+                Some(&t),
+            )
+            .await;
+        assert_eq!(r.status, 201, "server {i}: {:?}", r.body);
+        if i == 0 {
+            first = r.body["id"].as_str().unwrap().to_owned();
+        }
+    }
+    let r = app
+        .post("/api/v1/servers", json!({"name": "demais"}), Some(&t))
+        .await;
+    assert_eq!((r.status, r.code()), (409, "too_many_servers"));
+    let r = app
+        .post(
+            &format!("/api/v1/invites/{code}/accept"),
+            json!({}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "too_many_servers"));
+    let listed = app.get("/api/v1/users/@me/servers", Some(&t)).await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 200);
+    // Deleting one makes room.
+    let r = app
+        .delete(&format!("/api/v1/servers/{first}"), Some(&t))
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/invites/{code}/accept"),
+            json!({}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // A member accepting again at the cap changes nothing, and is not refused.
+    let r = app
+        .post(
+            &format!("/api/v1/invites/{code}/accept"),
+            json!({}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    app.stop().await;
+}
 
 /// The 251st role is refused with its own code (it was a `validation_failed` naming no
 /// field, which the web app could only read as "check the highlighted fields").

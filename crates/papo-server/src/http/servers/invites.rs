@@ -287,14 +287,26 @@ pub async fn preview_invite(
 #[utoipa::path(post, path = "/api/v1/invites/{code}/accept", tag = "invites", security(("bearer" = [])),
     params(("code" = String, Path)),
     responses((status = 200, body = ServerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 410, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn accept_invite(
     State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
 ) -> ApiResult<Json<ServerDetail>> {
     let now = crate::now_ms();
-    let (server_id, outcome) = invites::accept(&state.db, code_like(&code)?, auth.user_id, now)
+    let code = code_like(&code)?;
+    // One more server than can be listed would be lost from view: refused (a member of the
+    // invite's server is let through, as that changes nothing).
+    let mine = servers::of_user(&state.db, auth.user_id).await?;
+    if mine.len() >= servers::MAX_SERVERS_PER_USER {
+        let joining = invites::by_code(&state.db, code)
+            .await?
+            .map(|i| i.server_id);
+        if !mine.iter().any(|s| Some(s.id) == joining) {
+            return Err(ApiError::new(ErrorCode::TooManyServers));
+        }
+    }
+    let (server_id, outcome) = invites::accept(&state.db, code, auth.user_id, now)
         .await?
         .map_err(unusable)?;
     let access = ServerAccess::load(&state, server_id, auth.user_id).await?;

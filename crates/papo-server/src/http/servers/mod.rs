@@ -220,7 +220,8 @@ fn default_channel_names(locale: Locale) -> (&'static str, &'static str) {
 /// in the creator's language) and `@everyone`; the caller owns it.
 #[utoipa::path(post, path = "/api/v1/servers", tag = "servers", security(("bearer" = [])),
     request_body = CreateServer,
-    responses((status = 201, body = ServerDetail), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ServerDetail), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_server(
     State(state): State<AppState>,
     auth: Auth,
@@ -228,6 +229,10 @@ pub async fn create_server(
 ) -> ApiResult<(StatusCode, Json<ServerDetail>)> {
     let name = server_name(&req.name)
         .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("name".into(), e)])))?;
+    // One more than can be listed would be lost from view.
+    if servers::of_user(&state.db, auth.user_id).await?.len() >= servers::MAX_SERVERS_PER_USER {
+        return Err(ApiError::new(ErrorCode::TooManyServers));
+    }
     let locale = match req.locale {
         Some(locale) => locale,
         None => crate::http::users::saved_locale(&state, auth.user_id)
