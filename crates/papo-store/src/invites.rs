@@ -190,10 +190,15 @@ pub async fn accept(
         if counted != 1 {
             return Ok(Err(Unusable::UsedUp));
         }
-        sqlx::query("INSERT INTO members (server_id, user_id, joined_at) VALUES ($1, $2, $3)")
+        sqlx::query(crate::servers::INSERT_MEMBER)
             .bind(invite.server_id)
             .bind(user.as_i64())
             .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(crate::servers::FORGET_KEPT_TIMEOUT)
+            .bind(invite.server_id)
+            .bind(user.as_i64())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

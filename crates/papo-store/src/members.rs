@@ -78,6 +78,11 @@ pub async fn ban(db: &Db, server: ServerId, ban: &BanRow) -> Result<bool, StoreE
         .bind(ban.created_at)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(crate::servers::KEEP_TIMEOUT)
+            .bind(server.as_i64())
+            .bind(ban.user_id)
+            .execute(&mut *tx)
+            .await?;
         let n = sqlx::query("DELETE FROM members WHERE server_id = $1 AND user_id = $2")
             .bind(server.as_i64())
             .bind(ban.user_id)

@@ -21,5 +21,6 @@ mod process;
 mod proxy;
 mod servers;
 mod sessions;
+mod timeouts;
 mod users;
 mod ws;
