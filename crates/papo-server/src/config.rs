@@ -92,6 +92,8 @@ struct FileConfig {
     gateway_sends_per_minute: Option<u32>,
     message_rate_burst: Option<u32>,
     message_rate_window_secs: Option<u64>,
+    change_rate_burst: Option<u32>,
+    change_rate_window_secs: Option<u64>,
     large_server_members: Option<i64>,
     db_max_connections: Option<u32>,
 }
@@ -134,6 +136,11 @@ pub struct Config {
     pub message_rate_burst: u32,
     /// The time in which a spent `message_rate_burst` refills.
     pub message_rate_window_secs: u64,
+    /// Changes others are told of (edits, reactions, one's nickname and profile) one member
+    /// may make at once; a spent burst refills evenly over `change_rate_window_secs`.
+    pub change_rate_burst: u32,
+    /// The time in which a spent `change_rate_burst` refills.
+    pub change_rate_window_secs: u64,
     /// Servers with more members than this are large: their members' presence changes are
     /// not pushed to every member (the member list carries presence instead).
     pub large_server_members: i64,
@@ -161,6 +168,8 @@ impl Config {
             gateway: GatewayConfig::default(),
             message_rate_burst: 10,
             message_rate_window_secs: 5,
+            change_rate_burst: 10,
+            change_rate_window_secs: 5,
             large_server_members: 1000,
         }
     }
@@ -242,6 +251,14 @@ impl Cli {
         if let Some(s) = file.message_rate_window_secs {
             anyhow::ensure!(s >= 1, "message_rate_window_secs must be at least 1");
             c.message_rate_window_secs = s;
+        }
+        if let Some(n) = file.change_rate_burst {
+            anyhow::ensure!(n >= 1, "change_rate_burst must be at least 1");
+            c.change_rate_burst = n;
+        }
+        if let Some(s) = file.change_rate_window_secs {
+            anyhow::ensure!(s >= 1, "change_rate_window_secs must be at least 1");
+            c.change_rate_window_secs = s;
         }
         // SQLite has one writer (the message writer has its own connection) and readers that
         // need no network wait: a few connections do, each one costing a thread and a page

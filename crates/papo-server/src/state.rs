@@ -47,6 +47,9 @@ pub struct Inner {
     pub writer: MessageWriter,
     /// Messages per member (burst per window), by user id.
     pub message_rate: BurstLimiter<i64, foldhash::fast::RandomState>,
+    /// Edits, reactions, own nickname and profile changes per member (burst per window), by
+    /// user id: each one is an event to many.
+    pub change_rate: BurstLimiter<i64, foldhash::fast::RandomState>,
     /// When members last wrote in slow-mode channels.
     pub slowmode: SlowmodeBook,
     /// Cached tokens, servers, memberships and profiles, invalidated by committed changes.
@@ -125,6 +128,10 @@ impl AppState {
             message_rate: BurstLimiter::new(
                 config.message_rate_burst,
                 Duration::from_secs(config.message_rate_window_secs),
+            ),
+            change_rate: BurstLimiter::new(
+                config.change_rate_burst,
+                Duration::from_secs(config.change_rate_window_secs),
             ),
             slowmode: SlowmodeBook::default(),
             config,

@@ -122,5 +122,6 @@ pub async fn housekeeping(state: AppState) {
         state.login_failures_by_ip.prune();
         state.registrations_by_ip.prune();
         state.message_rate.prune();
+        state.change_rate.prune();
     }
 }

@@ -16,6 +16,15 @@ pub mod users;
 
 pub use timestamp::rfc3339;
 
+/// Counts a change others are told of (an edit, a reaction, one's own nickname or profile)
+/// against the member's burst (`change_rate_burst`): 429 `rate_limited` over it. Each is an
+/// event to every member or viewer: unlimited, one member could flood them all.
+pub fn limit_change(state: &AppState, user: papo_core::id::UserId) -> error::ApiResult<()> {
+    state.change_rate.hit(&user.as_i64()).map_err(|wait| {
+        error::ApiError::rate_limited(wait).with_message("You are making changes too fast.")
+    })
+}
+
 use std::time::Instant;
 
 use axum::Router;

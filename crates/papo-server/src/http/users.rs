@@ -230,6 +230,7 @@ pub async fn patch_me(
     auth: Auth,
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> ApiResult<Json<CurrentUser>> {
+    crate::http::limit_change(&state, auth.user_id)?;
     for _ in 0..EDIT_ATTEMPTS {
         let row = load_me(&state, auth.user_id).await?;
         let merged = merge(&row, &patch)?;

@@ -13,6 +13,7 @@ mod categories;
 mod cluster;
 mod denials;
 mod edge;
+mod flood;
 mod gateway;
 mod gateway_sends;
 mod gateway_upgrade;

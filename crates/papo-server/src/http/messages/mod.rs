@@ -289,6 +289,7 @@ pub async fn edit_message(
             .with_message("You are timed out: messages cannot be edited until it ends."));
     }
     let req = body.parse()?;
+    crate::http::limit_change(&state, auth.user_id)?;
     row.content = check_content(req.content)
         .map_err(|e| ApiError::invalid_fields(FieldErrors::from([("content".into(), e)])))?;
     row.edited_at = Some(crate::now_ms());

@@ -85,6 +85,7 @@ pub async fn add_reaction(
     let (ca, row) = target(&state, &id, &mid, &auth).await?;
     ca.require(Permissions::ADD_REACTIONS.union(Permissions::READ_MESSAGE_HISTORY))?;
     check_emoji(&emoji)?;
+    crate::http::limit_change(&state, auth.user_id)?;
     if messages::add_reaction(
         &state.db,
         row.id,
@@ -110,6 +111,7 @@ pub async fn remove_reaction(
 ) -> ApiResult<StatusCode> {
     let (_ca, row) = target(&state, &id, &mid, &auth).await?;
     check_emoji(&emoji)?;
+    crate::http::limit_change(&state, auth.user_id)?;
     if messages::remove_reaction(&state.db, row.id, &emoji, auth.user_id.as_i64()).await? {
         reaction_event(
             &state,

@@ -289,6 +289,9 @@ pub async fn patch_member(
                 }
             },
         }
+        if is_self && errors.is_empty() {
+            crate::http::limit_change(&state, auth.user_id)?;
+        }
     }
 
     let mut new_roles = old_roles.clone();
