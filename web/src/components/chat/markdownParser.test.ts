@@ -144,6 +144,19 @@ describe('markdown: links and mentions', () => {
       { type: 'link', href: 'https://evil.example/', text: 'https://evil.example' },
       text(')'),
     ]);
+    // Text naming another site than the one linked: not a masked link either; the same site
+    // (or a site under it) is.
+    expect(parseMarkdown('[paypal.com/signin](https://evil.example/steal)')[0]).toEqual(text('[paypal.com/signin]('));
+    expect(parseMarkdown('[docs.papo.app/reset](https://evil.example/x)')[0]).toEqual(text('[docs.papo.app/reset]('));
+    expect(parseMarkdown('[papo.chat](https://docs.papo.chat/a)')).toEqual([
+      { type: 'link', href: 'https://docs.papo.chat/a', text: 'papo.chat' },
+    ]);
+    expect(parseMarkdown('[versão 1.2](https://papo.chat/v)')).toEqual([
+      { type: 'link', href: 'https://papo.chat/v', text: 'versão 1.2' },
+    ]);
+    // A direction override cannot turn a link's text around.
+    const reversed = parseMarkdown('https://evil.example/\u202Egpj.exe');
+    expect(reversed).toEqual([{ type: 'link', href: 'https://evil.example/%E2%80%AEgpj.exe', text: 'https://evil.example/gpj.exe' }]);
     expect(parseMarkdown('[x](javascript:alert(1))')).toEqual([text('[x](javascript:alert(1))')]);
     expect(parseMarkdown('[a]')).toEqual([text('[a]')]);
   });

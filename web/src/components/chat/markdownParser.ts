@@ -220,20 +220,32 @@ function autolink(raw: string): Built | null {
 
 const count = (text: string, ch: string) => text.split(ch).length - 1;
 
+/** A site's name in a text ("paypal.com/signin", "docs.papo.app"): its host, lower-cased. */
+const NAMED_HOST = /(?:^|[^\p{L}\p{N}.-])((?:[\p{L}\p{N}-]+\.)+\p{L}{2,})(?![\p{L}\p{N}-])/u;
+
+/** Direction overrides and isolates: in a link's text they could turn its end around. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
 /**
- * `[text](url)`: a link reading `text`. Text that looks like an address is not taken (it
- * could name another site than the one the link opens); the link shows its address in a
- * tooltip too.
+ * `[text](url)`: a link reading `text`. Text that looks like an address, or names another
+ * site than the one the link opens ("[paypal.com](https://evil.example)"), is not taken;
+ * the link shows its address in a tooltip too.
  */
 function maskedLink(text: string, href: string): MdNode | null {
   if (/https?:\/\/|www\./i.test(text) || !text.trim()) return null;
   const safe = safeHref(href);
-  return safe ? { type: 'link', href: safe, text } : null;
+  if (!safe) return null;
+  const named = NAMED_HOST.exec(text)?.[1]?.toLowerCase();
+  if (named) {
+    const host = new URL(safe).hostname;
+    if (host !== named && !host.endsWith(`.${named}`)) return null;
+  }
+  return { type: 'link', href: safe, text: text.replace(BIDI_CONTROLS, '') };
 }
 
 function link(href: string): MdNode | null {
   const safe = safeHref(href);
-  return safe ? { type: 'link', href: safe, text: href } : null;
+  return safe ? { type: 'link', href: safe, text: href.replace(BIDI_CONTROLS, '') } : null;
 }
 
 /** The URL when it is a well-formed http(s) one, else null (no javascript:, data:, …). */
