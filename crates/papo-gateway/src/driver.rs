@@ -401,8 +401,14 @@ impl<B: Backend> Driver<B> {
                             match msg {
                                 Message::Text(text) => self.conn.handle_text(now, &text),
                                 Message::Binary(_) => self.conn.handle_binary(),
-                                Message::Ping(payload) => ws::encode_pong(&payload, &mut self.out),
-                                Message::Pong(_) => {}
+                                Message::Ping(payload) => {
+                                    if self.conn.handle_control(now) {
+                                        ws::encode_pong(&payload, &mut self.out);
+                                    }
+                                }
+                                Message::Pong(_) => {
+                                    self.conn.handle_control(now);
+                                }
                                 // Closed after what came before it (messages sent just before
                                 // it are stored); what follows it is not read.
                                 Message::Close(code, _) => {

@@ -287,6 +287,20 @@ impl Connection {
         self.actions.push_back(Action::Identify { token });
     }
 
+    /// A ping or pong arrived: it counts toward the frame budget as any frame does (each
+    /// ping is answered); false once the connection is closing, when no pong is due.
+    pub fn handle_control(&mut self, now: Instant) -> bool {
+        if self.phase == Phase::Closed {
+            return false;
+        }
+        let c = &self.config;
+        if !self.rate.allow(now, c.frame_window, c.max_frames) {
+            self.close(CloseCode::RateLimited);
+            return false;
+        }
+        true
+    }
+
     /// A binary frame arrived: the protocol is text only.
     pub fn handle_binary(&mut self) {
         self.close(CloseCode::InvalidFrame);
@@ -551,6 +565,27 @@ mod tests {
         assert_eq!(closed_with(&drain(&mut c)), None);
         c.handle_text(t0 + Duration::from_millis(200), r#"{"op":"heartbeat"}"#);
         assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::RateLimited));
+    }
+
+    #[test]
+    fn pings_count_toward_the_frame_budget() {
+        let t0 = Instant::now();
+        let cfg = Arc::new(GatewayConfig::default());
+        let mut c = identified(t0, &cfg);
+        // With the identify: 1 + 59 + 60 = 120, the budget.
+        for i in 0..60 {
+            if i > 0 {
+                assert!(c.handle_control(t0 + Duration::from_millis(i)));
+            }
+            c.handle_text(t0 + Duration::from_millis(i), r#"{"op":"heartbeat"}"#);
+        }
+        assert_eq!(closed_with(&drain(&mut c)), None);
+        assert!(!c.handle_control(t0 + Duration::from_millis(200)));
+        assert_eq!(closed_with(&drain(&mut c)), Some(CloseCode::RateLimited));
+        assert!(
+            !c.handle_control(t0 + Duration::from_millis(201)),
+            "no pong once closing"
+        );
     }
 
     #[test]
