@@ -59,6 +59,10 @@ pub enum ErrorCode {
     TooManyRoles,
     /// The user is in 200 servers already: one more would not be listed (409).
     TooManyServers,
+    /// The message has 20 different reactions already (409).
+    TooManyReactions,
+    /// The server has 500 channels already, categories included (409).
+    TooManyChannels,
     /// An unexpected failure on the server; details are in its logs, never in the response (500).
     InternalError,
     /// A dependency (the database) is unreachable (503).
@@ -76,7 +80,7 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins | TooManyRoles
-            | TooManyServers => 409,
+            | TooManyServers | TooManyReactions | TooManyChannels => 409,
             InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -117,6 +121,8 @@ impl ErrorCode {
             TooManyPins => "A channel can have at most 50 pinned messages.",
             TooManyRoles => "A server can have at most 250 roles.",
             TooManyServers => "You can be in at most 200 servers. Leave one to join another.",
+            TooManyReactions => "A message can have at most 20 different reactions.",
+            TooManyChannels => "A server can have at most 500 channels.",
             InternalError => "Something went wrong on the server.",
             ServiceUnavailable => "The service is temporarily unavailable.",
         }

@@ -9,6 +9,7 @@ mod moderation;
 
 mod accounts;
 mod audit;
+mod caps;
 mod categories;
 mod cluster;
 mod denials;

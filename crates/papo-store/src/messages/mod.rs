@@ -425,28 +425,61 @@ pub async fn pins(db: &Db, channel: ChannelId) -> Result<Vec<MessageRow>, StoreE
     .await)?)
 }
 
-/// Adds a reaction; false if the user already had it.
+/// The most different emoji one message can carry.
+pub const MAX_REACTION_EMOJI: i64 = 20;
+
+/// What adding a reaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReactionAdded {
+    /// Added now.
+    Added,
+    /// The user had it already.
+    Already,
+    /// A new emoji on a message with [`MAX_REACTION_EMOJI`] different ones already.
+    Full,
+}
+
+/// Adds a reaction, unless it would be the message's 21st different emoji.
 pub async fn add_reaction(
     db: &Db,
     message: i64,
     emoji: &str,
     user: i64,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<ReactionAdded, StoreError> {
     let n = on_pool!(db, |p| {
         sqlx::query(
-        "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING"
+            "INSERT INTO reactions (message_id, emoji, user_id, created_at) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM reactions \
+             WHERE message_id = $1 AND emoji = $2) OR (SELECT COUNT(DISTINCT emoji) \
+             FROM reactions WHERE message_id = $1) < $5 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message)
+        .bind(emoji)
+        .bind(user)
+        .bind(now)
+        .bind(MAX_REACTION_EMOJI)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 1 {
+        return Ok(ReactionAdded::Added);
+    }
+    let had: Option<(i64,)> = on_pool!(db, |p| sqlx::query_as(
+        "SELECT user_id FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3"
     )
     .bind(message)
     .bind(emoji)
     .bind(user)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(n == 1)
+    .fetch_optional(p)
+    .await)?;
+    Ok(if had.is_some() {
+        ReactionAdded::Already
+    } else {
+        ReactionAdded::Full
+    })
 }
 
 /// Removes a reaction; false if there was none.

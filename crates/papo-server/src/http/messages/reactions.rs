@@ -76,7 +76,8 @@ fn reaction_event(state: &AppState, kind: EventKind, row: &MessageRow, user: Use
 /// Reacts to a message (`add_reactions` + `read_message_history`); idempotent.
 #[utoipa::path(put, path = "/api/v1/channels/{id}/messages/{mid}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path), ("mid" = String, Path), ("emoji" = String, Path, description = "one Unicode emoji, percent-encoded")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn add_reaction(
     State(state): State<AppState>,
     auth: Auth,
@@ -86,7 +87,7 @@ pub async fn add_reaction(
     ca.require(Permissions::ADD_REACTIONS.union(Permissions::READ_MESSAGE_HISTORY))?;
     check_emoji(&emoji)?;
     crate::http::limit_change(&state, auth.user_id)?;
-    if messages::add_reaction(
+    match messages::add_reaction(
         &state.db,
         row.id,
         &emoji,
@@ -95,7 +96,11 @@ pub async fn add_reaction(
     )
     .await?
     {
-        reaction_event(&state, EventKind::ReactionAdded, &row, auth.user_id, &emoji);
+        messages::ReactionAdded::Added => {
+            reaction_event(&state, EventKind::ReactionAdded, &row, auth.user_id, &emoji);
+        }
+        messages::ReactionAdded::Already => {}
+        messages::ReactionAdded::Full => return Err(ApiError::new(ErrorCode::TooManyReactions)),
     }
     Ok(StatusCode::NO_CONTENT)
 }

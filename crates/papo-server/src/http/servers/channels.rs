@@ -45,6 +45,8 @@ fn unknown_channel() -> ApiError {
     ApiError::new(ErrorCode::NotFound).with_message("Unknown channel.")
 }
 
+/// The most channels (categories included) a server can have.
+const MAX_CHANNELS: usize = 500;
 const MAX_SLOWMODE: i64 = 21_600;
 const MAX_USER_LIMIT: i64 = 99;
 const BITRATE: std::ops::RangeInclusive<i64> = 8_000..=384_000;
@@ -186,7 +188,7 @@ fn viewer<'a>(
 #[utoipa::path(post, path = "/api/v1/servers/{id}/channels", tag = "channels", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = CreateChannel,
     responses((status = 201, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_channel(
     State(state): State<AppState>,
     auth: Auth,
@@ -207,6 +209,9 @@ pub async fn create_channel(
         .ok()
         .flatten();
     let all = servers::channels(&state.db, server_id).await?;
+    if all.len() >= MAX_CHANNELS {
+        return Err(ApiError::new(ErrorCode::TooManyChannels));
+    }
     let mut row = ChannelRow {
         id: state.next_id().as_i64(),
         server_id: server_id.as_i64(),

@@ -1,0 +1,65 @@
+//! What one server or message can hold: 500 channels, 20 different reactions. Past them a
+//! server's ready grew by megabytes, and a message took hundreds of emoji.
+
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, access};
+
+both!(a_server_holds_500_channels_and_a_message_20_emoji,);
+
+async fn a_server_holds_500_channels_and_a_message_20_emoji(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.change_rate_burst = 100).await;
+    let ana = access(&app.register("cap_ana").await);
+    let rui = access(&app.register("cap_rui").await);
+    let (server, general) = app.community(&ana, &[&rui]).await;
+    let sid = server["id"].as_str().unwrap();
+    let channels = format!("/api/v1/servers/{sid}/channels");
+    // The two made with the server count.
+    for i in 2..500 {
+        let r = app
+            .post(
+                &channels,
+                json!({"name": format!("c{i}"), "kind": "text"}),
+                Some(&ana),
+            )
+            .await;
+        assert_eq!(r.status, 201, "channel {i}: {:?}", r.body);
+    }
+    let r = app
+        .post(
+            &channels,
+            json!({"name": "demais", "kind": "text"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "too_many_channels"));
+    let mid = app
+        .post(
+            &format!("/api/v1/channels/{general}/messages"),
+            json!({"content": "reajam"}),
+            Some(&ana),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let react = |emoji: char, token: String| {
+        let path = format!("/api/v1/channels/{general}/messages/{mid}/reactions/{emoji}");
+        let app = &app;
+        async move { app.put(&path, json!(null), Some(&token)).await }
+    };
+    let emoji: Vec<char> = ('😀'..).take(21).collect();
+    for e in &emoji[..20] {
+        assert_eq!(react(*e, ana.clone()).await.status, 204, "{e}");
+    }
+    let r = react(emoji[20], ana.clone()).await;
+    assert_eq!((r.status, r.code()), (409, "too_many_reactions"));
+    // One of the twenty is still open to others, and again to the same user.
+    assert_eq!(react(emoji[0], rui.clone()).await.status, 204);
+    assert_eq!(react(emoji[0], ana.clone()).await.status, 204);
+    let r = react(emoji[20], rui).await;
+    assert_eq!(r.code(), "too_many_reactions");
+    app.stop().await;
+}
