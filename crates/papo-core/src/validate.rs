@@ -7,7 +7,7 @@ use crate::error::{FieldCode, FieldError};
 
 mod line;
 
-pub use line::{line_chars, name_chars};
+pub use line::{line_chars, name_chars, shows_something};
 
 /// A username: 2–32 characters of `a-z 0-9 _ .`, stored lowercase (so uniqueness is
 /// case-insensitive: `Alice` and `alice` are the same name).

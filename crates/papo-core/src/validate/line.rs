@@ -55,6 +55,12 @@ pub fn name_chars(name: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Whether `text` has a character drawn as something: a message of only blanks, fillers and
+/// zero-width characters looks empty.
+pub fn shows_something(text: &str) -> bool {
+    text.chars().any(shows)
+}
+
 fn refused() -> FieldError {
     FieldError::new(
         FieldCode::InvalidCharacters,
@@ -86,6 +92,7 @@ fn invisible(c: char) -> bool {
             | '\u{FFA0}'
             | '\u{FFF9}'..='\u{FFFB}'
             | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D159}'
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E007F}'
     )
@@ -191,5 +198,24 @@ mod tests {
         // One-line text that is not a name may be blank.
         assert_eq!(line_chars("\u{2800}"), Ok(()));
         assert_eq!(line_chars(""), Ok(()));
+        // A musical symbol drawn as nothing (a "null notehead") is no name either.
+        assert!(name_chars("\u{1D159}").is_err());
+    }
+
+    #[test]
+    fn text_of_blanks_fillers_and_zero_width_characters_shows_nothing() {
+        for blank in [
+            "",
+            " \n\t",
+            "\u{200B}\u{200B}",
+            "\u{2800}",
+            "\u{3164}",
+            "\u{200D}\u{FE0F}",
+        ] {
+            assert!(!shows_something(blank), "{blank:?}");
+        }
+        for text in ["a", "\u{200B}a", "👍", "\u{2800}."] {
+            assert!(shows_something(text), "{text:?}");
+        }
     }
 }

@@ -161,6 +161,17 @@ async fn a_conversation_with_retries_edits_reactions_and_pins(b: Backend) {
     // Validation.
     for (body, field, code) in [
         (json!({"content": "   "}), "content", "too_short"),
+        // Looks empty: zero-width spaces, a braille blank, a Hangul filler.
+        (
+            json!({"content": "\u{200B}\u{200B}"}),
+            "content",
+            "too_short",
+        ),
+        (
+            json!({"content": "\u{2800}\n\u{3164}"}),
+            "content",
+            "too_short",
+        ),
         (json!({"content": "x".repeat(4001)}), "content", "too_long"),
         (
             json!({"content": "a", "reply_to": "123"}),

@@ -85,7 +85,8 @@ async fn text_channel(state: &AppState, raw_id: &str, user: UserId) -> ApiResult
 /// than the limit (a character is at least one byte): the two counts and the copy were
 /// about 450 instructions a send (`bench/callgrind`, quick S4).
 fn check_content(raw: String) -> Result<String, FieldError> {
-    if raw.trim().is_empty() {
+    // Blanks, fillers (U+2800, U+3164) and zero-width characters alone look like nothing.
+    if !papo_core::validate::shows_something(&raw) {
         return Err(FieldError::new(
             FieldCode::TooShort,
             "A message cannot be empty.",
