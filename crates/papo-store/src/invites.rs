@@ -190,13 +190,13 @@ pub async fn accept(
         if counted != 1 {
             return Ok(Err(Unusable::UsedUp));
         }
-        sqlx::query(crate::servers::INSERT_MEMBER)
+        sqlx::query(crate::members::INSERT_MEMBER)
             .bind(invite.server_id)
             .bind(user.as_i64())
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(crate::servers::FORGET_KEPT_TIMEOUT)
+        sqlx::query(crate::members::FORGET_KEPT_TIMEOUT)
             .bind(invite.server_id)
             .bind(user.as_i64())
             .execute(&mut *tx)

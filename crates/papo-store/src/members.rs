@@ -1,4 +1,4 @@
-//! Server members (listing, nickname, timeout) and bans.
+//! Server members (joining, leaving, listing, nickname, timeout) and bans.
 
 use papo_core::change::Change;
 use papo_core::id::{ServerId, UserId};
@@ -78,7 +78,7 @@ pub async fn ban(db: &Db, server: ServerId, ban: &BanRow) -> Result<bool, StoreE
         .bind(ban.created_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(crate::servers::KEEP_TIMEOUT)
+        sqlx::query(KEEP_TIMEOUT)
             .bind(server.as_i64())
             .bind(ban.user_id)
             .execute(&mut *tx)
@@ -132,3 +132,63 @@ pub async fn all(db: &Db, server: ServerId) -> Result<Vec<MemberRow>, StoreError
 /// [`all`]'s query.
 pub(crate) const ALL: &str = "SELECT server_id, user_id, nickname, joined_at, timeout_until \
      FROM members WHERE server_id = $1";
+
+/// Adds `user` to `server` (no-op if already a member).
+pub async fn add_member(
+    db: &Db,
+    server: ServerId,
+    user: UserId,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| sqlx::query(
+        "INSERT INTO members (server_id, user_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(server.as_i64())
+    .bind(user.as_i64())
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    db.changed(Change::Member { server, user });
+    Ok(())
+}
+
+/// Keeps the timeout of member ($1 server, $2 user), if they have one, for their return: run
+/// before their row is deleted.
+pub(crate) const KEEP_TIMEOUT: &str = "INSERT INTO kept_timeouts (server_id, user_id, until) \
+     SELECT server_id, user_id, timeout_until FROM members \
+     WHERE server_id = $1 AND user_id = $2 AND timeout_until IS NOT NULL \
+     ON CONFLICT (server_id, user_id) DO UPDATE SET until = excluded.until";
+
+/// Adds member ($1 server, $2 user) joining at $3, with the timeout kept from an earlier
+/// membership if it still runs; [`FORGET_KEPT_TIMEOUT`] follows.
+pub(crate) const INSERT_MEMBER: &str = "INSERT INTO members (server_id, user_id, joined_at, timeout_until) \
+     VALUES ($1, $2, $3, (SELECT until FROM kept_timeouts \
+     WHERE server_id = $1 AND user_id = $2 AND until > $3))";
+
+/// Forgets a kept timeout once given back (a moderator may lift it since).
+pub(crate) const FORGET_KEPT_TIMEOUT: &str =
+    "DELETE FROM kept_timeouts WHERE server_id = $1 AND user_id = $2";
+
+/// Removes a membership, keeping a running timeout for a return; false if there was none.
+pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(KEEP_TIMEOUT)
+            .bind(server.as_i64())
+            .bind(user.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM members WHERE server_id = $1 AND user_id = $2")
+            .bind(server.as_i64())
+            .bind(user.as_i64())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(n)
+    })?;
+    db.changed(Change::Member { server, user });
+    Ok(n == 1)
+}

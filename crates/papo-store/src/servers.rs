@@ -561,65 +561,7 @@ pub async fn members_among(
     Ok(rows.into_iter().map(|(u,)| u).collect())
 }
 
-/// Adds `user` to `server` (no-op if already a member).
-pub async fn add_member(
-    db: &Db,
-    server: ServerId,
-    user: UserId,
-    now: i64,
-) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
-        "INSERT INTO members (server_id, user_id, joined_at) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING"
-    )
-    .bind(server.as_i64())
-    .bind(user.as_i64())
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    db.changed(Change::Member { server, user });
-    Ok(())
-}
-
-/// Keeps the timeout of member ($1 server, $2 user), if they have one, for their return: run
-/// before their row is deleted.
-pub(crate) const KEEP_TIMEOUT: &str = "INSERT INTO kept_timeouts (server_id, user_id, until) \
-     SELECT server_id, user_id, timeout_until FROM members \
-     WHERE server_id = $1 AND user_id = $2 AND timeout_until IS NOT NULL \
-     ON CONFLICT (server_id, user_id) DO UPDATE SET until = excluded.until";
-
-/// Adds member ($1 server, $2 user) joining at $3, with the timeout kept from an earlier
-/// membership if it still runs; [`FORGET_KEPT_TIMEOUT`] follows.
-pub(crate) const INSERT_MEMBER: &str = "INSERT INTO members (server_id, user_id, joined_at, timeout_until) \
-     VALUES ($1, $2, $3, (SELECT until FROM kept_timeouts \
-     WHERE server_id = $1 AND user_id = $2 AND until > $3))";
-
-/// Forgets a kept timeout once given back (a moderator may lift it since).
-pub(crate) const FORGET_KEPT_TIMEOUT: &str =
-    "DELETE FROM kept_timeouts WHERE server_id = $1 AND user_id = $2";
-
-/// Removes a membership, keeping a running timeout for a return; false if there was none.
-pub async fn remove_member(db: &Db, server: ServerId, user: UserId) -> Result<bool, StoreError> {
-    let n = on_pool!(db, |p| {
-        let mut tx = p.begin().await?;
-        sqlx::query(KEEP_TIMEOUT)
-            .bind(server.as_i64())
-            .bind(user.as_i64())
-            .execute(&mut *tx)
-            .await?;
-        let n = sqlx::query("DELETE FROM members WHERE server_id = $1 AND user_id = $2")
-            .bind(server.as_i64())
-            .bind(user.as_i64())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(n)
-    })?;
-    db.changed(Change::Member { server, user });
-    Ok(n == 1)
-}
+pub use crate::members::{add_member, remove_member};
 
 /// The server's roles, highest first.
 pub async fn roles(db: &Db, server: ServerId) -> Result<Vec<RoleRow>, StoreError> {
