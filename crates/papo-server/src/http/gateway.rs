@@ -226,17 +226,16 @@ pub async fn upgrade(
             HeaderValue::from_static(SUBPROTOCOL),
         );
     }
-    let ip = client_ip(&state, peer, forwarded);
-    start_driver(&state, ip, upgraded, Vec::new(), offer.token);
+    // Behind a trusted proxy, its `X-Forwarded-For` entry (else every client behind it would
+    // share its address's slots).
+    start_driver(
+        &state,
+        forwarded.unwrap_or(peer.ip()),
+        upgraded,
+        Vec::new(),
+        offer.token,
+    );
     res
-}
-
-/// The address a connection's slots are counted under: the proxy's `X-Forwarded-For` entry
-/// when the proxy is trusted (else every client behind it would share its address's slots).
-fn client_ip(state: &AppState, peer: SocketAddr, forwarded: Option<IpAddr>) -> IpAddr {
-    forwarded
-        .filter(|_| state.config.trust_proxy)
-        .unwrap_or(peer.ip())
 }
 
 /// Starts the gateway's driver on the socket `io` yields: a connection from `ip`, which
@@ -360,7 +359,7 @@ pub fn upgrade_direct(
         .metrics
         .observe("GET", GATEWAY_PATH, 101, seen.elapsed());
     let token = upgrade.offer.token;
-    let ip = client_ip(state, peer, upgrade.forwarded);
+    let ip = upgrade.forwarded.unwrap_or(peer.ip());
     start_driver(state, ip, std::future::ready(Some(tcp)), response, token);
 }
 

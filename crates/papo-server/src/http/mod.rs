@@ -16,15 +16,6 @@ pub mod users;
 
 pub use timestamp::rfc3339;
 
-/// Counts a change others are told of (an edit, a reaction, one's own nickname or profile)
-/// against the member's burst (`change_rate_burst`): 429 `rate_limited` over it. Each is an
-/// event to every member or viewer: unlimited, one member could flood them all.
-pub fn limit_change(state: &AppState, user: papo_core::id::UserId) -> error::ApiResult<()> {
-    state.change_rate.hit(&user.as_i64()).map_err(|wait| {
-        error::ApiError::rate_limited(wait).with_message("You are making changes too fast.")
-    })
-}
-
 use std::time::Instant;
 
 use axum::Router;
@@ -34,6 +25,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{any, get};
 use papo_core::error::ErrorCode;
+use papo_core::id::UserId;
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -42,6 +34,15 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::http::error::{ApiError, InternalErrorReport};
 use crate::state::AppState;
+
+/// Counts a change others are told of (an edit, a reaction, one's own nickname or profile)
+/// against the member's burst (`change_rate_burst`): 429 `rate_limited` over it. Each is an
+/// event to every member or viewer: unlimited, one member could flood them all.
+pub fn limit_change(state: &AppState, user: UserId) -> error::ApiResult<()> {
+    state.change_rate.hit(&user.as_i64()).map_err(|wait| {
+        ApiError::rate_limited(wait).with_message("You are making changes too fast.")
+    })
+}
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
