@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Session } from '../api/types';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -42,10 +42,12 @@ export function SessionList() {
   }, [loadSessions]);
 
   const [notice, setNotice] = useState<string | null>(null);
-  /** After a row goes: the focus to the next row's button, else the page's heading. */
+  const listRef = useRef<HTMLUListElement>(null);
+  const revokeButtons = () => [...(listRef.current?.querySelectorAll<HTMLElement>('.session-revoke') ?? [])];
+  /** After a row goes (once drawn without it): the focus to the next row's button, else the page's heading. */
   const focusAfter = (index: number) =>
     setTimeout(() => {
-      const buttons = document.querySelectorAll<HTMLElement>('[data-testid="session-revoke"]');
+      const buttons = revokeButtons();
       (buttons[Math.min(index, buttons.length - 1)] ?? document.querySelector<HTMLElement>('.settings-section-title'))?.focus();
     }, 0);
 
@@ -53,9 +55,7 @@ export function SessionList() {
     setError(null);
     setNotice(null);
     setRevoking(session.id);
-    const index = [...document.querySelectorAll('[data-testid="session-revoke"]')].findIndex(
-      (b) => b === document.activeElement,
-    );
+    const index = revokeButtons().findIndex((b) => b === document.activeElement);
     try {
       await revokeSession(session.id);
       setNotice(t('settings.sessions.revoked'));
@@ -84,7 +84,7 @@ export function SessionList() {
       ) : shown.length === 0 ? (
         <p>{t('settings.sessions.empty')}</p>
       ) : (
-        <ul className="session-list" data-testid="session-list">
+        <ul ref={listRef} className="session-list" data-testid="session-list">
           {shown.map((session) => (
             <li key={session.id} className="session" data-testid="session-item">
               <span className="session-icon">
@@ -123,7 +123,7 @@ export function SessionList() {
               {!session.current && (
                 <button
                   type="button"
-                  className="button button-danger-outline"
+                  className="button button-danger-outline session-revoke"
                   onClick={() => void revoke(session)}
                   // Which device: every row's button reads the same.
                   aria-describedby={`session-${session.id}`}

@@ -6,6 +6,7 @@ import { displayItems, type ChannelMessages, type NewMark } from '../../state/me
 import { leavePlace, placeOf, type Place } from '../../state/places';
 import { HashIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
+import { useChatView } from './chatContext';
 import { chatErrorText } from './chatErrors';
 import { ArrowDownIcon } from './chatIcons';
 import { messageTime } from './format';
@@ -76,6 +77,7 @@ export function MessageList({
 }: MessageListProps) {
   const { t, i18n } = useTranslation();
   const tr = useTranslator();
+  const view = useChatView();
   const items = useMemo(() => displayItems(history, newMark), [history, newMark]);
   // One tab stop for the whole list (the arrows walk it): the message last focused while it
   // is loaded, else the newest.
@@ -246,7 +248,7 @@ export function MessageList({
     stick.current = true;
     const el = scrollerRef.current;
     // The button goes: the focus moves on to the message box rather than to the page.
-    document.querySelector<HTMLElement>('[data-testid="composer"]')?.focus({ preventScroll: true });
+    view.focusComposer();
     if (history.atPresent) {
       if (el) el.scrollTop = el.scrollHeight;
       setAway(false);
