@@ -63,6 +63,8 @@ pub enum ErrorCode {
     TooManyReactions,
     /// The server has 500 channels already, categories included (409).
     TooManyChannels,
+    /// The server has 200 live invites already: one more would not be listed (409).
+    TooManyInvites,
     /// An unexpected failure on the server; details are in its logs, never in the response (500).
     InternalError,
     /// A dependency (the database) is unreachable (503).
@@ -80,7 +82,7 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | EmailTaken | OwnerCannotLeave | TooManyPins | TooManyRoles
-            | TooManyServers | TooManyReactions | TooManyChannels => 409,
+            | TooManyServers | TooManyReactions | TooManyChannels | TooManyInvites => 409,
             InviteExpired | InviteUsedUp | InviteRevoked => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -123,6 +125,9 @@ impl ErrorCode {
             TooManyServers => "You can be in at most 200 servers. Leave one to join another.",
             TooManyReactions => "A message can have at most 20 different reactions.",
             TooManyChannels => "A server can have at most 500 channels.",
+            TooManyInvites => {
+                "A server can have at most 200 live invites. Revoke one to make another."
+            }
             InternalError => "Something went wrong on the server.",
             ServiceUnavailable => "The service is temporarily unavailable.",
         }

@@ -59,22 +59,34 @@ impl InviteRow {
 const COLUMNS: &str =
     "code, server_id, inviter_id, max_uses, uses, expires_at, created_at, revoked_at";
 
-/// Stores a new invite.
-pub async fn insert(db: &Db, i: &InviteRow) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+/// How many live invites a server may have: as many as [`of_server`] lists, so that each
+/// one can be seen and revoked.
+pub const MAX_LIVE: i64 = 200;
+
+/// The invites still usable at `$now`: not revoked, expired or used up.
+const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $now) \
+                    AND (max_uses = 0 OR uses < max_uses)";
+
+/// Stores a new invite unless its server has [`MAX_LIVE`] live ones at `i.created_at`
+/// already: `false` then, and nothing is stored. The count and the insert are one statement.
+pub async fn insert(db: &Db, i: &InviteRow) -> Result<bool, StoreError> {
+    let sql = format!(
         "INSERT INTO invites (code, server_id, inviter_id, max_uses, uses, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, 0, $5, $6)"
-    )
-    .bind(&i.code)
-    .bind(i.server_id)
-    .bind(i.inviter_id)
-    .bind(i.max_uses)
-    .bind(i.expires_at)
-    .bind(i.created_at)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
+         SELECT $1, $2, $3, $4, 0, $5, $6 WHERE (SELECT COUNT(*) FROM invites \
+         WHERE server_id = $2 AND {}) < {MAX_LIVE}",
+        LIVE.replace("$now", "$6")
+    );
+    let stored = on_pool!(db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&i.code)
+        .bind(i.server_id)
+        .bind(i.inviter_id)
+        .bind(i.max_uses)
+        .bind(i.expires_at)
+        .bind(i.created_at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(stored == 1)
 }
 
 /// An invite by code.
@@ -91,9 +103,9 @@ pub async fn by_code(db: &Db, code: &str) -> Result<Option<InviteRow>, StoreErro
 /// A server's live invites at `now` (Unix ms), newest first: not revoked, expired or used up.
 pub async fn of_server(db: &Db, server: ServerId, now: i64) -> Result<Vec<InviteRow>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM invites WHERE server_id = $1 AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2) AND (max_uses = 0 OR uses < max_uses) \
-         ORDER BY created_at DESC LIMIT 200"
+        "SELECT {COLUMNS} FROM invites WHERE server_id = $1 AND {} \
+         ORDER BY created_at DESC LIMIT {MAX_LIVE}",
+        LIVE.replace("$now", "$2")
     );
     Ok(on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()

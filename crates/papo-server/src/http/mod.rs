@@ -35,9 +35,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::http::error::{ApiError, InternalErrorReport};
 use crate::state::AppState;
 
-/// Counts a change others are told of (an edit, a reaction, one's own nickname or profile)
-/// against the member's burst (`change_rate_burst`): 429 `rate_limited` over it. Each is an
-/// event to every member or viewer: unlimited, one member could flood them all.
+/// Counts a change others are told of (an edit, a reaction, one's own nickname or profile,
+/// a new invite) against the member's burst (`change_rate_burst`): 429 `rate_limited` over
+/// it. Each is an event to every member or viewer, or a row kept for them: unlimited, one
+/// member could flood them all.
 pub fn limit_change(state: &AppState, user: UserId) -> error::ApiResult<()> {
     state.change_rate.hit(&user.as_i64()).map_err(|wait| {
         ApiError::rate_limited(wait).with_message("You are making changes too fast.")

@@ -1,4 +1,4 @@
-//! Changes others are told of (edits, reactions, one's own nickname and profile) share a
+//! Changes others are told of (edits, reactions, one's own nickname and profile, invites) share a
 //! per-member burst: unlimited, one member flooded every other member's socket with them.
 
 use serde_json::json;
@@ -58,6 +58,12 @@ async fn changes_others_are_told_of_are_rate_limited(b: Backend) {
         .await,
         app.patch("/api/v1/users/@me", json!({"bio": "tchau"}), Some(&rui))
             .await,
+        app.post(
+            &format!("/api/v1/servers/{sid}/invites"),
+            json!({}),
+            Some(&rui),
+        )
+        .await,
     ];
     for r in &refused {
         assert_eq!((r.status, r.code()), (429, "rate_limited"), "{:?}", r.body);
@@ -66,6 +72,11 @@ async fn changes_others_are_told_of_are_rate_limited(b: Backend) {
     // Nothing refused was done; another member is not held back.
     let now = app.get(&message, Some(&ana)).await.body;
     assert_eq!(now["content"], "oi!");
+    let invites = app
+        .get(&format!("/api/v1/servers/{sid}/invites"), Some(&ana))
+        .await
+        .body;
+    assert_eq!(invites.as_array().map(Vec::len), Some(1), "{invites:?}");
     let r = app
         .put(&format!("{message}/reactions/🎉"), json!(null), Some(&ana))
         .await;

@@ -110,11 +110,12 @@ fn new_code() -> String {
         .collect()
 }
 
-/// Creates an invite (`create_invites`).
+/// Creates an invite (`create_invites`): at most 200 live ones a server (`too_many_invites`),
+/// counted against the member's burst of changes (`change_rate_burst`).
 #[utoipa::path(post, path = "/api/v1/servers/{id}/invites", tag = "invites", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = CreateInvite,
     responses((status = 201, body = Invite), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create_invite(
     State(state): State<AppState>,
     auth: Auth,
@@ -126,6 +127,7 @@ pub async fn create_invite(
     let access = ServerAccess::load(&state, server_id, auth.user_id).await?;
     access.require(Permissions::CREATE_INVITES)?;
     let req = body.parse()?;
+    crate::http::limit_change(&state, auth.user_id)?;
     let mut errors = FieldErrors::new();
     let max_age = req.max_age_secs.unwrap_or(DEFAULT_MAX_AGE_SECS);
     if !(0..=MAX_MAX_AGE_SECS).contains(&max_age) {
@@ -155,7 +157,9 @@ pub async fn create_invite(
         created_at: now,
         revoked_at: None,
     };
-    invites::insert(&state.db, &row).await?;
+    if !invites::insert(&state.db, &row).await? {
+        return Err(ApiError::new(ErrorCode::TooManyInvites));
+    }
     audit::record(
         &state,
         &access,
