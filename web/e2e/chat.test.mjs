@@ -352,15 +352,15 @@ describe('chat between two people', () => {
     // appears above the messages once that page shows nothing older. It used to push the
     // list up by its own height, so the channel opened short of its newest message.
     const user = freshUser('scroll');
-    const api = async (route, body, token) => {
+    const api = async (route, body, token, method = 'POST') => {
       const response = await fetch(`${papo.url}/api/v1${route}`, {
-        method: 'POST',
+        method,
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify(body),
       });
       const text = await response.text();
       assert.ok(response.ok, `${route}: ${response.status} ${text}`);
-      return JSON.parse(text);
+      return text ? JSON.parse(text) : null;
     };
     const { access_token: token } = await api('/auth/register', user);
     const server = await api('/servers', { name: 'Mural' }, token);
@@ -579,6 +579,25 @@ describe('chat between two people', () => {
       const bio = page.getByTestId('member-menu').getByTestId('member-bio');
       assert.equal(await bio.locator('strong').textContent(), 'café');
       assert.equal(await bio.locator('code').textContent(), 'código');
+      await page.keyboard.press('Escape');
+
+      // A channel with permissions of its own in a category: its permissions page says it
+      // does not follow the category, and syncing it makes it follow again.
+      const category = await api(`/servers/${server.id}/channels`, { name: 'Leitura', kind: 'category' }, token);
+      await api(`/channels/${category.id}/permissions/${server.id}`, { type: 'role', deny: '2048' }, token, 'PUT');
+      const own = await api(`/servers/${server.id}/channels`, { name: 'livre', kind: 'text', parent_id: category.id }, token);
+      await api(`/channels/${own.id}/permissions/${server.id}`, { type: 'role', allow: '2048' }, token, 'PUT');
+      const serverPath = new URL(page.url()).pathname.replace(/\/channels\/\d+$/, '');
+      await page.goto(`${papo.url}${serverPath}/settings/permissions?channel=${own.id}`);
+      const sync = page.getByTestId('overwrite-sync');
+      await expectText(sync, 'Not synced with the category Leitura');
+      await sync.getByTestId('overwrite-sync-button').click();
+      await page.getByTestId('overwrite-sync-dialog').getByTestId('confirm-button').click();
+      await expectText(sync, 'Synced with the category Leitura');
+      assert.equal(await sync.getAttribute('data-synced'), 'true');
+      const detail = await (await fetch(`${papo.url}/api/v1/servers/${server.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const stored = detail.channels.find((c) => c.id === own.id);
+      assert.deepEqual(stored.overwrites.map((o) => [o.id, o.allow, o.deny]), [[server.id, '0', '2048']]);
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -216,3 +216,32 @@ pub async fn delete_overwrite(
     db.changed(Change::Server { server });
     Ok(first == Some(1))
 }
+
+/// Copies a category's overwrites (`$2`) into a channel (`$1`): what a channel created in a
+/// category starts with, and what a sync gives it again.
+pub(crate) const COPY_OVERWRITES: &str = "INSERT INTO channel_overwrites (channel_id, target_id, kind, allow, deny) \
+     SELECT $1, target_id, kind, allow, deny FROM channel_overwrites WHERE channel_id = $2";
+
+/// Replaces `channel`'s overwrites with a copy of `category`'s, in one transaction.
+pub async fn copy_overwrites(
+    db: &Db,
+    server: ServerId,
+    channel: ChannelId,
+    category: ChannelId,
+) -> Result<(), StoreError> {
+    on_pool!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query("DELETE FROM channel_overwrites WHERE channel_id = $1")
+            .bind(channel.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(COPY_OVERWRITES)
+            .bind(channel.as_i64())
+            .bind(category.as_i64())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    })?;
+    db.changed(Change::Server { server });
+    Ok(())
+}

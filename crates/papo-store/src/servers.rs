@@ -677,15 +677,11 @@ pub async fn append_channel(db: &Db, c: &NewChannel) -> Result<i64, StoreError> 
         // In a category, it starts with the category's permissions (as Discord's "synced"
         // channels do), so a private category's new channel is private too.
         if let Some(parent) = placed.parent_id {
-            sqlx::query(
-                "INSERT INTO channel_overwrites (channel_id, target_id, kind, allow, deny) \
-                 SELECT $1, target_id, kind, allow, deny FROM channel_overwrites \
-                 WHERE channel_id = $2",
-            )
-            .bind(placed.id.as_i64())
-            .bind(parent.as_i64())
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(crate::roles::COPY_OVERWRITES)
+                .bind(placed.id.as_i64())
+                .bind(parent.as_i64())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(placed.position)

@@ -113,13 +113,15 @@ describe('moderation routes', () => {
     expect(updated).toEqual(server);
   });
 
-  it('puts and deletes channel overwrites', async () => {
+  it('puts, deletes and syncs channel overwrites', async () => {
     const t = setup();
     await t.api.overwritesApi.put('c1', 'r1', { type: 'role', allow: '1024', deny: '2048' });
     await t.api.overwritesApi.remove('c1', 'r1');
+    await t.api.overwritesApi.sync('c1');
     expect(t.calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       'PUT /api/v1/channels/c1/permissions/r1',
       'DELETE /api/v1/channels/c1/permissions/r1',
+      'POST /api/v1/channels/c1/permissions/sync',
     ]);
     expect(t.calls[0]?.body).toEqual({ type: 'role', allow: '1024', deny: '2048' });
   });

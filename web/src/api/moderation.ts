@@ -118,6 +118,11 @@ export function createModerationApi(client: ApiClient) {
       client.request<void>('DELETE', `/channels/${id(channelId)}/permissions/${id(targetId)}`, {
         headers: reasonHeaders(reason),
       }),
+    /** manage_roles: gives a channel its category's overwrites, replacing its own. */
+    sync: (channelId: string, reason?: string) =>
+      client.request<void>('POST', `/channels/${id(channelId)}/permissions/sync`, {
+        headers: reasonHeaders(reason),
+      }),
     /** manage_channels: bulk reorder. */
     reorderChannels: (serverId: string, positions: { id: string; position: number; parent_id?: string | null }[]) =>
       client.request<Channel[]>('PATCH', `/servers/${id(serverId)}/channels`, { body: positions }),

@@ -5,6 +5,7 @@ import {
   overwriteState,
   removeOverwrite,
   sameOverwrite,
+  sameOverwrites,
   sortOverwrites,
   upsertOverwrite,
   withOverwriteState,
@@ -82,5 +83,19 @@ describe('permission groups', () => {
     expect(names).not.toContain('connect');
     expect(channelPermissionGroups('voice').map((g) => g.group)).toEqual(['general', 'members', 'voice']);
     expect(channelPermissionGroups('category').map((g) => g.group)).toEqual(['general', 'members', 'text', 'voice']);
+  });
+});
+
+describe('channels synced with their category', () => {
+  it('compares whole sets of overwrites, in any order, bits by value', () => {
+    const role: Overwrite = { id: 'r1', type: 'role', allow: '1024', deny: '0' };
+    const member: Overwrite = { id: 'u1', type: 'member', allow: '0', deny: '2048' };
+    expect(sameOverwrites([], [])).toBe(true);
+    expect(sameOverwrites([role, member], [member, role])).toBe(true);
+    expect(sameOverwrites([role], [{ ...role, allow: '01024' }])).toBe(true);
+    expect(sameOverwrites([role], [role, member])).toBe(false);
+    expect(sameOverwrites([role, member], [role])).toBe(false);
+    expect(sameOverwrites([role], [{ ...role, deny: '2048' }])).toBe(false);
+    expect(sameOverwrites([role], [{ ...role, type: 'member' }])).toBe(false);
   });
 });

@@ -57,3 +57,9 @@ export function upsertOverwrite(list: readonly Overwrite[], overwrite: Overwrite
 export function removeOverwrite(list: readonly Overwrite[], targetId: string): Overwrite[] {
   return list.filter((o) => o.id !== targetId);
 }
+
+/** Whether two channels have the same overwrites (a channel "synced" with its category). */
+export function sameOverwrites(a: readonly Overwrite[], b: readonly Overwrite[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((o) => b.some((p) => p.id === o.id && p.type === o.type && sameOverwrite(o, p)));
+}

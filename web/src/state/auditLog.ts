@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'channel_delete',
   'overwrite_update',
   'overwrite_delete',
+  'overwrite_sync',
   'role_create',
   'role_update',
   'role_delete',

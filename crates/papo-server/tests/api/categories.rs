@@ -1,6 +1,6 @@
 //! Channel permission overwrites beyond one channel's: a category's reach the channels that
 //! still have them (Discord's "synced" channels), and the role hierarchy bounds who may set
-//! them on whom.
+//! them on whom; a channel with rules of its own can be given its category's again.
 
 use serde_json::{Value, json};
 
@@ -11,6 +11,7 @@ use crate::ws::Ws;
 both!(
     a_private_category_hides_the_channels_that_follow_it,
     overwrites_only_target_those_below_the_caller,
+    a_channel_syncs_with_its_category_again,
 );
 
 async fn channel(app: &TestApp, server: &str, body: Value, token: &str) -> String {
@@ -266,5 +267,155 @@ async fn overwrites_only_target_those_below_the_caller(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 403, "{:?}", r.body);
+    app.stop().await;
+}
+
+async fn a_channel_syncs_with_its_category_again(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let ana = access(&app.register("sy_ana").await);
+    let (mo, bo) = (app.register("sy_mo").await, app.register("sy_bo").await);
+    let (server, general) = app.community(&ana, &[&access(&mo), &access(&bo)]).await;
+    let sid = server["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/servers/{sid}/roles"),
+            json!({"name": "Senior", "permissions": "0"}),
+            Some(&ana),
+        )
+        .await;
+    let senior = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/servers/{sid}/roles"),
+            json!({"name": "Mods", "permissions": ((1u64 << 28) | (1 << 11)).to_string()}),
+            Some(&ana),
+        )
+        .await;
+    let mods = r.body["id"].as_str().unwrap().to_owned();
+    give(&app, sid, &mo, &[&mods], &ana).await;
+    let (mo, bo) = (access(&mo), access(&bo));
+    // Staff is read-only for @everyone; #notes starts with that, then gets its own rules.
+    let staff = channel(
+        &app,
+        sid,
+        json!({"name": "Staff", "kind": "category"}),
+        &ana,
+    )
+    .await;
+    let overwrite =
+        |channel: &str, target: &str| format!("/api/v1/channels/{channel}/permissions/{target}");
+    let r = app
+        .put(
+            &overwrite(&staff, sid),
+            json!({"type": "role", "deny": "2048"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let notes = channel(
+        &app,
+        sid,
+        json!({"name": "notes", "kind": "text", "parent_id": staff}),
+        &ana,
+    )
+    .await;
+    let r = app
+        .put(
+            &overwrite(&notes, sid),
+            json!({"type": "role", "allow": "2048"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let r = app
+        .put(
+            &overwrite(&notes, &senior),
+            json!({"type": "role", "deny": "1024"}),
+            Some(&ana),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let send = |token: String| {
+        let (app, notes) = (&app, notes.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/channels/{notes}/messages"),
+                json!({"content": "oi"}),
+                Some(&token),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        send(bo.clone()).await,
+        201,
+        "#notes's own rules let @everyone send"
+    );
+    let sync = |channel: &str, token: &str| {
+        let (app, path, token) = (
+            &app,
+            format!("/api/v1/channels/{channel}/permissions/sync"),
+            token.to_owned(),
+        );
+        async move { app.post(&path, json!({}), Some(&token)).await }
+    };
+
+    // Refused: a member without manage_roles; a moderator who would remove the overwrite
+    // of a role above theirs (Senior's); a channel in no category; an unknown channel.
+    let r = sync(&notes, &bo).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{:?}", r.body);
+    let r = sync(&notes, &mo).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{:?}", r.body);
+    let r = sync(&general, &ana).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "validation_failed"),
+        "{:?}",
+        r.body
+    );
+    let r = sync("999999999", &ana).await;
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    assert_eq!(
+        send(bo.clone()).await,
+        201,
+        "nothing refused changed #notes"
+    );
+
+    // The owner syncs: #notes has Staff's overwrites, live, and is read-only again.
+    let (mut bo_ws, _) = Ws::identify(&app, &bo).await;
+    let r = sync(&notes, &ana).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let ev = bo_ws.event("channel.updated").await;
+    assert_eq!(ev["d"]["id"], notes.as_str());
+    let overwrites = ev["d"]["overwrites"].as_array().unwrap();
+    assert_eq!(overwrites.len(), 1, "{overwrites:?}");
+    assert_eq!(
+        (overwrites[0]["id"].as_str(), &overwrites[0]["deny"]),
+        (Some(sid), &json!("2048"))
+    );
+    assert_eq!(send(bo.clone()).await, 403, "Staff's rules again");
+    // Synced, it follows Staff's changes again; syncing twice changes nothing.
+    let r = app.delete(&overwrite(&staff, sid), Some(&ana)).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(
+        send(bo.clone()).await,
+        201,
+        "Staff opened, and #notes with it"
+    );
+    assert_eq!(
+        sync(&notes, &mo).await.status,
+        204,
+        "already synced: nothing to refuse"
+    );
+    let log = app
+        .get(
+            &format!("/api/v1/servers/{sid}/audit-log?action=overwrite_sync"),
+            Some(&ana),
+        )
+        .await;
+    let entries = log.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{:?}", log.body);
+    assert_eq!(entries[0]["changes"]["parent_id"], staff.as_str());
     app.stop().await;
 }

@@ -17,6 +17,7 @@ import { memberDisplayName } from '../../state/members';
 import { channelsInDisplayOrder, categoriesOf } from '../../state/servers';
 import { SettingsSection } from '../../settings/SettingsSection';
 import { ConfirmDialog } from '../ConfirmDialog';
+import { CategorySync } from './CategorySync';
 import { FormAlert } from '../FormAlert';
 import { useMemberList } from '../members/useMembers';
 import { useFormErrors } from '../useFormErrors';
@@ -186,142 +187,145 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
   };
 
   return (
-    <div className="overwrites" data-testid="overwrites" data-channel-id={channel.id}>
-      <div className="overwrites-side">
-        <h2 className="settings-subtitle">{t('serverSettings.overwrites.targets')}</h2>
-        <ul className="overwrite-list">
-          {all.map((o) => (
-            <li key={o.id}>
-              <button
-                type="button"
-                className={selected?.id === o.id ? 'overwrite-row overwrite-row-selected' : 'overwrite-row'}
-                onClick={() => {
-                  setSelectedId(o.id);
-                  setSaved(false);
-                  setError(null);
-                }}
-                aria-pressed={selected?.id === o.id}
-                data-testid="overwrite-row"
-                data-target-id={o.id}
-                data-type={o.type}
-              >
-                <span className="settings-badge">{o.type === 'role' ? t('serverSettings.overwrites.role') : t('serverSettings.overwrites.member')}</span>
-                <span className="overwrite-row-name">{targetName(o)}</span>
-                {!stored.some((s) => s.id === o.id) && <span className="settings-badge">{t('serverSettings.overwrites.unsaved')}</span>}
-              </button>
-            </li>
-          ))}
-          {all.length === 0 && <li className="settings-list-note">{t('serverSettings.overwrites.none')}</li>}
-        </ul>
-        <div className="field">
-          <label className="field-label" htmlFor={addRoleId}>
-            {t('serverSettings.overwrites.addRole')}
-          </label>
-          <select
-            id={addRoleId}
-            className="input"
-            value=""
-            onChange={(e) => e.target.value && add(e.target.value, 'role')}
-            disabled={freeRoles.length === 0}
-            data-testid="overwrite-add-role"
-          >
-            <option value="">{t('serverSettings.overwrites.pickRole')}</option>
-            {freeRoles.map((r) => (
-              <option key={r.id} value={r.id}>
-                {isEveryoneRole(r) ? '@everyone' : r.name}
-              </option>
+    <>
+      <CategorySync server={server} channel={channel} />
+      <div className="overwrites" data-testid="overwrites" data-channel-id={channel.id}>
+        <div className="overwrites-side">
+          <h2 className="settings-subtitle">{t('serverSettings.overwrites.targets')}</h2>
+          <ul className="overwrite-list">
+            {all.map((o) => (
+              <li key={o.id}>
+                <button
+                  type="button"
+                  className={selected?.id === o.id ? 'overwrite-row overwrite-row-selected' : 'overwrite-row'}
+                  onClick={() => {
+                    setSelectedId(o.id);
+                    setSaved(false);
+                    setError(null);
+                  }}
+                  aria-pressed={selected?.id === o.id}
+                  data-testid="overwrite-row"
+                  data-target-id={o.id}
+                  data-type={o.type}
+                >
+                  <span className="settings-badge">{o.type === 'role' ? t('serverSettings.overwrites.role') : t('serverSettings.overwrites.member')}</span>
+                  <span className="overwrite-row-name">{targetName(o)}</span>
+                  {!stored.some((s) => s.id === o.id) && <span className="settings-badge">{t('serverSettings.overwrites.unsaved')}</span>}
+                </button>
+              </li>
             ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field-label" htmlFor={searchId}>
-            {t('serverSettings.overwrites.addMember')}
-          </label>
-          <input
-            id={searchId}
-            className="input"
-            type="search"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            placeholder={t('serverSettings.overwrites.searchMembers')}
-            autoComplete="off"
-            data-testid="overwrite-member-search"
-          />
-          {memberResults.length > 0 && (
-            <ul className="overwrite-member-results">
-              {memberResults.map((m) => (
-                <li key={m.user.id}>
-                  <button
-                    type="button"
-                    className="overwrite-row"
-                    onClick={() => add(m.user.id, 'member')}
-                    data-testid="overwrite-add-member"
-                    data-user-id={m.user.id}
-                  >
-                    <span className="overwrite-row-name">{memberDisplayName(m)}</span>
-                    <span className="settings-muted">{m.user.username}</span>
-                  </button>
-                </li>
+            {all.length === 0 && <li className="settings-list-note">{t('serverSettings.overwrites.none')}</li>}
+          </ul>
+          <div className="field">
+            <label className="field-label" htmlFor={addRoleId}>
+              {t('serverSettings.overwrites.addRole')}
+            </label>
+            <select
+              id={addRoleId}
+              className="input"
+              value=""
+              onChange={(e) => e.target.value && add(e.target.value, 'role')}
+              disabled={freeRoles.length === 0}
+              data-testid="overwrite-add-role"
+            >
+              <option value="">{t('serverSettings.overwrites.pickRole')}</option>
+              {freeRoles.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {isEveryoneRole(r) ? '@everyone' : r.name}
+                </option>
               ))}
-            </ul>
-          )}
-        </div>
-      </div>
-      {selected && (
-        <div className="overwrites-main" data-testid="overwrite-editor" data-target-id={selected.id}>
-          <h2 className="settings-subtitle">
-            {t('serverSettings.overwrites.editing', { name: targetName(selected), channel: channelLabel(channel) })}
-          </h2>
-          <FormAlert message={errors.banner} />
-          <OverwritePermissions
-            kind={channel.kind}
-            bits={bits}
-            onChange={(next) => {
-              setEdits((e) => ({ ...e, [selected.id]: next }));
-              setSaved(false);
-            }}
-            isLocked={(name) => busy || selectedLocked || !canGrant(actor, name)}
-          />
-          <div className="form-actions overwrite-actions">
-            {/* aria-disabled, not disabled: a disabled button loses the focus it had. */}
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => {
-                if (!busy && dirty) void save();
-              }}
-              aria-disabled={busy || !dirty}
-              data-testid="overwrite-save"
-            >
-              {busy ? t('common.saving') : t('common.save')}
-            </button>
-            <FormAlert kind="success" message={saved && !dirty ? t('serverSettings.overwrites.saved') : null} testId="overwrite-saved" />
-            <span className="dialog-actions-spacer" />
-            <button
-              type="button"
-              className="button button-danger-outline"
-              onClick={() => (isStored ? setConfirmRemove(true) : void remove())}
-              disabled={busy || selectedLocked}
-              data-testid="overwrite-remove"
-            >
-              {t('serverSettings.overwrites.remove')}
-            </button>
+            </select>
+          </div>
+          <div className="field">
+            <label className="field-label" htmlFor={searchId}>
+              {t('serverSettings.overwrites.addMember')}
+            </label>
+            <input
+              id={searchId}
+              className="input"
+              type="search"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              placeholder={t('serverSettings.overwrites.searchMembers')}
+              autoComplete="off"
+              data-testid="overwrite-member-search"
+            />
+            {memberResults.length > 0 && (
+              <ul className="overwrite-member-results">
+                {memberResults.map((m) => (
+                  <li key={m.user.id}>
+                    <button
+                      type="button"
+                      className="overwrite-row"
+                      onClick={() => add(m.user.id, 'member')}
+                      data-testid="overwrite-add-member"
+                      data-user-id={m.user.id}
+                    >
+                      <span className="overwrite-row-name">{memberDisplayName(m)}</span>
+                      <span className="settings-muted">{m.user.username}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
           </div>
         </div>
-      )}
-      {confirmRemove && selected && (
-        <ConfirmDialog
-          title={t('serverSettings.overwrites.removeTitle')}
-          body={t('serverSettings.overwrites.removeBody', { name: targetName(selected), channel: channelLabel(channel) })}
-          confirmLabel={t('serverSettings.overwrites.remove')}
-          onClose={() => setConfirmRemove(false)}
-          onConfirm={async () => {
-            await remove();
-            setConfirmRemove(false);
-          }}
-          testId="remove-overwrite-dialog"
-        />
-      )}
-    </div>
+        {selected && (
+          <div className="overwrites-main" data-testid="overwrite-editor" data-target-id={selected.id}>
+            <h2 className="settings-subtitle">
+              {t('serverSettings.overwrites.editing', { name: targetName(selected), channel: channelLabel(channel) })}
+            </h2>
+            <FormAlert message={errors.banner} />
+            <OverwritePermissions
+              kind={channel.kind}
+              bits={bits}
+              onChange={(next) => {
+                setEdits((e) => ({ ...e, [selected.id]: next }));
+                setSaved(false);
+              }}
+              isLocked={(name) => busy || selectedLocked || !canGrant(actor, name)}
+            />
+            <div className="form-actions overwrite-actions">
+              {/* aria-disabled, not disabled: a disabled button loses the focus it had. */}
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => {
+                  if (!busy && dirty) void save();
+                }}
+                aria-disabled={busy || !dirty}
+                data-testid="overwrite-save"
+              >
+                {busy ? t('common.saving') : t('common.save')}
+              </button>
+              <FormAlert kind="success" message={saved && !dirty ? t('serverSettings.overwrites.saved') : null} testId="overwrite-saved" />
+              <span className="dialog-actions-spacer" />
+              <button
+                type="button"
+                className="button button-danger-outline"
+                onClick={() => (isStored ? setConfirmRemove(true) : void remove())}
+                disabled={busy || selectedLocked}
+                data-testid="overwrite-remove"
+              >
+                {t('serverSettings.overwrites.remove')}
+              </button>
+            </div>
+          </div>
+        )}
+        {confirmRemove && selected && (
+          <ConfirmDialog
+            title={t('serverSettings.overwrites.removeTitle')}
+            body={t('serverSettings.overwrites.removeBody', { name: targetName(selected), channel: channelLabel(channel) })}
+            confirmLabel={t('serverSettings.overwrites.remove')}
+            onClose={() => setConfirmRemove(false)}
+            onConfirm={async () => {
+              await remove();
+              setConfirmRemove(false);
+            }}
+            testId="remove-overwrite-dialog"
+          />
+        )}
+      </div>
+    </>
   );
 }

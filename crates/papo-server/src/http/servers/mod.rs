@@ -6,6 +6,7 @@ pub mod channels;
 pub mod dto;
 pub mod invites;
 pub mod members;
+pub mod overwrites;
 pub mod ready_json;
 pub mod roles;
 pub mod views;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(invites::router())
         .merge(audit::router())
         .merge(roles::router())
+        .merge(overwrites::router())
         .merge(members::router())
 }
 
