@@ -499,12 +499,15 @@ describe('chat between two people', () => {
       await page.getByTestId('jump-to-present').waitFor();
       await api(`/channels/${general.id}/messages`, { content: `<@${me.id}> olha aqui` }, otherToken);
       await messageWith(page, 'olha aqui').waitFor({ state: 'attached' });
+      // The button down says that something came below (it said only "Jump to present").
+      await expectText(page.getByTestId('jump-to-present'), '1 new message below');
       await page.waitForTimeout(2_500); // past the ack's debounce
       assert.equal(await mentionsInGeneral(), 1, 'still unread while scrolled up');
       await list.evaluate((el) => {
         el.scrollTop = el.scrollHeight;
       });
       await eventually(async () => (await mentionsInGeneral()) === 0, 'read once scrolled down to it');
+      await page.getByTestId('jump-to-present').waitFor({ state: 'detached' });
 
       // Leaving a channel scrolled up and coming back shows the same place (not the bottom).
       await list.evaluate((el) => {

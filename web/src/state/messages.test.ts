@@ -4,6 +4,7 @@ import { message, page, pending, user } from './chatFixtures';
 import {
   MAX_WINDOW,
   applyReaction,
+  arrivedSince,
   displayItems,
   isGoneFrom,
   localDay,
@@ -381,5 +382,20 @@ describe('display', () => {
     const state = run({}, latest());
     expect(newestMessageId(state.c1)).toBe('3');
     expect(newestMessageId(undefined)).toBeNull();
+  });
+
+  it("counts others' messages that came after the one the user scrolled up from", () => {
+    let state = run({}, latest([message('5'), message('4', { author: user(ME) }), message('3'), message('2'), message('1')]));
+    // Scrolled up from 2: 3 and 5 came from others, 4 is ours.
+    expect(arrivedSince(state.c1!, '2', ME)).toBe(2);
+    expect(arrivedSince(state.c1!, '5', ME)).toBe(0);
+    expect(arrivedSince(state.c1!, null, ME)).toBe(0);
+    // Ids are compared as numbers, not as text.
+    state = run(state, event('message.created', message('10')));
+    expect(arrivedSince(state.c1!, '5', ME)).toBe(1);
+    // Away from the present, what lies below is not "new": the list says it views older ones.
+    state = run(state, { type: 'messages.loaded', channelId: 'c1', messages: page(11, 5), mode: 'after', limit: 5 });
+    expect(state.c1!.atPresent).toBe(false);
+    expect(arrivedSince(state.c1!, '5', ME)).toBe(0);
   });
 });

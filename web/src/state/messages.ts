@@ -525,6 +525,21 @@ export function newestMessageId(window: ChannelMessages | undefined): string | n
   return window.messages[window.messages.length - 1]?.id ?? null;
 }
 
+/**
+ * How many messages of others a window at the present holds after `after`: those that came
+ * while the user was scrolled up from the newest one, `after` (0 when `after` is null).
+ */
+export function arrivedSince(window: ChannelMessages, after: string | null, meId: string): number {
+  if (after === null || !window.atPresent) return 0;
+  let count = 0;
+  for (let i = window.messages.length - 1; i >= 0; i--) {
+    const message = window.messages[i]!;
+    if (compareIds(message.id, after) <= 0) break;
+    if (message.author.id !== meId) count++;
+  }
+  return count;
+}
+
 /** Whether toggling `emoji` on `message` adds our reaction (else removes it). */
 export function reactionWouldAdd(message: Pick<Message, 'reactions'>, emoji: string): boolean {
   return !(message.reactions ?? []).some((r) => r.emoji === emoji && r.me);

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { useTranslation } from 'react-i18next';
 import type { Channel } from '../../api/types';
 import { chatActions } from '../../state/chat';
-import { displayItems, type ChannelMessages, type NewMark } from '../../state/messages';
+import { arrivedSince, displayItems, newestMessageId, type ChannelMessages, type NewMark } from '../../state/messages';
 import { leavePlace, placeOf, type Place } from '../../state/places';
 import { HashIcon } from '../icons';
 import { useTranslator } from '../useFormErrors';
@@ -127,6 +127,10 @@ export function MessageList({
   const historyRef = useRef(history);
   historyRef.current = history;
   const [away, setAway] = useState(false);
+  /** The newest message when the user scrolled up from the bottom of the present (null: at
+   * the bottom): what comes after it, they have not seen. */
+  const [leftAfter, setLeftAfter] = useState<string | null>(null);
+  const arrived = useMemo(() => arrivedSince(history, leftAfter, newMark.meId), [history, leftAfter, newMark.meId]);
   const [older, setOlder] = useState<'idle' | 'loading' | { error: unknown }>('idle');
   const [newer, setNewer] = useState<'idle' | 'loading'>('idle');
 
@@ -165,6 +169,8 @@ export function MessageList({
     const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
     stick.current = h.atPresent && fromBottom < STICK_MARGIN_PX;
     onAtBottom(fromBottom < STICK_MARGIN_PX);
+    const newest = fromBottom < STICK_MARGIN_PX ? null : newestMessageId(h);
+    setLeftAfter((left) => (newest === null ? null : (left ?? newest)));
     anchor.current = topVisible(el);
     setAway(fromBottom > el.clientHeight);
     checkDivider();
@@ -200,6 +206,7 @@ export function MessageList({
       const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
       setAway(fromBottom > el.clientHeight);
       onAtBottom(fromBottom < STICK_MARGIN_PX);
+      setLeftAfter(fromBottom < STICK_MARGIN_PX ? null : newestMessageId(historyRef.current));
     }
     anchor.current = topVisible(el);
     checkDivider();
@@ -326,9 +333,13 @@ export function MessageList({
         </ol>
         {!history.atPresent && history.messages.length > 0 && <p className="message-list-loading">{t('chat.history.loadingNewer')}</p>}
       </div>
-      {(away || !history.atPresent) && items.length > 0 && (
+      {(away || !history.atPresent || arrived > 0) && items.length > 0 && (
         <button type="button" className="jump-to-present" onClick={jumpToPresent} data-testid="jump-to-present">
-          {history.atPresent ? t('chat.history.jumpToPresent') : t('chat.history.viewingOlder')}
+          {!history.atPresent
+            ? t('chat.history.viewingOlder')
+            : arrived > 0
+              ? t('chat.history.arrivedBelow', { count: arrived })
+              : t('chat.history.jumpToPresent')}
           <ArrowDownIcon size={16} />
         </button>
       )}
