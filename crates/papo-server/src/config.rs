@@ -84,6 +84,7 @@ struct FileConfig {
     access_token_ttl_secs: Option<u64>,
     refresh_token_ttl_secs: Option<u64>,
     login_failures_per_account: Option<u32>,
+    login_failures_per_account_total: Option<u32>,
     login_failures_per_ip: Option<u32>,
     gateway_heartbeat_interval_ms: Option<u64>,
     gateway_resume_window_secs: Option<u64>,
@@ -121,8 +122,12 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Refresh token lifetime.
     pub refresh_token_ttl_secs: u64,
-    /// Failed logins allowed per account per 15 minutes.
+    /// Failed logins allowed per account from one client address per 15 minutes: past them
+    /// that address is refused for that account, the right password included.
     pub login_failures_per_account: u32,
+    /// Failed logins allowed per account from all addresses together per 15 minutes: the
+    /// brake on guessing spread over many addresses.
+    pub login_failures_per_account_total: u32,
     /// Failed logins allowed per client address per 15 minutes.
     pub login_failures_per_ip: u32,
     /// PostgreSQL schema to use (tests use one per test).
@@ -162,6 +167,7 @@ impl Config {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             login_failures_per_account: 10,
+            login_failures_per_account_total: 100,
             login_failures_per_ip: 50,
             pg_schema: None,
             db_max_connections: 16,
@@ -221,6 +227,9 @@ impl Cli {
         c.login_failures_per_account = file
             .login_failures_per_account
             .unwrap_or(c.login_failures_per_account);
+        c.login_failures_per_account_total = file
+            .login_failures_per_account_total
+            .unwrap_or(c.login_failures_per_account_total);
         c.login_failures_per_ip = file
             .login_failures_per_ip
             .unwrap_or(c.login_failures_per_ip);

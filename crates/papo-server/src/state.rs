@@ -31,8 +31,10 @@ pub struct Inner {
     pub ids: IdGenerator,
     /// Argon2id hashing on the blocking pool.
     pub passwords: PasswordHasher,
-    /// Failed logins per account key.
+    /// Failed logins per account and client address (and wrong current passwords per session).
     pub login_failures_by_account: WindowLimiter,
+    /// Failed logins per account, from every address.
+    pub login_failures_by_account_total: WindowLimiter,
     /// Failed logins per client address.
     pub login_failures_by_ip: WindowLimiter,
     /// Registrations per client address.
@@ -112,6 +114,10 @@ impl AppState {
             passwords: PasswordHasher::new(),
             login_failures_by_account: WindowLimiter::new(
                 config.login_failures_per_account,
+                LOGIN_WINDOW,
+            ),
+            login_failures_by_account_total: WindowLimiter::new(
+                config.login_failures_per_account_total,
                 LOGIN_WINDOW,
             ),
             login_failures_by_ip: WindowLimiter::new(config.login_failures_per_ip, LOGIN_WINDOW),

@@ -119,6 +119,7 @@ pub async fn housekeeping(state: AppState) {
         let forgotten = state.directory.forget_expired_tokens(crate::now_ms());
         tracing::debug!(tokens = forgotten, "expired tokens forgotten");
         state.login_failures_by_account.prune();
+        state.login_failures_by_account_total.prune();
         state.login_failures_by_ip.prune();
         state.registrations_by_ip.prune();
         state.message_rate.prune();

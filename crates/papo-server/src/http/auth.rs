@@ -285,25 +285,31 @@ pub async fn login(
         users::by_login(&state.db, &login_key).await?
     };
     // Failures count against the account (by id, so username and email share a budget) or,
-    // for unknown logins, against the login text.
+    // for unknown logins, against the login text: from this address (so that someone
+    // guessing elsewhere cannot lock the owner out), and from all addresses together (a
+    // larger budget, against guessing spread over many).
     let account_key = user.as_ref().map_or_else(
         || format!("login:{login_key}"),
         |u| format!("user:{}", u.id),
     );
+    let from_here = format!("{account_key} {ip}");
     state
         .login_failures_by_account
-        .check(&account_key)
+        .check(&from_here)
+        .and_then(|()| state.login_failures_by_account_total.check(&account_key))
         .map_err(ApiError::rate_limited)?;
     let matched = state
         .passwords
         .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
     let Some(user) = user.filter(|_| matched) else {
-        state.login_failures_by_account.record(&account_key);
+        state.login_failures_by_account.record(&from_here);
+        state.login_failures_by_account_total.record(&account_key);
         state.login_failures_by_ip.record(&ip);
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     };
-    state.login_failures_by_account.clear(&account_key);
+    // The total is left as it is: the owner signing in does not renew a guesser's budget.
+    state.login_failures_by_account.clear(&from_here);
     Ok(Json(start_session(&state, &user, &client).await?))
 }
 

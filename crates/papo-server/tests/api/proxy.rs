@@ -1,5 +1,6 @@
 //! Behind a trusted proxy: the client address is the last `X-Forwarded-For` entry, for the
-//! login limits, the sessions list and the gateway's connection slots.
+//! login limits (an account's, counted per address too), the sessions list and the gateway's
+//! connection slots.
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -11,6 +12,7 @@ use crate::ws::{End, Ws};
 both!(
     the_last_forwarded_entry_is_the_client,
     gateway_slots_count_the_forwarded_address,
+    a_guesser_elsewhere_does_not_lock_the_owner_out,
 );
 
 async fn login_via(app: &TestApp, login: &str, password: &str, forwarded: &str) -> (u16, Value) {
@@ -77,6 +79,43 @@ async fn connect_via(app: &TestApp, forwarded: &str) -> Result<Ws, End> {
         Ok(other) => panic!("unexpected {other}"),
         Err(end) => Err(end),
     }
+}
+
+async fn a_guesser_elsewhere_does_not_lock_the_owner_out(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| {
+        c.trust_proxy = true;
+        c.login_failures_per_account = 2;
+        c.login_failures_per_account_total = 5;
+    })
+    .await;
+    app.register("olga").await;
+    let guesser = "203.0.113.66";
+    for _ in 0..2 {
+        assert_eq!(
+            login_via(&app, "olga", "not her password", guesser).await.0,
+            401
+        );
+    }
+    // The guesser's address is locked out of the account, the right password included...
+    let (status, body) = login_via(&app, "olga", PASSWORD, guesser).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    // ...the owner, elsewhere, is not.
+    let owner = "198.51.100.20";
+    assert_eq!(login_via(&app, "olga", PASSWORD, owner).await.0, 200);
+    // Guessing spread over addresses meets the account's total (5): then every address waits.
+    for i in 1..=3 {
+        let from = format!("192.0.2.{i}");
+        assert_eq!(login_via(&app, "olga", "still not it", &from).await.0, 401);
+    }
+    let (status, _) = login_via(&app, "olga", PASSWORD, owner).await;
+    assert_eq!(status, 429);
+    // An unknown login is counted the same way, per address.
+    for _ in 0..2 {
+        assert_eq!(login_via(&app, "ghost", "whatever12", guesser).await.0, 401);
+    }
+    assert_eq!(login_via(&app, "ghost", "whatever12", guesser).await.0, 429);
+    assert_eq!(login_via(&app, "ghost", "whatever12", owner).await.0, 401);
+    app.stop().await;
 }
 
 async fn gateway_slots_count_the_forwarded_address(b: Backend) {
