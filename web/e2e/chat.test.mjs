@@ -601,6 +601,19 @@ describe('chat between two people', () => {
       const detail = await (await fetch(`${papo.url}/api/v1/servers/${server.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
       const stored = detail.channels.find((c) => c.id === own.id);
       assert.deepEqual(stored.overwrites.map((o) => [o.id, o.allow, o.deny]), [[server.id, '0', '2048']]);
+
+      // The audit log's pin entry links to the message (it showed its raw id): the link opens
+      // the channel at that message, which gets the focus.
+      const pinned = await api(`/channels/${general.id}/messages`, { content: 'fixada para o registro' }, token);
+      await api(`/channels/${general.id}/pins/${pinned.id}`, {}, token, 'PUT');
+      await page.goto(`${papo.url}${serverPath}/settings/audit-log`);
+      const pinEntry = page.locator('[data-testid="audit-entry"][data-action="message_pin"]');
+      await pinEntry.getByTestId('audit-message-link').click();
+      await page.waitForURL(`**/channels/${general.id}`);
+      await eventually(
+        () => page.evaluate((id) => document.activeElement?.getAttribute('data-message-id') === id, pinned.id),
+        'the linked message has the focus',
+      );
     });
     assert.deepEqual(problems, []);
     await context.close();

@@ -26,6 +26,7 @@ const words: AuditWords = {
   never: 'never',
   off: 'off',
   unlimited: 'unlimited',
+  openMessage: 'open',
 };
 
 const describe_ = (e: AuditLogEntry) => describeAuditEntry(e, lookups, words);
@@ -120,11 +121,17 @@ describe('describeAuditEntry', () => {
     expect(timeout.changes).toEqual([{ key: 'timeout_until', value: 'date:2026-12-07T18:00:00Z' }]);
     const lifted = describe_(entry('member_timeout', { changes: { timeout_until: null } }));
     expect(lifted.changes).toEqual([{ key: 'timeout_until', value: '—' }]);
+    // A message still there is a link to it; a deleted one's id, or one in a channel the
+    // reader does not know, says nothing.
     const pin = describe_(entry('message_pin', { changes: { channel_id: 'c1', message_id: '77' } }));
     expect(pin.changes).toEqual([
       { key: 'channel_id', value: '#general' },
-      { key: 'message_id', value: '77' },
+      { key: 'message_id', value: 'open', message: { channelId: 'c1', messageId: '77' } },
     ]);
+    const deleted = describe_(entry('message_delete', { changes: { channel_id: 'c1', message_id: '77' } }));
+    expect(deleted.changes).toEqual([{ key: 'channel_id', value: '#general' }]);
+    const hidden = describe_(entry('message_unpin', { changes: { channel_id: 'c404', message_id: '77' } }));
+    expect(hidden.changes.find((c) => c.key === 'message_id')).toEqual({ key: 'message_id', value: '—' });
   });
 
   it('words a category\'s entries and a lifted timeout apart', () => {

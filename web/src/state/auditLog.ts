@@ -105,6 +105,8 @@ export function formerNames(entries: readonly AuditLogEntry[]): Map<string, stri
 export interface AuditChange {
   key: string;
   value: string;
+  /** A message still there to open (a pin's): its channel, known to the reader, and id. */
+  message?: { channelId: string; messageId: string };
 }
 
 export interface AuditSentence {
@@ -168,6 +170,8 @@ export interface AuditWords {
   off: string;
   /** An invite's `max_uses` of 0. */
   unlimited: string;
+  /** The link to a message the entry is about. */
+  openMessage: string;
 }
 
 export type DurationUnit = 'days' | 'hours' | 'minutes' | 'seconds';
@@ -247,8 +251,19 @@ export function auditChanges(entry: AuditLogEntry, lookups: AuditLookups, words:
   if (!entry.changes || typeof entry.changes !== 'object') return [];
   const edit = EDITS.has(entry.action);
   // A ban that deleted no messages says nothing of them.
-  const said = Object.entries(entry.changes).filter(([key, value]) => !(key === 'delete_message_secs' && value === 0));
+  // A message's id says nothing to a reader: a deleted one's is left out, one still there
+  // (pinned or unpinned) is offered as a link to it, when its channel is one the reader sees.
+  const said = Object.entries(entry.changes).filter(
+    ([key, value]) => !(key === 'delete_message_secs' && value === 0) && !(key === 'message_id' && entry.action === 'message_delete'),
+  );
+  const channelId = typeof entry.changes.channel_id === 'string' ? entry.changes.channel_id : null;
+  const channelKnown = channelId !== null && lookups.channels.some((c) => c.id === channelId);
   return said.map(([key, value]) => {
+    if (key === 'message_id' && typeof value === 'string') {
+      return channelKnown && channelId !== null
+        ? { key, value: words.openMessage, message: { channelId, messageId: value } }
+        : { key, value: words.none };
+    }
     const text =
       edit && !LISTS.has(key) && Array.isArray(value) && value.length === 2
         ? `${formatValue(key, value[0], lookups, words)} → ${formatValue(key, value[1], lookups, words)}`

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
 import { computeChannelPermissions, has } from '../../api/permissions';
 import type { Channel, Message, ServerDetail } from '../../api/types';
 import { chatActions, chatStore, useChannelMessages, useChat } from '../../state/chat';
@@ -158,6 +159,23 @@ export function ChatView({ server, channel }: { server: ServerDetail; channel: C
     [channel.id],
   );
   const onJumped = useCallback(() => setJumpTarget(null), []);
+  // A link to one message (`…/channels/<id>?message=<id>`, as the audit log gives): once the
+  // channel's first page is in (else it would replace the page around the message), go there
+  // and take the message out of the address, so that going back does not jump again.
+  const [params, setParams] = useSearchParams();
+  const linked = params.get('message');
+  useEffect(() => {
+    if (!linked || initial !== 'ready') return;
+    jumpTo(linked);
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        next.delete('message');
+        return next;
+      },
+      { replace: true },
+    );
+  }, [linked, initial, jumpTo, setParams]);
   const [card, setCard] = useState<{ userId: string; trigger: HTMLElement } | null>(null);
   // A second click on the same name closes the card.
   const openMember = useCallback(

@@ -1,5 +1,6 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
 import { auditLogApi } from '../../api';
 import type { AuditLogEntry, PublicUser, ServerDetail } from '../../api/types';
 import {
@@ -107,6 +108,7 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
       never: t('serverSettings.audit.values.never'),
       off: t('serverSettings.audit.values.off'),
       unlimited: t('serverSettings.audit.values.unlimited'),
+      openMessage: t('serverSettings.audit.values.openMessage'),
     }),
     [t, formatDate],
   );
@@ -165,7 +167,17 @@ function AuditLogTab({ server }: { server: ServerDetail }) {
                           <span className="audit-change-key">
                             {isAuditField(change.key) ? t(`serverSettings.audit.fields.${change.key}`) : change.key}
                           </span>
-                          : {change.value}
+                          :{' '}
+                          {change.message ? (
+                            <Link
+                              to={`/app/servers/${server.id}/channels/${change.message.channelId}?message=${change.message.messageId}`}
+                              data-testid="audit-message-link"
+                            >
+                              {change.value}
+                            </Link>
+                          ) : (
+                            change.value
+                          )}
                         </li>
                       ))}
                     </ul>
