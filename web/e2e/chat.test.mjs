@@ -601,6 +601,14 @@ describe('chat between two people', () => {
       const detail = await (await fetch(`${papo.url}/api/v1/servers/${server.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
       const stored = detail.channels.find((c) => c.id === own.id);
       assert.deepEqual(stored.overwrites.map((o) => [o.id, o.allow, o.deny]), [[server.id, '0', '2048']]);
+      // Adding a role to the channel's permissions moves the focus to its editor (the select
+      // it was picked in resets, and the focus was left on it, far from the editor).
+      const readers = await api(`/servers/${server.id}/roles`, { name: 'Leitores' }, token);
+      await page.getByTestId('overwrite-add-role').selectOption(readers.id);
+      await eventually(
+        () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'overwrite-editor-title'),
+        "the new role's editor has the focus",
+      );
 
       // The audit log's pin entry links to the message (it showed its raw id): the link opens
       // the channel at that message, which gets the focus.

@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { overwritesApi } from '../../api';
@@ -105,6 +105,15 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
   const errors = useFormErrors(error, NO_FIELDS);
   const addRoleId = useId();
   const searchId = useId();
+  // Adding a role or member moves the focus to its editor: the select it was picked in
+  // resets, and the member results it was picked from go, which left the focus nowhere.
+  const editorTitle = useRef<HTMLHeadingElement>(null);
+  const [focusEditor, setFocusEditor] = useState(false);
+  useEffect(() => {
+    if (!focusEditor) return;
+    editorTitle.current?.focus();
+    setFocusEditor(false);
+  }, [focusEditor]);
 
   const stored = channel.overwrites;
   const all = sortOverwrites([...stored, ...drafts.filter((d) => !stored.some((o) => o.id === d.id))], server.roles);
@@ -142,6 +151,7 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
     setSelectedId(id);
     setSearch('');
     setSaved(false);
+    setFocusEditor(true);
   };
 
   const run = async (action: () => Promise<void>) => {
@@ -272,7 +282,7 @@ function ChannelOverwrites({ server, channel, actor }: ChannelOverwritesProps) {
         </div>
         {selected && (
           <div className="overwrites-main" data-testid="overwrite-editor" data-target-id={selected.id}>
-            <h2 className="settings-subtitle">
+            <h2 className="settings-subtitle" ref={editorTitle} tabIndex={-1} data-testid="overwrite-editor-title">
               {t('serverSettings.overwrites.editing', { name: targetName(selected), channel: channelLabel(channel) })}
             </h2>
             <FormAlert message={errors.banner} />
