@@ -57,21 +57,15 @@ pub struct PutOverwrite {
     pub deny: Option<Permissions>,
 }
 
-/// Loads the channel for an overwrite change: the caller needs `manage_roles` there and can
-/// only allow or deny bits they have.
-async fn overwrite_access(
-    state: &AppState,
-    raw_id: &str,
-    user: UserId,
-    touched: Permissions,
-) -> ApiResult<ChannelAccess> {
-    let ca = ChannelAccess::load(state, raw_id, user).await?;
+/// Whether the caller of `ca` may change an overwrite touching `touched` in its channel: they
+/// need `manage_roles` there and can only allow or deny bits they have.
+fn may_touch(ca: &ChannelAccess, touched: Permissions) -> ApiResult<()> {
     ca.require(Permissions::MANAGE_ROLES)?;
     let admin = ca.access.is_owner() || ca.access.base().contains(Permissions::ADMINISTRATOR);
     if !admin && !ca.perms.contains(touched) {
         return Err(forbidden(Permissions(touched.0 & !ca.perms.0)));
     }
-    Ok(ca)
+    Ok(())
 }
 
 /// The hierarchy for overwrites, as for roles and members: an overwrite can only target
@@ -165,9 +159,8 @@ pub async fn put_overwrite(
 ) -> ApiResult<StatusCode> {
     // Authorisation needs the body (which bits are touched): the view and `manage_roles`
     // are checked first, so that a caller without them hears 403, not what their body lacks.
-    ChannelAccess::load(&state, &id, auth.user_id)
-        .await?
-        .require(Permissions::MANAGE_ROLES)?;
+    let ca = ChannelAccess::load(&state, &id, auth.user_id).await?;
+    ca.require(Permissions::MANAGE_ROLES)?;
     let req = body.parse()?;
     let allow = req.allow.unwrap_or(Permissions::NONE);
     let deny = req.deny.unwrap_or(Permissions::NONE);
@@ -180,7 +173,7 @@ pub async fn put_overwrite(
             ),
         ));
     }
-    let ca = overwrite_access(&state, &id, auth.user_id, allow.union(deny)).await?;
+    may_touch(&ca, allow.union(deny))?;
     let target: i64 = target
         .parse::<UserId>()
         .map_err(|_| unknown_target())?
@@ -236,8 +229,7 @@ pub async fn delete_overwrite(
         .find(|o| o.channel_id == ca.channel().id && o.target_id == target)
         .copied()
         .ok_or_else(unknown_target)?;
-    let touched = Permissions((existing.allow | existing.deny) as u64);
-    let ca = overwrite_access(&state, &id, auth.user_id, touched).await?;
+    may_touch(&ca, Permissions((existing.allow | existing.deny) as u64))?;
     may_target(&state, &ca, target, existing.is_role).await?;
     let server_id = ca.server_id();
     let before = visibility_now(&state, server_id).await?;
@@ -298,7 +290,7 @@ pub async fn sync_overwrites(
         .fold(Permissions::NONE, |t, (_, _, allow, deny)| {
             t.union(Permissions((allow | deny) as u64))
         });
-    let ca = overwrite_access(&state, &id, auth.user_id, touched).await?;
+    may_touch(&ca, touched)?;
     let targets: BTreeSet<(i64, bool)> = changed.iter().map(|(t, r, _, _)| (*t, *r)).collect();
     for (target, is_role) in targets {
         may_target(&state, &ca, target, is_role).await?;
